@@ -1,0 +1,55 @@
+/*
+ * cyneuron C kernels: the fixed-order matrix products of the numerical
+ * contract (SPEC section 3).
+ *
+ * Every kernel sums in exactly the order the NumPy reference spells out:
+ * each accumulator starts at +0.0 and adds its terms left to right, one
+ * separately rounded multiply and one separately rounded add per term. The
+ * sources are compiled with -ffp-contract=off (see setup.py), so no
+ * multiply-add is ever fused. Vectorisation happens only across independent
+ * outputs, never inside one sum.
+ *
+ * Arrays are C-contiguous, row-major; the caller (Cython, after Python-side
+ * validation) guarantees shapes and non-aliasing.
+ */
+#ifndef CYN_KERNELS_H
+#define CYN_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef ptrdiff_t cyn_int;
+
+/* Z[n,m] = X[n,k] @ W[k,m] + b[m]   (sum over k in order, then + b) */
+void cyn_affine_f64(const double *X, const double *W, const double *b,
+                    double *Z, cyn_int n, cyn_int k, cyn_int m);
+void cyn_affine_f32(const float *X, const float *W, const float *b,
+                    float *Z, cyn_int n, cyn_int k, cyn_int m);
+
+/* G[n,k] = D[n,m] @ W[k,m]^T          (sum over m in order) */
+void cyn_backprop_f64(const double *D, const double *W, double *G,
+                      cyn_int n, cyn_int k, cyn_int m);
+void cyn_backprop_f32(const float *D, const float *W, float *G,
+                      cyn_int n, cyn_int k, cyn_int m);
+
+/* dW[k,m] = A[n,k]^T @ D[n,m], db[m] = sum_i D[i,m]   (sums over samples in order) */
+void cyn_wgrad_f64(const double *A, const double *D, double *dW, double *db,
+                   cyn_int n, cyn_int k, cyn_int m);
+void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
+                   cyn_int n, cyn_int k, cyn_int m);
+
+/* 1 when this translation unit was compiled with contraction off. */
+int cyn_fp_contract_off(void);
+/* a*b + c evaluated by the compiled kernels' rules; differs from the
+ * separately rounded result exactly when the compiler fused it. */
+double cyn_probe_mul_add(double a, double b, double c);
+/* 1 when the probe can run on this CPU (it is compiled for FMA on x86). */
+int cyn_probe_cpu_has_fma(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

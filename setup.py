@@ -1,0 +1,67 @@
+"""Build script for cyneuron's compiled core.
+
+The numerical contract (bitwise agreement with the NumPy reference) depends on
+the compiler never fusing a multiply and an add into one rounding, and never
+reassociating sums. The flags below pin that for every compiler we build with;
+``build_ext`` picks the set that matches the compiler actually in use.
+"""
+import os
+import sys
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+# Debug builds (CYNEURON_DEBUG=1) switch Cython's bounds and wraparound checks on.
+DEBUG = os.environ.get("CYNEURON_DEBUG", "0") not in ("", "0")
+
+# Flags that make floating point exact and portable: no contraction into FMA,
+# no fast-math, no -march=native (SIMD variants are chosen at run time).
+UNIX_FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-fno-finite-math-only",
+              "-fno-associative-math", "-fno-reciprocal-math", "-fsigned-zeros",
+              "-fno-unsafe-math-optimizations", "-std=c11"]
+# MSVC: /fp:precise does not contract by default; /fp:contract- makes it explicit
+# where the compiler knows the switch (VS 2022 17.0+).
+MSVC_FLAGS = ["/O2", "/fp:precise"]
+MSVC_OPTIONAL = ["/fp:contract-"]
+
+
+class ExactBuildExt(build_ext):
+    """build_ext that applies the exact-arithmetic flags of the active compiler."""
+
+    def build_extensions(self):
+        ctype = self.compiler.compiler_type
+        for ext in self.extensions:
+            if ctype == "msvc":
+                ext.extra_compile_args = list(MSVC_FLAGS) + list(MSVC_OPTIONAL)
+            else:
+                ext.extra_compile_args = list(UNIX_FLAGS)
+                if DEBUG:
+                    ext.extra_compile_args += ["-O0", "-g"]
+            # Recorded so a test can prove the extension was built with them.
+            ext.define_macros.append(("CYN_FP_CONTRACT_OFF", "1"))
+        super().build_extensions()
+
+
+def extensions():
+    directives = {
+        "language_level": 3,
+        "boundscheck": DEBUG,
+        "wraparound": DEBUG,
+        "initializedcheck": DEBUG,
+        "cdivision": True,
+        "embedsignature": True,
+    }
+    ext = Extension(
+        "cyneuron._core",
+        sources=["src/cyneuron/_core.pyx", "csrc/cyn_kernels.c"],
+        include_dirs=["csrc", np.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        depends=["csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h"],
+    )
+    return cythonize([ext], compiler_directives=directives,
+                     annotate=os.environ.get("CYNEURON_ANNOTATE") == "1")
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": ExactBuildExt})

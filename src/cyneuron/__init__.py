@@ -1,0 +1,11 @@
+"""cyneuron: a small, fast, exact feed-forward neural-network library.
+
+The compiled core (Cython over typed memoryviews, C kernels in ``csrc/``)
+agrees bit for bit with the plain NumPy reference in ``cyneuron.reference``.
+"""
+from .network import History, Network, Neuron
+from .io import load, save
+from . import reference
+
+__version__ = "0.1.0"
+__all__ = ["Network", "Neuron", "History", "load", "save", "reference", "__version__"]

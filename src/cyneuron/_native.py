@@ -1,0 +1,73 @@
+"""Loads the compiled core and proves, once per process, that it uses NumPy's math.
+
+The core calls NumPy's own exp and tanh inner loops. Before anything trains
+on it, a self-check compares those calls with ``np.exp``/``np.tanh`` bit for
+bit on inputs that cover the awkward cases (NaN, +-inf, subnormals, -0.0,
+overflow and underflow thresholds, and a spread of ordinary values, in
+blocks long and short). If the check fails, ``backend="cython"`` refuses to
+run with an error that says why, instead of silently breaking the contract.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_core = None
+_error = None
+
+try:
+    from . import _core  # noqa: F811
+except ImportError as exc:  # pragma: no cover - exercised only on a broken install
+    _error = f"cyneuron's compiled core could not be imported ({exc}); reinstall cyneuron"
+
+
+def _check_inputs(dtype):
+    rng = np.random.default_rng(12345)
+    tiny = np.finfo(dtype).tiny
+    special = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1.0, -1.0, 709.78, 709.79,
+                        -745.1, -745.2, 88.72, 88.73, -103.9, -104.0, 750.0, -750.0,
+                        tiny, -tiny, tiny / 4, -tiny / 4, 1e-300, 20.0, -20.0], dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        parts = [special.astype(dtype),
+                 np.linspace(-760, 760, 6007).astype(dtype),
+                 (rng.standard_normal(20000) * 8).astype(dtype),
+                 rng.uniform(-1, 1, 3001).astype(dtype)]
+    return np.concatenate(parts)
+
+
+def _self_check():
+    with np.errstate(all="ignore"):
+        for dtype in (np.float64, np.float32):
+            x = _check_inputs(dtype)
+            for name, ufunc, corefn in (("exp", np.exp, _core.numpy_exp),
+                                        ("tanh", np.tanh, _core.numpy_tanh)):
+                expected = ufunc(x)
+                # whole array, then short blocks: vector tails must agree too
+                got = x.copy()
+                corefn(got)
+                if got.tobytes() != expected.tobytes():
+                    return f"core {name} differs from np.{name} for {np.dtype(dtype).name}"
+                for n in (1, 3, 7, 17):
+                    part = x[:n].copy()
+                    corefn(part)
+                    if part.tobytes() != expected[:n].tobytes():
+                        return (f"core {name} differs from np.{name} for "
+                                f"{np.dtype(dtype).name} blocks of {n}")
+    return None
+
+
+if _core is not None:
+    _error = _self_check()
+    if _error is not None:  # pragma: no cover - would mean NumPy changed its loops
+        _error += "; the compiled backend is disabled, use backend='numpy'"
+
+
+def core():
+    """The compiled core module, or RuntimeError when it cannot keep the contract."""
+    if _error is not None:
+        raise RuntimeError(_error)
+    return _core
+
+
+def available():
+    """True when backend='cython' can run."""
+    return _error is None

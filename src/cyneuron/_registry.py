@@ -1,0 +1,120 @@
+"""The one table that maps names to implementations.
+
+Each activation and loss has a name (what users write), a code (what the
+compiled core switches on) and its reference functions (what
+``backend="numpy"`` runs). Both backends read this table and nothing else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import reference as ref
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function f, with f'(z) expressed through a = f(z)."""
+
+    name: str
+    code: int
+    param: float = 0.0
+    output_only: bool = False
+    _forward: Callable = field(default=None, repr=False, compare=False)
+    _derivative: Callable = field(default=None, repr=False, compare=False)
+
+    def forward(self, z):
+        if self.name == "leaky_relu":
+            return self._forward(z, self.param)
+        return self._forward(z)
+
+    def backward(self, a, g):
+        """dL/dz from dL/da = g, for this layer's output a."""
+        if self.name == "softmax":
+            return ref.softmax_backward(a, g)
+        if self.name == "leaky_relu":
+            return g * self._derivative(a, self.param)
+        return g * self._derivative(a)
+
+    @property
+    def spec(self):
+        """What this activation is called in a saved model or a repr."""
+        if self.name == "leaky_relu":
+            return {"name": self.name, "alpha": self.param}
+        return self.name
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    code: int
+    value: Callable = field(repr=False, compare=False)
+    gradient: Callable = field(repr=False, compare=False)
+
+
+# code numbers must match the enums in _core.pyx
+_ACTIVATIONS = {
+    "identity": (0, ref.identity, ref.identity_derivative, False),
+    "sigmoid": (1, ref.sigmoid, ref.sigmoid_derivative, False),
+    "tanh": (2, ref.tanh, ref.tanh_derivative, False),
+    "relu": (3, ref.relu, ref.relu_derivative, False),
+    "leaky_relu": (4, ref.leaky_relu, ref.leaky_relu_derivative, False),
+    "softmax": (5, ref.softmax, None, True),
+}
+_ALIASES = {"linear": "identity", "logistic": "sigmoid", "none": "identity"}
+DEFAULT_LEAKY_SLOPE = 0.01
+
+LOSSES = {
+    "mse": Loss("mse", 0, ref.mse, ref.mse_gradient),
+    "sse": Loss("sse", 1, ref.sse, ref.sse_gradient),
+}
+
+ACTIVATION_NAMES = tuple(_ACTIVATIONS)
+LOSS_NAMES = tuple(LOSSES)
+
+
+def activation(spec) -> Activation:
+    """Resolve an activation spec: a name, ``(name, param)`` or ``{"name":..., "alpha":...}``."""
+    if isinstance(spec, Activation):
+        return spec
+    param = None
+    if isinstance(spec, dict):
+        spec = dict(spec)
+        name = spec.pop("name", None)
+        param = spec.pop("alpha", None)
+        if spec:
+            raise ValueError(f"unknown activation option(s) {sorted(spec)}")
+    elif isinstance(spec, (tuple, list)) and len(spec) == 2:
+        name, param = spec
+    else:
+        name = spec
+    if not isinstance(name, str):
+        raise TypeError(f"activation must be a name (str), got {type(name).__name__}")
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in _ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(ACTIVATION_NAMES)}")
+    code, fwd, der, output_only = _ACTIVATIONS[key]
+    if key == "leaky_relu":
+        p = DEFAULT_LEAKY_SLOPE if param is None else param
+        try:
+            p = float(p)
+        except (TypeError, ValueError):
+            raise TypeError(f"leaky_relu slope must be a number, got {param!r}") from None
+        if not (p == p) or p in (float("inf"), float("-inf")) or p < 0:
+            raise ValueError(f"leaky_relu slope must be finite and >= 0, got {param!r}")
+        return Activation(key, code, p, output_only, fwd, der)
+    if param is not None:
+        raise ValueError(f"activation {key!r} takes no parameter, got {param!r}")
+    return Activation(key, code, 0.0, output_only, fwd, der)
+
+
+def loss(name) -> Loss:
+    """Resolve a loss name."""
+    if isinstance(name, Loss):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"loss must be a name (str), got {type(name).__name__}")
+    key = name.lower()
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; valid names: {', '.join(LOSS_NAMES)}")
+    return LOSSES[key]

@@ -1,0 +1,126 @@
+"""Input checks and conversions: everything the compiled core may assume.
+
+Each function either returns a C-contiguous array of the requested dtype
+with the expected shape and only finite values, or raises a ValueError /
+TypeError whose message names the argument and the problem.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+_FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32,
+                 "double": np.float64, "single": np.float32}
+
+
+def resolve_dtype(dtype):
+    """'float64' or 'float32' (or the NumPy types) -> np.dtype."""
+    if isinstance(dtype, str):
+        key = dtype.lower()
+        if key not in _FLOAT_DTYPES:
+            raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+        return np.dtype(_FLOAT_DTYPES[key])
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be 'float64' or 'float32', got {dtype!r}") from None
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {dt.name!r}")
+    return dt
+
+
+def _as_numeric_array(x, name):
+    if x is None:
+        raise TypeError(f"{name} must be an array of numbers, got None")
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} could not be read as an array ({exc})") from None
+    kind = arr.dtype.kind
+    if kind not in "biuf":
+        if kind == "c":
+            raise TypeError(f"{name} must be real numbers, got complex dtype {arr.dtype}")
+        if kind == "O":
+            try:
+                arr = arr.astype(np.float64)
+            except (ValueError, TypeError):
+                raise TypeError(f"{name} must be an array of numbers; it holds non-numeric "
+                                f"objects or rows of different lengths") from None
+        else:
+            raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def as_float(arr, dtype, name):
+    """Convert a numeric array to dtype (C order) and reject NaN/inf."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.isfinite(out).all():
+        raise ValueError(f"{name} contains NaN or infinity"
+                         + (" (or values too large for float32)" if dtype == np.float32
+                            and np.isfinite(np.asarray(arr, dtype=np.float64)).all() else ""))
+    return out
+
+
+def check_inputs(x, n_features, dtype, name="X"):
+    """X as an (n, n_features) array; returns (array, was_1d)."""
+    arr = _as_numeric_array(x, name)
+    single = arr.ndim == 1
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be 1-D (one sample) or 2-D (samples x features), got a scalar")
+    if arr.ndim > 2:
+        raise ValueError(f"{name} must be 1-D or 2-D, got {arr.ndim} dimensions {arr.shape}")
+    if single:
+        arr = arr.reshape(1, -1)
+    if arr.shape[0] == 0 or arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one sample")
+    if arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features per sample, but the network "
+                         f"expects {n_features}")
+    return as_float(arr, dtype, name), single
+
+
+def check_targets(y, n_samples, n_outputs, dtype, single, name="y"):
+    """y as an (n_samples, n_outputs) array matching the inputs."""
+    arr = _as_numeric_array(y, name)
+    if arr.ndim == 0:
+        if n_outputs == 1 and n_samples == 1:
+            arr = arr.reshape(1, 1)
+        else:
+            raise ValueError(f"{name} is a scalar, but {n_samples} sample(s) x {n_outputs} "
+                             f"output(s) are expected")
+    elif single and arr.ndim == 1 and arr.shape[0] == n_outputs:
+        arr = arr.reshape(1, n_outputs)
+    elif arr.ndim == 1 and n_outputs == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or arr.shape != (n_samples, n_outputs):
+        if arr.size == 0:
+            raise ValueError(f"{name} is empty (shape {arr.shape})")
+        raise ValueError(f"{name} has shape {arr.shape}, but {n_samples} sample(s) and a "
+                         f"network with {n_outputs} output(s) need ({n_samples}, {n_outputs})")
+    return as_float(arr, dtype, name)
+
+
+def check_positive_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_real(value, name, minimum=None, strict=False, maximum=None, max_strict=False):
+    """A finite real number within the given bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if v != v or v in (float("inf"), float("-inf")):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if minimum is not None and (v < minimum or (strict and v == minimum)):
+        raise ValueError(f"{name} must be {'>' if strict else '>='} {minimum}, got {value}")
+    if maximum is not None and (v > maximum or (max_strict and v == maximum)):
+        raise ValueError(f"{name} must be {'<' if max_strict else '<='} {maximum}, got {value}")
+    return v
