@@ -1,0 +1,44 @@
+"""Shared test utilities: random problems and exact-bits comparisons."""
+import numpy as np
+
+import cyneuron as cn
+
+HIDDEN = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.1), "identity"]
+OUTPUT = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.03), "identity", "softmax"]
+DTYPES = ["float64", "float32"]
+
+
+def bits(x):
+    """Exact bytes of an array (or a list of (W, b) pairs)."""
+    if isinstance(x, list):
+        return b"".join(bits(W) + bits(b) for W, b in x)
+    return np.ascontiguousarray(x).tobytes()
+
+
+def random_problem(seed, dtype, max_layers=4, max_width=8, max_batch=16, wide=False):
+    """A random architecture, activations, loss, batch and targets."""
+    rng = np.random.default_rng(seed)
+    n_layers = int(rng.integers(1, max_layers + 1))
+    top = 40 if wide else max_width
+    sizes = [int(rng.integers(1, top + 1)) for _ in range(n_layers + 1)]
+    acts = [HIDDEN[int(rng.integers(len(HIDDEN)))] for _ in range(n_layers - 1)]
+    out = OUTPUT[int(rng.integers(len(OUTPUT)))]
+    acts.append(out)
+    loss = ["mse", "sse"][int(rng.integers(2))]
+    n = int(rng.integers(1, max_batch + 1))
+    X = rng.standard_normal((n, sizes[0])) * rng.uniform(0.5, 3)
+    if out == "softmax":
+        Y = np.eye(sizes[-1])[rng.integers(sizes[-1], size=n)]
+    else:
+        Y = rng.random((n, sizes[-1]))
+    init = ["uniform", "xavier", "he"][int(rng.integers(3))]
+    return dict(sizes=sizes, acts=acts, loss=loss, X=X.astype(dtype), Y=Y.astype(dtype),
+                init=init, seed=seed, dtype=dtype)
+
+
+def make_pair(p):
+    """The same network twice: compiled core and reference."""
+    kw = dict(activation=p["acts"], loss=p["loss"], seed=p["seed"], dtype=p["dtype"],
+              init=p["init"])
+    return (cn.Network(p["sizes"], backend="cython", **kw),
+            cn.Network(p["sizes"], backend="numpy", **kw))

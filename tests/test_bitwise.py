@@ -1,0 +1,139 @@
+"""Exact-bits agreement between the compiled core and the NumPy reference.
+
+Every comparison is ``tobytes()`` equality, never a tolerance. The cases
+cover random depths, widths (including 1), batch sizes (including 1),
+activations, losses, initialisations and both dtypes. CI re-runs this file
+with NumPy's SIMD dispatch lowered (NPY_DISABLE_CPU_FEATURES).
+"""
+import numpy as np
+import pytest
+
+import cyneuron as cn
+from cyneuron import _native, reference as ref
+from helpers import DTYPES, bits, make_pair, random_problem
+
+pytestmark = pytest.mark.bitwise
+
+N_CASES = 110          # random architectures per dtype
+FIT_EPOCHS = 1000
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("seed", range(N_CASES))
+def test_forward_gradients_step(seed, dtype):
+    p = random_problem(seed, dtype)
+    fast, slow = make_pair(p)
+    assert bits(fast.get_weights()) == bits(slow.get_weights())
+    assert bits(fast.feedforward(p["X"])) == bits(slow.feedforward(p["X"]))
+    lf, gf = fast.loss_and_gradients(p["X"], p["Y"])
+    ls, gs = slow.loss_and_gradients(p["X"], p["Y"])
+    assert np.float64(lf).tobytes() == np.float64(ls).tobytes()
+    assert bits(gf) == bits(gs)
+    assert fast.train_step(p["X"], p["Y"], 0.05) == slow.train_step(p["X"], p["Y"], 0.05)
+    assert bits(fast.get_weights()) == bits(slow.get_weights())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("seed", range(N_CASES))
+def test_whole_fit(seed, dtype):
+    p = random_problem(1000 + seed, dtype)
+    fast, slow = make_pair(p)
+    with np.errstate(all="ignore"):   # a few random nets diverge: NaN must agree too
+        hf = fast.fit(p["X"], p["Y"], epochs=FIT_EPOCHS, learning_rate=0.05)
+        hs = slow.fit(p["X"], p["Y"], epochs=FIT_EPOCHS, learning_rate=0.05)
+    assert np.asarray(hf["loss"]).tobytes() == np.asarray(hs["loss"]).tobytes()
+    assert bits(fast.get_weights()) == bits(slow.get_weights())
+    assert bits(fast.feedforward(p["X"])) == bits(slow.feedforward(p["X"]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("seed", range(12))
+def test_wide_layers(seed, dtype):
+    """Widths up to 40 exercise the kernels' vector bodies and their tails."""
+    p = random_problem(5000 + seed, dtype, max_layers=3, wide=True, max_batch=33)
+    fast, slow = make_pair(p)
+    assert bits(fast.feedforward(p["X"])) == bits(slow.feedforward(p["X"]))
+    assert bits(fast.gradients(p["X"], p["Y"])) == bits(slow.gradients(p["X"], p["Y"]))
+    hf = fast.fit(p["X"], p["Y"], epochs=50, learning_rate=0.01)
+    hs = slow.fit(p["X"], p["Y"], epochs=50, learning_rate=0.01)
+    assert hf["loss"] == hs["loss"]
+    assert bits(fast.get_weights()) == bits(slow.get_weights())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_products_against_reference(dtype):
+    """The three fixed-order products, on shapes larger than any SIMD block."""
+    rng = np.random.default_rng(7)
+    n, k, m = 37, 53, 71
+    X = rng.standard_normal((n, k)).astype(dtype)
+    W = rng.standard_normal((k, m)).astype(dtype)
+    b = rng.standard_normal(m).astype(dtype)
+    net = cn.Network([k, m], activation="identity", loss="sse", dtype=dtype)
+    net.set_weights([(W, b)])
+    assert bits(net.feedforward(X)) == bits(ref.affine(X, W, b))
+    Y = rng.standard_normal((n, m)).astype(dtype)
+    (dW, db), = net.gradients(X, Y)
+    delta = ref.affine(X, W, b) - Y                     # sse + identity: dL/dz = a - y
+    edW, edb = ref.weight_gradient(X, delta)
+    assert bits(dW) == bits(edW) and bits(db) == bits(edb)
+    # BLAS would not pass this: the reference fixes the summation order
+    assert ref.affine(X, W, b).dtype == np.dtype(dtype)
+
+
+def test_products_differ_from_blas_somewhere():
+    """Sanity check that the fixed order is a real constraint (not vacuous)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((64, 300))
+    W = rng.standard_normal((300, 64))
+    b = np.zeros(64)
+    assert ref.affine(X, W, b).tobytes() != (X @ W).tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "softmax", "relu", "identity"])
+def test_row_invariance(act, dtype):
+    """One row alone gives the same bits as that row inside a batch."""
+    rng = np.random.default_rng(11)
+    net = cn.Network([5, 17, 9, 3], activation="tanh", output_activation=act,
+                     seed=2, dtype=dtype)
+    X = rng.standard_normal((23, 5)).astype(dtype)
+    batch = net.feedforward(X)
+    for i in range(X.shape[0]):
+        assert bits(net.feedforward(X[i])) == bits(batch[i])
+        assert bits(net.feedforward(X[i:i + 1])) == bits(batch[i:i + 1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_extreme_values(dtype):
+    """Saturating sigmoids/tanh and overflowing exp still agree (inf, 0, -0.0)."""
+    rng = np.random.default_rng(5)
+    for backend_pair in range(3):
+        net_c = cn.Network([4, 6, 2], activation="sigmoid", seed=backend_pair, dtype=dtype)
+        net_n = cn.Network([4, 6, 2], activation="sigmoid", seed=backend_pair, dtype=dtype,
+                           backend="numpy")
+        big = (rng.standard_normal((4, 6)) * 300).astype(dtype)
+        w = [(big, np.zeros(6)), (rng.standard_normal((6, 2)) * 50, np.zeros(2))]
+        net_c.set_weights(w)
+        net_n.set_weights(w)
+        X = (rng.standard_normal((9, 4)) * 10).astype(dtype)
+        X[0] = 0.0
+        X[1] = -0.0
+        with np.errstate(all="ignore"):
+            assert bits(net_c.feedforward(X)) == bits(net_n.feedforward(X))
+            assert bits(net_c.gradients(X, np.ones((9, 2)))) == \
+                bits(net_n.gradients(X, np.ones((9, 2))))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_core_exp_tanh_match_numpy(dtype):
+    """The core's exp/tanh are NumPy's own loops at whatever SIMD level is active."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(100_000) * 40,
+                        np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-310, 750, -750])]
+                       ).astype(dtype)
+    core = _native.core()
+    with np.errstate(all="ignore"):
+        for fn, uf in ((core.numpy_exp, np.exp), (core.numpy_tanh, np.tanh)):
+            got = x.copy()
+            fn(got)
+            assert got.tobytes() == uf(x).tobytes()

@@ -1,0 +1,185 @@
+"""Bad input ends in a clear ValueError/TypeError and leaves the model unchanged."""
+import numpy as np
+import pytest
+
+import cyneuron as cn
+from helpers import bits
+
+
+@pytest.fixture(params=["cython", "numpy"])
+def net(request):
+    return cn.Network([3, 4, 2], seed=0, backend=request.param)
+
+
+GOOD_X = np.zeros((5, 3))
+GOOD_Y = np.zeros((5, 2))
+
+
+def _nan(shape):
+    a = np.zeros(shape)
+    a.flat[1] = np.nan
+    return a
+
+
+def _inf(shape):
+    a = np.zeros(shape)
+    a.flat[2] = -np.inf
+    return a
+
+
+BAD_X = [
+    (np.zeros((5, 4)), ValueError, "4 features"),
+    (np.zeros((5, 2)), ValueError, "expects 3"),
+    (np.zeros(4), ValueError, "4 features"),
+    (np.zeros((2, 3, 1)), ValueError, "1-D or 2-D"),
+    (np.zeros((0, 3)), ValueError, "empty"),
+    ([], ValueError, "empty"),
+    (np.float64(1.0), ValueError, "scalar"),
+    (_nan((5, 3)), ValueError, "NaN or infinity"),
+    (_inf((5, 3)), ValueError, "NaN or infinity"),
+    (np.array([["a", "b", "c"]]), TypeError, "numbers"),
+    ("abc", TypeError, "numbers"),
+    (None, TypeError, "None"),
+    (np.zeros((5, 3), dtype=complex), TypeError, "complex"),
+    ([[1, 2, 3], [1, 2]], (TypeError, ValueError), "X"),
+    (np.array([[1e300, 0, 0]]), None, None),  # finite in float64: accepted
+]
+
+
+@pytest.mark.parametrize("X,err,msg", BAD_X)
+def test_bad_inputs_feedforward(net, X, err, msg):
+    before = bits(net.get_weights())
+    if err is None:
+        net.feedforward(X)
+        return
+    with pytest.raises(err, match=msg):
+        net.feedforward(X)
+    assert bits(net.get_weights()) == before
+
+
+@pytest.mark.parametrize("X,err,msg", [b for b in BAD_X if b[1] is not None])
+@pytest.mark.parametrize("method", ["fit", "train_step", "gradients", "evaluate"])
+def test_bad_inputs_training(net, X, err, msg, method):
+    before = bits(net.get_weights())
+    call = {"fit": lambda: net.fit(X, GOOD_Y, epochs=3, learning_rate=0.1),
+            "train_step": lambda: net.train_step(X, GOOD_Y, 0.1),
+            "gradients": lambda: net.gradients(X, GOOD_Y),
+            "evaluate": lambda: net.evaluate(X, GOOD_Y)}[method]
+    with pytest.raises(err, match=msg):
+        call()
+    assert bits(net.get_weights()) == before
+
+
+BAD_Y = [
+    (np.zeros((5, 3)), ValueError, r"shape \(5, 3\)"),
+    (np.zeros((4, 2)), ValueError, r"\(5, 2\)"),
+    (np.zeros(5), ValueError, "shape"),
+    (_nan((5, 2)), ValueError, "y contains NaN"),
+    (_inf((5, 2)), ValueError, "y contains NaN"),
+    (np.zeros((0, 2)), ValueError, "empty"),
+    (np.full((5, 2), "x"), TypeError, "numbers"),
+]
+
+
+@pytest.mark.parametrize("Y,err,msg", BAD_Y)
+def test_bad_targets(net, Y, err, msg):
+    before = bits(net.get_weights())
+    with pytest.raises(err, match=msg):
+        net.fit(GOOD_X, Y, epochs=2, learning_rate=0.1)
+    with pytest.raises(err, match=msg):
+        net.train_step(GOOD_X, Y, 0.1)
+    assert bits(net.get_weights()) == before
+
+
+@pytest.mark.parametrize("kwargs,err,msg", [
+    (dict(learning_rate=-0.1), ValueError, "learning_rate must be >"),
+    (dict(learning_rate=0.0), ValueError, "learning_rate must be >"),
+    (dict(learning_rate=float("nan")), ValueError, "finite"),
+    (dict(learning_rate="0.1"), TypeError, "learning_rate"),
+    (dict(epochs=0), ValueError, "epochs must be >= 1"),
+    (dict(epochs=2.5), TypeError, "epochs must be an integer"),
+    (dict(optimizer="nonsense"), ValueError, "unknown optimizer"),
+])
+def test_bad_hyperparameters(net, kwargs, err, msg):
+    before = bits(net.get_weights())
+    args = dict(epochs=2, learning_rate=0.1)
+    args.update(kwargs)
+    with pytest.raises(err, match=msg):
+        net.fit(GOOD_X, GOOD_Y, **args)
+    assert bits(net.get_weights()) == before
+
+
+@pytest.mark.parametrize("kwargs,err,msg", [
+    (dict(activation="sigmod"), ValueError, "unknown activation 'sigmod'; valid names: identity"),
+    (dict(activation=["relu"]), ValueError, "1 entries, but the network has 2"),
+    (dict(activation=3), TypeError, "activation must be a name"),
+    (dict(activation="softmax"), ValueError, "only be the output activation"),
+    (dict(activation=("leaky_relu", -1)), ValueError, "slope"),
+    (dict(activation=("sigmoid", 2)), ValueError, "takes no parameter"),
+    (dict(loss="hinge"), ValueError, "unknown loss 'hinge'; valid names: mse, sse"),
+    (dict(loss=None), TypeError, "loss must be a name"),
+    (dict(dtype="float16"), ValueError, "float64' or 'float32"),
+    (dict(dtype=np.int32), ValueError, "float64' or 'float32"),
+    (dict(backend="gpu"), ValueError, "unknown backend"),
+    (dict(init="zeros"), ValueError, "unknown init"),
+    (dict(seed=-1), ValueError, "seed"),
+    (dict(seed="a"), TypeError, "seed"),
+])
+def test_bad_constructor_arguments(kwargs, err, msg):
+    with pytest.raises(err, match=msg):
+        cn.Network([3, 4, 2], **kwargs)
+
+
+@pytest.mark.parametrize("sizes,err", [
+    ([3], ValueError), ([], ValueError), ([3, 0, 1], ValueError), ([3, -1], ValueError),
+    ([3, 2.5], TypeError), ("32", TypeError), (5, TypeError), ([3, True], TypeError),
+])
+def test_bad_layer_sizes(sizes, err):
+    with pytest.raises(err, match="layer_sizes"):
+        cn.Network(sizes)
+
+
+def test_set_weights_is_atomic(net):
+    before = bits(net.get_weights())
+    good = net.get_weights()
+    bad_shape = [good[0], (np.zeros((4, 3)), good[1][1])]
+    with pytest.raises(ValueError, match=r"W2 has shape \(4, 3\), expected \(4, 2\)"):
+        net.set_weights(bad_shape)
+    bad_nan = [good[0], (good[1][0], np.array([0.0, np.nan]))]
+    with pytest.raises(ValueError, match="b2 contains NaN"):
+        net.set_weights(bad_nan)
+    with pytest.raises(ValueError, match="1 layer"):
+        net.set_weights([good[0]])
+    with pytest.raises(TypeError, match="numbers"):
+        net.set_weights([(np.full((3, 4), "a"), good[0][1]), good[1]])
+    assert bits(net.get_weights()) == before
+
+
+def test_non_contiguous_and_int_inputs_are_converted(net):
+    X = np.arange(30, dtype=np.int64).reshape(5, 6)[:, ::2]   # non-contiguous ints
+    assert not X.flags.c_contiguous
+    assert bits(net.feedforward(X)) == bits(net.feedforward(np.ascontiguousarray(X, float)))
+    Xf = np.asfortranarray(np.random.default_rng(0).standard_normal((5, 3)))
+    assert bits(net.feedforward(Xf)) == bits(net.feedforward(np.ascontiguousarray(Xf)))
+
+
+def test_float32_overflow_is_rejected():
+    net = cn.Network([3, 2], dtype="float32")
+    with pytest.raises(ValueError, match="float32"):
+        net.feedforward(np.array([[1e300, 0.0, 0.0]]))
+
+
+def test_get_weights_returns_copies(net):
+    w = net.get_weights()
+    w[0][0][...] = 123.0
+    assert not np.any(net.get_weights()[0][0] == 123.0)
+
+
+def test_neuron_bad_input():
+    with pytest.raises(ValueError, match="1-D"):
+        cn.Neuron(weights=[[0, 1]], bias=0)
+    with pytest.raises(ValueError, match="bias"):
+        cn.Neuron(weights=[0, 1], bias=[1, 2])
+    n = cn.Neuron(weights=[0, 1], bias=4)
+    with pytest.raises(ValueError, match="3 features"):
+        n.feedforward([1, 2, 3])
