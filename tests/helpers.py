@@ -24,6 +24,8 @@ def random_problem(seed, dtype, max_layers=4, max_width=8, max_batch=16, wide=Fa
     acts = [HIDDEN[int(rng.integers(len(HIDDEN)))] for _ in range(n_layers - 1)]
     out = OUTPUT[int(rng.integers(len(OUTPUT)))]
     acts.append(out)
+    if out == "softmax":
+        sizes[-1] = max(2, sizes[-1])
     loss = ["mse", "sse"][int(rng.integers(2))]
     n = int(rng.integers(1, max_batch + 1))
     X = rng.standard_normal((n, sizes[0])) * rng.uniform(0.5, 3)

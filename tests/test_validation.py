@@ -73,7 +73,10 @@ def test_bad_inputs_training(net, X, err, msg, method):
 BAD_Y = [
     (np.zeros((5, 3)), ValueError, r"shape \(5, 3\)"),
     (np.zeros((4, 2)), ValueError, r"\(5, 2\)"),
-    (np.zeros(5), ValueError, "shape"),
+    (np.zeros(4), ValueError, "4 class labels for 5"),
+    (np.array([0, 1, 2, 0, 1]), ValueError, r"outside \[0, 2\)"),
+    (np.array([0.5, 1, 0, 0, 1]), ValueError, "whole numbers"),
+    (np.array([-1, 1, 0, 0, 1]), ValueError, "outside"),
     (_nan((5, 2)), ValueError, "y contains NaN"),
     (_inf((5, 2)), ValueError, "y contains NaN"),
     (np.zeros((0, 2)), ValueError, "empty"),

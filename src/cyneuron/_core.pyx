@@ -19,7 +19,8 @@ Layout of a network (shared with the Python layer):
 
 cimport numpy as cnp
 from cython cimport floating
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
+from libc.math cimport fabs, fabsf, sqrt, sqrtf
 
 import numpy as np
 
@@ -58,10 +59,21 @@ cdef enum:
 cdef enum:
     LOSS_MSE = 0
     LOSS_SSE = 1
+    LOSS_BCE = 2
+    LOSS_CCE = 3
+
+cdef enum:
+    OPT_SGD = 0
+    OPT_MOMENTUM = 1
+    OPT_RMSPROP = 2
+    OPT_ADAM = 3
 
 ACTIVATION_CODES = {"identity": ACT_IDENTITY, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
                     "relu": ACT_RELU, "leaky_relu": ACT_LEAKY_RELU, "softmax": ACT_SOFTMAX}
-LOSS_CODES = {"mse": LOSS_MSE, "sse": LOSS_SSE}
+LOSS_CODES = {"mse": LOSS_MSE, "sse": LOSS_SSE, "binary_crossentropy": LOSS_BCE,
+              "categorical_crossentropy": LOSS_CCE}
+OPTIMIZER_CODES = {"sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "rmsprop": OPT_RMSPROP,
+                   "adam": OPT_ADAM}
 
 # ---------------------------------------------------------------------------
 # NumPy's own elementwise loops (exp, tanh): the core must call the very code
@@ -76,6 +88,10 @@ cdef npy_loop_t _exp_f64 = NULL
 cdef npy_loop_t _exp_f32 = NULL
 cdef npy_loop_t _tanh_f64 = NULL
 cdef npy_loop_t _tanh_f32 = NULL
+cdef npy_loop_t _log_f64 = NULL
+cdef npy_loop_t _log_f32 = NULL
+cdef void *_log_f64_data = NULL
+cdef void *_log_f32_data = NULL
 cdef void *_exp_f64_data = NULL
 cdef void *_exp_f32_data = NULL
 cdef void *_tanh_f64_data = NULL
@@ -100,6 +116,8 @@ _find_loop(np.exp, cnp.NPY_DOUBLE, &_exp_f64, &_exp_f64_data)
 _find_loop(np.exp, cnp.NPY_FLOAT, &_exp_f32, &_exp_f32_data)
 _find_loop(np.tanh, cnp.NPY_DOUBLE, &_tanh_f64, &_tanh_f64_data)
 _find_loop(np.tanh, cnp.NPY_FLOAT, &_tanh_f32, &_tanh_f32_data)
+_find_loop(np.log, cnp.NPY_DOUBLE, &_log_f64, &_log_f64_data)
+_find_loop(np.log, cnp.NPY_FLOAT, &_log_f32, &_log_f32_data)
 
 
 cdef inline void _run_loop(npy_loop_t loop, void *data, char *buf, isz n,
@@ -133,6 +151,20 @@ cdef inline void vtanh(floating *x, isz n) noexcept nogil:
         _run_loop(_tanh_f64, _tanh_f64_data, <char *>x, n, sizeof(double))
     else:
         _run_loop(_tanh_f32, _tanh_f32_data, <char *>x, n, sizeof(float))
+
+
+cdef inline void vlog(floating *x, isz n) noexcept nogil:
+    """x[i] = np.log(x[i]) in place, with NumPy's loop for the dtype."""
+    if floating is double:
+        _run_loop(_log_f64, _log_f64_data, <char *>x, n, sizeof(double))
+    else:
+        _run_loop(_log_f32, _log_f32_data, <char *>x, n, sizeof(float))
+
+
+def numpy_log(floating[::1] x):
+    """Apply NumPy's log loop in place through the core (for self-checks)."""
+    with nogil:
+        vlog(&x[0], x.shape[0])
 
 
 def numpy_exp(floating[::1] x):
@@ -265,29 +297,88 @@ cdef void derivative_mul(int code, double param, const floating *a, floating *g,
     # ACT_IDENTITY: the derivative is 1 and g * 1 == g
 
 # ---------------------------------------------------------------------------
-# Losses: value and dL/dA of the output.
+# Losses. Each returns the batch loss and writes the output layer's error:
+# dL/da for mse/sse (the activation's derivative is applied afterwards), or
+# dL/dz directly for the pairs sigmoid + BCE and softmax + CCE.
+# w (per-sample weights) may be NULL; a weight of 1 gives the unweighted bits.
+# tmp holds 2 * n * m scratch values for the logarithms.
 # ---------------------------------------------------------------------------
 
+cdef inline floating clip_prob(floating a, floating eps, floating ome) noexcept nogil:
+    # np.minimum(np.maximum(a, eps), 1 - eps); NaN passes through
+    if a < eps:
+        a = eps
+    if a > ome:
+        a = ome
+    return a
+
+
 cdef floating loss_and_grad(int code, const floating *a, const floating *y,
-                            floating *g, isz cnt) noexcept nogil:
-    """Return the loss over cnt outputs and write dL/da into g."""
-    cdef isz i
-    cdef floating zero = 0, half = 0.5, two = 2, s = 0, e
+                            const floating *w, floating *g, floating *tmp,
+                            isz n, isz m) noexcept nogil:
+    cdef isz i, j, q, cnt = n * m
+    cdef floating zero = 0, half = 0.5, two = 2, one = 1, s = 0, e, t, r, p
+    cdef floating eps = <floating>1e-7
+    cdef floating ome = one - eps
     cdef floating count = <floating>cnt
+    cdef floating rows = <floating>n
     if code == LOSS_MSE:
-        # mean((a - y)**2); gradient 2 * (a - y) / count
-        for i in range(cnt):
-            e = a[i] - y[i]
-            s = s + e * e
-            g[i] = (two * e) / count
+        for i in range(n):
+            for j in range(m):
+                q = i * m + j
+                e = a[q] - y[q]
+                t = e * e
+                g[q] = (two * e) / count
+                if w != NULL:
+                    t = t * w[i]
+                    g[q] = g[q] * w[i]
+                s = s + t
         return s / count
-    else:
-        # LOSS_SSE: 0.5 * sum((a - y)**2); gradient a - y (the tutorials' raw error)
-        for i in range(cnt):
-            e = a[i] - y[i]
-            s = s + e * e
-            g[i] = e
+    elif code == LOSS_SSE:
+        for i in range(n):
+            for j in range(m):
+                q = i * m + j
+                e = a[q] - y[q]
+                t = e * e
+                g[q] = e
+                if w != NULL:
+                    t = t * w[i]
+                    g[q] = e * w[i]
+                s = s + t
         return half * s
+    elif code == LOSS_BCE:
+        for q in range(cnt):
+            p = clip_prob(a[q], eps, ome)
+            tmp[q] = p
+            tmp[cnt + q] = one - p
+        vlog(tmp, 2 * cnt)
+        for i in range(n):
+            for j in range(m):
+                q = i * m + j
+                t = -(y[q] * tmp[q] + (one - y[q]) * tmp[cnt + q])
+                g[q] = (a[q] - y[q]) / count
+                if w != NULL:
+                    t = t * w[i]
+                    g[q] = g[q] * w[i]
+                s = s + t
+        return s / count
+    else:  # LOSS_CCE
+        for q in range(cnt):
+            tmp[q] = clip_prob(a[q], eps, ome)
+        vlog(tmp, cnt)
+        for i in range(n):
+            r = zero
+            for j in range(m):
+                q = i * m + j
+                r = r + y[q] * tmp[q]
+                g[q] = (a[q] - y[q]) / rows
+                if w != NULL:
+                    g[q] = g[q] * w[i]
+            t = -r
+            if w != NULL:
+                t = t * w[i]
+            s = s + t
+        return s / rows
 
 # ---------------------------------------------------------------------------
 # A network seen from C: sizes, codes and parameter offsets.
@@ -300,7 +391,17 @@ cdef struct Net:
     const double *act_params
     const isz *offsets     # 2 * n_layers: offset of W_l, then of b_l, in params
     isz max_width          # widest layer (input excluded)
+    isz sum_width          # sum of the layer widths (input excluded)
     isz out_width
+    isz n_params
+
+
+cdef struct Batch:
+    # scratch for one batch of up to `cap` rows (see train_workspace_size)
+    void *acts             # outputs of every layer (after dropout)
+    void *raw              # outputs before dropout (layers with dropout only)
+    void *dbuf             # 2 * cap * max_width: current and previous delta
+    void *tmp              # 2 * cap * out_width: logarithms of the loss
 
 
 cdef inline isz act_offset(const Net *net, isz layer, isz n) noexcept nogil:
@@ -312,9 +413,14 @@ cdef inline isz act_offset(const Net *net, isz layer, isz n) noexcept nogil:
 
 
 cdef void forward_pass(const Net *net, const floating *params, const floating *X,
-                       isz n, floating *acts_buf) noexcept nogil:
-    """Activations of every layer for X (n rows), stored one after another."""
-    cdef isz l, k, m
+                       isz n, floating *acts_buf, floating *raw_buf,
+                       const floating *masks, const double *dropout) noexcept nogil:
+    """Activations of every layer for X (n rows), stored one after another.
+
+    With masks (inverted-dropout multipliers, consecutive per dropout layer),
+    the pre-dropout activations of those layers are kept in raw_buf.
+    """
+    cdef isz l, k, m, i, off
     cdef const floating *inp = X
     cdef floating *out = acts_buf
     for l in range(net.n_layers):
@@ -323,29 +429,44 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
         affine(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1],
                out, n, k, m)
         activate(net.acts[l], net.act_params[l], out, n, m)
+        if masks != NULL and dropout[l] > 0:
+            off = out - acts_buf
+            memcpy(raw_buf + off, out, n * m * sizeof(floating))
+            for i in range(n * m):
+                out[i] = out[i] * masks[i]
+            masks = masks + n * m
         inp = out
         out = out + n * m
 
 
-cdef floating backward_pass(const Net *net, int loss, const floating *params,
-                            const floating *X, const floating *Y, isz n,
-                            floating *acts_buf, floating *dbuf, floating *grads) noexcept nogil:
-    """Forward, loss and backpropagation for one batch; returns the loss.
-
-    dbuf holds 2 * n * max_width scratch values (the current and previous delta).
-    """
-    cdef isz L = net.n_layers, l, k, m
-    cdef floating *d = dbuf
-    cdef floating *dprev = dbuf + n * net.max_width
+cdef floating batch_gradients(const Net *net, int loss, const floating *params,
+                              const floating *X, const floating *Y, const floating *w,
+                              isz n, Batch *ws, const floating *masks,
+                              const double *dropout, floating *grads) noexcept nogil:
+    """Forward, loss and backpropagation for one batch of n rows; returns the loss
+    (without penalties). grads receives dLoss/dparams in the flat layout."""
+    cdef isz L = net.n_layers, l, k, m, i, off
+    cdef floating *acts_buf = <floating *>ws.acts
+    cdef floating *raw_buf = <floating *>ws.raw
+    cdef floating *d = <floating *>ws.dbuf
+    cdef floating *dprev = d + n * net.max_width
     cdef floating *tmp
+    cdef const floating *mask_l
     cdef const floating *a_prev
+    cdef const floating *a_deriv
     cdef const floating *a_out
     cdef floating lossval
-    forward_pass(net, params, X, n, acts_buf)
+    cdef isz mask_total = 0
+    forward_pass(net, params, X, n, acts_buf, raw_buf, masks, dropout)
+    if masks != NULL:
+        for l in range(L):
+            if dropout[l] > 0:
+                mask_total += n * net.sizes[l + 1]
     m = net.sizes[L]
     a_out = acts_buf + act_offset(net, L - 1, n)
-    lossval = loss_and_grad(loss, a_out, Y, d, n * m)
-    derivative_mul(net.acts[L - 1], net.act_params[L - 1], a_out, d, n, m)
+    lossval = loss_and_grad(loss, a_out, Y, w, d, <floating *>ws.tmp, n, m)
+    if loss != LOSS_BCE and loss != LOSS_CCE:
+        derivative_mul(net.acts[L - 1], net.act_params[L - 1], a_out, d, n, m)
     for l in range(L - 1, -1, -1):
         k = net.sizes[l]
         m = net.sizes[l + 1]
@@ -356,18 +477,158 @@ cdef floating backward_pass(const Net *net, int loss, const floating *params,
         wgrad(a_prev, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1], n, k, m)
         if l > 0:
             backprop(d, params + net.offsets[2 * l], dprev, n, k, m)
-            derivative_mul(net.acts[l - 1], net.act_params[l - 1], a_prev, dprev, n, k)
+            a_deriv = a_prev
+            if masks != NULL and dropout[l - 1] > 0:
+                # masks of layers l-1 .. L-1 sit at the end of this batch's block
+                mask_total -= n * k
+                mask_l = masks + mask_total
+                for i in range(n * k):
+                    dprev[i] = dprev[i] * mask_l[i]
+                off = a_prev - acts_buf
+                a_deriv = raw_buf + off
+            derivative_mul(net.acts[l - 1], net.act_params[l - 1], a_deriv, dprev, n, k)
             tmp = d
             d = dprev
             dprev = tmp
     return lossval
 
 
-cdef inline void sgd_update(floating *params, const floating *grads, isz cnt,
-                            floating lr) noexcept nogil:
+cdef inline floating fabsx(floating x) noexcept nogil:
+    if floating is double:
+        return fabs(x)
+    else:
+        return fabsf(x)
+
+
+cdef inline floating fsqrt(floating x) noexcept nogil:
+    if floating is double:
+        return sqrt(x)
+    else:
+        return sqrtf(x)
+
+
+cdef floating add_penalties(const Net *net, const floating *params, floating *grads,
+                            double l1, double l2) noexcept nogil:
+    """Add the L1/L2 penalty to the weight gradients; return its value."""
+    cdef isz l, i, cnt
+    cdef const floating *W
+    cdef floating *dW
+    cdef floating zero = 0, one = 1, two = 2, s, pen = 0, v
+    cdef floating l1t = <floating>l1, l2t = <floating>l2
+    cdef floating c2 = two * l2t
+    for l in range(net.n_layers):
+        W = params + net.offsets[2 * l]
+        dW = grads + net.offsets[2 * l]
+        cnt = net.sizes[l] * net.sizes[l + 1]
+        if l1 != 0:
+            s = zero
+            for i in range(cnt):
+                s = s + fabsx(W[i])
+            pen = pen + l1t * s
+        if l2 != 0:
+            s = zero
+            for i in range(cnt):
+                s = s + W[i] * W[i]
+            pen = pen + l2t * s
+        if l2 != 0:
+            for i in range(cnt):
+                dW[i] = dW[i] + c2 * W[i]
+        if l1 != 0:
+            for i in range(cnt):
+                v = W[i]
+                if v > zero:
+                    v = one
+                elif v < zero:
+                    v = -one
+                elif v == zero:
+                    v = zero
+                dW[i] = dW[i] + l1t * v
+    return pen
+
+
+cdef void clip_gradient(floating *g, isz cnt, double clipnorm) noexcept nogil:
     cdef isz i
+    cdef floating s = 0, norm, c = <floating>clipnorm, scale
     for i in range(cnt):
-        params[i] = params[i] - lr * grads[i]
+        s = s + g[i] * g[i]
+    norm = fsqrt(s)
+    if norm > c:
+        scale = c / norm
+        for i in range(cnt):
+            g[i] = g[i] * scale
+
+
+cdef void optimizer_step(int opt, const double *hp, double *scalars, floating *p,
+                         const floating *g, floating *state, isz cnt,
+                         double lr) noexcept nogil:
+    """One update of the flat parameters p; state holds m then v (cnt each)."""
+    cdef isz i
+    cdef floating one = 1, lrt = <floating>lr, mu, rho, eps, b1, b2, alpha
+    cdef floating *m = state
+    cdef floating *v = state + cnt
+    if opt == OPT_SGD:
+        for i in range(cnt):
+            p[i] = p[i] - lrt * g[i]
+    elif opt == OPT_MOMENTUM:
+        mu = <floating>hp[0]
+        if hp[1] != 0:      # Nesterov
+            for i in range(cnt):
+                m[i] = mu * m[i] - lrt * g[i]
+                p[i] = p[i] + mu * m[i] - lrt * g[i]
+        else:
+            for i in range(cnt):
+                m[i] = mu * m[i] - lrt * g[i]
+                p[i] = p[i] + m[i]
+    elif opt == OPT_RMSPROP:
+        rho = <floating>hp[0]
+        eps = <floating>hp[1]
+        for i in range(cnt):
+            v[i] = rho * v[i] + (one - rho) * (g[i] * g[i])
+            p[i] = p[i] - (lrt * g[i]) / (fsqrt(v[i]) + eps)
+    else:  # OPT_ADAM, bias correction folded into the step size (in double)
+        b1 = <floating>hp[0]
+        b2 = <floating>hp[1]
+        eps = <floating>hp[2]
+        scalars[0] += 1
+        scalars[1] = scalars[1] * hp[0]
+        scalars[2] = scalars[2] * hp[1]
+        alpha = <floating>(lr * sqrt(1.0 - scalars[2]) / (1.0 - scalars[1]))
+        for i in range(cnt):
+            m[i] = b1 * m[i] + (one - b1) * g[i]
+            v[i] = b2 * v[i] + (one - b2) * (g[i] * g[i])
+            p[i] = p[i] - (alpha * m[i]) / (fsqrt(v[i]) + eps)
+
+
+cdef isz count_correct(const floating *a, const floating *y, isz n, isz m) noexcept nogil:
+    """Rows classified right: threshold 0.5 for one output, first argmax otherwise."""
+    cdef isz i, j, ba, by, c = 0
+    cdef floating half = 0.5
+    if m == 1:
+        for i in range(n):
+            if (a[i] > half) == (y[i] > half):
+                c += 1
+        return c
+    for i in range(n):
+        ba = argmax_row(a + i * m, m)
+        by = argmax_row(y + i * m, m)
+        if ba == by:
+            c += 1
+    return c
+
+
+cdef inline isz argmax_row(const floating *r, isz m) noexcept nogil:
+    # np.argmax: the first maximum, or the first NaN
+    cdef isz j, best = 0
+    cdef floating mx = r[0]
+    if mx != mx:
+        return 0
+    for j in range(1, m):
+        if r[j] != r[j]:
+            return j
+        if r[j] > mx:
+            mx = r[j]
+            best = j
+    return best
 
 # ---------------------------------------------------------------------------
 # Python entry points (called by cyneuron.network after validation).
@@ -382,69 +643,154 @@ cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
     net.act_params = &act_params[0]
     net.offsets = &offsets[0]
     net.max_width = 0
+    net.sum_width = 0
     for l in range(net.n_layers):
         if sizes[l + 1] > net.max_width:
             net.max_width = sizes[l + 1]
+        net.sum_width += sizes[l + 1]
     net.out_width = sizes[net.n_layers]
+    net.n_params = offsets[2 * net.n_layers - 1] + net.out_width
     return 0
 
 
-def workspace_size(const isz[::1] sizes, isz n):
-    """Scratch entries `forward`/`gradients`/`fit` need for batches of n rows."""
-    cdef isz l, total = 0, mx = 0
-    for l in range(1, sizes.shape[0]):
-        total += n * sizes[l]
-        if sizes[l] > mx:
-            mx = sizes[l]
-    return total + 2 * n * mx
+cdef isz _layout(const Net *net, isz cap, Batch *ws, void *base, isz itemsize) noexcept nogil:
+    """Carve the workspace for batches of up to cap rows; return its entry count."""
+    cdef isz acts_n = cap * net.sum_width
+    cdef isz d_n = 2 * cap * net.max_width
+    cdef isz tmp_n = 2 * cap * net.out_width
+    cdef char *b = <char *>base
+    if base != NULL:
+        ws.acts = b
+        ws.raw = b + acts_n * itemsize
+        ws.dbuf = b + 2 * acts_n * itemsize
+        ws.tmp = b + (2 * acts_n + d_n) * itemsize
+    return 2 * acts_n + d_n + tmp_n
+
+
+def workspace_size(const isz[::1] sizes, const int[::1] acts, const double[::1] act_params,
+                   const isz[::1] offsets, isz n):
+    """Scratch entries the routines below need for batches of up to n rows."""
+    cdef Net net
+    _make_net(&net, sizes, acts, act_params, offsets)
+    return _layout(&net, n, NULL, NULL, 0)
 
 
 def forward(const floating[::1] params, const isz[::1] sizes, const int[::1] acts,
             const double[::1] act_params, const isz[::1] offsets,
             const floating[:, ::1] X, floating[::1] work, floating[:, ::1] out):
-    """out = network output for X; work holds workspace_size(sizes, n) entries."""
+    """out = network output for X; work holds workspace_size(..., n) entries."""
     cdef Net net
+    cdef Batch ws
     cdef isz n = X.shape[0]
     _make_net(&net, sizes, acts, act_params, offsets)
+    _layout(&net, n, &ws, &work[0], sizeof(floating))
     with nogil:
-        forward_pass(&net, &params[0], &X[0, 0], n, &work[0])
-        memcpy(&out[0, 0], &work[0] + act_offset(&net, net.n_layers - 1, n),
+        forward_pass(&net, &params[0], &X[0, 0], n, <floating *>ws.acts, NULL, NULL, NULL)
+        memcpy(&out[0, 0], <floating *>ws.acts + act_offset(&net, net.n_layers - 1, n),
                n * net.out_width * sizeof(floating))
 
 
 def gradients(const floating[::1] params, const isz[::1] sizes, const int[::1] acts,
               const double[::1] act_params, const isz[::1] offsets, int loss,
-              const floating[:, ::1] X, const floating[:, ::1] Y,
-              floating[::1] work, floating[::1] grads):
-    """Write dLoss/dparams for the batch (X, Y) into grads; return the loss."""
+              const floating[:, ::1] X, const floating[:, ::1] Y, const floating[::1] w,
+              double l1, double l2, floating[::1] work, floating[::1] grads):
+    """Write dLoss/dparams for the batch (X, Y) into grads; return the loss
+    (with the L1/L2 penalty). w: per-sample weights, or an empty array."""
     cdef Net net
+    cdef Batch ws
     cdef isz n = X.shape[0]
     cdef floating lossval
-    cdef isz acts_total
+    cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
     _make_net(&net, sizes, acts, act_params, offsets)
-    acts_total = act_offset(&net, net.n_layers, n)
+    _layout(&net, n, &ws, &work[0], sizeof(floating))
     with nogil:
-        lossval = backward_pass(&net, loss, &params[0], &X[0, 0], &Y[0, 0], n,
-                                &work[0], &work[0] + acts_total, &grads[0])
+        lossval = batch_gradients(&net, loss, &params[0], &X[0, 0], &Y[0, 0], wp, n,
+                                  &ws, NULL, NULL, &grads[0])
+        if l1 != 0 or l2 != 0:
+            lossval = lossval + add_penalties(&net, &params[0], &grads[0], l1, l2)
     return lossval
 
 
-def fit_gd(floating[::1] params, const isz[::1] sizes, const int[::1] acts,
-           const double[::1] act_params, const isz[::1] offsets, int loss,
-           const floating[:, ::1] X, const floating[:, ::1] Y, isz epochs,
-           floating lr, floating[::1] work, floating[::1] grads,
-           floating[::1] losses):
-    """Full-batch gradient descent for `epochs` steps, entirely in C.
+def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts,
+                 const double[::1] act_params, const isz[::1] offsets, int loss,
+                 const floating[:, ::1] X, const floating[:, ::1] Y, const floating[::1] w,
+                 const isz[::1] orders, const double[::1] lrs, isz batch_size,
+                 int opt, const double[::1] hyper, floating[::1] state, double[::1] scalars,
+                 double l1, double l2, double clipnorm,
+                 const floating[::1] masks, const double[::1] dropout,
+                 floating[::1] batch_buf, floating[::1] work, floating[::1] grads,
+                 double[::1] losses, cnp.int64_t[::1] correct, bint count):
+    """Train for len(lrs) epochs entirely in C; the Python layer drew everything random.
 
-    losses[e] receives the loss of epoch e (before its update).
+    orders: the sample order of every epoch (epochs x n), or empty for 0..n-1.
+    masks: inverted-dropout multipliers for one epoch (per batch, per dropout
+    layer), or empty. batch_buf holds batch_size * (n_in + n_out + 1) entries
+    for gathered batches. losses/correct receive one value per epoch.
     """
     cdef Net net
-    cdef isz n = X.shape[0], e, cnt = params.shape[0]
-    cdef isz acts_total
+    cdef Batch ws
+    cdef isz n = X.shape[0], n_in = X.shape[1], n_out = Y.shape[1]
+    cdef isz epochs = lrs.shape[0], e, start, nb, i, r, P = params.shape[0]
+    cdef const isz *order
+    cdef bint shuffled = orders.shape[0] > 0
+    cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
+    cdef const floating *mp
+    cdef const floating *xb
+    cdef const floating *yb
+    cdef const floating *wb
+    cdef floating *gx = &batch_buf[0]
+    cdef floating *gy = gx + batch_size * n_in
+    cdef floating *gw = gy + batch_size * n_out
+    cdef floating *statep = &state[0] if state.shape[0] > 0 else NULL
+    cdef const double *drop = &dropout[0]
+    cdef floating value
+    cdef double total
+    cdef isz n_batches, hits
+    cdef bint use_masks = masks.shape[0] > 0
+    cdef bint penal = l1 != 0 or l2 != 0
     _make_net(&net, sizes, acts, act_params, offsets)
-    acts_total = act_offset(&net, net.n_layers, n)
+    _layout(&net, batch_size, &ws, &work[0], sizeof(floating))
     with nogil:
         for e in range(epochs):
-            losses[e] = backward_pass(&net, loss, &params[0], &X[0, 0], &Y[0, 0], n,
-                                      &work[0], &work[0] + acts_total, &grads[0])
-            sgd_update(&params[0], &grads[0], cnt, lr)
+            order = &orders[0] + e * n if shuffled else NULL
+            mp = &masks[0] if use_masks else NULL
+            total = 0.0
+            n_batches = 0
+            hits = 0
+            start = 0
+            while start < n:
+                nb = batch_size if start + batch_size <= n else n - start
+                if shuffled:
+                    for i in range(nb):
+                        r = order[start + i]
+                        memcpy(gx + i * n_in, &X[0, 0] + r * n_in, n_in * sizeof(floating))
+                        memcpy(gy + i * n_out, &Y[0, 0] + r * n_out, n_out * sizeof(floating))
+                        if wp != NULL:
+                            gw[i] = wp[r]
+                    xb = gx
+                    yb = gy
+                    wb = gw if wp != NULL else NULL
+                else:
+                    xb = &X[0, 0] + start * n_in
+                    yb = &Y[0, 0] + start * n_out
+                    wb = wp + start if wp != NULL else NULL
+                value = batch_gradients(&net, loss, &params[0], xb, yb, wb, nb, &ws,
+                                        mp, drop, &grads[0])
+                if count:
+                    hits += count_correct(<floating *>ws.acts + act_offset(&net, net.n_layers - 1, nb),
+                                          yb, nb, n_out)
+                if mp != NULL:
+                    for i in range(net.n_layers):
+                        if drop[i] > 0:
+                            mp = mp + nb * net.sizes[i + 1]
+                if penal:
+                    value = value + add_penalties(&net, &params[0], &grads[0], l1, l2)
+                if clipnorm > 0:
+                    clip_gradient(&grads[0], P, clipnorm)
+                optimizer_step(opt, &hyper[0], &scalars[0], &params[0], &grads[0], statep,
+                               P, lrs[e])
+                total += <double>value * <double>nb
+                n_batches += 1
+                start += nb
+            losses[e] = <double>value if n_batches == 1 else total / <double>n
+            correct[e] = hits

@@ -46,10 +46,29 @@ class Activation:
 
 @dataclass(frozen=True)
 class Loss:
+    """A loss: its value, and either dL/da (`gradient`) or, for a loss that
+    pairs with one output activation, dL/dz directly (`delta`)."""
+
     name: str
     code: int
     value: Callable = field(repr=False, compare=False)
-    gradient: Callable = field(repr=False, compare=False)
+    gradient: Callable = field(default=None, repr=False, compare=False)
+    delta: Callable = field(default=None, repr=False, compare=False)
+    output: str = None            # the output activation it requires, if any
+    classification: bool = False
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An optimizer's name, code and hyperparameters (its state lives in the Network)."""
+
+    name: str
+    code: int
+    params: dict = field(default_factory=dict, compare=False)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.name}({args})"
 
 
 # code numbers must match the enums in _core.pyx
@@ -67,7 +86,31 @@ DEFAULT_LEAKY_SLOPE = 0.01
 LOSSES = {
     "mse": Loss("mse", 0, ref.mse, ref.mse_gradient),
     "sse": Loss("sse", 1, ref.sse, ref.sse_gradient),
+    "binary_crossentropy": Loss("binary_crossentropy", 2, ref.binary_crossentropy,
+                                delta=ref.binary_crossentropy_delta, output="sigmoid",
+                                classification=True),
+    "categorical_crossentropy": Loss("categorical_crossentropy", 3,
+                                     ref.categorical_crossentropy,
+                                     delta=ref.categorical_crossentropy_delta,
+                                     output="softmax", classification=True),
 }
+_LOSS_ALIASES = {"bce": "binary_crossentropy", "cce": "categorical_crossentropy",
+                 "crossentropy": "categorical_crossentropy", "log_loss": "binary_crossentropy",
+                 "mean_squared_error": "mse"}
+
+# name: (code, default hyperparameters, {hyperparameter: (low, low_inclusive, high, high_inclusive)})
+_OPTIMIZERS = {
+    "sgd": (0, {}, {}),
+    "momentum": (1, {"momentum": 0.9, "nesterov": False},
+                 {"momentum": (0.0, True, 1.0, False)}),
+    "rmsprop": (2, {"rho": 0.9, "epsilon": 1e-8},
+                {"rho": (0.0, True, 1.0, False), "epsilon": (0.0, False, None, False)}),
+    "adam": (3, {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8},
+             {"beta_1": (0.0, True, 1.0, False), "beta_2": (0.0, True, 1.0, False),
+              "epsilon": (0.0, False, None, False)}),
+}
+_OPTIMIZER_ALIASES = {"nesterov": ("momentum", {"nesterov": True}), "gd": ("sgd", {})}
+OPTIMIZER_NAMES = tuple(_OPTIMIZERS) + tuple(_OPTIMIZER_ALIASES)
 
 ACTIVATION_NAMES = tuple(_ACTIVATIONS)
 LOSS_NAMES = tuple(LOSSES)
@@ -114,7 +157,47 @@ def loss(name) -> Loss:
         return name
     if not isinstance(name, str):
         raise TypeError(f"loss must be a name (str), got {type(name).__name__}")
-    key = name.lower()
+    key = _LOSS_ALIASES.get(name.lower(), name.lower())
     if key not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; valid names: {', '.join(LOSS_NAMES)}")
     return LOSSES[key]
+
+
+def optimizer(spec, **overrides) -> Optimizer:
+    """Resolve an optimizer: a name (with hyperparameter overrides) or an Optimizer."""
+    if isinstance(spec, Optimizer):
+        if not overrides:
+            return spec
+        spec, overrides = spec.name, {**spec.params, **overrides}
+    if not isinstance(spec, str):
+        raise TypeError(f"optimizer must be a name (str), got {type(spec).__name__}")
+    key = spec.lower()
+    extra = {}
+    if key in _OPTIMIZER_ALIASES:
+        key, extra = _OPTIMIZER_ALIASES[key]
+    if key not in _OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {spec!r}; valid names: {', '.join(OPTIMIZER_NAMES)}")
+    code, defaults, bounds = _OPTIMIZERS[key]
+    params = dict(defaults)
+    params.update(extra)
+    for k, val in overrides.items():
+        if k not in defaults:
+            raise ValueError(f"optimizer {key!r} has no hyperparameter {k!r}; it takes "
+                             f"{', '.join(defaults) or 'none'}")
+        if k == "nesterov":
+            if not isinstance(val, bool):
+                raise TypeError(f"nesterov must be True or False, got {val!r}")
+            params[k] = val
+            continue
+        if isinstance(val, bool) or not isinstance(val, (int, float)):
+            raise TypeError(f"{k} must be a number, got {val!r}")
+        val = float(val)
+        lo, lo_inc, hi, hi_inc = bounds[k]
+        ok = val == val and (val > lo or (lo_inc and val == lo)) and \
+            (hi is None or val < hi or (hi_inc and val == hi)) and val != float("inf")
+        if not ok:
+            rng = f"{'[' if lo_inc else '('}{lo}, {hi if hi is not None else 'inf'}" \
+                  f"{']' if hi_inc else ')'}"
+            raise ValueError(f"{k} must be in {rng}, got {val}")
+        params[k] = val
+    return Optimizer(key, code, params)

@@ -84,8 +84,15 @@ def check_inputs(x, n_features, dtype, name="X"):
 
 
 def check_targets(y, n_samples, n_outputs, dtype, single, name="y"):
-    """y as an (n_samples, n_outputs) array matching the inputs."""
+    """y as an (n_samples, n_outputs) array matching the inputs.
+
+    With several outputs, a 1-D y (or a scalar for one sample) holds class
+    indices and becomes one-hot rows.
+    """
     arr = _as_numeric_array(y, name)
+    if n_outputs > 1 and (arr.ndim == 1 and not (single and arr.shape[0] == n_outputs)
+                          or arr.ndim == 0):
+        return _one_hot(arr.reshape(-1), n_samples, n_outputs, dtype, name)
     if arr.ndim == 0:
         if n_outputs == 1 and n_samples == 1:
             arr = arr.reshape(1, 1)
@@ -102,6 +109,23 @@ def check_targets(y, n_samples, n_outputs, dtype, single, name="y"):
         raise ValueError(f"{name} has shape {arr.shape}, but {n_samples} sample(s) and a "
                          f"network with {n_outputs} output(s) need ({n_samples}, {n_outputs})")
     return as_float(arr, dtype, name)
+
+
+def _one_hot(labels, n_samples, n_classes, dtype, name):
+    if labels.shape[0] != n_samples:
+        raise ValueError(f"{name} has {labels.shape[0]} class labels for {n_samples} sample(s)")
+    if labels.dtype.kind == "f":
+        if not np.isfinite(labels).all() or np.any(labels != np.round(labels)):
+            raise ValueError(f"{name} as class labels must be whole numbers")
+    elif labels.dtype.kind == "b":
+        raise TypeError(f"{name} as class labels must be integers, got booleans")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"{name} has class labels outside [0, {n_classes}) "
+                         f"(min {labels.min()}, max {labels.max()}); the network has "
+                         f"{n_classes} outputs")
+    out = np.zeros((n_samples, n_classes), dtype=dtype)
+    out[np.arange(n_samples), labels.astype(np.intp)] = 1
+    return out
 
 
 def check_positive_int(value, name, minimum=1):

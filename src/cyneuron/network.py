@@ -14,6 +14,8 @@ import numpy as np
 
 from . import _native
 from . import _registry as registry
+from . import callbacks as callbacks_mod
+from . import metrics, schedules
 from . import _validation as v
 from . import reference as ref
 
@@ -24,8 +26,10 @@ INITS = ("uniform", "xavier", "he")
 class History:
     """What ``fit`` returns: per-epoch values, like Keras' History.
 
-    ``history["loss"]`` (or ``history.history["loss"]``) is the list of the
-    training loss of each epoch, measured on the batch before its update.
+    ``history["loss"]`` (or ``history.history["loss"]``) is the training loss
+    of each epoch (the batch losses weighted by batch size; the loss before
+    the update for full-batch training); classifiers also get "accuracy";
+    with validation data, "val_loss" (and "val_accuracy").
     """
 
     def __init__(self):
@@ -67,7 +71,8 @@ class Network:
     """
 
     def __init__(self, layer_sizes, activation="sigmoid", loss="mse", seed=None,
-                 dtype="float64", backend="cython", init="uniform", output_activation=None):
+                 dtype="float64", backend="cython", init="uniform", output_activation=None,
+                 l1=0.0, l2=0.0, dropout=0.0):
         sizes = self._check_sizes(layer_sizes)
         n_layers = len(sizes) - 1
         if isinstance(activation, list):
@@ -83,6 +88,13 @@ class Network:
             if a.output_only:
                 raise ValueError(f"{a.name} can only be the output activation, not of hidden "
                                  f"layer {i + 1}")
+        lossobj = registry.loss(loss)
+        if lossobj.output is not None and acts[-1].name != lossobj.output:
+            raise ValueError(f"loss {lossobj.name!r} needs a {lossobj.output} output layer, "
+                             f"got {acts[-1].name!r}; use output_activation="
+                             f"{lossobj.output!r}")
+        if acts[-1].name == "softmax" and sizes[-1] < 2:
+            raise ValueError("a softmax output needs at least 2 units")
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
         if backend == "cython":
@@ -92,8 +104,12 @@ class Network:
 
         self.layer_sizes = sizes
         self.activations = acts
-        self.loss = registry.loss(loss)
+        self.loss = lossobj
         self.dtype = v.resolve_dtype(dtype)
+        self.l1 = v.check_real(l1, "l1", minimum=0.0)
+        self.l2 = v.check_real(l2, "l2", minimum=0.0)
+        self.dropout = self._check_dropout(dropout, n_layers)
+        self.stop_training = False
         self.backend = backend
         self.init = init
         self.rng = self._make_rng(seed)
@@ -114,6 +130,7 @@ class Network:
             b = self._params[offsets[2 * l + 1]:offsets[2 * l + 1] + m]
             self._layers.append((W, b))
         self._initialise()
+        self.reset_optimizer()
 
     # --- construction helpers ---------------------------------------------------
 
@@ -133,6 +150,23 @@ class Network:
                 raise ValueError(f"layer_sizes[{i}] must be >= 1, got {s}")
             out.append(int(s))
         return tuple(out)
+
+    @staticmethod
+    def _check_dropout(dropout, n_layers):
+        """Per-layer dropout rates; the output layer never drops."""
+        hidden = n_layers - 1
+        if isinstance(dropout, (list, tuple)):
+            if len(dropout) != hidden:
+                raise ValueError(f"dropout list has {len(dropout)} rates, but the network has "
+                                 f"{hidden} hidden layer(s)")
+            rates = [v.check_real(r, "dropout", minimum=0.0, maximum=1.0, max_strict=True)
+                     for r in dropout]
+        else:
+            r = v.check_real(dropout, "dropout", minimum=0.0, maximum=1.0, max_strict=True)
+            if r and not hidden:
+                raise ValueError("dropout applies to hidden layers; this network has none")
+            rates = [r] * hidden
+        return tuple(rates) + (0.0,)
 
     @staticmethod
     def _make_rng(seed):
@@ -220,10 +254,14 @@ class Network:
         core = _native.core()
         n = x.shape[0]
         out = np.empty((n, self.n_outputs), dtype=self.dtype)
-        work = np.empty(core.workspace_size(self._sizes, n), dtype=self.dtype)
+        work = np.empty(self._workspace(n), dtype=self.dtype)
         core.forward(self._params, self._sizes, self._act_codes, self._act_params,
                      self._offsets, x, work, out)
         return out
+
+    def _workspace(self, n):
+        return _native.core().workspace_size(self._sizes, self._act_codes, self._act_params,
+                                             self._offsets, n)
 
     # --- training ----------------------------------------------------------------------
 
@@ -232,31 +270,29 @@ class Network:
         t = v.check_targets(y, x.shape[0], self.n_outputs, self.dtype, single)
         return x, t
 
-    def _gradients_flat(self, x, t):
+    def _gradients_flat(self, x, t, w=None):
         """(loss, flat gradient vector) for a validated batch."""
-        grads = np.empty_like(self._params)
         if self.backend == "numpy":
-            value, g = ref.gradients(self._layers, self.activations, self.loss, x, t)
-            for l, (dW, db) in enumerate(g):
-                grads[self._offsets[2 * l]:self._offsets[2 * l] + dW.size] = dW.ravel()
-                grads[self._offsets[2 * l + 1]:self._offsets[2 * l + 1] + db.size] = db
-            return value, grads
+            value, g = ref.gradients(self._layers, self.activations, self.loss, x, t, w,
+                                     l1=self.l1, l2=self.l2)
+            return value, ref.flatten(g)
         core = _native.core()
-        work = np.empty(core.workspace_size(self._sizes, x.shape[0]), dtype=self.dtype)
+        grads = np.empty_like(self._params)
+        work = np.empty(self._workspace(x.shape[0]), dtype=self.dtype)
+        wv = np.empty(0, self.dtype) if w is None else w
         value = core.gradients(self._params, self._sizes, self._act_codes, self._act_params,
-                               self._offsets, self.loss.code, x, t, work, grads)
+                               self._offsets, self.loss.code, x, t, wv, self.l1, self.l2,
+                               work, grads)
         return self.dtype.type(value), grads
 
     def _unflatten(self, flat):
-        out = []
-        for l, (W, b) in enumerate(self._layers):
-            o_w, o_b = self._offsets[2 * l], self._offsets[2 * l + 1]
-            out.append((flat[o_w:o_w + W.size].reshape(W.shape).copy(),
-                        flat[o_b:o_b + b.size].copy()))
-        return out
+        return [(W.copy(), b.copy()) for W, b in ref.unflatten(flat, self._layers)]
 
     def gradients(self, X, y):
-        """Gradient of the loss on (X, y): a list of (dW, db) shaped like the weights."""
+        """Gradient of the loss on (X, y): a list of (dW, db) shaped like the weights.
+
+        Dropout is not applied (it is a training-time draw); L1/L2 penalties are.
+        """
         x, t = self._check_xy(X, y)
         return self._unflatten(self._gradients_flat(x, t)[1])
 
@@ -271,64 +307,260 @@ class Network:
         lr = v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True)
         x, t = self._check_xy(X, y)
         value, grads = self._gradients_flat(x, t)
-        lr_t = self.dtype.type(lr)
         # W = W - lr * dW, elementwise: the flat update gives the reference's bits
-        self._params[...] = self._params - lr_t * grads
+        self._params[...] = self._params - self.dtype.type(lr) * grads
         return float(value)
 
-    def fit(self, X, y, epochs=1, learning_rate=0.01, batch_size=None, optimizer="sgd",
-            verbose=0):
-        """Train by gradient descent and return a History of the loss per epoch.
+    # --- optimizer state (part of the model) -------------------------------------------
 
-        Every epoch runs inside the compiled core (or the reference); with
-        ``verbose`` the core returns to Python only to report progress, about
-        ten times per fit.
+    def reset_optimizer(self):
+        """Forget the optimizer and its state (moments, step count)."""
+        self.optimizer = None
+        self._opt_state = np.zeros(2 * self._params.size, dtype=self.dtype)
+        self._opt_scalars = np.array([0.0, 1.0, 1.0])   # step, beta_1**t, beta_2**t
+
+    def _use_optimizer(self, optimizer, params):
+        opt = registry.optimizer(optimizer, **(params or {}))
+        if self.optimizer is None or opt != self.optimizer or opt.params != self.optimizer.params:
+            self.reset_optimizer()
+            self.optimizer = opt
+
+    # --- fit ------------------------------------------------------------------------------
+
+    def fit(self, X, y, epochs=1, learning_rate=0.01, batch_size=None, optimizer="sgd",
+            optimizer_params=None, shuffle=True, lr_schedule=None, clipnorm=None,
+            validation_data=None, validation_split=0.0, callbacks=None, sample_weight=None,
+            class_weight=None, verbose=0):
+        """Train the network and return a History.
+
+        Parameters
+        ----------
+        X, y : training inputs (n, n_in) and targets (n, n_out); classifiers
+            also take class indices (n,).
+        epochs : number of passes over the data.
+        learning_rate : initial learning rate (see ``lr_schedule``).
+        batch_size : None for full-batch gradient descent, 1 for per-sample SGD,
+            anything else for mini-batches (the last one may be smaller).
+        optimizer : "sgd", "momentum", "nesterov", "rmsprop", "adam", or
+            ``cyneuron.optimizers.*``; ``optimizer_params`` overrides its
+            hyperparameters. Its state persists across ``fit`` calls while the
+            optimizer stays the same (``reset_optimizer()`` clears it).
+        shuffle : reshuffle mini-batches every epoch with the network's Generator.
+        lr_schedule : None/"constant", "step", "exponential", "invscaling", a
+            ``cyneuron.schedules`` object, or ``f(epoch, lr0) -> lr``.
+        clipnorm : rescale the whole gradient to at most this norm.
+        validation_data : (X_val, y_val); or ``validation_split``, the last
+            fraction of (X, y) held out before shuffling.
+        callbacks : functions ``f(epoch, logs)`` or Callback objects
+            (e.g. ``cyneuron.EarlyStopping``); called once per epoch.
+        sample_weight, class_weight : per-sample weights (n,), or a
+            {class: weight} dict; they scale each sample's loss and gradient.
+        verbose : 0 silent, 1 progress lines.
+
+        All epochs and batches run inside the compiled core; it returns to
+        Python at most once per epoch (for validation, callbacks, dropout
+        draws, progress), and only when one of those is asked for.
         """
+        # --- validate everything before anything changes -------------------------------
         epochs = v.check_positive_int(epochs, "epochs")
-        lr = v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True)
-        if batch_size is not None:
-            raise NotImplementedError("mini-batches are not implemented yet; use "
-                                      "batch_size=None (full batch)")
-        if optimizer != "sgd":
-            raise ValueError(f"unknown optimizer {optimizer!r}; valid: sgd")
+        lr0 = v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True)
+        schedule = schedules.resolve(lr_schedule)
+        if clipnorm is not None:
+            clipnorm = v.check_real(clipnorm, "clipnorm", minimum=0.0, strict=True)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+        opt = registry.optimizer(optimizer, **(optimizer_params or {}))
         x, t = self._check_xy(X, y)
+        w = self._sample_weights(sample_weight, class_weight, t)
+        split = v.check_real(validation_split, "validation_split", minimum=0.0, maximum=1.0,
+                             max_strict=True)
+        val = None
+        if validation_data is not None:
+            if split:
+                raise ValueError("give validation_data or validation_split, not both")
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError("validation_data must be a pair (X_val, y_val)")
+            val = self._check_xy(*validation_data)
+        elif split:
+            n_val = int(np.ceil(split * x.shape[0]))
+            if n_val < 1 or n_val >= x.shape[0]:
+                raise ValueError(f"validation_split={split} leaves no training or no "
+                                 f"validation samples out of {x.shape[0]}")
+            val = (x[-n_val:], t[-n_val:])
+            x, t = x[:-n_val], t[:-n_val]
+            w = None if w is None else w[:-n_val]
+        if batch_size is None:
+            bs = x.shape[0]
+        else:
+            bs = min(v.check_positive_int(batch_size, "batch_size"), x.shape[0])
+        lrs = np.empty(epochs, dtype=np.float64)
+        for e in range(epochs):
+            lrs[e] = v.check_real(schedule(e, lr0), f"learning rate of epoch {e}", minimum=0.0)
+        cbs = callbacks_mod.as_callbacks(callbacks)
+
+        # --- train ------------------------------------------------------------------------
+        self._use_optimizer(opt, None)
         history = History()
-        chunk = max(1, epochs // 10) if verbose else epochs
-        start = time.perf_counter()
+        count = self.loss.classification
+        if count:
+            history.history["accuracy"] = []
+        if val is not None:
+            history.history["val_loss"] = []
+            if count:
+                history.history["val_accuracy"] = []
+        self.stop_training = False
+        for cb in cbs:
+            if hasattr(cb, "on_train_begin"):
+                cb.on_train_begin(self)
+        per_epoch = bool(cbs) or val is not None or any(self.dropout)
+        report = max(1, epochs // 10)
+        chunk = 1 if per_epoch else (report if verbose else epochs)
+        shuffled = bool(shuffle) and bs < x.shape[0]
+        if shuffled:   # bound the pre-drawn permutations to ~64 MB
+            chunk = max(1, min(chunk, (8 << 20) // x.shape[0]))
+        start_time = time.perf_counter()
+        runner = self._epochs_numpy if self.backend == "numpy" else self._epochs_core
         done = 0
-        while done < epochs:
-            todo = min(chunk, epochs - done)
-            losses = self._fit_chunk(x, t, todo, lr)
-            history.history["loss"].extend(float(l) for l in losses)
-            history.epoch.extend(range(done, done + todo))
-            done += todo
-            if verbose:
-                print(f"epoch {done:>{len(str(epochs))}}/{epochs}  loss {losses[-1]:.6g}  "
-                      f"({time.perf_counter() - start:.2f} s)", flush=True)
+        try:
+            while done < epochs and not self.stop_training:
+                todo = min(chunk, epochs - done)
+                losses, correct = runner(x, t, w, bs, bool(shuffle), lrs[done:done + todo],
+                                         clipnorm, count)
+                for i in range(todo):
+                    e = done + i
+                    logs = {"loss": float(losses[i])}
+                    if count:
+                        logs["accuracy"] = correct[i] / x.shape[0]
+                    if val is not None:
+                        out = self._forward(val[0])
+                        logs["val_loss"] = float(self.loss.value(out, val[1]))
+                        if count:
+                            logs["val_accuracy"] = metrics.accuracy(metrics.to_labels(val[1]),
+                                                                    metrics.to_labels(out))
+                    for k, val_k in logs.items():
+                        history.history[k].append(val_k)
+                    history.epoch.append(e)
+                    for cb in cbs:
+                        if cb.on_epoch_end(e, logs) is True:
+                            self.stop_training = True
+                    if verbose and ((e + 1) % report == 0 or e + 1 == epochs
+                                    or self.stop_training or per_epoch and epochs <= 50):
+                        shown = "  ".join(f"{k} {val_k:.6g}" for k, val_k in logs.items())
+                        print(f"epoch {e + 1:>{len(str(epochs))}}/{epochs}  {shown}  "
+                              f"({time.perf_counter() - start_time:.2f} s)", flush=True)
+                done += todo
+        finally:
+            for cb in cbs:
+                if hasattr(cb, "on_train_end"):
+                    cb.on_train_end(self)
         return history
 
-    def _fit_chunk(self, x, t, epochs, lr):
-        if self.backend == "numpy":
-            weights, losses = ref.fit(self._layers, self.activations, self.loss, x, t,
-                                      epochs, lr)
-            for (W, b), (Wn, bn) in zip(self._layers, weights):
-                W[...] = Wn
-                b[...] = bn
-            return np.asarray(losses, dtype=self.dtype)
+    def _sample_weights(self, sample_weight, class_weight, t):
+        n = t.shape[0]
+        w = None
+        if sample_weight is not None:
+            arr = v._as_numeric_array(sample_weight, "sample_weight")
+            if arr.shape != (n,):
+                raise ValueError(f"sample_weight has shape {arr.shape}, expected ({n},)")
+            w = v.as_float(arr, self.dtype, "sample_weight")
+            if np.any(w < 0):
+                raise ValueError("sample_weight must be >= 0")
+        if class_weight is not None:
+            if not self.loss.classification:
+                raise ValueError("class_weight needs a classification loss "
+                                 "(binary_crossentropy or categorical_crossentropy)")
+            if not isinstance(class_weight, dict):
+                raise TypeError("class_weight must be a dict {class: weight}")
+            n_classes = max(2, self.n_outputs)
+            table = np.ones(n_classes, dtype=np.float64)
+            for k, val_k in class_weight.items():
+                if isinstance(k, bool) or not isinstance(k, (int, np.integer)) \
+                        or not 0 <= k < n_classes:
+                    raise ValueError(f"class_weight key {k!r} is not a class in "
+                                     f"[0, {n_classes})")
+                table[k] = v.check_real(val_k, f"class_weight[{k}]", minimum=0.0)
+            cw = table[metrics.to_labels(t)].astype(self.dtype)
+            w = cw if w is None else w * cw
+        return w
+
+    def _epochs_core(self, x, t, w, bs, shuffle, lrs, clipnorm, count):
         core = _native.core()
-        work = np.empty(core.workspace_size(self._sizes, x.shape[0]), dtype=self.dtype)
+        n, E = x.shape[0], lrs.size
+        orders = np.empty(0, dtype=np.intp)
+        if shuffle and bs < n:
+            orders = np.concatenate([ref.epoch_order(self.rng, n, bs, True)
+                                     for _ in range(E)]).astype(np.intp)
+        masks = np.empty(0, dtype=self.dtype)
+        if any(self.dropout):
+            assert E == 1, "dropout draws masks once per epoch"
+            parts = []
+            for start in range(0, n, bs):
+                nb = min(bs, n - start)
+                for l, rate in enumerate(self.dropout):
+                    if rate:
+                        parts.append(ref.dropout_mask(self.rng, (nb, self.layer_sizes[l + 1]),
+                                                      rate, self.dtype).ravel())
+            masks = np.concatenate(parts)
+        hyper = np.array([float(self.optimizer.params[k]) for k in self.optimizer.params]
+                         + [0.0], dtype=np.float64)
+        ww = np.empty(0, dtype=self.dtype) if w is None else w
+        batch_buf = np.empty(bs * (x.shape[1] + t.shape[1] + 1), dtype=self.dtype)
+        work = np.empty(self._workspace(bs), dtype=self.dtype)
         grads = np.empty_like(self._params)
-        losses = np.empty(epochs, dtype=self.dtype)
-        core.fit_gd(self._params, self._sizes, self._act_codes, self._act_params,
-                    self._offsets, self.loss.code, x, t, epochs, self.dtype.type(lr),
-                    work, grads, losses)
-        return losses
+        losses = np.empty(E, dtype=np.float64)
+        correct = np.zeros(E, dtype=np.int64)
+        core.train_epochs(self._params, self._sizes, self._act_codes, self._act_params,
+                          self._offsets, self.loss.code, x, t, ww, orders, lrs, bs,
+                          self.optimizer.code, hyper, self._opt_state, self._opt_scalars,
+                          self.l1, self.l2, 0.0 if clipnorm is None else clipnorm,
+                          masks, np.asarray(self.dropout, dtype=np.float64), batch_buf, work,
+                          grads, losses, correct, count)
+        return losses, correct
+
+    def _epochs_numpy(self, x, t, w, bs, shuffle, lrs, clipnorm, count):
+        P = self._params.size
+        state = {"m": self._opt_state[:P].copy(), "v": self._opt_state[P:].copy(),
+                 "t": self._opt_scalars[0], "b1p": float(self._opt_scalars[1]),
+                 "b2p": float(self._opt_scalars[2])}
+        weights = self._layers
+        losses, correct = np.empty(lrs.size), np.zeros(lrs.size, dtype=np.int64)
+        for e, lr in enumerate(lrs):
+            weights, losses[e], correct[e] = ref.train_epoch(
+                weights, self.activations, self.loss, x, t, rng=self.rng,
+                learning_rate=float(lr), batch_size=bs, shuffle=shuffle, w=w,
+                optimizer=self.optimizer, state=state, l1=self.l1, l2=self.l2,
+                clipnorm=clipnorm, dropout=self.dropout if any(self.dropout) else None,
+                count_correct=count)
+        for (W, b), (Wn, bn) in zip(self._layers, weights):
+            W[...] = Wn
+            b[...] = bn
+        self._opt_state[:P] = state["m"]
+        self._opt_state[P:] = state["v"]
+        self._opt_scalars[:] = (state["t"], state["b1p"], state["b2p"])
+        return losses, correct
+
+    # --- evaluation -----------------------------------------------------------------------
 
     def evaluate(self, X, y):
-        """Loss on (X, y) as a dict ``{"loss": value}``."""
+        """Loss on (X, y) as a dict; classifiers also get accuracy, precision,
+        recall, f1 (binary for one sigmoid output, macro otherwise) and the
+        confusion matrix."""
         x, t = self._check_xy(X, y)
         a = self._forward(x)
-        return {"loss": float(self.loss.value(a, t))}
+        value = self.loss.value(a, t)
+        if self.l1 or self.l2:
+            value = value + ref.penalty(self._layers, self.l1, self.l2)
+        out = {"loss": float(value)}
+        if self.loss.classification:
+            out.update(metrics.classification_report(metrics.to_labels(t),
+                                                      metrics.to_labels(a),
+                                                      max(2, self.n_outputs)))
+        return out
+
+    def predict_classes(self, X):
+        """Class labels: threshold 0.5 for one sigmoid output, argmax otherwise."""
+        out = self.feedforward(X)
+        return metrics.to_labels(out if out.ndim == 2 else out.reshape(1, -1))
 
 
 class Neuron:

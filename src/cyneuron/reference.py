@@ -25,7 +25,10 @@ __all__ = [
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative", "relu", "relu_derivative",
     "leaky_relu", "leaky_relu_derivative", "identity", "identity_derivative",
     "softmax", "softmax_backward", "mse", "mse_gradient", "sse", "sse_gradient",
-    "forward", "feedforward", "gradients", "sgd_step", "train_step", "fit",
+    "binary_crossentropy", "binary_crossentropy_delta", "categorical_crossentropy",
+    "categorical_crossentropy_delta", "forward", "feedforward", "penalty", "gradients",
+    "clip_by_norm", "optimizer_step", "epoch_order", "dropout_mask", "train_epoch",
+    "sgd_step", "train_step", "fit",
 ]
 
 
@@ -144,38 +147,86 @@ def softmax_backward(a, g):
     return a * (g - row_sums(g * a))
 
 
-# --- losses: value and dL/da ----------------------------------------------------
+# --- losses: value, and dL/da (or dL/dz where output and loss pair up) --------
+# `w` is an optional per-sample weight (n,): it scales each sample's terms in
+# the loss and its gradient; the mean still divides by the element count, so
+# w = 1 everywhere gives exactly the unweighted bits.
 
-def mse(a, y):
+def _weigh(x, w):
+    return x if w is None else x * w.reshape(-1, 1)
+
+
+def mse(a, y, w=None):
     """Mean of the squared errors over all elements."""
     e = a - y
-    return seqsum(e * e) / _c(a, a.size)
+    return seqsum(_weigh(e * e, w)) / _c(a, a.size)
 
 
-def mse_gradient(a, y):
-    return (_c(a, 2) * (a - y)) / _c(a, a.size)
+def mse_gradient(a, y, w=None):
+    return _weigh((_c(a, 2) * (a - y)) / _c(a, a.size), w)
 
 
-def sse(a, y):
+def sse(a, y, w=None):
     """Half the sum of squared errors: its gradient is the raw error a - y."""
     e = a - y
-    return _c(a, 0.5) * seqsum(e * e)
+    return _c(a, 0.5) * seqsum(_weigh(e * e, w))
 
 
-def sse_gradient(a, y):
-    return a - y
+def sse_gradient(a, y, w=None):
+    return _weigh(a - y, w)
+
+
+EPSILON = 1e-7   # probabilities are clipped to [EPSILON, 1 - EPSILON] inside log
+
+
+def clip_probability(a):
+    eps = _c(a, EPSILON)
+    return np.minimum(np.maximum(a, eps), _c(a, 1) - eps)
+
+
+def binary_crossentropy(a, y, w=None):
+    """Mean over all elements of -(y log a + (1 - y) log(1 - a)), a clipped into (0, 1)."""
+    one = _c(a, 1)
+    p = clip_probability(a)
+    terms = -(y * np.log(p) + (one - y) * np.log(one - p))
+    return seqsum(_weigh(terms, w)) / _c(a, a.size)
+
+
+def binary_crossentropy_delta(a, y, w=None):
+    """dL/dz for a sigmoid output: (a - y) / count, exact even where a is 0 or 1."""
+    return _weigh((a - y) / _c(a, a.size), w)
+
+
+def categorical_crossentropy(a, y, w=None):
+    """Mean over samples of -sum_j y_j log a_j, a clipped into (0, 1)."""
+    per_sample = -row_sums(y * np.log(clip_probability(a)))
+    return seqsum(_weigh(per_sample, w)) / _c(a, a.shape[0])
+
+
+def categorical_crossentropy_delta(a, y, w=None):
+    """dL/dz for a softmax output: (a - y) / n_samples."""
+    return _weigh((a - y) / _c(a, a.shape[0]), w)
 
 
 # --- the network ------------------------------------------------------------------
 # `activations` is a list of registry entries (cyneuron._registry.Activation),
 # one per layer; `loss` a registry entry (cyneuron._registry.Loss).
 
-def forward(weights, activations, x):
-    """Outputs of every layer for the batch x: [x, a_1, ..., a_L]."""
-    outs = [x]
-    for (W, b), act in zip(weights, activations):
-        outs.append(act.forward(affine(outs[-1], W, b)))
-    return outs
+def forward(weights, activations, x, masks=None):
+    """Outputs of every layer for the batch x: [x, a_1, ..., a_L].
+
+    masks[l], when given, is layer l's inverted-dropout multiplier (0 or
+    1/keep); the stored output is the dropped one, the derivative uses the
+    activation before dropout (kept in the returned `raw` list).
+    """
+    outs, raw = [x], [x]
+    for l, ((W, b), act) in enumerate(zip(weights, activations)):
+        a = act.forward(affine(outs[-1], W, b))
+        raw.append(a)
+        if masks is not None and masks[l] is not None:
+            a = a * masks[l]
+        outs.append(a)
+    return (outs, raw) if masks is not None else outs
 
 
 def feedforward(weights, activations, x):
@@ -183,19 +234,167 @@ def feedforward(weights, activations, x):
     return forward(weights, activations, x)[-1]
 
 
-def gradients(weights, activations, loss, x, y):
-    """(loss value, [(dW, db), ...]) for the batch (x, y), by backpropagation."""
-    outs = forward(weights, activations, x)
+def penalty(weights, l1=0.0, l2=0.0):
+    """l1 * sum|W| + l2 * sum W**2 over every weight matrix (biases are not penalised)."""
+    total = None
+    for W, _ in weights:
+        if total is None:
+            total = np.zeros((), dtype=W.dtype)
+        if l1:
+            total = total + W.dtype.type(l1) * seqsum(np.abs(W))
+        if l2:
+            total = total + W.dtype.type(l2) * seqsum(W * W)
+    return total
+
+
+def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0.0):
+    """(loss value, [(dW, db), ...]) for the batch (x, y), by backpropagation.
+
+    The value includes the L1/L2 penalty; so does the gradient.
+    """
+    if masks is None:
+        masks = [None] * len(weights)
+    outs, raw = forward(weights, activations, x, masks)
     a = outs[-1]
-    value = loss.value(a, y)
-    g = loss.gradient(a, y)                       # dL/da of the output layer
+    value = loss.value(a, y, w)
+    if l1 or l2:
+        value = value + penalty(weights, l1, l2)
     grads = [None] * len(weights)
+    if loss.delta is not None:                    # sigmoid+BCE, softmax+CCE
+        delta = loss.delta(a, y, w)
+    else:
+        delta = activations[-1].backward(a, loss.gradient(a, y, w))
     for l in range(len(weights) - 1, -1, -1):
-        delta = activations[l].backward(outs[l + 1], g)   # dL/dz of layer l
-        grads[l] = weight_gradient(outs[l], delta)
+        dW, db = weight_gradient(outs[l], delta)
+        W = weights[l][0]
+        if l2:
+            dW = dW + (W.dtype.type(2) * W.dtype.type(l2)) * W
+        if l1:
+            dW = dW + W.dtype.type(l1) * np.sign(W)
+        grads[l] = (dW, db)
         if l > 0:
-            g = backprop_product(delta, weights[l][0])
+            g = backprop_product(delta, W)        # dL/d(dropped a_l)
+            if masks[l - 1] is not None:
+                g = g * masks[l - 1]
+            delta = activations[l - 1].backward(raw[l], g)
     return value, grads
+
+
+def flatten(pairs):
+    """[(W1, b1), (W2, b2), ...] -> one vector W1, b1, W2, b2, ... (C order)."""
+    return np.concatenate([np.concatenate((W.ravel(), b)) for W, b in pairs])
+
+
+def unflatten(flat, like):
+    out, i = [], 0
+    for W, b in like:
+        out.append((flat[i:i + W.size].reshape(W.shape), flat[i + W.size:i + W.size + b.size]))
+        i += W.size + b.size
+    return out
+
+
+def clip_by_norm(g, clipnorm):
+    """Scale the whole gradient vector down to norm `clipnorm` when it is longer."""
+    norm = np.sqrt(seqsum(g * g))
+    c = g.dtype.type(clipnorm)
+    if norm > c:
+        g = g * (c / norm)
+    return g
+
+
+# --- optimizers: one step on the flat parameter vector p with gradient g -------
+# State lives in a dict owned by the network: arrays "m"/"v" like p, and the
+# step count and bias-correction powers as Python floats (IEEE doubles).
+
+def optimizer_step(opt, state, p, g, learning_rate):
+    """Return the updated p; update `state` in place. opt: registry Optimizer."""
+    t = p.dtype.type
+    lr, one = t(learning_rate), t(1)
+    hp = opt.params
+    if opt.name == "sgd":
+        return p - lr * g
+    if opt.name == "momentum":
+        mu = t(hp["momentum"])
+        state["m"] = mu * state["m"] - lr * g
+        if hp["nesterov"]:
+            return p + mu * state["m"] - lr * g
+        return p + state["m"]
+    if opt.name == "rmsprop":
+        rho = t(hp["rho"])
+        state["v"] = rho * state["v"] + (one - rho) * (g * g)
+        return p - (lr * g) / (np.sqrt(state["v"]) + t(hp["epsilon"]))
+    if opt.name == "adam":
+        b1, b2 = t(hp["beta_1"]), t(hp["beta_2"])
+        state["t"] += 1
+        state["b1p"] *= hp["beta_1"]              # beta_1 ** t, in double precision
+        state["b2p"] *= hp["beta_2"]
+        alpha = t(learning_rate * np.sqrt(1.0 - state["b2p"]) / (1.0 - state["b1p"]))
+        state["m"] = b1 * state["m"] + (one - b1) * g
+        state["v"] = b2 * state["v"] + (one - b2) * (g * g)
+        return p - (alpha * state["m"]) / (np.sqrt(state["v"]) + t(hp["epsilon"]))
+    raise ValueError(f"unknown optimizer {opt.name!r}")
+
+
+# --- batching, shuffling and dropout draws -----------------------------------------
+# Both backends draw from the network's Generator through these two functions,
+# in this order per epoch: the permutation, then for each batch and each
+# dropout layer (input side first) one mask.
+
+def epoch_order(rng, n, batch_size, shuffle):
+    """Sample order of one epoch: a permutation when shuffling mini-batches."""
+    if shuffle and batch_size < n:
+        return rng.permutation(n)
+    return np.arange(n)
+
+
+def dropout_mask(rng, shape, rate, dtype):
+    """Inverted dropout: 0 with probability `rate`, else 1 / (1 - rate)."""
+    keep = 1.0 - rate
+    return (rng.random(shape) < keep).astype(dtype) / np.dtype(dtype).type(keep)
+
+
+def correct_predictions(a, y):
+    """How many rows are classified right: threshold 0.5 for one output, argmax otherwise."""
+    if a.shape[1] == 1:
+        return int(np.sum((a[:, 0] > 0.5) == (y[:, 0] > 0.5)))
+    return int(np.sum(np.argmax(a, axis=1) == np.argmax(y, axis=1)))
+
+
+def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_size=None,
+                shuffle=True, w=None, optimizer=None, state=None, l1=0.0, l2=0.0,
+                clipnorm=None, dropout=None, count_correct=False):
+    """One epoch of mini-batch training; returns (weights, epoch loss, correct count).
+
+    The epoch loss is the batch losses weighted by batch size, averaged in
+    double precision (the batch loss itself when there is one batch).
+    """
+    n = x.shape[0]
+    bs = n if batch_size is None else min(batch_size, n)
+    order = epoch_order(rng, n, bs, shuffle)
+    total, correct, n_batches = 0.0, 0, 0
+    for start in range(0, n, bs):
+        idx = order[start:start + bs]
+        xb, yb = x[idx], y[idx]
+        wb = None if w is None else w[idx]
+        masks = [None] * len(weights)
+        if dropout is not None:
+            for l, rate in enumerate(dropout):
+                if rate:
+                    masks[l] = dropout_mask(rng, (len(idx), weights[l][0].shape[1]), rate,
+                                            x.dtype)
+        value, grads = gradients(weights, activations, loss, xb, yb, wb, masks, l1, l2)
+        if count_correct:
+            outs = forward(weights, activations, xb, masks)[0]
+            correct += correct_predictions(outs[-1], yb)
+        g = flatten(grads)
+        if clipnorm is not None:
+            g = clip_by_norm(g, clipnorm)
+        p = optimizer_step(optimizer, state, flatten(weights), g, learning_rate)
+        weights = unflatten(p, weights)
+        total += float(value) * len(idx)
+        last = float(value)
+        n_batches += 1
+    return weights, (last if n_batches == 1 else total / n), correct
 
 
 def sgd_step(weights, grads, learning_rate):

@@ -1,0 +1,109 @@
+"""Callbacks for ``Network.fit``, called once per epoch (Keras-style).
+
+A callback is either a plain function ``f(epoch, logs)`` or an object with
+any of ``on_train_begin(network)``, ``on_epoch_end(epoch, logs)`` and
+``on_train_end(network)``. Returning True from ``on_epoch_end`` (or setting
+``network.stop_training = True``) ends training after that epoch.
+"""
+from __future__ import annotations
+
+import math
+
+from . import _validation as v
+
+
+class Callback:
+    """Base class: override the hooks you need."""
+
+    def on_train_begin(self, network):
+        self.network = network
+
+    def on_epoch_end(self, epoch, logs):
+        return False
+
+    def on_train_end(self, network):
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
+
+    With ``restore_best_weights`` the network ends with the weights of its best
+    epoch. ``mode`` is "min" (losses) or "max" (accuracies); "auto" picks from
+    the name.
+    """
+
+    def __init__(self, monitor="val_loss", patience=5, min_delta=0.0,
+                 restore_best_weights=False, mode="auto"):
+        if not isinstance(monitor, str):
+            raise TypeError(f"monitor must be a metric name, got {monitor!r}")
+        self.monitor = monitor
+        self.patience = v.check_positive_int(patience, "patience", minimum=0)
+        self.min_delta = abs(v.check_real(min_delta, "min_delta"))
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        if mode == "auto":
+            mode = "max" if "acc" in monitor or monitor.endswith("f1") else "min"
+        self.mode = mode
+        self.restore_best_weights = bool(restore_best_weights)
+
+    def on_train_begin(self, network):
+        super().on_train_begin(network)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = None
+        self.best_weights = None
+        self.wait = 0
+        self.stopped_epoch = None
+
+    def _improved(self, value):
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs):
+        if self.monitor not in logs:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs "
+                             f"only have {sorted(logs)}")
+        value = logs[self.monitor]
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.network.get_weights()
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def on_train_end(self, network):
+        if self.restore_best_weights and self.best_weights is not None:
+            network.set_weights(self.best_weights)
+
+
+class LambdaCallback(Callback):
+    """Wrap a function ``f(epoch, logs) -> bool | None`` as a callback."""
+
+    def __init__(self, fn):
+        if not callable(fn):
+            raise TypeError(f"callback must be callable, got {fn!r}")
+        self.fn = fn
+
+    def on_epoch_end(self, epoch, logs):
+        return bool(self.fn(epoch, logs))
+
+
+def as_callbacks(callbacks):
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        callbacks = [callbacks]
+    out = []
+    for cb in callbacks:
+        if isinstance(cb, Callback) or hasattr(cb, "on_epoch_end"):
+            out.append(cb)
+        elif callable(cb):
+            out.append(LambdaCallback(cb))
+        else:
+            raise TypeError(f"callbacks must be functions or Callback objects, got {cb!r}")
+    return out

@@ -1,0 +1,62 @@
+"""Classification metrics on label vectors (integer counts: exact on every machine)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def to_labels(a):
+    """Class labels from network outputs or targets: threshold 0.5 for one column, argmax otherwise."""
+    a = np.asarray(a)
+    if a.ndim == 1:
+        return a.astype(np.int64)
+    if a.shape[1] == 1:
+        return (a[:, 0] > 0.5).astype(np.int64)
+    return np.argmax(a, axis=1)
+
+
+def confusion_matrix(y_true, y_pred, n_classes=None):
+    """C[i, j] = number of samples of true class i predicted as class j."""
+    y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
+    if n_classes is None:
+        n_classes = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm
+
+
+def accuracy(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return float(np.mean(y_true == y_pred)) if y_true.size else 0.0
+
+
+def precision_recall_f1(y_true, y_pred, average="macro", n_classes=None):
+    """(precision, recall, f1); "binary" scores class 1, "macro" averages over classes.
+
+    A class with no predicted (or no true) samples scores 0, as in scikit-learn's
+    zero_division=0.
+    """
+    cm = confusion_matrix(y_true, y_pred, n_classes)
+    tp = np.diag(cm).astype(np.float64)
+    pred = cm.sum(axis=0).astype(np.float64)
+    true = cm.sum(axis=1).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(pred > 0, tp / pred, 0.0)
+        r = np.where(true > 0, tp / true, 0.0)
+        f = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+    if average == "binary":
+        if cm.shape[0] > 2:
+            raise ValueError("average='binary' needs two classes; use 'macro'")
+        k = 1 if cm.shape[0] > 1 else 0
+        return float(p[k]), float(r[k]), float(f[k])
+    if average == "macro":
+        return float(p.mean()), float(r.mean()), float(f.mean())
+    raise ValueError(f"average must be 'binary' or 'macro', got {average!r}")
+
+
+def classification_report(y_true_labels, y_pred_labels, n_classes):
+    """The metrics ``Network.evaluate`` returns for a classifier."""
+    avg = "binary" if n_classes == 2 else "macro"
+    p, r, f = precision_recall_f1(y_true_labels, y_pred_labels, avg, n_classes)
+    return {"accuracy": accuracy(y_true_labels, y_pred_labels), "precision": p, "recall": r,
+            "f1": f, "confusion_matrix": confusion_matrix(y_true_labels, y_pred_labels,
+                                                          n_classes)}

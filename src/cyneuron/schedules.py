@@ -1,0 +1,74 @@
+"""Learning-rate schedules: the learning rate of each epoch (0-based).
+
+Every schedule is evaluated in double precision in Python and the result is
+converted to the network's dtype, identically for both backends.
+"""
+from __future__ import annotations
+
+import math
+
+from . import _validation as v
+
+
+class Schedule:
+    def __call__(self, epoch, lr0):
+        raise NotImplementedError
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={val!r}" for k, val in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Schedule):
+    """lr0 every epoch."""
+
+    def __call__(self, epoch, lr0):
+        return lr0
+
+
+class StepDecay(Schedule):
+    """lr0 * drop ** floor(epoch / every)."""
+
+    def __init__(self, drop=0.5, every=10):
+        self.drop = v.check_real(drop, "drop", minimum=0.0, strict=True, maximum=1.0)
+        self.every = v.check_positive_int(every, "every")
+
+    def __call__(self, epoch, lr0):
+        return lr0 * self.drop ** (epoch // self.every)
+
+
+class ExponentialDecay(Schedule):
+    """lr0 * rate ** epoch."""
+
+    def __init__(self, rate=0.96):
+        self.rate = v.check_real(rate, "rate", minimum=0.0, strict=True, maximum=1.0)
+
+    def __call__(self, epoch, lr0):
+        return lr0 * self.rate ** epoch
+
+
+class InverseScaling(Schedule):
+    """lr0 / (epoch + 1) ** power_t (scikit-learn's 'invscaling', per epoch)."""
+
+    def __init__(self, power_t=0.5):
+        self.power_t = v.check_real(power_t, "power_t", minimum=0.0)
+
+    def __call__(self, epoch, lr0):
+        return lr0 / math.pow(epoch + 1, self.power_t)
+
+
+_NAMED = {"constant": Constant, "step": StepDecay, "exponential": ExponentialDecay,
+          "invscaling": InverseScaling}
+
+
+def resolve(spec):
+    """None/name/Schedule/callable(epoch, lr0) -> a callable schedule."""
+    if spec is None:
+        return Constant()
+    if isinstance(spec, str):
+        if spec not in _NAMED:
+            raise ValueError(f"unknown lr_schedule {spec!r}; valid: {', '.join(_NAMED)}")
+        return _NAMED[spec]()
+    if callable(spec):
+        return spec
+    raise TypeError(f"lr_schedule must be a name, a Schedule or a function, got {spec!r}")
