@@ -9,10 +9,19 @@ DTYPES = ["float64", "float32"]
 
 
 def bits(x):
-    """Exact bytes of an array (or a list of (W, b) pairs)."""
+    """Exact bytes of an array (or a list of (W, b) pairs).
+
+    Every non-NaN value keeps its exact bits (signed zeros included); NaNs are
+    canonicalised, because a NaN's sign and payload depend on which operand
+    the hardware propagates and carry no numerical meaning. NaNs must still
+    appear in the same places.
+    """
     if isinstance(x, list):
         return b"".join(bits(W) + bits(b) for W, b in x)
-    return np.ascontiguousarray(x).tobytes()
+    a = np.array(x, copy=True)
+    if a.dtype.kind == "f":
+        a[np.isnan(a)] = np.nan
+    return np.ascontiguousarray(a).tobytes()
 
 
 def random_problem(seed, dtype, max_layers=4, max_width=8, max_batch=16, wide=False):
