@@ -156,6 +156,42 @@ def test_seed003_backends_agree(seed003):
     assert "final weights of both runs: " + AGREE in seed003
 
 
+# --- seed 004 ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seed004():
+    return example("seed004_layers_relu_softmax.py")
+
+
+def test_seed004_softmax(seed004):
+    assert "x_i / sum_j x_j:   [ 1.   0.5 -0.5]" in seed004
+    probs = re.search(r"exp\(x_i\) / sum_j exp\(x_j\): \[([^\]]+)\]", seed004).group(1)
+    assert [float(p) for p in probs.split()] == pytest.approx([0.705385, 0.259496, 0.035119],
+                                                              abs=1e-6)
+
+
+def test_seed004_mse_gradient_has_the_factor_two(seed004):
+    grad = {name: float(v) for name, v in
+            re.findall(r"(?m)^(backpropagation|central differences|\(2/n\)|the tutorial's)"
+                       r".*= (-?[\d.]+)$", seed004)}
+    assert len(grad) == 4, seed004
+    assert grad["backpropagation"] == pytest.approx(grad["central differences"], abs=1e-6)
+    assert grad["backpropagation"] == pytest.approx(grad["(2/n)"], abs=1e-7)
+    assert grad["backpropagation"] == pytest.approx(2 * grad["the tutorial's"], abs=1e-7)
+
+
+def test_seed004_relu_learns_a_product_and_linear_does_not(seed004):
+    test_mse = dict(re.findall(r"hidden activation (\w+) .* test MSE ([\d.]+)", seed004))
+    assert float(test_mse["relu"]) < 0.01, seed004
+    assert float(test_mse["identity"]) > 10 * float(test_mse["relu"]), seed004
+    gap = float(re.search(r"one affine map: largest difference ([\d.e+-]+)", seed004).group(1))
+    assert gap < 1e-12
+
+
+def test_seed004_backends_agree(seed004):
+    assert "final weights of both networks: " + AGREE in seed004
+
+
 # --- python -m cyneuron ------------------------------------------------------------
 
 def test_cli_default_run_reports_everything():
