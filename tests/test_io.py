@@ -48,6 +48,11 @@ GOOD_ARRAYS = {"W0": np.zeros((2, 1)), "b0": np.zeros(1)}
     ({**GOOD_META, "activations": []}, GOOD_ARRAYS, "activations"),
     ({**GOOD_META, "loss": "hinge"}, GOOD_ARRAYS, "unknown loss"),
     ({**GOOD_META, "dtype": "object"}, GOOD_ARRAYS, "dtype"),
+    ({**GOOD_META, "rng": {"bit_generator": "MT19937"}}, GOOD_ARRAYS, "rng"),
+    ({**GOOD_META, "rng": "x"}, GOOD_ARRAYS, "rng"),
+    ({**GOOD_META, "optimizer": {"name": "adam", "params": {"beta_1": 7}}}, GOOD_ARRAYS,
+     "beta_1"),
+    ({**GOOD_META, "dropout": [0.5]}, GOOD_ARRAYS, "dropout"),
     (GOOD_META, {"W0": np.zeros((2, 1))}, "missing array 'b0'"),
     (GOOD_META, {"W0": np.zeros((3, 1)), "b0": np.zeros(1)}, "W0"),
     (GOOD_META, {"W0": np.zeros((2, 1), np.float32), "b0": np.zeros(1)}, "W0"),
@@ -76,3 +81,23 @@ def test_garbage_and_pickles_are_rejected(tmp_path):
         cn.load(obj)
     with pytest.raises(ValueError, match="not a valid cyneuron model"):
         cn.load(tmp_path / "does-not-exist.npz")
+
+
+@pytest.mark.parametrize("backend", ["cython", "numpy"])
+def test_training_resumes_identically_after_load(tmp_path, backend):
+    """Optimizer state is part of the model: save, load, continue == never stopped."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 4)), rng.integers(0, 3, 30)
+    kw = dict(activation="relu", output_activation="softmax", loss="categorical_crossentropy",
+              seed=5, l2=1e-3, dropout=0.2, backend=backend)
+    a = cn.Network([4, 8, 3], **kw)
+    b = cn.Network([4, 8, 3], **kw)
+    fit = dict(learning_rate=0.01, batch_size=8, optimizer="adam")
+    a.fit(X, y, epochs=6, **fit)
+    b.fit(X, y, epochs=3, **fit)
+    back = cn.load(cn.save(b, tmp_path / "ckpt"), backend=backend)
+    assert back.rng.bit_generator.state == b.rng.bit_generator.state
+    back.fit(X, y, epochs=3, **fit)
+    assert back.l2 == 1e-3 and back.dropout == (0.2, 0.0) and back.optimizer.name == "adam"
+    assert bits(back.get_weights()) == bits(a.get_weights())
+    assert back._opt_state.tobytes() == a._opt_state.tobytes()

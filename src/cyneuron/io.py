@@ -28,8 +28,18 @@ def save(network, path):
         "loss": network.loss.name,
         "dtype": network.dtype.name,
         "init": network.init,
+        "l1": network.l1,
+        "l2": network.l2,
+        "dropout": list(network.dropout[:-1]),
+        "optimizer": (None if network.optimizer is None else
+                      {"name": network.optimizer.name, "params": network.optimizer.params}),
+        "optimizer_scalars": [float(x) for x in network._opt_scalars],
+        # the Generator's position, so that shuffling and dropout resume exactly
+        "rng": (network.rng.bit_generator.state
+                if isinstance(network.rng.bit_generator, np.random.PCG64) else None),
     }
-    arrays = {"meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)}
+    arrays = {"meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+              "optimizer_state": network._opt_state}
     for l, (W, b) in enumerate(network._layers):
         arrays[f"W{l}"] = W
         arrays[f"b{l}"] = b
@@ -101,8 +111,40 @@ def load(path, backend="cython"):
             weights.append(tuple(pair))
         try:
             net = Network(sizes, activation=acts, loss=meta.get("loss"), dtype=dtype,
-                          backend=backend, init=meta.get("init", "uniform"))
+                          backend=backend, init=meta.get("init", "uniform"),
+                          l1=meta.get("l1", 0.0), l2=meta.get("l2", 0.0),
+                          dropout=meta.get("dropout", 0.0))
+            opt = meta.get("optimizer")
+            if opt is not None:
+                if not isinstance(opt, dict) or not isinstance(opt.get("params"), dict):
+                    _fail(path, "bad 'optimizer'")
+                net._use_optimizer(opt.get("name"), opt["params"])
         except (TypeError, ValueError) as exc:
             _fail(path, str(exc))
         net.set_weights(weights)
+        if opt is not None:
+            try:
+                state = archive["optimizer_state"]
+            except Exception:
+                _fail(path, "missing or unreadable 'optimizer_state'")
+            scal = meta.get("optimizer_scalars")
+            if (state.dtype != net.dtype or state.shape != net._opt_state.shape
+                    or not np.isfinite(state).all()):
+                _fail(path, "bad 'optimizer_state'")
+            if (not isinstance(scal, list) or len(scal) != 3
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                               and np.isfinite(x) for x in scal)):
+                _fail(path, "bad 'optimizer_scalars'")
+            net._opt_state[...] = state
+            net._opt_scalars[...] = scal
+        rng_state = meta.get("rng")
+        if rng_state is not None:
+            try:
+                if rng_state.get("bit_generator") != "PCG64":
+                    raise ValueError("not PCG64")
+                bitgen = np.random.PCG64()
+                bitgen.state = rng_state
+                net.rng = np.random.Generator(bitgen)
+            except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+                _fail(path, f"bad 'rng' state ({exc})")
     return net
