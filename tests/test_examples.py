@@ -230,13 +230,18 @@ def test_cli_reference_budget_extrapolates(capsys):
     assert f"after {ran} epochs: " + AGREE in out
 
 
-def test_cli_rejects_bad_arguments():
+def test_cli_rejects_bad_arguments(capsys):
     for bad in (["--epochs", "0"], ["--lr", "-1"], ["--lr", "nan"], ["--dtype", "float16"],
-                ["--seed", "-2"], ["--epochs", "many"]):
-        proc = subprocess.run([sys.executable, "-m", "cyneuron", *bad], cwd=ROOT,
-                              capture_output=True, text=True, timeout=TIMEOUT)
-        assert proc.returncode == 2, (bad, proc.stdout, proc.stderr)
-        assert "cyneuron: error:" in proc.stderr and "Traceback" not in proc.stderr
+                ["--seed", "-2"], ["--epochs", "many"], ["--reference-budget", "0"]):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(bad)
+        assert exc.value.code == 2, bad
+        assert "cyneuron: error:" in capsys.readouterr().err, bad
+    # and as a process: exit status 2, a message, no traceback
+    proc = subprocess.run([sys.executable, "-m", "cyneuron", "--epochs", "-5"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "cyneuron: error:" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_console_script_entry_point(capsys):
