@@ -393,9 +393,15 @@ class Network:
             bs = x.shape[0]
         else:
             bs = min(v.check_positive_int(batch_size, "batch_size"), x.shape[0])
-        lrs = np.empty(epochs, dtype=np.float64)
-        for e in range(epochs):
-            lrs[e] = v.check_real(schedule(e, lr0), f"learning rate of epoch {e}", minimum=0.0)
+        if isinstance(schedule, schedules.Constant):
+            lrs = np.full(epochs, lr0)
+        else:
+            lrs = np.array([schedule(e, lr0) for e in range(epochs)], dtype=np.float64)
+            bad = ~(np.isfinite(lrs) & (lrs >= 0))
+            if bad.any():
+                e = int(np.argmax(bad))
+                raise ValueError(f"lr_schedule gave learning rate {lrs[e]} for epoch {e}; "
+                                 f"it must be finite and >= 0")
         cbs = callbacks_mod.as_callbacks(callbacks)
 
         # --- train ------------------------------------------------------------------------
@@ -426,6 +432,19 @@ class Network:
                 todo = min(chunk, epochs - done)
                 losses, correct = runner(x, t, w, bs, bool(shuffle), lrs[done:done + todo],
                                          clipnorm, count)
+                if not per_epoch:
+                    # bulk bookkeeping: nothing needs to see the epochs one by one
+                    history.history["loss"].extend(losses.tolist())
+                    if count:
+                        history.history["accuracy"].extend((correct / x.shape[0]).tolist())
+                    history.epoch.extend(range(done, done + todo))
+                    done += todo
+                    if verbose:
+                        shown = "  ".join(f"{k} {vals[-1]:.6g}" for k, vals in
+                                          history.history.items())
+                        print(f"epoch {done:>{len(str(epochs))}}/{epochs}  {shown}  "
+                              f"({time.perf_counter() - start_time:.2f} s)", flush=True)
+                    continue
                 for i in range(todo):
                     e = done + i
                     logs = {"loss": float(losses[i])}
