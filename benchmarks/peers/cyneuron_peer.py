@@ -1,0 +1,169 @@
+"""cyneuron itself: the compiled core (float64, float32) and the NumPy reference.
+
+Everything goes through the public API (``cn.Network``, ``fit``,
+``evaluate``).  Where the API does not offer a workload's feature yet (it
+raises NotImplementedError, ValueError or TypeError), the row says "not yet
+supported by cyneuron: <message>" and the suite carries on.
+"""
+import numpy as np
+
+from timing import Case, Unsupported
+
+NAME = "cyneuron"
+_NOT_YET = (NotImplementedError, ValueError, TypeError)
+_PREFIX = "not yet supported by cyneuron: "
+
+
+def available():
+    try:
+        import cyneuron as cn
+        cn.Network([1, 1])                    # loads and self-checks the compiled core
+    except Exception as exc:  # noqa: BLE001
+        return False, f"cannot import/load cyneuron ({type(exc).__name__}: {exc})"
+    return True, ""
+
+
+def version():
+    import cyneuron as cn
+    return cn.__version__
+
+
+def _configs(threads, reference=True):
+    """(label, dtype, backend) of the rows to measure."""
+    rows = [("cyneuron compiled", "float64", "cython"), ("cyneuron compiled", "float32", "cython")]
+    if reference and threads == 1:
+        rows.append(("cyneuron NumPy reference", "float64", "numpy"))
+    return rows
+
+
+def _network(sizes, dtype, backend, threads=None, **kw):
+    import cyneuron as cn
+    if threads is not None:
+        try:
+            return cn.Network(list(sizes), dtype=dtype, backend=backend, n_threads=threads, **kw)
+        except TypeError as exc:
+            # No n_threads argument yet: fine for a 1-thread row, not for a 2-thread one.
+            if threads != 1 or "n_threads" not in str(exc):
+                raise
+    return cn.Network(list(sizes), dtype=dtype, backend=backend, **kw)
+
+
+def _case(label, dtype, backend, setup, run, check=None, threads=1):
+    note = "" if backend == "cython" else "executable spec; spelled-out products, no BLAS"
+    return Case(label, dtype, setup, run, check, threads=threads, note=note,
+                unsupported=_NOT_YET, unsupported_prefix=_PREFIX)
+
+
+def w1(wl, threads=1):
+    p = wl.params
+
+    def make(dtype, backend):
+        def setup(units):
+            net = _network(wl.sizes, dtype, backend, activation=p["activation"],
+                           loss=p["loss"], seed=0)
+            net.set_weights(wl.weights)
+            return net
+
+        def run(net, units):
+            net.fit(wl.X, wl.y, epochs=units, learning_rate=p["learning_rate"])
+
+        def check(net, units):
+            return {"final_loss": wl.loss(net.feedforward(wl.X), wl.y)}
+        return setup, run, check
+
+    return [_case(lbl, dt, be, *make(dt, be)) for lbl, dt, be in _configs(threads)]
+
+
+def w2(wl, threads=1):
+    p = wl.params
+
+    def make(dtype, backend):
+        def setup(units):
+            net = _network(wl.sizes, dtype, backend, activation=p["activation"],
+                           loss=p["loss"], seed=0)
+            net.set_weights(wl.weights)
+            return net
+
+        def run(net, units):
+            net.fit(wl.X, wl.y, epochs=units, learning_rate=p["learning_rate"],
+                    batch_size=1, shuffle=False)
+
+        def check(net, units):
+            return {"final_loss": wl.loss(net.feedforward(wl.X), wl.y)}
+        return setup, run, check
+
+    return [_case(lbl, dt, be, *make(dt, be)) for lbl, dt, be in _configs(threads)]
+
+
+def _accuracy(net, X, y):
+    try:
+        out = net.evaluate(X, y)
+        if "accuracy" in out:
+            return float(out["accuracy"])
+    except _NOT_YET:
+        pass
+    return float(np.mean(np.argmax(net.feedforward(X), axis=1) == y))
+
+
+def w3(wl, threads=1):
+    Xtr, ytr, Xte, yte = wl.data
+    p = wl.params
+
+    def make(dtype, backend):
+        def setup(units):
+            return _network(wl.sizes, dtype, backend, activation="relu",
+                            output_activation="softmax", loss="categorical_crossentropy",
+                            seed=p["seed"], init="xavier")
+
+        def run(net, units):
+            net.fit(Xtr, ytr, epochs=units, learning_rate=p["learning_rate"],
+                    batch_size=p["batch_size"], optimizer="adam")
+
+        def check(net, units):
+            return {"accuracy": _accuracy(net, Xte, yte)}
+        return setup, run, check
+
+    return [_case(lbl, dt, be, *make(dt, be)) for lbl, dt, be in _configs(threads)]
+
+
+def _same_bits_across_threads(wl, dtype, n=16 * 256):
+    """Train 1-thread and 2-thread copies on the first n samples; are the weights identical?"""
+    p = wl.params
+    X = wl.X if dtype == "float64" else wl.X32
+    weights = []
+    for t in (1, 2):
+        net = _network(wl.sizes, dtype, "cython", threads=t, activation="relu",
+                       output_activation="softmax", loss="categorical_crossentropy",
+                       seed=p["seed"], init="xavier")
+        net.fit(X[:n], wl.y[:n], epochs=1, learning_rate=p["learning_rate"],
+                batch_size=p["batch_size"], shuffle=False)
+        weights.append(b"".join(W.tobytes() + b.tobytes() for W, b in net.get_weights()))
+    return weights[0] == weights[1]
+
+
+def w4(wl, threads=1):
+    p = wl.params
+
+    def make(dtype, backend):
+        X = wl.X if dtype == "float64" else wl.X32
+
+        def setup(units):
+            return _network(wl.sizes, dtype, backend, threads=threads, activation="relu",
+                            output_activation="softmax", loss="categorical_crossentropy",
+                            seed=p["seed"], init="xavier")
+
+        def run(net, units):
+            net.fit(X[:units], wl.y[:units], epochs=1, learning_rate=p["learning_rate"],
+                    batch_size=p["batch_size"], shuffle=False)
+
+        def check(net, units):
+            if backend != "cython" or threads == 1:
+                return {}
+            return {"same_bits_1_vs_2_threads": _same_bits_across_threads(wl, dtype)}
+        return setup, run, check
+
+    return [_case(lbl, dt, be, *make(dt, be), threads=threads)
+            for lbl, dt, be in _configs(threads)]
+
+
+__all__ = ["NAME", "available", "version", "w1", "w2", "w3", "w4", "Unsupported"]

@@ -1,0 +1,53 @@
+"""The machine's BLAS as a yardstick for W4: NumPy's ``X @ W`` (OpenBLAS here).
+
+Per 256-sample batch it multiplies (256 x 784)(784 x 256), (256 x 256)
+(256 x 256) and (256 x 256)(256 x 10) into preallocated outputs: the forward
+GEMMs of W4, 2 * sum(k*m) FLOPs per sample.  Its GFLOP/s is what a BLAS
+reaches on exactly these shapes; the W4 table divides each peer's GFLOP/s by
+it.  The worker limits BLAS to its thread count (threadpoolctl if installed,
+and the OPENBLAS/OMP/MKL_NUM_THREADS variables it is started with).
+"""
+import numpy as np
+
+from timing import Case
+
+NAME = "OpenBLAS (NumPy X @ W)"
+WORKLOADS = ("W4",)          # not a peer in W1-W3
+
+
+def available():
+    return True, ""
+
+
+def version():
+    try:
+        from threadpoolctl import threadpool_info
+        for info in threadpool_info():
+            if info.get("user_api") == "blas" and "numpy" in info.get("filepath", ""):
+                return f"{info['internal_api']} {info['version']} ({info.get('architecture')})"
+    except ImportError:
+        pass
+    return "unknown (threadpoolctl not installed)"
+
+
+def w4(wl, threads=1):
+    bs = wl.params["batch_size"]
+    cases = []
+    for dtype in ("float64", "float32"):
+        def setup(units, dtype=dtype):
+            rng = np.random.default_rng(0)
+            shapes = list(zip(wl.sizes[:-1], wl.sizes[1:]))
+            A = [rng.standard_normal((bs, k)).astype(dtype) for k, _ in shapes]
+            W = [rng.standard_normal((k, m)).astype(dtype) for k, m in shapes]
+            C = [np.empty((bs, m), dtype=dtype) for _, m in shapes]
+            return list(zip(A, W, C))
+
+        def run(gemms, units):
+            for _ in range(0, units, bs):
+                for A, W, C in gemms:
+                    np.matmul(A, W, out=C)
+        cases.append(Case("OpenBLAS X @ W", dtype, setup, run, threads=threads,
+                          flops_per_unit=wl.gemm_flops_per_sample,
+                          note="forward GEMM shapes at batch 256, 2*sum(k*m) FLOPs/sample"))
+    return cases
+

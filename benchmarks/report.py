@@ -1,0 +1,247 @@
+"""Turn result rows into tables (Markdown, also readable in a terminal).
+
+A row is what ``timing.measure`` returns plus ``peer`` (the peer module's
+name).  Ratios compare times of the *full* workload (extrapolated where only
+part was measured): "vs cyneuron f64" is this row's time divided by
+cyneuron compiled float64's time, so 40x means forty times as long.  In W4
+the baseline is cyneuron at the same thread count.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import re
+
+BASELINE = ("cyneuron compiled", "float64")
+
+
+# --- numbers ------------------------------------------------------------------
+
+def fmt_time(s):
+    if s is None:
+        return "-"
+    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns")):
+        if s >= scale:
+            v = s / scale
+            return f"{v:.3g} {unit}" if v < 100 else f"{v:.0f} {unit}"
+    return f"{s * 1e9:.3g} ns"
+
+
+def fmt_ratio(r):
+    if r is None:
+        return "-"
+    return f"{r:.2f}x" if r < 10 else f"{r:.0f}x" if r >= 100 else f"{r:.1f}x"
+
+
+def fmt_num(v):
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def table(headers, rows):
+    """A Markdown pipe table, columns padded so it also reads well as plain text."""
+    cells = [[str(c) for c in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
+              for i, h in enumerate(headers)]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+                     + [line(r) for r in cells])
+
+
+# --- derived values -------------------------------------------------------------
+
+def full_time(row):
+    """Median time of the whole workload (extrapolated if only part was measured)."""
+    return row["per_unit"] * row["full_units"] if row.get("status") == "ok" else None
+
+
+def spread(row):
+    return f"{100 * (row['max'] - row['min']) / row['median']:.0f}%" if row.get("median") else "-"
+
+
+def gflops(row, wl):
+    if row.get("status") != "ok":
+        return None
+    per_sample = row.get("flops_per_unit") or wl.flops_per_sample
+    return per_sample / row["per_unit"] / 1e9
+
+
+def blas_gflops(rows, wl):
+    """{(dtype, threads): GFLOP/s} of the OpenBLAS X @ W rows."""
+    return {(r["dtype"], r["threads"]): gflops(r, wl)
+            for r in rows if r["peer"] == "openblas" and r.get("status") == "ok"}
+
+
+def baseline(rows, threads=1):
+    for r in rows:
+        if (r["label"], r["dtype"]) == BASELINE and r["threads"] == threads \
+                and r.get("status") == "ok":
+            return r
+    return None
+
+
+def notes(row, wl):
+    parts = []
+    if row.get("status") != "ok":
+        return row.get("reason", "")
+    if row.get("extrapolated"):
+        parts.append(f"measured {row['units']:,} of {row['full_units']:,} {wl.unit}s, "
+                     f"extrapolated")
+    if row.get("note"):
+        parts.append(row["note"])
+    return "; ".join(parts)
+
+
+def status_cell(row):
+    return {"skipped": "skipped", "unsupported": "not supported",
+            "error": "error"}.get(row.get("status"), "")
+
+
+def goal(row, wl, rows):
+    """'met' / 'NOT met (...)' for cyneuron compiled float64 rows, '' for the others."""
+    if (row["label"], row["dtype"]) != BASELINE:
+        return ""
+    if row.get("status") != "ok":
+        return "NOT met (not run)"
+    if wl.id in ("W1", "W2"):
+        ok = row["per_unit"] <= wl.goal_per_unit_s
+        return "met" if ok else f"NOT met (goal {wl.goal.split(' per')[0].lstrip('<= ')})"
+    if wl.id == "W3":
+        t, acc = full_time(row), row.get("metrics", {}).get("accuracy")
+        why = []
+        if t > wl.goal_total_s:
+            why.append(f"time > {wl.goal_total_s * 1e3:.0f} ms")
+        if row.get("extrapolated"):
+            why.append("accuracy not measured over 50 epochs")
+        elif acc is None or acc < wl.goal_accuracy:
+            why.append(f"accuracy < {wl.goal_accuracy}")
+        return "met" if not why else "NOT met (" + ", ".join(why) + ")"
+    if wl.id == "W4":
+        blas = blas_gflops(rows, wl).get(("float64", row["threads"]))
+        need = wl.goal_vs_blas.get(row["threads"])
+        if blas is None or need is None:
+            return "n/a (no OpenBLAS figure)"
+        r = gflops(row, wl) / blas
+        why = [] if r >= need else [f"{r:.2f}x < {need}x OpenBLAS"]
+        same = row.get("metrics", {}).get("same_bits_1_vs_2_threads")
+        if row["threads"] > 1 and same is not True:
+            why.append("bits differ from 1 thread" if same is False else "bits not checked")
+        return "met" if not why else "NOT met (" + ", ".join(why) + ")"
+    return ""
+
+
+# --- tables per workload -----------------------------------------------------------
+
+def workload_table(wl, rows):
+    base = {t: baseline(rows, t) for t in (1, 2)}
+
+    def vs(row):
+        b = base.get(row["threads"]) if wl.id == "W4" else base[1]
+        if row.get("status") != "ok" or b is None:
+            return None
+        return full_time(row) / full_time(b)
+
+    out = []
+    if wl.id in ("W1", "W2"):
+        per = wl.per
+        total = f"{wl.full_units:,} {wl.unit}s" if wl.id == "W1" else \
+            f"{int(wl.full_units / wl.per_units):,} updates"
+        loss = "final loss (" + wl.params["loss"] + ")"
+        headers = ["peer", "dtype", f"time / {per}", "spread", total, "vs cyneuron f64",
+                   "goal", loss, "notes"]
+        for r in rows:
+            ok = r.get("status") == "ok"
+            final = r.get("metrics", {}).get("final_loss")
+            if final is not None and r.get("extrapolated"):
+                final = f"{final:.4g} (after {r['units']:,})"
+            out.append([r["label"], r["dtype"],
+                        fmt_time(r["per_unit"] * wl.per_units) if ok else status_cell(r),
+                        spread(r), fmt_time(full_time(r)), fmt_ratio(vs(r)),
+                        goal(r, wl, rows), fmt_num(final), notes(r, wl)])
+    elif wl.id == "W3":
+        headers = ["peer", "dtype", "50 epochs", "per epoch", "spread", "vs cyneuron f64",
+                   "test accuracy", "goal", "notes"]
+        for r in rows:
+            ok = r.get("status") == "ok"
+            acc = r.get("metrics", {}).get("accuracy")
+            if acc is not None and r.get("extrapolated"):
+                acc = f"{acc:.4f} (after {r['units']} epochs)"
+            elif acc is not None:
+                acc = f"{acc:.4f}"
+            out.append([r["label"], r["dtype"], fmt_time(full_time(r)) if ok else status_cell(r),
+                        fmt_time(r["per_unit"]) if ok else "-", spread(r), fmt_ratio(vs(r)),
+                        acc or "-", goal(r, wl, rows), notes(r, wl)])
+    else:  # W4
+        blas = blas_gflops(rows, wl)
+        headers = ["peer", "dtype", "threads", "epoch", "samples/s", "GFLOP/s",
+                   "vs OpenBLAS X@W", "vs cyneuron f64", "goal", "notes"]
+        for r in rows:
+            if r["peer"] == "openblas":
+                continue
+            ok = r.get("status") == "ok"
+            g = gflops(r, wl)
+            b = blas.get((r["dtype"], r["threads"]))
+            out.append([r["label"], r["dtype"], r["threads"],
+                        fmt_time(full_time(r)) if ok else status_cell(r),
+                        f"{1 / r['per_unit']:,.0f}" if ok else "-",
+                        f"{g:.1f}" if g else "-",
+                        fmt_ratio(g / b) if g and b else "-",
+                        fmt_ratio(vs(r)), goal(r, wl, rows), notes(r, wl)])
+    return table(headers, out)
+
+
+def blas_table(wl, rows):
+    out = [[r["dtype"], r["threads"], f"{gflops(r, wl):.1f}" if r.get("status") == "ok"
+            else r.get("reason", ""), spread(r)]
+           for r in rows if r["peer"] == "openblas"]
+    return table(["dtype", "threads", "GFLOP/s", "spread"], out) if out else ""
+
+
+def goal_summary(workloads, rows_by_wl):
+    lines = []
+    for wl in workloads:
+        rows = rows_by_wl.get(wl.id, [])
+        for r in rows:
+            if (r["label"], r["dtype"]) == BASELINE:
+                extra = f", {r['threads']} thread(s)" if wl.id == "W4" else ""
+                lines.append(f"- {wl.id}{extra}: goal {wl.goal} -> **{goal(r, wl, rows)}**")
+        if not any((r["label"], r["dtype"]) == BASELINE for r in rows) and rows:
+            lines.append(f"- {wl.id}: goal {wl.goal} -> **NOT met (cyneuron did not run)**")
+    return "\n".join(lines)
+
+
+# --- machine ---------------------------------------------------------------------------
+
+def machine_info():
+    info = {"cpu": platform.processor() or "unknown", "flags": "", "logical_cpus":
+            os.cpu_count(), "physical_cores": None, "memory": "", "os": platform.platform(),
+            "python": platform.python_version()}
+    try:
+        text = open("/proc/cpuinfo").read()
+        m = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+        if m:
+            info["cpu"] = m.group(1).strip()
+        flags = set((re.search(r"^flags\s*:\s*(.+)$", text, re.M) or [None, ""])[1].split())
+        wanted = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl",
+                  "avx512_bf16", "avx512_vnni"]
+        info["flags"] = " ".join(f for f in wanted if f in flags) or "(none of the SIMD flags)"
+        cores = {(p, c) for p, c in re.findall(
+            r"physical id\s*:\s*(\d+).*?core id\s*:\s*(\d+)", text, re.S)}
+        info["physical_cores"] = len(cores) or None
+    except OSError:
+        pass
+    try:
+        info["affinity"] = len(os.sched_getaffinity(0))
+    except AttributeError:
+        info["affinity"] = None
+    try:
+        kb = int(re.search(r"MemTotal:\s*(\d+)", open("/proc/meminfo").read()).group(1))
+        info["memory"] = f"{kb / 2**20:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    return info

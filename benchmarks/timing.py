@@ -1,0 +1,122 @@
+"""Median-of-N timing for benchmark cases.
+
+A *case* is one row of a results table: one peer, one configuration (dtype,
+backend, thread count), one workload.  It knows how to build a fresh model
+(``setup``, untimed), how to do ``units`` units of the workload's work on it
+(``run``, timed), and optionally how to read metrics off the trained model
+(``check``, untimed).  What a unit is comes from the workload: an iteration
+(W1), an epoch of 4 per-sample updates (W2), an epoch (W3), a sample (W4).
+
+:func:`measure` sizes the run to a time budget: a short pilot run estimates
+the cost of one unit; if the whole workload would take longer than the
+budget, only as many units as fit are measured and the full-workload time is
+extrapolated linearly.  Every result says how many units were measured, so
+the report can mark extrapolated rows.  Then it does ``warmup`` untimed
+runs and ``repeats`` timed runs, each on a freshly set-up model, and reports
+the median.
+"""
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+
+class Unsupported(Exception):
+    """A peer cannot run a workload (or one configuration of it); the message says why."""
+
+
+@dataclass
+class Case:
+    """One measured configuration of a peer on a workload (one table row)."""
+
+    label: str                                   # e.g. "cyneuron compiled"
+    dtype: str                                   # "float64" / "float32"
+    setup: Callable[[int], Any]                  # units -> state (untimed)
+    run: Callable[[Any, int], Any]               # (state, units): the timed work
+    check: Optional[Callable[[Any, int], dict]] = None  # (state, units) -> metrics
+    threads: int = 1
+    note: str = ""
+    scalable: bool = True                        # may measure a fraction of the work
+    flops_per_unit: Optional[float] = None       # overrides the workload's count
+    # Exceptions that mean "this peer does not support this (yet)" rather than a
+    # failure, and the text put before their message.
+    unsupported: tuple = ()
+    unsupported_prefix: str = ""
+
+
+def unsupported_case(label: str, reason: str, dtype: str = "", threads: int = 1) -> Case:
+    """A row that reports ``reason`` as unsupported (for peers with several engines)."""
+    def setup(units):
+        raise Unsupported(reason)
+    return Case(label, dtype, setup, lambda state, units: None, threads=threads)
+
+
+@dataclass
+class Budget:
+    repeats: int = 5
+    warmup: int = 1
+    seconds: float = 2.0          # target wall time of one timed run
+
+
+def _timed(case: Case, units: int):
+    """(seconds, state) of one run on a freshly set-up model."""
+    state = case.setup(units)
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        case.run(state, units)
+        return time.perf_counter() - t0, state
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def choose_units(case: Case, full: int, step: int, pilot: int, seconds: float):
+    """Units to measure so one run takes about ``seconds``; also returns the pilot time."""
+    if not case.scalable:
+        return full, None
+    pilot = min(full, max(step, pilot - pilot % step))
+    t = _timed(case, pilot)[0]
+    per_unit = t / pilot
+    if per_unit * full <= seconds:
+        return full, t
+    units = int(seconds / per_unit) // step * step
+    units = max(pilot, units)
+    if units >= 0.8 * full:          # not worth extrapolating the last fifth
+        units = full
+    return units, t
+
+
+def measure(case: Case, full: int, step: int, pilot: int, budget: Budget) -> dict:
+    """Time ``case`` and return a result row (a JSON-able dict)."""
+    row = {"label": case.label, "dtype": case.dtype, "threads": case.threads,
+           "note": case.note, "status": "ok", "reason": "", "full_units": full}
+    try:
+        units, _ = choose_units(case, full, step, pilot, budget.seconds)
+        for _ in range(budget.warmup):
+            _timed(case, units)
+        times, state = [], None
+        for _ in range(budget.repeats):
+            t, state = _timed(case, units)
+            times.append(t)
+        metrics = (case.check(state, units) or {}) if case.check else {}
+    except Unsupported as exc:
+        row.update(status="unsupported", reason=str(exc))
+        return row
+    except case.unsupported as exc:  # noqa: B030 - a tuple of exception types
+        row.update(status="unsupported",
+                   reason=f"{case.unsupported_prefix}{type(exc).__name__}: {exc}")
+        return row
+    except Exception as exc:  # a peer failing must not stop the suite
+        row.update(status="error", reason=f"{type(exc).__name__}: {exc}")
+        return row
+    med = statistics.median(times)
+    row.update(units=units, times=times, median=med, min=min(times), max=max(times),
+               per_unit=med / units, metrics=metrics, extrapolated=units < full,
+               flops_per_unit=case.flops_per_unit)
+    return row

@@ -1,0 +1,176 @@
+"""The benchmark workloads W1-W4 of SPEC section 4: data, sizes and goals.
+
+Every peer reads its data and hyper-parameters from here, so all of them do
+the same work.  A workload is measured in *units* (see ``unit``); a peer's
+``run(state, units)`` does that many units, and the report scales the median
+time to the full workload (``full_units``) when only a part was measured.
+
+W1 seed-tiny      seed 001: 3-4-1 sigmoid net, 5 samples, loss "sse" (gradient
+                  a - y), full-batch gradient descent, lr 1, 60000 iterations.
+W2 per-sample SGD seed 000: 2-2-1 sigmoid net, 4 samples, loss "mse", lr 0.1,
+                  1000 epochs of 4 single-sample updates, no shuffling.
+W3 digits         scikit-learn's load_digits, 75/25 split (random_state 0),
+                  standardised with the training set's mean/std, 64-64-10,
+                  ReLU + softmax cross-entropy, Adam lr 1e-3, batch 32,
+                  50 epochs; time and test accuracy.
+W4 throughput     60000 x 784 standard-normal inputs (seed 0), random labels
+                  0-9, 784-256-256-10 ReLU + softmax cross-entropy, plain SGD
+                  lr 0.01, batch 256 in order, one epoch; samples/s, GFLOP/s.
+
+FLOP count (W4).  A dense layer k -> m on n samples does n*k*m multiply-adds
+(MACs) forward; backward does n*k*m for dW = A^T D and n*k*m for the error
+D W^T sent to the previous layer.  Counting 2 FLOPs per MAC:
+
+    FLOPs per sample = 2*S (forward) + 4*S (backward) = 6*S,  S = sum(k*m)
+                     = 6 * (784*256 + 256*256 + 256*10) = 1,612,800
+
+i.e. 96.8 GFLOP per epoch of 60000 samples.  This is the conventional
+"3 x forward" count.  No library computes the error for the input layer
+(D W1^T), so the work actually done is 6*S - 2*784*256 = 1,211,392 FLOPs per
+sample (75% of the nominal count); we report the nominal count, as the
+peers' numbers in SPEC section 4 do.  Activation, softmax, loss and update
+costs are not counted.  The OpenBLAS reference runs ``X @ W`` for the three
+layer shapes at batch 256 (2*S FLOPs per sample).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+
+def initial_weights(sizes, seed):
+    """The tutorials' start: W uniform in [-1, 1) (``2 * random - 1``), b = 0."""
+    rng = np.random.default_rng(seed)
+    return [(2 * rng.random((k, m)) - 1, np.zeros(m)) for k, m in zip(sizes[:-1], sizes[1:])]
+
+
+def sse(a, y):
+    """Half the sum of squared errors (cyneuron's loss="sse")."""
+    return float(0.5 * np.sum((np.asarray(a, float) - y) ** 2))
+
+
+def mse(a, y):
+    """Mean of squared errors over all elements (cyneuron's loss="mse")."""
+    return float(np.mean((np.asarray(a, float) - y) ** 2))
+
+
+@dataclass
+class Workload:
+    id: str
+    title: str
+    sizes: tuple
+    unit: str                 # what one unit of ``run`` is
+    full_units: int           # units in the whole workload
+    step: int = 1             # units are measured in multiples of this
+    pilot_units: int = 1      # size of the pilot run that estimates the cost
+    budget_s: float = 2.0     # target time of one timed run in a full run
+    per: str = ""             # what the headline time is per ("iteration", ...)
+    per_units: float = 1.0    # how many units that is
+    goal: str = ""            # SPEC section 4 goal, as text
+    params: dict = field(default_factory=dict)
+
+
+class W1(Workload):
+    def __init__(self):
+        super().__init__("W1", "seed-tiny: 3-4-1 sigmoid, 5 samples, full-batch GD, lr 1, "
+                         "60000 iterations", (3, 4, 1), unit="iteration", full_units=60000,
+                         pilot_units=500, budget_s=1.5, per="iteration",
+                         goal="<= 0.25 us per iteration",
+                         params=dict(activation="sigmoid", loss="sse", learning_rate=1.0))
+        self.X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1], [0, 0, 1]], dtype=float)
+        self.y = np.array([[0], [1], [1], [0], [0]], dtype=float)
+        self.weights = initial_weights(self.sizes, seed=1)
+        self.loss = sse
+        self.goal_per_unit_s = 0.25e-6
+
+
+class W2(Workload):
+    def __init__(self):
+        super().__init__("W2", "per-sample SGD: 2-2-1 sigmoid, 4 samples, MSE, lr 0.1, "
+                         "1000 epochs x 4 updates", (2, 2, 1), unit="epoch (4 updates)",
+                         full_units=1000, pilot_units=20, budget_s=1.5, per="update",
+                         per_units=0.25, goal="<= 0.07 us per update",
+                         params=dict(activation="sigmoid", loss="mse", learning_rate=0.1))
+        self.X = np.array([[-2, -1], [25, 6], [17, 4], [-15, -6]], dtype=float)
+        self.y = np.array([[1], [0], [0], [1]], dtype=float)
+        self.weights = initial_weights(self.sizes, seed=0)
+        self.loss = mse
+        self.goal_per_unit_s = 4 * 0.07e-6
+
+
+class W3(Workload):
+    def __init__(self):
+        super().__init__("W3", "digits: 64-64-10 ReLU/softmax CE, Adam 1e-3, batch 32, "
+                         "50 epochs", (64, 64, 10), unit="epoch", full_units=50,
+                         pilot_units=2, budget_s=4.0, per="50 epochs", per_units=50,
+                         goal="<= 80 ms for 50 epochs, test accuracy >= 0.97",
+                         params=dict(learning_rate=1e-3, batch_size=32, seed=0))
+        self.goal_total_s = 0.080
+        self.goal_accuracy = 0.97
+
+    @cached_property
+    def data(self):
+        """(X_train, y_train, X_test, y_test), float64, integer labels."""
+        try:
+            from sklearn.datasets import load_digits
+            from sklearn.model_selection import train_test_split
+        except ImportError as exc:
+            from timing import Unsupported
+            raise Unsupported(f"W3 needs scikit-learn's load_digits ({exc})") from None
+        X, y = load_digits(return_X_y=True)
+        Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
+        mean = Xtr.mean(axis=0)
+        std = Xtr.std(axis=0)
+        std[std == 0] = 1.0                       # constant pixels (as StandardScaler)
+        return ((Xtr - mean) / std, ytr.astype(np.int64),
+                (Xte - mean) / std, yte.astype(np.int64))
+
+    @staticmethod
+    def accuracy(pred_labels, y):
+        return float(np.mean(np.asarray(pred_labels) == y))
+
+
+class W4(Workload):
+    N, BATCH = 60000, 256
+
+    def __init__(self):
+        sizes = (784, 256, 256, 10)
+        macs = sum(k * m for k, m in zip(sizes[:-1], sizes[1:]))
+        super().__init__("W4", "throughput: 60000x784 random, 784-256-256-10 ReLU/softmax CE, "
+                         "SGD lr 0.01, batch 256, one epoch", sizes, unit="sample",
+                         full_units=self.N, step=self.BATCH, pilot_units=4 * self.BATCH,
+                         budget_s=4.0, per="epoch", per_units=self.N,
+                         goal=">= 0.7x OpenBLAS GFLOP/s on 1 thread, >= 1.0x on 2; "
+                              "same bits for any thread count",
+                         params=dict(learning_rate=0.01, batch_size=self.BATCH, seed=0))
+        self.macs_per_sample = macs
+        self.flops_per_sample = 6 * macs            # see the module docstring
+        self.gemm_flops_per_sample = 2 * macs       # X @ W only
+        self.goal_vs_blas = {1: 0.7, 2: 1.0}
+
+    @cached_property
+    def X(self):
+        return np.random.default_rng(0).standard_normal((self.N, self.sizes[0]))
+
+    @cached_property
+    def y(self):
+        return np.random.default_rng(1).integers(0, self.sizes[-1], self.N)
+
+    @cached_property
+    def X32(self):
+        return self.X.astype(np.float32)
+
+
+WORKLOADS = {"W1": W1, "W2": W2, "W3": W3, "W4": W4}
+
+
+def get(wid: str) -> Workload:
+    return WORKLOADS[wid.upper()]()
+
+
+def one_hot(labels, n_classes, dtype=np.float64):
+    out = np.zeros((len(labels), n_classes), dtype=dtype)
+    out[np.arange(len(labels)), labels] = 1
+    return out
