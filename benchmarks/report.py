@@ -90,7 +90,7 @@ def notes(row, wl):
     if row.get("status") != "ok":
         return row.get("reason", "")
     if row.get("extrapolated"):
-        parts.append(f"measured {row['units']:,} of {row['full_units']:,} {wl.unit}s, "
+        parts.append(f"measured {row['units']:,} of {row['full_units']:,} {wl.unit}, "
                      f"extrapolated")
     if row.get("note"):
         parts.append(row["note"])
@@ -149,7 +149,7 @@ def workload_table(wl, rows):
     out = []
     if wl.id in ("W1", "W2"):
         per = wl.per
-        total = f"{wl.full_units:,} {wl.unit}s" if wl.id == "W1" else \
+        total = f"{wl.full_units:,} {wl.unit}" if wl.id == "W1" else \
             f"{int(wl.full_units / wl.per_units):,} updates"
         loss = "final loss (" + wl.params["loss"] + ")"
         headers = ["peer", "dtype", f"time / {per}", "spread", total, "vs cyneuron f64",
@@ -223,10 +223,14 @@ def machine_info():
             "python": platform.python_version()}
     try:
         text = open("/proc/cpuinfo").read()
-        m = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
-        if m:
-            info["cpu"] = m.group(1).strip()
-        flags = set((re.search(r"^flags\s*:\s*(.+)$", text, re.M) or [None, ""])[1].split())
+        def field(key):
+            m = re.search(rf"^{key}\s*:\s*(.+)$", text, re.M)
+            return m.group(1).strip() if m else ""
+        if field("model name"):
+            info["cpu"] = field("model name")
+        if field("cpu family"):
+            info["cpu"] += f" (family {field('cpu family')}, model {field('model')})"
+        flags = set(field("flags").split())
         wanted = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl",
                   "avx512_bf16", "avx512_vnni"]
         info["flags"] = " ".join(f for f in wanted if f in flags) or "(none of the SIMD flags)"

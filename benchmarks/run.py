@@ -32,6 +32,7 @@ import workloads  # noqa: E402
 from timing import Budget, Unsupported, measure  # noqa: E402
 
 MARK = "@@CYNEURON-BENCH@@"
+_LIMITER = None
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -47,7 +48,8 @@ def _limit_threads(threads):
 
 
 def worker(wid, peer_name, threads, budget):
-    limiter = _limit_threads(threads)  # noqa: F841 - keep the limits alive
+    global _LIMITER
+    _LIMITER = _limit_threads(threads)      # keep the limits alive for the process
     wl = workloads.get(wid)
     out = {"peer": peer_name, "name": peer_name, "version": "", "rows": []}
 
@@ -87,11 +89,11 @@ def worker(wid, peer_name, threads, budget):
 
 # --- parent: start workers, collect rows, print and write tables ------------------------
 
-def run_worker(wid, peer_name, threads, budget, timeout):
+def run_worker(wid, peer_name, threads, budget, timeout, extra_env=None):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", wid, peer_name,
            "--threads", str(threads), "--repeats", str(budget.repeats),
            "--warmup", str(budget.warmup), "--budget", str(budget.seconds)]
-    env = dict(os.environ, **{v: str(threads) for v in THREAD_VARS})
+    env = dict(os.environ, **{v: str(threads) for v in THREAD_VARS}, **(extra_env or {}))
     fail = {"peer": peer_name, "name": peer_name, "version": "", "rows": []}
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -121,14 +123,14 @@ def run_workload(wl, peer_names, budget, timeout, versions, log):
     rows = []
     for name in peer_names:
         try:
-            mod_workloads = getattr(peers.load(name), "WORKLOADS", None)
+            mod = peers.load(name)
         except Exception:  # noqa: BLE001 - the worker reports import problems
-            mod_workloads = None
-        if mod_workloads is not None and wl.id not in mod_workloads:
+            mod = None
+        if wl.id not in getattr(mod, "WORKLOADS", (wl.id,)):
             continue
         for threads in ((1, 2) if wl.id == "W4" else (1,)):
             t0 = time.perf_counter()
-            res = run_worker(wl.id, name, threads, budget, timeout)
+            res = run_worker(wl.id, name, threads, budget, timeout, getattr(mod, "ENV", None))
             for r in res["rows"]:
                 r["peer"] = name
             rows += res["rows"]
@@ -150,11 +152,12 @@ def write_markdown(path, args, budget, info, versions, wls, rows_by_wl, elapsed)
              f"on {datetime.datetime.now():%Y-%m-%d %H:%M} ({mode} mode, {elapsed / 60:.1f} min). "
              f"Each number is the median of {budget.repeats} timed runs after "
              f"{budget.warmup} warm-up run(s), each on a freshly built model. One timed run is "
-             f"sized to a time budget ("
+             "sized to a time budget ("
              + ", ".join(f"{w.id} {w.budget_s * budget.seconds:g} s" for w in wls)
              + "): where the whole workload would take longer, only part of it is measured "
-             f"and the time extrapolated linearly (such rows say so). This is a benchmark, not a test; the machine drifts between "
-             f"runs, so compare numbers only within one run. See benchmarks/README.md.\n")
+             "and the time extrapolated linearly (such rows say so). This is a benchmark, "
+             "not a test; the machine drifts between runs, so compare numbers only within "
+             "one run. See benchmarks/README.md.\n")
     L.append("## Machine\n")
     L.append(f"- CPU: {info['cpu']}")
     L.append(f"- SIMD flags: {info['flags']}")

@@ -61,7 +61,7 @@ class Workload:
     id: str
     title: str
     sizes: tuple
-    unit: str                 # what one unit of ``run`` is
+    unit: str                 # what the units of ``run`` are (plural)
     full_units: int           # units in the whole workload
     step: int = 1             # units are measured in multiples of this
     pilot_units: int = 1      # size of the pilot run that estimates the cost
@@ -75,7 +75,7 @@ class Workload:
 class W1(Workload):
     def __init__(self):
         super().__init__("W1", "seed-tiny: 3-4-1 sigmoid, 5 samples, full-batch GD, lr 1, "
-                         "60000 iterations", (3, 4, 1), unit="iteration", full_units=60000,
+                         "60000 iterations", (3, 4, 1), unit="iterations", full_units=60000,
                          pilot_units=500, budget_s=1.5, per="iteration",
                          goal="<= 0.25 us per iteration",
                          params=dict(activation="sigmoid", loss="sse", learning_rate=1.0))
@@ -89,7 +89,7 @@ class W1(Workload):
 class W2(Workload):
     def __init__(self):
         super().__init__("W2", "per-sample SGD: 2-2-1 sigmoid, 4 samples, MSE, lr 0.1, "
-                         "1000 epochs x 4 updates", (2, 2, 1), unit="epoch (4 updates)",
+                         "1000 epochs x 4 updates", (2, 2, 1), unit="epochs (4 updates each)",
                          full_units=1000, pilot_units=20, budget_s=1.5, per="update",
                          per_units=0.25, goal="<= 0.07 us per update",
                          params=dict(activation="sigmoid", loss="mse", learning_rate=0.1))
@@ -103,7 +103,7 @@ class W2(Workload):
 class W3(Workload):
     def __init__(self):
         super().__init__("W3", "digits: 64-64-10 ReLU/softmax CE, Adam 1e-3, batch 32, "
-                         "50 epochs", (64, 64, 10), unit="epoch", full_units=50,
+                         "50 epochs", (64, 64, 10), unit="epochs", full_units=50,
                          pilot_units=2, budget_s=4.0, per="50 epochs", per_units=50,
                          goal="<= 80 ms for 50 epochs, test accuracy >= 0.97",
                          params=dict(learning_rate=1e-3, batch_size=32, seed=0))
@@ -139,7 +139,7 @@ class W4(Workload):
         sizes = (784, 256, 256, 10)
         macs = sum(k * m for k, m in zip(sizes[:-1], sizes[1:]))
         super().__init__("W4", "throughput: 60000x784 random, 784-256-256-10 ReLU/softmax CE, "
-                         "SGD lr 0.01, batch 256, one epoch", sizes, unit="sample",
+                         "SGD lr 0.01, batch 256, one epoch", sizes, unit="samples",
                          full_units=self.N, step=self.BATCH, pilot_units=4 * self.BATCH,
                          budget_s=4.0, per="epoch", per_units=self.N,
                          goal=">= 0.7x OpenBLAS GFLOP/s on 1 thread, >= 1.0x on 2; "

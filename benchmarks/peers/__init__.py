@@ -7,6 +7,7 @@ A peer module defines
     version() -> str          version string for the report
     w1(wl, threads) ... w4(wl, threads) -> list[timing.Case]
     WORKLOADS (optional)      the workload ids it takes part in (default: all)
+    ENV (optional)            extra environment variables for its worker processes
 
 A ``wN`` function returns the configurations (rows) it measures for that
 workload, or raises ``timing.Unsupported("reason")`` when the peer cannot

@@ -7,7 +7,7 @@ supported by cyneuron: <message>" and the suite carries on.
 """
 import numpy as np
 
-from timing import Case, Unsupported
+from timing import Case
 
 NAME = "cyneuron"
 _NOT_YET = (NotImplementedError, ValueError, TypeError)
@@ -165,5 +165,3 @@ def w4(wl, threads=1):
     return [_case(lbl, dt, be, *make(dt, be), threads=threads)
             for lbl, dt, be in _configs(threads)]
 
-
-__all__ = ["NAME", "available", "version", "w1", "w2", "w3", "w4", "Unsupported"]
