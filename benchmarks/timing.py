@@ -12,12 +12,15 @@ the cost of one unit; if the whole workload would take longer than the
 budget, only as many units as fit are measured and the full-workload time is
 extrapolated linearly.  Every result says how many units were measured, so
 the report can mark extrapolated rows.  Then it does ``warmup`` untimed
-runs and ``repeats`` timed runs, each on a freshly set-up model, and reports
-the median.
+runs and at least ``repeats`` timed runs, each on a freshly set-up model,
+and reports the median.  Short runs are repeated more often (up to
+``max_repeats``) until the timed runs add up to ``min_total`` seconds, which
+steadies the median of the millisecond-long cases.
 """
 from __future__ import annotations
 
 import gc
+import math
 import statistics
 import time
 from dataclasses import dataclass
@@ -56,9 +59,11 @@ def unsupported_case(label: str, reason: str, dtype: str = "", threads: int = 1)
 
 @dataclass
 class Budget:
-    repeats: int = 5
-    warmup: int = 1
+    repeats: int = 5              # timed runs, at least
+    warmup: int = 1               # untimed runs first
     seconds: float = 2.0          # target wall time of one timed run
+    min_total: float = 1.0        # repeat short runs until they add up to this
+    max_repeats: int = 25
 
 
 def _timed(case: Case, units: int):
@@ -76,20 +81,16 @@ def _timed(case: Case, units: int):
             gc.enable()
 
 
-def choose_units(case: Case, full: int, step: int, pilot: int, seconds: float):
-    """Units to measure so one run takes about ``seconds``; also returns the pilot time."""
+def choose_units(case: Case, full: int, step: int, pilot: int, seconds: float) -> int:
+    """How many units (a multiple of ``step``) one run can do in about ``seconds``."""
     if not case.scalable:
-        return full, None
+        return full
     pilot = min(full, max(step, pilot - pilot % step))
-    t = _timed(case, pilot)[0]
-    per_unit = t / pilot
+    per_unit = _timed(case, pilot)[0] / pilot
     if per_unit * full <= seconds:
-        return full, t
-    units = int(seconds / per_unit) // step * step
-    units = max(pilot, units)
-    if units >= 0.8 * full:          # not worth extrapolating the last fifth
-        units = full
-    return units, t
+        return full
+    units = max(pilot, int(seconds / per_unit) // step * step)
+    return full if units >= 0.8 * full else units     # not worth extrapolating the last fifth
 
 
 def measure(case: Case, full: int, step: int, pilot: int, budget: Budget) -> dict:
@@ -97,11 +98,15 @@ def measure(case: Case, full: int, step: int, pilot: int, budget: Budget) -> dic
     row = {"label": case.label, "dtype": case.dtype, "threads": case.threads,
            "note": case.note, "status": "ok", "reason": "", "full_units": full}
     try:
-        units, _ = choose_units(case, full, step, pilot, budget.seconds)
+        units = choose_units(case, full, step, pilot, budget.seconds)
+        t = None
         for _ in range(budget.warmup):
-            _timed(case, units)
+            t = _timed(case, units)[0]
+        n = budget.repeats
+        if t is not None and t > 0:
+            n = max(n, min(budget.max_repeats, math.ceil(budget.min_total / t)))
         times, state = [], None
-        for _ in range(budget.repeats):
+        for _ in range(n):
             t, state = _timed(case, units)
             times.append(t)
         metrics = (case.check(state, units) or {}) if case.check else {}

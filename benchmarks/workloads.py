@@ -76,7 +76,7 @@ class W1(Workload):
     def __init__(self):
         super().__init__("W1", "seed-tiny: 3-4-1 sigmoid, 5 samples, full-batch GD, lr 1, "
                          "60000 iterations", (3, 4, 1), unit="iterations", full_units=60000,
-                         pilot_units=500, budget_s=1.5, per="iteration",
+                         pilot_units=500, budget_s=2.0, per="iteration",
                          goal="<= 0.25 us per iteration",
                          params=dict(activation="sigmoid", loss="sse", learning_rate=1.0))
         self.X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1], [0, 0, 1]], dtype=float)
@@ -90,7 +90,7 @@ class W2(Workload):
     def __init__(self):
         super().__init__("W2", "per-sample SGD: 2-2-1 sigmoid, 4 samples, MSE, lr 0.1, "
                          "1000 epochs x 4 updates", (2, 2, 1), unit="epochs (4 updates each)",
-                         full_units=1000, pilot_units=20, budget_s=1.5, per="update",
+                         full_units=1000, pilot_units=20, budget_s=2.0, per="update",
                          per_units=0.25, goal="<= 0.07 us per update",
                          params=dict(activation="sigmoid", loss="mse", learning_rate=0.1))
         self.X = np.array([[-2, -1], [25, 6], [17, 4], [-15, -6]], dtype=float)
@@ -141,7 +141,7 @@ class W4(Workload):
         super().__init__("W4", "throughput: 60000x784 random, 784-256-256-10 ReLU/softmax CE, "
                          "SGD lr 0.01, batch 256, one epoch", sizes, unit="samples",
                          full_units=self.N, step=self.BATCH, pilot_units=4 * self.BATCH,
-                         budget_s=4.0, per="epoch", per_units=self.N,
+                         budget_s=6.0, per="epoch", per_units=self.N,
                          goal=">= 0.7x OpenBLAS GFLOP/s on 1 thread, >= 1.0x on 2; "
                               "same bits for any thread count",
                          params=dict(learning_rate=0.01, batch_size=self.BATCH, seed=0))
