@@ -10,7 +10,8 @@ backend, thread count), one workload.  It knows how to build a fresh model
 :func:`measure` sizes the run to a time budget: a short pilot run estimates
 the cost of one unit; if the whole workload would take longer than the
 budget, only as many units as fit are measured and the full-workload time is
-extrapolated linearly.  Every result says how many units were measured, so
+extrapolated linearly (which slightly overstates peers with a fixed cost per
+``fit`` call).  Every result says how many units were measured, so
 the report can mark extrapolated rows.  Then it does ``warmup`` untimed
 runs and at least ``repeats`` timed runs, each on a freshly set-up model,
 and reports the median.  Short runs are repeated more often (up to
@@ -82,14 +83,26 @@ def _timed(case: Case, units: int):
 
 
 def choose_units(case: Case, full: int, step: int, pilot: int, seconds: float) -> int:
-    """How many units (a multiple of ``step``) one run can do in about ``seconds``."""
+    """How many units (a multiple of ``step``) one run can do in about ``seconds``.
+
+    Two pilot runs, of p and 2p units, separate the cost per unit from a fixed
+    cost per run (model set-up inside ``fit``, first-call overheads), so a peer
+    with a large fixed cost is not cut to a needlessly small part.
+    """
     if not case.scalable:
         return full
-    pilot = min(full, max(step, pilot - pilot % step))
-    per_unit = _timed(case, pilot)[0] / pilot
-    if per_unit * full <= seconds:
+    p = min(full, max(step, pilot - pilot % step))
+    t1 = _timed(case, p)[0]
+    if 2 * p > full:
+        per_unit, fixed = t1 / p, 0.0
+    else:
+        t2 = _timed(case, 2 * p)[0]
+        per_unit = (t2 - t1) / p if t2 > t1 else t2 / (2 * p)
+        per_unit = max(per_unit, t2 / (4 * p))       # a noisy pilot must not look free
+        fixed = max(0.0, t2 - 2 * p * per_unit)
+    if fixed + per_unit * full <= seconds:
         return full
-    units = max(pilot, int(seconds / per_unit) // step * step)
+    units = max(p, int((seconds - fixed) / per_unit) // step * step)
     return full if units >= 0.8 * full else units     # not worth extrapolating the last fifth
 
 

@@ -140,7 +140,7 @@ class W4(Workload):
         macs = sum(k * m for k, m in zip(sizes[:-1], sizes[1:]))
         super().__init__("W4", "throughput: 60000x784 random, 784-256-256-10 ReLU/softmax CE, "
                          "SGD lr 0.01, batch 256, one epoch", sizes, unit="samples",
-                         full_units=self.N, step=self.BATCH, pilot_units=4 * self.BATCH,
+                         full_units=self.N, step=self.BATCH, pilot_units=2 * self.BATCH,
                          budget_s=6.0, per="epoch", per_units=self.N,
                          goal=">= 0.7x OpenBLAS GFLOP/s on 1 thread, >= 1.0x on 2; "
                               "same bits for any thread count",
