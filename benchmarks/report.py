@@ -94,7 +94,7 @@ def baseline(rows, threads=1):
 def notes(row, wl):
     parts = []
     if row.get("status") != "ok":
-        return row.get("reason", "")
+        return f"{status_cell(row)}: {row.get('reason', '')}"
     if row.get("extrapolated"):
         parts.append(f"measured {row['units']:,} of {row['full_units']:,} {wl.unit}, "
                      f"extrapolated")

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Run cyneuron's benchmark suite (SPEC section 4) and write RESULTS.md.
 
-    python benchmarks/run.py                 # everything, ~10 minutes on 2 cores
-    python benchmarks/run.py --quick         # smoke run: 3 repeats, 1/10 of the time budget
+    python benchmarks/run.py                 # everything, 6-10 minutes on 2 cores
+    python benchmarks/run.py --quick         # smoke run (~2 min): 3 repeats, 1/10 of the time budget
     python benchmarks/run.py --only W1,W3 --peers cyneuron,torch --repeats 7
 
 Each (workload, peer, thread count) runs in its own worker process (this
@@ -19,6 +19,7 @@ import argparse
 import datetime
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -104,8 +105,10 @@ def run_worker(wid, peer_name, threads, budget, timeout, extra_env=None):
         for line in reversed(proc.stdout.splitlines()):
             if line.startswith(MARK):
                 return json.loads(line[len(MARK):])
-        tail = " ".join(proc.stderr.strip().splitlines()[-3:])
-        reason = f"worker exited with code {proc.returncode}: {tail[-300:]}"
+        tail = " ".join(proc.stderr.strip().splitlines()[-3:])[-300:]
+        code = proc.returncode
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+        reason = f"worker {how}" + (f": {tail}" if tail else "")
     fail["rows"].append({"label": peer_name, "dtype": "-", "threads": threads,
                          "status": "error", "reason": reason, "note": ""})
     return fail
