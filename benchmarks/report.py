@@ -94,7 +94,8 @@ def baseline(rows, threads=1):
 def notes(row, wl):
     parts = []
     if row.get("status") != "ok":
-        return f"{status_cell(row)}: {row.get('reason', '')}"
+        reason = row.get("reason", "")
+        return reason if reason.startswith("not yet") else f"{status_cell(row)}: {reason}"
     if row.get("extrapolated"):
         parts.append(f"measured {row['units']:,} of {row['full_units']:,} {wl.unit}, "
                      f"extrapolated")
