@@ -272,6 +272,11 @@ def main(argv=None):
             print("\nOpenBLAS X @ W (forward GEMM shapes):")
             print(report.blas_table(wl, rows))
     elapsed = time.perf_counter() - t_start
+    raw = os.path.join(HERE, "_work", "last-run.json")       # every row, every run time
+    os.makedirs(os.path.dirname(raw), exist_ok=True)
+    with open(raw, "w") as fh:
+        json.dump({"argv": sys.argv[1:], "machine": info, "versions": versions,
+                   "rows": rows_by_wl}, fh, indent=1)
     write_markdown(out, args, Budget(repeats, args.warmup, min_total=scale), scale, info,
                    versions, wls, rows_by_wl, elapsed)
     print(f"\nGoals (SPEC section 4), cyneuron compiled float64:\n"
