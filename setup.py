@@ -17,7 +17,7 @@ from setuptools.command.build_ext import build_ext
 DEBUG = os.environ.get("CYNEURON_DEBUG", "0") not in ("", "0")
 
 # Flags that make floating point exact and portable: no contraction into FMA,
-# no fast-math, no -march=native (SIMD variants are chosen at run time).
+# no fast-math, no host-specific -march (SIMD variants are chosen at run time).
 UNIX_FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-fno-finite-math-only",
               "-fno-associative-math", "-fno-reciprocal-math", "-fsigned-zeros",
               "-fno-unsafe-math-optimizations", "-std=c11"]
@@ -39,8 +39,11 @@ class ExactBuildExt(build_ext):
                 ext.extra_compile_args = list(UNIX_FLAGS)
                 if DEBUG:
                     ext.extra_compile_args += ["-O0", "-g"]
-            # Recorded so a test can prove the extension was built with them.
-            ext.define_macros.append(("CYN_FP_CONTRACT_OFF", "1"))
+            # Recorded only when the flag really is on the command line, so that
+            # build_info() reports what the compiler was told, not what we hoped.
+            if any(f.split("=")[0] == "-ffp-contract" and f.endswith("=off")
+                   for f in ext.extra_compile_args) or "/fp:contract-" in ext.extra_compile_args:
+                ext.define_macros.append(("CYN_FP_CONTRACT_OFF", "1"))
         super().build_extensions()
 
 
