@@ -20,7 +20,7 @@ DEBUG = os.environ.get("CYNEURON_DEBUG", "0") not in ("", "0")
 # no fast-math, no host-specific -march (SIMD variants are chosen at run time).
 UNIX_FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-fno-finite-math-only",
               "-fno-associative-math", "-fno-reciprocal-math", "-fsigned-zeros",
-              "-fno-unsafe-math-optimizations", "-std=c11"]
+              "-fno-unsafe-math-optimizations", "-std=gnu11", "-pthread"]
 # MSVC: /fp:precise does not contract by default; /fp:contract- makes it explicit
 # where the compiler knows the switch (VS 2022 17.0+).
 MSVC_FLAGS = ["/O2", "/fp:precise"]
@@ -37,6 +37,7 @@ class ExactBuildExt(build_ext):
                 ext.extra_compile_args = list(MSVC_FLAGS) + list(MSVC_OPTIONAL)
             else:
                 ext.extra_compile_args = list(UNIX_FLAGS)
+                ext.extra_link_args = ["-pthread"]
                 if DEBUG:
                     ext.extra_compile_args += ["-O0", "-g"]
             # Recorded only when the flag really is on the command line, so that
@@ -61,7 +62,7 @@ def extensions():
         sources=["src/cyneuron/_core.pyx", "csrc/cyn_kernels.c"],
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        depends=["csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h"],
+        depends=["csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h", "csrc/cyn_gemm_impl.h"],
     )
     return cythonize([ext], compiler_directives=directives,
                      annotate=os.environ.get("CYNEURON_ANNOTATE") == "1")

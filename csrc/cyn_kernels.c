@@ -1,17 +1,354 @@
-/* cyneuron kernels: instantiates cyn_kernels_impl.h for float64 and float32. */
+/*
+ * cyneuron kernels: the fixed-order products in several instruction-set
+ * variants (chosen at run time, no -march), the thread split over output
+ * rows, and the build probes.
+ *
+ * Variants (all give identical bits; tests force each one):
+ *   0 scalar  plain loops (cyn_kernels_impl.h), any C compiler
+ *   1 vec128  register-blocked, 16-byte vectors: SSE2 on x86-64, NEON on arm64
+ *   2 avx2    register-blocked, 32-byte vectors, 16 registers
+ *   3 avx512  register-blocked, 64-byte vectors, 32 registers
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cyn_kernels.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CYN_HAVE_SIMD 1
+#else
+#define CYN_HAVE_SIMD 0
+#endif
+
+#if CYN_HAVE_SIMD && (defined(__x86_64__) || defined(__i386__))
+#define CYN_X86 1
+#else
+#define CYN_X86 0
+#endif
+
+#define CYN_MAX_THREADS 64
+
+#if CYN_HAVE_SIMD
+
+/* ---- SIMD variants ---------------------------------------------------- */
 
 #define T double
 #define SFX f64
+#define ISA vec128
+#define VB 16
+#define MR 4
+#define NV 3
+#include "cyn_gemm_impl.h"
+#undef T
+#undef SFX
+#define T float
+#define SFX f32
+#include "cyn_gemm_impl.h"
+#undef T
+#undef SFX
+#undef ISA
+#undef VB
+#undef MR
+#undef NV
+
+#if CYN_X86
+/* Everything between push and pop is compiled for the named target only;
+ * the dispatcher calls it only when the CPU (and OS) supports it. */
+
+#if defined(__clang__)
+#pragma clang attribute push (__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+#define ISA avx2
+#define VB 32
+#ifndef CYN_A2_MR
+#define CYN_A2_MR 4
+#define CYN_A2_NV 3
+#endif
+#define MR CYN_A2_MR
+#define NV CYN_A2_NV
+#define T double
+#define SFX f64
+#include "cyn_gemm_impl.h"
+#undef T
+#undef SFX
+#define T float
+#define SFX f32
+#include "cyn_gemm_impl.h"
+#undef T
+#undef SFX
+#undef ISA
+#undef VB
+#undef MR
+#undef NV
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#if defined(__clang__)
+#pragma clang attribute push (__attribute__((target("avx512f"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+#endif
+#define ISA avx512
+#define VB 64
+#ifndef CYN_A512_MR
+#define CYN_A512_MR 4
+#define CYN_A512_NV 4
+#endif
+#define MR CYN_A512_MR
+#define NV CYN_A512_NV
+#define T double
+#define SFX f64
+#include "cyn_gemm_impl.h"
+#undef T
+#undef SFX
+#define T float
+#define SFX f32
+#include "cyn_gemm_impl.h"
+#undef T
+#undef SFX
+#undef ISA
+#undef VB
+#undef MR
+#undef NV
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif /* CYN_X86 */
+
+/* ---- variant table and dispatch --------------------------------------- */
+
+typedef void (*cyn_gemm_fn_f64)(cyn_int, cyn_int, cyn_int, const double *, cyn_int, cyn_int,
+                                const double *, cyn_int, cyn_int, const double *, double *,
+                                cyn_int);
+typedef void (*cyn_gemm_fn_f32)(cyn_int, cyn_int, cyn_int, const float *, cyn_int, cyn_int,
+                                const float *, cyn_int, cyn_int, const float *, float *,
+                                cyn_int);
+typedef void (*cyn_colsum_fn_f64)(cyn_int, cyn_int, const double *, cyn_int, double *);
+typedef void (*cyn_colsum_fn_f32)(cyn_int, cyn_int, const float *, cyn_int, float *);
+
+typedef struct {
+    const char *name;
+    cyn_gemm_fn_f64 gemm_f64;      /* NULL: the scalar loops */
+    cyn_gemm_fn_f32 gemm_f32;
+    cyn_colsum_fn_f64 colsum_f64;
+    cyn_colsum_fn_f32 colsum_f32;
+} cyn_variant;
+
+static const cyn_variant cyn_variants[] = {
+    {"scalar", NULL, NULL, NULL, NULL},
+    {"vec128", cyn_gemm_f64_vec128, cyn_gemm_f32_vec128,
+     cyn_colsum_f64_vec128, cyn_colsum_f32_vec128},
+#if CYN_X86
+    {"avx2", cyn_gemm_f64_avx2, cyn_gemm_f32_avx2, cyn_colsum_f64_avx2, cyn_colsum_f32_avx2},
+    {"avx512", cyn_gemm_f64_avx512, cyn_gemm_f32_avx512,
+     cyn_colsum_f64_avx512, cyn_colsum_f32_avx512},
+#endif
+};
+#define CYN_N_VARIANTS ((int)(sizeof(cyn_variants) / sizeof(cyn_variants[0])))
+
+int cyn_variant_count(void) { return CYN_N_VARIANTS; }
+
+const char *cyn_variant_name(int v)
+{
+    return (v >= 0 && v < CYN_N_VARIANTS) ? cyn_variants[v].name : NULL;
+}
+
+int cyn_variant_supported(int v)
+{
+    if (v < 0 || v >= CYN_N_VARIANTS)
+        return 0;
+#if CYN_X86
+    __builtin_cpu_init();
+    if (v == 2)
+        return __builtin_cpu_supports("avx2");
+    if (v == 3)
+        return __builtin_cpu_supports("avx512f");
+#endif
+    return 1;
+}
+
+static int cyn_best_variant(void)
+{
+    for (int v = CYN_N_VARIANTS - 1; v > 0; --v)
+        if (cyn_variant_supported(v))
+            return v;
+    return 0;
+}
+
+/* -1: automatic (best variant, scalar loops for tiny products); otherwise
+ * the forced variant for every size. Set only from tests and benchmarks,
+ * never while kernels run. */
+static int cyn_forced = -1;
+static int cyn_best = -1;
+
+int cyn_set_variant(int v)
+{
+    if (v != -1 && !cyn_variant_supported(v))
+        return -1;
+    cyn_forced = v;
+    return 0;
+}
+
+int cyn_get_variant(void)
+{
+    if (cyn_forced >= 0)
+        return cyn_forced;
+    if (cyn_best < 0)
+        cyn_best = cyn_best_variant();
+    return cyn_best;
+}
+
+/* Below this many multiply-adds the packing and tile set-up cost more than
+ * the plain loops (measured on the W1/W2 shapes); the bits are the same. */
+#define CYN_SMALL_PRODUCT 2048
+
+static const cyn_variant *cyn_pick(cyn_int M, cyn_int N, cyn_int K)
+{
+    if (cyn_forced >= 0)
+        return &cyn_variants[cyn_forced];
+    if ((double)M * (double)N * (double)K < CYN_SMALL_PRODUCT)
+        return &cyn_variants[0];
+    return &cyn_variants[cyn_get_variant()];
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+typedef struct {
+    union {
+        cyn_gemm_fn_f64 g_f64;
+        cyn_gemm_fn_f32 g_f32;
+    } fn;
+    int is_f32;
+    cyn_int M, N, K;
+    const void *a;
+    cyn_int ars, acs;
+    const void *b;
+    cyn_int bps, bcs;
+    const void *bias;
+    void *c;
+    cyn_int ldc;
+} cyn_job;
+
+static void cyn_run_job(const cyn_job *j)
+{
+    if (j->is_f32)
+        j->fn.g_f32(j->M, j->N, j->K, (const float *)j->a, j->ars, j->acs,
+                    (const float *)j->b, j->bps, j->bcs, (const float *)j->bias,
+                    (float *)j->c, j->ldc);
+    else
+        j->fn.g_f64(j->M, j->N, j->K, (const double *)j->a, j->ars, j->acs,
+                    (const double *)j->b, j->bps, j->bcs, (const double *)j->bias,
+                    (double *)j->c, j->ldc);
+}
+
+/* Worker threads started so far (tests read it to see that a split really
+ * happened). Updated by the calling thread only. */
+static long cyn_started = 0;
+
+long cyn_threads_started(void) { return cyn_started; }
+
+/* Threads pay off only for products of this many multiply-adds or more
+ * (thread start-up costs tens of microseconds). */
+#define CYN_THREAD_MIN_WORK (1 << 19)
+
+static int cyn_threads_for(int n_threads, cyn_int M, cyn_int N, cyn_int K)
+{
+    if (n_threads > CYN_MAX_THREADS)
+        n_threads = CYN_MAX_THREADS;
+    if (n_threads < 1 || (double)M * (double)N * (double)K < CYN_THREAD_MIN_WORK)
+        return 1;
+    return n_threads;
+}
+
+#if defined(_WIN32)
+#include <windows.h>
+#include <process.h>
+static unsigned __stdcall cyn_thread_main(void *p)
+{
+    cyn_run_job((const cyn_job *)p);
+    return 0;
+}
+static void cyn_run_jobs(cyn_job *jobs, int nj)
+{
+    HANDLE th[CYN_MAX_THREADS];
+    for (int q = 1; q < nj; ++q) {
+        th[q] = (HANDLE)_beginthreadex(NULL, 0, cyn_thread_main, &jobs[q], 0, NULL);
+        if (th[q])
+            ++cyn_started;
+        else
+            cyn_run_job(&jobs[q]);   /* no thread: same work, same bits */
+    }
+    cyn_run_job(&jobs[0]);
+    for (int q = 1; q < nj; ++q)
+        if (th[q]) {
+            WaitForSingleObject(th[q], INFINITE);
+            CloseHandle(th[q]);
+        }
+}
+#else
+#include <pthread.h>
+static void *cyn_thread_main(void *p)
+{
+    cyn_run_job((const cyn_job *)p);
+    return NULL;
+}
+static void cyn_run_jobs(cyn_job *jobs, int nj)
+{
+    pthread_t th[CYN_MAX_THREADS];
+    int started[CYN_MAX_THREADS];
+    for (int q = 1; q < nj; ++q) {
+        started[q] = pthread_create(&th[q], NULL, cyn_thread_main, &jobs[q]) == 0;
+        if (started[q])
+            ++cyn_started;
+        else
+            cyn_run_job(&jobs[q]);   /* no thread: same work, same bits */
+    }
+    cyn_run_job(&jobs[0]);
+    for (int q = 1; q < nj; ++q)
+        if (started[q])
+            pthread_join(th[q], NULL);
+}
+#endif
+
+#else /* !CYN_HAVE_SIMD */
+
+int cyn_variant_count(void) { return 1; }
+const char *cyn_variant_name(int v) { return v == 0 ? "scalar" : NULL; }
+int cyn_variant_supported(int v) { return v == 0; }
+int cyn_set_variant(int v) { return (v == -1 || v == 0) ? 0 : -1; }
+int cyn_get_variant(void) { return 0; }
+long cyn_threads_started(void) { return 0; }
+
+#endif /* CYN_HAVE_SIMD */
+
+/* ---- scalar loops and public entry points, per dtype ------------------- */
+
+#define T double
+#define SFX f64
+#define CYN_IS_F32 0
 #include "cyn_kernels_impl.h"
 #undef T
 #undef SFX
+#undef CYN_IS_F32
 
 #define T float
 #define SFX f32
+#define CYN_IS_F32 1
 #include "cyn_kernels_impl.h"
 #undef T
 #undef SFX
+#undef CYN_IS_F32
+
+/* ---- build probes ------------------------------------------------------ */
 
 int cyn_fp_contract_off(void)
 {

@@ -25,21 +25,34 @@ typedef ptrdiff_t cyn_int;
 
 /* Z[n,m] = X[n,k] @ W[k,m] + b[m]   (sum over k in order, then + b) */
 void cyn_affine_f64(const double *X, const double *W, const double *b,
-                    double *Z, cyn_int n, cyn_int k, cyn_int m);
+                    double *Z, cyn_int n, cyn_int k, cyn_int m, int n_threads);
 void cyn_affine_f32(const float *X, const float *W, const float *b,
-                    float *Z, cyn_int n, cyn_int k, cyn_int m);
+                    float *Z, cyn_int n, cyn_int k, cyn_int m, int n_threads);
 
 /* G[n,k] = D[n,m] @ W[k,m]^T          (sum over m in order) */
 void cyn_backprop_f64(const double *D, const double *W, double *G,
-                      cyn_int n, cyn_int k, cyn_int m);
+                      cyn_int n, cyn_int k, cyn_int m, int n_threads);
 void cyn_backprop_f32(const float *D, const float *W, float *G,
-                      cyn_int n, cyn_int k, cyn_int m);
+                      cyn_int n, cyn_int k, cyn_int m, int n_threads);
 
 /* dW[k,m] = A[n,k]^T @ D[n,m], db[m] = sum_i D[i,m]   (sums over samples in order) */
 void cyn_wgrad_f64(const double *A, const double *D, double *dW, double *db,
-                   cyn_int n, cyn_int k, cyn_int m);
+                   cyn_int n, cyn_int k, cyn_int m, int n_threads);
 void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
-                   cyn_int n, cyn_int k, cyn_int m);
+                   cyn_int n, cyn_int k, cyn_int m, int n_threads);
+
+/* Kernel variants (see cyn_kernels.c). Every variant and every thread
+ * count gives the same bits; n_threads > 1 splits output rows over threads
+ * for large products only. */
+int cyn_variant_count(void);
+const char *cyn_variant_name(int v);
+int cyn_variant_supported(int v);
+/* Force variant v for all sizes (-1: automatic). Returns -1 if unsupported.
+ * Not thread-safe: for tests and benchmarks, never while kernels run. */
+int cyn_set_variant(int v);
+int cyn_get_variant(void);
+/* Worker threads the products have started since import. */
+long cyn_threads_started(void);
 
 /* 1 when this translation unit was compiled with contraction off. */
 int cyn_fp_contract_off(void);

@@ -1,6 +1,9 @@
 /*
- * Dtype template for the kernels in cyn_kernels.c: included once per dtype
- * with T (the C type) and SFX (the name suffix) defined. One body, two types.
+ * Dtype template for cyn_kernels.c: included once per dtype with T (the C
+ * type) and SFX (the name suffix) defined, after the SIMD variants. One body,
+ * two types: the plain scalar loops (the "scalar" variant, also the only one
+ * on compilers without GCC vector extensions) and the public entry points,
+ * which pick a variant and split the outputs over threads.
  */
 #ifndef T
 #error "define T and SFX before including cyn_kernels_impl.h"
@@ -10,7 +13,7 @@
 #define CYN_CAT(a, b) CYN_CAT_(a, b)
 #define CYN_FN(name) CYN_CAT(name, SFX)
 
-void CYN_FN(cyn_affine)(const T *restrict X, const T *restrict W,
+static void CYN_FN(cyn_scalar_affine)(const T *restrict X, const T *restrict W,
                         const T *restrict b, T *restrict Z,
                         cyn_int n, cyn_int k, cyn_int m)
 {
@@ -32,7 +35,7 @@ void CYN_FN(cyn_affine)(const T *restrict X, const T *restrict W,
     }
 }
 
-void CYN_FN(cyn_backprop)(const T *restrict D, const T *restrict W,
+static void CYN_FN(cyn_scalar_backprop)(const T *restrict D, const T *restrict W,
                           T *restrict G, cyn_int n, cyn_int k, cyn_int m)
 {
     for (cyn_int i = 0; i < n; ++i) {
@@ -48,7 +51,7 @@ void CYN_FN(cyn_backprop)(const T *restrict D, const T *restrict W,
     }
 }
 
-void CYN_FN(cyn_wgrad)(const T *restrict A, const T *restrict D,
+static void CYN_FN(cyn_scalar_wgrad)(const T *restrict A, const T *restrict D,
                        T *restrict dW, T *restrict db,
                        cyn_int n, cyn_int k, cyn_int m)
 {
@@ -69,6 +72,90 @@ void CYN_FN(cyn_wgrad)(const T *restrict A, const T *restrict D,
         for (cyn_int j = 0; j < m; ++j)
             db[j] = db[j] + d[j];
     }
+}
+
+#if CYN_HAVE_SIMD
+/* Rows of work per thread come in multiples of this (the widest tile). */
+#define CYN_ROW_QUANTUM 8
+
+static void CYN_FN(cyn_split)(CYN_FN(cyn_gemm_fn) fn, int n_threads,
+                              cyn_int M, cyn_int N, cyn_int K,
+                              const T *a, cyn_int ars, cyn_int acs,
+                              const T *b, cyn_int bps, cyn_int bcs,
+                              const T *bias, T *c, cyn_int ldc)
+{
+    cyn_job jobs[CYN_MAX_THREADS];
+    int nt = cyn_threads_for(n_threads, M, N, K);
+    cyn_int rows = (M + nt - 1) / nt;
+    rows = (rows + CYN_ROW_QUANTUM - 1) / CYN_ROW_QUANTUM * CYN_ROW_QUANTUM;
+    int nj = 0;
+    /* Each thread owns whole rows of C: every output element is computed by
+     * one thread in the same order, so the bits do not depend on nt. */
+    for (cyn_int i0 = 0; i0 < M; i0 += rows) {
+        cyn_job *j = &jobs[nj++];
+        j->fn.CYN_FN(g) = fn;
+        j->is_f32 = CYN_IS_F32;
+        j->M = M - i0 < rows ? M - i0 : rows;
+        j->N = N;
+        j->K = K;
+        j->a = a + i0 * ars;
+        j->ars = ars;
+        j->acs = acs;
+        j->b = b;
+        j->bps = bps;
+        j->bcs = bcs;
+        j->bias = bias;
+        j->c = c + i0 * ldc;
+        j->ldc = ldc;
+    }
+    cyn_run_jobs(jobs, nj);
+}
+#undef CYN_ROW_QUANTUM
+#endif
+
+void CYN_FN(cyn_affine)(const T *X, const T *W, const T *b, T *Z,
+                        cyn_int n, cyn_int k, cyn_int m, int n_threads)
+{
+#if CYN_HAVE_SIMD
+    const cyn_variant *v = cyn_pick(n, m, k);
+    if (v->CYN_FN(gemm)) {
+        CYN_FN(cyn_split)(v->CYN_FN(gemm), n_threads, n, m, k, X, k, 1, W, m, 1, b, Z, m);
+        return;
+    }
+#endif
+    (void)n_threads;
+    CYN_FN(cyn_scalar_affine)(X, W, b, Z, n, k, m);
+}
+
+void CYN_FN(cyn_backprop)(const T *D, const T *W, T *G,
+                          cyn_int n, cyn_int k, cyn_int m, int n_threads)
+{
+#if CYN_HAVE_SIMD
+    const cyn_variant *v = cyn_pick(n, k, m);
+    if (v->CYN_FN(gemm)) {
+        /* G(i,p) = sum_j D(i,j) W(p,j): B(j,p) = W[p*m + j], read transposed */
+        CYN_FN(cyn_split)(v->CYN_FN(gemm), n_threads, n, k, m, D, m, 1, W, 1, m, NULL, G, k);
+        return;
+    }
+#endif
+    (void)n_threads;
+    CYN_FN(cyn_scalar_backprop)(D, W, G, n, k, m);
+}
+
+void CYN_FN(cyn_wgrad)(const T *A, const T *D, T *dW, T *db,
+                       cyn_int n, cyn_int k, cyn_int m, int n_threads)
+{
+#if CYN_HAVE_SIMD
+    const cyn_variant *v = cyn_pick(k, m, n);
+    if (v->CYN_FN(gemm)) {
+        /* dW(p,j) = sum_i A(i,p) D(i,j): the left operand is A read transposed */
+        CYN_FN(cyn_split)(v->CYN_FN(gemm), n_threads, k, m, n, A, 1, k, D, m, 1, NULL, dW, m);
+        v->CYN_FN(colsum)(n, m, D, m, db);
+        return;
+    }
+#endif
+    (void)n_threads;
+    CYN_FN(cyn_scalar_wgrad)(A, D, dW, db, n, k, m);
 }
 
 #undef CYN_FN

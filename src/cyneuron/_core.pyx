@@ -32,17 +32,23 @@ ctypedef cnp.intp_t isz
 cdef extern from "cyn_kernels.h" nogil:
     ctypedef ptrdiff_t cyn_int
     void cyn_affine_f64(const double *X, const double *W, const double *b,
-                        double *Z, cyn_int n, cyn_int k, cyn_int m)
+                        double *Z, cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_affine_f32(const float *X, const float *W, const float *b,
-                        float *Z, cyn_int n, cyn_int k, cyn_int m)
+                        float *Z, cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_backprop_f64(const double *D, const double *W, double *G,
-                          cyn_int n, cyn_int k, cyn_int m)
+                          cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_backprop_f32(const float *D, const float *W, float *G,
-                          cyn_int n, cyn_int k, cyn_int m)
+                          cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_wgrad_f64(const double *A, const double *D, double *dW, double *db,
-                       cyn_int n, cyn_int k, cyn_int m)
+                       cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
-                       cyn_int n, cyn_int k, cyn_int m)
+                       cyn_int n, cyn_int k, cyn_int m, int n_threads)
+    int cyn_variant_count()
+    const char *cyn_variant_name(int v)
+    int cyn_variant_supported(int v)
+    int cyn_set_variant(int v)
+    int cyn_get_variant()
+    long cyn_threads_started()
     int cyn_fp_contract_off()
     double cyn_probe_mul_add(double a, double b, double c)
     int cyn_probe_cpu_has_fma()
@@ -194,27 +200,65 @@ def probe_mul_add(double a, double b, double c):
 # ---------------------------------------------------------------------------
 
 cdef inline void affine(const floating *X, const floating *W, const floating *b,
-                        floating *Z, isz n, isz k, isz m) noexcept nogil:
+                        floating *Z, isz n, isz k, isz m, int nt) noexcept nogil:
     if floating is double:
-        cyn_affine_f64(X, W, b, Z, n, k, m)
+        cyn_affine_f64(X, W, b, Z, n, k, m, nt)
     else:
-        cyn_affine_f32(X, W, b, Z, n, k, m)
+        cyn_affine_f32(X, W, b, Z, n, k, m, nt)
 
 
 cdef inline void backprop(const floating *D, const floating *W, floating *G,
-                          isz n, isz k, isz m) noexcept nogil:
+                          isz n, isz k, isz m, int nt) noexcept nogil:
     if floating is double:
-        cyn_backprop_f64(D, W, G, n, k, m)
+        cyn_backprop_f64(D, W, G, n, k, m, nt)
     else:
-        cyn_backprop_f32(D, W, G, n, k, m)
+        cyn_backprop_f32(D, W, G, n, k, m, nt)
 
 
 cdef inline void wgrad(const floating *A, const floating *D, floating *dW,
-                       floating *db, isz n, isz k, isz m) noexcept nogil:
+                       floating *db, isz n, isz k, isz m, int nt) noexcept nogil:
     if floating is double:
-        cyn_wgrad_f64(A, D, dW, db, n, k, m)
+        cyn_wgrad_f64(A, D, dW, db, n, k, m, nt)
     else:
-        cyn_wgrad_f32(A, D, dW, db, n, k, m)
+        cyn_wgrad_f32(A, D, dW, db, n, k, m, nt)
+
+
+def kernel_variants():
+    """Names of the compiled product kernels and whether this CPU runs them."""
+    return {cyn_variant_name(v).decode(): bool(cyn_variant_supported(v))
+            for v in range(cyn_variant_count())}
+
+
+def kernel_variant():
+    """Name of the variant in use (the best supported one unless forced)."""
+    return cyn_get_variant_name()
+
+
+cdef str cyn_get_variant_name():
+    return cyn_variant_name(cyn_get_variant()).decode()
+
+
+def threads_started():
+    """Worker threads the products have started since import (for tests)."""
+    return cyn_threads_started()
+
+
+def set_kernel_variant(name):
+    """Force one kernel variant for every product size (None: automatic).
+
+    For tests and benchmarks: every variant gives the same bits, so this
+    changes only speed. Not to be called while another thread trains.
+    """
+    cdef int v
+    if name is None:
+        cyn_set_variant(-1)
+        return
+    names = list(kernel_variants())
+    if name not in names:
+        raise ValueError(f"unknown kernel variant {name!r}; known: {names}")
+    v = names.index(name)
+    if cyn_set_variant(v) != 0:
+        raise RuntimeError(f"kernel variant {name!r} is not supported on this CPU")
 
 # ---------------------------------------------------------------------------
 # Activations and their derivatives (from the activation's output).
@@ -394,6 +438,7 @@ cdef struct Net:
     isz sum_width          # sum of the layer widths (input excluded)
     isz out_width
     isz n_params
+    int n_threads          # threads for the large products (1: none)
 
 
 cdef struct Batch:
@@ -427,7 +472,7 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
         k = net.sizes[l]
         m = net.sizes[l + 1]
         affine(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1],
-               out, n, k, m)
+               out, n, k, m, net.n_threads)
         activate(net.acts[l], net.act_params[l], out, n, m)
         if masks != NULL and dropout[l] > 0:
             off = out - acts_buf
@@ -474,9 +519,10 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
             a_prev = X
         else:
             a_prev = acts_buf + act_offset(net, l - 1, n)
-        wgrad(a_prev, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1], n, k, m)
+        wgrad(a_prev, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1], n, k, m,
+              net.n_threads)
         if l > 0:
-            backprop(d, params + net.offsets[2 * l], dprev, n, k, m)
+            backprop(d, params + net.offsets[2 * l], dprev, n, k, m, net.n_threads)
             a_deriv = a_prev
             if masks != NULL and dropout[l - 1] > 0:
                 # masks of layers l-1 .. L-1 sit at the end of this batch's block
@@ -635,8 +681,10 @@ cdef inline isz argmax_row(const floating *r, isz m) noexcept nogil:
 # ---------------------------------------------------------------------------
 
 cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
-                   const double[::1] act_params, const isz[::1] offsets) except -1:
+                   const double[::1] act_params, const isz[::1] offsets,
+                   int n_threads=1) except -1:
     cdef isz l
+    net.n_threads = n_threads if n_threads > 0 else 1
     net.n_layers = acts.shape[0]
     net.sizes = &sizes[0]
     net.acts = &acts[0]
@@ -677,12 +725,13 @@ def workspace_size(const isz[::1] sizes, const int[::1] acts, const double[::1] 
 
 def forward(const floating[::1] params, const isz[::1] sizes, const int[::1] acts,
             const double[::1] act_params, const isz[::1] offsets,
-            const floating[:, ::1] X, floating[::1] work, floating[:, ::1] out):
+            const floating[:, ::1] X, floating[::1] work, floating[:, ::1] out,
+            int n_threads=1):
     """out = network output for X; work holds workspace_size(..., n) entries."""
     cdef Net net
     cdef Batch ws
     cdef isz n = X.shape[0]
-    _make_net(&net, sizes, acts, act_params, offsets)
+    _make_net(&net, sizes, acts, act_params, offsets, n_threads)
     _layout(&net, n, &ws, &work[0], sizeof(floating))
     with nogil:
         forward_pass(&net, &params[0], &X[0, 0], n, <floating *>ws.acts, NULL, NULL, NULL)
@@ -693,7 +742,8 @@ def forward(const floating[::1] params, const isz[::1] sizes, const int[::1] act
 def gradients(const floating[::1] params, const isz[::1] sizes, const int[::1] acts,
               const double[::1] act_params, const isz[::1] offsets, int loss,
               const floating[:, ::1] X, const floating[:, ::1] Y, const floating[::1] w,
-              double l1, double l2, floating[::1] work, floating[::1] grads):
+              double l1, double l2, floating[::1] work, floating[::1] grads,
+              int n_threads=1):
     """Write dLoss/dparams for the batch (X, Y) into grads; return the loss
     (with the L1/L2 penalty). w: per-sample weights, or an empty array."""
     cdef Net net
@@ -701,7 +751,7 @@ def gradients(const floating[::1] params, const isz[::1] sizes, const int[::1] a
     cdef isz n = X.shape[0]
     cdef floating lossval
     cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
-    _make_net(&net, sizes, acts, act_params, offsets)
+    _make_net(&net, sizes, acts, act_params, offsets, n_threads)
     _layout(&net, n, &ws, &work[0], sizeof(floating))
     with nogil:
         lossval = batch_gradients(&net, loss, &params[0], &X[0, 0], &Y[0, 0], wp, n,
@@ -719,7 +769,8 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
                  double l1, double l2, double clipnorm,
                  const floating[::1] masks, const double[::1] dropout,
                  floating[::1] batch_buf, floating[::1] work, floating[::1] grads,
-                 double[::1] losses, cnp.int64_t[::1] correct, bint count):
+                 double[::1] losses, cnp.int64_t[::1] correct, bint count,
+                 int n_threads=1):
     """Train for len(lrs) epochs entirely in C; the Python layer drew everything random.
 
     orders: the sample order of every epoch (epochs x n), or empty for 0..n-1.
@@ -748,7 +799,7 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
     cdef isz n_batches, hits
     cdef bint use_masks = masks.shape[0] > 0
     cdef bint penal = l1 != 0 or l2 != 0
-    _make_net(&net, sizes, acts, act_params, offsets)
+    _make_net(&net, sizes, acts, act_params, offsets, n_threads)
     _layout(&net, batch_size, &ws, &work[0], sizeof(floating))
     with nogil:
         for e in range(epochs):

@@ -7,6 +7,7 @@ TypeError whose message names the argument and the problem.
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -148,3 +149,23 @@ def check_real(value, name, minimum=None, strict=False, maximum=None, max_strict
     if maximum is not None and (v > maximum or (max_strict and v == maximum)):
         raise ValueError(f"{name} must be {'<' if max_strict else '<='} {maximum}, got {value}")
     return v
+
+
+MAX_THREADS = 64   # the core's limit (csrc/cyn_kernels.c, CYN_MAX_THREADS)
+
+
+def check_threads(value):
+    """n_threads: a positive int up to MAX_THREADS, or -1 for every usable CPU."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"n_threads must be an int, got {type(value).__name__}")
+    value = int(value)
+    if value == -1:
+        try:
+            value = len(os.sched_getaffinity(0))
+        except AttributeError:          # not on Linux
+            value = os.cpu_count() or 1
+        return max(1, min(value, MAX_THREADS))
+    if not 1 <= value <= MAX_THREADS:
+        raise ValueError(f"n_threads must be between 1 and {MAX_THREADS}, or -1 for all "
+                         f"CPUs; got {value}")
+    return value

@@ -68,11 +68,16 @@ class Network:
     dtype : "float64" or "float32"
     backend : "cython" (compiled core) or "numpy" (the reference)
     init : "uniform" (U[-1, 1) like the tutorials), "xavier" or "he"
+    n_threads : int
+        Threads for the large matrix products of the compiled core (1: none,
+        -1: every CPU this process may use). Each output element is computed
+        by one thread in the fixed order, so results are bit-identical for
+        every thread count; products too small to gain run on one thread.
     """
 
     def __init__(self, layer_sizes, activation="sigmoid", loss="mse", seed=None,
                  dtype="float64", backend="cython", init="uniform", output_activation=None,
-                 l1=0.0, l2=0.0, dropout=0.0):
+                 l1=0.0, l2=0.0, dropout=0.0, n_threads=1):
         sizes = self._check_sizes(layer_sizes)
         n_layers = len(sizes) - 1
         if isinstance(activation, list):
@@ -109,6 +114,7 @@ class Network:
         self.l1 = v.check_real(l1, "l1", minimum=0.0)
         self.l2 = v.check_real(l2, "l2", minimum=0.0)
         self.dropout = self._check_dropout(dropout, n_layers)
+        self.n_threads = n_threads
         self.stop_training = False
         self.backend = backend
         self.init = init
@@ -133,6 +139,15 @@ class Network:
         self.reset_optimizer()
 
     # --- construction helpers ---------------------------------------------------
+
+    @property
+    def n_threads(self):
+        """Threads for the compiled core's large products (bits do not depend on it)."""
+        return self._n_threads
+
+    @n_threads.setter
+    def n_threads(self, value):
+        self._n_threads = v.check_threads(value)
 
     @staticmethod
     def _check_sizes(layer_sizes):
@@ -256,7 +271,7 @@ class Network:
         out = np.empty((n, self.n_outputs), dtype=self.dtype)
         work = np.empty(self._workspace(n), dtype=self.dtype)
         core.forward(self._params, self._sizes, self._act_codes, self._act_params,
-                     self._offsets, x, work, out)
+                     self._offsets, x, work, out, self._n_threads)
         return out
 
     def _workspace(self, n):
@@ -282,7 +297,7 @@ class Network:
         wv = np.empty(0, self.dtype) if w is None else w
         value = core.gradients(self._params, self._sizes, self._act_codes, self._act_params,
                                self._offsets, self.loss.code, x, t, wv, self.l1, self.l2,
-                               work, grads)
+                               work, grads, self._n_threads)
         return self.dtype.type(value), grads
 
     def _unflatten(self, flat):
@@ -533,7 +548,7 @@ class Network:
                           self.optimizer.code, hyper, self._opt_state, self._opt_scalars,
                           self.l1, self.l2, 0.0 if clipnorm is None else clipnorm,
                           masks, np.asarray(self.dropout, dtype=np.float64), batch_buf, work,
-                          grads, losses, correct, count)
+                          grads, losses, correct, count, self._n_threads)
         return losses, correct
 
     def _epochs_numpy(self, x, t, w, bs, shuffle, lrs, clipnorm, count):

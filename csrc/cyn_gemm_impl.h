@@ -1,0 +1,211 @@
+/*
+ * Register-blocked, fixed-order matrix product: one body, instantiated by
+ * cyn_kernels.c once per (dtype, instruction set). Define before including:
+ *
+ *   T      the C type (double or float)
+ *   SFX    dtype suffix (f64, f32)
+ *   ISA    variant suffix (vec128, avx2, avx512)
+ *   VB     vector width in bytes (16, 32, 64)
+ *   MR     rows per register tile (1..8)
+ *   NV     vectors per register tile row
+ *
+ * The product computed is
+ *
+ *   C[i, j] = (((+0.0 + A(i,0)*B(0,j)) + A(i,1)*B(1,j)) + ...) [+ bias[j]]
+ *
+ * with A(i,p) = a[i*ars + p*acs] and B(p,j) = b[p*bps + j*bcs]: exactly the
+ * order of SPEC section 3 for each output element. Vector lanes run across
+ * independent outputs j, never inside a sum, and each lane does the same
+ * separately rounded multiply and add as the scalar code, so every variant
+ * gives identical bits (the sources are compiled with -ffp-contract=off).
+ *
+ * Splitting the reduction into blocks of KC is exact too: the running sum is
+ * stored in C (in the array's own dtype, as the scalar loop would hold it)
+ * and picked up again by the next block.
+ *
+ * B is packed per (KC x NR) panel into a zero-padded buffer on the stack, so
+ * edge tiles never read outside the caller's arrays; edge columns go through
+ * a small C tile. Strided B access covers the transposed products of
+ * backpropagation (W^T) and the weight gradient (A^T) without materialising
+ * a transpose.
+ */
+#if !defined(T) || !defined(SFX) || !defined(ISA) || !defined(VB) || !defined(MR) || !defined(NV)
+#error "define T, SFX, ISA, VB, MR and NV before including cyn_gemm_impl.h"
+#endif
+
+#define G_CAT3_(a, b, c) a##_##b##_##c
+#define G_CAT3(a, b, c) G_CAT3_(a, b, c)
+#define GFN(name) G_CAT3(name, SFX, ISA)
+#define GV GFN(cyn_vec)
+
+#define GL ((int)(VB / sizeof(T)))        /* lanes per vector */
+#define GNR (NV * GL)                      /* columns per register tile */
+#define GKC 128                            /* reduction block: panel fits in L1 */
+
+/* Unaligned, aliasing-safe vector of T: loads and stores through it are
+ * plain unaligned moves. */
+typedef T GV __attribute__((vector_size(VB), aligned(sizeof(T)), may_alias));
+
+/* acc[r][v] over a kc-long reduction; c is a tile with row stride ldc. */
+static inline __attribute__((always_inline)) void
+GFN(cyn_micro)(const int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
+               const T *restrict bp, T *restrict c, cyn_int ldc, int init,
+               const T *restrict bias)
+{
+    GV acc[MR][NV];
+    for (int r = 0; r < mr; ++r)
+        for (int v = 0; v < NV; ++v)
+            acc[r][v] = init ? (GV){0} : *(const GV *)(c + r * ldc + v * GL);
+    for (cyn_int p = 0; p < kc; ++p) {
+        GV bv[NV];
+        for (int v = 0; v < NV; ++v)
+            bv[v] = *(const GV *)(bp + p * GNR + v * GL);
+        const T *restrict ap = a + p * acs;
+        for (int r = 0; r < mr; ++r) {
+            const T av = ap[r * ars];
+            /* vector * scalar splats the scalar: no extra rounding */
+            for (int v = 0; v < NV; ++v)
+                acc[r][v] = acc[r][v] + bv[v] * av;
+        }
+    }
+    if (bias) {
+        for (int v = 0; v < NV; ++v) {
+            const GV bb = *(const GV *)(bias + v * GL);
+            for (int r = 0; r < mr; ++r)
+                acc[r][v] = acc[r][v] + bb;
+        }
+    }
+    for (int r = 0; r < mr; ++r)
+        for (int v = 0; v < NV; ++v)
+            *(GV *)(c + r * ldc + v * GL) = acc[r][v];
+}
+
+/* One specialisation per row count, so that every tile keeps its
+ * accumulators in registers. */
+static void
+GFN(cyn_micro_any)(int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
+                   const T *restrict bp, T *restrict c, cyn_int ldc, int init,
+                   const T *restrict bias)
+{
+#define G_CASE(R) case R: GFN(cyn_micro)(R, kc, a, ars, acs, bp, c, ldc, init, bias); break;
+    switch (mr) {
+    G_CASE(1)
+#if MR >= 2
+    G_CASE(2)
+#endif
+#if MR >= 3
+    G_CASE(3)
+#endif
+#if MR >= 4
+    G_CASE(4)
+#endif
+#if MR >= 5
+    G_CASE(5)
+#endif
+#if MR >= 6
+    G_CASE(6)
+#endif
+#if MR >= 7
+    G_CASE(7)
+#endif
+#if MR >= 8
+    G_CASE(8)
+#endif
+    default: break;
+    }
+#undef G_CASE
+}
+
+/* C[M,N] = A(M,K) B(K,N) [+ bias], see the header comment. */
+static void
+GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
+              const T *restrict a, cyn_int ars, cyn_int acs,
+              const T *restrict b, cyn_int bps, cyn_int bcs,
+              const T *restrict bias, T *restrict c, cyn_int ldc)
+{
+    T pack[GKC * GNR] __attribute__((aligned(64)));
+    T bpad[GNR] __attribute__((aligned(64)));
+    T tile[MR * GNR] __attribute__((aligned(64)));
+    if (K == 0) {
+        /* an empty sum is +0.0, then + bias */
+        for (cyn_int i = 0; i < M; ++i)
+            for (cyn_int j = 0; j < N; ++j)
+                c[i * ldc + j] = bias ? (T)0 + bias[j] : (T)0;
+        return;
+    }
+    for (int q = 0; q < MR * GNR; ++q)
+        tile[q] = (T)0;
+    for (cyn_int j0 = 0; j0 < N; j0 += GNR) {
+        const int nr = (int)(N - j0 < GNR ? N - j0 : GNR);
+        if (bias) {
+            for (int q = 0; q < GNR; ++q)
+                bpad[q] = q < nr ? bias[j0 + q] : (T)0;
+        }
+        for (cyn_int p0 = 0; p0 < K; p0 += GKC) {
+            const cyn_int kc = K - p0 < GKC ? K - p0 : GKC;
+            const int init = p0 == 0;
+            const T *restrict bsrc = b + p0 * bps + j0 * bcs;
+            const T *restrict bb = (bias && p0 + kc == K) ? bpad : NULL;
+            if (bcs == 1) {
+                for (cyn_int p = 0; p < kc; ++p) {
+                    const T *restrict row = bsrc + p * bps;
+                    T *restrict dst = pack + p * GNR;
+                    for (int q = 0; q < nr; ++q)
+                        dst[q] = row[q];
+                    for (int q = nr; q < GNR; ++q)
+                        dst[q] = (T)0;
+                }
+            } else {
+                /* transposed source: walk each source row once */
+                for (int q = 0; q < GNR; ++q) {
+                    if (q < nr) {
+                        const T *restrict col = bsrc + q * bcs;
+                        for (cyn_int p = 0; p < kc; ++p)
+                            pack[p * GNR + q] = col[p * bps];
+                    } else {
+                        for (cyn_int p = 0; p < kc; ++p)
+                            pack[p * GNR + q] = (T)0;
+                    }
+                }
+            }
+            for (cyn_int i0 = 0; i0 < M; i0 += MR) {
+                const int mr = (int)(M - i0 < MR ? M - i0 : MR);
+                const T *restrict ap = a + i0 * ars + p0 * acs;
+                T *restrict cp = c + i0 * ldc + j0;
+                if (nr == GNR) {
+                    GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, cp, ldc, init, bb);
+                } else {
+                    if (!init)
+                        for (int r = 0; r < mr; ++r)
+                            for (int q = 0; q < nr; ++q)
+                                tile[r * GNR + q] = cp[r * ldc + q];
+                    GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, tile, GNR, init, bb);
+                    for (int r = 0; r < mr; ++r)
+                        for (int q = 0; q < nr; ++q)
+                            cp[r * ldc + q] = tile[r * GNR + q];
+                }
+            }
+        }
+    }
+}
+
+/* db[j] = sum over rows of D, in row order, starting at +0.0 */
+static void
+GFN(cyn_colsum)(cyn_int n, cyn_int m, const T *restrict D, cyn_int ldd, T *restrict db)
+{
+    for (cyn_int j = 0; j < m; ++j)
+        db[j] = (T)0;
+    for (cyn_int i = 0; i < n; ++i) {
+        const T *restrict d = D + i * ldd;
+        for (cyn_int j = 0; j < m; ++j)
+            db[j] = db[j] + d[j];
+    }
+}
+
+#undef GKC
+#undef GNR
+#undef GL
+#undef GV
+#undef GFN
+#undef G_CAT3
+#undef G_CAT3_

@@ -1,0 +1,187 @@
+"""Every kernel variant and every thread count gives the reference's bits.
+
+The compiled products come in several instruction-set variants (scalar
+loops, 16-byte vectors, AVX2, AVX-512) picked at run time, and can split
+their output rows over threads. Each variant is forced in turn here and
+compared, exact bits, with the NumPy reference on shapes that reach every
+edge of the register tiles: row counts that leave 1..7 rows over, column
+counts that leave a partial vector, reductions longer than one 128-deep
+block, and the transposed products of backpropagation and weight gradients.
+"""
+import os
+import platform
+
+import numpy as np
+import pytest
+
+import cyneuron as cn
+from cyneuron import _native
+from helpers import bits
+
+pytestmark = pytest.mark.bitwise
+
+core = _native.core()
+VARIANTS = [name for name, ok in core.kernel_variants().items() if ok]
+
+
+@pytest.fixture
+def forced():
+    """Force a kernel variant for one test, then go back to automatic choice."""
+    def force(name):
+        core.set_kernel_variant(name)
+    yield force
+    core.set_kernel_variant(None)
+
+
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return None
+
+
+def test_variant_table():
+    table = core.kernel_variants()
+    assert list(table)[0] == "scalar" and table["scalar"]
+    assert core.kernel_variant() in VARIANTS
+    # the automatic choice is the widest variant this CPU runs
+    assert core.kernel_variant() == VARIANTS[-1]
+    if platform.machine().lower() in ("x86_64", "amd64") and os.name != "nt":
+        assert {"vec128", "avx2", "avx512"} <= set(table)
+        flags = _cpu_flags()
+        if flags is not None:
+            assert table["avx2"] == ("avx2" in flags)
+            assert table["avx512"] == ("avx512f" in flags)
+
+
+def test_forcing_bad_variants_raises(forced):
+    with pytest.raises(ValueError, match="unknown kernel variant 'sse9'"):
+        forced("sse9")
+    unsupported = [name for name, ok in core.kernel_variants().items() if not ok]
+    for name in unsupported:
+        with pytest.raises(RuntimeError, match="not supported on this CPU"):
+            forced(name)
+    assert core.kernel_variant() == VARIANTS[-1]
+
+
+# (layer sizes, batch): every tile edge. Rows: 1, 2, 3, 5, 7, 9, 13, 37 leave
+# remainders for tiles of 4 and 8 rows. Columns: 1, 3, 5, 17, 33 leave
+# partial vectors of 2, 4, 8 and 16 lanes. 130 and 300 span several
+# reduction blocks (128) in the forward product, 300 in the transposed ones.
+SHAPES = [
+    ([3, 4, 1], 5),
+    ([2, 2, 1], 1),
+    ([5, 17, 3], 7),
+    ([130, 33, 5], 9),
+    ([17, 300, 2], 13),
+    ([64, 64, 10], 32),
+    ([9, 40, 40, 12], 37),
+    ([1, 1], 2),
+    ([300, 3], 3),
+]
+
+
+def _problem(sizes, n, dtype, seed):
+    rng = np.random.default_rng(seed)
+    X = (rng.standard_normal((n, sizes[0])) * 2).astype(dtype)
+    Y = rng.random((n, sizes[-1])).astype(dtype)
+    kw = dict(activation="tanh", output_activation="sigmoid", loss="mse",
+              seed=seed, dtype=dtype, init="xavier")
+    return X, Y, kw
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("case", range(len(SHAPES)))
+def test_variant_matches_reference(case, variant, dtype, forced):
+    sizes, n = SHAPES[case]
+    X, Y, kw = _problem(sizes, n, dtype, case)
+    slow = cn.Network(sizes, backend="numpy", **kw)
+    expect_out = bits(slow.feedforward(X))
+    expect_grad = bits(slow.gradients(X, Y))
+    slow.fit(X, Y, epochs=3, learning_rate=0.1, batch_size=max(1, n // 2),
+             optimizer="adam", shuffle=True)
+    forced(variant)
+    assert core.kernel_variant() == variant
+    fast = cn.Network(sizes, **kw)
+    assert bits(fast.feedforward(X)) == expect_out
+    assert bits(fast.gradients(X, Y)) == expect_grad
+    fast.fit(X, Y, epochs=3, learning_rate=0.1, batch_size=max(1, n // 2),
+             optimizer="adam", shuffle=True)
+    assert bits(fast.get_weights()) == bits(slow.get_weights())
+
+
+def test_extreme_values_every_variant(forced):
+    """inf, NaN, signed zeros and subnormals pass through every variant alike."""
+    rng = np.random.default_rng(7)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 1e308, -1e308])
+    sizes = [11, 19, 6]
+    slow = cn.Network(sizes, activation="identity", backend="numpy", seed=3)
+    fast = cn.Network(sizes, activation="identity", seed=3)
+    with np.errstate(all="ignore"):
+        # set_weights rejects non-finite values, so write into the layer views
+        for (Ws, _), (Wf, _) in zip(slow._layers, fast._layers):
+            Ws[...] = rng.choice(special, Ws.shape) * rng.standard_normal(Ws.shape)
+            Wf[...] = Ws
+        X = rng.standard_normal((21, 11))
+        X[0, :4] = [0.0, -0.0, np.inf, np.nan]
+        expect = bits(slow._forward(X))
+        for variant in VARIANTS:
+            forced(variant)
+            assert bits(fast._forward(X)) == expect, variant
+
+
+# Products large enough that the core splits them (it keeps small ones on one
+# thread): 200 x 300 x 96 multiply-adds forward, and the weight gradient.
+THREAD_SIZES = [300, 96, 70, 10]
+THREAD_BATCH = 200
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_threads_give_the_same_bits(dtype):
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((THREAD_BATCH, THREAD_SIZES[0])).astype(dtype)
+    labels = rng.integers(0, THREAD_SIZES[-1], THREAD_BATCH)
+    kw = dict(activation="relu", output_activation="softmax",
+              loss="categorical_crossentropy", seed=5, dtype=dtype, init="he")
+    slow = cn.Network(THREAD_SIZES, backend="numpy", **kw)
+    expect_out = bits(slow.feedforward(X))
+    expect_grad = bits(slow.gradients(X, labels))
+    slow.fit(X, labels, epochs=2, learning_rate=0.01, batch_size=THREAD_BATCH,
+             optimizer="momentum")
+    expect_w = bits(slow.get_weights())
+    for nt in (1, 2, 3, 4):
+        fast = cn.Network(THREAD_SIZES, n_threads=nt, **kw)
+        before = core.threads_started()
+        assert bits(fast.feedforward(X)) == expect_out, nt
+        assert bits(fast.gradients(X, labels)) == expect_grad, nt
+        fast.fit(X, labels, epochs=2, learning_rate=0.01, batch_size=THREAD_BATCH,
+                 optimizer="momentum")
+        assert bits(fast.get_weights()) == expect_w, nt
+        started = core.threads_started() - before
+        if nt == 1:
+            assert started == 0
+        else:
+            # the split really happened (each large product starts nt - 1 workers)
+            assert started >= nt - 1, (nt, started)
+
+
+def test_n_threads_validation():
+    net = cn.Network([2, 3, 1])
+    assert net.n_threads == 1
+    net.n_threads = 2
+    assert net.n_threads == 2
+    assert cn.Network([2, 1], n_threads=-1).n_threads >= 1
+    with pytest.raises(ValueError, match="n_threads must be between 1 and 64"):
+        cn.Network([2, 1], n_threads=0)
+    with pytest.raises(ValueError, match="n_threads must be between 1 and 64"):
+        net.n_threads = 65
+    with pytest.raises(TypeError, match="n_threads must be an int"):
+        net.n_threads = 1.5
+    with pytest.raises(TypeError, match="n_threads must be an int"):
+        cn.Network([2, 1], n_threads=True)
+    assert net.n_threads == 2
