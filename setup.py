@@ -18,9 +18,12 @@ DEBUG = os.environ.get("CYNEURON_DEBUG", "0") not in ("", "0")
 
 # Flags that make floating point exact and portable: no contraction into FMA,
 # no fast-math, no host-specific -march (SIMD variants are chosen at run time).
+# -fno-math-errno only lets sqrt inline and vectorise (it is correctly rounded
+# either way); -pthread for the thread split of the products.
 UNIX_FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-fno-finite-math-only",
               "-fno-associative-math", "-fno-reciprocal-math", "-fsigned-zeros",
-              "-fno-unsafe-math-optimizations", "-std=gnu11", "-pthread"]
+              "-fno-unsafe-math-optimizations", "-fno-math-errno", "-std=gnu11",
+              "-pthread"]
 # MSVC: /fp:precise does not contract by default; /fp:contract- makes it explicit
 # where the compiler knows the switch (VS 2022 17.0+).
 MSVC_FLAGS = ["/O2", "/fp:precise"]
@@ -62,7 +65,8 @@ def extensions():
         sources=["src/cyneuron/_core.pyx", "csrc/cyn_kernels.c"],
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        depends=["csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h", "csrc/cyn_gemm_impl.h"],
+        depends=["csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h", "csrc/cyn_gemm_impl.h",
+                 "csrc/cyn_elementwise_impl.h"],
     )
     return cythonize([ext], compiler_directives=directives,
                      annotate=os.environ.get("CYNEURON_ANNOTATE") == "1")

@@ -9,12 +9,15 @@
  *   2 avx2    register-blocked, 32-byte vectors, 16 registers
  *   3 avx512  register-blocked, 64-byte vectors, 32 registers
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cyn_kernels.h"
 
-#if defined(__GNUC__) || defined(__clang__)
+/* CYN_NO_SIMD builds only the plain loops, as compilers without GCC vector
+ * extensions (MSVC) do; CI compiles that path too. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(CYN_NO_SIMD)
 #define CYN_HAVE_SIMD 1
 #else
 #define CYN_HAVE_SIMD 0
@@ -28,24 +31,70 @@
 
 #define CYN_MAX_THREADS 64
 
+/* ---- elementwise tables ------------------------------------------------ */
+
+#define CYN_EW_TYPE(T, SFX)                                                     \
+    typedef struct {                                                            \
+        void (*relu)(T *, cyn_int);                                             \
+        void (*leaky)(T *, cyn_int, T);                                         \
+        void (*neg)(T *, cyn_int);                                              \
+        void (*recip1p)(T *, cyn_int);                                          \
+        void (*dmul)(int, T, const T *, T *, cyn_int);                          \
+        void (*mul)(T *, const T *, cyn_int);                                   \
+        void (*step)(int, const T *, T *, const T *, T *, T *, cyn_int);        \
+    } cyn_ew_##SFX;
+CYN_EW_TYPE(double, f64)
+CYN_EW_TYPE(float, f32)
+#define CYN_EW_INIT(SFX, ISA) { cyn_ew_relu_##SFX##_##ISA, cyn_ew_leaky_##SFX##_##ISA, \
+    cyn_ew_neg_##SFX##_##ISA, cyn_ew_recip1p_##SFX##_##ISA, cyn_ew_dmul_##SFX##_##ISA,  \
+    cyn_ew_mul_##SFX##_##ISA, cyn_ew_step_##SFX##_##ISA }
+
+/* The baseline build of the elementwise passes (all compilers). */
+#define ISA base
+#define T double
+#define SFX f64
+#define CYN_SQRT sqrt
+#include "cyn_elementwise_impl.h"
+#undef T
+#undef SFX
+#undef CYN_SQRT
+#define T float
+#define SFX f32
+#define CYN_SQRT sqrtf
+#include "cyn_elementwise_impl.h"
+#undef T
+#undef SFX
+#undef CYN_SQRT
+#undef ISA
+#if !CYN_HAVE_SIMD
+static const cyn_ew_f64 cyn_ew_base_f64 = CYN_EW_INIT(f64, base);
+static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
+#endif
+
 #if CYN_HAVE_SIMD
 
 /* ---- SIMD variants ---------------------------------------------------- */
 
-#define T double
-#define SFX f64
 #define ISA vec128
 #define VB 16
 #define MR 4
 #define NV 3
+#define T double
+#define SFX f64
+#define CYN_SQRT sqrt
 #include "cyn_gemm_impl.h"
+#include "cyn_elementwise_impl.h"
 #undef T
 #undef SFX
+#undef CYN_SQRT
 #define T float
 #define SFX f32
+#define CYN_SQRT sqrtf
 #include "cyn_gemm_impl.h"
+#include "cyn_elementwise_impl.h"
 #undef T
 #undef SFX
+#undef CYN_SQRT
 #undef ISA
 #undef VB
 #undef MR
@@ -71,14 +120,20 @@
 #define NV CYN_A2_NV
 #define T double
 #define SFX f64
+#define CYN_SQRT sqrt
 #include "cyn_gemm_impl.h"
+#include "cyn_elementwise_impl.h"
 #undef T
 #undef SFX
+#undef CYN_SQRT
 #define T float
 #define SFX f32
+#define CYN_SQRT sqrtf
 #include "cyn_gemm_impl.h"
+#include "cyn_elementwise_impl.h"
 #undef T
 #undef SFX
+#undef CYN_SQRT
 #undef ISA
 #undef VB
 #undef MR
@@ -105,14 +160,20 @@
 #define NV CYN_A512_NV
 #define T double
 #define SFX f64
+#define CYN_SQRT sqrt
 #include "cyn_gemm_impl.h"
+#include "cyn_elementwise_impl.h"
 #undef T
 #undef SFX
+#undef CYN_SQRT
 #define T float
 #define SFX f32
+#define CYN_SQRT sqrtf
 #include "cyn_gemm_impl.h"
+#include "cyn_elementwise_impl.h"
 #undef T
 #undef SFX
+#undef CYN_SQRT
 #undef ISA
 #undef VB
 #undef MR
@@ -141,16 +202,21 @@ typedef struct {
     cyn_gemm_fn_f32 gemm_f32;
     cyn_colsum_fn_f64 colsum_f64;
     cyn_colsum_fn_f32 colsum_f32;
+    cyn_ew_f64 ew_f64;
+    cyn_ew_f32 ew_f32;
 } cyn_variant;
 
 static const cyn_variant cyn_variants[] = {
-    {"scalar", NULL, NULL, NULL, NULL},
+    {"scalar", NULL, NULL, NULL, NULL, CYN_EW_INIT(f64, base), CYN_EW_INIT(f32, base)},
     {"vec128", cyn_gemm_f64_vec128, cyn_gemm_f32_vec128,
-     cyn_colsum_f64_vec128, cyn_colsum_f32_vec128},
+     cyn_colsum_f64_vec128, cyn_colsum_f32_vec128,
+     CYN_EW_INIT(f64, vec128), CYN_EW_INIT(f32, vec128)},
 #if CYN_X86
-    {"avx2", cyn_gemm_f64_avx2, cyn_gemm_f32_avx2, cyn_colsum_f64_avx2, cyn_colsum_f32_avx2},
+    {"avx2", cyn_gemm_f64_avx2, cyn_gemm_f32_avx2, cyn_colsum_f64_avx2, cyn_colsum_f32_avx2,
+     CYN_EW_INIT(f64, avx2), CYN_EW_INIT(f32, avx2)},
     {"avx512", cyn_gemm_f64_avx512, cyn_gemm_f32_avx512,
-     cyn_colsum_f64_avx512, cyn_colsum_f32_avx512},
+     cyn_colsum_f64_avx512, cyn_colsum_f32_avx512,
+     CYN_EW_INIT(f64, avx512), CYN_EW_INIT(f32, avx512)},
 #endif
 };
 #define CYN_N_VARIANTS ((int)(sizeof(cyn_variants) / sizeof(cyn_variants[0])))

@@ -23,6 +23,17 @@ extern "C" {
 
 typedef ptrdiff_t cyn_int;
 
+#if defined(_MSC_VER) && !defined(__clang__) && !defined(restrict)
+#define restrict __restrict
+#endif
+
+/* Codes shared with cyneuron._core / cyneuron._registry. */
+enum { CYN_ACT_IDENTITY = 0, CYN_ACT_SIGMOID = 1, CYN_ACT_TANH = 2, CYN_ACT_RELU = 3,
+       CYN_ACT_LEAKY_RELU = 4, CYN_ACT_SOFTMAX = 5 };
+/* CYN_OPT_NESTEROV is the core's own code for momentum with nesterov=True. */
+enum { CYN_OPT_SGD = 0, CYN_OPT_MOMENTUM = 1, CYN_OPT_RMSPROP = 2, CYN_OPT_ADAM = 3,
+       CYN_OPT_NESTEROV = 4 };
+
 /* Z[n,m] = X[n,k] @ W[k,m] + b[m]   (sum over k in order, then + b) */
 void cyn_affine_f64(const double *X, const double *W, const double *b,
                     double *Z, cyn_int n, cyn_int k, cyn_int m, int n_threads);
@@ -40,6 +51,27 @@ void cyn_wgrad_f64(const double *A, const double *D, double *dW, double *db,
                    cyn_int n, cyn_int k, cyn_int m, int n_threads);
 void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
                    cyn_int n, cyn_int k, cyn_int m, int n_threads);
+
+/* Elementwise passes, vectorised in the active variant (same bits in all):
+ * z = max(z, 0) as np.maximum(z, 0); z = z > 0 ? z : alpha*z; z = -z;
+ * z = 1 / (1 + z); g = g * f'(a) for activation `code`; x = x * m;
+ * one optimizer update with the step constants c (see cyn_elementwise_impl.h). */
+void cyn_relu_f64(double *z, cyn_int n);
+void cyn_relu_f32(float *z, cyn_int n);
+void cyn_leaky_f64(double *z, cyn_int n, double alpha);
+void cyn_leaky_f32(float *z, cyn_int n, float alpha);
+void cyn_neg_f64(double *z, cyn_int n);
+void cyn_neg_f32(float *z, cyn_int n);
+void cyn_recip1p_f64(double *z, cyn_int n);
+void cyn_recip1p_f32(float *z, cyn_int n);
+void cyn_dmul_f64(int code, double alpha, const double *a, double *g, cyn_int n);
+void cyn_dmul_f32(int code, float alpha, const float *a, float *g, cyn_int n);
+void cyn_mul_f64(double *x, const double *m, cyn_int n);
+void cyn_mul_f32(float *x, const float *m, cyn_int n);
+void cyn_step_f64(int opt, const double *c, double *p, const double *g, double *m,
+                  double *v, cyn_int n);
+void cyn_step_f32(int opt, const float *c, float *p, const float *g, float *m,
+                  float *v, cyn_int n);
 
 /* Kernel variants (see cyn_kernels.c). Every variant and every thread
  * count gives the same bits; n_threads > 1 splits output rows over threads

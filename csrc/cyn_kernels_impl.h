@@ -158,6 +158,31 @@ void CYN_FN(cyn_wgrad)(const T *A, const T *D, T *dW, T *db,
     CYN_FN(cyn_scalar_wgrad)(A, D, dW, db, n, k, m);
 }
 
+/* ---- elementwise passes: the active variant's vectorised loops ---------- */
+
+static const CYN_FN(cyn_ew) *CYN_FN(cyn_ew_ops)(void)
+{
+#if CYN_HAVE_SIMD
+    return &cyn_variants[cyn_get_variant()].CYN_FN(ew);
+#else
+    return &CYN_FN(cyn_ew_base);
+#endif
+}
+
+void CYN_FN(cyn_relu)(T *z, cyn_int n) { CYN_FN(cyn_ew_ops)()->relu(z, n); }
+void CYN_FN(cyn_leaky)(T *z, cyn_int n, T alpha) { CYN_FN(cyn_ew_ops)()->leaky(z, n, alpha); }
+void CYN_FN(cyn_neg)(T *z, cyn_int n) { CYN_FN(cyn_ew_ops)()->neg(z, n); }
+void CYN_FN(cyn_recip1p)(T *z, cyn_int n) { CYN_FN(cyn_ew_ops)()->recip1p(z, n); }
+void CYN_FN(cyn_dmul)(int code, T alpha, const T *a, T *g, cyn_int n)
+{
+    CYN_FN(cyn_ew_ops)()->dmul(code, alpha, a, g, n);
+}
+void CYN_FN(cyn_mul)(T *x, const T *m, cyn_int n) { CYN_FN(cyn_ew_ops)()->mul(x, m, n); }
+void CYN_FN(cyn_step)(int opt, const T *c, T *p, const T *g, T *m, T *v, cyn_int n)
+{
+    CYN_FN(cyn_ew_ops)()->step(opt, c, p, g, m, v, n);
+}
+
 #undef CYN_FN
 #undef CYN_CAT
 #undef CYN_CAT_

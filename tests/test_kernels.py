@@ -115,6 +115,37 @@ def test_variant_matches_reference(case, variant, dtype, forced):
     assert bits(fast.get_weights()) == bits(slow.get_weights())
 
 
+OPTIMIZERS = [("sgd", {}), ("momentum", {}), ("momentum", {"nesterov": True}),
+              ("rmsprop", {}), ("adam", {})]
+ACTIVATIONS = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.2), "identity"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("opt", range(len(OPTIMIZERS)))
+def test_elementwise_passes_every_variant(variant, opt, forced):
+    """Activations, derivatives, dropout and every optimizer update, per variant.
+
+    37 rows of width 19 make every elementwise loop run its vector body and
+    its tail.
+    """
+    name, params = OPTIMIZERS[opt]
+    rng = np.random.default_rng(opt)
+    X = rng.standard_normal((37, 6))
+    Y = rng.random((37, 3))
+    for act in ACTIVATIONS:
+        kw = dict(activation=act, output_activation="sigmoid", loss="mse", seed=opt,
+                  dropout=[0.25], init="he")
+        slow = cn.Network([6, 19, 3], backend="numpy", **kw)
+        slow.fit(X, Y, epochs=4, learning_rate=0.05, batch_size=10, optimizer=name,
+                 optimizer_params=params)
+        forced(variant)
+        fast = cn.Network([6, 19, 3], **kw)
+        fast.fit(X, Y, epochs=4, learning_rate=0.05, batch_size=10, optimizer=name,
+                 optimizer_params=params)
+        forced(None)
+        assert bits(fast.get_weights()) == bits(slow.get_weights()), act
+
+
 def test_extreme_values_every_variant(forced):
     """inf, NaN, signed zeros and subnormals pass through every variant alike."""
     rng = np.random.default_rng(7)

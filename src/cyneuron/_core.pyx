@@ -43,6 +43,22 @@ cdef extern from "cyn_kernels.h" nogil:
                        cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
                        cyn_int n, cyn_int k, cyn_int m, int n_threads)
+    void cyn_relu_f64(double *z, cyn_int n)
+    void cyn_relu_f32(float *z, cyn_int n)
+    void cyn_leaky_f64(double *z, cyn_int n, double alpha)
+    void cyn_leaky_f32(float *z, cyn_int n, float alpha)
+    void cyn_neg_f64(double *z, cyn_int n)
+    void cyn_neg_f32(float *z, cyn_int n)
+    void cyn_recip1p_f64(double *z, cyn_int n)
+    void cyn_recip1p_f32(float *z, cyn_int n)
+    void cyn_dmul_f64(int code, double alpha, const double *a, double *g, cyn_int n)
+    void cyn_dmul_f32(int code, float alpha, const float *a, float *g, cyn_int n)
+    void cyn_mul_f64(double *x, const double *m, cyn_int n)
+    void cyn_mul_f32(float *x, const float *m, cyn_int n)
+    void cyn_step_f64(int opt, const double *c, double *p, const double *g, double *m,
+                      double *v, cyn_int n)
+    void cyn_step_f32(int opt, const float *c, float *p, const float *g, float *m,
+                      float *v, cyn_int n)
     int cyn_variant_count()
     const char *cyn_variant_name(int v)
     int cyn_variant_supported(int v)
@@ -73,6 +89,7 @@ cdef enum:
     OPT_MOMENTUM = 1
     OPT_RMSPROP = 2
     OPT_ADAM = 3
+    OPT_NESTEROV = 4       # the C kernels' code for momentum with nesterov=True
 
 ACTIVATION_CODES = {"identity": ACT_IDENTITY, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
                     "relu": ACT_RELU, "leaky_relu": ACT_LEAKY_RELU, "softmax": ACT_SOFTMAX}
@@ -223,6 +240,57 @@ cdef inline void wgrad(const floating *A, const floating *D, floating *dW,
         cyn_wgrad_f32(A, D, dW, db, n, k, m, nt)
 
 
+cdef inline void ew_relu(floating *z, isz n) noexcept nogil:
+    if floating is double:
+        cyn_relu_f64(z, n)
+    else:
+        cyn_relu_f32(z, n)
+
+
+cdef inline void ew_leaky(floating *z, isz n, floating alpha) noexcept nogil:
+    if floating is double:
+        cyn_leaky_f64(z, n, alpha)
+    else:
+        cyn_leaky_f32(z, n, alpha)
+
+
+cdef inline void ew_neg(floating *z, isz n) noexcept nogil:
+    if floating is double:
+        cyn_neg_f64(z, n)
+    else:
+        cyn_neg_f32(z, n)
+
+
+cdef inline void ew_recip1p(floating *z, isz n) noexcept nogil:
+    if floating is double:
+        cyn_recip1p_f64(z, n)
+    else:
+        cyn_recip1p_f32(z, n)
+
+
+cdef inline void ew_dmul(int code, floating alpha, const floating *a, floating *g,
+                         isz n) noexcept nogil:
+    if floating is double:
+        cyn_dmul_f64(code, alpha, a, g, n)
+    else:
+        cyn_dmul_f32(code, alpha, a, g, n)
+
+
+cdef inline void ew_mul(floating *x, const floating *m, isz n) noexcept nogil:
+    if floating is double:
+        cyn_mul_f64(x, m, n)
+    else:
+        cyn_mul_f32(x, m, n)
+
+
+cdef inline void ew_step(int opt, const floating *c, floating *p, const floating *g,
+                         floating *m, floating *v, isz n) noexcept nogil:
+    if floating is double:
+        cyn_step_f64(opt, c, p, g, m, v, n)
+    else:
+        cyn_step_f32(opt, c, p, g, m, v, n)
+
+
 def kernel_variants():
     """Names of the compiled product kernels and whether this CPU runs them."""
     return {cyn_variant_name(v).decode(): bool(cyn_variant_supported(v))
@@ -272,23 +340,16 @@ cdef void activate(int code, double param, floating *z, isz n, isz m) noexcept n
     cdef floating *row
     if code == ACT_SIGMOID:
         # 1 / (1 + exp(-z))
-        for i in range(cnt):
-            z[i] = -z[i]
+        ew_neg(z, cnt)
         vexp(z, cnt)
-        for i in range(cnt):
-            z[i] = one / (one + z[i])
+        ew_recip1p(z, cnt)
     elif code == ACT_TANH:
         vtanh(z, cnt)
     elif code == ACT_RELU:
         # np.maximum(z, 0): NaN stays NaN, -0.0 becomes +0.0
-        for i in range(cnt):
-            if z[i] <= zero:
-                z[i] = zero
+        ew_relu(z, cnt)
     elif code == ACT_LEAKY_RELU:
-        alpha = <floating>param
-        for i in range(cnt):
-            if not (z[i] > zero):
-                z[i] = alpha * z[i]
+        ew_leaky(z, cnt, <floating>param)
     elif code == ACT_SOFTMAX:
         # exp(z - rowmax) / rowsum, the row sum taken left to right from +0.0
         for i in range(n):
@@ -316,20 +377,9 @@ cdef void derivative_mul(int code, double param, const floating *a, floating *g,
                          isz n, isz m) noexcept nogil:
     """g = g * f'(a) in place: dL/dA becomes dL/dZ. a is the activation output."""
     cdef isz i, j, cnt = n * m
-    cdef floating one = 1, zero = 0, alpha, dot
-    if code == ACT_SIGMOID:
-        for i in range(cnt):
-            g[i] = g[i] * (a[i] * (one - a[i]))
-    elif code == ACT_TANH:
-        for i in range(cnt):
-            g[i] = g[i] * (one - a[i] * a[i])
-    elif code == ACT_RELU:
-        for i in range(cnt):
-            g[i] = g[i] * (one if a[i] > zero else zero)
-    elif code == ACT_LEAKY_RELU:
-        alpha = <floating>param
-        for i in range(cnt):
-            g[i] = g[i] * (one if a[i] > zero else alpha)
+    cdef floating zero = 0, dot
+    if code == ACT_SIGMOID or code == ACT_TANH or code == ACT_RELU or code == ACT_LEAKY_RELU:
+        ew_dmul(code, <floating>param, a, g, cnt)
     elif code == ACT_SOFTMAX:
         # Jacobian-vector product: a * (g - sum_k g_k a_k), per row
         for i in range(n):
@@ -477,8 +527,7 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
         if masks != NULL and dropout[l] > 0:
             off = out - acts_buf
             memcpy(raw_buf + off, out, n * m * sizeof(floating))
-            for i in range(n * m):
-                out[i] = out[i] * masks[i]
+            ew_mul(out, masks, n * m)
             masks = masks + n * m
         inp = out
         out = out + n * m
@@ -528,8 +577,7 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
                 # masks of layers l-1 .. L-1 sit at the end of this batch's block
                 mask_total -= n * k
                 mask_l = masks + mask_total
-                for i in range(n * k):
-                    dprev[i] = dprev[i] * mask_l[i]
+                ew_mul(dprev, mask_l, n * k)
                 off = a_prev - acts_buf
                 a_deriv = raw_buf + off
             derivative_mul(net.acts[l - 1], net.act_params[l - 1], a_deriv, dprev, n, k)
@@ -607,42 +655,36 @@ cdef void clip_gradient(floating *g, isz cnt, double clipnorm) noexcept nogil:
 cdef void optimizer_step(int opt, const double *hp, double *scalars, floating *p,
                          const floating *g, floating *state, isz cnt,
                          double lr) noexcept nogil:
-    """One update of the flat parameters p; state holds m then v (cnt each)."""
-    cdef isz i
-    cdef floating one = 1, lrt = <floating>lr, mu, rho, eps, b1, b2, alpha
+    """One update of the flat parameters p; state holds m then v (cnt each).
+
+    The step's constants are rounded to the parameters' dtype here, once, as
+    the reference does; the vectorised loop lives in csrc/cyn_elementwise_impl.h.
+    """
+    cdef floating one = 1
+    cdef floating c[6]
     cdef floating *m = state
-    cdef floating *v = state + cnt
-    if opt == OPT_SGD:
-        for i in range(cnt):
-            p[i] = p[i] - lrt * g[i]
-    elif opt == OPT_MOMENTUM:
-        mu = <floating>hp[0]
-        if hp[1] != 0:      # Nesterov
-            for i in range(cnt):
-                m[i] = mu * m[i] - lrt * g[i]
-                p[i] = p[i] + mu * m[i] - lrt * g[i]
-        else:
-            for i in range(cnt):
-                m[i] = mu * m[i] - lrt * g[i]
-                p[i] = p[i] + m[i]
+    cdef floating *v = state + cnt if state != NULL else NULL
+    c[0] = <floating>lr
+    if opt == OPT_MOMENTUM:
+        c[1] = <floating>hp[0]
+        if hp[1] != 0:
+            opt = OPT_NESTEROV
     elif opt == OPT_RMSPROP:
-        rho = <floating>hp[0]
-        eps = <floating>hp[1]
-        for i in range(cnt):
-            v[i] = rho * v[i] + (one - rho) * (g[i] * g[i])
-            p[i] = p[i] - (lrt * g[i]) / (fsqrt(v[i]) + eps)
-    else:  # OPT_ADAM, bias correction folded into the step size (in double)
-        b1 = <floating>hp[0]
-        b2 = <floating>hp[1]
-        eps = <floating>hp[2]
+        c[1] = <floating>hp[0]
+        c[2] = one - c[1]
+        c[3] = <floating>hp[1]
+    elif opt == OPT_ADAM:
+        # bias correction folded into the step size, in double
         scalars[0] += 1
         scalars[1] = scalars[1] * hp[0]
         scalars[2] = scalars[2] * hp[1]
-        alpha = <floating>(lr * sqrt(1.0 - scalars[2]) / (1.0 - scalars[1]))
-        for i in range(cnt):
-            m[i] = b1 * m[i] + (one - b1) * g[i]
-            v[i] = b2 * v[i] + (one - b2) * (g[i] * g[i])
-            p[i] = p[i] - (alpha * m[i]) / (fsqrt(v[i]) + eps)
+        c[0] = <floating>(lr * sqrt(1.0 - scalars[2]) / (1.0 - scalars[1]))
+        c[1] = <floating>hp[0]
+        c[2] = one - c[1]
+        c[3] = <floating>hp[1]
+        c[4] = one - c[3]
+        c[5] = <floating>hp[2]
+    ew_step(opt, c, p, g, m, v, cnt)
 
 
 cdef isz count_correct(const floating *a, const floating *y, isz n, isz m) noexcept nogil:
