@@ -13,10 +13,29 @@
 #define CYN_CAT(a, b) CYN_CAT_(a, b)
 #define CYN_FN(name) CYN_CAT(name, SFX)
 
+/* Up to this many outputs per row the plain loops keep each sum in a register
+ * instead of sweeping the output row once per term. */
+#ifndef CYN_NARROW
+#define CYN_NARROW 8
+#endif
+
 static void CYN_FN(cyn_scalar_affine)(const T *restrict X, const T *restrict W,
-                        const T *restrict b, T *restrict Z,
-                        cyn_int n, cyn_int k, cyn_int m)
+                                      const T *restrict b, T *restrict Z,
+                                      cyn_int n, cyn_int k, cyn_int m)
 {
+    if (m <= CYN_NARROW) {
+        /* few outputs: each sum in a register (tiny nets, W1/W2) */
+        for (cyn_int i = 0; i < n; ++i) {
+            const T *restrict x = X + i * k;
+            for (cyn_int j = 0; j < m; ++j) {
+                T s = (T)0;
+                for (cyn_int p = 0; p < k; ++p)
+                    s = s + x[p] * W[p * m + j];
+                Z[i * m + j] = s + b[j];
+            }
+        }
+        return;
+    }
     for (cyn_int i = 0; i < n; ++i) {
         T *restrict z = Z + i * m;
         const T *restrict x = X + i * k;
@@ -52,9 +71,26 @@ static void CYN_FN(cyn_scalar_backprop)(const T *restrict D, const T *restrict W
 }
 
 static void CYN_FN(cyn_scalar_wgrad)(const T *restrict A, const T *restrict D,
-                       T *restrict dW, T *restrict db,
-                       cyn_int n, cyn_int k, cyn_int m)
+                                     T *restrict dW, T *restrict db,
+                                     cyn_int n, cyn_int k, cyn_int m)
 {
+    if (m <= CYN_NARROW) {
+        /* few outputs: each sum over the samples in a register */
+        for (cyn_int p = 0; p < k; ++p)
+            for (cyn_int j = 0; j < m; ++j) {
+                T s = (T)0;
+                for (cyn_int i = 0; i < n; ++i)
+                    s = s + A[i * k + p] * D[i * m + j];
+                dW[p * m + j] = s;
+            }
+        for (cyn_int j = 0; j < m; ++j) {
+            T s = (T)0;
+            for (cyn_int i = 0; i < n; ++i)
+                s = s + D[i * m + j];
+            db[j] = s;
+        }
+        return;
+    }
     for (cyn_int q = 0; q < k * m; ++q)
         dW[q] = (T)0;
     for (cyn_int j = 0; j < m; ++j)

@@ -33,8 +33,34 @@ class History:
     """
 
     def __init__(self):
-        self.history = {"loss": []}
-        self.epoch = []
+        self._history = {"loss": []}
+        self._epoch = []
+        # Epochs trained in bulk stay NumPy arrays until someone looks: turning
+        # 60000 losses into Python floats costs more than training a tiny net.
+        self._pending = []
+
+    def _extend(self, arrays, first, count):
+        """Record `count` epochs from `first` on, one array per key."""
+        self._pending.append((arrays, first, count))
+
+    def _flush(self):
+        for arrays, first, count in self._pending:
+            for key, values in arrays.items():
+                self._history[key].extend(values.tolist())
+            self._epoch.extend(range(first, first + count))
+        self._pending.clear()
+
+    @property
+    def history(self):
+        """{name: list of per-epoch values}."""
+        self._flush()
+        return self._history
+
+    @property
+    def epoch(self):
+        """The epoch indices trained, from 0."""
+        self._flush()
+        return self._epoch
 
     def __getitem__(self, key):
         return self.history[key]
@@ -449,10 +475,10 @@ class Network:
                                          clipnorm, count)
                 if not per_epoch:
                     # bulk bookkeeping: nothing needs to see the epochs one by one
-                    history.history["loss"].extend(losses.tolist())
+                    bulk = {"loss": losses}
                     if count:
-                        history.history["accuracy"].extend((correct / x.shape[0]).tolist())
-                    history.epoch.extend(range(done, done + todo))
+                        bulk["accuracy"] = correct / x.shape[0]
+                    history._extend(bulk, done, todo)
                     done += todo
                     if verbose:
                         shown = "  ".join(f"{k} {vals[-1]:.6g}" for k, vals in
