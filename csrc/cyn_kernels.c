@@ -316,11 +316,11 @@ static void cyn_run_job(const cyn_job *j)
                     (double *)j->c, j->ldc);
 }
 
-/* Worker threads started so far (tests read it to see that a split really
- * happened). Updated by the calling thread only. */
-static long cyn_started = 0;
+/* Jobs run on worker threads so far (tests read it to see that a split
+ * really happened). Updated by the thread that owns the pool only. */
+static long cyn_jobs_run = 0;
 
-long cyn_threads_started(void) { return cyn_started; }
+long cyn_worker_jobs(void) { return cyn_jobs_run; }
 
 /* Threads pay off only for products of this many multiply-adds or more
  * (thread start-up costs tens of microseconds). */
@@ -349,7 +349,7 @@ static void cyn_run_jobs(cyn_job *jobs, int nj)
     for (int q = 1; q < nj; ++q) {
         th[q] = (HANDLE)_beginthreadex(NULL, 0, cyn_thread_main, &jobs[q], 0, NULL);
         if (th[q])
-            ++cyn_started;
+            ++cyn_jobs_run;
         else
             cyn_run_job(&jobs[q]);   /* no thread: same work, same bits */
     }
@@ -362,26 +362,104 @@ static void cyn_run_jobs(cyn_job *jobs, int nj)
 }
 #else
 #include <pthread.h>
-static void *cyn_thread_main(void *p)
+
+/* A small persistent pool: starting threads for every product costs tens of
+ * microseconds and cold stacks. Workers sleep on a condition variable between
+ * products. One caller at a time owns the pool; a second concurrent caller
+ * (another Python thread training another network) runs its jobs on its own
+ * thread instead, which gives the same bits. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    pthread_mutex_t owner;          /* held by the thread using the pool */
+    int n_workers;
+    unsigned long generation;
+    cyn_job *jobs;
+    int n_jobs;
+    int pending;
+} cyn_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0};
+
+/* The generation each worker was created in: it waits for the next one. */
+static unsigned long cyn_worker_gen0[CYN_MAX_THREADS];
+
+static void *cyn_worker(void *arg)
 {
-    cyn_run_job((const cyn_job *)p);
+    const int id = (int)(size_t)arg;      /* runs jobs[id], id >= 1 */
+    pthread_mutex_lock(&cyn_pool.mu);
+    unsigned long seen = cyn_worker_gen0[id];
+    for (;;) {
+        while (cyn_pool.generation == seen)
+            pthread_cond_wait(&cyn_pool.work, &cyn_pool.mu);
+        seen = cyn_pool.generation;
+        if (id < cyn_pool.n_jobs) {
+            cyn_job *job = &cyn_pool.jobs[id];
+            pthread_mutex_unlock(&cyn_pool.mu);
+            cyn_run_job(job);
+            pthread_mutex_lock(&cyn_pool.mu);
+            if (--cyn_pool.pending == 0)
+                pthread_cond_signal(&cyn_pool.done);
+        }
+    }
     return NULL;
 }
+
+/* After fork() the child has none of the parent's workers: start afresh. */
+static void cyn_pool_atfork_child(void)
+{
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    cyn_pool.mu = mu;
+    cyn_pool.owner = mu;
+    cyn_pool.work = cv;
+    cyn_pool.done = cv;
+    cyn_pool.n_workers = 0;
+    cyn_pool.n_jobs = 0;
+    cyn_pool.pending = 0;
+}
+
+static void cyn_pool_install_atfork(void)
+{
+    pthread_atfork(NULL, NULL, cyn_pool_atfork_child);
+}
+
 static void cyn_run_jobs(cyn_job *jobs, int nj)
 {
-    pthread_t th[CYN_MAX_THREADS];
-    int started[CYN_MAX_THREADS];
-    for (int q = 1; q < nj; ++q) {
-        started[q] = pthread_create(&th[q], NULL, cyn_thread_main, &jobs[q]) == 0;
-        if (started[q])
-            ++cyn_started;
-        else
-            cyn_run_job(&jobs[q]);   /* no thread: same work, same bits */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (nj <= 1 || pthread_mutex_trylock(&cyn_pool.owner) != 0) {
+        for (int q = 0; q < nj; ++q)
+            cyn_run_job(&jobs[q]);
+        return;
     }
+    pthread_once(&once, cyn_pool_install_atfork);
+    pthread_mutex_lock(&cyn_pool.mu);
+    while (cyn_pool.n_workers < nj - 1) {
+        pthread_t th;
+        const int id = cyn_pool.n_workers + 1;
+        cyn_worker_gen0[id] = cyn_pool.generation;
+        if (pthread_create(&th, NULL, cyn_worker, (void *)(size_t)id) != 0)
+            break;
+        pthread_detach(th);
+        ++cyn_pool.n_workers;
+    }
+    /* jobs beyond the workers we have run here, after our own */
+    const int pooled = nj - 1 < cyn_pool.n_workers ? nj - 1 : cyn_pool.n_workers;
+    cyn_pool.jobs = jobs;
+    cyn_pool.n_jobs = pooled + 1;
+    cyn_pool.pending = pooled;
+    ++cyn_pool.generation;
+    pthread_cond_broadcast(&cyn_pool.work);
+    pthread_mutex_unlock(&cyn_pool.mu);
     cyn_run_job(&jobs[0]);
-    for (int q = 1; q < nj; ++q)
-        if (started[q])
-            pthread_join(th[q], NULL);
+    for (int q = pooled + 1; q < nj; ++q)
+        cyn_run_job(&jobs[q]);
+    pthread_mutex_lock(&cyn_pool.mu);
+    while (cyn_pool.pending > 0)
+        pthread_cond_wait(&cyn_pool.done, &cyn_pool.mu);
+    cyn_pool.n_jobs = 0;
+    pthread_mutex_unlock(&cyn_pool.mu);
+    cyn_jobs_run += pooled;
+    pthread_mutex_unlock(&cyn_pool.owner);
 }
 #endif
 
@@ -392,7 +470,7 @@ const char *cyn_variant_name(int v) { return v == 0 ? "scalar" : NULL; }
 int cyn_variant_supported(int v) { return v == 0; }
 int cyn_set_variant(int v) { return (v == -1 || v == 0) ? 0 : -1; }
 int cyn_get_variant(void) { return 0; }
-long cyn_threads_started(void) { return 0; }
+long cyn_worker_jobs(void) { return 0; }
 
 #endif /* CYN_HAVE_SIMD */
 

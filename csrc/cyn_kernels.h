@@ -83,8 +83,8 @@ int cyn_variant_supported(int v);
  * Not thread-safe: for tests and benchmarks, never while kernels run. */
 int cyn_set_variant(int v);
 int cyn_get_variant(void);
-/* Worker threads the products have started since import. */
-long cyn_threads_started(void);
+/* Product jobs run on worker threads since import. */
+long cyn_worker_jobs(void);
 
 /* 1 when this translation unit was compiled with contraction off. */
 int cyn_fp_contract_off(void);

@@ -187,17 +187,17 @@ def test_threads_give_the_same_bits(dtype):
     expect_w = bits(slow.get_weights())
     for nt in (1, 2, 3, 4):
         fast = cn.Network(THREAD_SIZES, n_threads=nt, **kw)
-        before = core.threads_started()
+        before = core.worker_jobs()
         assert bits(fast.feedforward(X)) == expect_out, nt
         assert bits(fast.gradients(X, labels)) == expect_grad, nt
         fast.fit(X, labels, epochs=2, learning_rate=0.01, batch_size=THREAD_BATCH,
                  optimizer="momentum")
         assert bits(fast.get_weights()) == expect_w, nt
-        started = core.threads_started() - before
+        started = core.worker_jobs() - before
         if nt == 1:
             assert started == 0
         else:
-            # the split really happened (each large product starts nt - 1 workers)
+            # the split really happened (each large product hands nt - 1 jobs out)
             assert started >= nt - 1, (nt, started)
 
 
@@ -216,3 +216,21 @@ def test_n_threads_validation():
     with pytest.raises(TypeError, match="n_threads must be an int"):
         cn.Network([2, 1], n_threads=True)
     assert net.n_threads == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
+def test_thread_pool_survives_fork():
+    """A child forked after the worker pool started gets a fresh pool, not a hang."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((THREAD_BATCH, THREAD_SIZES[0]))
+    net = cn.Network(THREAD_SIZES, n_threads=2, seed=1)
+    expect = net.feedforward(X).tobytes()
+    before = core.worker_jobs()
+    net.feedforward(X)
+    assert core.worker_jobs() > before        # the pool is running in the parent
+    pid = os.fork()
+    if pid == 0:   # child: must finish (the test's timeout would catch a hang)
+        ok = net.feedforward(X).tobytes() == expect and core.worker_jobs() > 0
+        os._exit(0 if ok else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -64,7 +64,7 @@ cdef extern from "cyn_kernels.h" nogil:
     int cyn_variant_supported(int v)
     int cyn_set_variant(int v)
     int cyn_get_variant()
-    long cyn_threads_started()
+    long cyn_worker_jobs()
     int cyn_fp_contract_off()
     double cyn_probe_mul_add(double a, double b, double c)
     int cyn_probe_cpu_has_fma()
@@ -306,9 +306,9 @@ cdef str cyn_get_variant_name():
     return cyn_variant_name(cyn_get_variant()).decode()
 
 
-def threads_started():
-    """Worker threads the products have started since import (for tests)."""
-    return cyn_threads_started()
+def worker_jobs():
+    """Product jobs run on worker threads since import (for tests)."""
+    return cyn_worker_jobs()
 
 
 def set_kernel_variant(name):
