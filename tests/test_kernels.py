@@ -70,8 +70,9 @@ def test_forcing_bad_variants_raises(forced):
 
 # (layer sizes, batch): every tile edge. Rows: 1, 2, 3, 5, 7, 9, 13, 37 leave
 # remainders for tiles of 4 and 8 rows. Columns: 1, 3, 5, 17, 33 leave
-# partial vectors of 2, 4, 8 and 16 lanes. 130 and 300 span several
-# reduction blocks (128) in the forward product, 300 in the transposed ones.
+# partial vectors of 2, 4, 8 and 16 lanes. Reductions of 130, 300, 600 and
+# 700 terms span several blocks (128 to 512 deep, by variant and dtype) in
+# the forward, transposed and weight-gradient products.
 SHAPES = [
     ([3, 4, 1], 5),
     ([2, 2, 1], 1),
@@ -82,6 +83,8 @@ SHAPES = [
     ([9, 40, 40, 12], 37),
     ([1, 1], 2),
     ([300, 3], 3),
+    ([700, 9, 2], 6),      # forward reduction over more than one 512-deep block
+    ([5, 7, 3], 600),      # weight-gradient reduction over 600 samples, in blocks
 ]
 
 
