@@ -209,6 +209,12 @@ def write_markdown(path, args, budget, scale, info, versions, wls, rows_by_wl, e
                 L.append(f"- {r['label']} {r['dtype']}: same bits on 1 and 2 threads: "
                          f"{report.fmt_num(r['metrics']['same_bits_1_vs_2_threads'])}")
             L.append("")
+    # The profile analysis is written by hand (it needs perf and judgement);
+    # every RESULTS.md carries the current one, dated by its own text.
+    analysis = os.path.join(HERE, "ANALYSIS.md")
+    if os.path.exists(analysis):
+        with open(analysis) as fh:
+            L.append(fh.read())
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as fh:
         fh.write("\n".join(L))
