@@ -79,22 +79,7 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #define VB 16
 #define MR 4
 #define NV 3
-#define T double
-#define SFX f64
-#define CYN_SQRT sqrt
-#include "cyn_gemm_impl.h"
-#include "cyn_elementwise_impl.h"
-#undef T
-#undef SFX
-#undef CYN_SQRT
-#define T float
-#define SFX f32
-#define CYN_SQRT sqrtf
-#include "cyn_gemm_impl.h"
-#include "cyn_elementwise_impl.h"
-#undef T
-#undef SFX
-#undef CYN_SQRT
+#include "cyn_instantiate.h"
 #undef ISA
 #undef VB
 #undef MR
@@ -118,22 +103,7 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #endif
 #define MR CYN_A2_MR
 #define NV CYN_A2_NV
-#define T double
-#define SFX f64
-#define CYN_SQRT sqrt
-#include "cyn_gemm_impl.h"
-#include "cyn_elementwise_impl.h"
-#undef T
-#undef SFX
-#undef CYN_SQRT
-#define T float
-#define SFX f32
-#define CYN_SQRT sqrtf
-#include "cyn_gemm_impl.h"
-#include "cyn_elementwise_impl.h"
-#undef T
-#undef SFX
-#undef CYN_SQRT
+#include "cyn_instantiate.h"
 #undef ISA
 #undef VB
 #undef MR
@@ -158,22 +128,7 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #endif
 #define MR CYN_A512_MR
 #define NV CYN_A512_NV
-#define T double
-#define SFX f64
-#define CYN_SQRT sqrt
-#include "cyn_gemm_impl.h"
-#include "cyn_elementwise_impl.h"
-#undef T
-#undef SFX
-#undef CYN_SQRT
-#define T float
-#define SFX f32
-#define CYN_SQRT sqrtf
-#include "cyn_gemm_impl.h"
-#include "cyn_elementwise_impl.h"
-#undef T
-#undef SFX
-#undef CYN_SQRT
+#include "cyn_instantiate.h"
 #undef ISA
 #undef VB
 #undef MR
