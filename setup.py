@@ -66,7 +66,8 @@ def extensions():
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         depends=["csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h", "csrc/cyn_gemm_impl.h",
-                 "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h"],
+                 "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h",
+                 "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h"],
     )
     return cythonize([ext], compiler_directives=directives,
                      annotate=os.environ.get("CYNEURON_ANNOTATE") == "1")

@@ -14,39 +14,43 @@
 #error "define T, SFX and ISA before including cyn_elementwise_impl.h"
 #endif
 
+#ifndef CYN_LOCAL
+#define CYN_LOCAL static
+#endif
+
 #define E_CAT3_(a, b, c) a##_##b##_##c
 #define E_CAT3(a, b, c) E_CAT3_(a, b, c)
 #define EFN(name) E_CAT3(name, SFX, ISA)
 
 /* np.maximum(z, 0): NaN stays NaN, -0.0 becomes +0.0 */
-static void EFN(cyn_ew_relu)(T *restrict z, cyn_int n)
+CYN_LOCAL void EFN(cyn_ew_relu)(T *restrict z, cyn_int n)
 {
     for (cyn_int i = 0; i < n; ++i)
         z[i] = z[i] <= (T)0 ? (T)0 : z[i];
 }
 
 /* np.where(z > 0, z, alpha * z) */
-static void EFN(cyn_ew_leaky)(T *restrict z, cyn_int n, T alpha)
+CYN_LOCAL void EFN(cyn_ew_leaky)(T *restrict z, cyn_int n, T alpha)
 {
     for (cyn_int i = 0; i < n; ++i)
         z[i] = z[i] > (T)0 ? z[i] : alpha * z[i];
 }
 
-static void EFN(cyn_ew_neg)(T *restrict z, cyn_int n)
+CYN_LOCAL void EFN(cyn_ew_neg)(T *restrict z, cyn_int n)
 {
     for (cyn_int i = 0; i < n; ++i)
         z[i] = -z[i];
 }
 
 /* 1 / (1 + e), the second half of the sigmoid */
-static void EFN(cyn_ew_recip1p)(T *restrict z, cyn_int n)
+CYN_LOCAL void EFN(cyn_ew_recip1p)(T *restrict z, cyn_int n)
 {
     for (cyn_int i = 0; i < n; ++i)
         z[i] = (T)1 / ((T)1 + z[i]);
 }
 
 /* g = g * f'(a), from the activation's output a */
-static void EFN(cyn_ew_dmul)(int code, T alpha, const T *restrict a, T *restrict g, cyn_int n)
+CYN_LOCAL void EFN(cyn_ew_dmul)(int code, T alpha, const T *restrict a, T *restrict g, cyn_int n)
 {
     switch (code) {
     case CYN_ACT_SIGMOID:
@@ -71,7 +75,7 @@ static void EFN(cyn_ew_dmul)(int code, T alpha, const T *restrict a, T *restrict
 }
 
 /* x = x * m (inverted-dropout multipliers) */
-static void EFN(cyn_ew_mul)(T *restrict x, const T *restrict m, cyn_int n)
+CYN_LOCAL void EFN(cyn_ew_mul)(T *restrict x, const T *restrict m, cyn_int n)
 {
     for (cyn_int i = 0; i < n; ++i)
         x[i] = x[i] * m[i];
@@ -81,7 +85,7 @@ static void EFN(cyn_ew_mul)(T *restrict x, const T *restrict m, cyn_int n)
  * c[] holds the step's constants in T, prepared by the caller:
  *   sgd: lr;  momentum: lr, mu;  nesterov: lr, mu;  rmsprop: lr, rho, 1-rho, eps;
  *   adam: alpha (bias-corrected step), b1, 1-b1, b2, 1-b2, eps. */
-static void EFN(cyn_ew_step)(int opt, const T *restrict c, T *restrict p,
+CYN_LOCAL void EFN(cyn_ew_step)(int opt, const T *restrict c, T *restrict p,
                              const T *restrict g, T *restrict m, T *restrict v, cyn_int n)
 {
     switch (opt) {

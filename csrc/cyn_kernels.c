@@ -228,10 +228,6 @@ int cyn_get_variant(void)
     return cyn_best;
 }
 
-/* Below this many multiply-adds the packing and tile set-up cost more than
- * the plain loops (measured on the W1/W2 shapes); the bits are the same. */
-#define CYN_SMALL_PRODUCT 2048
-
 static const cyn_variant *cyn_pick(cyn_int M, cyn_int N, cyn_int K)
 {
     if (cyn_forced >= 0)

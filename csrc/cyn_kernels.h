@@ -73,6 +73,11 @@ void cyn_step_f64(int opt, const double *c, double *p, const double *g, double *
 void cyn_step_f32(int opt, const float *c, float *p, const float *g, float *m,
                   float *v, cyn_int n);
 
+/* Below this many multiply-adds the packing and tile set-up of the vector
+ * kernels cost more than the plain loops (measured on the W1/W2 shapes), so
+ * the automatic choice runs the plain loops; the bits are the same. */
+#define CYN_SMALL_PRODUCT 2048
+
 /* Kernel variants (see cyn_kernels.c). Every variant and every thread
  * count gives the same bits; n_threads > 1 splits output rows over threads
  * for large products only. */

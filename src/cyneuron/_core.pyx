@@ -216,79 +216,192 @@ def probe_mul_add(double a, double b, double c):
 # Fixed-order products (C kernels in csrc/), dispatched per dtype.
 # ---------------------------------------------------------------------------
 
+cdef extern from "cyn_inline.h" nogil:
+    # The plain loops and baseline elementwise passes, inlined here for tiny
+    # sizes (no call through the variant table; same bits as every variant).
+    enum: CYN_SMALL_PRODUCT
+    void cyn_scalar_affine_f64(const double *X, const double *W, const double *b,
+                               double *Z, cyn_int n, cyn_int k, cyn_int m)
+    void cyn_scalar_affine_f32(const float *X, const float *W, const float *b, float *Z,
+                               cyn_int n, cyn_int k, cyn_int m)
+    void cyn_scalar_backprop_f64(const double *D, const double *W, double *G, cyn_int n,
+                                 cyn_int k, cyn_int m)
+    void cyn_scalar_backprop_f32(const float *D, const float *W, float *G, cyn_int n,
+                                 cyn_int k, cyn_int m)
+    void cyn_scalar_wgrad_f64(const double *A, const double *D, double *dW, double *db,
+                              cyn_int n, cyn_int k, cyn_int m)
+    void cyn_scalar_wgrad_f32(const float *A, const float *D, float *dW, float *db,
+                              cyn_int n, cyn_int k, cyn_int m)
+    void cyn_ew_relu_f64_inl(double *z, cyn_int n)
+    void cyn_ew_relu_f32_inl(float *z, cyn_int n)
+    void cyn_ew_leaky_f64_inl(double *z, cyn_int n, double alpha)
+    void cyn_ew_leaky_f32_inl(float *z, cyn_int n, float alpha)
+    void cyn_ew_neg_f64_inl(double *z, cyn_int n)
+    void cyn_ew_neg_f32_inl(float *z, cyn_int n)
+    void cyn_ew_recip1p_f64_inl(double *z, cyn_int n)
+    void cyn_ew_recip1p_f32_inl(float *z, cyn_int n)
+    void cyn_ew_dmul_f64_inl(int code, double alpha, const double *a, double *g, cyn_int n)
+    void cyn_ew_dmul_f32_inl(int code, float alpha, const float *a, float *g, cyn_int n)
+    void cyn_ew_mul_f64_inl(double *x, const double *m, cyn_int n)
+    void cyn_ew_mul_f32_inl(float *x, const float *m, cyn_int n)
+    void cyn_ew_step_f64_inl(int opt, const double *c, double *p, const double *g,
+                             double *m, double *v, cyn_int n)
+    void cyn_ew_step_f32_inl(int opt, const float *c, float *p, const float *g, float *m,
+                             float *v, cyn_int n)
+
+# Tiny passes run inline (see cyn_inline.h) unless set_kernel_variant forced
+# one variant, which tests do to compare every variant at every size.
+cdef bint _inline_small = True
+# Elementwise passes of at most this many values run inline: below it a call
+# through the variant table costs more than the SIMD width saves.
+cdef enum:
+    EW_INLINE = 64
+
+
+cdef inline bint small_product(isz n, isz k, isz m) noexcept nogil:
+    return _inline_small and <double>n * <double>k * <double>m < CYN_SMALL_PRODUCT
+
+
+cdef inline bint small_ew(isz n) noexcept nogil:
+    return _inline_small and n <= EW_INLINE
+
+
 cdef inline void affine(const floating *X, const floating *W, const floating *b,
                         floating *Z, isz n, isz k, isz m, int nt) noexcept nogil:
     if floating is double:
-        cyn_affine_f64(X, W, b, Z, n, k, m, nt)
+        if small_product(n, k, m):
+            cyn_scalar_affine_f64(X, W, b, Z, n, k, m)
+        else:
+            cyn_affine_f64(X, W, b, Z, n, k, m, nt)
     else:
-        cyn_affine_f32(X, W, b, Z, n, k, m, nt)
+        if small_product(n, k, m):
+            cyn_scalar_affine_f32(X, W, b, Z, n, k, m)
+        else:
+            cyn_affine_f32(X, W, b, Z, n, k, m, nt)
 
 
 cdef inline void backprop(const floating *D, const floating *W, floating *G,
                           isz n, isz k, isz m, int nt) noexcept nogil:
     if floating is double:
-        cyn_backprop_f64(D, W, G, n, k, m, nt)
+        if small_product(n, k, m):
+            cyn_scalar_backprop_f64(D, W, G, n, k, m)
+        else:
+            cyn_backprop_f64(D, W, G, n, k, m, nt)
     else:
-        cyn_backprop_f32(D, W, G, n, k, m, nt)
+        if small_product(n, k, m):
+            cyn_scalar_backprop_f32(D, W, G, n, k, m)
+        else:
+            cyn_backprop_f32(D, W, G, n, k, m, nt)
 
 
 cdef inline void wgrad(const floating *A, const floating *D, floating *dW,
                        floating *db, isz n, isz k, isz m, int nt) noexcept nogil:
     if floating is double:
-        cyn_wgrad_f64(A, D, dW, db, n, k, m, nt)
+        if small_product(n, k, m):
+            cyn_scalar_wgrad_f64(A, D, dW, db, n, k, m)
+        else:
+            cyn_wgrad_f64(A, D, dW, db, n, k, m, nt)
     else:
-        cyn_wgrad_f32(A, D, dW, db, n, k, m, nt)
+        if small_product(n, k, m):
+            cyn_scalar_wgrad_f32(A, D, dW, db, n, k, m)
+        else:
+            cyn_wgrad_f32(A, D, dW, db, n, k, m, nt)
+
+# Elementwise passes: inline up to EW_INLINE values, the active variant's
+# vectorised loop above.
 
 
 cdef inline void ew_relu(floating *z, isz n) noexcept nogil:
     if floating is double:
-        cyn_relu_f64(z, n)
+        if small_ew(n):
+            cyn_ew_relu_f64_inl(z, n)
+        else:
+            cyn_relu_f64(z, n)
     else:
-        cyn_relu_f32(z, n)
+        if small_ew(n):
+            cyn_ew_relu_f32_inl(z, n)
+        else:
+            cyn_relu_f32(z, n)
 
 
 cdef inline void ew_leaky(floating *z, isz n, floating alpha) noexcept nogil:
     if floating is double:
-        cyn_leaky_f64(z, n, alpha)
+        if small_ew(n):
+            cyn_ew_leaky_f64_inl(z, n, alpha)
+        else:
+            cyn_leaky_f64(z, n, alpha)
     else:
-        cyn_leaky_f32(z, n, alpha)
+        if small_ew(n):
+            cyn_ew_leaky_f32_inl(z, n, alpha)
+        else:
+            cyn_leaky_f32(z, n, alpha)
 
 
 cdef inline void ew_neg(floating *z, isz n) noexcept nogil:
     if floating is double:
-        cyn_neg_f64(z, n)
+        if small_ew(n):
+            cyn_ew_neg_f64_inl(z, n)
+        else:
+            cyn_neg_f64(z, n)
     else:
-        cyn_neg_f32(z, n)
+        if small_ew(n):
+            cyn_ew_neg_f32_inl(z, n)
+        else:
+            cyn_neg_f32(z, n)
 
 
 cdef inline void ew_recip1p(floating *z, isz n) noexcept nogil:
     if floating is double:
-        cyn_recip1p_f64(z, n)
+        if small_ew(n):
+            cyn_ew_recip1p_f64_inl(z, n)
+        else:
+            cyn_recip1p_f64(z, n)
     else:
-        cyn_recip1p_f32(z, n)
+        if small_ew(n):
+            cyn_ew_recip1p_f32_inl(z, n)
+        else:
+            cyn_recip1p_f32(z, n)
 
 
 cdef inline void ew_dmul(int code, floating alpha, const floating *a, floating *g,
                          isz n) noexcept nogil:
     if floating is double:
-        cyn_dmul_f64(code, alpha, a, g, n)
+        if small_ew(n):
+            cyn_ew_dmul_f64_inl(code, alpha, a, g, n)
+        else:
+            cyn_dmul_f64(code, alpha, a, g, n)
     else:
-        cyn_dmul_f32(code, alpha, a, g, n)
+        if small_ew(n):
+            cyn_ew_dmul_f32_inl(code, alpha, a, g, n)
+        else:
+            cyn_dmul_f32(code, alpha, a, g, n)
 
 
 cdef inline void ew_mul(floating *x, const floating *m, isz n) noexcept nogil:
     if floating is double:
-        cyn_mul_f64(x, m, n)
+        if small_ew(n):
+            cyn_ew_mul_f64_inl(x, m, n)
+        else:
+            cyn_mul_f64(x, m, n)
     else:
-        cyn_mul_f32(x, m, n)
+        if small_ew(n):
+            cyn_ew_mul_f32_inl(x, m, n)
+        else:
+            cyn_mul_f32(x, m, n)
 
 
 cdef inline void ew_step(int opt, const floating *c, floating *p, const floating *g,
                          floating *m, floating *v, isz n) noexcept nogil:
     if floating is double:
-        cyn_step_f64(opt, c, p, g, m, v, n)
+        if small_ew(n):
+            cyn_ew_step_f64_inl(opt, c, p, g, m, v, n)
+        else:
+            cyn_step_f64(opt, c, p, g, m, v, n)
     else:
-        cyn_step_f32(opt, c, p, g, m, v, n)
+        if small_ew(n):
+            cyn_ew_step_f32_inl(opt, c, p, g, m, v, n)
+        else:
+            cyn_step_f32(opt, c, p, g, m, v, n)
 
 
 def kernel_variants():
@@ -317,9 +430,11 @@ def set_kernel_variant(name):
     For tests and benchmarks: every variant gives the same bits, so this
     changes only speed. Not to be called while another thread trains.
     """
+    global _inline_small
     cdef int v
     if name is None:
         cyn_set_variant(-1)
+        _inline_small = True
         return
     names = list(kernel_variants())
     if name not in names:
@@ -327,6 +442,7 @@ def set_kernel_variant(name):
     v = names.index(name)
     if cyn_set_variant(v) != 0:
         raise RuntimeError(f"kernel variant {name!r} is not supported on this CPU")
+    _inline_small = False
 
 # ---------------------------------------------------------------------------
 # Activations and their derivatives (from the activation's output).

@@ -1,0 +1,43 @@
+/*
+ * Included by the Cython core (not by cyn_kernels.c): the plain scalar
+ * products and the baseline elementwise passes as static inline functions,
+ * so that tiny networks (W1, W2: a few ns of work per pass) run them without
+ * a call through the variant table. Every variant gives the same bits, so
+ * inlining changes only speed; with a variant forced (tests), the core calls
+ * the dispatched kernels for every size instead.
+ */
+#ifndef CYN_INLINE_H
+#define CYN_INLINE_H
+
+#include <math.h>
+#include "cyn_kernels.h"
+
+#define CYN_LOCAL static inline
+#define CYN_CAT_(a, b) a##_##b
+#define CYN_CAT(a, b) CYN_CAT_(a, b)
+#define CYN_FN(name) CYN_CAT(name, SFX)
+#define ISA inl
+
+#define T double
+#define SFX f64
+#define CYN_SQRT sqrt
+#include "cyn_scalar_impl.h"
+#include "cyn_elementwise_impl.h"
+#undef T
+#undef SFX
+#undef CYN_SQRT
+#define T float
+#define SFX f32
+#define CYN_SQRT sqrtf
+#include "cyn_scalar_impl.h"
+#include "cyn_elementwise_impl.h"
+#undef T
+#undef SFX
+#undef CYN_SQRT
+
+#undef ISA
+#undef CYN_FN
+#undef CYN_CAT
+#undef CYN_CAT_
+#undef CYN_LOCAL
+#endif

@@ -1,0 +1,106 @@
+/*
+ * The plain scalar products: the "scalar" variant of cyn_kernels.c (the only
+ * one on compilers without GCC vector extensions) and, included through
+ * cyn_inline.h, the loops the core inlines for tiny products. Define T and
+ * CYN_FN (the name with the dtype suffix) first; CYN_LOCAL defaults to static.
+ */
+#ifndef CYN_LOCAL
+#define CYN_LOCAL static
+#endif
+
+/* Up to this many outputs per row the plain loops keep each sum in a register
+ * instead of sweeping the output row once per term. */
+#ifndef CYN_NARROW
+#define CYN_NARROW 8
+#endif
+
+CYN_LOCAL void CYN_FN(cyn_scalar_affine)(const T *restrict X, const T *restrict W,
+                                      const T *restrict b, T *restrict Z,
+                                      cyn_int n, cyn_int k, cyn_int m)
+{
+    if (m <= CYN_NARROW) {
+        /* few outputs: each sum in a register (tiny nets, W1/W2) */
+        for (cyn_int i = 0; i < n; ++i) {
+            const T *restrict x = X + i * k;
+            for (cyn_int j = 0; j < m; ++j) {
+                T s = (T)0;
+                for (cyn_int p = 0; p < k; ++p)
+                    s = s + x[p] * W[p * m + j];
+                Z[i * m + j] = s + b[j];
+            }
+        }
+        return;
+    }
+    for (cyn_int i = 0; i < n; ++i) {
+        T *restrict z = Z + i * m;
+        const T *restrict x = X + i * k;
+        for (cyn_int j = 0; j < m; ++j)
+            z[j] = (T)0;
+        /* k outer, outputs inner: each z[j] still sums its terms in k order,
+         * and the j loop vectorises across independent outputs. */
+        for (cyn_int p = 0; p < k; ++p) {
+            const T xv = x[p];
+            const T *restrict w = W + p * m;
+            for (cyn_int j = 0; j < m; ++j)
+                z[j] = z[j] + xv * w[j];
+        }
+        for (cyn_int j = 0; j < m; ++j)
+            z[j] = z[j] + b[j];
+    }
+}
+
+CYN_LOCAL void CYN_FN(cyn_scalar_backprop)(const T *restrict D, const T *restrict W,
+                          T *restrict G, cyn_int n, cyn_int k, cyn_int m)
+{
+    for (cyn_int i = 0; i < n; ++i) {
+        const T *restrict d = D + i * m;
+        T *restrict g = G + i * k;
+        for (cyn_int p = 0; p < k; ++p) {
+            const T *restrict w = W + p * m;
+            T s = (T)0;
+            for (cyn_int j = 0; j < m; ++j)
+                s = s + d[j] * w[j];
+            g[p] = s;
+        }
+    }
+}
+
+CYN_LOCAL void CYN_FN(cyn_scalar_wgrad)(const T *restrict A, const T *restrict D,
+                                     T *restrict dW, T *restrict db,
+                                     cyn_int n, cyn_int k, cyn_int m)
+{
+    if (m <= CYN_NARROW) {
+        /* few outputs: each sum over the samples in a register */
+        for (cyn_int p = 0; p < k; ++p)
+            for (cyn_int j = 0; j < m; ++j) {
+                T s = (T)0;
+                for (cyn_int i = 0; i < n; ++i)
+                    s = s + A[i * k + p] * D[i * m + j];
+                dW[p * m + j] = s;
+            }
+        for (cyn_int j = 0; j < m; ++j) {
+            T s = (T)0;
+            for (cyn_int i = 0; i < n; ++i)
+                s = s + D[i * m + j];
+            db[j] = s;
+        }
+        return;
+    }
+    for (cyn_int q = 0; q < k * m; ++q)
+        dW[q] = (T)0;
+    for (cyn_int j = 0; j < m; ++j)
+        db[j] = (T)0;
+    /* samples outer: every dW[p,j] and db[j] adds its terms in sample order */
+    for (cyn_int i = 0; i < n; ++i) {
+        const T *restrict a = A + i * k;
+        const T *restrict d = D + i * m;
+        for (cyn_int p = 0; p < k; ++p) {
+            const T av = a[p];
+            T *restrict dw = dW + p * m;
+            for (cyn_int j = 0; j < m; ++j)
+                dw[j] = dw[j] + av * d[j];
+        }
+        for (cyn_int j = 0; j < m; ++j)
+            db[j] = db[j] + d[j];
+    }
+}
