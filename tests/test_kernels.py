@@ -237,3 +237,62 @@ def test_thread_pool_survives_fork():
         os._exit(0 if ok else 3)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+# Tiny nets (every product below small_product_limit() multiply-adds) run a
+# fused path: affine map and activation in one loop, plain SGD applied weight
+# by weight as the gradients appear. It must give the reference's bits for
+# every activation, loss and optimizer, and so must the dispatched kernels it
+# replaces (forced variant: the fused path is off).
+TINY_CASES = [
+    # sizes, hidden activation, output activation, loss
+    ([2, 2, 1], "sigmoid", "sigmoid", "mse"),
+    ([3, 4, 1], "sigmoid", "sigmoid", "sse"),
+    ([4, 5, 3], "tanh", "softmax", "categorical_crossentropy"),
+    ([3, 6, 2], "relu", "sigmoid", "binary_crossentropy"),
+    ([5, 3, 4, 2], ("leaky_relu", 0.2), "identity", "mse"),
+    ([2, 3, 3, 1], ["identity", "relu", "tanh"], None, "sse"),
+]
+TINY_FITS = [
+    dict(optimizer="sgd", batch_size=1),                 # per-sample, fused update
+    dict(optimizer="sgd", batch_size=3),                 # partial last batch
+    dict(optimizer="sgd", batch_size=None),              # full batch
+    dict(optimizer="sgd", batch_size=2, l2=0.01),        # penalty: not fused
+    dict(optimizer="sgd", batch_size=2, clipnorm=0.5),   # clipping: not fused
+    dict(optimizer="momentum", batch_size=2),
+    dict(optimizer="adam", batch_size=4),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", range(len(TINY_CASES)))
+def test_tiny_path_matches_reference(case, dtype, forced):
+    sizes, hidden, out, loss = TINY_CASES[case]
+    rng = np.random.default_rng(100 + case)
+    n = 7
+    X = (rng.standard_normal((n, sizes[0])) * 2).astype(dtype)
+    if out == "softmax":
+        Y = np.eye(sizes[-1], dtype=dtype)[rng.integers(sizes[-1], size=n)]
+    else:
+        Y = (rng.random((n, sizes[-1])) > 0.5).astype(dtype)
+    macs = max(k * m for k, m in zip(sizes[:-1], sizes[1:]))
+    assert n * macs < core.small_product_limit()      # really the tiny path
+    kw = dict(activation=hidden, loss=loss, seed=case, dtype=dtype, init="xavier")
+    if out is not None:
+        kw["output_activation"] = out
+    for fit in TINY_FITS:
+        fit = dict(fit)
+        reg = {k: fit.pop(k) for k in ("l2", "clipnorm") if k in fit}
+        expect = None
+        for mode in ("reference", "tiny", "scalar"):
+            forced("scalar" if mode == "scalar" else None)
+            net = cn.Network(sizes, backend="numpy" if mode == "reference" else "cython",
+                             **kw, **({"l2": reg["l2"]} if "l2" in reg else {}))
+            got = [bits(net.feedforward(X)), bits(net.gradients(X, Y))]
+            hist = net.fit(X, Y, epochs=5, learning_rate=0.3, shuffle=True, **fit,
+                           **({"clipnorm": reg["clipnorm"]} if "clipnorm" in reg else {}))
+            got += [bits(net.get_weights()), bits(np.array(hist["loss"]))]
+            if expect is None:
+                expect = got
+            else:
+                assert got == expect, (mode, fit, reg)

@@ -419,6 +419,12 @@ cdef str cyn_get_variant_name():
     return cyn_variant_name(cyn_get_variant()).decode()
 
 
+def small_product_limit():
+    """Products below this many multiply-adds take the inline tiny-net path
+    (when no kernel variant is forced)."""
+    return CYN_SMALL_PRODUCT
+
+
 def worker_jobs():
     """Product jobs run on worker threads since import (for tests)."""
     return cyn_worker_jobs()
@@ -523,6 +529,25 @@ cdef inline floating clip_prob(floating a, floating eps, floating ome) noexcept 
     return a
 
 
+cdef inline floating pow2_reciprocal(isz c, floating cf) noexcept nogil:
+    """1/c when c is a power of two (exact), else 0."""
+    cdef floating one = 1
+    if c == 1:
+        return one
+    if c > 0 and (c & (c - 1)) == 0:
+        return one / cf
+    return 0
+
+
+cdef inline floating scaled(floating x, floating c, floating inv) noexcept nogil:
+    # x / c. For c a power of two, x * (1/c) is the same exact value rounded
+    # once (also into the subnormals), without a division on the chain from
+    # one update to the next (c is 1 for per-sample SGD).
+    if inv != 0:
+        return x * inv
+    return x / c
+
+
 cdef floating loss_and_grad(int code, const floating *a, const floating *y,
                             const floating *w, floating *g, floating *tmp,
                             isz n, isz m) noexcept nogil:
@@ -532,13 +557,15 @@ cdef floating loss_and_grad(int code, const floating *a, const floating *y,
     cdef floating ome = one - eps
     cdef floating count = <floating>cnt
     cdef floating rows = <floating>n
+    cdef floating inv_count, inv_rows
     if code == LOSS_MSE:
+        inv_count = pow2_reciprocal(cnt, count)
         for i in range(n):
             for j in range(m):
                 q = i * m + j
                 e = a[q] - y[q]
                 t = e * e
-                g[q] = (two * e) / count
+                g[q] = scaled(two * e, count, inv_count)
                 if w != NULL:
                     t = t * w[i]
                     g[q] = g[q] * w[i]
@@ -557,6 +584,7 @@ cdef floating loss_and_grad(int code, const floating *a, const floating *y,
                 s = s + t
         return half * s
     elif code == LOSS_BCE:
+        inv_count = pow2_reciprocal(cnt, count)
         for q in range(cnt):
             p = clip_prob(a[q], eps, ome)
             tmp[q] = p
@@ -566,13 +594,14 @@ cdef floating loss_and_grad(int code, const floating *a, const floating *y,
             for j in range(m):
                 q = i * m + j
                 t = -(y[q] * tmp[q] + (one - y[q]) * tmp[cnt + q])
-                g[q] = (a[q] - y[q]) / count
+                g[q] = scaled(a[q] - y[q], count, inv_count)
                 if w != NULL:
                     t = t * w[i]
                     g[q] = g[q] * w[i]
                 s = s + t
         return s / count
     else:  # LOSS_CCE
+        inv_rows = pow2_reciprocal(n, rows)
         for q in range(cnt):
             tmp[q] = clip_prob(a[q], eps, ome)
         vlog(tmp, cnt)
@@ -581,7 +610,7 @@ cdef floating loss_and_grad(int code, const floating *a, const floating *y,
             for j in range(m):
                 q = i * m + j
                 r = r + y[q] * tmp[q]
-                g[q] = (a[q] - y[q]) / rows
+                g[q] = scaled(a[q] - y[q], rows, inv_rows)
                 if w != NULL:
                     g[q] = g[q] * w[i]
             t = -r
@@ -602,6 +631,7 @@ cdef struct Net:
     const isz *offsets     # 2 * n_layers: offset of W_l, then of b_l, in params
     isz max_width          # widest layer (input excluded)
     isz sum_width          # sum of the layer widths (input excluded)
+    isz max_macs           # largest k * m over the layers
     isz out_width
     isz n_params
     int n_threads          # threads for the large products (1: none)
@@ -667,6 +697,8 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
     cdef const floating *a_out
     cdef floating lossval
     cdef isz mask_total = 0
+    if use_tiny(net, n, masks):
+        return tiny_gradients(net, loss, params, X, Y, w, n, ws, grads, NULL, 0)
     forward_pass(net, params, X, n, acts_buf, raw_buf, masks, dropout)
     if masks != NULL:
         for l in range(L):
@@ -700,6 +732,131 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
             tmp = d
             d = dprev
             dprev = tmp
+    return lossval
+
+
+# ---------------------------------------------------------------------------
+# Tiny networks (every product below CYN_SMALL_PRODUCT multiply-adds: the
+# tutorials' 2-2-1 and 3-4-1 nets). The same operations in the same order as
+# forward_pass / batch_gradients, but each layer in one loop nest: the affine
+# map and the activation's first step share a loop, the error sent back and
+# the activation's derivative share one, and plain SGD updates each weight
+# as soon as its gradient is known (a layer's weights are not read again
+# after its error has been sent back). At these sizes a pass costs a few ns,
+# so a call, a store that the next pass reloads, or a division on the chain
+# from one update to the next is what the time is made of.
+# ---------------------------------------------------------------------------
+
+cdef inline bint use_tiny(const Net *net, isz n, const void *masks) noexcept nogil:
+    return (_inline_small and masks == NULL
+            and <double>n * <double>net.max_macs < CYN_SMALL_PRODUCT)
+
+
+cdef void tiny_forward(const Net *net, const floating *params, const floating *X, isz n,
+                       floating *acts_buf) noexcept nogil:
+    cdef isz l, i, j, p, k, m
+    cdef int code
+    cdef floating zero = 0, one = 1, s, z, alpha
+    cdef const floating *W
+    cdef const floating *b
+    cdef const floating *x
+    cdef floating *o
+    cdef const floating *inp = X
+    cdef floating *out = acts_buf
+    for l in range(net.n_layers):
+        k = net.sizes[l]
+        m = net.sizes[l + 1]
+        W = params + net.offsets[2 * l]
+        b = params + net.offsets[2 * l + 1]
+        code = net.acts[l]
+        alpha = <floating>net.act_params[l]
+        for i in range(n):
+            x = inp + i * k
+            o = out + i * m
+            for j in range(m):
+                s = zero
+                for p in range(k):
+                    s = s + x[p] * W[p * m + j]
+                z = s + b[j]
+                if code == ACT_SIGMOID:
+                    z = -z
+                elif code == ACT_RELU:
+                    z = zero if z <= zero else z
+                elif code == ACT_LEAKY_RELU:
+                    z = z if z > zero else alpha * z
+                o[j] = z
+        if code == ACT_SIGMOID:
+            vexp(out, n * m)
+            for i in range(n * m):
+                out[i] = one / (one + out[i])
+        elif code == ACT_TANH or code == ACT_SOFTMAX:
+            activate(code, net.act_params[l], out, n, m)
+        inp = out
+        out = out + n * m
+
+
+cdef floating tiny_gradients(const Net *net, int loss, const floating *params,
+                             const floating *X, const floating *Y, const floating *w,
+                             isz n, Batch *ws, floating *grads,
+                             floating *sgd_params, floating lr) noexcept nogil:
+    """batch_gradients for tiny nets without dropout. With sgd_params (the same
+    array as params), also applies plain SGD with step lr, weight by weight."""
+    cdef isz L = net.n_layers, l, k, m, i, j, p
+    cdef int code
+    cdef floating *acts_buf = <floating *>ws.acts
+    cdef floating *d = <floating *>ws.dbuf
+    cdef floating *dprev = d + n * net.max_width
+    cdef floating *tmp
+    cdef floating *dW
+    cdef floating *db
+    cdef floating *Wu
+    cdef floating *bu
+    cdef const floating *A
+    cdef const floating *W
+    cdef const floating *a_out
+    cdef floating lossval, s, a, zero = 0, one = 1, alpha
+    tiny_forward(net, params, X, n, acts_buf)
+    m = net.sizes[L]
+    a_out = acts_buf + act_offset(net, L - 1, n)
+    lossval = loss_and_grad(loss, a_out, Y, w, d, <floating *>ws.tmp, n, m)
+    if loss != LOSS_BCE and loss != LOSS_CCE:
+        derivative_mul(net.acts[L - 1], net.act_params[L - 1], a_out, d, n, m)
+    for l in range(L - 1, -1, -1):
+        k = net.sizes[l]
+        m = net.sizes[l + 1]
+        W = params + net.offsets[2 * l]
+        A = X if l == 0 else acts_buf + act_offset(net, l - 1, n)
+        if l > 0:
+            # error for layer l-1 (needs this layer's weights before their update)
+            for i in range(n):
+                for p in range(k):
+                    s = zero
+                    for j in range(m):
+                        s = s + d[i * m + j] * W[p * m + j]
+                    dprev[i * k + p] = s
+            derivative_mul(net.acts[l - 1], net.act_params[l - 1], A, dprev, n, k)
+        dW = grads + net.offsets[2 * l]
+        db = grads + net.offsets[2 * l + 1]
+        Wu = sgd_params + net.offsets[2 * l] if sgd_params != NULL else NULL
+        bu = sgd_params + net.offsets[2 * l + 1] if sgd_params != NULL else NULL
+        for p in range(k):
+            for j in range(m):
+                s = zero
+                for i in range(n):
+                    s = s + A[i * k + p] * d[i * m + j]
+                dW[p * m + j] = s
+                if Wu != NULL:
+                    Wu[p * m + j] = Wu[p * m + j] - lr * s
+        for j in range(m):
+            s = zero
+            for i in range(n):
+                s = s + d[i * m + j]
+            db[j] = s
+            if bu != NULL:
+                bu[j] = bu[j] - lr * s
+        tmp = d
+        d = dprev
+        dprev = tmp
     return lossval
 
 
@@ -850,10 +1007,13 @@ cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
     net.offsets = &offsets[0]
     net.max_width = 0
     net.sum_width = 0
+    net.max_macs = 0
     for l in range(net.n_layers):
         if sizes[l + 1] > net.max_width:
             net.max_width = sizes[l + 1]
         net.sum_width += sizes[l + 1]
+        if sizes[l] * sizes[l + 1] > net.max_macs:
+            net.max_macs = sizes[l] * sizes[l + 1]
     net.out_width = sizes[net.n_layers]
     net.n_params = offsets[2 * net.n_layers - 1] + net.out_width
     return 0
@@ -892,7 +1052,10 @@ def forward(const floating[::1] params, const isz[::1] sizes, const int[::1] act
     _make_net(&net, sizes, acts, act_params, offsets, n_threads)
     _layout(&net, n, &ws, &work[0], sizeof(floating))
     with nogil:
-        forward_pass(&net, &params[0], &X[0, 0], n, <floating *>ws.acts, NULL, NULL, NULL)
+        if use_tiny(&net, n, NULL):
+            tiny_forward(&net, &params[0], &X[0, 0], n, <floating *>ws.acts)
+        else:
+            forward_pass(&net, &params[0], &X[0, 0], n, <floating *>ws.acts, NULL, NULL, NULL)
         memcpy(&out[0, 0], <floating *>ws.acts + act_offset(&net, net.n_layers - 1, n),
                n * net.out_width * sizeof(floating))
 
@@ -957,6 +1120,9 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
     cdef isz n_batches, hits
     cdef bint use_masks = masks.shape[0] > 0
     cdef bint penal = l1 != 0 or l2 != 0
+    # plain SGD needs no gradient of the whole net before it updates a weight
+    cdef bint fuse_sgd = opt == OPT_SGD and not penal and not clipnorm > 0
+    cdef bint fused
     _make_net(&net, sizes, acts, act_params, offsets, n_threads)
     _layout(&net, batch_size, &ws, &work[0], sizeof(floating))
     with nogil:
@@ -983,8 +1149,13 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
                     xb = &X[0, 0] + start * n_in
                     yb = &Y[0, 0] + start * n_out
                     wb = wp + start if wp != NULL else NULL
-                value = batch_gradients(&net, loss, &params[0], xb, yb, wb, nb, &ws,
-                                        mp, drop, &grads[0])
+                fused = fuse_sgd and use_tiny(&net, nb, mp)
+                if fused:
+                    value = tiny_gradients(&net, loss, &params[0], xb, yb, wb, nb, &ws,
+                                           &grads[0], &params[0], <floating>lrs[e])
+                else:
+                    value = batch_gradients(&net, loss, &params[0], xb, yb, wb, nb, &ws,
+                                            mp, drop, &grads[0])
                 if count:
                     hits += count_correct(<floating *>ws.acts + act_offset(&net, net.n_layers - 1, nb),
                                           yb, nb, n_out)
@@ -996,8 +1167,9 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
                     value = value + add_penalties(&net, &params[0], &grads[0], l1, l2)
                 if clipnorm > 0:
                     clip_gradient(&grads[0], P, clipnorm)
-                optimizer_step(opt, &hyper[0], &scalars[0], &params[0], &grads[0], statep,
-                               P, lrs[e])
+                if not fused:
+                    optimizer_step(opt, &hyper[0], &scalars[0], &params[0], &grads[0], statep,
+                                   P, lrs[e])
                 total += <double>value * <double>nb
                 n_batches += 1
                 start += nb
