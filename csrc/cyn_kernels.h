@@ -73,6 +73,10 @@ void cyn_step_f64(int opt, const double *c, double *p, const double *g, double *
 void cyn_step_f32(int opt, const float *c, float *p, const float *g, float *m,
                   float *v, cyn_int n);
 
+/* 1 if x[0..n) holds no inf or NaN (input validation without a temporary). */
+int cyn_all_finite_f64(const double *x, cyn_int n);
+int cyn_all_finite_f32(const float *x, cyn_int n);
+
 /* Below this many multiply-adds the packing and tile set-up of the vector
  * kernels cost more than the plain loops (measured on the W1/W2 shapes), so
  * the automatic choice runs the plain loops; the bits are the same. */

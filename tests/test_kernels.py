@@ -170,8 +170,9 @@ def test_extreme_values_every_variant(forced):
 
 
 # Products large enough that the core splits them (it keeps small ones on one
-# thread): 200 x 300 x 96 multiply-adds forward, and the weight gradient.
-THREAD_SIZES = [300, 96, 70, 10]
+# thread). Wide layers (260 outputs) are split by columns, in parts that end
+# inside a vector panel; narrow ones (70, 10) by rows.
+THREAD_SIZES = [300, 260, 70, 10]
 THREAD_BATCH = 200
 
 
@@ -202,6 +203,26 @@ def test_threads_give_the_same_bits(dtype):
         else:
             # the split really happened (each large product hands nt - 1 jobs out)
             assert started >= nt - 1, (nt, started)
+
+
+
+@pytest.mark.parametrize("variant", VARIANTS[1:])
+def test_thread_split_every_variant(variant, forced):
+    """Row and column splits cut through every variant's tiles and panels alike."""
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((THREAD_BATCH, THREAD_SIZES[0]))
+    Y = rng.random((THREAD_BATCH, THREAD_SIZES[-1]))
+    kw = dict(activation="tanh", loss="mse", seed=6, init="xavier")
+    weights = [(rng.standard_normal((k, m)) / np.sqrt(k), rng.standard_normal(m))
+               for k, m in zip(THREAD_SIZES[:-1], THREAD_SIZES[1:])]
+    forced(variant)
+    one = cn.Network(THREAD_SIZES, n_threads=1, **kw)
+    one.set_weights(weights)
+    expect = [bits(one.feedforward(X)), bits(one.gradients(X, Y))]
+    for nt in (2, 3):
+        net = cn.Network(THREAD_SIZES, n_threads=nt, **kw)
+        net.set_weights(weights)
+        assert [bits(net.feedforward(X)), bits(net.gradients(X, Y))] == expect, nt
 
 
 def test_n_threads_validation():

@@ -186,3 +186,26 @@ def test_neuron_bad_input():
     n = cn.Neuron(weights=[0, 1], bias=4)
     with pytest.raises(ValueError, match="3 features"):
         n.feedforward([1, 2, 3])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_all_finite_finds_every_bad_value(dtype):
+    """The allocation-free finiteness check (core pass, blocks of 4096) misses nothing."""
+    from cyneuron._validation import all_finite
+    big = np.finfo(dtype)
+    assert all_finite(np.array([big.max, -big.max, 0.0, -0.0, big.tiny / 4], dtype))
+    assert all_finite(np.zeros(0, dtype))
+    for n in (1, 7, 4096, 4097, 10000):
+        a = np.ones(n, dtype)
+        assert all_finite(a)
+        for bad in (np.nan, np.inf, -np.inf):
+            for pos in sorted({0, n // 2, min(4095, n - 1), min(4096, n - 1), n - 1}):
+                b = a.copy()
+                b[pos] = bad
+                assert not all_finite(b), (n, pos, bad)
+    strided = np.ones((300, 40), dtype)[:, ::3]     # not contiguous: checked in blocks
+    assert all_finite(strided)
+    strided[299, 13] = np.nan
+    assert not all_finite(strided)
+    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+        cn.Network([40, 1], dtype=dtype).feedforward(np.where(np.arange(40) == 39, np.inf, 1.0))

@@ -59,6 +59,8 @@ cdef extern from "cyn_kernels.h" nogil:
                       double *v, cyn_int n)
     void cyn_step_f32(int opt, const float *c, float *p, const float *g, float *m,
                       float *v, cyn_int n)
+    int cyn_all_finite_f64(const double *x, cyn_int n)
+    int cyn_all_finite_f32(const float *x, cyn_int n)
     int cyn_variant_count()
     const char *cyn_variant_name(int v)
     int cyn_variant_supported(int v)
@@ -417,6 +419,17 @@ def kernel_variant():
 
 cdef str cyn_get_variant_name():
     return cyn_variant_name(cyn_get_variant()).decode()
+
+
+def all_finite(const floating[::1] x):
+    """True if x holds no inf or NaN (one pass, no temporary array)."""
+    cdef int ok
+    with nogil:
+        if floating is double:
+            ok = cyn_all_finite_f64(&x[0], x.shape[0]) if x.shape[0] > 0 else 1
+        else:
+            ok = cyn_all_finite_f32(&x[0], x.shape[0]) if x.shape[0] > 0 else 1
+    return bool(ok)
 
 
 def small_product_limit():

@@ -68,6 +68,11 @@ def core():
     return _core
 
 
+def core_or_none():
+    """The compiled core if it loaded and passed its self-check, else None."""
+    return _core if _error is None else None
+
+
 def available():
     """True when backend='cython' can run."""
     return _error is None
