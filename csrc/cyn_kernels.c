@@ -313,6 +313,7 @@ static void cyn_run_jobs(cyn_job *jobs, int nj)
 }
 #else
 #include <pthread.h>
+#include <time.h>
 
 /* A small persistent pool: starting threads for every product costs tens of
  * microseconds and cold stacks. Workers sleep on a condition variable between
@@ -327,12 +328,54 @@ static struct {
     unsigned long generation;
     cyn_job *jobs;
     int n_jobs;
-    int pending;
+    unsigned long pending;
 } cyn_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
               PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0};
 
 /* The generation each worker was created in: it waits for the next one. */
 static unsigned long cyn_worker_gen0[CYN_MAX_THREADS];
+
+/* A training step hands the workers a product every few tens of microseconds;
+ * sleeping on the condition variable in between costs a wake-up of several
+ * microseconds each time (more in a VM). So both sides first poll for up to
+ * CYN_SPIN_NS, then sleep. The polled values are hints read atomically; the
+ * decision is taken again under the mutex. */
+#ifndef CYN_SPIN_NS
+#define CYN_SPIN_NS 100000
+#endif
+
+static inline void cyn_pause(void)
+{
+#if CYN_X86
+    __builtin_ia32_pause();
+#endif
+}
+
+static long long cyn_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Poll until *word == target (want_equal) or != target, or the spin time is
+ * up; returns 1 if the condition came true. */
+static int cyn_spin(unsigned long *word, unsigned long target, int want_equal)
+{
+    long long until = 0;
+    for (int s = 0;; ++s) {
+        if ((__atomic_load_n(word, __ATOMIC_ACQUIRE) == target) == want_equal)
+            return 1;
+        if ((s & 63) == 0) {
+            long long now = cyn_now_ns();
+            if (until == 0)
+                until = now + CYN_SPIN_NS;
+            else if (now >= until)
+                return 0;
+        }
+        cyn_pause();
+    }
+}
 
 static void *cyn_worker(void *arg)
 {
@@ -340,15 +383,20 @@ static void *cyn_worker(void *arg)
     pthread_mutex_lock(&cyn_pool.mu);
     unsigned long seen = cyn_worker_gen0[id];
     for (;;) {
-        while (cyn_pool.generation == seen)
-            pthread_cond_wait(&cyn_pool.work, &cyn_pool.mu);
+        if (cyn_pool.generation == seen) {
+            pthread_mutex_unlock(&cyn_pool.mu);
+            cyn_spin(&cyn_pool.generation, seen, 0);
+            pthread_mutex_lock(&cyn_pool.mu);
+            while (cyn_pool.generation == seen)
+                pthread_cond_wait(&cyn_pool.work, &cyn_pool.mu);
+        }
         seen = cyn_pool.generation;
         if (id < cyn_pool.n_jobs) {
             cyn_job *job = &cyn_pool.jobs[id];
             pthread_mutex_unlock(&cyn_pool.mu);
             cyn_run_job(job);
             pthread_mutex_lock(&cyn_pool.mu);
-            if (--cyn_pool.pending == 0)
+            if (__atomic_sub_fetch(&cyn_pool.pending, 1, __ATOMIC_RELEASE) == 0)
                 pthread_cond_signal(&cyn_pool.done);
         }
     }
@@ -398,12 +446,13 @@ static void cyn_run_jobs(cyn_job *jobs, int nj)
     cyn_pool.jobs = jobs;
     cyn_pool.n_jobs = pooled + 1;
     cyn_pool.pending = pooled;
-    ++cyn_pool.generation;
+    __atomic_store_n(&cyn_pool.generation, cyn_pool.generation + 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&cyn_pool.work);
     pthread_mutex_unlock(&cyn_pool.mu);
     cyn_run_job(&jobs[0]);
     for (int q = pooled + 1; q < nj; ++q)
         cyn_run_job(&jobs[q]);
+    cyn_spin(&cyn_pool.pending, 0, 1);
     pthread_mutex_lock(&cyn_pool.mu);
     while (cyn_pool.pending > 0)
         pthread_cond_wait(&cyn_pool.done, &cyn_pool.mu);
