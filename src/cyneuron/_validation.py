@@ -75,8 +75,11 @@ def all_finite(a):
 
 def as_float(arr, dtype, name):
     """Convert a numeric array to dtype (C order) and reject NaN/inf."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.ascontiguousarray(arr, dtype=dtype)
+    if isinstance(arr, np.ndarray) and arr.dtype == dtype and arr.flags.c_contiguous:
+        out = arr                 # nothing to convert (the common case, and cheap)
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.ascontiguousarray(arr, dtype=dtype)
     if not all_finite(out):
         raise ValueError(f"{name} contains NaN or infinity"
                          + (" (or values too large for float32)" if dtype == np.float32

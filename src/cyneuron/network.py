@@ -564,9 +564,7 @@ class Network:
         hyper = np.array([float(self.optimizer.params[k]) for k in self.optimizer.params]
                          + [0.0], dtype=np.float64)
         ww = np.empty(0, dtype=self.dtype) if w is None else w
-        batch_buf = np.empty(bs * (x.shape[1] + t.shape[1] + 1), dtype=self.dtype)
-        work = np.empty(self._workspace(bs), dtype=self.dtype)
-        grads = np.empty_like(self._params)
+        batch_buf, work, grads = self._train_buffers(bs)
         losses = np.empty(E, dtype=np.float64)
         correct = np.zeros(E, dtype=np.int64)
         core.train_epochs(self._params, self._sizes, self._act_codes, self._act_params,
@@ -576,6 +574,17 @@ class Network:
                           masks, np.asarray(self.dropout, dtype=np.float64), batch_buf, work,
                           grads, losses, correct, count, self._n_threads)
         return losses, correct
+
+    def _train_buffers(self, bs):
+        """Scratch for train_epochs at batch size bs, kept between fit calls
+        (a per-sample fit of a tiny net is short enough for allocation to show)."""
+        cached = getattr(self, "_scratch", None)
+        if cached is None or cached[0] != bs or cached[1].dtype != self.dtype:
+            batch_buf = np.empty(bs * (self.n_inputs + self.n_outputs + 1), dtype=self.dtype)
+            work = np.empty(self._workspace(bs), dtype=self.dtype)
+            grads = np.empty_like(self._params)
+            cached = self._scratch = (bs, batch_buf, work, grads)
+        return cached[1:]
 
     def _epochs_numpy(self, x, t, w, bs, shuffle, lrs, clipnorm, count):
         P = self._params.size
