@@ -765,7 +765,7 @@ cdef inline bint use_tiny(const Net *net, isz n, const void *masks) noexcept nog
             and <double>n * <double>net.max_macs < CYN_SMALL_PRODUCT)
 
 
-cdef void tiny_forward(const Net *net, const floating *params, const floating *X, isz n,
+cdef inline void tiny_forward(const Net *net, const floating *params, const floating *X, isz n,
                        floating *acts_buf) noexcept nogil:
     cdef isz l, i, j, p, k, m
     cdef int code
