@@ -317,3 +317,43 @@ def test_tiny_path_matches_reference(case, dtype, forced):
                 expect = got
             else:
                 assert got == expect, (mode, fit, reg)
+
+
+@pytest.mark.parametrize("call", ["fit", "feedforward", "gradients"])
+def test_gil_is_released(call):
+    """Python keeps running in another thread while the core computes.
+
+    A worker thread runs one long core call; the main thread meanwhile counts
+    loop iterations and keeps their times. With the GIL held inside the core,
+    no iteration could fall in the middle of the call (Python's validation
+    before and after it takes well under the 20% margins).
+    """
+    import threading
+    import time
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((12000, 256))
+    labels = rng.integers(0, 10, 12000)
+    net = cn.Network([256, 256, 256, 10], activation="relu", output_activation="softmax",
+                     loss="categorical_crossentropy", seed=0)
+    # one core call each (between calls Python would run anyway)
+    work = {"fit": lambda: net.fit(X, labels, epochs=1, batch_size=100),
+            "feedforward": lambda: net.feedforward(X),
+            "gradients": lambda: net.gradients(X, labels)}[call]
+    span = {}
+
+    def run():
+        span["start"] = time.perf_counter()
+        work()
+        span["end"] = time.perf_counter()
+
+    worker = threading.Thread(target=run)
+    ticks = []
+    worker.start()
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+    worker.join()
+    t0, t1 = span["start"], span["end"]
+    assert t1 - t0 > 0.02, "the call was too short to tell"
+    lo, hi = t0 + 0.2 * (t1 - t0), t1 - 0.2 * (t1 - t0)
+    inside = sum(lo < t < hi for t in ticks)
+    assert inside > 100, (call, inside, t1 - t0)
