@@ -44,6 +44,18 @@
  * 256 deep beat 128 and 64 by 4-5% for float64 AVX-512). */
 #define GKC ((int)(32768 / (GNR * sizeof(T))) < 512 ? (int)(32768 / (GNR * sizeof(T))) : 512)
 
+/* The loops over tile rows and vectors have constant trip counts after
+ * specialisation; unrolled, the accumulators live in registers. gcc does it
+ * unasked; clang needs telling (without it W4 ran at 29 instead of 50 GFLOP/s). */
+#ifndef CYN_UNROLL
+#define CYN_UNROLL_(x) _Pragma(#x)
+#if defined(__clang__)
+#define CYN_UNROLL CYN_UNROLL_(clang loop unroll(full))
+#else
+#define CYN_UNROLL CYN_UNROLL_(GCC unroll 16)
+#endif
+#endif
+
 /* Unaligned, aliasing-safe vector of T: loads and stores through it are
  * plain unaligned moves. */
 typedef T GV __attribute__((vector_size(VB), aligned(sizeof(T)), may_alias));
@@ -55,29 +67,38 @@ GFN(cyn_micro)(const int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_i
                const T *restrict bias)
 {
     GV acc[MR][NV];
+    CYN_UNROLL
     for (int r = 0; r < mr; ++r)
+        CYN_UNROLL
         for (int v = 0; v < NV; ++v)
             acc[r][v] = init ? (GV){0} : *(const GV *)(c + r * ldc + v * GL);
     for (cyn_int p = 0; p < kc; ++p) {
         GV bv[NV];
+        CYN_UNROLL
         for (int v = 0; v < NV; ++v)
             bv[v] = *(const GV *)(bp + p * GNR + v * GL);
         const T *restrict ap = a + p * acs;
+        CYN_UNROLL
         for (int r = 0; r < mr; ++r) {
             const T av = ap[r * ars];
             /* vector * scalar splats the scalar: no extra rounding */
+            CYN_UNROLL
             for (int v = 0; v < NV; ++v)
                 acc[r][v] = acc[r][v] + bv[v] * av;
         }
     }
     if (bias) {
+        CYN_UNROLL
         for (int v = 0; v < NV; ++v) {
             const GV bb = *(const GV *)(bias + v * GL);
+            CYN_UNROLL
             for (int r = 0; r < mr; ++r)
                 acc[r][v] = acc[r][v] + bb;
         }
     }
+    CYN_UNROLL
     for (int r = 0; r < mr; ++r)
+        CYN_UNROLL
         for (int v = 0; v < NV; ++v)
             *(GV *)(c + r * ldc + v * GL) = acc[r][v];
 }
