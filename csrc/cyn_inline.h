@@ -1,6 +1,7 @@
 /*
  * Included by the Cython core (not by cyn_kernels.c): the plain scalar
- * products and the baseline elementwise passes as static inline functions,
+ * products, the baseline elementwise passes and the fused loops of the
+ * tiny-network path (cyn_tiny_impl.h) as static inline functions,
  * so that tiny networks (W1, W2: a few ns of work per pass) run them without
  * a call through the variant table. Every variant gives the same bits, so
  * inlining changes only speed; with a variant forced (tests), the core calls
@@ -23,6 +24,7 @@
 #define CYN_SQRT sqrt
 #include "cyn_scalar_impl.h"
 #include "cyn_elementwise_impl.h"
+#include "cyn_tiny_impl.h"
 #undef T
 #undef SFX
 #undef CYN_SQRT
@@ -31,6 +33,7 @@
 #define CYN_SQRT sqrtf
 #include "cyn_scalar_impl.h"
 #include "cyn_elementwise_impl.h"
+#include "cyn_tiny_impl.h"
 #undef T
 #undef SFX
 #undef CYN_SQRT

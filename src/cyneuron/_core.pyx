@@ -246,6 +246,19 @@ cdef extern from "cyn_inline.h" nogil:
     void cyn_ew_dmul_f32_inl(int code, float alpha, const float *a, float *g, cyn_int n)
     void cyn_ew_mul_f64_inl(double *x, const double *m, cyn_int n)
     void cyn_ew_mul_f32_inl(float *x, const float *m, cyn_int n)
+    void cyn_tiny_affine_f64(int code, double alpha, const double *X, const double *W,
+                             const double *b, double *Z, cyn_int n, cyn_int k, cyn_int m)
+    void cyn_tiny_affine_f32(int code, float alpha, const float *X, const float *W,
+                             const float *b, float *Z, cyn_int n, cyn_int k, cyn_int m)
+    void cyn_tiny_backprop_f64(int code, double alpha, const double *D, const double *W,
+                               const double *A, double *G, cyn_int n, cyn_int k, cyn_int m)
+    void cyn_tiny_backprop_f32(int code, float alpha, const float *D, const float *W,
+                               const float *A, float *G, cyn_int n, cyn_int k, cyn_int m)
+    void cyn_tiny_wgrad_f64(const double *A, const double *D, double *dW, double *db,
+                            double *Wu, double *bu, double lr, cyn_int n, cyn_int k,
+                            cyn_int m)
+    void cyn_tiny_wgrad_f32(const float *A, const float *D, float *dW, float *db,
+                            float *Wu, float *bu, float lr, cyn_int n, cyn_int k, cyn_int m)
     void cyn_ew_step_f64_inl(int opt, const double *c, double *p, const double *g,
                              double *m, double *v, cyn_int n)
     void cyn_ew_step_f32_inl(int opt, const float *c, float *p, const float *g, float *m,
@@ -765,39 +778,45 @@ cdef inline bint use_tiny(const Net *net, isz n, const void *masks) noexcept nog
             and <double>n * <double>net.max_macs < CYN_SMALL_PRODUCT)
 
 
+cdef inline void tiny_affine(int code, floating alpha, const floating *X, const floating *W,
+                             const floating *b, floating *Z, isz n, isz k, isz m) noexcept nogil:
+    if floating is double:
+        cyn_tiny_affine_f64(code, alpha, X, W, b, Z, n, k, m)
+    else:
+        cyn_tiny_affine_f32(code, alpha, X, W, b, Z, n, k, m)
+
+
+cdef inline void tiny_backprop(int code, floating alpha, const floating *D, const floating *W,
+                               const floating *A, floating *G, isz n, isz k,
+                               isz m) noexcept nogil:
+    if floating is double:
+        cyn_tiny_backprop_f64(code, alpha, D, W, A, G, n, k, m)
+    else:
+        cyn_tiny_backprop_f32(code, alpha, D, W, A, G, n, k, m)
+
+
+cdef inline void tiny_wgrad(const floating *A, const floating *D, floating *dW, floating *db,
+                            floating *Wu, floating *bu, floating lr, isz n, isz k,
+                            isz m) noexcept nogil:
+    if floating is double:
+        cyn_tiny_wgrad_f64(A, D, dW, db, Wu, bu, lr, n, k, m)
+    else:
+        cyn_tiny_wgrad_f32(A, D, dW, db, Wu, bu, lr, n, k, m)
+
+
 cdef inline void tiny_forward(const Net *net, const floating *params, const floating *X, isz n,
-                       floating *acts_buf) noexcept nogil:
-    cdef isz l, i, j, p, k, m
+                              floating *acts_buf) noexcept nogil:
+    cdef isz l, i, k, m
     cdef int code
-    cdef floating zero = 0, one = 1, s, z, alpha
-    cdef const floating *W
-    cdef const floating *b
-    cdef const floating *x
-    cdef floating *o
+    cdef floating one = 1
     cdef const floating *inp = X
     cdef floating *out = acts_buf
     for l in range(net.n_layers):
         k = net.sizes[l]
         m = net.sizes[l + 1]
-        W = params + net.offsets[2 * l]
-        b = params + net.offsets[2 * l + 1]
         code = net.acts[l]
-        alpha = <floating>net.act_params[l]
-        for i in range(n):
-            x = inp + i * k
-            o = out + i * m
-            for j in range(m):
-                s = zero
-                for p in range(k):
-                    s = s + x[p] * W[p * m + j]
-                z = s + b[j]
-                if code == ACT_SIGMOID:
-                    z = -z
-                elif code == ACT_RELU:
-                    z = zero if z <= zero else z
-                elif code == ACT_LEAKY_RELU:
-                    z = z if z > zero else alpha * z
-                o[j] = z
+        tiny_affine(code, <floating>net.act_params[l], inp, params + net.offsets[2 * l],
+                    params + net.offsets[2 * l + 1], out, n, k, m)
         if code == ACT_SIGMOID:
             vexp(out, n * m)
             for i in range(n * m):
@@ -814,59 +833,37 @@ cdef floating tiny_gradients(const Net *net, int loss, const floating *params,
                              floating *sgd_params, floating lr) noexcept nogil:
     """batch_gradients for tiny nets without dropout. With sgd_params (the same
     array as params), also applies plain SGD with step lr, weight by weight."""
-    cdef isz L = net.n_layers, l, k, m, i, j, p
+    cdef isz L = net.n_layers, l, k, m
     cdef int code
     cdef floating *acts_buf = <floating *>ws.acts
     cdef floating *d = <floating *>ws.dbuf
     cdef floating *dprev = d + n * net.max_width
     cdef floating *tmp
-    cdef floating *dW
-    cdef floating *db
-    cdef floating *Wu
-    cdef floating *bu
     cdef const floating *A
-    cdef const floating *W
     cdef const floating *a_out
-    cdef floating lossval, s, a, zero = 0, one = 1, alpha
+    cdef floating lossval
     tiny_forward(net, params, X, n, acts_buf)
     m = net.sizes[L]
     a_out = acts_buf + act_offset(net, L - 1, n)
     lossval = loss_and_grad(loss, a_out, Y, w, d, <floating *>ws.tmp, n, m)
     if loss != LOSS_BCE and loss != LOSS_CCE:
         derivative_mul(net.acts[L - 1], net.act_params[L - 1], a_out, d, n, m)
+    A = a_out
     for l in range(L - 1, -1, -1):
         k = net.sizes[l]
         m = net.sizes[l + 1]
-        W = params + net.offsets[2 * l]
-        A = X if l == 0 else acts_buf + act_offset(net, l - 1, n)
+        A = X if l == 0 else A - n * k           # activations of layer l-1
         if l > 0:
             # error for layer l-1 (needs this layer's weights before their update)
-            for i in range(n):
-                for p in range(k):
-                    s = zero
-                    for j in range(m):
-                        s = s + d[i * m + j] * W[p * m + j]
-                    dprev[i * k + p] = s
-            derivative_mul(net.acts[l - 1], net.act_params[l - 1], A, dprev, n, k)
-        dW = grads + net.offsets[2 * l]
-        db = grads + net.offsets[2 * l + 1]
-        Wu = sgd_params + net.offsets[2 * l] if sgd_params != NULL else NULL
-        bu = sgd_params + net.offsets[2 * l + 1] if sgd_params != NULL else NULL
-        for p in range(k):
-            for j in range(m):
-                s = zero
-                for i in range(n):
-                    s = s + A[i * k + p] * d[i * m + j]
-                dW[p * m + j] = s
-                if Wu != NULL:
-                    Wu[p * m + j] = Wu[p * m + j] - lr * s
-        for j in range(m):
-            s = zero
-            for i in range(n):
-                s = s + d[i * m + j]
-            db[j] = s
-            if bu != NULL:
-                bu[j] = bu[j] - lr * s
+            code = net.acts[l - 1]
+            tiny_backprop(code, <floating>net.act_params[l - 1], d,
+                          params + net.offsets[2 * l], A, dprev, n, k, m)
+            if code == ACT_SOFTMAX:
+                derivative_mul(code, net.act_params[l - 1], A, dprev, n, k)
+        tiny_wgrad(A, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1],
+                   sgd_params + net.offsets[2 * l] if sgd_params != NULL else NULL,
+                   sgd_params + net.offsets[2 * l + 1] if sgd_params != NULL else NULL,
+                   lr, n, k, m)
         tmp = d
         d = dprev
         dprev = tmp
