@@ -574,9 +574,46 @@ cdef inline floating scaled(floating x, floating c, floating inv) noexcept nogil
     return x / c
 
 
-cdef floating loss_and_grad(int code, const floating *a, const floating *y,
-                            const floating *w, floating *g, floating *tmp,
-                            isz n, isz m) noexcept nogil:
+cdef inline bint elementwise_derivative(int act) noexcept nogil:
+    return (act == ACT_SIGMOID or act == ACT_TANH or act == ACT_RELU
+            or act == ACT_LEAKY_RELU)
+
+
+cdef inline floating dfactor(int act, floating a, floating alpha) noexcept nogil:
+    """f'(z) from a = f(z), the factor cyn_ew_dmul multiplies by."""
+    cdef floating one = 1, zero = 0
+    if act == ACT_SIGMOID:
+        return a * (one - a)
+    elif act == ACT_TANH:
+        return one - a * a
+    elif act == ACT_RELU:
+        return one if a > zero else zero
+    return one if a > zero else alpha
+
+
+cdef floating output_error(const Net *net, int loss, const floating *a, const floating *y,
+                           const floating *w, floating *g, floating *tmp,
+                           isz n) noexcept nogil:
+    """The batch loss; g receives dL/dz of the output layer. For mse/sse and an
+    elementwise activation the derivative is applied in the loss's own loop
+    (one pass, nothing reloaded; the same multiplications in the same order)."""
+    cdef int act = net.acts[net.n_layers - 1]
+    cdef double param = net.act_params[net.n_layers - 1]
+    cdef isz m = net.out_width
+    cdef floating value
+    if loss == LOSS_BCE or loss == LOSS_CCE:
+        return loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m)
+    if elementwise_derivative(act):
+        return loss_and_grad(loss, act, <floating>param, a, y, w, g, tmp, n, m)
+    value = loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m)
+    derivative_mul(act, param, a, g, n, m)
+    return value
+
+
+cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating *a,
+                            const floating *y, const floating *w, floating *g,
+                            floating *tmp, isz n, isz m) noexcept nogil:
+    # dact >= 0 (mse/sse only): also multiply g by that activation's derivative
     cdef isz i, j, q, cnt = n * m
     cdef floating zero = 0, half = 0.5, two = 2, one = 1, s = 0, e, t, r, p
     cdef floating eps = <floating>1e-7
@@ -595,6 +632,8 @@ cdef floating loss_and_grad(int code, const floating *a, const floating *y,
                 if w != NULL:
                     t = t * w[i]
                     g[q] = g[q] * w[i]
+                if dact >= 0:
+                    g[q] = g[q] * dfactor(dact, a[q], dalpha)
                 s = s + t
         return s / count
     elif code == LOSS_SSE:
@@ -607,6 +646,8 @@ cdef floating loss_and_grad(int code, const floating *a, const floating *y,
                 if w != NULL:
                     t = t * w[i]
                     g[q] = e * w[i]
+                if dact >= 0:
+                    g[q] = g[q] * dfactor(dact, a[q], dalpha)
                 s = s + t
         return half * s
     elif code == LOSS_BCE:
@@ -732,9 +773,7 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
                 mask_total += n * net.sizes[l + 1]
     m = net.sizes[L]
     a_out = acts_buf + act_offset(net, L - 1, n)
-    lossval = loss_and_grad(loss, a_out, Y, w, d, <floating *>ws.tmp, n, m)
-    if loss != LOSS_BCE and loss != LOSS_CCE:
-        derivative_mul(net.acts[L - 1], net.act_params[L - 1], a_out, d, n, m)
+    lossval = output_error(net, loss, a_out, Y, w, d, <floating *>ws.tmp, n)
     for l in range(L - 1, -1, -1):
         k = net.sizes[l]
         m = net.sizes[l + 1]
@@ -845,9 +884,7 @@ cdef floating tiny_gradients(const Net *net, int loss, const floating *params,
     tiny_forward(net, params, X, n, acts_buf)
     m = net.sizes[L]
     a_out = acts_buf + act_offset(net, L - 1, n)
-    lossval = loss_and_grad(loss, a_out, Y, w, d, <floating *>ws.tmp, n, m)
-    if loss != LOSS_BCE and loss != LOSS_CCE:
-        derivative_mul(net.acts[L - 1], net.act_params[L - 1], a_out, d, n, m)
+    lossval = output_error(net, loss, a_out, Y, w, d, <floating *>ws.tmp, n)
     A = a_out
     for l in range(L - 1, -1, -1):
         k = net.sizes[l]
