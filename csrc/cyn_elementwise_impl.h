@@ -22,26 +22,6 @@
 #define E_CAT3(a, b, c) E_CAT3_(a, b, c)
 #define EFN(name) E_CAT3(name, SFX, ISA)
 
-/* np.maximum(z, 0): NaN stays NaN, -0.0 becomes +0.0 */
-CYN_LOCAL void EFN(cyn_ew_relu)(T *restrict z, cyn_int n)
-{
-    for (cyn_int i = 0; i < n; ++i)
-        z[i] = z[i] <= (T)0 ? (T)0 : z[i];
-}
-
-/* np.where(z > 0, z, alpha * z) */
-CYN_LOCAL void EFN(cyn_ew_leaky)(T *restrict z, cyn_int n, T alpha)
-{
-    for (cyn_int i = 0; i < n; ++i)
-        z[i] = z[i] > (T)0 ? z[i] : alpha * z[i];
-}
-
-CYN_LOCAL void EFN(cyn_ew_neg)(T *restrict z, cyn_int n)
-{
-    for (cyn_int i = 0; i < n; ++i)
-        z[i] = -z[i];
-}
-
 /* 1 / (1 + e), the second half of the sigmoid */
 CYN_LOCAL void EFN(cyn_ew_recip1p)(T *restrict z, cyn_int n)
 {

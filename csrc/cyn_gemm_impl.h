@@ -13,6 +13,9 @@
  *
  *   C[i, j] = (((+0.0 + A(i,0)*B(0,j)) + A(i,1)*B(1,j)) + ...) [+ bias[j]]
  *
+ * and, with a bias, the activation step `act` of cyn_affine (cyn_kernels.h)
+ * applied to each output as it is stored.
+ *
  * with A(i,p) = a[i*ars + p*acs] and B(p,j) = b[p*bps + j*bcs]: exactly the
  * order of SPEC section 3 for each output element. Vector lanes run across
  * independent outputs j, never inside a sum, and each lane does the same
@@ -64,7 +67,7 @@ typedef T GV __attribute__((vector_size(VB), aligned(sizeof(T)), may_alias));
 static inline __attribute__((always_inline)) void
 GFN(cyn_micro)(const int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
                const T *restrict bp, T *restrict c, cyn_int ldc, int init,
-               const T *restrict bias)
+               const T *restrict bias, int act, T alpha)
 {
     GV acc[MR][NV];
     CYN_UNROLL
@@ -95,6 +98,34 @@ GFN(cyn_micro)(const int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_i
             for (int r = 0; r < mr; ++r)
                 acc[r][v] = acc[r][v] + bb;
         }
+        /* the activation step, lane by lane as CYN_ACT_STEP: comparisons give
+         * all-ones lanes where true, so bit masks select without branches */
+        typedef __typeof__((GV){0} <= (GV){0}) GI;
+        const GV zero = {0};
+        if (act == CYN_ACT_SIGMOID) {
+            CYN_UNROLL
+            for (int r = 0; r < mr; ++r)
+                CYN_UNROLL
+                for (int v = 0; v < NV; ++v)
+                    acc[r][v] = -acc[r][v];
+        } else if (act == CYN_ACT_RELU) {
+            CYN_UNROLL
+            for (int r = 0; r < mr; ++r)
+                CYN_UNROLL
+                for (int v = 0; v < NV; ++v) {
+                    const GI le = acc[r][v] <= zero;      /* NaN: false, kept */
+                    acc[r][v] = (GV)((GI)acc[r][v] & ~le); /* <= 0 (and -0): +0 */
+                }
+        } else if (act == CYN_ACT_LEAKY_RELU) {
+            CYN_UNROLL
+            for (int r = 0; r < mr; ++r)
+                CYN_UNROLL
+                for (int v = 0; v < NV; ++v) {
+                    const GI gt = acc[r][v] > zero;
+                    const GV scaled = acc[r][v] * alpha;
+                    acc[r][v] = (GV)(((GI)acc[r][v] & gt) | ((GI)scaled & ~gt));
+                }
+        }
     }
     CYN_UNROLL
     for (int r = 0; r < mr; ++r)
@@ -108,9 +139,10 @@ GFN(cyn_micro)(const int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_i
 static void
 GFN(cyn_micro_any)(int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
                    const T *restrict bp, T *restrict c, cyn_int ldc, int init,
-                   const T *restrict bias)
+                   const T *restrict bias, int act, T alpha)
 {
-#define G_CASE(R) case R: GFN(cyn_micro)(R, kc, a, ars, acs, bp, c, ldc, init, bias); break;
+#define G_CASE(R) case R: \
+    GFN(cyn_micro)(R, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha); break;
     switch (mr) {
     G_CASE(1)
 #if MR >= 2
@@ -139,12 +171,12 @@ GFN(cyn_micro_any)(int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int
 #undef G_CASE
 }
 
-/* C[M,N] = A(M,K) B(K,N) [+ bias], see the header comment. */
+/* C[M,N] = step(A(M,K) B(K,N) [+ bias]), see the header comment. */
 static void
 GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
               const T *restrict a, cyn_int ars, cyn_int acs,
               const T *restrict b, cyn_int bps, cyn_int bcs,
-              const T *restrict bias, T *restrict c, cyn_int ldc)
+              const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
 {
     T pack[GKC * GNR] __attribute__((aligned(64)));
     T bpad[GNR] __attribute__((aligned(64)));
@@ -152,8 +184,10 @@ GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
     if (K == 0) {
         /* an empty sum is +0.0, then + bias */
         for (cyn_int i = 0; i < M; ++i)
-            for (cyn_int j = 0; j < N; ++j)
-                c[i * ldc + j] = bias ? (T)0 + bias[j] : (T)0;
+            for (cyn_int j = 0; j < N; ++j) {
+                const T z = bias ? (T)0 + bias[j] : (T)0;
+                c[i * ldc + j] = bias ? CYN_ACT_STEP(T, act, z, alpha) : z;
+            }
         return;
     }
     for (int q = 0; q < MR * GNR; ++q)
@@ -196,13 +230,13 @@ GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
                 const T *restrict ap = a + i0 * ars + p0 * acs;
                 T *restrict cp = c + i0 * ldc + j0;
                 if (nr == GNR) {
-                    GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, cp, ldc, init, bb);
+                    GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, cp, ldc, init, bb, act, alpha);
                 } else {
                     if (!init)
                         for (int r = 0; r < mr; ++r)
                             for (int q = 0; q < nr; ++q)
                                 tile[r * GNR + q] = cp[r * ldc + q];
-                    GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, tile, GNR, init, bb);
+                    GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, tile, GNR, init, bb, act, alpha);
                     for (int r = 0; r < mr; ++r)
                         for (int q = 0; q < nr; ++q)
                             cp[r * ldc + q] = tile[r * GNR + q];

@@ -35,9 +35,6 @@
 
 #define CYN_EW_TYPE(T, SFX)                                                     \
     typedef struct {                                                            \
-        void (*relu)(T *, cyn_int);                                             \
-        void (*leaky)(T *, cyn_int, T);                                         \
-        void (*neg)(T *, cyn_int);                                              \
         void (*recip1p)(T *, cyn_int);                                          \
         void (*dmul)(int, T, const T *, T *, cyn_int);                          \
         void (*mul)(T *, const T *, cyn_int);                                   \
@@ -45,8 +42,7 @@
     } cyn_ew_##SFX;
 CYN_EW_TYPE(double, f64)
 CYN_EW_TYPE(float, f32)
-#define CYN_EW_INIT(SFX, ISA) { cyn_ew_relu_##SFX##_##ISA, cyn_ew_leaky_##SFX##_##ISA, \
-    cyn_ew_neg_##SFX##_##ISA, cyn_ew_recip1p_##SFX##_##ISA, cyn_ew_dmul_##SFX##_##ISA,  \
+#define CYN_EW_INIT(SFX, ISA) { cyn_ew_recip1p_##SFX##_##ISA, cyn_ew_dmul_##SFX##_##ISA,  \
     cyn_ew_mul_##SFX##_##ISA, cyn_ew_step_##SFX##_##ISA }
 
 /* The baseline build of the elementwise passes (all compilers). */
@@ -143,11 +139,11 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 /* ---- variant table and dispatch --------------------------------------- */
 
 typedef void (*cyn_gemm_fn_f64)(cyn_int, cyn_int, cyn_int, const double *, cyn_int, cyn_int,
-                                const double *, cyn_int, cyn_int, const double *, double *,
-                                cyn_int);
+                                const double *, cyn_int, cyn_int, const double *, int, double,
+                                double *, cyn_int);
 typedef void (*cyn_gemm_fn_f32)(cyn_int, cyn_int, cyn_int, const float *, cyn_int, cyn_int,
-                                const float *, cyn_int, cyn_int, const float *, float *,
-                                cyn_int);
+                                const float *, cyn_int, cyn_int, const float *, int, float,
+                                float *, cyn_int);
 typedef void (*cyn_colsum_fn_f64)(cyn_int, cyn_int, const double *, cyn_int, double *);
 typedef void (*cyn_colsum_fn_f32)(cyn_int, cyn_int, const float *, cyn_int, float *);
 
@@ -251,6 +247,8 @@ typedef struct {
     const void *b;
     cyn_int bps, bcs;
     const void *bias;
+    int act;                /* activation step with the bias (cyn_affine) */
+    double alpha;
     void *c;
     cyn_int ldc;
 } cyn_job;
@@ -260,11 +258,11 @@ static void cyn_run_job(const cyn_job *j)
     if (j->is_f32)
         j->fn.g_f32(j->M, j->N, j->K, (const float *)j->a, j->ars, j->acs,
                     (const float *)j->b, j->bps, j->bcs, (const float *)j->bias,
-                    (float *)j->c, j->ldc);
+                    j->act, (float)j->alpha, (float *)j->c, j->ldc);
     else
         j->fn.g_f64(j->M, j->N, j->K, (const double *)j->a, j->ars, j->acs,
                     (const double *)j->b, j->bps, j->bcs, (const double *)j->bias,
-                    (double *)j->c, j->ldc);
+                    j->act, j->alpha, (double *)j->c, j->ldc);
 }
 
 /* Jobs run on worker threads so far (tests read it to see that a split

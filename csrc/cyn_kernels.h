@@ -34,11 +34,23 @@ enum { CYN_ACT_IDENTITY = 0, CYN_ACT_SIGMOID = 1, CYN_ACT_TANH = 2, CYN_ACT_RELU
 enum { CYN_OPT_SGD = 0, CYN_OPT_MOMENTUM = 1, CYN_OPT_RMSPROP = 2, CYN_OPT_ADAM = 3,
        CYN_OPT_NESTEROV = 4 };
 
-/* Z[n,m] = X[n,k] @ W[k,m] + b[m]   (sum over k in order, then + b) */
+/* Z[n,m] = step(X[n,k] @ W[k,m] + b[m])   (sum over k in order, then + b),
+ * step the first step of activation `act`, applied as each output is stored:
+ * CYN_ACT_SIGMOID -z (exp and 1/(1+e) follow in the caller), CYN_ACT_RELU
+ * np.maximum(z, 0), CYN_ACT_LEAKY_RELU z > 0 ? z : alpha*z, anything else z. */
 void cyn_affine_f64(const double *X, const double *W, const double *b,
-                    double *Z, cyn_int n, cyn_int k, cyn_int m, int n_threads);
+                    double *Z, cyn_int n, cyn_int k, cyn_int m, int act, double alpha,
+                    int n_threads);
 void cyn_affine_f32(const float *X, const float *W, const float *b,
-                    float *Z, cyn_int n, cyn_int k, cyn_int m, int n_threads);
+                    float *Z, cyn_int n, cyn_int k, cyn_int m, int act, float alpha,
+                    int n_threads);
+
+/* That step for one value z of type T (z a plain variable). */
+#define CYN_ACT_STEP(T, act, z, alpha)                                   \
+    ((act) == CYN_ACT_SIGMOID ? -(z)                                     \
+     : (act) == CYN_ACT_RELU ? ((z) <= (T)0 ? (T)0 : (z))                \
+     : (act) == CYN_ACT_LEAKY_RELU ? ((z) > (T)0 ? (z) : (alpha) * (z))  \
+     : (z))
 
 /* G[n,k] = D[n,m] @ W[k,m]^T          (sum over m in order) */
 void cyn_backprop_f64(const double *D, const double *W, double *G,
@@ -53,15 +65,8 @@ void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
                    cyn_int n, cyn_int k, cyn_int m, int n_threads);
 
 /* Elementwise passes, vectorised in the active variant (same bits in all):
- * z = max(z, 0) as np.maximum(z, 0); z = z > 0 ? z : alpha*z; z = -z;
  * z = 1 / (1 + z); g = g * f'(a) for activation `code`; x = x * m;
  * one optimizer update with the step constants c (see cyn_elementwise_impl.h). */
-void cyn_relu_f64(double *z, cyn_int n);
-void cyn_relu_f32(float *z, cyn_int n);
-void cyn_leaky_f64(double *z, cyn_int n, double alpha);
-void cyn_leaky_f32(float *z, cyn_int n, float alpha);
-void cyn_neg_f64(double *z, cyn_int n);
-void cyn_neg_f32(float *z, cyn_int n);
 void cyn_recip1p_f64(double *z, cyn_int n);
 void cyn_recip1p_f32(float *z, cyn_int n);
 void cyn_dmul_f64(int code, double alpha, const double *a, double *g, cyn_int n);

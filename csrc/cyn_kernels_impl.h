@@ -25,7 +25,7 @@ static void CYN_FN(cyn_split)(CYN_FN(cyn_gemm_fn) fn, int n_threads,
                               cyn_int M, cyn_int N, cyn_int K,
                               const T *a, cyn_int ars, cyn_int acs,
                               const T *b, cyn_int bps, cyn_int bcs,
-                              const T *bias, T *c, cyn_int ldc)
+                              const T *bias, int act, T alpha, T *c, cyn_int ldc)
 {
     cyn_job jobs[CYN_MAX_THREADS];
     int nt = cyn_threads_for(n_threads, M, N, K);
@@ -54,6 +54,8 @@ static void CYN_FN(cyn_split)(CYN_FN(cyn_gemm_fn) fn, int n_threads,
         j->bps = bps;
         j->bcs = bcs;
         j->bias = (by_cols && bias) ? bias + s0 : bias;
+        j->act = act;
+        j->alpha = alpha;    /* a float alpha survives the round trip through double */
         j->c = by_cols ? c + s0 : c + s0 * ldc;
         j->ldc = ldc;
     }
@@ -64,17 +66,18 @@ static void CYN_FN(cyn_split)(CYN_FN(cyn_gemm_fn) fn, int n_threads,
 #endif
 
 void CYN_FN(cyn_affine)(const T *X, const T *W, const T *b, T *Z,
-                        cyn_int n, cyn_int k, cyn_int m, int n_threads)
+                        cyn_int n, cyn_int k, cyn_int m, int act, T alpha, int n_threads)
 {
 #if CYN_HAVE_SIMD
     const cyn_variant *v = cyn_pick(n, m, k);
     if (v->CYN_FN(gemm)) {
-        CYN_FN(cyn_split)(v->CYN_FN(gemm), n_threads, n, m, k, X, k, 1, W, m, 1, b, Z, m);
+        CYN_FN(cyn_split)(v->CYN_FN(gemm), n_threads, n, m, k, X, k, 1, W, m, 1, b, act, alpha,
+                          Z, m);
         return;
     }
 #endif
     (void)n_threads;
-    CYN_FN(cyn_scalar_affine)(X, W, b, Z, n, k, m);
+    CYN_FN(cyn_scalar_affine)(X, W, b, Z, n, k, m, act, alpha);
 }
 
 void CYN_FN(cyn_backprop)(const T *D, const T *W, T *G,
@@ -84,7 +87,8 @@ void CYN_FN(cyn_backprop)(const T *D, const T *W, T *G,
     const cyn_variant *v = cyn_pick(n, k, m);
     if (v->CYN_FN(gemm)) {
         /* G(i,p) = sum_j D(i,j) W(p,j): B(j,p) = W[p*m + j], read transposed */
-        CYN_FN(cyn_split)(v->CYN_FN(gemm), n_threads, n, k, m, D, m, 1, W, 1, m, NULL, G, k);
+        CYN_FN(cyn_split)(v->CYN_FN(gemm), n_threads, n, k, m, D, m, 1, W, 1, m, NULL, 0, 0,
+                          G, k);
         return;
     }
 #endif
@@ -99,7 +103,8 @@ void CYN_FN(cyn_wgrad)(const T *A, const T *D, T *dW, T *db,
     const cyn_variant *v = cyn_pick(k, m, n);
     if (v->CYN_FN(gemm)) {
         /* dW(p,j) = sum_i A(i,p) D(i,j): the left operand is A read transposed */
-        CYN_FN(cyn_split)(v->CYN_FN(gemm), n_threads, k, m, n, A, 1, k, D, m, 1, NULL, dW, m);
+        CYN_FN(cyn_split)(v->CYN_FN(gemm), n_threads, k, m, n, A, 1, k, D, m, 1, NULL, 0, 0,
+                          dW, m);
         v->CYN_FN(colsum)(n, m, D, m, db);
         return;
     }
@@ -135,9 +140,6 @@ static const CYN_FN(cyn_ew) *CYN_FN(cyn_ew_ops)(void)
 #endif
 }
 
-void CYN_FN(cyn_relu)(T *z, cyn_int n) { CYN_FN(cyn_ew_ops)()->relu(z, n); }
-void CYN_FN(cyn_leaky)(T *z, cyn_int n, T alpha) { CYN_FN(cyn_ew_ops)()->leaky(z, n, alpha); }
-void CYN_FN(cyn_neg)(T *z, cyn_int n) { CYN_FN(cyn_ew_ops)()->neg(z, n); }
 void CYN_FN(cyn_recip1p)(T *z, cyn_int n) { CYN_FN(cyn_ew_ops)()->recip1p(z, n); }
 void CYN_FN(cyn_dmul)(int code, T alpha, const T *a, T *g, cyn_int n)
 {

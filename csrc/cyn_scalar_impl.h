@@ -14,40 +14,60 @@
 #define CYN_NARROW 8
 #endif
 
+/* The activation step of cyn_affine (see cyn_kernels.h), the switch outside
+ * the loops: OUT is the stored value, from z = s + b. */
+#define CYN_AFFINE_BY_ACT(LOOPS)                                      \
+    switch (act) {                                                    \
+    case CYN_ACT_SIGMOID: LOOPS(-z) break;                            \
+    case CYN_ACT_RELU: LOOPS(z <= (T)0 ? (T)0 : z) break;             \
+    case CYN_ACT_LEAKY_RELU: LOOPS(z > (T)0 ? z : alpha * z) break;   \
+    default: LOOPS(z) break;                                          \
+    }
+
 CYN_LOCAL void CYN_FN(cyn_scalar_affine)(const T *restrict X, const T *restrict W,
-                                      const T *restrict b, T *restrict Z,
-                                      cyn_int n, cyn_int k, cyn_int m)
+                                         const T *restrict b, T *restrict Z,
+                                         cyn_int n, cyn_int k, cyn_int m, int act, T alpha)
 {
     if (m <= CYN_NARROW) {
         /* few outputs: each sum in a register (tiny nets, W1/W2) */
-        for (cyn_int i = 0; i < n; ++i) {
-            const T *restrict x = X + i * k;
-            for (cyn_int j = 0; j < m; ++j) {
-                T s = (T)0;
-                for (cyn_int p = 0; p < k; ++p)
-                    s = s + x[p] * W[p * m + j];
-                Z[i * m + j] = s + b[j];
-            }
+#define CYN_NARROW_LOOPS(OUT)                                         \
+        for (cyn_int i = 0; i < n; ++i) {                             \
+            const T *restrict x = X + i * k;                          \
+            for (cyn_int j = 0; j < m; ++j) {                         \
+                T s = (T)0;                                           \
+                for (cyn_int p = 0; p < k; ++p)                       \
+                    s = s + x[p] * W[p * m + j];                      \
+                const T z = s + b[j];                                 \
+                Z[i * m + j] = (OUT);                                 \
+            }                                                         \
         }
+        CYN_AFFINE_BY_ACT(CYN_NARROW_LOOPS)
+#undef CYN_NARROW_LOOPS
         return;
     }
     for (cyn_int i = 0; i < n; ++i) {
-        T *restrict z = Z + i * m;
+        T *restrict zr = Z + i * m;
         const T *restrict x = X + i * k;
         for (cyn_int j = 0; j < m; ++j)
-            z[j] = (T)0;
+            zr[j] = (T)0;
         /* k outer, outputs inner: each z[j] still sums its terms in k order,
          * and the j loop vectorises across independent outputs. */
         for (cyn_int p = 0; p < k; ++p) {
             const T xv = x[p];
             const T *restrict w = W + p * m;
             for (cyn_int j = 0; j < m; ++j)
-                z[j] = z[j] + xv * w[j];
+                zr[j] = zr[j] + xv * w[j];
         }
-        for (cyn_int j = 0; j < m; ++j)
-            z[j] = z[j] + b[j];
+#define CYN_WIDE_LOOPS(OUT)                                           \
+        for (cyn_int j = 0; j < m; ++j) {                             \
+            const T z = zr[j] + b[j];                                 \
+            zr[j] = (OUT);                                            \
+        }
+        CYN_AFFINE_BY_ACT(CYN_WIDE_LOOPS)
+#undef CYN_WIDE_LOOPS
     }
 }
+#undef CYN_AFFINE_BY_ACT
 
 CYN_LOCAL void CYN_FN(cyn_scalar_backprop)(const T *restrict D, const T *restrict W,
                           T *restrict G, cyn_int n, cyn_int k, cyn_int m)

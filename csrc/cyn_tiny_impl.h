@@ -1,48 +1,13 @@
 /*
- * Loops of the tiny-network path (cyneuron._core, through cyn_inline.h):
- * one layer's affine map with the activation's first step, the error sent
- * back with the previous layer's derivative applied, and the weight gradient
- * with plain SGD applied as each gradient is known. The same operations in
+ * Loops of the tiny-network path (cyneuron._core, through cyn_inline.h),
+ * beside the plain affine map with its activation step (cyn_scalar_impl.h):
+ * the error sent back with the previous layer's derivative applied, and the
+ * weight gradient with plain SGD applied as each gradient is known. The same operations in
  * the same order as the separate passes (cyn_scalar_impl.h,
  * cyn_elementwise_impl.h); fused so that a tiny layer costs one loop nest
  * instead of three, with no store that the next pass has to reload. Each
  * switch on the activation sits outside its loops. Define T and CYN_FN first.
  */
-
-/* Z = X @ W + b, then per activation: sigmoid -z (exp and 1/(1+e) follow in
- * the caller), relu max(z, 0) as np.maximum, leaky z > 0 ? z : alpha*z;
- * anything else leaves z (tanh and softmax follow in the caller). */
-CYN_LOCAL void CYN_FN(cyn_tiny_affine)(int code, T alpha, const T *restrict X,
-                                       const T *restrict W, const T *restrict b,
-                                       T *restrict Z, cyn_int n, cyn_int k, cyn_int m)
-{
-#define CYN_TINY_AFFINE(OUT)                                        \
-    for (cyn_int i = 0; i < n; ++i) {                               \
-        const T *restrict x = X + i * k;                            \
-        for (cyn_int j = 0; j < m; ++j) {                           \
-            T s = (T)0;                                             \
-            for (cyn_int p = 0; p < k; ++p)                         \
-                s = s + x[p] * W[p * m + j];                        \
-            const T z = s + b[j];                                   \
-            Z[i * m + j] = (OUT);                                   \
-        }                                                           \
-    }
-    switch (code) {
-    case CYN_ACT_SIGMOID:
-        CYN_TINY_AFFINE(-z)
-        break;
-    case CYN_ACT_RELU:
-        CYN_TINY_AFFINE(z <= (T)0 ? (T)0 : z)
-        break;
-    case CYN_ACT_LEAKY_RELU:
-        CYN_TINY_AFFINE(z > (T)0 ? z : alpha * z)
-        break;
-    default:
-        CYN_TINY_AFFINE(z)
-        break;
-    }
-#undef CYN_TINY_AFFINE
-}
 
 /* G = (D @ W^T) * f'(A), A the activation output of the layer below: the
  * expressions of cyn_ew_dmul. Softmax (an output layer only) is left to the

@@ -149,18 +149,22 @@ def test_elementwise_passes_every_variant(variant, opt, forced):
         assert bits(fast.get_weights()) == bits(slow.get_weights()), act
 
 
-def test_extreme_values_every_variant(forced):
-    """inf, NaN, signed zeros and subnormals pass through every variant alike."""
+@pytest.mark.parametrize("act", ["identity", "relu", ("leaky_relu", 0.3), "sigmoid", "tanh"])
+def test_extreme_values_every_variant(act, forced):
+    """inf, NaN, signed zeros and subnormals pass through every variant alike,
+    also through the activation step each product applies as it stores."""
     rng = np.random.default_rng(7)
     special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 1e308, -1e308])
     sizes = [11, 19, 6]
-    slow = cn.Network(sizes, activation="identity", backend="numpy", seed=3)
-    fast = cn.Network(sizes, activation="identity", seed=3)
+    slow = cn.Network(sizes, activation=act, backend="numpy", seed=3)
+    fast = cn.Network(sizes, activation=act, seed=3)
     with np.errstate(all="ignore"):
         # set_weights rejects non-finite values, so write into the layer views
-        for (Ws, _), (Wf, _) in zip(slow._layers, fast._layers):
+        for (Ws, bs), (Wf, bf) in zip(slow._layers, fast._layers):
             Ws[...] = rng.choice(special, Ws.shape) * rng.standard_normal(Ws.shape)
             Wf[...] = Ws
+            bs[...] = rng.standard_normal(bs.shape)
+            bf[...] = bs
         X = rng.standard_normal((21, 11))
         X[0, :4] = [0.0, -0.0, np.inf, np.nan]
         expect = bits(slow._forward(X))

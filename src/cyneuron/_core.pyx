@@ -32,9 +32,11 @@ ctypedef cnp.intp_t isz
 cdef extern from "cyn_kernels.h" nogil:
     ctypedef ptrdiff_t cyn_int
     void cyn_affine_f64(const double *X, const double *W, const double *b,
-                        double *Z, cyn_int n, cyn_int k, cyn_int m, int n_threads)
+                        double *Z, cyn_int n, cyn_int k, cyn_int m, int act, double alpha,
+                        int n_threads)
     void cyn_affine_f32(const float *X, const float *W, const float *b,
-                        float *Z, cyn_int n, cyn_int k, cyn_int m, int n_threads)
+                        float *Z, cyn_int n, cyn_int k, cyn_int m, int act, float alpha,
+                        int n_threads)
     void cyn_backprop_f64(const double *D, const double *W, double *G,
                           cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_backprop_f32(const float *D, const float *W, float *G,
@@ -43,12 +45,6 @@ cdef extern from "cyn_kernels.h" nogil:
                        cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
                        cyn_int n, cyn_int k, cyn_int m, int n_threads)
-    void cyn_relu_f64(double *z, cyn_int n)
-    void cyn_relu_f32(float *z, cyn_int n)
-    void cyn_leaky_f64(double *z, cyn_int n, double alpha)
-    void cyn_leaky_f32(float *z, cyn_int n, float alpha)
-    void cyn_neg_f64(double *z, cyn_int n)
-    void cyn_neg_f32(float *z, cyn_int n)
     void cyn_recip1p_f64(double *z, cyn_int n)
     void cyn_recip1p_f32(float *z, cyn_int n)
     void cyn_dmul_f64(int code, double alpha, const double *a, double *g, cyn_int n)
@@ -222,10 +218,10 @@ cdef extern from "cyn_inline.h" nogil:
     # The plain loops and baseline elementwise passes, inlined here for tiny
     # sizes (no call through the variant table; same bits as every variant).
     enum: CYN_SMALL_PRODUCT
-    void cyn_scalar_affine_f64(const double *X, const double *W, const double *b,
-                               double *Z, cyn_int n, cyn_int k, cyn_int m)
+    void cyn_scalar_affine_f64(const double *X, const double *W, const double *b, double *Z,
+                               cyn_int n, cyn_int k, cyn_int m, int act, double alpha)
     void cyn_scalar_affine_f32(const float *X, const float *W, const float *b, float *Z,
-                               cyn_int n, cyn_int k, cyn_int m)
+                               cyn_int n, cyn_int k, cyn_int m, int act, float alpha)
     void cyn_scalar_backprop_f64(const double *D, const double *W, double *G, cyn_int n,
                                  cyn_int k, cyn_int m)
     void cyn_scalar_backprop_f32(const float *D, const float *W, float *G, cyn_int n,
@@ -234,22 +230,12 @@ cdef extern from "cyn_inline.h" nogil:
                               cyn_int n, cyn_int k, cyn_int m)
     void cyn_scalar_wgrad_f32(const float *A, const float *D, float *dW, float *db,
                               cyn_int n, cyn_int k, cyn_int m)
-    void cyn_ew_relu_f64_inl(double *z, cyn_int n)
-    void cyn_ew_relu_f32_inl(float *z, cyn_int n)
-    void cyn_ew_leaky_f64_inl(double *z, cyn_int n, double alpha)
-    void cyn_ew_leaky_f32_inl(float *z, cyn_int n, float alpha)
-    void cyn_ew_neg_f64_inl(double *z, cyn_int n)
-    void cyn_ew_neg_f32_inl(float *z, cyn_int n)
     void cyn_ew_recip1p_f64_inl(double *z, cyn_int n)
     void cyn_ew_recip1p_f32_inl(float *z, cyn_int n)
     void cyn_ew_dmul_f64_inl(int code, double alpha, const double *a, double *g, cyn_int n)
     void cyn_ew_dmul_f32_inl(int code, float alpha, const float *a, float *g, cyn_int n)
     void cyn_ew_mul_f64_inl(double *x, const double *m, cyn_int n)
     void cyn_ew_mul_f32_inl(float *x, const float *m, cyn_int n)
-    void cyn_tiny_affine_f64(int code, double alpha, const double *X, const double *W,
-                             const double *b, double *Z, cyn_int n, cyn_int k, cyn_int m)
-    void cyn_tiny_affine_f32(int code, float alpha, const float *X, const float *W,
-                             const float *b, float *Z, cyn_int n, cyn_int k, cyn_int m)
     void cyn_tiny_backprop_f64(int code, double alpha, const double *D, const double *W,
                                const double *A, double *G, cyn_int n, cyn_int k, cyn_int m)
     void cyn_tiny_backprop_f32(int code, float alpha, const float *D, const float *W,
@@ -282,17 +268,19 @@ cdef inline bint small_ew(isz n) noexcept nogil:
 
 
 cdef inline void affine(const floating *X, const floating *W, const floating *b,
-                        floating *Z, isz n, isz k, isz m, int nt) noexcept nogil:
+                        floating *Z, isz n, isz k, isz m, int nt, int act,
+                        double alpha) noexcept nogil:
+    """Z = X @ W + b with activation act's first step (see activate_rest)."""
     if floating is double:
         if small_product(n, k, m):
-            cyn_scalar_affine_f64(X, W, b, Z, n, k, m)
+            cyn_scalar_affine_f64(X, W, b, Z, n, k, m, act, alpha)
         else:
-            cyn_affine_f64(X, W, b, Z, n, k, m, nt)
+            cyn_affine_f64(X, W, b, Z, n, k, m, act, alpha, nt)
     else:
         if small_product(n, k, m):
-            cyn_scalar_affine_f32(X, W, b, Z, n, k, m)
+            cyn_scalar_affine_f32(X, W, b, Z, n, k, m, act, <float>alpha)
         else:
-            cyn_affine_f32(X, W, b, Z, n, k, m, nt)
+            cyn_affine_f32(X, W, b, Z, n, k, m, act, <float>alpha, nt)
 
 
 cdef inline void backprop(const floating *D, const floating *W, floating *G,
@@ -324,45 +312,6 @@ cdef inline void wgrad(const floating *A, const floating *D, floating *dW,
 
 # Elementwise passes: inline up to EW_INLINE values, the active variant's
 # vectorised loop above.
-
-
-cdef inline void ew_relu(floating *z, isz n) noexcept nogil:
-    if floating is double:
-        if small_ew(n):
-            cyn_ew_relu_f64_inl(z, n)
-        else:
-            cyn_relu_f64(z, n)
-    else:
-        if small_ew(n):
-            cyn_ew_relu_f32_inl(z, n)
-        else:
-            cyn_relu_f32(z, n)
-
-
-cdef inline void ew_leaky(floating *z, isz n, floating alpha) noexcept nogil:
-    if floating is double:
-        if small_ew(n):
-            cyn_ew_leaky_f64_inl(z, n, alpha)
-        else:
-            cyn_leaky_f64(z, n, alpha)
-    else:
-        if small_ew(n):
-            cyn_ew_leaky_f32_inl(z, n, alpha)
-        else:
-            cyn_leaky_f32(z, n, alpha)
-
-
-cdef inline void ew_neg(floating *z, isz n) noexcept nogil:
-    if floating is double:
-        if small_ew(n):
-            cyn_ew_neg_f64_inl(z, n)
-        else:
-            cyn_neg_f64(z, n)
-    else:
-        if small_ew(n):
-            cyn_ew_neg_f32_inl(z, n)
-        else:
-            cyn_neg_f32(z, n)
 
 
 cdef inline void ew_recip1p(floating *z, isz n) noexcept nogil:
@@ -481,23 +430,19 @@ def set_kernel_variant(name):
 # Constants are typed so that float32 arithmetic stays float32.
 # ---------------------------------------------------------------------------
 
-cdef void activate(int code, double param, floating *z, isz n, isz m) noexcept nogil:
-    """Turn pre-activations z (n x m) into activations, in place."""
+cdef void activate_rest(int code, double param, floating *z, isz n, isz m) noexcept nogil:
+    """Finish the activation of z (n x m) in place, after the affine map has
+    applied its first step: for sigmoid z holds -(x.W + b), for relu and leaky
+    ReLU the activation itself (see cyn_affine in csrc/cyn_kernels.h)."""
     cdef isz i, j, cnt = n * m
     cdef floating one = 1, zero = 0, alpha, mx, s, v
     cdef floating *row
     if code == ACT_SIGMOID:
-        # 1 / (1 + exp(-z))
-        ew_neg(z, cnt)
+        # 1 / (1 + exp(-z)), the negation done
         vexp(z, cnt)
         ew_recip1p(z, cnt)
     elif code == ACT_TANH:
         vtanh(z, cnt)
-    elif code == ACT_RELU:
-        # np.maximum(z, 0): NaN stays NaN, -0.0 becomes +0.0
-        ew_relu(z, cnt)
-    elif code == ACT_LEAKY_RELU:
-        ew_leaky(z, cnt, <floating>param)
     elif code == ACT_SOFTMAX:
         # exp(z - rowmax) / rowsum, the row sum taken left to right from +0.0
         for i in range(n):
@@ -518,7 +463,7 @@ cdef void activate(int code, double param, floating *z, isz n, isz m) noexcept n
                 s = s + row[j]
             for j in range(m):
                 row[j] = row[j] / s
-    # ACT_IDENTITY: nothing to do
+    # ACT_RELU, ACT_LEAKY_RELU: done by the affine map; ACT_IDENTITY: nothing to do
 
 
 cdef void derivative_mul(int code, double param, const floating *a, floating *g,
@@ -735,8 +680,8 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
         k = net.sizes[l]
         m = net.sizes[l + 1]
         affine(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1],
-               out, n, k, m, net.n_threads)
-        activate(net.acts[l], net.act_params[l], out, n, m)
+               out, n, k, m, net.n_threads, net.acts[l], net.act_params[l])
+        activate_rest(net.acts[l], net.act_params[l], out, n, m)
         if masks != NULL and dropout[l] > 0:
             off = out - acts_buf
             memcpy(raw_buf + off, out, n * m * sizeof(floating))
@@ -817,14 +762,6 @@ cdef inline bint use_tiny(const Net *net, isz n, const void *masks) noexcept nog
             and <double>n * <double>net.max_macs < CYN_SMALL_PRODUCT)
 
 
-cdef inline void tiny_affine(int code, floating alpha, const floating *X, const floating *W,
-                             const floating *b, floating *Z, isz n, isz k, isz m) noexcept nogil:
-    if floating is double:
-        cyn_tiny_affine_f64(code, alpha, X, W, b, Z, n, k, m)
-    else:
-        cyn_tiny_affine_f32(code, alpha, X, W, b, Z, n, k, m)
-
-
 cdef inline void tiny_backprop(int code, floating alpha, const floating *D, const floating *W,
                                const floating *A, floating *G, isz n, isz k,
                                isz m) noexcept nogil:
@@ -854,14 +791,14 @@ cdef inline void tiny_forward(const Net *net, const floating *params, const floa
         k = net.sizes[l]
         m = net.sizes[l + 1]
         code = net.acts[l]
-        tiny_affine(code, <floating>net.act_params[l], inp, params + net.offsets[2 * l],
-                    params + net.offsets[2 * l + 1], out, n, k, m)
+        affine(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1], out,
+               n, k, m, 1, code, net.act_params[l])
         if code == ACT_SIGMOID:
             vexp(out, n * m)
             for i in range(n * m):
                 out[i] = one / (one + out[i])
         elif code == ACT_TANH or code == ACT_SOFTMAX:
-            activate(code, net.act_params[l], out, n, m)
+            activate_rest(code, net.act_params[l], out, n, m)
         inp = out
         out = out + n * m
 
