@@ -67,7 +67,8 @@ def extensions():
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         depends=["csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h", "csrc/cyn_gemm_impl.h",
                  "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h",
-                 "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h"],
+                 "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h",
+                 "csrc/cyn_per_dtype.h"],
     )
     return cythonize([ext], compiler_directives=directives,
                      annotate=os.environ.get("CYNEURON_ANNOTATE") == "1")

@@ -19,24 +19,15 @@
 #define CYN_FN(name) CYN_CAT(name, SFX)
 #define ISA inl
 
-#define T double
-#define SFX f64
-#define CYN_SQRT sqrt
-#include "cyn_scalar_impl.h"
-#include "cyn_elementwise_impl.h"
-#include "cyn_tiny_impl.h"
-#undef T
-#undef SFX
-#undef CYN_SQRT
-#define T float
-#define SFX f32
-#define CYN_SQRT sqrtf
-#include "cyn_scalar_impl.h"
-#include "cyn_elementwise_impl.h"
-#include "cyn_tiny_impl.h"
-#undef T
-#undef SFX
-#undef CYN_SQRT
+#define CYN_BODY "cyn_scalar_impl.h"
+#include "cyn_per_dtype.h"
+#undef CYN_BODY
+#define CYN_BODY "cyn_elementwise_impl.h"
+#include "cyn_per_dtype.h"
+#undef CYN_BODY
+#define CYN_BODY "cyn_tiny_impl.h"
+#include "cyn_per_dtype.h"
+#undef CYN_BODY
 
 #undef ISA
 #undef CYN_FN

@@ -47,20 +47,9 @@ CYN_EW_TYPE(float, f32)
 
 /* The baseline build of the elementwise passes (all compilers). */
 #define ISA base
-#define T double
-#define SFX f64
-#define CYN_SQRT sqrt
-#include "cyn_elementwise_impl.h"
-#undef T
-#undef SFX
-#undef CYN_SQRT
-#define T float
-#define SFX f32
-#define CYN_SQRT sqrtf
-#include "cyn_elementwise_impl.h"
-#undef T
-#undef SFX
-#undef CYN_SQRT
+#define CYN_BODY "cyn_elementwise_impl.h"
+#include "cyn_per_dtype.h"
+#undef CYN_BODY
 #undef ISA
 #if !CYN_HAVE_SIMD
 static const cyn_ew_f64 cyn_ew_base_f64 = CYN_EW_INIT(f64, base);
@@ -75,7 +64,9 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #define VB 16
 #define MR 4
 #define NV 3
-#include "cyn_instantiate.h"
+#define CYN_BODY "cyn_instantiate.h"
+#include "cyn_per_dtype.h"
+#undef CYN_BODY
 #undef ISA
 #undef VB
 #undef MR
@@ -99,7 +90,9 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #endif
 #define MR CYN_A2_MR
 #define NV CYN_A2_NV
-#include "cyn_instantiate.h"
+#define CYN_BODY "cyn_instantiate.h"
+#include "cyn_per_dtype.h"
+#undef CYN_BODY
 #undef ISA
 #undef VB
 #undef MR
@@ -124,7 +117,9 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #endif
 #define MR CYN_A512_MR
 #define NV CYN_A512_NV
-#include "cyn_instantiate.h"
+#define CYN_BODY "cyn_instantiate.h"
+#include "cyn_per_dtype.h"
+#undef CYN_BODY
 #undef ISA
 #undef VB
 #undef MR
@@ -474,21 +469,9 @@ long cyn_worker_jobs(void) { return 0; }
 
 /* ---- scalar loops and public entry points, per dtype ------------------- */
 
-#define T double
-#define SFX f64
-#define CYN_IS_F32 0
-#include "cyn_kernels_impl.h"
-#undef T
-#undef SFX
-#undef CYN_IS_F32
-
-#define T float
-#define SFX f32
-#define CYN_IS_F32 1
-#include "cyn_kernels_impl.h"
-#undef T
-#undef SFX
-#undef CYN_IS_F32
+#define CYN_BODY "cyn_kernels_impl.h"
+#include "cyn_per_dtype.h"
+#undef CYN_BODY
 
 /* ---- build probes ------------------------------------------------------ */
 
