@@ -286,6 +286,11 @@ TINY_FITS = [
     dict(optimizer="sgd", batch_size=2, clipnorm=0.5),   # clipping: not fused
     dict(optimizer="momentum", batch_size=2),
     dict(optimizer="adam", batch_size=4),
+    # batches in order: the bare per-epoch loop of the tiny path
+    dict(optimizer="sgd", batch_size=3, shuffle=False),
+    dict(optimizer="sgd", batch_size=1, shuffle=False, lr_schedule=lambda e, lr0: lr0 / (1 + e)),
+    dict(optimizer="sgd", batch_size=2, shuffle=False, sample_weight=True),
+    dict(optimizer="sgd", batch_size=None, lr_schedule="exponential"),
 ]
 
 
@@ -307,6 +312,9 @@ def test_tiny_path_matches_reference(case, dtype, forced):
         kw["output_activation"] = out
     for fit in TINY_FITS:
         fit = dict(fit)
+        fit.setdefault("shuffle", True)
+        if fit.get("sample_weight"):
+            fit["sample_weight"] = np.linspace(0.5, 2.0, n)
         reg = {k: fit.pop(k) for k in ("l2", "clipnorm") if k in fit}
         expect = None
         for mode in ("reference", "tiny", "scalar"):
@@ -314,7 +322,7 @@ def test_tiny_path_matches_reference(case, dtype, forced):
             net = cn.Network(sizes, backend="numpy" if mode == "reference" else "cython",
                              **kw, **({"l2": reg["l2"]} if "l2" in reg else {}))
             got = [bits(net.feedforward(X)), bits(net.gradients(X, Y))]
-            hist = net.fit(X, Y, epochs=5, learning_rate=0.3, shuffle=True, **fit,
+            hist = net.fit(X, Y, epochs=5, learning_rate=0.3, **fit,
                            **({"clipnorm": reg["clipnorm"]} if "clipnorm" in reg else {}))
             got += [bits(net.get_weights()), bits(np.array(hist["loss"]))]
             if expect is None:

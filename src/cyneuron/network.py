@@ -435,7 +435,7 @@ class Network:
         else:
             bs = min(v.check_positive_int(batch_size, "batch_size"), x.shape[0])
         if isinstance(schedule, schedules.Constant):
-            lrs = np.full(epochs, lr0)
+            lrs = None      # one rate for every epoch: no array of `epochs` copies
         else:
             lrs = np.array([schedule(e, lr0) for e in range(epochs)], dtype=np.float64)
             bad = ~(np.isfinite(lrs) & (lrs >= 0))
@@ -471,7 +471,8 @@ class Network:
         try:
             while done < epochs and not self.stop_training:
                 todo = min(chunk, epochs - done)
-                losses, correct = runner(x, t, w, bs, bool(shuffle), lrs[done:done + todo],
+                rates = np.full(1, lr0) if lrs is None else lrs[done:done + todo]
+                losses, correct = runner(x, t, w, bs, bool(shuffle), rates, todo,
                                          clipnorm, count)
                 if not per_epoch:
                     # bulk bookkeeping: nothing needs to see the epochs one by one
@@ -543,9 +544,10 @@ class Network:
             w = cw if w is None else w * cw
         return w
 
-    def _epochs_core(self, x, t, w, bs, shuffle, lrs, clipnorm, count):
+    def _epochs_core(self, x, t, w, bs, shuffle, lrs, E, clipnorm, count):
+        """E epochs in the core; lrs holds one rate per epoch, or one for all."""
         core = _native.core()
-        n, E = x.shape[0], lrs.size
+        n = x.shape[0]
         orders = np.empty(0, dtype=np.intp)
         if shuffle and bs < n:
             orders = np.concatenate([ref.epoch_order(self.rng, n, bs, True)
@@ -586,14 +588,15 @@ class Network:
             cached = self._scratch = (bs, batch_buf, work, grads)
         return cached[1:]
 
-    def _epochs_numpy(self, x, t, w, bs, shuffle, lrs, clipnorm, count):
+    def _epochs_numpy(self, x, t, w, bs, shuffle, lrs, E, clipnorm, count):
         P = self._params.size
         state = {"m": self._opt_state[:P].copy(), "v": self._opt_state[P:].copy(),
                  "t": self._opt_scalars[0], "b1p": float(self._opt_scalars[1]),
                  "b2p": float(self._opt_scalars[2])}
         weights = self._layers
-        losses, correct = np.empty(lrs.size), np.zeros(lrs.size, dtype=np.int64)
-        for e, lr in enumerate(lrs):
+        losses, correct = np.empty(E), np.zeros(E, dtype=np.int64)
+        for e in range(E):
+            lr = lrs[e] if lrs.size > 1 else lrs[0]
             weights, losses[e], correct[e] = ref.train_epoch(
                 weights, self.activations, self.loss, x, t, rng=self.rng,
                 learning_rate=float(lr), batch_size=bs, shuffle=shuffle, w=w,
