@@ -64,71 +64,30 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #define VB 16
 #define MR 4
 #define NV 3
-#define CYN_BODY "cyn_instantiate.h"
-#include "cyn_per_dtype.h"
-#undef CYN_BODY
-#undef ISA
-#undef VB
-#undef MR
-#undef NV
+#include "cyn_instantiate.h"
 
 #if CYN_X86
-/* Everything between push and pop is compiled for the named target only;
- * the dispatcher calls it only when the CPU (and OS) supports it. */
-
-#if defined(__clang__)
-#pragma clang attribute push (__attribute__((target("avx2"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2")
-#endif
-#define ISA avx2
-#define VB 32
 #ifndef CYN_A2_MR
 #define CYN_A2_MR 4
 #define CYN_A2_NV 3
 #endif
+#define ISA avx2
+#define VB 32
 #define MR CYN_A2_MR
 #define NV CYN_A2_NV
-#define CYN_BODY "cyn_instantiate.h"
-#include "cyn_per_dtype.h"
-#undef CYN_BODY
-#undef ISA
-#undef VB
-#undef MR
-#undef NV
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#define CYN_TARGET "avx2"
+#include "cyn_instantiate.h"
 
-#if defined(__clang__)
-#pragma clang attribute push (__attribute__((target("avx512f"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f")
-#endif
-#define ISA avx512
-#define VB 64
 #ifndef CYN_A512_MR
 #define CYN_A512_MR 4
 #define CYN_A512_NV 4
 #endif
+#define ISA avx512
+#define VB 64
 #define MR CYN_A512_MR
 #define NV CYN_A512_NV
-#define CYN_BODY "cyn_instantiate.h"
-#include "cyn_per_dtype.h"
-#undef CYN_BODY
-#undef ISA
-#undef VB
-#undef MR
-#undef NV
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#define CYN_TARGET "avx512f"
+#include "cyn_instantiate.h"
 #endif /* CYN_X86 */
 
 /* ---- variant table and dispatch --------------------------------------- */

@@ -54,7 +54,8 @@ def _case(label, dtype, backend, setup, run, check=None, threads=1):
                 unsupported=_NOT_YET, unsupported_prefix=_PREFIX)
 
 
-def w1(wl, threads=1):
+def _seed_workload(wl, threads, **fit_kw):
+    """W1 / W2: a tutorial net from the workload's weights, trained with fit_kw."""
     p = wl.params
 
     def make(dtype, backend):
@@ -65,34 +66,21 @@ def w1(wl, threads=1):
             return net
 
         def run(net, units):
-            net.fit(wl.X, wl.y, epochs=units, learning_rate=p["learning_rate"])
+            net.fit(wl.X, wl.y, epochs=units, learning_rate=p["learning_rate"], **fit_kw)
 
         def check(net, units):
             return {"final_loss": wl.loss(net.feedforward(wl.X), wl.y)}
         return setup, run, check
 
     return [_case(lbl, dt, be, *make(dt, be)) for lbl, dt, be in _configs(threads)]
+
+
+def w1(wl, threads=1):
+    return _seed_workload(wl, threads)
 
 
 def w2(wl, threads=1):
-    p = wl.params
-
-    def make(dtype, backend):
-        def setup(units):
-            net = _network(wl.sizes, dtype, backend, activation=p["activation"],
-                           loss=p["loss"], seed=0)
-            net.set_weights(wl.weights)
-            return net
-
-        def run(net, units):
-            net.fit(wl.X, wl.y, epochs=units, learning_rate=p["learning_rate"],
-                    batch_size=1, shuffle=False)
-
-        def check(net, units):
-            return {"final_loss": wl.loss(net.feedforward(wl.X), wl.y)}
-        return setup, run, check
-
-    return [_case(lbl, dt, be, *make(dt, be)) for lbl, dt, be in _configs(threads)]
+    return _seed_workload(wl, threads, batch_size=1, shuffle=False)
 
 
 def _accuracy(net, X, y):

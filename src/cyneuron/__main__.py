@@ -34,24 +34,17 @@ PROBE_EPOCHS = 100       # the reference's first, timed chunk
 CHUNK_SECONDS = 0.25     # the longest chunk of reference training between budget checks
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return value
+def _int_at_least(minimum):
+    """An argparse type: an integer >= minimum."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
 
 
 def _positive_float(text):
@@ -70,12 +63,12 @@ def build_parser():
         description="Train seed tutorial 001's 3-4-1 sigmoid network on its XOR data with "
                     "the compiled core and with the NumPy reference, and compare their "
                     "time and their bits.")
-    parser.add_argument("--epochs", type=_positive_int, default=60000,
+    parser.add_argument("--epochs", type=_int_at_least(1), default=60000,
                         help="full-batch gradient-descent epochs (default: 60000, as in the "
                              "tutorial)")
     parser.add_argument("--lr", type=_positive_float, default=1.0,
                         help="learning rate (default: 1.0)")
-    parser.add_argument("--seed", type=_non_negative_int, default=0,
+    parser.add_argument("--seed", type=_int_at_least(0), default=0,
                         help="seed of the initial weights (default: 0)")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                         help="floating-point type of the weights (default: float64)")
