@@ -538,49 +538,68 @@ cdef inline floating dfactor(int act, floating a, floating alpha) noexcept nogil
 
 cdef floating output_error(const Net *net, int loss, const floating *a, const floating *y,
                            const floating *w, floating *g, floating *tmp,
-                           isz n) noexcept nogil:
+                           isz n, floating denom, floating inv) noexcept nogil:
     """The batch loss; g receives dL/dz of the output layer. For mse/sse and an
     elementwise activation the derivative is applied in the loss's own loop
-    (one pass, nothing reloaded; the same multiplications in the same order)."""
+    (one pass, nothing reloaded; the same multiplications in the same order).
+    denom is the loss's divisor (see batch_denominator), inv 1/denom when that
+    is exact, else 0."""
     cdef int act = net.acts[net.n_layers - 1]
     cdef double param = net.act_params[net.n_layers - 1]
     cdef isz m = net.out_width
     cdef floating value
     if loss == LOSS_BCE or loss == LOSS_CCE:
-        return loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m)
+        return loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m, denom, inv)
     if elementwise_derivative(act):
-        return loss_and_grad(loss, act, <floating>param, a, y, w, g, tmp, n, m)
-    value = loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m)
+        return loss_and_grad(loss, act, <floating>param, a, y, w, g, tmp, n, m, denom, inv)
+    value = loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m, denom, inv)
     derivative_mul(act, param, a, g, n, m)
     return value
 
 
+cdef inline floating batch_denominator(const Net *net, const floating *w, isz n,
+                                       floating *wsum, floating *inv) noexcept nogil:
+    """The divisor of a batch's loss: its row count, or (weighted_mean with
+    weights) the sum of its weights in sample order from +0.0, times the
+    loss's per-row count net.norm. wsum receives that count or sum, inv
+    1/divisor where it is exact (a power of two), else 0.
+    reference.loss_denominator computes the same."""
+    cdef isz i
+    cdef floating s = 0
+    if net.weighted_mean and w != NULL:
+        for i in range(n):
+            s = s + w[i]
+        wsum[0] = s
+        inv[0] = 0
+        return s * <floating>net.norm
+    wsum[0] = <floating>n
+    inv[0] = pow2_reciprocal(n * net.norm, <floating>(n * net.norm))
+    return <floating>(n * net.norm)
+
+
 cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating *a,
                             const floating *y, const floating *w, floating *g,
-                            floating *tmp, isz n, isz m) noexcept nogil:
+                            floating *tmp, isz n, isz m, floating denom,
+                            floating inv) noexcept nogil:
     # dact >= 0 (mse/sse only): also multiply g by that activation's derivative
     cdef isz i, j, q, cnt = n * m
-    cdef floating zero = 0, half = 0.5, two = 2, one = 1, s = 0, e, t, r, p
+    cdef floating zero = 0, half = 0.5, two = 2, one = 1, s = 0, e, t, r, p, sy
     cdef floating eps = <floating>1e-7
     cdef floating ome = one - eps
-    cdef floating count = <floating>cnt
-    cdef floating rows = <floating>n
-    cdef floating inv_count, inv_rows
     if code == LOSS_MSE:
-        inv_count = pow2_reciprocal(cnt, count)
         for i in range(n):
             for j in range(m):
                 q = i * m + j
                 e = a[q] - y[q]
                 t = e * e
-                g[q] = scaled(two * e, count, inv_count)
+                g[q] = scaled(two * e, denom, inv)
                 if w != NULL:
                     t = t * w[i]
                     g[q] = g[q] * w[i]
                 if dact >= 0:
                     g[q] = g[q] * dfactor(dact, a[q], dalpha)
                 s = s + t
-        return s / count
+        return s / denom
     elif code == LOSS_SSE:
         for i in range(n):
             for j in range(m):
@@ -596,7 +615,6 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
                 s = s + t
         return half * s
     elif code == LOSS_BCE:
-        inv_count = pow2_reciprocal(cnt, count)
         for q in range(cnt):
             p = clip_prob(a[q], eps, ome)
             tmp[q] = p
@@ -606,30 +624,35 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
             for j in range(m):
                 q = i * m + j
                 t = -(y[q] * tmp[q] + (one - y[q]) * tmp[cnt + q])
-                g[q] = scaled(a[q] - y[q], count, inv_count)
+                g[q] = scaled(a[q] - y[q], denom, inv)
                 if w != NULL:
                     t = t * w[i]
                     g[q] = g[q] * w[i]
                 s = s + t
-        return s / count
+        return s / denom
     else:  # LOSS_CCE
-        inv_rows = pow2_reciprocal(n, rows)
         for q in range(cnt):
             tmp[q] = clip_prob(a[q], eps, ome)
         vlog(tmp, cnt)
         for i in range(n):
             r = zero
+            sy = zero
             for j in range(m):
                 q = i * m + j
                 r = r + y[q] * tmp[q]
-                g[q] = scaled(a[q] - y[q], rows, inv_rows)
+                sy = sy + y[q]
+            for j in range(m):
+                # d/dz of -sum_j y_j log softmax(z)_j is p * sum(y) - y
+                # (p - y for rows that sum to 1: p * 1 is exact)
+                q = i * m + j
+                g[q] = scaled(a[q] * sy - y[q], denom, inv)
                 if w != NULL:
                     g[q] = g[q] * w[i]
             t = -r
             if w != NULL:
                 t = t * w[i]
             s = s + t
-        return s / rows
+        return s / denom
 
 # ---------------------------------------------------------------------------
 # A network seen from C: sizes, codes and parameter offsets.
@@ -647,6 +670,8 @@ cdef struct Net:
     isz out_width
     isz n_params
     int n_threads          # threads for the large products (1: none)
+    isz norm               # the loss's divisor per row (its output width, or 1)
+    bint weighted_mean     # divide by the batch's weight sum, penalties too
 
 
 cdef struct Batch:
@@ -693,7 +718,8 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
 
 cdef floating batch_gradients(const Net *net, int loss, const floating *params,
                               const floating *X, const floating *Y, const floating *w,
-                              isz n, Batch *ws, const floating *masks,
+                              isz n, floating denom, floating inv, Batch *ws,
+                              const floating *masks,
                               const double *dropout, floating *grads) noexcept nogil:
     """Forward, loss and backpropagation for one batch of n rows; returns the loss
     (without penalties). grads receives dLoss/dparams in the flat layout."""
@@ -710,7 +736,7 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
     cdef floating lossval
     cdef isz mask_total = 0
     if use_tiny(net, n, masks):
-        return tiny_gradients(net, loss, params, X, Y, w, n, ws, grads, NULL, 0)
+        return tiny_gradients(net, loss, params, X, Y, w, n, denom, inv, ws, grads, NULL, 0)
     forward_pass(net, params, X, n, acts_buf, raw_buf, masks, dropout)
     if masks != NULL:
         for l in range(L):
@@ -718,7 +744,7 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
                 mask_total += n * net.sizes[l + 1]
     m = net.sizes[L]
     a_out = acts_buf + act_offset(net, L - 1, n)
-    lossval = output_error(net, loss, a_out, Y, w, d, <floating *>ws.tmp, n)
+    lossval = output_error(net, loss, a_out, Y, w, d, <floating *>ws.tmp, n, denom, inv)
     for l in range(L - 1, -1, -1):
         k = net.sizes[l]
         m = net.sizes[l + 1]
@@ -805,7 +831,7 @@ cdef inline void tiny_forward(const Net *net, const floating *params, const floa
 
 cdef floating tiny_gradients(const Net *net, int loss, const floating *params,
                              const floating *X, const floating *Y, const floating *w,
-                             isz n, Batch *ws, floating *grads,
+                             isz n, floating denom, floating inv, Batch *ws, floating *grads,
                              floating *sgd_params, floating lr) noexcept nogil:
     """batch_gradients for tiny nets without dropout. With sgd_params (the same
     array as params), also applies plain SGD with step lr, weight by weight."""
@@ -821,7 +847,7 @@ cdef floating tiny_gradients(const Net *net, int loss, const floating *params,
     tiny_forward(net, params, X, n, acts_buf)
     m = net.sizes[L]
     a_out = acts_buf + act_offset(net, L - 1, n)
-    lossval = output_error(net, loss, a_out, Y, w, d, <floating *>ws.tmp, n)
+    lossval = output_error(net, loss, a_out, Y, w, d, <floating *>ws.tmp, n, denom, inv)
     A = a_out
     for l in range(L - 1, -1, -1):
         k = net.sizes[l]
@@ -895,6 +921,16 @@ cdef floating add_penalties(const Net *net, const floating *params, floating *gr
                     v = zero
                 dW[i] = dW[i] + l1t * v
     return pen
+
+
+cdef inline floating penalties(const Net *net, const floating *params, floating *grads,
+                               double l1, double l2, floating wsum) noexcept nogil:
+    """add_penalties, per unit of weight under weighted_mean (the coefficients
+    divided by the batch's weight sum, in double, as the reference does)."""
+    if net.weighted_mean:
+        l1 = l1 / <double>wsum
+        l2 = l2 / <double>wsum
+    return add_penalties(net, params, grads, l1, l2)
 
 
 cdef void clip_gradient(floating *g, isz cnt, double clipnorm) noexcept nogil:
@@ -981,9 +1017,11 @@ cdef inline isz argmax_row(const floating *r, isz m) noexcept nogil:
 
 cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
                    const double[::1] act_params, const isz[::1] offsets,
-                   int n_threads=1) except -1:
+                   int n_threads=1, isz norm=1, bint weighted_mean=False) except -1:
     cdef isz l
     net.n_threads = n_threads if n_threads > 0 else 1
+    net.norm = norm
+    net.weighted_mean = weighted_mean
     net.n_layers = acts.shape[0]
     net.sizes = &sizes[0]
     net.acts = &acts[0]
@@ -1046,23 +1084,27 @@ def forward(const floating[::1] params, const isz[::1] sizes, const int[::1] act
 
 def gradients(const floating[::1] params, const isz[::1] sizes, const int[::1] acts,
               const double[::1] act_params, const isz[::1] offsets, int loss,
+              isz norm, bint weighted_mean,
               const floating[:, ::1] X, const floating[:, ::1] Y, const floating[::1] w,
               double l1, double l2, floating[::1] work, floating[::1] grads,
               int n_threads=1):
     """Write dLoss/dparams for the batch (X, Y) into grads; return the loss
-    (with the L1/L2 penalty). w: per-sample weights, or an empty array."""
+    (with the L1/L2 penalty). w: per-sample weights, or an empty array.
+    norm: the loss's divisor per row; weighted_mean: divide the loss and the
+    penalties by the weight sum (which must not be 0)."""
     cdef Net net
     cdef Batch ws
     cdef isz n = X.shape[0]
-    cdef floating lossval
+    cdef floating lossval, denom, inv, wsum
     cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
-    _make_net(&net, sizes, acts, act_params, offsets, n_threads)
+    _make_net(&net, sizes, acts, act_params, offsets, n_threads, norm, weighted_mean)
     _layout(&net, n, &ws, &work[0], sizeof(floating))
     with nogil:
+        denom = batch_denominator(&net, wp, n, &wsum, &inv)
         lossval = batch_gradients(&net, loss, &params[0], &X[0, 0], &Y[0, 0], wp, n,
-                                  &ws, NULL, NULL, &grads[0])
+                                  denom, inv, &ws, NULL, NULL, &grads[0])
         if l1 != 0 or l2 != 0:
-            lossval = lossval + add_penalties(&net, &params[0], &grads[0], l1, l2)
+            lossval = lossval + penalties(&net, &params[0], &grads[0], l1, l2, wsum)
     return lossval
 
 
@@ -1073,27 +1115,38 @@ cdef void tiny_sgd_epochs(const Net *net, int loss, floating *params, const floa
     """train_epochs for tiny nets, plain SGD, batches in order, no dropout and
     no accuracy count: the same steps and epoch losses, less bookkeeping."""
     cdef isz e, start, nb, n_in = net.sizes[0], n_out = net.out_width
-    cdef floating value, lr
+    cdef floating value, lr, denom, inv, wsum
+    cdef const floating *wb
     cdef double total
     for e in range(epochs):
         lr = <floating>lrs[e * lr_step]
         if bs >= n:
-            value = tiny_gradients(net, loss, params, X, Y, w, n, ws, grads, params, lr)
+            denom = batch_denominator(net, w, n, &wsum, &inv)
+            if wsum == 0:
+                losses[e] = 0.0
+                continue
+            value = tiny_gradients(net, loss, params, X, Y, w, n, denom, inv, ws, grads,
+                                   params, lr)
             losses[e] = <double>value
             continue
         total = 0.0
         start = 0
         while start < n:
             nb = bs if start + bs <= n else n - start
-            value = tiny_gradients(net, loss, params, X + start * n_in, Y + start * n_out,
-                                   w + start if w != NULL else NULL, nb, ws, grads, params, lr)
-            total += <double>value * <double>nb
+            wb = w + start if w != NULL else NULL
+            denom = batch_denominator(net, wb, nb, &wsum, &inv)
+            if wsum != 0:       # a batch without weight has no data: no step
+                value = tiny_gradients(net, loss, params, X + start * n_in,
+                                       Y + start * n_out, wb, nb, denom, inv, ws, grads,
+                                       params, lr)
+                total += <double>value * <double>nb
             start += nb
         losses[e] = total / <double>n
 
 
 def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts,
                  const double[::1] act_params, const isz[::1] offsets, int loss,
+                 isz norm, bint weighted_mean,
                  const floating[:, ::1] X, const floating[:, ::1] Y, const floating[::1] w,
                  const isz[::1] orders, const double[::1] lrs, isz batch_size,
                  int opt, const double[::1] hyper, floating[::1] state, double[::1] scalars,
@@ -1128,7 +1181,7 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
     cdef floating *gw = gy + batch_size * n_out
     cdef floating *statep = &state[0] if state.shape[0] > 0 else NULL
     cdef const double *drop = &dropout[0]
-    cdef floating value
+    cdef floating value, denom, inv, wsum
     cdef double total
     cdef isz n_batches, hits
     cdef bint use_masks = masks.shape[0] > 0
@@ -1136,7 +1189,7 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
     # plain SGD needs no gradient of the whole net before it updates a weight
     cdef bint fuse_sgd = opt == OPT_SGD and not penal and not clipnorm > 0
     cdef bint fused
-    _make_net(&net, sizes, acts, act_params, offsets, n_threads)
+    _make_net(&net, sizes, acts, act_params, offsets, n_threads, norm, weighted_mean)
     _layout(&net, batch_size, &ws, &work[0], sizeof(floating))
     if (fuse_sgd and not shuffled and not use_masks and not count
             and use_tiny(&net, batch_size, NULL)):
@@ -1171,13 +1224,26 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
                     xb = &X[0, 0] + start * n_in
                     yb = &Y[0, 0] + start * n_out
                     wb = wp + start if wp != NULL else NULL
+                denom = batch_denominator(&net, wb, nb, &wsum, &inv)
+                if wsum == 0:
+                    # weighted_mean: a batch without weight has no data, so no
+                    # step (its dropout masks are still consumed, in order)
+                    if mp != NULL:
+                        for i in range(net.n_layers):
+                            if drop[i] > 0:
+                                mp = mp + nb * net.sizes[i + 1]
+                    value = 0
+                    n_batches += 1
+                    start += nb
+                    continue
                 fused = fuse_sgd and use_tiny(&net, nb, mp)
                 if fused:
-                    value = tiny_gradients(&net, loss, &params[0], xb, yb, wb, nb, &ws,
-                                           &grads[0], &params[0], <floating>lrs[e * lr_step])
+                    value = tiny_gradients(&net, loss, &params[0], xb, yb, wb, nb, denom, inv,
+                                           &ws, &grads[0], &params[0],
+                                           <floating>lrs[e * lr_step])
                 else:
-                    value = batch_gradients(&net, loss, &params[0], xb, yb, wb, nb, &ws,
-                                            mp, drop, &grads[0])
+                    value = batch_gradients(&net, loss, &params[0], xb, yb, wb, nb, denom, inv,
+                                            &ws, mp, drop, &grads[0])
                 if count:
                     hits += count_correct(<floating *>ws.acts + act_offset(&net, net.n_layers - 1, nb),
                                           yb, nb, n_out)
@@ -1186,7 +1252,7 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
                         if drop[i] > 0:
                             mp = mp + nb * net.sizes[i + 1]
                 if penal:
-                    value = value + add_penalties(&net, &params[0], &grads[0], l1, l2)
+                    value = value + penalties(&net, &params[0], &grads[0], l1, l2, wsum)
                 if clipnorm > 0:
                     clip_gradient(&grads[0], P, clipnorm)
                 if not fused:

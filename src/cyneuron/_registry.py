@@ -47,15 +47,34 @@ class Activation:
 @dataclass(frozen=True)
 class Loss:
     """A loss: its value, and either dL/da (`gradient`) or, for a loss that
-    pairs with one output activation, dL/dz directly (`delta`)."""
+    pairs with one output activation, dL/dz directly (`delta`).
+
+    Each is a reference function ``f(a, y, w, count)``; ``count``, the
+    divisor, is the batch's row count (or weight sum) times ``norm(m)`` for
+    an output width m: ``per_row`` times m when ``per_output``, else
+    ``per_row``. Two losses may share a core code and differ only there.
+    """
 
     name: str
     code: int
-    value: Callable = field(repr=False, compare=False)
+    _value: Callable = field(repr=False, compare=False)
     gradient: Callable = field(default=None, repr=False, compare=False)
     delta: Callable = field(default=None, repr=False, compare=False)
     output: str = None            # the output activation it requires, if any
     classification: bool = False
+    per_row: int = 1
+    per_output: bool = True
+    is_mean: bool = True          # False for sse, a plain sum
+
+    def norm(self, m):
+        """The loss's divisor per row, for an output width m."""
+        return self.per_row * (m if self.per_output else 1)
+
+    def value(self, a, y, w=None, count=None):
+        """The loss of outputs a against targets y (divided by rows x norm by default)."""
+        if count is None:
+            count = a.dtype.type(a.shape[0] * self.norm(a.shape[1]))
+        return self._value(a, y, w, count)
 
 
 @dataclass(frozen=True)
@@ -85,14 +104,21 @@ DEFAULT_LEAKY_SLOPE = 0.01
 
 LOSSES = {
     "mse": Loss("mse", 0, ref.mse, ref.mse_gradient),
-    "sse": Loss("sse", 1, ref.sse, ref.sse_gradient),
+    "sse": Loss("sse", 1, ref.sse, ref.sse_gradient, is_mean=False),
     "binary_crossentropy": Loss("binary_crossentropy", 2, ref.binary_crossentropy,
                                 delta=ref.binary_crossentropy_delta, output="sigmoid",
                                 classification=True),
     "categorical_crossentropy": Loss("categorical_crossentropy", 3,
                                      ref.categorical_crossentropy,
                                      delta=ref.categorical_crossentropy_delta,
-                                     output="softmax", classification=True),
+                                     output="softmax", classification=True, per_output=False),
+    # scikit-learn's spellings: half the mean squared error (MLPRegressor's
+    # loss), and the binary cross-entropy summed over a row's outputs
+    # (MLPClassifier's multilabel loss; one output: binary_crossentropy)
+    "squared_error": Loss("squared_error", 0, ref.mse, ref.mse_gradient, per_row=2),
+    "binary_log_loss": Loss("binary_log_loss", 2, ref.binary_crossentropy,
+                            delta=ref.binary_crossentropy_delta, output="sigmoid",
+                            classification=True, per_output=False),
 }
 _LOSS_ALIASES = {"bce": "binary_crossentropy", "cce": "categorical_crossentropy",
                  "crossentropy": "categorical_crossentropy", "log_loss": "binary_crossentropy",

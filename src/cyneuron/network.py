@@ -21,6 +21,7 @@ from . import reference as ref
 
 BACKENDS = ("cython", "numpy")
 INITS = ("uniform", "xavier", "he")
+REDUCTIONS = ("sum_over_batch_size", "weighted_mean")
 
 
 class History:
@@ -103,7 +104,7 @@ class Network:
 
     def __init__(self, layer_sizes, activation="sigmoid", loss="mse", seed=None,
                  dtype="float64", backend="cython", init="uniform", output_activation=None,
-                 l1=0.0, l2=0.0, dropout=0.0, n_threads=1):
+                 l1=0.0, l2=0.0, dropout=0.0, n_threads=1, reduction="sum_over_batch_size"):
         sizes = self._check_sizes(layer_sizes)
         n_layers = len(sizes) - 1
         if isinstance(activation, list):
@@ -132,6 +133,12 @@ class Network:
             _native.core()          # raises a clear error if the core cannot run
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
+        if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, "
+                             f"got {reduction!r}")
+        if reduction == "weighted_mean" and not lossobj.is_mean:
+            raise ValueError(f"reduction='weighted_mean' needs a loss that is a mean; "
+                             f"{lossobj.name!r} is a sum")
 
         self.layer_sizes = sizes
         self.activations = acts
@@ -144,6 +151,9 @@ class Network:
         self.stop_training = False
         self.backend = backend
         self.init = init
+        self.reduction = reduction
+        self._weighted_mean = reduction == "weighted_mean"
+        self._norm = lossobj.norm(sizes[-1])
         self.rng = self._make_rng(seed)
 
         # Flat parameter buffer [W1, b1, W2, b2, ...] and the per-layer views into it.
@@ -315,15 +325,15 @@ class Network:
         """(loss, flat gradient vector) for a validated batch."""
         if self.backend == "numpy":
             value, g = ref.gradients(self._layers, self.activations, self.loss, x, t, w,
-                                     l1=self.l1, l2=self.l2)
+                                     l1=self.l1, l2=self.l2, weighted_mean=self._weighted_mean)
             return value, ref.flatten(g)
         core = _native.core()
         grads = np.empty_like(self._params)
         work = np.empty(self._workspace(x.shape[0]), dtype=self.dtype)
         wv = np.empty(0, self.dtype) if w is None else w
         value = core.gradients(self._params, self._sizes, self._act_codes, self._act_params,
-                               self._offsets, self.loss.code, x, t, wv, self.l1, self.l2,
-                               work, grads, self._n_threads)
+                               self._offsets, self.loss.code, self._norm, self._weighted_mean,
+                               x, t, wv, self.l1, self.l2, work, grads, self._n_threads)
         return self.dtype.type(value), grads
 
     def _unflatten(self, flat):
@@ -570,7 +580,8 @@ class Network:
         losses = np.empty(E, dtype=np.float64)
         correct = np.zeros(E, dtype=np.int64)
         core.train_epochs(self._params, self._sizes, self._act_codes, self._act_params,
-                          self._offsets, self.loss.code, x, t, ww, orders, lrs, bs,
+                          self._offsets, self.loss.code, self._norm, self._weighted_mean,
+                          x, t, ww, orders, lrs, bs,
                           self.optimizer.code, hyper, self._opt_state, self._opt_scalars,
                           self.l1, self.l2, 0.0 if clipnorm is None else clipnorm,
                           masks, np.asarray(self.dropout, dtype=np.float64), batch_buf, work,
@@ -602,7 +613,7 @@ class Network:
                 learning_rate=float(lr), batch_size=bs, shuffle=shuffle, w=w,
                 optimizer=self.optimizer, state=state, l1=self.l1, l2=self.l2,
                 clipnorm=clipnorm, dropout=self.dropout if any(self.dropout) else None,
-                count_correct=count)
+                count_correct=count, weighted_mean=self._weighted_mean)
         for (W, b), (Wn, bn) in zip(self._layers, weights):
             W[...] = Wn
             b[...] = bn

@@ -149,30 +149,36 @@ def softmax_backward(a, g):
 
 # --- losses: value, and dL/da (or dL/dz where output and loss pair up) --------
 # `w` is an optional per-sample weight (n,): it scales each sample's terms in
-# the loss and its gradient; the mean still divides by the element count, so
-# w = 1 everywhere gives exactly the unweighted bits.
+# the loss and its gradient. `count` is the loss's divisor: by default the
+# element count (mse, binary_crossentropy) or the row count (categorical
+# crossentropy), so w = 1 everywhere gives exactly the unweighted bits;
+# loss_denominator gives it for a registry loss and a reduction.
 
 def _weigh(x, w):
     return x if w is None else x * w.reshape(-1, 1)
 
 
-def mse(a, y, w=None):
+def _count(a, count, default):
+    return _c(a, default) if count is None else count
+
+
+def mse(a, y, w=None, count=None):
     """Mean of the squared errors over all elements."""
     e = a - y
-    return seqsum(_weigh(e * e, w)) / _c(a, a.size)
+    return seqsum(_weigh(e * e, w)) / _count(a, count, a.size)
 
 
-def mse_gradient(a, y, w=None):
-    return _weigh((_c(a, 2) * (a - y)) / _c(a, a.size), w)
+def mse_gradient(a, y, w=None, count=None):
+    return _weigh((_c(a, 2) * (a - y)) / _count(a, count, a.size), w)
 
 
-def sse(a, y, w=None):
+def sse(a, y, w=None, count=None):
     """Half the sum of squared errors: its gradient is the raw error a - y."""
     e = a - y
     return _c(a, 0.5) * seqsum(_weigh(e * e, w))
 
 
-def sse_gradient(a, y, w=None):
+def sse_gradient(a, y, w=None, count=None):
     return _weigh(a - y, w)
 
 
@@ -184,28 +190,47 @@ def clip_probability(a):
     return np.minimum(np.maximum(a, eps), _c(a, 1) - eps)
 
 
-def binary_crossentropy(a, y, w=None):
+def binary_crossentropy(a, y, w=None, count=None):
     """Mean over all elements of -(y log a + (1 - y) log(1 - a)), a clipped into (0, 1)."""
     one = _c(a, 1)
     p = clip_probability(a)
     terms = -(y * np.log(p) + (one - y) * np.log(one - p))
-    return seqsum(_weigh(terms, w)) / _c(a, a.size)
+    return seqsum(_weigh(terms, w)) / _count(a, count, a.size)
 
 
-def binary_crossentropy_delta(a, y, w=None):
+def binary_crossentropy_delta(a, y, w=None, count=None):
     """dL/dz for a sigmoid output: (a - y) / count, exact even where a is 0 or 1."""
-    return _weigh((a - y) / _c(a, a.size), w)
+    return _weigh((a - y) / _count(a, count, a.size), w)
 
 
-def categorical_crossentropy(a, y, w=None):
+def categorical_crossentropy(a, y, w=None, count=None):
     """Mean over samples of -sum_j y_j log a_j, a clipped into (0, 1)."""
     per_sample = -row_sums(y * np.log(clip_probability(a)))
-    return seqsum(_weigh(per_sample, w)) / _c(a, a.shape[0])
+    return seqsum(_weigh(per_sample, w)) / _count(a, count, a.shape[0])
 
 
-def categorical_crossentropy_delta(a, y, w=None):
-    """dL/dz for a softmax output: (a - y) / n_samples."""
-    return _weigh((a - y) / _c(a, a.shape[0]), w)
+def categorical_crossentropy_delta(a, y, w=None, count=None):
+    """dL/dz for a softmax output: (a * sum_j y_j - y) / n_samples.
+
+    For rows that sum to 1 (one-hot, smoothed labels) this is the familiar
+    a - y (a * 1.0 is exact); multi-hot rows need the sum.
+    """
+    return _weigh((a * row_sums(y) - y) / _count(a, count, a.shape[0]), w)
+
+
+def loss_denominator(loss, n, m, w, weighted_mean, dtype):
+    """(divisor of a batch's loss, the batch's weight sum) for a registry loss.
+
+    The divisor is the row count (or, with weighted_mean and weights, the
+    weights' sum in sample order) times the loss's per-row count; the weight
+    sum is the row count without weights.
+    """
+    t = np.dtype(dtype).type
+    norm = loss.norm(m)
+    if weighted_mean and w is not None:
+        s = seqsum(w)
+        return s * t(norm), s
+    return t(n * norm), t(n)
 
 
 # --- the network ------------------------------------------------------------------
@@ -247,23 +272,29 @@ def penalty(weights, l1=0.0, l2=0.0):
     return total
 
 
-def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0.0):
+def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0.0,
+              weighted_mean=False):
     """(loss value, [(dW, db), ...]) for the batch (x, y), by backpropagation.
 
-    The value includes the L1/L2 penalty; so does the gradient.
+    The value includes the L1/L2 penalty; so does the gradient. With
+    weighted_mean the loss is divided by the weights' sum instead of the row
+    count, and the penalty coefficients too (in double precision).
     """
     if masks is None:
         masks = [None] * len(weights)
     outs, raw = forward(weights, activations, x, masks)
     a = outs[-1]
-    value = loss.value(a, y, w)
+    count, wsum = loss_denominator(loss, a.shape[0], a.shape[1], w, weighted_mean, a.dtype)
+    value = loss.value(a, y, w, count)
+    if weighted_mean and (l1 or l2):
+        l1, l2 = l1 / float(wsum), l2 / float(wsum)
     if l1 or l2:
         value = value + penalty(weights, l1, l2)
     grads = [None] * len(weights)
     if loss.delta is not None:                    # sigmoid+BCE, softmax+CCE
-        delta = loss.delta(a, y, w)
+        delta = loss.delta(a, y, w, count)
     else:
-        delta = activations[-1].backward(a, loss.gradient(a, y, w))
+        delta = activations[-1].backward(a, loss.gradient(a, y, w, count))
     for l in range(len(weights) - 1, -1, -1):
         dW, db = weight_gradient(outs[l], delta)
         W = weights[l][0]
@@ -362,11 +393,13 @@ def correct_predictions(a, y):
 
 def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_size=None,
                 shuffle=True, w=None, optimizer=None, state=None, l1=0.0, l2=0.0,
-                clipnorm=None, dropout=None, count_correct=False):
+                clipnorm=None, dropout=None, count_correct=False, weighted_mean=False):
     """One epoch of mini-batch training; returns (weights, epoch loss, correct count).
 
     The epoch loss is the batch losses weighted by batch size, averaged in
-    double precision (the batch loss itself when there is one batch).
+    double precision (the batch loss itself when there is one batch). With
+    weighted_mean, a batch whose weights sum to 0 holds no data: it takes no
+    step and counts as loss 0 (its dropout masks are still drawn).
     """
     n = x.shape[0]
     bs = n if batch_size is None else min(batch_size, n)
@@ -382,7 +415,12 @@ def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_s
                 if rate:
                     masks[l] = dropout_mask(rng, (len(idx), weights[l][0].shape[1]), rate,
                                             x.dtype)
-        value, grads = gradients(weights, activations, loss, xb, yb, wb, masks, l1, l2)
+        if weighted_mean and wb is not None and seqsum(wb) == 0:
+            last = 0.0
+            n_batches += 1
+            continue
+        value, grads = gradients(weights, activations, loss, xb, yb, wb, masks, l1, l2,
+                                 weighted_mean)
         if count_correct:
             outs = forward(weights, activations, xb, masks)[0]
             correct += correct_predictions(outs[-1], yb)
