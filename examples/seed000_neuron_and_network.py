@@ -63,7 +63,7 @@ def train_per_sample(backend, seed, verbose):
     2 * (y_pred - y_true), the tutorial's d_L_d_ypred = -2 * (y_true - y_pred).
     """
     net = cn.Network([2, 2, 1], activation="sigmoid", loss="mse", seed=seed,
-                     backend=backend)
+                     backend=backend, init="uniform")
     if verbose:
         print(f"epoch {0:>4}/{EPOCHS}  loss {net.evaluate(DATA, TARGETS)['loss']:.6f}")
     start = time.perf_counter()
@@ -83,7 +83,7 @@ def fit_per_sample(backend, seed):
     run inside the compiled core instead of from Python.
     """
     net = cn.Network([2, 2, 1], activation="sigmoid", loss="mse", seed=seed,
-                     backend=backend)
+                     backend=backend, init="uniform")
     start = time.perf_counter()
     net.fit(DATA, TARGETS, epochs=EPOCHS, learning_rate=LEARNING_RATE,
             batch_size=1, shuffle=False)
@@ -102,7 +102,7 @@ def main(argv=None):
     print(f"Neuron.feedforward([2, 3]) = {neuron.feedforward([2, 3])!r}")
 
     print("\n== 2. A 2-2-1 network, every neuron with weights [0, 1] and bias 0 ==")
-    net = cn.Network([2, 2, 1], activation="sigmoid", backend=args.backend)
+    net = cn.Network([2, 2, 1], activation="sigmoid", backend=args.backend, init="uniform")
     # W has shape (n_in, n_out): column j holds the weights of neuron j,
     # so both hidden neurons' weights [0, 1] give W1 = [[0, 0], [1, 1]].
     W1 = np.array([[0.0, 0.0], [1.0, 1.0]])

@@ -74,7 +74,7 @@ def show_state(net, iteration):
 def train(backend, seed, verbose):
     """60000 full-batch iterations, run in the compiled core in chunks of 10000."""
     net = cn.Network([3, 4, 1], activation="sigmoid", loss="sse", seed=seed,
-                     backend=backend)
+                     backend=backend, init="uniform")
     seconds = 0.0
     for done in range(0, ITERATIONS, REPORT_EVERY):
         if verbose:

@@ -46,7 +46,7 @@ def weight_bytes(net):
 
 def train(backend, seed):
     rng = np.random.default_rng(seed)
-    net = cn.Network([3, 4, 1], activation="sigmoid", loss="sse", backend=backend)
+    net = cn.Network([3, 4, 1], activation="sigmoid", loss="sse", backend=backend, init="uniform")
     # the tutorial's initialisation: np.random.rand(3, 4) and np.random.rand(4, 1)
     net.set_weights([(rng.random((3, 4)), np.zeros(4)),
                      (rng.random((4, 1)), np.zeros(1))])

@@ -72,7 +72,7 @@ def tutorial_weights():
 
 def train(backend, learning_rate, verbose):
     net = cn.Network([INPUT_SIZE, HIDDEN_SIZE, OUTPUT_SIZE], activation="sigmoid",
-                     loss="sse", backend=backend)
+                     loss="sse", backend=backend, init="uniform")
     net.set_weights(tutorial_weights())
     seconds = 0.0
     for epoch in range(0, EPOCHS, REPORT_EVERY):

@@ -60,7 +60,7 @@ def section_softmax(backend):
     print(f"the tutorial's x_i / sum_j x_j:   {x / x.sum()}   (negative: not probabilities)")
     # A layer with identity weights and zero biases passes x on unchanged, so
     # its softmax output is softmax(x).
-    layer = cn.Network([3, 3], activation="softmax", backend=backend)
+    layer = cn.Network([3, 3], activation="softmax", backend=backend, init="uniform")
     layer.set_weights([(np.eye(3), np.zeros(3))])
     p = layer.feedforward(x)
     with np.printoptions(precision=6):
@@ -73,7 +73,7 @@ def section_gradient(backend):
     rng = np.random.default_rng(1)
     X, y = table_data(8, rng)
     net = cn.Network([2, 3, 1], activation=["relu", "identity"], loss="mse", seed=1,
-                     backend=backend)
+                     backend=backend, init="uniform")
     # dL/db of the output bias: by backpropagation, and by central differences
     backprop = net.gradients(X, y)[-1][1][0]
     weights = net.get_weights()

@@ -10,4 +10,15 @@ from . import callbacks, metrics, optimizers, reference, schedules
 
 __version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "load", "save", "Callback", "EarlyStopping",
+           "MLPClassifier", "MLPRegressor",
            "callbacks", "metrics", "optimizers", "reference", "schedules", "__version__"]
+
+_LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators"}
+
+
+def __getattr__(name):
+    # The estimators import scikit-learn, an optional extra: only on first use.
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'cyneuron' has no attribute {name!r}")

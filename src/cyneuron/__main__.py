@@ -84,7 +84,7 @@ def build_parser():
 
 def _network(args, backend):
     return Network(LAYERS, activation="sigmoid", loss="sse", seed=args.seed,
-                   dtype=args.dtype, backend=backend)
+                   dtype=args.dtype, backend=backend, init="uniform")
 
 
 def _weight_bytes(net):

@@ -135,6 +135,8 @@ _OPTIMIZERS = {
              {"beta_1": (0.0, True, 1.0, False), "beta_2": (0.0, True, 1.0, False),
               "epsilon": (0.0, False, None, False)}),
 }
+# fit's learning rate when none is given (Keras' defaults)
+DEFAULT_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adam": 0.001}
 _OPTIMIZER_ALIASES = {"nesterov": ("momentum", {"nesterov": True}), "gd": ("sgd", {})}
 OPTIMIZER_NAMES = tuple(_OPTIMIZERS) + tuple(_OPTIMIZER_ALIASES)
 

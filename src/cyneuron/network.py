@@ -94,7 +94,9 @@ class Network:
         shuffling and dropout).
     dtype : "float64" or "float32"
     backend : "cython" (compiled core) or "numpy" (the reference)
-    init : "uniform" (U[-1, 1) like the tutorials), "xavier" or "he"
+    init : "xavier" (Glorot uniform, Keras' default: U(-r, r) with
+        r = sqrt(6 / (n_in + n_out)), biases 0), "he" (r = sqrt(6 / n_in)) or
+        "uniform" (U[-1, 1) like the tutorials)
     n_threads : int
         Threads for the large matrix products of the compiled core (1: none,
         -1: every CPU this process may use). Each output element is computed
@@ -103,7 +105,7 @@ class Network:
     """
 
     def __init__(self, layer_sizes, activation="sigmoid", loss="mse", seed=None,
-                 dtype="float64", backend="cython", init="uniform", output_activation=None,
+                 dtype="float64", backend="cython", init="xavier", output_activation=None,
                  l1=0.0, l2=0.0, dropout=0.0, n_threads=1, reduction="sum_over_batch_size"):
         sizes = self._check_sizes(layer_sizes)
         n_layers = len(sizes) - 1
@@ -378,7 +380,7 @@ class Network:
 
     # --- fit ------------------------------------------------------------------------------
 
-    def fit(self, X, y, epochs=1, learning_rate=0.01, batch_size=None, optimizer="sgd",
+    def fit(self, X, y, epochs=1, learning_rate=None, batch_size=None, optimizer="sgd",
             optimizer_params=None, shuffle=True, lr_schedule=None, clipnorm=None,
             validation_data=None, validation_split=0.0, callbacks=None, sample_weight=None,
             class_weight=None, verbose=0):
@@ -389,7 +391,9 @@ class Network:
         X, y : training inputs (n, n_in) and targets (n, n_out); classifiers
             also take class indices (n,).
         epochs : number of passes over the data.
-        learning_rate : initial learning rate (see ``lr_schedule``).
+        learning_rate : initial learning rate (see ``lr_schedule``); None takes
+            the optimizer's default, as in Keras (sgd and momentum 0.01,
+            rmsprop and adam 0.001).
         batch_size : None for full-batch gradient descent, 1 for per-sample SGD,
             anything else for mini-batches (the last one may be smaller).
         optimizer : "sgd", "momentum", "nesterov", "rmsprop", "adam", or
@@ -414,13 +418,15 @@ class Network:
         """
         # --- validate everything before anything changes -------------------------------
         epochs = v.check_positive_int(epochs, "epochs")
+        opt = registry.optimizer(optimizer, **(optimizer_params or {}))
+        if learning_rate is None:
+            learning_rate = registry.DEFAULT_LEARNING_RATES[opt.name]
         lr0 = v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True)
         schedule = schedules.resolve(lr_schedule)
         if clipnorm is not None:
             clipnorm = v.check_real(clipnorm, "clipnorm", minimum=0.0, strict=True)
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
-        opt = registry.optimizer(optimizer, **(optimizer_params or {}))
         x, t = self._check_xy(X, y)
         w = self._sample_weights(sample_weight, class_weight, t)
         split = v.check_real(validation_split, "validation_split", minimum=0.0, maximum=1.0,
@@ -525,6 +531,19 @@ class Network:
                 if hasattr(cb, "on_train_end"):
                     cb.on_train_end(self)
         return history
+
+    def _run_epochs(self, x, t, w, batch_size, shuffle, learning_rate, epochs=1,
+                    clipnorm=None):
+        """`epochs` epochs on arrays already validated for this network, with the
+        optimizer already chosen (``_use_optimizer``); returns the epoch losses.
+
+        The estimators drive their own epoch loops through this, so that what
+        a backend does stays in the two runners below.
+        """
+        runner = self._epochs_numpy if self.backend == "numpy" else self._epochs_core
+        losses, _ = runner(x, t, w, batch_size, bool(shuffle), np.full(1, float(learning_rate)),
+                           epochs, clipnorm, False)
+        return losses
 
     def _sample_weights(self, sample_weight, class_weight, t):
         n = t.shape[0]

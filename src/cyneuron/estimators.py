@@ -1,0 +1,919 @@
+"""scikit-learn estimators: MLPClassifier and MLPRegressor on cyneuron's core.
+
+Design:
+
+* The parameters are scikit-learn's ``MLPClassifier``/``MLPRegressor``
+  parameters with their names, meanings and defaults, plus cyneuron's own
+  (``dropout``, per-layer activations, ``dtype``, ``n_threads``,
+  ``clipnorm``, ``class_weight``, ``backend``). Validation happens in
+  ``_check_params`` before anything changes.
+* The objective is scikit-learn's: each batch's loss is the sample-weighted
+  mean of the per-sample losses plus ``alpha / 2 * sum(W**2)``, both divided
+  by the batch's weight sum (``Network(reduction="weighted_mean")`` with
+  ``l2 = alpha / 2``), so an integer weight is the same as repeating a
+  sample. The losses are scikit-learn's: log-loss (softmax for several
+  classes, one sigmoid unit for two, sigmoids summed over the labels of a
+  multilabel target) and half the mean squared error.
+* A fitted estimator holds a ``Network`` (``network_``); every epoch runs in
+  its compiled core. The epoch loop (stopping on ``tol`` and
+  ``n_iter_no_change``, early stopping, learning-rate schedules) is here, in
+  Python, once per epoch; L-BFGS runs in ``scipy.optimize`` with the loss
+  and gradient from the core. Results are bit for bit the same for the same
+  ``random_state``, for ``backend="numpy"`` and ``"cython"``, and for any
+  ``n_threads``.
+* The pickled state is arrays, numbers and strings only (``__getstate__``):
+  the network is rebuilt from them on unpickling.
+"""
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+try:
+    import scipy.optimize
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import accuracy_score, r2_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import LabelBinarizer
+    from sklearn.utils import check_random_state
+    from sklearn.utils.class_weight import compute_class_weight
+    from sklearn.utils.metaestimators import available_if
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target, \
+        unique_labels
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
+    raise ImportError(
+        "cyneuron's MLPClassifier and MLPRegressor need scikit-learn (and scipy): "
+        "pip install 'cyneuron[sklearn]'") from exc
+
+from . import _registry as registry
+from . import _validation as v
+from .network import Network
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+_SOLVERS = ("adam", "sgd", "lbfgs")
+_SCHEDULES = ("constant", "invscaling", "adaptive")
+# scikit-learn's names for the output activations
+_OUT_NAMES = {"softmax": "softmax", "sigmoid": "logistic", "identity": "identity"}
+
+
+def _fail(est, name, what, value):
+    raise ValueError(f"The {name!r} parameter of {type(est).__name__} must be {what}. "
+                     f"Got {value!r} instead.")
+
+
+def _real(est, name, lo=None, hi=None, lo_open=False, hi_open=False):
+    value = getattr(est, name)
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if ok and lo is not None:
+        ok = value > lo if lo_open else value >= lo
+    if ok and hi is not None:
+        ok = value < hi if hi_open else value <= hi
+    if not ok:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open or hi is None else "]"
+        _fail(est, name, f"a float in the range {left}{lo if lo is not None else '-inf'}, "
+                         f"{hi if hi is not None else 'inf'}{right}", value)
+    return float(value)
+
+
+def _int(est, name, lo):
+    value = getattr(est, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
+        _fail(est, name, f"an int in the range [{lo}, inf)", value)
+    return int(value)
+
+
+def _flag(est, name):
+    value = getattr(est, name)
+    if not isinstance(value, (bool, np.bool_)):
+        _fail(est, name, "an instance of 'bool'", value)
+    return bool(value)
+
+
+class _BaseMLP(BaseEstimator):
+    """What MLPClassifier and MLPRegressor share: parameters, the solvers, state."""
+
+    _loss_for_width = None   # set by the subclasses
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 dropout=0.0, dtype="float64", n_threads=1, clipnorm=None, backend="cython"):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.dtype = dtype
+        self.n_threads = n_threads
+        self.clipnorm = clipnorm
+        self.backend = backend
+
+    # --- parameters -------------------------------------------------------------
+
+    def _check_params(self):
+        """Validate every parameter; return the hidden widths and activations."""
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = [sizes]
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+            _fail(self, "hidden_layer_sizes", "an int or a sequence of ints", sizes)
+        sizes = list(sizes)
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1:
+                raise ValueError(f"hidden_layer_sizes must be > 0, got {self.hidden_layer_sizes}.")
+        act = self.activation
+        if isinstance(act, list):
+            if len(act) != len(sizes):
+                _fail(self, "activation", f"a name or a list of {len(sizes)} names (one per "
+                                          f"hidden layer)", act)
+            acts = list(act)
+        else:
+            acts = [act] * len(sizes)
+        for a in acts:
+            try:
+                entry = registry.activation(a)
+            except (TypeError, ValueError) as exc:
+                _fail(self, "activation", f"one of 'identity', 'logistic', 'tanh', 'relu', "
+                                          f"'leaky_relu' ({exc})", a)
+            if entry.output_only:
+                _fail(self, "activation", "a hidden-layer activation", a)
+        if self.solver not in _SOLVERS:
+            _fail(self, "solver", f"a str among {set(_SOLVERS)}", self.solver)
+        if self.learning_rate not in _SCHEDULES:
+            _fail(self, "learning_rate", f"a str among {set(_SCHEDULES)}", self.learning_rate)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            _int(self, "batch_size", 1)
+        _real(self, "alpha", 0.0)
+        _real(self, "learning_rate_init", 0.0, lo_open=True)
+        _real(self, "power_t", 0.0)
+        _int(self, "max_iter", 1)
+        _real(self, "tol", 0.0)
+        _real(self, "momentum", 0.0, 1.0, hi_open=True)
+        _real(self, "validation_fraction", 0.0, 1.0, lo_open=True, hi_open=True)
+        _real(self, "beta_1", 0.0, 1.0, hi_open=True)
+        _real(self, "beta_2", 0.0, 1.0, hi_open=True)
+        _real(self, "epsilon", 0.0, lo_open=True)
+        _int(self, "n_iter_no_change", 1)
+        _int(self, "max_fun", 1)
+        for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
+            _flag(self, name)
+        if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
+            _fail(self, "verbose", "an int or a bool", self.verbose)
+        if self.clipnorm is not None:
+            _real(self, "clipnorm", 0.0, lo_open=True)
+        if self.dtype not in ("float64", "float32", np.float64, np.float32):
+            _fail(self, "dtype", "'float64' or 'float32'", self.dtype)
+        if self.backend not in ("cython", "numpy"):
+            _fail(self, "backend", "'cython' or 'numpy'", self.backend)
+        if self.solver == "lbfgs" and np.any(np.asarray(self.dropout, dtype=object) != 0):
+            _fail(self, "dropout", "0 with solver='lbfgs' (dropout needs a stochastic solver)",
+                  self.dropout)
+        return sizes, acts
+
+    # --- what both estimators share -----------------------------------------------
+
+    def _init_network(self, n_features, n_outputs, sizes, acts, rs):
+        """A new Network with scikit-learn's Glorot-uniform initialisation."""
+        out_act, loss = self._loss_for_width(n_outputs)
+        layer_sizes = [n_features] + sizes + [n_outputs]
+        weights = []
+        for l, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+            # scikit-learn's bound: sqrt(6 / (fan_in + fan_out)), sqrt(2 / ...) for
+            # logistic units (the activation the layer feeds, the last hidden
+            # one for the output layer); biases drawn from the same range
+            feeds = acts[min(l, len(acts) - 1)] if acts else "relu"
+            factor = 2.0 if registry.activation(feeds).name == "sigmoid" else 6.0
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            W = rs.uniform(-bound, bound, (fan_in, fan_out))
+            b = rs.uniform(-bound, bound, fan_out)
+            weights.append((W, b))
+        try:
+            # the weights are drawn first, as scikit-learn draws them (same
+            # random_state, same initial weights); shuffling and dropout use
+            # the network's own Generator, seeded from the same stream
+            net = Network(layer_sizes, activation=acts + [out_act], loss=loss,
+                          dtype=self.dtype, backend=self.backend, init="xavier",
+                          l2=self.alpha / 2.0, dropout=self.dropout, n_threads=self.n_threads,
+                          reduction="weighted_mean", seed=int(rs.randint(np.iinfo(np.int32).max)))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{type(self).__name__}: {exc}") from None
+        net.set_weights(weights)
+        self.out_activation_ = _OUT_NAMES[out_act]
+        return net
+
+    def _bind(self, net):
+        """Make `net` the fitted network: coefs_ / intercepts_ are views of its weights."""
+        self._network = net
+        self.coefs_ = [W for W, _ in net._layers]
+        self.intercepts_ = [b for _, b in net._layers]
+        self.n_layers_ = len(net.layer_sizes)
+        self.n_outputs_ = net.n_outputs
+
+    @property
+    def network_(self):
+        """The fitted ``cyneuron.Network`` (its weights are ``coefs_``/``intercepts_``)."""
+        check_is_fitted(self, "coefs_")
+        return self._network
+
+    def _optimizer(self):
+        if self.solver == "adam":
+            return "adam", {"beta_1": float(self.beta_1), "beta_2": float(self.beta_2),
+                            "epsilon": float(self.epsilon)}
+        if self.momentum == 0:
+            return "sgd", {}
+        return "momentum", {"momentum": float(self.momentum),
+                            "nesterov": bool(self.nesterovs_momentum)}
+
+    def _sample_weight(self, sample_weight, n):
+        if sample_weight is None:
+            return None
+        if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
+            sw = np.full(n, float(sample_weight))
+        else:
+            try:
+                sw = np.asarray(sample_weight, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("sample_weight must be an array of numbers") from None
+            if sw.ndim != 1:
+                raise ValueError(f"Sample weights must be 1D array or scalar, got shape "
+                                 f"{sw.shape}")
+            if sw.shape[0] != n:
+                raise ValueError(f"sample_weight.shape == {sw.shape}, expected ({n},)!")
+        if not np.isfinite(sw).all():
+            raise ValueError("sample_weight contains NaN or infinity")
+        if np.any(sw < 0):
+            raise ValueError("Negative values in data passed to `sample_weight`")
+        if not sw.sum() > 0:
+            raise ValueError("Sample weights must contain at least one non-zero number: all of them are zero, so there is nothing to fit")
+        return sw
+
+    def _fit(self, X, y, sample_weight, incremental):
+        # A rejected or failed call changes nothing: the attributes, and the
+        # network's weights and optimizer state, are put back as they were.
+        saved = {k: list(val) if isinstance(val, list) else val
+                 for k, val in self.__dict__.items()}
+        net = saved.get("_network")
+        kept = None if net is None else (net._params.copy(), net._opt_state.copy(),
+                                         net._opt_scalars.copy(), net.optimizer,
+                                         net.rng.bit_generator.state)
+        try:
+            return self._fit_or_raise(X, y, sample_weight, incremental)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            if kept is not None:
+                net._params[...], net._opt_state[...], net._opt_scalars[...] = kept[:3]
+                net.optimizer = kept[3]
+                net.rng.bit_generator.state = kept[4]
+            raise
+
+    def _fit_or_raise(self, X, y, sample_weight, incremental):
+        sizes, acts = self._check_params()
+        first = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        X, Y = self._validate_xy(X, y, incremental, reset=first)
+        n, n_features = X.shape
+        sw = self._sample_weight(sample_weight, n)
+        sw = self._class_weights(Y, sw)
+        rs = check_random_state(self.random_state)
+        if first:
+            net = self._init_network(n_features, Y.shape[1], sizes, acts, rs)
+            self.n_iter_ = 0
+            self.t_ = 0
+            if self.solver != "lbfgs":
+                self.loss_curve_ = []
+                self._no_improvement_count = 0
+                if self.early_stopping:
+                    self.validation_scores_ = []
+                    self.best_validation_score_ = -np.inf
+                    self.best_loss_ = None
+                else:
+                    self.best_loss_ = np.inf
+                    self.validation_scores_ = None
+                    self.best_validation_score_ = None
+        else:
+            net = self._network
+            if Y.shape[1] != net.n_outputs:
+                raise ValueError(f"y has {Y.shape[1]} output(s), but the fitted network has "
+                                 f"{net.n_outputs}")
+        x = v.check_inputs(X, n_features, net.dtype)[0]
+        t = v.as_float(Y, net.dtype, "y")
+        w = None if sw is None else np.ascontiguousarray(sw, dtype=net.dtype)
+        if w is not None and not np.isfinite(w).all():
+            raise ValueError(f"sample_weight times class_weight overflows {net.dtype.name}")
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(net, x, t, w)
+        else:
+            self._fit_stochastic(net, x, t, w, rs, incremental)
+        if not np.isfinite(net._params).all():
+            raise ValueError("Solver produced non-finite parameter weights. The input data "
+                             "may contain large values and need to be preprocessed.")
+        self._bind(net)
+        return self
+
+    def _fit_lbfgs(self, net, x, t, w):
+        def loss_and_grad(p):
+            net._params[...] = p          # rounded to the network's dtype
+            value, g = net._gradients_flat(x, t, w)
+            return float(value), g.astype(np.float64)
+
+        net.reset_optimizer()
+        res = scipy.optimize.minimize(
+            loss_and_grad, net._params.astype(np.float64), method="L-BFGS-B", jac=True,
+            options={"maxfun": int(self.max_fun), "maxiter": int(self.max_iter),
+                     "gtol": float(self.tol)})
+        net._params[...] = res.x
+        self.n_iter_ = int(res.nit)
+        self.loss_ = float(res.fun)
+        if res.status != 0:
+            msg = res.message.decode() if isinstance(res.message, bytes) else res.message
+            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                          f"(status={res.status}): {msg}. Increase the number of iterations "
+                          f"(max_iter) or scale the data.", ConvergenceWarning, stacklevel=3)
+
+    def _fit_stochastic(self, net, x, t, w, rs, incremental):
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if not incremental or not hasattr(self, "_lr"):
+            # a new fit (warm_start included) starts the optimizer afresh, as
+            # scikit-learn does; partial_fit continues it
+            net.reset_optimizer()
+            self._lr = float(self.learning_rate_init)
+            self._best = None
+        name, params = self._optimizer()
+        net._use_optimizer(name, params)
+        x_val = t_val = w_val = None
+        if self.early_stopping:
+            stratify = self._stratify(t)
+            parts = [x, t] + ([] if w is None else [w])
+            split = train_test_split(*parts, random_state=rs, test_size=self.validation_fraction,
+                                     stratify=stratify)
+            x, x_val, t, t_val = split[:4]
+            if w is not None:
+                w, w_val = split[4:]
+            x, t = np.ascontiguousarray(x), np.ascontiguousarray(t)
+            x_val = np.ascontiguousarray(x_val)
+            w = None if w is None else np.ascontiguousarray(w)
+            if x_val.shape[0] < 2:
+                raise ValueError("The validation set is too small. Increase "
+                                 "'validation_fraction' or the size of your dataset.")
+            if w is not None and not w.sum() > 0:
+                raise ValueError("the training part of the early-stopping split has no "
+                                 "sample weight; change validation_fraction or random_state")
+        n = x.shape[0]
+        bs = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        if self.batch_size != "auto" and self.batch_size > n:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
+                          "going to be clipped", stacklevel=3)
+        sgd = self.solver == "sgd"
+        for _ in range(int(self.max_iter)):
+            loss = float(net._run_epochs(x, t, w, bs, self.shuffle, self._lr, 1,
+                                         self.clipnorm)[0])
+            self.n_iter_ += 1
+            self.t_ += n
+            self.loss_ = loss
+            self.loss_curve_.append(loss)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+            if not np.isfinite(loss):
+                break
+            self._update_no_improvement(net, x_val, t_val, w_val)
+            if sgd and self.learning_rate == "invscaling":
+                self._lr = float(self.learning_rate_init) / (self.t_ + 1) ** float(self.power_t)
+            if self._no_improvement_count > self.n_iter_no_change:
+                what = "Validation score" if self.early_stopping else "Training loss"
+                verb = "improve" if self.early_stopping else "improve"
+                msg = (f"{what} did not {verb} more than tol={self.tol:f} for "
+                       f"{self.n_iter_no_change} consecutive epochs.")
+                if sgd and self.learning_rate == "adaptive" and self._lr > 1e-6:
+                    self._lr /= 5.0
+                    self._no_improvement_count = 0
+                    if self.verbose:
+                        print(f"{msg} Setting learning rate to {self._lr:f}")
+                else:
+                    if self.verbose:
+                        print(f"{msg} Stopping.")
+                    break
+            if incremental:
+                break
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                              f"reached and the optimization hasn't converged yet.",
+                              ConvergenceWarning, stacklevel=3)
+        if self.early_stopping and self._best is not None:
+            net._params[...] = self._best
+
+    def _update_no_improvement(self, net, x_val, t_val, w_val):
+        if self.early_stopping:
+            score = self._val_score(net, x_val, t_val, w_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best = net._params.copy()
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+
+    _best = None
+
+    def _forward(self, X):
+        check_is_fitted(self, "coefs_")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        net = self._network
+        return net._forward(v.check_inputs(X, net.n_inputs, net.dtype)[0])
+
+    # --- state: arrays, numbers and strings only ---------------------------------
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        net = state.pop("_network", None)
+        if net is not None:
+            state["coefs_"] = [np.array(W) for W in self.coefs_]
+            state["intercepts_"] = [np.array(b) for b in self.intercepts_]
+            state["_network_state"] = {
+                "optimizer": None if net.optimizer is None else net.optimizer.name,
+                "optimizer_params": None if net.optimizer is None else dict(net.optimizer.params),
+                "optimizer_state": net._opt_state.copy(),
+                "optimizer_scalars": net._opt_scalars.copy(),
+                "rng": net.rng.bit_generator.state,
+            }
+        return state
+
+    def __setstate__(self, state):
+        netstate = state.pop("_network_state", None)
+        self.__dict__.update(state)
+        if netstate is None:
+            return
+        sizes, acts = self._check_params()
+        n_features = self.coefs_[0].shape[0]
+        net = self._init_network(n_features, self.coefs_[-1].shape[1], sizes, acts,
+                                 np.random.RandomState(0))
+        net.set_weights(list(zip(self.coefs_, self.intercepts_)))
+        if netstate["optimizer"] is not None:
+            net._use_optimizer(netstate["optimizer"], netstate["optimizer_params"])
+            net._opt_state[...] = netstate["optimizer_state"]
+            net._opt_scalars[...] = netstate["optimizer_scalars"]
+        bitgen = np.random.PCG64()
+        bitgen.state = netstate["rng"]
+        net.rng = np.random.Generator(bitgen)
+        self._bind(net)
+
+
+def _stochastic(est):
+    """partial_fit exists for the stochastic solvers only (as in scikit-learn)."""
+    if est.solver not in ("sgd", "adam"):
+        raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
+                             f"{est.solver} is not stochastic.")
+    return True
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier trained by cyneuron's compiled core.
+
+    scikit-learn's ``MLPClassifier`` with the same parameters, defaults and
+    attributes, exact and repeatable: the same ``random_state`` gives the
+    same bits, on either backend and any number of threads.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the hidden layers.
+    activation : str or list of str, default="relu"
+        Hidden activation: "identity", "logistic", "tanh", "relu",
+        "leaky_relu" (or ``("leaky_relu", slope)``); a list gives one per
+        hidden layer.
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        "lbfgs" runs ``scipy.optimize``'s L-BFGS-B on the full batch.
+    alpha : float, default=1e-4
+        L2 penalty: ``alpha / 2 * sum(W**2)`` per unit of sample weight.
+    batch_size : int or "auto", default="auto"
+        ``min(200, n_samples)`` for "auto".
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule for ``solver="sgd"``.
+    learning_rate_init : float, default=1e-3
+    power_t : float, default=0.5
+        Exponent of "invscaling": ``learning_rate_init / (t + 1) ** power_t``
+        with t the number of samples seen.
+    max_iter : int, default=200
+        Epochs (stochastic solvers) or iterations (lbfgs).
+    shuffle : bool, default=True
+    random_state : int, RandomState instance or None, default=None
+        Initialisation, shuffling, dropout and the early-stopping split.
+    tol : float, default=1e-4
+    verbose : bool or int, default=False
+    warm_start : bool, default=False
+    momentum : float, default=0.9
+    nesterovs_momentum : bool, default=True
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified by label) and
+        stop when its accuracy stops improving; the best weights are kept.
+    validation_fraction : float, default=0.1
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's parameters.
+    n_iter_no_change : int, default=10
+    max_fun : int, default=15000
+        lbfgs: most loss evaluations.
+    dropout : float or list of float, default=0.0
+        Inverted dropout on the hidden layers (stochastic solvers).
+    dtype : {"float64", "float32"}, default="float64"
+    n_threads : int, default=1
+        Threads for large products (-1: every CPU); bits do not change.
+    clipnorm : float or None, default=None
+        Clip each batch's gradient to this global norm.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, keyed by the labels of ``y``; they multiply
+        ``sample_weight``.
+    backend : {"cython", "numpy"}, default="cython"
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+    loss_ : float
+    best_loss_ : float or None
+    loss_curve_ : list of float
+    validation_scores_ : list of float or None
+    best_validation_score_ : float or None
+    t_ : int
+    coefs_ : list of ndarray
+    intercepts_ : list of ndarray
+    n_features_in_ : int
+    feature_names_in_ : ndarray
+    n_iter_ : int
+    n_layers_ : int
+    n_outputs_ : int
+    out_activation_ : str
+    network_ : cyneuron.Network
+    """
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 dropout=0.0, dtype="float64", n_threads=1, clipnorm=None, class_weight=None,
+                 backend="cython"):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun, dropout=dropout, dtype=dtype, n_threads=n_threads,
+            clipnorm=clipnorm, backend=backend)
+        self.class_weight = class_weight
+
+    def _validate_xy(self, X, y, incremental, reset):
+        X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32),
+                             reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._binarizer_fit(y)
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(classes) != set(np.ravel(self._labels)):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in "
+                        f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                        f"{classes}")
+            elif len(np.setdiff1d(classes, self._labels, assume_unique=True)):
+                raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` "
+                                 f"has {self.classes_}. 'y' has {classes}.")
+        return X, self._encode(y)
+
+    def _binarizer_fit(self, y, classes=None):
+        kind = type_of_target(y if classes is None else classes)
+        self._multilabel = kind.startswith("multilabel")
+        if self._multilabel:
+            self._labels = np.arange(np.asarray(y).shape[1])
+            self.classes_ = self._labels
+        else:
+            self._labels = unique_labels(y if classes is None else classes)
+            self.classes_ = self._labels
+        if not self._multilabel and len(self._labels) < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in "
+                             f"the data, but the data contains only one class: "
+                             f"{self._labels[0]!r}")
+
+    def _encode(self, y):
+        if self._multilabel:
+            return np.asarray(y, dtype=np.float64)
+        idx = np.searchsorted(self._labels, y)
+        if len(self._labels) == 2:
+            return idx.reshape(-1, 1).astype(np.float64)
+        out = np.zeros((len(idx), len(self._labels)))
+        out[np.arange(len(idx)), idx] = 1.0
+        return out
+
+    def _loss_for_width(self, n_outputs):
+        if self._multilabel:
+            return "sigmoid", "binary_log_loss"
+        if n_outputs == 1:
+            return "sigmoid", "binary_crossentropy"
+        return "softmax", "categorical_crossentropy"
+
+    def _class_weights(self, Y, sw):
+        cw = self.class_weight
+        if cw is None:
+            return sw
+        if self._multilabel:
+            raise ValueError("class_weight is not supported for multilabel targets")
+        idx = Y[:, 0].astype(np.intp) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
+        if isinstance(cw, str) and cw == "balanced":
+            present = np.unique(idx)
+            table = np.ones(len(self._labels))
+            table[present] = compute_class_weight("balanced", classes=present, y=idx)
+        elif isinstance(cw, dict):
+            table = np.ones(len(self._labels))
+            for label, weight in cw.items():
+                pos = np.flatnonzero(self._labels == label) if np.ndim(label) == 0 else []
+                if len(pos) != 1:
+                    raise ValueError(f"class_weight has a key {label!r} that is not a class "
+                                     f"of y; the classes are {list(self._labels)}")
+                if isinstance(weight, bool) or not isinstance(weight, numbers.Real) \
+                        or not np.isfinite(weight) or weight < 0:
+                    raise ValueError(f"class_weight[{label!r}] must be a finite number >= 0, "
+                                     f"got {weight!r}")
+                table[pos[0]] = float(weight)
+        else:
+            _fail(self, "class_weight", "a dict, 'balanced' or None", cw)
+        w = table[idx]
+        if sw is not None:
+            w = w * sw
+        if not w.sum() > 0:
+            raise ValueError("class_weight and sample_weight leave no weight on any sample")
+        return w
+
+    def _stratify(self, t):
+        if self._multilabel:
+            return None
+        labels = t[:, 0] if t.shape[1] == 1 else np.argmax(t, axis=1)
+        return labels if np.min(np.bincount(labels.astype(np.intp))) >= 2 else None
+
+    def _val_score(self, net, x, t, w):
+        out = net._forward(x)
+        return float(accuracy_score(self._decode(t), self._decode(out), sample_weight=w))
+
+    def _decode(self, out):
+        if self._multilabel:
+            return (out > 0.5).astype(int)
+        if out.shape[1] == 1:
+            return self._labels[(out[:, 0] > 0.5).astype(np.intp)]
+        return self._labels[np.argmax(out, axis=1)]
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data X and labels y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels of any type, or a multilabel indicator matrix.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples: an integer weight is the same as repeating
+            the sample.
+
+        Returns
+        -------
+        self : MLPClassifier
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_stochastic)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over (X, y), continuing the optimizer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the problem; required on the first call.
+
+        Returns
+        -------
+        self : MLPClassifier
+        """
+        if not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            y_arr = np.asarray(y)
+            if y_arr.ndim == 2 and y_arr.shape[1] > 1:
+                self._binarizer_fit(y_arr)
+            else:
+                self._binarizer_fit(None, classes=np.asarray(classes))
+        elif classes is not None and not np.array_equal(np.unique(classes), self._labels):
+            raise ValueError(f"`classes={np.asarray(classes)}` is not the same as on the first "
+                             f"call to partial_fit, {self.classes_}")
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Labels for X (the user's own labels, or a multilabel indicator matrix).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        """
+        return self._decode(self._forward(X))
+
+    def predict_proba(self, X):
+        """Probability of each class (columns in the order of ``classes_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        out = self._forward(X)
+        if out.shape[1] == 1 and not self._multilabel:
+            p = out[:, 0]
+            return np.column_stack((1 - p, p))
+        return out
+
+    def predict_log_proba(self, X):
+        """Logarithm of ``predict_proba``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor trained by cyneuron's compiled core.
+
+    scikit-learn's ``MLPRegressor`` (squared error, identity output) with the
+    same parameters, defaults and attributes, exact and repeatable. The
+    parameters are those of :class:`MLPClassifier` without ``class_weight``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+    activation : str or list of str, default="relu"
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+    alpha : float, default=1e-4
+    batch_size : int or "auto", default="auto"
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+    learning_rate_init : float, default=1e-3
+    power_t : float, default=0.5
+    max_iter : int, default=200
+    shuffle : bool, default=True
+    random_state : int, RandomState instance or None, default=None
+    tol : float, default=1e-4
+    verbose : bool or int, default=False
+    warm_start : bool, default=False
+    momentum : float, default=0.9
+    nesterovs_momentum : bool, default=True
+    early_stopping : bool, default=False
+        Stop when the R^2 score on the held-out ``validation_fraction`` stops
+        improving; the best weights are kept.
+    validation_fraction : float, default=0.1
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+    n_iter_no_change : int, default=10
+    max_fun : int, default=15000
+    dropout : float or list of float, default=0.0
+    dtype : {"float64", "float32"}, default="float64"
+    n_threads : int, default=1
+    clipnorm : float or None, default=None
+    backend : {"cython", "numpy"}, default="cython"
+
+    Attributes
+    ----------
+    loss_, best_loss_, loss_curve_, validation_scores_, best_validation_score_,
+    t_, coefs_, intercepts_, n_features_in_, feature_names_in_, n_iter_,
+    n_layers_, n_outputs_, out_activation_, network_
+        As for :class:`MLPClassifier`.
+    """
+
+    def _loss_for_width(self, n_outputs):
+        return "identity", "squared_error"
+
+    def _validate_xy(self, X, y, incremental, reset):
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
+                             dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+
+    def _class_weights(self, Y, sw):
+        return sw
+
+    def _stratify(self, t):
+        return None
+
+    def _val_score(self, net, x, t, w):
+        out = net._forward(x)
+        if t.shape[1] == 1:
+            t, out = t[:, 0], out[:, 0]
+        return float(r2_score(t, out, sample_weight=w))
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data X and targets y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : MLPRegressor
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_stochastic)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y), continuing the optimizer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : MLPRegressor
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predictions for X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        out = self._forward(X)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
