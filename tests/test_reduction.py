@@ -109,7 +109,7 @@ def test_weighted_mean_objective_by_hand():
                      loss="squared_error", seed=1, init="xavier", l2=0.3,
                      reduction="weighted_mean")
     a = net.feedforward(X)
-    per_row = 0.5 * np.mean((a - y) ** 2, axis=1)
+    per_row = 0.5 * np.sum((a - y) ** 2, axis=1)
     sq = sum(np.sum(W ** 2) for W, _ in net.get_weights())
     expected = (np.sum(w * per_row) + 0.3 * sq) / np.sum(w)
     value, grads = net._gradients_flat(*net._check_xy(X, y), w)
@@ -132,12 +132,17 @@ def test_sklearn_spellings_of_the_losses(backend):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((9, 3)), rng.standard_normal((9, 2))
     kw = dict(activation="tanh", output_activation="identity", seed=2, backend=backend)
+    # squared_error: half the squared error summed over the outputs, mean over rows
     half = cn.Network([3, 4, 2], loss="squared_error", **kw)
     full = cn.Network([3, 4, 2], loss="mse", **kw)
-    assert half.evaluate(X, y)["loss"] == pytest.approx(full.evaluate(X, y)["loss"] / 2,
+    assert half.evaluate(X, y)["loss"] == pytest.approx(full.evaluate(X, y)["loss"],
                                                         rel=1e-15)
     for (dh, bh), (df, bf) in zip(half.gradients(X, y), full.gradients(X, y)):
-        np.testing.assert_allclose(dh * 2, df, rtol=1e-14, atol=1e-16)
+        np.testing.assert_allclose(dh, df, rtol=1e-14, atol=1e-16)
+    one = cn.Network([3, 4, 1], loss="squared_error", **kw)
+    a1 = one.feedforward(X)
+    assert one.evaluate(X, y[:, :1])["loss"] == pytest.approx(
+        0.5 * np.mean((a1 - y[:, :1]) ** 2), rel=1e-14)
     yb = rng.integers(0, 2, (9, 3)).astype(float)
     kw["output_activation"] = "sigmoid"
     summed = cn.Network([3, 4, 3], loss="binary_log_loss", **kw)

@@ -112,10 +112,12 @@ LOSSES = {
                                      ref.categorical_crossentropy,
                                      delta=ref.categorical_crossentropy_delta,
                                      output="softmax", classification=True, per_output=False),
-    # scikit-learn's spellings: half the mean squared error (MLPRegressor's
-    # loss), and the binary cross-entropy summed over a row's outputs
-    # (MLPClassifier's multilabel loss; one output: binary_crossentropy)
-    "squared_error": Loss("squared_error", 0, ref.mse, ref.mse_gradient, per_row=2),
+    # scikit-learn's objectives: half the squared error summed over a row's
+    # outputs (the function MLPRegressor's gradient belongs to; for one output
+    # half the mse), and the binary cross-entropy summed over a row's outputs
+    # (MLPClassifier's multilabel loss; for one output binary_crossentropy)
+    "squared_error": Loss("squared_error", 0, ref.mse, ref.mse_gradient, per_row=2,
+                          per_output=False),
     "binary_log_loss": Loss("binary_log_loss", 2, ref.binary_crossentropy,
                             delta=ref.binary_crossentropy_delta, output="sigmoid",
                             classification=True, per_output=False),
