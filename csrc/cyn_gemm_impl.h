@@ -171,12 +171,15 @@ GFN(cyn_micro_any)(int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int
 #undef G_CASE
 }
 
-/* C[M,N] = step(A(M,K) B(K,N) [+ bias]), see the header comment. */
+/* C(i,j) = c[i*crs + j*ccs] = step(A(M,K) B(K,N) [+ bias]); see the header
+ * comment. With ccs != 1 (a transposed destination) every tile goes
+ * through the small C tile, since its columns are not contiguous. */
 static void
-GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
-              const T *restrict a, cyn_int ars, cyn_int acs,
-              const T *restrict b, cyn_int bps, cyn_int bcs,
-              const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
+GFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
+                      const T *restrict a, cyn_int ars, cyn_int acs,
+                      const T *restrict b, cyn_int bps, cyn_int bcs,
+                      const T *restrict bias, int act, T alpha, T *restrict c,
+                      cyn_int crs, cyn_int ccs)
 {
     T pack[GKC * GNR] __attribute__((aligned(64)));
     T bpad[GNR] __attribute__((aligned(64)));
@@ -186,7 +189,7 @@ GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
         for (cyn_int i = 0; i < M; ++i)
             for (cyn_int j = 0; j < N; ++j) {
                 const T z = bias ? (T)0 + bias[j] : (T)0;
-                c[i * ldc + j] = bias ? CYN_ACT_STEP(T, act, z, alpha) : z;
+                c[i * crs + j * ccs] = bias ? CYN_ACT_STEP(T, act, z, alpha) : z;
             }
         return;
     }
@@ -228,22 +231,60 @@ GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
             for (cyn_int i0 = 0; i0 < M; i0 += MR) {
                 const int mr = (int)(M - i0 < MR ? M - i0 : MR);
                 const T *restrict ap = a + i0 * ars + p0 * acs;
-                T *restrict cp = c + i0 * ldc + j0;
-                if (nr == GNR) {
-                    GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, cp, ldc, init, bb, act, alpha);
+                T *restrict cp = c + i0 * crs + j0 * ccs;
+                if (nr == GNR && ccs == 1) {
+                    GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, cp, crs, init, bb, act, alpha);
                 } else {
                     if (!init)
                         for (int r = 0; r < mr; ++r)
                             for (int q = 0; q < nr; ++q)
-                                tile[r * GNR + q] = cp[r * ldc + q];
+                                tile[r * GNR + q] = cp[r * crs + q * ccs];
                     GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, tile, GNR, init, bb, act, alpha);
                     for (int r = 0; r < mr; ++r)
                         for (int q = 0; q < nr; ++q)
-                            cp[r * ldc + q] = tile[r * GNR + q];
+                            cp[r * crs + q * ccs] = tile[r * GNR + q];
                 }
             }
         }
     }
+}
+
+/* Vector lanes run across the columns of C, in tiles GNR wide: a narrow C
+ * (an output layer of 1 to 10 units, or its weight gradient) would leave
+ * most lanes idle. Its transpose C^T = B^T A^T has the same sums in the same
+ * order, with the long side across the lanes; it costs a copy of A into the
+ * packed panels. Costs below are in lane-operations. */
+static int
+GFN(cyn_transpose_pays)(cyn_int M, cyn_int N, cyn_int K)
+{
+    const double rM = (double)((M + MR - 1) / MR * MR), cN = (double)((N + GNR - 1) / GNR * GNR);
+    const double rN = (double)((N + MR - 1) / MR * MR), cM = (double)((M + GNR - 1) / GNR * GNR);
+    const double plain = rM * cN * (double)K + (double)K * cN * GL;
+    const double flipped = rN * cM * (double)K + (double)K * cM * GL;
+    return N < GNR && 4 * flipped < 3 * plain;
+}
+
+/* C[M,N] (row stride ldc) = step(A(M,K) B(K,N) [+ bias]), see the header
+ * comment; narrow products are computed as their transpose (same bits),
+ * with the bias and the activation step applied afterwards, element by
+ * element, exactly as the fused epilogue does. */
+static void
+GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
+              const T *restrict a, cyn_int ars, cyn_int acs,
+              const T *restrict b, cyn_int bps, cyn_int bcs,
+              const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
+{
+    if (K == 0 || !GFN(cyn_transpose_pays)(M, N, K)) {
+        GFN(cyn_gemm_strided)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc, 1);
+        return;
+    }
+    GFN(cyn_gemm_strided)(N, M, K, b, bcs, bps, a, acs, ars, NULL, 0, alpha, c, 1, ldc);
+    if (bias)
+        for (cyn_int i = 0; i < M; ++i)
+            for (cyn_int j = 0; j < N; ++j) {
+                const T z = c[i * ldc + j] + bias[j];
+                c[i * ldc + j] = CYN_ACT_STEP(T, act, z, alpha);
+            }
 }
 
 /* db[j] = sum over rows of D, in row order, starting at +0.0 */

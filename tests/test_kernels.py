@@ -85,6 +85,11 @@ SHAPES = [
     ([300, 3], 3),
     ([700, 9, 2], 6),      # forward reduction over more than one 512-deep block
     ([5, 7, 3], 600),      # weight-gradient reduction over 600 samples, in blocks
+    # narrow outputs (1 or 10 units) are computed as their transpose: forward,
+    # and weight gradients whose reduction over 1300 samples spans blocks
+    ([30, 100, 1], 200),
+    ([64, 100, 10], 77),
+    ([40, 1], 1300),
 ]
 
 
