@@ -63,22 +63,24 @@
  * plain unaligned moves. */
 typedef T GV __attribute__((vector_size(VB), aligned(sizeof(T)), may_alias));
 
-/* acc[r][v] over a kc-long reduction; c is a tile with row stride ldc. */
+/* acc[r][v] over a kc-long reduction for mr rows and nv vectors (nv <= NV:
+ * an edge panel computes only the vectors it needs); c is a tile with row
+ * stride ldc, bp a packed panel with row stride GNR. */
 static inline __attribute__((always_inline)) void
-GFN(cyn_micro)(const int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
-               const T *restrict bp, T *restrict c, cyn_int ldc, int init,
+GFN(cyn_micro)(const int mr, const int nv, cyn_int kc, const T *restrict a, cyn_int ars,
+               cyn_int acs, const T *restrict bp, T *restrict c, cyn_int ldc, int init,
                const T *restrict bias, int act, T alpha)
 {
     GV acc[MR][NV];
     CYN_UNROLL
     for (int r = 0; r < mr; ++r)
         CYN_UNROLL
-        for (int v = 0; v < NV; ++v)
+        for (int v = 0; v < nv; ++v)
             acc[r][v] = init ? (GV){0} : *(const GV *)(c + r * ldc + v * GL);
     for (cyn_int p = 0; p < kc; ++p) {
         GV bv[NV];
         CYN_UNROLL
-        for (int v = 0; v < NV; ++v)
+        for (int v = 0; v < nv; ++v)
             bv[v] = *(const GV *)(bp + p * GNR + v * GL);
         const T *restrict ap = a + p * acs;
         CYN_UNROLL
@@ -86,13 +88,13 @@ GFN(cyn_micro)(const int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_i
             const T av = ap[r * ars];
             /* vector * scalar splats the scalar: no extra rounding */
             CYN_UNROLL
-            for (int v = 0; v < NV; ++v)
+            for (int v = 0; v < nv; ++v)
                 acc[r][v] = acc[r][v] + bv[v] * av;
         }
     }
     if (bias) {
         CYN_UNROLL
-        for (int v = 0; v < NV; ++v) {
+        for (int v = 0; v < nv; ++v) {
             const GV bb = *(const GV *)(bias + v * GL);
             CYN_UNROLL
             for (int r = 0; r < mr; ++r)
@@ -106,13 +108,13 @@ GFN(cyn_micro)(const int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_i
             CYN_UNROLL
             for (int r = 0; r < mr; ++r)
                 CYN_UNROLL
-                for (int v = 0; v < NV; ++v)
+                for (int v = 0; v < nv; ++v)
                     acc[r][v] = -acc[r][v];
         } else if (act == CYN_ACT_RELU) {
             CYN_UNROLL
             for (int r = 0; r < mr; ++r)
                 CYN_UNROLL
-                for (int v = 0; v < NV; ++v) {
+                for (int v = 0; v < nv; ++v) {
                     const GI le = acc[r][v] <= zero;      /* NaN: false, kept */
                     acc[r][v] = (GV)((GI)acc[r][v] & ~le); /* <= 0 (and -0): +0 */
                 }
@@ -120,7 +122,7 @@ GFN(cyn_micro)(const int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_i
             CYN_UNROLL
             for (int r = 0; r < mr; ++r)
                 CYN_UNROLL
-                for (int v = 0; v < NV; ++v) {
+                for (int v = 0; v < nv; ++v) {
                     const GI gt = acc[r][v] > zero;
                     const GV scaled = acc[r][v] * alpha;
                     acc[r][v] = (GV)(((GI)acc[r][v] & gt) | ((GI)scaled & ~gt));
@@ -130,19 +132,33 @@ GFN(cyn_micro)(const int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_i
     CYN_UNROLL
     for (int r = 0; r < mr; ++r)
         CYN_UNROLL
-        for (int v = 0; v < NV; ++v)
+        for (int v = 0; v < nv; ++v)
             *(GV *)(c + r * ldc + v * GL) = acc[r][v];
 }
 
-/* One specialisation per row count, so that every tile keeps its
- * accumulators in registers. */
+/* One specialisation per row count and vector count, so that every tile
+ * keeps its accumulators in registers. */
+#if NV == 1
+#define G_NV_SWITCH(R) GFN(cyn_micro)(R, 1, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha);
+#else
+#define G_NV(R, V) case V: \
+    GFN(cyn_micro)(R, V, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha); break;
+#if NV == 2
+#define G_NV_SWITCH(R) switch (nv) { G_NV(R, 1) default: G_NV(R, 2) }
+#elif NV == 3
+#define G_NV_SWITCH(R) switch (nv) { G_NV(R, 1) G_NV(R, 2) default: G_NV(R, 3) }
+#elif NV == 4
+#define G_NV_SWITCH(R) switch (nv) { G_NV(R, 1) G_NV(R, 2) G_NV(R, 3) default: G_NV(R, 4) }
+#else
+#error "cyn_micro_any handles NV of 1 to 4"
+#endif
+#endif
 static void
-GFN(cyn_micro_any)(int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
+GFN(cyn_micro_any)(int mr, int nv, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
                    const T *restrict bp, T *restrict c, cyn_int ldc, int init,
                    const T *restrict bias, int act, T alpha)
 {
-#define G_CASE(R) case R: \
-    GFN(cyn_micro)(R, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha); break;
+#define G_CASE(R) case R: G_NV_SWITCH(R) break;
     switch (mr) {
     G_CASE(1)
 #if MR >= 2
@@ -169,6 +185,10 @@ GFN(cyn_micro_any)(int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int
     default: break;
     }
 #undef G_CASE
+#undef G_NV_SWITCH
+#ifdef G_NV
+#undef G_NV
+#endif
 }
 
 /* C(i,j) = c[i*crs + j*ccs] = step(A(M,K) B(K,N) [+ bias]); see the header
@@ -233,13 +253,15 @@ GFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
                 const T *restrict ap = a + i0 * ars + p0 * acs;
                 T *restrict cp = c + i0 * crs + j0 * ccs;
                 if (nr == GNR && ccs == 1) {
-                    GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, cp, crs, init, bb, act, alpha);
+                    GFN(cyn_micro_any)(mr, NV, kc, ap, ars, acs, pack, cp, crs, init, bb, act,
+                                       alpha);
                 } else {
                     if (!init)
                         for (int r = 0; r < mr; ++r)
                             for (int q = 0; q < nr; ++q)
                                 tile[r * GNR + q] = cp[r * crs + q * ccs];
-                    GFN(cyn_micro_any)(mr, kc, ap, ars, acs, pack, tile, GNR, init, bb, act, alpha);
+                    GFN(cyn_micro_any)(mr, (nr + GL - 1) / GL, kc, ap, ars, acs, pack, tile, GNR,
+                                       init, bb, act, alpha);
                     for (int r = 0; r < mr; ++r)
                         for (int q = 0; q < nr; ++q)
                             cp[r * crs + q * ccs] = tile[r * GNR + q];
