@@ -356,7 +356,7 @@ class _BaseMLP(BaseEstimator):
             msg = res.message.decode() if isinstance(res.message, bytes) else res.message
             warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
                           f"(status={res.status}): {msg}. Increase the number of iterations "
-                          f"(max_iter) or scale the data.", ConvergenceWarning, stacklevel=3)
+                          f"(max_iter) or scale the data.", ConvergenceWarning, stacklevel=5)
 
     def _fit_stochastic(self, net, x, t, w, rs, incremental):
         if self.early_stopping and incremental:
@@ -391,7 +391,7 @@ class _BaseMLP(BaseEstimator):
         bs = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
         if self.batch_size != "auto" and self.batch_size > n:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
-                          "going to be clipped", stacklevel=3)
+                          "going to be clipped", stacklevel=5)
         sgd = self.solver == "sgd"
         for _ in range(int(self.max_iter)):
             loss = float(net._run_epochs(x, t, w, bs, self.shuffle, self._lr, 1,
@@ -426,7 +426,7 @@ class _BaseMLP(BaseEstimator):
             if self.n_iter_ == self.max_iter:
                 warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                               f"reached and the optimization hasn't converged yet.",
-                              ConvergenceWarning, stacklevel=3)
+                              ConvergenceWarning, stacklevel=5)
         if self.early_stopping and self._best is not None:
             net._params[...] = self._best
 
