@@ -10,7 +10,7 @@ import pytest
 
 import cyneuron as cn
 from cyneuron import _native, reference as ref
-from helpers import DTYPES, bits, make_pair, random_problem
+from helpers import DTYPES, bits, fit_outcome, make_pair, random_problem
 
 pytestmark = pytest.mark.bitwise
 
@@ -38,10 +38,10 @@ def test_forward_gradients_step(seed, dtype):
 def test_whole_fit(seed, dtype):
     p = random_problem(1000 + seed, dtype)
     fast, slow = make_pair(p)
-    with np.errstate(all="ignore"):   # a few random nets diverge: NaN must agree too
-        hf = fast.fit(p["X"], p["Y"], epochs=FIT_EPOCHS, learning_rate=0.05)
-        hs = slow.fit(p["X"], p["Y"], epochs=FIT_EPOCHS, learning_rate=0.05)
-    assert np.asarray(hf["loss"]).tobytes() == np.asarray(hs["loss"]).tobytes()
+    # a few random nets diverge: both backends in the same epoch, and both
+    # leave the weights as they were
+    assert fit_outcome(fast, p["X"], p["Y"], epochs=FIT_EPOCHS, learning_rate=0.05) \
+        == fit_outcome(slow, p["X"], p["Y"], epochs=FIT_EPOCHS, learning_rate=0.05)
     assert bits(fast.get_weights()) == bits(slow.get_weights())
     assert bits(fast.feedforward(p["X"])) == bits(slow.feedforward(p["X"]))
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import cyneuron as cn
-from helpers import bits
+from helpers import bits, fit_outcome
 
 pytestmark = pytest.mark.bitwise
 
@@ -52,8 +52,16 @@ def pair(n_out, hidden, out_act, loss, dtype, seed, **kw):
 
 
 def assert_same_fit(fast, slow, X, y, **fit_kw):
+    """Both backends train to the same bits (or diverge in the same epoch,
+    leaving the same unchanged weights: then None)."""
+    try:
+        with np.errstate(all="ignore"):
+            hf = fast.fit(X, y, **fit_kw)
+    except cn.DivergenceError:
+        assert fit_outcome(slow, X, y, **fit_kw)[0] == "diverged"
+        assert bits(fast.get_weights()) == bits(slow.get_weights())
+        return None
     with np.errstate(all="ignore"):
-        hf = fast.fit(X, y, **fit_kw)
         hs = slow.fit(X, y, **fit_kw)
     assert hf.history.keys() == hs.history.keys()
     for k in hf.history:
@@ -79,7 +87,7 @@ def test_product(pi, oi, batch, dtype):
     fast, slow = pair(n_out, hidden, out_act, loss, dtype, seed)
     h = assert_same_fit(fast, slow, X, y, epochs=25, learning_rate=LRS[opt], batch_size=batch,
                         optimizer=opt, optimizer_params=params)
-    assert len(h["loss"]) == 25
+    assert h is None or len(h["loss"]) == 25
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

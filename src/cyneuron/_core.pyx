@@ -1108,12 +1108,13 @@ def gradients(const floating[::1] params, const isz[::1] sizes, const int[::1] a
     return lossval
 
 
-cdef void tiny_sgd_epochs(const Net *net, int loss, floating *params, const floating *X,
-                          const floating *Y, const floating *w, isz n, isz bs,
-                          const double *lrs, isz lr_step, isz epochs, Batch *ws,
-                          floating *grads, double *losses) noexcept nogil:
+cdef isz tiny_sgd_epochs(const Net *net, int loss, floating *params, const floating *X,
+                         const floating *Y, const floating *w, isz n, isz bs,
+                         const double *lrs, isz lr_step, isz epochs, Batch *ws,
+                         floating *grads, double *losses) noexcept nogil:
     """train_epochs for tiny nets, plain SGD, batches in order, no dropout and
-    no accuracy count: the same steps and epoch losses, less bookkeeping."""
+    no accuracy count: the same steps and epoch losses, less bookkeeping.
+    Returns the epochs run (fewer than asked if a loss was not finite)."""
     cdef isz e, start, nb, n_in = net.sizes[0], n_out = net.out_width
     cdef floating value, lr, denom, inv, wsum
     cdef const floating *wb
@@ -1128,6 +1129,8 @@ cdef void tiny_sgd_epochs(const Net *net, int loss, floating *params, const floa
             value = tiny_gradients(net, loss, params, X, Y, w, n, denom, inv, ws, grads,
                                    params, lr)
             losses[e] = <double>value
+            if not_finite(losses[e]):
+                return e + 1
             continue
         total = 0.0
         start = 0
@@ -1142,6 +1145,14 @@ cdef void tiny_sgd_epochs(const Net *net, int loss, floating *params, const floa
                 total += <double>value * <double>nb
             start += nb
         losses[e] = total / <double>n
+        if not_finite(losses[e]):
+            return e + 1
+    return epochs
+
+
+cdef inline bint not_finite(double x) noexcept nogil:
+    # inf - inf and NaN - NaN are NaN, and NaN != 0; x - x is +0 for finite x
+    return x - x != 0
 
 
 def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts,
@@ -1158,6 +1169,9 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
     """Train for len(losses) epochs entirely in C; the Python layer drew everything random.
 
     lrs: the learning rate of every epoch, or a single one for all of them.
+
+    Returns the number of epochs run: training stops after the first epoch
+    whose loss is not finite (the caller raises; nothing after it ran).
 
     orders: the sample order of every epoch (epochs x n), or empty for 0..n-1.
     masks: inverted-dropout multipliers for one epoch (per batch, per dropout
@@ -1183,7 +1197,7 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
     cdef const double *drop = &dropout[0]
     cdef floating value, denom, inv, wsum
     cdef double total
-    cdef isz n_batches, hits
+    cdef isz n_batches, hits, run = epochs
     cdef bint use_masks = masks.shape[0] > 0
     cdef bint penal = l1 != 0 or l2 != 0
     # plain SGD needs no gradient of the whole net before it updates a weight
@@ -1197,9 +1211,10 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
         # but the fused step per batch; a few ns of bookkeeping per epoch
         # would be a tenth of W1's time.
         with nogil:
-            tiny_sgd_epochs(&net, loss, &params[0], &X[0, 0], &Y[0, 0], wp, n, batch_size,
-                            &lrs[0], lr_step, epochs, &ws, &grads[0], &losses[0])
-        return
+            run = tiny_sgd_epochs(&net, loss, &params[0], &X[0, 0], &Y[0, 0], wp, n,
+                                  batch_size, &lrs[0], lr_step, epochs, &ws, &grads[0],
+                                  &losses[0])
+        return run
     with nogil:
         for e in range(epochs):
             order = &orders[0] + e * n if shuffled else NULL
@@ -1263,3 +1278,7 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
                 start += nb
             losses[e] = <double>value if n_batches == 1 else total / <double>n
             correct[e] = hits
+            if not_finite(losses[e]):
+                run = e + 1
+                break
+    return run

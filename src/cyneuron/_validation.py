@@ -29,8 +29,9 @@ def resolve_dtype(dtype):
     except TypeError:
         raise TypeError(f"dtype must be 'float64' or 'float32', got {dtype!r}") from None
     if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise ValueError(f"dtype must be 'float64' or 'float32', got {dt.name!r}")
-    return dt
+        raise ValueError(f"dtype must be 'float64' or 'float32' in native byte order, got "
+                         f"{dt.str!r}")
+    return dt.newbyteorder("=")
 
 
 def _as_numeric_array(x, name):
@@ -49,6 +50,8 @@ def _as_numeric_array(x, name):
         if kind == "O":
             try:
                 arr = arr.astype(np.float64)
+            except OverflowError:
+                raise ValueError(f"{name} holds an integer too large for a float") from None
             except (ValueError, TypeError):
                 raise TypeError(f"{name} must be an array of numbers; it holds non-numeric "
                                 f"objects or rows of different lengths") from None
@@ -162,7 +165,11 @@ def check_real(value, name, minimum=None, strict=False, maximum=None, max_strict
     """A finite real number within the given bounds."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got an integer too large for a float "
+                         f"({str(value)[:20]}...)") from None
     if v != v or v in (float("inf"), float("-inf")):
         raise ValueError(f"{name} must be finite, got {value}")
     if minimum is not None and (v < minimum or (strict and v == minimum)):
@@ -170,6 +177,16 @@ def check_real(value, name, minimum=None, strict=False, maximum=None, max_strict
     if maximum is not None and (v > maximum or (max_strict and v == maximum)):
         raise ValueError(f"{name} must be {'<' if max_strict else '<='} {maximum}, got {value}")
     return v
+
+
+def check_fits(value, dtype, name):
+    """value (a finite float) must stay finite in dtype: 1e39 is finite in
+    float64 but inf in float32, and would turn the weights inf without a word."""
+    with np.errstate(over="ignore"):
+        if not np.isfinite(np.dtype(dtype).type(value)):
+            raise ValueError(f"{name}={value:g} is too large for a {np.dtype(dtype).name} "
+                             f"network (it overflows to infinity)")
+    return value
 
 
 MAX_THREADS = 64   # the core's limit (csrc/cyn_kernels.c, CYN_MAX_THREADS)

@@ -15,6 +15,10 @@ from . import _validation as v
 class Callback:
     """Base class: override the hooks you need."""
 
+    def check_logs(self, keys):
+        """Called by fit before training with the names the epoch logs will
+        have; raise ValueError if the callback cannot work with them."""
+
     def on_train_begin(self, network):
         self.network = network
 
@@ -46,6 +50,13 @@ class EarlyStopping(Callback):
             mode = "max" if "acc" in monitor or monitor.endswith("f1") else "min"
         self.mode = mode
         self.restore_best_weights = bool(restore_best_weights)
+
+    def check_logs(self, keys):
+        if self.monitor not in keys:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs of "
+                             f"this fit only have {sorted(keys)}"
+                             + (" (pass validation_data or validation_split)"
+                                if self.monitor.startswith("val_") else ""))
 
     def on_train_begin(self, network):
         super().on_train_begin(network)

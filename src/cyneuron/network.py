@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 
 import numpy as np
 
@@ -20,6 +21,17 @@ from . import _validation as v
 from . import reference as ref
 
 BACKENDS = ("cython", "numpy")
+MAX_WIDTH = 1 << 24          # widest layer (as model files allow)
+MAX_PARAMS = 1 << 31         # weights and biases of one network (16 GiB in float64)
+
+
+class DivergenceError(ValueError):
+    """fit stopped because the loss or the weights stopped being finite.
+
+    The network is left as it was before the call (weights, optimizer state,
+    Generator position); the message names the epoch.
+    """
+
 INITS = ("uniform", "xavier", "he")
 REDUCTIONS = ("sum_over_batch_size", "weighted_mean")
 
@@ -146,8 +158,10 @@ class Network:
         self.activations = acts
         self.loss = lossobj
         self.dtype = v.resolve_dtype(dtype)
-        self.l1 = v.check_real(l1, "l1", minimum=0.0)
-        self.l2 = v.check_real(l2, "l2", minimum=0.0)
+        self.l1 = v.check_fits(v.check_real(l1, "l1", minimum=0.0), self.dtype, "l1")
+        self.l2 = v.check_fits(v.check_real(l2, "l2", minimum=0.0), self.dtype, "l2")
+        for l, a in enumerate(acts):
+            v.check_fits(a.param, self.dtype, f"the leaky_relu slope of layer {l + 1}")
         self.dropout = self._check_dropout(dropout, n_layers)
         self.n_threads = n_threads
         self.stop_training = False
@@ -163,7 +177,12 @@ class Network:
         for k, m in zip(sizes[:-1], sizes[1:]):
             offsets += [total, total + k * m]
             total += k * m + m
-        self._params = np.zeros(total, dtype=self.dtype)
+        try:
+            self._params = np.zeros(total, dtype=self.dtype)
+        except MemoryError:
+            raise ValueError(f"layer_sizes {list(sizes)} need {total} weights and biases "
+                             f"({total * self.dtype.itemsize / 2**30:.1f} GiB): more memory "
+                             f"than this process can have") from None
         self._offsets = np.asarray(offsets, dtype=np.intp)
         self._sizes = np.asarray(sizes, dtype=np.intp)
         self._act_codes = np.asarray([a.code for a in acts], dtype=np.intc)
@@ -189,8 +208,9 @@ class Network:
 
     @staticmethod
     def _check_sizes(layer_sizes):
-        if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
-            raise TypeError("layer_sizes must be a sequence of integers, e.g. [2, 2, 1]")
+        if not isinstance(layer_sizes, (list, tuple, range, np.ndarray)):
+            raise TypeError(f"layer_sizes must be a list or tuple of integers, e.g. [2, 2, 1]; "
+                            f"got {type(layer_sizes).__name__}")
         sizes = list(layer_sizes)
         if len(sizes) < 2:
             raise ValueError(f"layer_sizes needs at least an input and an output width, "
@@ -199,9 +219,13 @@ class Network:
         for i, s in enumerate(sizes):
             if isinstance(s, bool) or not isinstance(s, numbers.Integral):
                 raise TypeError(f"layer_sizes[{i}] must be an integer, got {s!r}")
-            if s < 1:
-                raise ValueError(f"layer_sizes[{i}] must be >= 1, got {s}")
+            if not 1 <= s <= MAX_WIDTH:
+                raise ValueError(f"layer_sizes[{i}] must be between 1 and {MAX_WIDTH}, got {s}")
             out.append(int(s))
+        n_params = sum(k * m + m for k, m in zip(out[:-1], out[1:]))
+        if n_params > MAX_PARAMS:
+            raise ValueError(f"layer_sizes {out} need {n_params} weights and biases, more than "
+                             f"the {MAX_PARAMS} a network may have")
         return tuple(out)
 
     @staticmethod
@@ -271,15 +295,17 @@ class Network:
 
     def set_weights(self, weights):
         """Replace all weights and biases; nothing changes unless all of them are valid."""
-        if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
-            raise TypeError("weights must be a list of (W, b) pairs")
+        if not isinstance(weights, (list, tuple)):
+            raise TypeError(f"weights must be a list of (W, b) pairs, got "
+                            f"{type(weights).__name__}")
         if len(weights) != len(self._layers):
             raise ValueError(f"weights has {len(weights)} layer(s), the network has "
                              f"{len(self._layers)}")
         new = []
         for l, (pair, (W, b)) in enumerate(zip(weights, self._layers)):
-            if not hasattr(pair, "__len__") or len(pair) != 2:
-                raise ValueError(f"weights[{l}] must be a pair (W, b)")
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise TypeError(f"weights[{l}] must be a pair (W, b), got "
+                                f"{type(pair).__name__}")
             Wn = v.as_float(v._as_numeric_array(pair[0], f"W{l + 1}"), self.dtype, f"W{l + 1}")
             bn = v.as_float(v._as_numeric_array(pair[1], f"b{l + 1}"), self.dtype, f"b{l + 1}")
             if Wn.shape != W.shape:
@@ -318,9 +344,18 @@ class Network:
 
     # --- training ----------------------------------------------------------------------
 
-    def _check_xy(self, X, y):
-        x, single = v.check_inputs(X, self.n_inputs, self.dtype)
-        t = v.check_targets(y, x.shape[0], self.n_outputs, self.dtype, single)
+    def _check_xy(self, X, y, xname="X", yname="y"):
+        x, single = v.check_inputs(X, self.n_inputs, self.dtype, xname)
+        t = v.check_targets(y, x.shape[0], self.n_outputs, self.dtype, single, yname)
+        if self.loss.classification:
+            lo, hi = float(t.min()), float(t.max())
+            if lo < 0 or hi > 1:
+                raise ValueError(
+                    f"{yname} must lie in [0, 1] for the loss {self.loss.name!r} (0/1 labels "
+                    f"or probabilities" + (", or class indices" if self.n_outputs > 1 else "")
+                    + f"); it holds values from {lo:g} to {hi:g}. Map labels such as "
+                    f"{{1, 2}} or {{-1, 1}} to 0/1, or use cyneuron.MLPClassifier, which "
+                    f"accepts any labels.")
         return x, t
 
     def _gradients_flat(self, x, t, w=None):
@@ -357,7 +392,8 @@ class Network:
 
     def train_step(self, X, y, learning_rate):
         """One plain gradient-descent step on the batch (X, y); returns the loss before it."""
-        lr = v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True)
+        lr = v.check_fits(v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True),
+                          self.dtype, "learning_rate")
         x, t = self._check_xy(X, y)
         value, grads = self._gradients_flat(x, t)
         # W = W - lr * dW, elementwise: the flat update gives the reference's bits
@@ -421,7 +457,11 @@ class Network:
         opt = registry.optimizer(optimizer, **(optimizer_params or {}))
         if learning_rate is None:
             learning_rate = registry.DEFAULT_LEARNING_RATES[opt.name]
-        lr0 = v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True)
+        lr0 = v.check_fits(v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True),
+                           self.dtype, "learning_rate")
+        for k, val_k in opt.params.items():
+            if not isinstance(val_k, bool):
+                v.check_fits(val_k, self.dtype, k)
         schedule = schedules.resolve(lr_schedule)
         if clipnorm is not None:
             clipnorm = v.check_real(clipnorm, "clipnorm", minimum=0.0, strict=True)
@@ -437,7 +477,8 @@ class Network:
                 raise ValueError("give validation_data or validation_split, not both")
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError("validation_data must be a pair (X_val, y_val)")
-            val = self._check_xy(*validation_data)
+            val = self._check_xy(validation_data[0], validation_data[1],
+                                 "validation_data[0]", "validation_data[1]")
         elif split:
             n_val = int(np.ceil(split * x.shape[0]))
             if n_val < 1 or n_val >= x.shape[0]:
@@ -446,22 +487,43 @@ class Network:
             val = (x[-n_val:], t[-n_val:])
             x, t = x[:-n_val], t[:-n_val]
             w = None if w is None else w[:-n_val]
+            if self.loss.classification and np.unique(metrics.to_labels(val[1])).size < 2:
+                warnings.warn(
+                    f"validation_split={split} holds out the last {n_val} samples as Keras "
+                    f"does, and they are all of one class: val_accuracy will mislead. "
+                    f"Shuffle the data first, or pass validation_data.", UserWarning,
+                    stacklevel=2)
         if batch_size is None:
             bs = x.shape[0]
         else:
             bs = min(v.check_positive_int(batch_size, "batch_size"), x.shape[0])
-        if isinstance(schedule, schedules.Constant):
-            lrs = None      # one rate for every epoch: no array of `epochs` copies
-        else:
-            lrs = np.array([schedule(e, lr0) for e in range(epochs)], dtype=np.float64)
-            bad = ~(np.isfinite(lrs) & (lrs >= 0))
-            if bad.any():
-                e = int(np.argmax(bad))
-                raise ValueError(f"lr_schedule gave learning rate {lrs[e]} for epoch {e}; "
-                                 f"it must be finite and >= 0")
         cbs = callbacks_mod.as_callbacks(callbacks)
+        keys = {"loss"} | ({"accuracy"} if self.loss.classification else set())
+        if val is not None:
+            keys |= {"val_" + k for k in keys}
+        for cb in cbs:
+            if hasattr(cb, "check_logs"):
+                cb.check_logs(keys)
+        constant = isinstance(schedule, schedules.Constant)
 
         # --- train ------------------------------------------------------------------------
+        # The call is all or nothing: if anything fails (a schedule's value, a
+        # callback, divergence), the weights, the optimizer and the Generator
+        # are put back as they were before it.
+        saved = self._snapshot()
+        try:
+            return self._train(x, t, w, bs, bool(shuffle), epochs, lr0, schedule, constant,
+                               clipnorm, val, cbs, opt, verbose)
+        except Exception:
+            self._restore(saved)
+            raise
+
+    # epochs per call into the core at most: bounds what one call allocates
+    # (losses, pre-drawn permutations) whatever `epochs` is
+    _MAX_CHUNK = 1 << 16
+
+    def _train(self, x, t, w, bs, shuffle, epochs, lr0, schedule, constant, clipnorm, val,
+               cbs, opt, verbose):
         self._use_optimizer(opt, None)
         history = History()
         count = self.loss.classification
@@ -477,19 +539,23 @@ class Network:
                 cb.on_train_begin(self)
         per_epoch = bool(cbs) or val is not None or any(self.dropout)
         report = max(1, epochs // 10)
-        chunk = 1 if per_epoch else (report if verbose else epochs)
-        shuffled = bool(shuffle) and bs < x.shape[0]
-        if shuffled:   # bound the pre-drawn permutations to ~64 MB
+        chunk = 1 if per_epoch else min(report if verbose else epochs, self._MAX_CHUNK)
+        if shuffle and bs < x.shape[0]:   # bound the pre-drawn permutations to ~64 MB
             chunk = max(1, min(chunk, (8 << 20) // x.shape[0]))
         start_time = time.perf_counter()
         runner = self._epochs_numpy if self.backend == "numpy" else self._epochs_core
+        rates = np.full(1, lr0)
         done = 0
         try:
             while done < epochs and not self.stop_training:
                 todo = min(chunk, epochs - done)
-                rates = np.full(1, lr0) if lrs is None else lrs[done:done + todo]
-                losses, correct = runner(x, t, w, bs, bool(shuffle), rates, todo,
-                                         clipnorm, count)
+                if not constant:
+                    rates = self._schedule_rates(schedule, lr0, done, todo, self.dtype)
+                losses, correct = runner(x, t, w, bs, shuffle, rates, todo, clipnorm, count)
+                if losses.shape[0] < todo or not v.all_finite(self._params):
+                    self._diverged(done + losses.shape[0], epochs, losses[-1], lr0)
+                logs_each = [{"loss": float(losses[i])} for i in range(todo)] if per_epoch \
+                    else None
                 if not per_epoch:
                     # bulk bookkeeping: nothing needs to see the epochs one by one
                     bulk = {"loss": losses}
@@ -498,19 +564,17 @@ class Network:
                     history._extend(bulk, done, todo)
                     done += todo
                     if verbose:
-                        shown = "  ".join(f"{k} {vals[-1]:.6g}" for k, vals in
-                                          history.history.items())
-                        print(f"epoch {done:>{len(str(epochs))}}/{epochs}  {shown}  "
-                              f"({time.perf_counter() - start_time:.2f} s)", flush=True)
+                        self._progress(done, epochs, {k: vals[-1] for k, vals in
+                                                      history.history.items()}, start_time)
                     continue
                 for i in range(todo):
                     e = done + i
-                    logs = {"loss": float(losses[i])}
+                    logs = logs_each[i]
                     if count:
                         logs["accuracy"] = correct[i] / x.shape[0]
                     if val is not None:
                         out = self._forward(val[0])
-                        logs["val_loss"] = float(self.loss.value(out, val[1]))
+                        logs["val_loss"] = self._dataset_loss(out, val[1])
                         if count:
                             logs["val_accuracy"] = metrics.accuracy(metrics.to_labels(val[1]),
                                                                     metrics.to_labels(out))
@@ -522,15 +586,77 @@ class Network:
                             self.stop_training = True
                     if verbose and ((e + 1) % report == 0 or e + 1 == epochs
                                     or self.stop_training or per_epoch and epochs <= 50):
-                        shown = "  ".join(f"{k} {val_k:.6g}" for k, val_k in logs.items())
-                        print(f"epoch {e + 1:>{len(str(epochs))}}/{epochs}  {shown}  "
-                              f"({time.perf_counter() - start_time:.2f} s)", flush=True)
+                        self._progress(e + 1, epochs, logs, start_time)
                 done += todo
         finally:
             for cb in cbs:
                 if hasattr(cb, "on_train_end"):
                     cb.on_train_end(self)
         return history
+
+    @staticmethod
+    def _progress(done, epochs, logs, start_time):
+        shown = "  ".join(f"{k} {val_k:.6g}" for k, val_k in logs.items())
+        print(f"epoch {done:>{len(str(epochs))}}/{epochs}  {shown}  "
+              f"({time.perf_counter() - start_time:.2f} s)", flush=True)
+
+    @staticmethod
+    def _schedule_rates(schedule, lr0, first, count, dtype):
+        """The learning rates of epochs first .. first+count-1, each checked."""
+        rates = np.empty(count, dtype=np.float64)
+        for i in range(count):
+            e = first + i
+            try:
+                lr = schedule(e, lr0)
+            except Exception as exc:
+                raise ValueError(f"lr_schedule raised {type(exc).__name__} for epoch {e}: "
+                                 f"{exc}") from exc
+            if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer,
+                                                                       np.floating)):
+                raise TypeError(f"lr_schedule must return a real number, got "
+                                f"{type(lr).__name__} {lr!r} for epoch {e}")
+            try:
+                lr = float(lr)
+            except OverflowError:
+                lr = float("inf")
+            if not (np.isfinite(lr) and lr >= 0):
+                raise ValueError(f"lr_schedule gave learning rate {lr} for epoch {e}; it must "
+                                 f"be finite and >= 0")
+            rates[i] = v.check_fits(lr, dtype, f"lr_schedule's learning rate for epoch {e}")
+        return rates
+
+    @staticmethod
+    def _diverged(epoch, epochs, loss, lr0):
+        raise DivergenceError(
+            f"training diverged in epoch {epoch} of {epochs} (loss {float(loss)}, weights not "
+            f"finite); the weights and the optimizer state are as before this call. Try a "
+            f"lower learning_rate (this call started at {lr0:g}), clipnorm, or scaled inputs.")
+
+    def _snapshot(self):
+        """What a failed call must give back: weights, optimizer, Generator position."""
+        return (self._params.copy(), self._opt_state, self._opt_state.copy(),
+                self._opt_scalars.copy(), self.optimizer, self.rng.bit_generator.state)
+
+    def _restore(self, saved):
+        params, state_array, state, scalars, optimizer, rng_state = saved
+        self._params[...] = params
+        self._opt_state = state_array
+        self._opt_state[...] = state
+        self._opt_scalars[...] = scalars
+        self.optimizer = optimizer
+        self.rng.bit_generator.state = rng_state
+
+    def _dataset_loss(self, out, t):
+        """The loss of outputs `out` on a whole data set, with the penalty as
+        training adds it to a batch of that size: the one place it is computed
+        (evaluate, and val_loss in fit)."""
+        value = self.loss.value(out, t)
+        if self.l1 or self.l2:
+            l1, l2 = self.l1, self.l2
+            if self._weighted_mean:
+                l1, l2 = l1 / out.shape[0], l2 / out.shape[0]
+            value = value + ref.penalty(self._layers, l1, l2)
+        return float(value)
 
     def _run_epochs(self, x, t, w, batch_size, shuffle, learning_rate, epochs=1,
                     clipnorm=None):
@@ -568,9 +694,14 @@ class Network:
                         or not 0 <= k < n_classes:
                     raise ValueError(f"class_weight key {k!r} is not a class in "
                                      f"[0, {n_classes})")
-                table[k] = v.check_real(val_k, f"class_weight[{k}]", minimum=0.0)
+                table[k] = v.check_fits(v.check_real(val_k, f"class_weight[{k}]", minimum=0.0),
+                                        self.dtype, f"class_weight[{k}]")
             cw = table[metrics.to_labels(t)].astype(self.dtype)
-            w = cw if w is None else w * cw
+            with np.errstate(over="ignore"):
+                w = cw if w is None else w * cw
+            if not v.all_finite(w):
+                raise ValueError(f"sample_weight times class_weight overflows "
+                                 f"{self.dtype.name}")
         return w
 
     def _epochs_core(self, x, t, w, bs, shuffle, lrs, E, clipnorm, count):
@@ -598,14 +729,14 @@ class Network:
         batch_buf, work, grads = self._train_buffers(bs)
         losses = np.empty(E, dtype=np.float64)
         correct = np.zeros(E, dtype=np.int64)
-        core.train_epochs(self._params, self._sizes, self._act_codes, self._act_params,
+        run = core.train_epochs(self._params, self._sizes, self._act_codes, self._act_params,
                           self._offsets, self.loss.code, self._norm, self._weighted_mean,
                           x, t, ww, orders, lrs, bs,
                           self.optimizer.code, hyper, self._opt_state, self._opt_scalars,
                           self.l1, self.l2, 0.0 if clipnorm is None else clipnorm,
                           masks, np.asarray(self.dropout, dtype=np.float64), batch_buf, work,
                           grads, losses, correct, count, self._n_threads)
-        return losses, correct
+        return losses[:run], correct[:run]
 
     def _train_buffers(self, bs):
         """Scratch for train_epochs at batch size bs, kept between fit calls
@@ -633,6 +764,9 @@ class Network:
                 optimizer=self.optimizer, state=state, l1=self.l1, l2=self.l2,
                 clipnorm=clipnorm, dropout=self.dropout if any(self.dropout) else None,
                 count_correct=count, weighted_mean=self._weighted_mean)
+            if not np.isfinite(losses[e]):
+                losses, correct = losses[:e + 1], correct[:e + 1]
+                break
         for (W, b), (Wn, bn) in zip(self._layers, weights):
             W[...] = Wn
             b[...] = bn
@@ -649,10 +783,7 @@ class Network:
         confusion matrix."""
         x, t = self._check_xy(X, y)
         a = self._forward(x)
-        value = self.loss.value(a, t)
-        if self.l1 or self.l2:
-            value = value + ref.penalty(self._layers, self.l1, self.l2)
-        out = {"loss": float(value)}
+        out = {"loss": self._dataset_loss(a, t)}
         if self.loss.classification:
             out.update(metrics.classification_report(metrics.to_labels(t),
                                                       metrics.to_labels(a),
