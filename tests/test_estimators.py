@@ -460,3 +460,78 @@ def test_fit_learning_rate_follows_the_optimizer():
         a.fit(X, y, epochs=3, optimizer=opt)
         b.fit(X, y, epochs=3, optimizer=opt, learning_rate=lr)
         assert bits(a.get_weights()) == bits(b.get_weights()), opt
+
+
+# --- cn.save / cn.load ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("make,target", [
+    (lambda: cn.MLPClassifier(hidden_layer_sizes=(6,), batch_size=40, max_iter=3), "names"),
+    (lambda: cn.MLPClassifier(hidden_layer_sizes=(5, 4), activation=["tanh", "relu"],
+                              early_stopping=True, max_iter=8, dropout=0.1,
+                              class_weight={"b": 2.0}), "names"),
+    (lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, solver="sgd",
+                              dtype="float32"), "multilabel"),
+    (lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, solver="lbfgs"), "binary"),
+    (lambda: cn.MLPRegressor(hidden_layer_sizes=(6,), max_iter=3, batch_size=50), "two"),
+])
+def test_save_and_load_estimators(tmp_path, blobs, make, target):
+    X, y = blobs
+    Y = {"names": np.array(["a", "b", "c"])[y], "binary": y == 1,
+         "multilabel": np.column_stack([y == 0, y == 2]).astype(int),
+         "two": np.column_stack([X[:, 0] * y, X[:, 1]])}[target]
+    est = make().set_params(random_state=0).fit(X, Y)
+    back = cn.load(cn.save(est, tmp_path / "est"))
+    assert type(back) is type(est) and back.get_params() == est.get_params()
+    out = back.predict_proba(X) if hasattr(back, "predict_proba") else back.predict(X)
+    ref = est.predict_proba(X) if hasattr(est, "predict_proba") else est.predict(X)
+    assert out.tobytes() == ref.tobytes()
+    assert np.array_equal(back.predict(X), est.predict(X))
+    for name in ("n_iter_", "t_", "loss_", "n_features_in_", "out_activation_", "n_layers_",
+                 "n_outputs_"):
+        assert getattr(back, name) == getattr(est, name), name
+    if hasattr(est, "classes_"):
+        assert np.array_equal(back.classes_, est.classes_)
+        assert back.classes_.dtype == est.classes_.dtype
+    if hasattr(est, "loss_curve_"):
+        assert back.loss_curve_ == est.loss_curve_
+        est.partial_fit(X, Y) if not est.early_stopping else None
+        back.partial_fit(X, Y) if not back.early_stopping else None
+        assert weights_of(back) == weights_of(est)
+
+
+def test_saved_estimators_are_checked(tmp_path, blobs):
+    import json
+    from cyneuron import io
+    X, y = blobs
+    est = cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+    path = cn.save(est, tmp_path / "good")
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    meta = json.loads(arrays["meta"].tobytes())
+
+    def write(change):
+        m = json.loads(json.dumps(meta))
+        change(m)
+        p = tmp_path / "bad.npz"
+        np.savez(p, **{**arrays, "meta": io.encode_header(m)})
+        return p
+    bad = [
+        (lambda m: m.update({"class": "SVC"}), "bad 'class'"),
+        (lambda m: m["params"].update({"alpha": -1}), "'alpha' parameter"),
+        (lambda m: m["params"].pop("alpha"), "bad 'params'"),
+        (lambda m: m["params"].update({"hidden_layer_sizes": [5]}), "layer_sizes"),
+        (lambda m: m["params"].update({"alpha": 0.5}), "penalty"),
+        (lambda m: m.update({"classes_": [0, 1]}), "outputs"),
+        (lambda m: m.update({"classes_": [0, 0, 1]}), "distinct"),
+        (lambda m: m.update({"classes_dtype": "|O"}), "classes_dtype"),
+        (lambda m: m.update({"n_iter_": -3}), "n_iter_"),
+        (lambda m: m["network"].update({"loss": "mse"}), "loss"),
+    ]
+    for change, msg in bad:
+        with pytest.raises(ValueError, match=msg):
+            cn.load(write(change))
+    with pytest.raises(ValueError, match="not fitted"):
+        cn.save(cn.MLPClassifier(), tmp_path / "unfitted")
+    with pytest.raises(ValueError, match="random_state"):
+        cn.save(clone(est).set_params(random_state=np.random.RandomState(0)).fit(X, y),
+                tmp_path / "rs")

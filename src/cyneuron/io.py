@@ -44,6 +44,9 @@ import numpy as np
 
 FORMAT = "cyneuron-model"
 VERSION = 1
+#: A fitted scikit-learn estimator: its header holds the network's under
+#: "network", and the network's arrays carry the prefix "network_".
+ESTIMATOR_FORMAT = "cyneuron-estimator"
 
 #: Default bound on the inflated size of all members together (``load``'s
 #: ``max_bytes``); a model needs about 3 * n_params * itemsize (weights and
@@ -67,7 +70,8 @@ _NPY_PREAMBLE = {(1, 0): ("<H", "latin1"), (2, 0): ("<I", "latin1"), (3, 0): ("<
 _NPY_MAGIC = b"\x93NUMPY"
 
 _HEADER_KEYS = ("format", "version", "layer_sizes", "activations", "loss", "dtype")
-_OPTIONAL_KEYS = ("init", "l1", "l2", "dropout", "optimizer", "optimizer_scalars", "rng")
+_OPTIONAL_KEYS = ("init", "l1", "l2", "dropout", "optimizer", "optimizer_scalars", "rng",
+                  "reduction")
 _INITIAL_SCALARS = (0.0, 1.0, 1.0)
 _MAX_STEP = 2 ** 53          # beyond it step + 1 == step in double precision
 
@@ -525,7 +529,7 @@ def parse_json(data, what="meta"):
     return doc
 
 
-def read_header(archive, key="meta"):
+def read_header(archive, key="meta", formats=(FORMAT,)):
     """Read and check the JSON header of a model stored in `archive`.
 
     Parameters
@@ -533,6 +537,8 @@ def read_header(archive, key="meta"):
     archive : Archive
     key : str
         The header member's name without ``.npy`` (``prefix + "meta"``).
+    formats : tuple of str
+        The format names accepted (a network's, or also an estimator's).
 
     Returns
     -------
@@ -553,7 +559,7 @@ def read_header(archive, key="meta"):
     meta = parse_json(raw.tobytes(), key)
     if not isinstance(meta, dict):
         raise ValueError(f"header {key!r} is not a JSON object")
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in formats:
         raise ValueError(f"not a cyneuron model (header {key!r} has format "
                          f"{meta.get('format')!r:.60})")
     version = meta.get("version")
@@ -684,7 +690,10 @@ def _check_meta(meta):
     rng = meta.get("rng")
     if rng is not None:
         _check_rng_state(rng)
-    return {"sizes": sizes, "activations": acts, "loss": meta["loss"],
+    reduction = meta.get("reduction", "sum_over_batch_size")
+    if not isinstance(reduction, str):
+        raise ValueError("bad 'reduction': expected a name")
+    return {"reduction": reduction, "sizes": sizes, "activations": acts, "loss": meta["loss"],
             "dtype": np.dtype(dtype), "init": init, "l1": l1, "l2": l2, "dropout": dropout,
             "optimizer": optimizer, "scalars": [float(x) for x in scalars], "rng": rng}
 
@@ -902,7 +911,8 @@ def network_from_arrays(meta, arrays, *, prefix="", backend="cython"):
     try:
         net = Network(spec["sizes"], activation=spec["activations"], loss=spec["loss"],
                       dtype=spec["dtype"].name, backend=backend, init=spec["init"],
-                      l1=spec["l1"], l2=spec["l2"], dropout=spec["dropout"])
+                      l1=spec["l1"], l2=spec["l2"], dropout=spec["dropout"],
+                      reduction=spec["reduction"])
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(str(exc)) from None
     weights, state = _read_state(spec, layout, get, prefix)
@@ -961,6 +971,7 @@ def network_to_arrays(network, prefix=""):
         "l1": network.l1,
         "l2": network.l2,
         "dropout": list(network.dropout[:-1]),
+        "reduction": network.reduction,
         "optimizer": None if opt is None else {"name": opt.name, "params": dict(opt.params)},
         "optimizer_scalars": [float(x) for x in network._opt_scalars],
         # the Generator's position, so that shuffling and dropout resume exactly
@@ -979,11 +990,11 @@ def network_to_arrays(network, prefix=""):
 # --- the model file -----------------------------------------------------------------------
 
 def save(network, path):
-    """Write `network` to a model file.
+    """Write `network` (or a fitted MLPClassifier / MLPRegressor) to a model file.
 
     Parameters
     ----------
-    network : Network
+    network : Network, MLPClassifier or MLPRegressor
     path : str, bytes or os.PathLike
         The ``.npz`` suffix is added if missing.
 
@@ -998,10 +1009,18 @@ def save(network, path):
         The weights or the optimizer state are not finite (a diverged fit),
         or the optimizer state is impossible; nothing is written.
     """
+    from .network import Network
     try:
-        meta, arrays = network_to_arrays(network)
+        if isinstance(network, Network):
+            meta, arrays = network_to_arrays(network)
+        elif type(network).__module__ == "cyneuron.estimators":
+            from ._estimator_io import estimator_to_arrays
+            meta, arrays = estimator_to_arrays(network)
+        else:
+            raise TypeError(f"save takes a cyneuron Network, MLPClassifier or MLPRegressor, "
+                            f"got {type(network).__name__}")
     except ValueError as exc:
-        raise ValueError(f"cannot save the network: {exc}") from None
+        raise ValueError(f"cannot save the {type(network).__name__}: {exc}") from None
     path = os.fspath(path)
     suffix = b".npz" if isinstance(path, bytes) else ".npz"
     if not path.endswith(suffix):
@@ -1024,7 +1043,8 @@ def load(path, backend="cython", *, max_bytes=MAX_BYTES):
 
     Returns
     -------
-    Network
+    Network, MLPClassifier or MLPRegressor
+        What was saved (an estimator needs scikit-learn to be loaded).
 
     Raises
     ------
@@ -1043,7 +1063,10 @@ def load(path, backend="cython", *, max_bytes=MAX_BYTES):
         raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
     try:
         with _open_archive(path, max_bytes) as archive:
-            meta = read_header(archive)
+            meta = read_header(archive, formats=(FORMAT, ESTIMATOR_FORMAT))
+            if meta["format"] == ESTIMATOR_FORMAT:
+                from ._estimator_io import estimator_from_archive
+                return estimator_from_archive(meta, archive, backend)
             allowed = set(model_layout(meta)) | {"meta"}
             for name in archive.members:
                 if not (name.endswith(".npy") and name[:-4] in allowed):
