@@ -213,3 +213,80 @@ def test_huge_epoch_counts_do_not_allocate_up_front():
     with pytest.raises(ValueError, match="lr_schedule raised RuntimeError for epoch 5"):
         net.fit(X, y, epochs=10 ** 9, lr_schedule=schedule, optimizer="sgd")
     assert max(calls) == 5 and state_of(net) == before
+
+
+# --- 9. the architecture is read-only; the core checks what it is handed ----------------
+
+@pytest.mark.parametrize("attr,value", [("layer_sizes", (2, 50, 1)), ("dropout", (0.5,)),
+                                        ("activations", ()), ("loss", None),
+                                        ("dtype", np.dtype("float32")), ("reduction", "x")])
+def test_architecture_is_read_only(attr, value):
+    net = cn.Network([2, 3, 3, 1], seed=0)
+    with pytest.raises(AttributeError):
+        setattr(net, attr, value)
+    assert net.feedforward(np.ones((4, 2))).shape == (4, 1)
+
+
+def test_hand_built_optimizer_is_resolved():
+    from cyneuron import _registry
+    net, X, y = trained()
+    net.fit(X, y, epochs=1, optimizer=_registry.Optimizer("adam", 3, {}))
+    assert net.optimizer.params == {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        net.fit(X, y, epochs=1, optimizer=_registry.Optimizer("lion", 3, {}))
+
+
+def test_core_entry_points_check_their_buffers():
+    from cyneuron import _native
+    core = _native.core()
+    net = cn.Network([3, 4, 2], seed=0)
+    X = np.ones((5, 3))
+    args = lambda **kw: {**dict(params=net._params, sizes=net._sizes, acts=net._act_codes,   # noqa: E731
+                                act_params=net._act_params, offsets=net._offsets), **kw}
+    work = np.empty(net._workspace(5))
+    out = np.empty((5, 2))
+    good = args()
+    core.forward(good["params"], good["sizes"], good["acts"], good["act_params"],
+                 good["offsets"], X, work, out)
+    bad = [
+        (args(params=net._params[:-1]), X, work, out, "params has"),
+        (args(sizes=np.array([3, 9, 2], dtype=np.intp)), X, work, out, "offsets"),
+        (args(offsets=net._offsets[:-1]), X, work, out, "describe one network"),
+        (args(acts=np.array([1, 77], dtype=np.intc)), X, work, out, "activation code"),
+        (args(), np.ones((5, 4)), work, out, "X is"),
+        (args(), X, work[:3], out, "work has"),
+        (args(), X, work, np.empty((5, 3)), "out has"),
+    ]
+    for a, x, wk, o, msg in bad:
+        with pytest.raises(ValueError, match=msg):
+            core.forward(a["params"], a["sizes"], a["acts"], a["act_params"], a["offsets"],
+                         x, wk, o)
+    grads = np.empty_like(net._params)
+    with pytest.raises(ValueError, match="Y is"):
+        core.gradients(net._params, net._sizes, net._act_codes, net._act_params, net._offsets,
+                       0, 2, False, X, np.ones((5, 3)), np.empty(0), 0.0, 0.0, work, grads)
+    with pytest.raises(ValueError, match="w has"):
+        core.gradients(net._params, net._sizes, net._act_codes, net._act_params, net._offsets,
+                       0, 2, False, X, np.ones((5, 2)), np.ones(4), 0.0, 0.0, work, grads)
+    e = np.empty(0)
+    with pytest.raises(ValueError, match="state has"):
+        core.train_epochs(net._params, net._sizes, net._act_codes, net._act_params,
+                          net._offsets, 0, 2, False, X, np.ones((5, 2)), e,
+                          np.empty(0, np.intp), np.full(1, 0.1), 5, 3,
+                          np.array([0.9, 0.999, 1e-8, 0.0]), e, np.array([0.0, 1.0, 1.0]),
+                          0.0, 0.0, 0.0, e, np.zeros(2), np.empty(5 * 6), work, grads,
+                          np.empty(2), np.zeros(2, np.int64), False)
+    with pytest.raises(ValueError, match="optimizer code 3 with 0 hyperparameters"):
+        core.train_epochs(net._params, net._sizes, net._act_codes, net._act_params,
+                          net._offsets, 0, 2, False, X, np.ones((5, 2)), e,
+                          np.empty(0, np.intp), np.full(1, 0.1), 5, 3, e,
+                          np.zeros(2 * net.n_params), np.array([0.0, 1.0, 1.0]),
+                          0.0, 0.0, 0.0, e, np.zeros(2), np.empty(5 * 6), work, grads,
+                          np.empty(2), np.zeros(2, np.int64), False)
+    with pytest.raises(ValueError, match="masks has"):
+        core.train_epochs(net._params, net._sizes, net._act_codes, net._act_params,
+                          net._offsets, 0, 2, False, X, np.ones((5, 2)), e,
+                          np.empty(0, np.intp), np.full(1, 0.1), 5, 0, np.zeros(1),
+                          np.zeros(2 * net.n_params), np.array([0.0, 1.0, 1.0]),
+                          0.0, 0.0, 0.0, np.ones(7), np.array([0.5, 0.0]), np.empty(5 * 6),
+                          work, grads, np.empty(2), np.zeros(2, np.int64), False)

@@ -1017,8 +1017,29 @@ cdef inline isz argmax_row(const floating *r, isz m) noexcept nogil:
 
 cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
                    const double[::1] act_params, const isz[::1] offsets,
-                   int n_threads=1, isz norm=1, bint weighted_mean=False) except -1:
-    cdef isz l
+                   int n_threads=1, isz norm=1, bint weighted_mean=False,
+                   isz n_params=-1) except -1:
+    """Fill net from the layout arrays, after checking that they describe one
+    network (the Python layer builds them; the checks are O(layers) and keep
+    any mistake there from reaching memory). n_params: the length of the
+    params vector handed in, checked against the layout (-1: none)."""
+    cdef isz l, L = acts.shape[0], off = 0
+    if L < 1 or sizes.shape[0] != L + 1 or act_params.shape[0] != L \
+            or offsets.shape[0] != 2 * L:
+        raise ValueError(f"core: sizes ({sizes.shape[0]}), acts ({L}), act_params "
+                         f"({act_params.shape[0]}) and offsets ({offsets.shape[0]}) do not "
+                         f"describe one network")
+    for l in range(L):
+        if sizes[l] < 1 or sizes[l + 1] < 1 or not 0 <= acts[l] <= ACT_SOFTMAX:
+            raise ValueError(f"core: layer {l} has sizes {sizes[l]}, {sizes[l + 1]} and "
+                             f"activation code {acts[l]}")
+        if offsets[2 * l] != off or offsets[2 * l + 1] != off + sizes[l] * sizes[l + 1]:
+            raise ValueError(f"core: the offsets of layer {l} do not follow from the sizes")
+        off += sizes[l] * sizes[l + 1] + sizes[l + 1]
+    if n_params >= 0 and n_params != off:
+        raise ValueError(f"core: params has {n_params} entries, the network has {off}")
+    if norm < 1:
+        raise ValueError(f"core: the loss's divisor per row must be >= 1, got {norm}")
     net.n_threads = n_threads if n_threads > 0 else 1
     net.norm = norm
     net.weighted_mean = weighted_mean
@@ -1055,6 +1076,45 @@ cdef isz _layout(const Net *net, isz cap, Batch *ws, void *base, isz itemsize) n
     return 2 * acts_n + d_n + tmp_n
 
 
+cdef int _check_len(str name, isz have, isz need, bint at_least=False) except -1:
+    if have < need or (have != need and not at_least):
+        raise ValueError(f"core: {name} has {have} entries, expected "
+                         f"{'at least ' if at_least else ''}{need}")
+    return 0
+
+
+cdef int _check_rows(const Net *net, isz n, isz n_in, const Py_ssize_t *yshape,
+                     isz n_w) except -1:
+    """X (n, n_in) against the network; Y's shape and w's length when given."""
+    if n < 1 or n_in != net.sizes[0]:
+        raise ValueError(f"core: X is ({n}, {n_in}), the network takes {net.sizes[0]} inputs")
+    if yshape != NULL and (yshape[0] != n or yshape[1] != net.out_width):
+        raise ValueError(f"core: Y is ({yshape[0]}, {yshape[1]}), expected ({n}, "
+                         f"{net.out_width})")
+    if n_w not in (0, n):
+        raise ValueError(f"core: w has {n_w} entries, expected 0 or {n}")
+    return 0
+
+
+cdef int _check_loss(const Net *net, int loss) except -1:
+    if not LOSS_MSE <= loss <= LOSS_CCE:
+        raise ValueError(f"core: unknown loss code {loss}")
+    return 0
+
+
+cdef int _check_work(const Net *net, isz rows, isz have) except -1:
+    return _check_len("work", have, _layout(net, rows, NULL, NULL, 0), True)
+
+
+cdef isz _dropped_width(const Net *net, const double *dropout) noexcept nogil:
+    """Mask entries per row: the widths of the layers with dropout."""
+    cdef isz l, width = 0
+    for l in range(net.n_layers):
+        if dropout[l] > 0:
+            width += net.sizes[l + 1]
+    return width
+
+
 def workspace_size(const isz[::1] sizes, const int[::1] acts, const double[::1] act_params,
                    const isz[::1] offsets, isz n):
     """Scratch entries the routines below need for batches of up to n rows."""
@@ -1071,7 +1131,10 @@ def forward(const floating[::1] params, const isz[::1] sizes, const int[::1] act
     cdef Net net
     cdef Batch ws
     cdef isz n = X.shape[0]
-    _make_net(&net, sizes, acts, act_params, offsets, n_threads)
+    _make_net(&net, sizes, acts, act_params, offsets, n_threads, 1, False, params.shape[0])
+    _check_rows(&net, X.shape[0], X.shape[1], NULL, 0)
+    _check_len("out", out.shape[0] * out.shape[1], n * net.out_width)
+    _check_work(&net, n, work.shape[0])
     _layout(&net, n, &ws, &work[0], sizeof(floating))
     with nogil:
         if use_tiny(&net, n, NULL):
@@ -1097,7 +1160,12 @@ def gradients(const floating[::1] params, const isz[::1] sizes, const int[::1] a
     cdef isz n = X.shape[0]
     cdef floating lossval, denom, inv, wsum
     cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
-    _make_net(&net, sizes, acts, act_params, offsets, n_threads, norm, weighted_mean)
+    _make_net(&net, sizes, acts, act_params, offsets, n_threads, norm, weighted_mean,
+              params.shape[0])
+    _check_rows(&net, X.shape[0], X.shape[1], &Y.shape[0], w.shape[0])
+    _check_loss(&net, loss)
+    _check_len("grads", grads.shape[0], net.n_params)
+    _check_work(&net, n, work.shape[0])
     _layout(&net, n, &ws, &work[0], sizeof(floating))
     with nogil:
         denom = batch_denominator(&net, wp, n, &wsum, &inv)
@@ -1203,7 +1271,28 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
     # plain SGD needs no gradient of the whole net before it updates a weight
     cdef bint fuse_sgd = opt == OPT_SGD and not penal and not clipnorm > 0
     cdef bint fused
-    _make_net(&net, sizes, acts, act_params, offsets, n_threads, norm, weighted_mean)
+    _make_net(&net, sizes, acts, act_params, offsets, n_threads, norm, weighted_mean, P)
+    _check_rows(&net, n, n_in, &Y.shape[0], w.shape[0])
+    _check_loss(&net, loss)
+    if not 1 <= batch_size <= n:
+        raise ValueError(f"core: batch_size {batch_size} is not in [1, {n}]")
+    if orders.shape[0] not in (0, epochs * n):
+        raise ValueError(f"core: orders has {orders.shape[0]} entries, expected 0 or "
+                         f"{epochs * n}")
+    if lrs.shape[0] < 1 or lrs.shape[0] not in (1, epochs):
+        raise ValueError(f"core: lrs has {lrs.shape[0]} entries, expected 1 or {epochs}")
+    if not OPT_SGD <= opt <= OPT_ADAM or hyper.shape[0] < (0, 2, 2, 3)[opt]:
+        raise ValueError(f"core: optimizer code {opt} with {hyper.shape[0]} hyperparameters")
+    _check_len("state", state.shape[0], 2 * P if opt != OPT_SGD or state.shape[0] else 0)
+    if scalars.shape[0] < 3:
+        raise ValueError("core: scalars needs 3 entries")
+    _check_len("dropout", dropout.shape[0], net.n_layers)
+    if masks.shape[0] > 0:
+        _check_len("masks", masks.shape[0], n * _dropped_width(&net, drop))
+    _check_len("batch_buf", batch_buf.shape[0], batch_size * (n_in + n_out + 1), True)
+    _check_len("grads", grads.shape[0], P)
+    _check_len("correct", correct.shape[0], epochs)
+    _check_work(&net, batch_size, work.shape[0])
     _layout(&net, batch_size, &ws, &work[0], sizeof(floating))
     if (fuse_sgd and not shuffled and not use_masks and not count
             and use_tiny(&net, batch_size, NULL)):

@@ -196,8 +196,8 @@ def loss(name) -> Loss:
 def optimizer(spec, **overrides) -> Optimizer:
     """Resolve an optimizer: a name (with hyperparameter overrides) or an Optimizer."""
     if isinstance(spec, Optimizer):
-        if not overrides:
-            return spec
+        # re-resolved from its name and parameters: a hand-built Optimizer
+        # (say code 3 without adam's parameters) must not reach the core
         spec, overrides = spec.name, {**spec.params, **overrides}
     if not isinstance(spec, str):
         raise TypeError(f"optimizer must be a name (str), got {type(spec).__name__}")

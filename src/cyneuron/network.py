@@ -154,20 +154,20 @@ class Network:
             raise ValueError(f"reduction='weighted_mean' needs a loss that is a mean; "
                              f"{lossobj.name!r} is a sum")
 
-        self.layer_sizes = sizes
-        self.activations = acts
-        self.loss = lossobj
-        self.dtype = v.resolve_dtype(dtype)
+        self._layer_sizes = sizes
+        self._activations = tuple(acts)
+        self._loss = lossobj
+        self._dtype = v.resolve_dtype(dtype)
         self.l1 = v.check_fits(v.check_real(l1, "l1", minimum=0.0), self.dtype, "l1")
         self.l2 = v.check_fits(v.check_real(l2, "l2", minimum=0.0), self.dtype, "l2")
         for l, a in enumerate(acts):
             v.check_fits(a.param, self.dtype, f"the leaky_relu slope of layer {l + 1}")
-        self.dropout = self._check_dropout(dropout, n_layers)
+        self._dropout = self._check_dropout(dropout, n_layers)
         self.n_threads = n_threads
         self.stop_training = False
-        self.backend = backend
-        self.init = init
-        self.reduction = reduction
+        self._backend = backend
+        self._init = init
+        self._reduction = reduction
         self._weighted_mean = reduction == "weighted_mean"
         self._norm = lossobj.norm(sizes[-1])
         self.rng = self._make_rng(seed)
@@ -194,6 +194,23 @@ class Network:
             self._layers.append((W, b))
         self._initialise()
         self.reset_optimizer()
+
+    # --- the architecture: read-only after construction ----------------------------------
+    # The compiled core's buffers are laid out from these; changing one would
+    # leave them describing another network.
+
+    layer_sizes = property(lambda self: self._layer_sizes,
+                           doc="Widths from the input to the output (a tuple).")
+    activations = property(lambda self: self._activations,
+                           doc="The activation of every layer (registry entries).")
+    loss = property(lambda self: self._loss, doc="The loss (a registry entry).")
+    dtype = property(lambda self: self._dtype, doc="float64 or float32 (numpy.dtype).")
+    dropout = property(lambda self: self._dropout,
+                       doc="Dropout rate of every layer's output (the last is 0).")
+    backend = property(lambda self: self._backend, doc='"cython" or "numpy".')
+    init = property(lambda self: self._init, doc="The initialisation's name.")
+    reduction = property(lambda self: self._reduction,
+                         doc='"sum_over_batch_size" or "weighted_mean".')
 
     # --- construction helpers ---------------------------------------------------
 
