@@ -290,3 +290,62 @@ def test_core_entry_points_check_their_buffers():
                           np.zeros(2 * net.n_params), np.array([0.0, 1.0, 1.0]),
                           0.0, 0.0, 0.0, np.ones(7), np.array([0.5, 0.0]), np.empty(5 * 6),
                           work, grads, np.empty(2), np.zeros(2, np.int64), False)
+
+
+# --- 10. one network, several threads ---------------------------------------------------
+
+def _big():
+    rng = np.random.default_rng(7)
+    X, y = rng.standard_normal((400, 64)), rng.integers(0, 10, 400)
+    net = cn.Network([64, 128, 10], activation="relu", output_activation="softmax",
+                     loss="categorical_crossentropy", seed=0)
+    return net, X, y
+
+
+def test_readers_never_see_a_half_trained_network():
+    import threading
+    net, X, y = _big()
+    probe = X[:7]
+    before = bits(net.feedforward(probe))
+    seen, stop = [], threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            seen.append(bits(net.feedforward(probe)))
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    net.fit(X, y, epochs=30, batch_size=16, optimizer="adam")
+    stop.set()
+    for t in threads:
+        t.join()
+    after = bits(net.feedforward(probe))
+    assert seen and set(seen) <= {before, after}
+
+
+def test_a_second_writer_gets_a_clear_error():
+    import threading
+    net, X, y = _big()
+    twin, _, _ = _big()
+    errors, started = [], threading.Event()
+
+    def slow_schedule(e, lr):
+        started.set()
+        return lr
+
+    def first():     # ~1 s of training, without the GIL
+        net.fit(X, y, epochs=600, batch_size=16, optimizer="adam", lr_schedule=slow_schedule)
+    w0 = net.get_weights()
+    t = threading.Thread(target=first)
+    t.start()
+    started.wait()
+    for call in (lambda: net.fit(X, y, epochs=1), lambda: net.set_weights(w0),
+                 lambda: net.train_step(X, y, 0.1)):
+        try:
+            call()
+        except RuntimeError as exc:
+            errors.append(str(exc))
+    t.join()
+    assert len(errors) == 3 and all("being changed by another thread" in e for e in errors)
+    twin.fit(X, y, epochs=600, batch_size=16, optimizer="adam", lr_schedule=slow_schedule)
+    assert state_of(net) == state_of(twin)       # the first fit, untouched by the others

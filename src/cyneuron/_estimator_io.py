@@ -62,7 +62,7 @@ def estimator_to_arrays(est):
     """(header, arrays) of a fitted estimator, for io.save."""
     if "_network" not in est.__dict__:
         raise ValueError("the estimator is not fitted: fit it before saving it")
-    net_meta, arrays = io.network_to_arrays(est._network, PREFIX)
+    net_meta, arrays = est._network._guard.read(io._network_snapshot, est._network, PREFIX)
     params = dict(est.get_params(deep=False))
     cw = params.get("class_weight")
     if isinstance(cw, dict):

@@ -285,7 +285,10 @@ class _BaseMLP(BaseEstimator):
                                          net._opt_scalars.copy(), net.optimizer,
                                          net.rng.bit_generator.state)
         try:
-            return self._fit_or_raise(X, y, sample_weight, incremental)
+            if net is None:
+                return self._fit_or_raise(X, y, sample_weight, incremental)
+            with net._guard.writing():        # one writer at a time, readers wait
+                return self._fit_or_raise(X, y, sample_weight, incremental)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
@@ -457,7 +460,7 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         net = self._network
-        return net._forward(v.check_inputs(X, net.n_inputs, net.dtype)[0])
+        return net._guard.read(net._forward, v.check_inputs(X, net.n_inputs, net.dtype)[0])
 
     # --- state: arrays, numbers and strings only ---------------------------------
 

@@ -989,6 +989,13 @@ def network_to_arrays(network, prefix=""):
 
 # --- the model file -----------------------------------------------------------------------
 
+def _network_snapshot(network, prefix=""):
+    """network_to_arrays with copies: what is written cannot change under a
+    concurrent fit once this returns (run it under the network's guard)."""
+    meta, arrays = network_to_arrays(network, prefix)
+    return meta, {k: np.array(a) for k, a in arrays.items()}
+
+
 def save(network, path):
     """Write `network` (or a fitted MLPClassifier / MLPRegressor) to a model file.
 
@@ -1012,7 +1019,7 @@ def save(network, path):
     from .network import Network
     try:
         if isinstance(network, Network):
-            meta, arrays = network_to_arrays(network)
+            meta, arrays = network._guard.read(_network_snapshot, network)
         elif type(network).__module__ == "cyneuron.estimators":
             from ._estimator_io import estimator_to_arrays
             meta, arrays = estimator_to_arrays(network)

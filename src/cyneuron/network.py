@@ -7,9 +7,12 @@ compiled core (``backend="cython"``, the default) or the NumPy reference
 """
 from __future__ import annotations
 
+import functools
 import numbers
+import threading
 import time
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -34,6 +37,74 @@ class DivergenceError(ValueError):
 
 INITS = ("uniform", "xavier", "he")
 REDUCTIONS = ("sum_over_batch_size", "weighted_mean")
+
+
+class _Guard:
+    """One network, several threads.
+
+    A call that changes the network (``fit``, ``train_step``, ``set_weights``,
+    ``reset_optimizer``, an estimator's ``fit``/``partial_fit``) holds it
+    alone: a second such call from another thread raises RuntimeError at
+    once (two fits of one network are a bug in the caller, not something to
+    queue). A call that reads it (``feedforward``, ``gradients``,
+    ``evaluate``, ``get_weights``, ``save``) never sees a half-changed
+    network: it waits for a running change to finish, and one that overlaps
+    a change (the core runs without the GIL) is computed again. Readers do
+    not wait for each other. The thread that is changing the network may
+    read and change it freely (callbacks inside ``fit``).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._owner = None
+        self._version = 0          # odd while a change is running
+
+    @contextmanager
+    def writing(self):
+        me = threading.get_ident()
+        if self._owner == me:                 # nested: a callback inside fit
+            yield
+            return
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError("this network is being changed by another thread (fit, "
+                               "train_step, set_weights or partial_fit); it takes one such "
+                               "call at a time")
+        self._owner = me
+        self._version += 1
+        try:
+            yield
+        finally:
+            self._version += 1
+            self._owner = None
+            self._lock.release()
+
+    def read(self, fn, *args, **kwargs):
+        if self._owner == threading.get_ident():
+            return fn(*args, **kwargs)
+        while True:
+            v0 = self._version
+            if v0 & 1:
+                with self._lock:              # wait for the change to finish
+                    pass
+                continue
+            out = fn(*args, **kwargs)
+            if self._version == v0:
+                return out
+
+
+def _writes(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._guard.writing():
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
+def _reads(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        return self._guard.read(method, self, *args, **kwargs)
+    return wrapper
 
 
 class History:
@@ -119,6 +190,7 @@ class Network:
     def __init__(self, layer_sizes, activation="sigmoid", loss="mse", seed=None,
                  dtype="float64", backend="cython", init="xavier", output_activation=None,
                  l1=0.0, l2=0.0, dropout=0.0, n_threads=1, reduction="sum_over_batch_size"):
+        self._guard = _Guard()
         sizes = self._check_sizes(layer_sizes)
         n_layers = len(sizes) - 1
         if isinstance(activation, list):
@@ -306,10 +378,12 @@ class Network:
 
     # --- weights ---------------------------------------------------------------------
 
+    @_reads
     def get_weights(self):
         """A list of (W, b) copies, W of shape (n_in, n_out), b of shape (n_out,)."""
         return [(W.copy(), b.copy()) for W, b in self._layers]
 
+    @_writes
     def set_weights(self, weights):
         """Replace all weights and biases; nothing changes unless all of them are valid."""
         if not isinstance(weights, (list, tuple)):
@@ -336,6 +410,7 @@ class Network:
 
     # --- inference ---------------------------------------------------------------------
 
+    @_reads
     def feedforward(self, X):
         """Network output: X (n, n_in) -> (n, n_out); a 1-D sample -> (n_out,)."""
         x, single = v.check_inputs(X, self.n_inputs, self.dtype)
@@ -393,6 +468,7 @@ class Network:
     def _unflatten(self, flat):
         return [(W.copy(), b.copy()) for W, b in ref.unflatten(flat, self._layers)]
 
+    @_reads
     def gradients(self, X, y):
         """Gradient of the loss on (X, y): a list of (dW, db) shaped like the weights.
 
@@ -401,12 +477,14 @@ class Network:
         x, t = self._check_xy(X, y)
         return self._unflatten(self._gradients_flat(x, t)[1])
 
+    @_reads
     def loss_and_gradients(self, X, y):
         """(loss, gradients) on (X, y) in one pass."""
         x, t = self._check_xy(X, y)
         value, flat = self._gradients_flat(x, t)
         return float(value), self._unflatten(flat)
 
+    @_writes
     def train_step(self, X, y, learning_rate):
         """One plain gradient-descent step on the batch (X, y); returns the loss before it."""
         lr = v.check_fits(v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True),
@@ -419,6 +497,7 @@ class Network:
 
     # --- optimizer state (part of the model) -------------------------------------------
 
+    @_writes
     def reset_optimizer(self):
         """Forget the optimizer and its state (moments, step count)."""
         self.optimizer = None
@@ -433,6 +512,7 @@ class Network:
 
     # --- fit ------------------------------------------------------------------------------
 
+    @_writes
     def fit(self, X, y, epochs=1, learning_rate=None, batch_size=None, optimizer="sgd",
             optimizer_params=None, shuffle=True, lr_schedule=None, clipnorm=None,
             validation_data=None, validation_split=0.0, callbacks=None, sample_weight=None,
@@ -794,6 +874,7 @@ class Network:
 
     # --- evaluation -----------------------------------------------------------------------
 
+    @_reads
     def evaluate(self, X, y):
         """Loss on (X, y) as a dict; classifiers also get accuracy, precision,
         recall, f1 (binary for one sigmoid output, macro otherwise) and the
@@ -807,6 +888,7 @@ class Network:
                                                       max(2, self.n_outputs)))
         return out
 
+    @_reads
     def predict_classes(self, X):
         """Class labels: threshold 0.5 for one sigmoid output, argmax otherwise."""
         out = self.feedforward(X)
