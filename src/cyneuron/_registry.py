@@ -221,7 +221,11 @@ def optimizer(spec, **overrides) -> Optimizer:
             continue
         if isinstance(val, bool) or not isinstance(val, (int, float)):
             raise TypeError(f"{k} must be a number, got {val!r}")
-        val = float(val)
+        try:
+            val = float(val)
+        except OverflowError:
+            raise ValueError(f"{k} must be finite, got an integer too large for a float") \
+                from None
         lo, lo_inc, hi, hi_inc = bounds[k]
         ok = val == val and (val > lo or (lo_inc and val == lo)) and \
             (hi is None or val < hi or (hi_inc and val == hi)) and val != float("inf")

@@ -26,6 +26,7 @@ from . import reference as ref
 BACKENDS = ("cython", "numpy")
 MAX_WIDTH = 1 << 24          # widest layer (as model files allow)
 MAX_PARAMS = 1 << 31         # weights and biases of one network (16 GiB in float64)
+MAX_EPOCHS = 1 << 40         # more than any run could finish; bounds the epoch counters
 
 
 class DivergenceError(ValueError):
@@ -551,6 +552,8 @@ class Network:
         """
         # --- validate everything before anything changes -------------------------------
         epochs = v.check_positive_int(epochs, "epochs")
+        if epochs > MAX_EPOCHS:
+            raise ValueError(f"epochs must be at most {MAX_EPOCHS}, got {epochs}")
         opt = registry.optimizer(optimizer, **(optimizer_params or {}))
         if learning_rate is None:
             learning_rate = registry.DEFAULT_LEARNING_RATES[opt.name]
