@@ -1187,19 +1187,21 @@ cdef isz tiny_sgd_epochs(const Net *net, int loss, floating *params, const float
     cdef floating value, lr, denom, inv, wsum
     cdef const floating *wb
     cdef double total
-    for e in range(epochs):
-        lr = <floating>lrs[e * lr_step]
-        if bs >= n:
-            denom = batch_denominator(net, w, n, &wsum, &inv)
+    if bs >= n:
+        # one batch, the same every epoch: its divisor too
+        denom = batch_denominator(net, w, n, &wsum, &inv)
+        for e in range(epochs):
             if wsum == 0:
                 losses[e] = 0.0
                 continue
             value = tiny_gradients(net, loss, params, X, Y, w, n, denom, inv, ws, grads,
-                                   params, lr)
+                                   params, <floating>lrs[e * lr_step])
             losses[e] = <double>value
             if not_finite(losses[e]):
                 return e + 1
-            continue
+        return epochs
+    for e in range(epochs):
+        lr = <floating>lrs[e * lr_step]
         total = 0.0
         start = 0
         while start < n:
@@ -1239,7 +1241,8 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
     lrs: the learning rate of every epoch, or a single one for all of them.
 
     Returns the number of epochs run: training stops after the first epoch
-    whose loss is not finite (the caller raises; nothing after it ran).
+    whose loss is not finite (the caller raises; nothing after it ran); the
+    count is negated when the weights it ends with are not finite.
 
     orders: the sample order of every epoch (epochs x n), or empty for 0..n-1.
     masks: inverted-dropout multipliers for one epoch (per batch, per dropout
@@ -1303,6 +1306,8 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
             run = tiny_sgd_epochs(&net, loss, &params[0], &X[0, 0], &Y[0, 0], wp, n,
                                   batch_size, &lrs[0], lr_step, epochs, &ws, &grads[0],
                                   &losses[0])
+            if not finite_params(&params[0], P):
+                run = -run
         return run
     with nogil:
         for e in range(epochs):
@@ -1370,4 +1375,13 @@ def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts
             if not_finite(losses[e]):
                 run = e + 1
                 break
+        if not finite_params(&params[0], P):
+            run = -run
     return run
+
+
+cdef inline bint finite_params(const floating *p, isz n) noexcept nogil:
+    if floating is double:
+        return cyn_all_finite_f64(p, n)
+    else:
+        return cyn_all_finite_f32(p, n)

@@ -179,13 +179,17 @@ def check_real(value, name, minimum=None, strict=False, maximum=None, max_strict
     return v
 
 
+# float32 rounds to infinity from 2**128 - 2**103 on (half an ulp above its
+# largest value; the tie goes to infinity, whose mantissa is even)
+_F32_OVERFLOW = 2.0 ** 128 - 2.0 ** 103
+
+
 def check_fits(value, dtype, name):
     """value (a finite float) must stay finite in dtype: 1e39 is finite in
     float64 but inf in float32, and would turn the weights inf without a word."""
-    with np.errstate(over="ignore"):
-        if not np.isfinite(np.dtype(dtype).type(value)):
-            raise ValueError(f"{name}={value:g} is too large for a {np.dtype(dtype).name} "
-                             f"network (it overflows to infinity)")
+    if dtype == np.float32 and abs(value) >= _F32_OVERFLOW:
+        raise ValueError(f"{name}={value:g} is too large for a float32 network (it "
+                         f"overflows to infinity)")
     return value
 
 

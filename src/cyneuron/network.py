@@ -12,7 +12,6 @@ import numbers
 import threading
 import time
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -40,6 +39,18 @@ INITS = ("uniform", "xavier", "he")
 REDUCTIONS = ("sum_over_batch_size", "weighted_mean")
 
 
+def _aligned_empty(n, dtype):
+    """An empty 1-D array whose data starts on a 64-byte boundary (a cache
+    line): where a scratch buffer happens to start otherwise decides whether
+    the vector loads of NumPy's exp on a tiny net's few values straddle
+    cache lines, a few percent of a tutorial net's step."""
+    dtype = np.dtype(dtype)
+    extra = 64 // dtype.itemsize
+    raw = np.empty(n + extra, dtype=dtype)
+    skip = (-raw.ctypes.data % 64) // dtype.itemsize
+    return raw[skip:skip + n]
+
+
 class _Guard:
     """One network, several threads.
 
@@ -60,24 +71,9 @@ class _Guard:
         self._owner = None
         self._version = 0          # odd while a change is running
 
-    @contextmanager
     def writing(self):
-        me = threading.get_ident()
-        if self._owner == me:                 # nested: a callback inside fit
-            yield
-            return
-        if not self._lock.acquire(blocking=False):
-            raise RuntimeError("this network is being changed by another thread (fit, "
-                               "train_step, set_weights or partial_fit); it takes one such "
-                               "call at a time")
-        self._owner = me
-        self._version += 1
-        try:
-            yield
-        finally:
-            self._version += 1
-            self._owner = None
-            self._lock.release()
+        """The context of a change (``with guard.writing(): ...``)."""
+        return _Writing(self)
 
     def read(self, fn, *args, **kwargs):
         if self._owner == threading.get_ident():
@@ -91,6 +87,37 @@ class _Guard:
             out = fn(*args, **kwargs)
             if self._version == v0:
                 return out
+
+
+class _Writing:
+    """_Guard.writing's context (a class: a generator context costs a
+    microsecond, a tenth of a tiny fit)."""
+
+    __slots__ = ("guard", "nested")
+
+    def __init__(self, guard):
+        self.guard = guard
+
+    def __enter__(self):
+        g = self.guard
+        me = threading.get_ident()
+        self.nested = g._owner == me          # a callback inside fit
+        if self.nested:
+            return
+        if not g._lock.acquire(blocking=False):
+            raise RuntimeError("this network is being changed by another thread (fit, "
+                               "train_step, set_weights or partial_fit); it takes one such "
+                               "call at a time")
+        g._owner = me
+        g._version += 1
+
+    def __exit__(self, *exc):
+        if not self.nested:
+            g = self.guard
+            g._version += 1
+            g._owner = None
+            g._lock.release()
+        return False
 
 
 def _writes(method):
@@ -172,7 +199,13 @@ class Network:
     output_activation : str, optional
         Overrides the activation of the output layer only.
     loss : str
-        ``"mse"`` (mean of squared errors) or ``"sse"`` (half their sum).
+        ``"mse"`` (mean of the squared errors over all elements), ``"sse"``
+        (half their sum: gradient a - y), ``"binary_crossentropy"`` (sigmoid
+        output, 0/1 or probability targets), ``"categorical_crossentropy"``
+        (softmax output; class indices, one-hot or multi-hot rows), and
+        scikit-learn's ``"squared_error"`` (half the squared error summed
+        over a row's outputs, mean over rows) and ``"binary_log_loss"``
+        (binary cross-entropy summed over a row's outputs).
     seed : int, numpy.random.Generator or None
         Seeds the network's own Generator (initialisation, and later
         shuffling and dropout).
@@ -181,11 +214,22 @@ class Network:
     init : "xavier" (Glorot uniform, Keras' default: U(-r, r) with
         r = sqrt(6 / (n_in + n_out)), biases 0), "he" (r = sqrt(6 / n_in)) or
         "uniform" (U[-1, 1) like the tutorials)
+    l1, l2 : float
+        Penalties ``l1 * sum|W| + l2 * sum W**2`` added to each batch's loss
+        (weights only, biases are not penalised).
+    dropout : float or list of float
+        Inverted-dropout rate of each hidden layer's output during training.
     n_threads : int
         Threads for the large matrix products of the compiled core (1: none,
         -1: every CPU this process may use). Each output element is computed
         by one thread in the fixed order, so results are bit-identical for
         every thread count; products too small to gain run on one thread.
+    reduction : {"sum_over_batch_size", "weighted_mean"}
+        What a batch's loss is divided by: its row count (Keras; sample
+        weights scale each sample's term), or the sum of its sample weights,
+        the penalty included (scikit-learn: an integer weight is the same as
+        repeating the sample, and l2 = alpha / 2 is scikit-learn's alpha). A
+        batch whose weights sum to 0 takes no step.
     """
 
     def __init__(self, layer_sizes, activation="sigmoid", loss="mse", seed=None,
@@ -506,7 +550,9 @@ class Network:
         self._opt_scalars = np.array([0.0, 1.0, 1.0])   # step, beta_1**t, beta_2**t
 
     def _use_optimizer(self, optimizer, params):
-        opt = registry.optimizer(optimizer, **(params or {}))
+        # fit hands in what it has just resolved; everything else is resolved here
+        opt = (optimizer if isinstance(optimizer, registry.Optimizer) and params is None
+               else registry.optimizer(optimizer, **(params or {})))
         if self.optimizer is None or opt != self.optimizer or opt.params != self.optimizer.params:
             self.reset_optimizer()
             self.optimizer = opt
@@ -651,8 +697,9 @@ class Network:
                 todo = min(chunk, epochs - done)
                 if not constant:
                     rates = self._schedule_rates(schedule, lr0, done, todo, self.dtype)
-                losses, correct = runner(x, t, w, bs, shuffle, rates, todo, clipnorm, count)
-                if losses.shape[0] < todo or not v.all_finite(self._params):
+                losses, correct, finite = runner(x, t, w, bs, shuffle, rates, todo, clipnorm,
+                                                 count)
+                if losses.shape[0] < todo or not finite:
                     self._diverged(done + losses.shape[0], epochs, losses[-1], lr0)
                 logs_each = [{"loss": float(losses[i])} for i in range(todo)] if per_epoch \
                     else None
@@ -767,8 +814,8 @@ class Network:
         a backend does stays in the two runners below.
         """
         runner = self._epochs_numpy if self.backend == "numpy" else self._epochs_core
-        losses, _ = runner(x, t, w, batch_size, bool(shuffle), np.full(1, float(learning_rate)),
-                           epochs, clipnorm, False)
+        losses, _, _ = runner(x, t, w, batch_size, bool(shuffle),
+                              np.full(1, float(learning_rate)), epochs, clipnorm, False)
         return losses
 
     def _sample_weights(self, sample_weight, class_weight, t):
@@ -836,16 +883,17 @@ class Network:
                           self.l1, self.l2, 0.0 if clipnorm is None else clipnorm,
                           masks, np.asarray(self.dropout, dtype=np.float64), batch_buf, work,
                           grads, losses, correct, count, self._n_threads)
-        return losses[:run], correct[:run]
+        # a negative count: that many epochs, and then the weights were not finite
+        return losses[:abs(run)], correct[:abs(run)], run > 0
 
     def _train_buffers(self, bs):
         """Scratch for train_epochs at batch size bs, kept between fit calls
         (a per-sample fit of a tiny net is short enough for allocation to show)."""
         cached = getattr(self, "_scratch", None)
         if cached is None or cached[0] != bs or cached[1].dtype != self.dtype:
-            batch_buf = np.empty(bs * (self.n_inputs + self.n_outputs + 1), dtype=self.dtype)
-            work = np.empty(self._workspace(bs), dtype=self.dtype)
-            grads = np.empty_like(self._params)
+            batch_buf = _aligned_empty(bs * (self.n_inputs + self.n_outputs + 1), self.dtype)
+            work = _aligned_empty(self._workspace(bs), self.dtype)
+            grads = _aligned_empty(self._params.size, self.dtype)
             cached = self._scratch = (bs, batch_buf, work, grads)
         return cached[1:]
 
@@ -873,7 +921,7 @@ class Network:
         self._opt_state[:P] = state["m"]
         self._opt_state[P:] = state["v"]
         self._opt_scalars[:] = (state["t"], state["b1p"], state["b2p"])
-        return losses, correct
+        return losses, correct, bool(np.isfinite(losses).all()) and v.all_finite(self._params)
 
     # --- evaluation -----------------------------------------------------------------------
 
