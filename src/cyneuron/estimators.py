@@ -209,7 +209,8 @@ class _BaseMLP(BaseEstimator):
             # scikit-learn's bound: sqrt(6 / (fan_in + fan_out)), sqrt(2 / ...) for
             # logistic units (the activation the layer feeds, the last hidden
             # one for the output layer); biases drawn from the same range
-            feeds = acts[min(l, len(acts) - 1)] if acts else "relu"
+            feeds = acts[min(l, len(acts) - 1)] if acts else (
+                self.activation if isinstance(self.activation, str) else "relu")
             factor = 2.0 if registry.activation(feeds).name == "sigmoid" else 6.0
             bound = np.sqrt(factor / (fan_in + fan_out))
             W = rs.uniform(-bound, bound, (fan_in, fan_out))
@@ -412,8 +413,7 @@ class _BaseMLP(BaseEstimator):
                 self._lr = float(self.learning_rate_init) / (self.t_ + 1) ** float(self.power_t)
             if self._no_improvement_count > self.n_iter_no_change:
                 what = "Validation score" if self.early_stopping else "Training loss"
-                verb = "improve" if self.early_stopping else "improve"
-                msg = (f"{what} did not {verb} more than tol={self.tol:f} for "
+                msg = (f"{what} did not improve more than tol={self.tol:f} for "
                        f"{self.n_iter_no_change} consecutive epochs.")
                 if sgd and self.learning_rate == "adaptive" and self._lr > 1e-6:
                     self._lr /= 5.0
