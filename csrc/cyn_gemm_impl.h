@@ -191,6 +191,43 @@ GFN(cyn_micro_any)(int mr, int nv, cyn_int kc, const T *restrict a, cyn_int ars,
 #endif
 }
 
+/* Full-width tiles (the common case): only the row count varies, so the
+ * compiler can inline the one loop nest into the product below. */
+static inline __attribute__((always_inline)) void
+GFN(cyn_micro_full)(int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
+                    const T *restrict bp, T *restrict c, cyn_int ldc, int init,
+                    const T *restrict bias, int act, T alpha)
+{
+#define G_FULL(R) case R: \
+    GFN(cyn_micro)(R, NV, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha); break;
+    switch (mr) {
+    G_FULL(1)
+#if MR >= 2
+    G_FULL(2)
+#endif
+#if MR >= 3
+    G_FULL(3)
+#endif
+#if MR >= 4
+    G_FULL(4)
+#endif
+#if MR >= 5
+    G_FULL(5)
+#endif
+#if MR >= 6
+    G_FULL(6)
+#endif
+#if MR >= 7
+    G_FULL(7)
+#endif
+#if MR >= 8
+    G_FULL(8)
+#endif
+    default: break;
+    }
+#undef G_FULL
+}
+
 /* C(i,j) = c[i*crs + j*ccs] = step(A(M,K) B(K,N) [+ bias]); see the header
  * comment. With ccs != 1 (a transposed destination) every tile goes
  * through the small C tile, since its columns are not contiguous. */
@@ -253,8 +290,8 @@ GFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
                 const T *restrict ap = a + i0 * ars + p0 * acs;
                 T *restrict cp = c + i0 * crs + j0 * ccs;
                 if (nr == GNR && ccs == 1) {
-                    GFN(cyn_micro_any)(mr, NV, kc, ap, ars, acs, pack, cp, crs, init, bb, act,
-                                       alpha);
+                    GFN(cyn_micro_full)(mr, kc, ap, ars, acs, pack, cp, crs, init, bb, act,
+                                        alpha);
                 } else {
                     if (!init)
                         for (int r = 0; r < mr; ++r)
