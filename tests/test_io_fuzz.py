@@ -71,6 +71,16 @@ def _base_networks():
     c.fit(X2, (X2[:, 0] > 0).astype(float), epochs=2, learning_rate=0.1, optimizer="nesterov")
     nets.append(c)
     nets.append(cn.Network([1, 1], seed=4, init="xavier"))
+    # fitted scikit-learn estimators: their header nests the network's
+    clf = cn.MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0,
+                           class_weight={"b": 2.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X3, np.array(["a", "b", "c"])[rng.integers(0, 3, 12)])
+        reg = cn.MLPRegressor(hidden_layer_sizes=(2,), max_iter=2, random_state=0,
+                              early_stopping=True, validation_fraction=0.25)
+        reg.fit(X2, rng.standard_normal(12))
+    nets += [clf, reg]
     return nets
 
 
@@ -414,6 +424,16 @@ FAMILIES = {"bytes": mutate_bytes, "zip": mutate_zip, "json": mutate_json,
 
 def check_loaded(net, path):
     """A model load accepted: it runs and round-trips exactly."""
+    if not isinstance(net, cn.Network):          # an estimator
+        X = np.linspace(-1.0, 1.0, 3 * net.n_features_in_).reshape(3, net.n_features_in_)
+        assert len(net.predict(X)) == 3
+        again = cn.load(cn.save(net, path + ".again"), backend=net.backend)
+        assert again.get_params() == net.get_params()
+        net = net.network_
+        again = again.network_
+        assert b"".join(W.tobytes() + b.tobytes() for W, b in again.get_weights()) == \
+            b"".join(W.tobytes() + b.tobytes() for W, b in net.get_weights())
+        return
     X = np.linspace(-1.0, 1.0, 3 * net.n_inputs).reshape(3, net.n_inputs)
     out = net.feedforward(X)
     assert out.shape == (3, net.n_outputs) and out.dtype == net.dtype

@@ -54,8 +54,9 @@ def _plain(value, name):
         return [_plain(v, name) for v in value]
     if value in (np.float64, np.float32):
         return np.dtype(value).name
-    raise ValueError(f"the parameter {name}={value!r:.60} cannot be stored in a model file "
-                     f"(use an int or None for random_state)")
+    hint = " (use an int or None for random_state)" if name == "random_state" else ""
+    raise ValueError(f"the parameter {name}={value!r:.60} cannot be stored in a model "
+                     f"file{hint}")
 
 
 def estimator_to_arrays(est):

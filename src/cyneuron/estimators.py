@@ -193,6 +193,19 @@ class _BaseMLP(BaseEstimator):
             _fail(self, "dtype", "'float64' or 'float32'", self.dtype)
         if self.backend not in ("cython", "numpy"):
             _fail(self, "backend", "'cython' or 'numpy'", self.backend)
+        cw = getattr(self, "class_weight", None)
+        if isinstance(cw, dict):
+            for label, weight in cw.items():
+                if np.ndim(label) != 0 or isinstance(weight, bool) \
+                        or not isinstance(weight, numbers.Real) or not np.isfinite(weight) \
+                        or weight < 0:
+                    raise ValueError(f"class_weight[{label!r}] must be a finite number >= 0 "
+                                     f"keyed by a label, got {weight!r}")
+        try:
+            Network._check_dropout(self.dropout, len(sizes) + 1)
+        except (TypeError, ValueError) as exc:
+            _fail(self, "dropout", f"a rate in [0, 1), or a list of one per hidden layer "
+                                   f"({exc})", self.dropout)
         if self.solver == "lbfgs" and np.any(np.asarray(self.dropout, dtype=object) != 0):
             _fail(self, "dropout", "0 with solver='lbfgs' (dropout needs a stochastic solver)",
                   self.dropout)

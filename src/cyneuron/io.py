@@ -1073,7 +1073,10 @@ def load(path, backend="cython", *, max_bytes=MAX_BYTES):
             meta = read_header(archive, formats=(FORMAT, ESTIMATOR_FORMAT))
             if meta["format"] == ESTIMATOR_FORMAT:
                 from ._estimator_io import estimator_from_archive
-                return estimator_from_archive(meta, archive, backend)
+                try:
+                    return estimator_from_archive(meta, archive, backend)
+                except TypeError as exc:     # a field of the wrong type, anywhere
+                    raise ValueError(str(exc)) from None
             allowed = set(model_layout(meta)) | {"meta"}
             for name in archive.members:
                 if not (name.endswith(".npy") and name[:-4] in allowed):
