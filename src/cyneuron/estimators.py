@@ -98,8 +98,6 @@ def _flag(est, name):
 class _BaseMLP(BaseEstimator):
     """What MLPClassifier and MLPRegressor share: parameters, the solvers, state."""
 
-    _loss_for_width = None   # set by the subclasses
-
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
                  alpha=0.0001, batch_size="auto", learning_rate="constant",
                  learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,

@@ -689,7 +689,7 @@ class Network:
         if shuffle and bs < x.shape[0]:   # bound the pre-drawn permutations to ~64 MB
             chunk = max(1, min(chunk, (8 << 20) // x.shape[0]))
         start_time = time.perf_counter()
-        runner = self._epochs_numpy if self.backend == "numpy" else self._epochs_core
+        runner = self._runner()
         rates = np.full(1, lr0)
         done = 0
         try:
@@ -701,8 +701,6 @@ class Network:
                                                  count)
                 if losses.shape[0] < todo or not finite:
                     self._diverged(done + losses.shape[0], epochs, losses[-1], lr0)
-                logs_each = [{"loss": float(losses[i])} for i in range(todo)] if per_epoch \
-                    else None
                 if not per_epoch:
                     # bulk bookkeeping: nothing needs to see the epochs one by one
                     bulk = {"loss": losses}
@@ -716,7 +714,7 @@ class Network:
                     continue
                 for i in range(todo):
                     e = done + i
-                    logs = logs_each[i]
+                    logs = {"loss": float(losses[i])}
                     if count:
                         logs["accuracy"] = correct[i] / x.shape[0]
                     if val is not None:
@@ -805,6 +803,11 @@ class Network:
             value = value + ref.penalty(self._layers, l1, l2)
         return float(value)
 
+    def _runner(self):
+        """The backend's epoch loop: (x, t, w, bs, shuffle, rates, E, clipnorm, count)
+        -> (losses, correct counts, whether the weights ended finite)."""
+        return self._epochs_numpy if self.backend == "numpy" else self._epochs_core
+
     def _run_epochs(self, x, t, w, batch_size, shuffle, learning_rate, epochs=1,
                     clipnorm=None):
         """`epochs` epochs on arrays already validated for this network, with the
@@ -813,8 +816,7 @@ class Network:
         The estimators drive their own epoch loops through this, so that what
         a backend does stays in the two runners below.
         """
-        runner = self._epochs_numpy if self.backend == "numpy" else self._epochs_core
-        losses, _, _ = runner(x, t, w, batch_size, bool(shuffle),
+        losses, _, _ = self._runner()(x, t, w, batch_size, bool(shuffle),
                               np.full(1, float(learning_rate)), epochs, clipnorm, False)
         return losses
 
