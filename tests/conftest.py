@@ -24,3 +24,54 @@ def pytest_report_header(config):
         os.environ.get("CYNEURON_EXPECT_SIMD", ""),
         os.environ.get("NPY_DISABLE_CPU_FEATURES", "")))
     return lines
+
+
+# Tests of optional-dependency features live in tests/optional/<extra>/ and
+# need that extra installed. The README's `python -m pytest tests` (the [test]
+# extra only) does not collect a directory whose libraries are missing and
+# says so in the header; CI's "extras" cell installs every extra and sets
+# CYNEURON_REQUIRE_EXTRAS=1, which turns a missing library into a collection
+# error, so that these tests run on every CI machine and are never skipped.
+OPTIONAL_DIRS = {
+    # directory under tests/optional -> (extra, modules it needs)
+    "onnx": ("onnx", ("onnx", "onnxruntime", "skl2onnx")),
+    "torch": ("torch", ("torch",)),
+    "dask": ("dask", ("dask", "distributed")),
+    "plot": ("plot", ("matplotlib",)),
+}
+
+
+def _missing_modules(modules):
+    import importlib.util
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Leave out tests/optional/<extra>/ when its extra is not installed."""
+    parent = collection_path.parent
+    if parent.name != "optional" or parent.parent.name != "tests":
+        return None
+    entry = OPTIONAL_DIRS.get(collection_path.name)
+    if entry is None or os.environ.get("CYNEURON_REQUIRE_EXTRAS") == "1":
+        return None
+    if _missing_modules(entry[1]):
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Name, in the summary, each optional test directory that was left out."""
+    if os.environ.get("CYNEURON_REQUIRE_EXTRAS") == "1":
+        return
+    left_out = [f"tests/optional/{d} (pip install 'cyneuron[{extra}]')"
+                for d, (extra, mods) in OPTIONAL_DIRS.items() if _missing_modules(mods)]
+    if left_out:
+        config._cyneuron_left_out = left_out
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    left_out = getattr(config, "_cyneuron_left_out", None)
+    if left_out:
+        terminalreporter.write_line(
+            "not collected (optional extras missing; CI's extras cell runs them): "
+            + ", ".join(left_out))
