@@ -237,59 +237,65 @@ def test_hand_built_optimizer_is_resolved():
 
 
 def test_core_entry_points_check_their_buffers():
+    from types import SimpleNamespace
     from cyneuron import _native
     core = _native.core()
     net = cn.Network([3, 4, 2], seed=0)
     X = np.ones((5, 3))
-    args = lambda **kw: {**dict(params=net._params, sizes=net._sizes, acts=net._act_codes,   # noqa: E731
-                                act_params=net._act_params, offsets=net._offsets), **kw}
-    work = np.empty(net._workspace(5))
-    out = np.empty((5, 2))
-    good = args()
-    core.forward(good["params"], good["sizes"], good["acts"], good["act_params"],
-                 good["offsets"], X, work, out)
-    bad = [
-        (args(params=net._params[:-1]), X, work, out, "params has"),
-        (args(sizes=np.array([3, 9, 2], dtype=np.intp)), X, work, out, "offsets"),
-        (args(offsets=net._offsets[:-1]), X, work, out, "describe one network"),
-        (args(acts=np.array([1, 77], dtype=np.intc)), X, work, out, "activation code"),
-        (args(), np.ones((5, 4)), work, out, "X is"),
-        (args(), X, work[:3], out, "work has"),
-        (args(), X, work, np.empty((5, 3)), "out has"),
-    ]
-    for a, x, wk, o, msg in bad:
+    layout = lambda **kw: {**dict(sizes=net._sizes, acts=net._act_codes,   # noqa: E731
+                                  act_params=net._act_params, offsets=net._offsets,
+                                  dropout=np.zeros(2), loss=0, norm=2, weighted_mean=False,
+                                  dtype=np.float64), **kw}
+    corenet = core.CoreNet(**layout())
+    assert corenet.forward(net._params, X).tobytes() == net.feedforward(X).tobytes()
+    for kw, msg in [
+        (dict(sizes=np.array([3, 9, 2], dtype=np.intp)), "offsets"),
+        (dict(offsets=net._offsets[:-1]), "describe one network"),
+        (dict(acts=np.array([1, 77], dtype=np.intc)), "activation code"),
+        (dict(loss=9), "unknown loss code"),
+        (dict(norm=0), "divisor"),
+        (dict(dropout=np.zeros(3)), "dropout has"),
+        (dict(dtype=np.int32), "dtype"),
+    ]:
         with pytest.raises(ValueError, match=msg):
-            core.forward(a["params"], a["sizes"], a["acts"], a["act_params"], a["offsets"],
-                         x, wk, o)
-    grads = np.empty_like(net._params)
+            core.CoreNet(**layout(**kw))
+    with pytest.raises(ValueError, match="params has"):
+        corenet.forward(net._params[:-1], X)
+    with pytest.raises(ValueError, match="X is"):
+        corenet.forward(net._params, np.ones((5, 4)))
     with pytest.raises(ValueError, match="Y is"):
-        core.gradients(net._params, net._sizes, net._act_codes, net._act_params, net._offsets,
-                       0, 2, False, X, np.ones((5, 3)), np.empty(0), 0.0, 0.0, work, grads)
+        corenet.gradients(net._params, X, np.ones((5, 3)), np.empty(0), 0.0, 0.0)
     with pytest.raises(ValueError, match="w has"):
-        core.gradients(net._params, net._sizes, net._act_codes, net._act_params, net._offsets,
-                       0, 2, False, X, np.ones((5, 2)), np.ones(4), 0.0, 0.0, work, grads)
+        corenet.gradients(net._params, X, np.ones((5, 2)), np.ones(4), 0.0, 0.0)
     e = np.empty(0)
-    with pytest.raises(ValueError, match="state has"):
-        core.train_epochs(net._params, net._sizes, net._act_codes, net._act_params,
-                          net._offsets, 0, 2, False, X, np.ones((5, 2)), e,
-                          np.empty(0, np.intp), np.full(1, 0.1), 5, 3,
-                          np.array([0.9, 0.999, 1e-8, 0.0]), e, np.array([0.0, 1.0, 1.0]),
-                          0.0, 0.0, 0.0, e, np.zeros(2), np.empty(5 * 6), work, grads,
-                          np.empty(2), np.zeros(2, np.int64), False)
-    with pytest.raises(ValueError, match="optimizer code 3 with 0 hyperparameters"):
-        core.train_epochs(net._params, net._sizes, net._act_codes, net._act_params,
-                          net._offsets, 0, 2, False, X, np.ones((5, 2)), e,
-                          np.empty(0, np.intp), np.full(1, 0.1), 5, 3, e,
-                          np.zeros(2 * net.n_params), np.array([0.0, 1.0, 1.0]),
-                          0.0, 0.0, 0.0, e, np.zeros(2), np.empty(5 * 6), work, grads,
-                          np.empty(2), np.zeros(2, np.int64), False)
+    adam = SimpleNamespace(code=3, params={"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8})
+    state, scalars = np.zeros(2 * net.n_params), np.array([0.0, 1.0, 1.0])
+    train = lambda **kw: corenet.train_epochs(**{**dict(   # noqa: E731
+        params=net._params.copy(), X=X, Y=np.ones((5, 2)), w=e, orders=np.empty(0, np.intp),
+        lrs=np.full(1, 0.1), epochs=2, batch_size=5, optimizer=adam, state=state,
+        scalars=scalars, l1=0.0, l2=0.0, clipnorm=0.0, masks=e, count=False), **kw})
+    losses, correct, run = train()
+    assert run == 2 and losses.shape == (2,)
+    for kw, msg in [
+        (dict(state=e), "state has"),
+        (dict(scalars=np.zeros(2)), "scalars has"),
+        (dict(optimizer=SimpleNamespace(code=3, params={})), "needs the hyperparameters"),
+        (dict(optimizer=SimpleNamespace(code=8, params={})), "unknown optimizer code"),
+        (dict(masks=np.ones(7)), "masks has"),
+        (dict(lrs=np.full(3, 0.1)), "lrs has"),
+        (dict(orders=np.zeros(3, np.intp)), "orders has"),
+        (dict(batch_size=6), "batch_size"),
+        (dict(epochs=0), "epochs"),
+        (dict(params=net._params[:-1].copy()), "params has"),
+    ]:
+        with pytest.raises(ValueError, match=msg):
+            train(**kw)
+    dropped = core.CoreNet(**layout(dropout=np.array([0.5, 0.0])))
     with pytest.raises(ValueError, match="masks has"):
-        core.train_epochs(net._params, net._sizes, net._act_codes, net._act_params,
-                          net._offsets, 0, 2, False, X, np.ones((5, 2)), e,
-                          np.empty(0, np.intp), np.full(1, 0.1), 5, 0, np.zeros(1),
-                          np.zeros(2 * net.n_params), np.array([0.0, 1.0, 1.0]),
-                          0.0, 0.0, 0.0, np.ones(7), np.array([0.5, 0.0]), np.empty(5 * 6),
-                          work, grads, np.empty(2), np.zeros(2, np.int64), False)
+        dropped.train_epochs(net._params.copy(), X, np.ones((5, 2)), e, np.empty(0, np.intp),
+                             np.full(1, 0.1), 1, 5, adam, state, scalars, 0.0, 0.0, 0.0,
+                             np.ones(7), False)
+    assert dropped.mask_width == 4
 
 
 # --- 10. one network, several threads ---------------------------------------------------

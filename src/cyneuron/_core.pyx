@@ -89,12 +89,6 @@ cdef enum:
     OPT_ADAM = 3
     OPT_NESTEROV = 4       # the C kernels' code for momentum with nesterov=True
 
-ACTIVATION_CODES = {"identity": ACT_IDENTITY, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
-                    "relu": ACT_RELU, "leaky_relu": ACT_LEAKY_RELU, "softmax": ACT_SOFTMAX}
-LOSS_CODES = {"mse": LOSS_MSE, "sse": LOSS_SSE, "binary_crossentropy": LOSS_BCE,
-              "categorical_crossentropy": LOSS_CCE}
-OPTIMIZER_CODES = {"sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "rmsprop": OPT_RMSPROP,
-                   "adam": OPT_ADAM}
 
 # ---------------------------------------------------------------------------
 # NumPy's own elementwise loops (exp, tanh): the core must call the very code
@@ -675,11 +669,15 @@ cdef struct Net:
 
 
 cdef struct Batch:
-    # scratch for one batch of up to `cap` rows (see train_workspace_size)
+    # scratch for one batch of up to `cap` rows, laid out by _layout
     void *acts             # outputs of every layer (after dropout)
     void *raw              # outputs before dropout (layers with dropout only)
     void *dbuf             # 2 * cap * max_width: current and previous delta
     void *tmp              # 2 * cap * out_width: logarithms of the loss
+    void *gx               # training only: the gathered batch's inputs,
+    void *gy               # targets
+    void *gw               # and sample weights
+    void *grads            # and the gradient (n_params)
 
 
 cdef inline isz act_offset(const Net *net, isz layer, isz n) noexcept nogil:
@@ -1011,171 +1009,6 @@ cdef inline isz argmax_row(const floating *r, isz m) noexcept nogil:
             best = j
     return best
 
-# ---------------------------------------------------------------------------
-# Python entry points (called by cyneuron.network after validation).
-# ---------------------------------------------------------------------------
-
-cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
-                   const double[::1] act_params, const isz[::1] offsets,
-                   int n_threads=1, isz norm=1, bint weighted_mean=False,
-                   isz n_params=-1) except -1:
-    """Fill net from the layout arrays, after checking that they describe one
-    network (the Python layer builds them; the checks are O(layers) and keep
-    any mistake there from reaching memory). n_params: the length of the
-    params vector handed in, checked against the layout (-1: none)."""
-    cdef isz l, L = acts.shape[0], off = 0
-    if L < 1 or sizes.shape[0] != L + 1 or act_params.shape[0] != L \
-            or offsets.shape[0] != 2 * L:
-        raise ValueError(f"core: sizes ({sizes.shape[0]}), acts ({L}), act_params "
-                         f"({act_params.shape[0]}) and offsets ({offsets.shape[0]}) do not "
-                         f"describe one network")
-    for l in range(L):
-        if sizes[l] < 1 or sizes[l + 1] < 1 or not 0 <= acts[l] <= ACT_SOFTMAX:
-            raise ValueError(f"core: layer {l} has sizes {sizes[l]}, {sizes[l + 1]} and "
-                             f"activation code {acts[l]}")
-        if offsets[2 * l] != off or offsets[2 * l + 1] != off + sizes[l] * sizes[l + 1]:
-            raise ValueError(f"core: the offsets of layer {l} do not follow from the sizes")
-        off += sizes[l] * sizes[l + 1] + sizes[l + 1]
-    if n_params >= 0 and n_params != off:
-        raise ValueError(f"core: params has {n_params} entries, the network has {off}")
-    if norm < 1:
-        raise ValueError(f"core: the loss's divisor per row must be >= 1, got {norm}")
-    net.n_threads = n_threads if n_threads > 0 else 1
-    net.norm = norm
-    net.weighted_mean = weighted_mean
-    net.n_layers = acts.shape[0]
-    net.sizes = &sizes[0]
-    net.acts = &acts[0]
-    net.act_params = &act_params[0]
-    net.offsets = &offsets[0]
-    net.max_width = 0
-    net.sum_width = 0
-    net.max_macs = 0
-    for l in range(net.n_layers):
-        if sizes[l + 1] > net.max_width:
-            net.max_width = sizes[l + 1]
-        net.sum_width += sizes[l + 1]
-        if sizes[l] * sizes[l + 1] > net.max_macs:
-            net.max_macs = sizes[l] * sizes[l + 1]
-    net.out_width = sizes[net.n_layers]
-    net.n_params = offsets[2 * net.n_layers - 1] + net.out_width
-    return 0
-
-
-cdef isz _layout(const Net *net, isz cap, Batch *ws, void *base, isz itemsize) noexcept nogil:
-    """Carve the workspace for batches of up to cap rows; return its entry count."""
-    cdef isz acts_n = cap * net.sum_width
-    cdef isz d_n = 2 * cap * net.max_width
-    cdef isz tmp_n = 2 * cap * net.out_width
-    cdef char *b = <char *>base
-    if base != NULL:
-        ws.acts = b
-        ws.raw = b + acts_n * itemsize
-        ws.dbuf = b + 2 * acts_n * itemsize
-        ws.tmp = b + (2 * acts_n + d_n) * itemsize
-    return 2 * acts_n + d_n + tmp_n
-
-
-cdef int _check_len(str name, isz have, isz need, bint at_least=False) except -1:
-    if have < need or (have != need and not at_least):
-        raise ValueError(f"core: {name} has {have} entries, expected "
-                         f"{'at least ' if at_least else ''}{need}")
-    return 0
-
-
-cdef int _check_rows(const Net *net, isz n, isz n_in, const Py_ssize_t *yshape,
-                     isz n_w) except -1:
-    """X (n, n_in) against the network; Y's shape and w's length when given."""
-    if n < 1 or n_in != net.sizes[0]:
-        raise ValueError(f"core: X is ({n}, {n_in}), the network takes {net.sizes[0]} inputs")
-    if yshape != NULL and (yshape[0] != n or yshape[1] != net.out_width):
-        raise ValueError(f"core: Y is ({yshape[0]}, {yshape[1]}), expected ({n}, "
-                         f"{net.out_width})")
-    if n_w not in (0, n):
-        raise ValueError(f"core: w has {n_w} entries, expected 0 or {n}")
-    return 0
-
-
-cdef int _check_loss(const Net *net, int loss) except -1:
-    if not LOSS_MSE <= loss <= LOSS_CCE:
-        raise ValueError(f"core: unknown loss code {loss}")
-    return 0
-
-
-cdef int _check_work(const Net *net, isz rows, isz have) except -1:
-    return _check_len("work", have, _layout(net, rows, NULL, NULL, 0), True)
-
-
-cdef isz _dropped_width(const Net *net, const double *dropout) noexcept nogil:
-    """Mask entries per row: the widths of the layers with dropout."""
-    cdef isz l, width = 0
-    for l in range(net.n_layers):
-        if dropout[l] > 0:
-            width += net.sizes[l + 1]
-    return width
-
-
-def workspace_size(const isz[::1] sizes, const int[::1] acts, const double[::1] act_params,
-                   const isz[::1] offsets, isz n):
-    """Scratch entries the routines below need for batches of up to n rows."""
-    cdef Net net
-    _make_net(&net, sizes, acts, act_params, offsets)
-    return _layout(&net, n, NULL, NULL, 0)
-
-
-def forward(const floating[::1] params, const isz[::1] sizes, const int[::1] acts,
-            const double[::1] act_params, const isz[::1] offsets,
-            const floating[:, ::1] X, floating[::1] work, floating[:, ::1] out,
-            int n_threads=1):
-    """out = network output for X; work holds workspace_size(..., n) entries."""
-    cdef Net net
-    cdef Batch ws
-    cdef isz n = X.shape[0]
-    _make_net(&net, sizes, acts, act_params, offsets, n_threads, 1, False, params.shape[0])
-    _check_rows(&net, X.shape[0], X.shape[1], NULL, 0)
-    _check_len("out", out.shape[0] * out.shape[1], n * net.out_width)
-    _check_work(&net, n, work.shape[0])
-    _layout(&net, n, &ws, &work[0], sizeof(floating))
-    with nogil:
-        if use_tiny(&net, n, NULL):
-            tiny_forward(&net, &params[0], &X[0, 0], n, <floating *>ws.acts)
-        else:
-            forward_pass(&net, &params[0], &X[0, 0], n, <floating *>ws.acts, NULL, NULL, NULL)
-        memcpy(&out[0, 0], <floating *>ws.acts + act_offset(&net, net.n_layers - 1, n),
-               n * net.out_width * sizeof(floating))
-
-
-def gradients(const floating[::1] params, const isz[::1] sizes, const int[::1] acts,
-              const double[::1] act_params, const isz[::1] offsets, int loss,
-              isz norm, bint weighted_mean,
-              const floating[:, ::1] X, const floating[:, ::1] Y, const floating[::1] w,
-              double l1, double l2, floating[::1] work, floating[::1] grads,
-              int n_threads=1):
-    """Write dLoss/dparams for the batch (X, Y) into grads; return the loss
-    (with the L1/L2 penalty). w: per-sample weights, or an empty array.
-    norm: the loss's divisor per row; weighted_mean: divide the loss and the
-    penalties by the weight sum (which must not be 0)."""
-    cdef Net net
-    cdef Batch ws
-    cdef isz n = X.shape[0]
-    cdef floating lossval, denom, inv, wsum
-    cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
-    _make_net(&net, sizes, acts, act_params, offsets, n_threads, norm, weighted_mean,
-              params.shape[0])
-    _check_rows(&net, X.shape[0], X.shape[1], &Y.shape[0], w.shape[0])
-    _check_loss(&net, loss)
-    _check_len("grads", grads.shape[0], net.n_params)
-    _check_work(&net, n, work.shape[0])
-    _layout(&net, n, &ws, &work[0], sizeof(floating))
-    with nogil:
-        denom = batch_denominator(&net, wp, n, &wsum, &inv)
-        lossval = batch_gradients(&net, loss, &params[0], &X[0, 0], &Y[0, 0], wp, n,
-                                  denom, inv, &ws, NULL, NULL, &grads[0])
-        if l1 != 0 or l2 != 0:
-            lossval = lossval + penalties(&net, &params[0], &grads[0], l1, l2, wsum)
-    return lossval
-
-
 cdef isz tiny_sgd_epochs(const Net *net, int loss, floating *params, const floating *X,
                          const floating *Y, const floating *w, isz n, isz bs,
                          const double *lrs, isz lr_step, isz epochs, Batch *ws,
@@ -1225,159 +1058,102 @@ cdef inline bint not_finite(double x) noexcept nogil:
     return x - x != 0
 
 
-def train_epochs(floating[::1] params, const isz[::1] sizes, const int[::1] acts,
-                 const double[::1] act_params, const isz[::1] offsets, int loss,
-                 isz norm, bint weighted_mean,
-                 const floating[:, ::1] X, const floating[:, ::1] Y, const floating[::1] w,
-                 const isz[::1] orders, const double[::1] lrs, isz batch_size,
-                 int opt, const double[::1] hyper, floating[::1] state, double[::1] scalars,
-                 double l1, double l2, double clipnorm,
-                 const floating[::1] masks, const double[::1] dropout,
-                 floating[::1] batch_buf, floating[::1] work, floating[::1] grads,
-                 double[::1] losses, cnp.int64_t[::1] correct, bint count,
-                 int n_threads=1):
-    """Train for len(losses) epochs entirely in C; the Python layer drew everything random.
-
-    lrs: the learning rate of every epoch, or a single one for all of them.
-
-    Returns the number of epochs run: training stops after the first epoch
-    whose loss is not finite (the caller raises; nothing after it ran); the
-    count is negated when the weights it ends with are not finite.
-
-    orders: the sample order of every epoch (epochs x n), or empty for 0..n-1.
-    masks: inverted-dropout multipliers for one epoch (per batch, per dropout
-    layer), or empty. batch_buf holds batch_size * (n_in + n_out + 1) entries
-    for gathered batches. losses/correct receive one value per epoch.
-    """
-    cdef Net net
-    cdef Batch ws
-    cdef isz n = X.shape[0], n_in = X.shape[1], n_out = Y.shape[1]
-    cdef isz epochs = losses.shape[0], e, start, nb, i, r, P = params.shape[0]
-    cdef isz lr_step = 1 if lrs.shape[0] > 1 else 0
+cdef isz train_loop(const Net *net, int loss, floating *params, const floating *X,
+                    const floating *Y, const floating *wp, isz n, const isz *orders,
+                    const double *lrs, isz lr_step, isz epochs, isz batch_size, int opt,
+                    const double *hyper, floating *state, double *scalars, double l1,
+                    double l2, double clipnorm, const floating *masks, const double *drop,
+                    bint count, Batch *ws, double *losses, cnp.int64_t *correct) noexcept nogil:
+    """CoreNet.train_epochs after its checks: the epochs, batches and steps."""
+    cdef isz n_in = net.sizes[0], n_out = net.out_width, P = net.n_params
+    cdef isz e, start, nb, i, r, n_batches, hits, run = epochs
     cdef const isz *order
-    cdef bint shuffled = orders.shape[0] > 0
-    cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
     cdef const floating *mp
     cdef const floating *xb
     cdef const floating *yb
     cdef const floating *wb
-    cdef floating *gx = &batch_buf[0]
-    cdef floating *gy = gx + batch_size * n_in
-    cdef floating *gw = gy + batch_size * n_out
-    cdef floating *statep = &state[0] if state.shape[0] > 0 else NULL
-    cdef const double *drop = &dropout[0]
+    cdef floating *gx = <floating *>ws.gx
+    cdef floating *gy = <floating *>ws.gy
+    cdef floating *gw = <floating *>ws.gw
+    cdef floating *grads = <floating *>ws.grads
     cdef floating value, denom, inv, wsum
     cdef double total
-    cdef isz n_batches, hits, run = epochs
-    cdef bint use_masks = masks.shape[0] > 0
     cdef bint penal = l1 != 0 or l2 != 0
     # plain SGD needs no gradient of the whole net before it updates a weight
     cdef bint fuse_sgd = opt == OPT_SGD and not penal and not clipnorm > 0
     cdef bint fused
-    _make_net(&net, sizes, acts, act_params, offsets, n_threads, norm, weighted_mean, P)
-    _check_rows(&net, n, n_in, &Y.shape[0], w.shape[0])
-    _check_loss(&net, loss)
-    if not 1 <= batch_size <= n:
-        raise ValueError(f"core: batch_size {batch_size} is not in [1, {n}]")
-    if orders.shape[0] not in (0, epochs * n):
-        raise ValueError(f"core: orders has {orders.shape[0]} entries, expected 0 or "
-                         f"{epochs * n}")
-    if lrs.shape[0] < 1 or lrs.shape[0] not in (1, epochs):
-        raise ValueError(f"core: lrs has {lrs.shape[0]} entries, expected 1 or {epochs}")
-    if not OPT_SGD <= opt <= OPT_ADAM or hyper.shape[0] < (0, 2, 2, 3)[opt]:
-        raise ValueError(f"core: optimizer code {opt} with {hyper.shape[0]} hyperparameters")
-    _check_len("state", state.shape[0], 2 * P if opt != OPT_SGD or state.shape[0] else 0)
-    if scalars.shape[0] < 3:
-        raise ValueError("core: scalars needs 3 entries")
-    _check_len("dropout", dropout.shape[0], net.n_layers)
-    if masks.shape[0] > 0:
-        _check_len("masks", masks.shape[0], n * _dropped_width(&net, drop))
-    _check_len("batch_buf", batch_buf.shape[0], batch_size * (n_in + n_out + 1), True)
-    _check_len("grads", grads.shape[0], P)
-    _check_len("correct", correct.shape[0], epochs)
-    _check_work(&net, batch_size, work.shape[0])
-    _layout(&net, batch_size, &ws, &work[0], sizeof(floating))
-    if (fuse_sgd and not shuffled and not use_masks and not count
-            and use_tiny(&net, batch_size, NULL)):
+    if (fuse_sgd and orders == NULL and masks == NULL and not count
+            and use_tiny(net, batch_size, NULL)):
         # The tutorials' case (tiny net, plain SGD, batches in order): nothing
         # but the fused step per batch; a few ns of bookkeeping per epoch
-        # would be a tenth of W1's time.
-        with nogil:
-            run = tiny_sgd_epochs(&net, loss, &params[0], &X[0, 0], &Y[0, 0], wp, n,
-                                  batch_size, &lrs[0], lr_step, epochs, &ws, &grads[0],
-                                  &losses[0])
-            if not finite_params(&params[0], P):
-                run = -run
-        return run
-    with nogil:
-        for e in range(epochs):
-            order = &orders[0] + e * n if shuffled else NULL
-            mp = &masks[0] if use_masks else NULL
-            total = 0.0
-            n_batches = 0
-            hits = 0
-            start = 0
-            while start < n:
-                nb = batch_size if start + batch_size <= n else n - start
-                if shuffled:
-                    for i in range(nb):
-                        r = order[start + i]
-                        memcpy(gx + i * n_in, &X[0, 0] + r * n_in, n_in * sizeof(floating))
-                        memcpy(gy + i * n_out, &Y[0, 0] + r * n_out, n_out * sizeof(floating))
-                        if wp != NULL:
-                            gw[i] = wp[r]
-                    xb = gx
-                    yb = gy
-                    wb = gw if wp != NULL else NULL
-                else:
-                    xb = &X[0, 0] + start * n_in
-                    yb = &Y[0, 0] + start * n_out
-                    wb = wp + start if wp != NULL else NULL
-                denom = batch_denominator(&net, wb, nb, &wsum, &inv)
-                if wsum == 0:
-                    # weighted_mean: a batch without weight has no data, so no
-                    # step (its dropout masks are still consumed, in order)
-                    if mp != NULL:
-                        for i in range(net.n_layers):
-                            if drop[i] > 0:
-                                mp = mp + nb * net.sizes[i + 1]
-                    value = 0
-                    n_batches += 1
-                    start += nb
-                    continue
-                fused = fuse_sgd and use_tiny(&net, nb, mp)
-                if fused:
-                    value = tiny_gradients(&net, loss, &params[0], xb, yb, wb, nb, denom, inv,
-                                           &ws, &grads[0], &params[0],
-                                           <floating>lrs[e * lr_step])
-                else:
-                    value = batch_gradients(&net, loss, &params[0], xb, yb, wb, nb, denom, inv,
-                                            &ws, mp, drop, &grads[0])
-                if count:
-                    hits += count_correct(<floating *>ws.acts + act_offset(&net, net.n_layers - 1, nb),
-                                          yb, nb, n_out)
+        # would be a tenth of a 3-4-1 net's step.
+        run = tiny_sgd_epochs(net, loss, params, X, Y, wp, n, batch_size, lrs, lr_step,
+                              epochs, ws, grads, losses)
+        return run if finite_params(params, P) else -run
+    for e in range(epochs):
+        order = orders + e * n if orders != NULL else NULL
+        mp = masks
+        total = 0.0
+        n_batches = 0
+        hits = 0
+        start = 0
+        while start < n:
+            nb = batch_size if start + batch_size <= n else n - start
+            if order != NULL:
+                for i in range(nb):
+                    r = order[start + i]
+                    memcpy(gx + i * n_in, X + r * n_in, n_in * sizeof(floating))
+                    memcpy(gy + i * n_out, Y + r * n_out, n_out * sizeof(floating))
+                    if wp != NULL:
+                        gw[i] = wp[r]
+                xb = gx
+                yb = gy
+                wb = gw if wp != NULL else NULL
+            else:
+                xb = X + start * n_in
+                yb = Y + start * n_out
+                wb = wp + start if wp != NULL else NULL
+            denom = batch_denominator(net, wb, nb, &wsum, &inv)
+            if wsum == 0:
+                # weighted_mean: a batch without weight has no data, so no
+                # step (its dropout masks are still consumed, in order)
                 if mp != NULL:
                     for i in range(net.n_layers):
                         if drop[i] > 0:
                             mp = mp + nb * net.sizes[i + 1]
-                if penal:
-                    value = value + penalties(&net, &params[0], &grads[0], l1, l2, wsum)
-                if clipnorm > 0:
-                    clip_gradient(&grads[0], P, clipnorm)
-                if not fused:
-                    optimizer_step(opt, &hyper[0], &scalars[0], &params[0], &grads[0], statep,
-                                   P, lrs[e * lr_step])
-                total += <double>value * <double>nb
+                value = 0
                 n_batches += 1
                 start += nb
-            losses[e] = <double>value if n_batches == 1 else total / <double>n
-            correct[e] = hits
-            if not_finite(losses[e]):
-                run = e + 1
-                break
-        if not finite_params(&params[0], P):
-            run = -run
-    return run
+                continue
+            fused = fuse_sgd and use_tiny(net, nb, mp)
+            if fused:
+                value = tiny_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws,
+                                       grads, params, <floating>lrs[e * lr_step])
+            else:
+                value = batch_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws, mp,
+                                        drop, grads)
+            if count:
+                hits += count_correct(<floating *>ws.acts + act_offset(net, net.n_layers - 1, nb),
+                                      yb, nb, n_out)
+            if mp != NULL:
+                for i in range(net.n_layers):
+                    if drop[i] > 0:
+                        mp = mp + nb * net.sizes[i + 1]
+            if penal:
+                value = value + penalties(net, params, grads, l1, l2, wsum)
+            if clipnorm > 0:
+                clip_gradient(grads, P, clipnorm)
+            if not fused:
+                optimizer_step(opt, hyper, scalars, params, grads, state, P, lrs[e * lr_step])
+            total += <double>value * <double>nb
+            n_batches += 1
+            start += nb
+        losses[e] = <double>value if n_batches == 1 else total / <double>n
+        correct[e] = hits
+        if not_finite(losses[e]):
+            run = e + 1
+            break
+    return run if finite_params(params, P) else -run
 
 
 cdef inline bint finite_params(const floating *p, isz n) noexcept nogil:
@@ -1385,3 +1161,369 @@ cdef inline bint finite_params(const floating *p, isz n) noexcept nogil:
         return cyn_all_finite_f64(p, n)
     else:
         return cyn_all_finite_f32(p, n)
+
+
+# ---------------------------------------------------------------------------
+# The Python boundary: one CoreNet per Network owns the network's layout in
+# the core (sizes, codes, offsets, loss, dropout rates, checked once) and its
+# scratch; cyneuron._backends.CoreBackend is its only caller.
+# ---------------------------------------------------------------------------
+
+cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
+                   const double[::1] act_params, const isz[::1] offsets,
+                   isz norm, bint weighted_mean) except -1:
+    """Fill net from the layout arrays, after checking that they describe one
+    network (O(layers); keeps a mistake in the Python layer from reaching memory)."""
+    cdef isz l, L = acts.shape[0], off = 0
+    if L < 1 or sizes.shape[0] != L + 1 or act_params.shape[0] != L \
+            or offsets.shape[0] != 2 * L:
+        raise ValueError(f"core: sizes ({sizes.shape[0]}), acts ({L}), act_params "
+                         f"({act_params.shape[0]}) and offsets ({offsets.shape[0]}) do not "
+                         f"describe one network")
+    for l in range(L):
+        if sizes[l] < 1 or sizes[l + 1] < 1 or not 0 <= acts[l] <= ACT_SOFTMAX:
+            raise ValueError(f"core: layer {l} has sizes {sizes[l]}, {sizes[l + 1]} and "
+                             f"activation code {acts[l]}")
+        if offsets[2 * l] != off or offsets[2 * l + 1] != off + sizes[l] * sizes[l + 1]:
+            raise ValueError(f"core: the offsets of layer {l} do not follow from the sizes")
+        off += sizes[l] * sizes[l + 1] + sizes[l + 1]
+    if norm < 1:
+        raise ValueError(f"core: the loss's divisor per row must be >= 1, got {norm}")
+    net.n_threads = 1
+    net.norm = norm
+    net.weighted_mean = weighted_mean
+    net.n_layers = L
+    net.sizes = &sizes[0]
+    net.acts = &acts[0]
+    net.act_params = &act_params[0]
+    net.offsets = &offsets[0]
+    net.max_width = 0
+    net.sum_width = 0
+    net.max_macs = 0
+    for l in range(L):
+        if sizes[l + 1] > net.max_width:
+            net.max_width = sizes[l + 1]
+        net.sum_width += sizes[l + 1]
+        if sizes[l] * sizes[l + 1] > net.max_macs:
+            net.max_macs = sizes[l] * sizes[l + 1]
+    net.out_width = sizes[L]
+    net.n_params = off
+    return 0
+
+
+cdef enum:
+    ALIGN = 64          # bytes: each scratch block starts on a cache line
+
+
+cdef inline isz _block(isz entries, isz itemsize) noexcept nogil:
+    cdef isz per = ALIGN // itemsize
+    return (entries + per - 1) // per * per
+
+
+cdef isz _layout(const Net *net, isz cap, bint train, Batch *ws, char *base,
+                 isz itemsize) noexcept nogil:
+    """The workspace of batches of up to cap rows, the only place it is laid
+    out; returns its entry count (and fills ws when base is given).
+
+    Blocks, each starting on a cache line: the activations of every layer
+    (cap x sum of widths), the same before dropout, two deltas (cap x widest
+    layer each), the loss's scratch (2 x cap x outputs); for training also
+    the gathered batch (inputs, targets, weights: a shuffled batch is copied
+    here row by row) and the gradient (n_params).
+    """
+    cdef isz blocks[8]
+    cdef isz i, nb = 4, off = 0
+    blocks[0] = cap * net.sum_width
+    blocks[1] = cap * net.sum_width
+    blocks[2] = 2 * cap * net.max_width
+    blocks[3] = 2 * cap * net.out_width
+    if train:
+        nb = 8
+        blocks[4] = cap * net.sizes[0]
+        blocks[5] = cap * net.out_width
+        blocks[6] = cap
+        blocks[7] = net.n_params
+    cdef void **slots[8]
+    if ws != NULL:
+        slots[0] = &ws.acts
+        slots[1] = &ws.raw
+        slots[2] = &ws.dbuf
+        slots[3] = &ws.tmp
+        slots[4] = &ws.gx
+        slots[5] = &ws.gy
+        slots[6] = &ws.gw
+        slots[7] = &ws.grads
+        ws.gx = ws.gy = ws.gw = ws.grads = NULL
+    for i in range(nb):
+        if ws != NULL:
+            slots[i][0] = <void *>(base + off * itemsize)
+        off += _block(blocks[i], itemsize)
+    return off
+
+
+cdef int _check_len(str name, isz have, isz need, bint at_least=False) except -1:
+    if have < need or (have != need and not at_least):
+        raise ValueError(f"core: {name} has {have} entries, expected "
+                         f"{'at least ' if at_least else ''}{need}")
+    return 0
+
+
+cdef int _check_rows(const Net *net, isz n, isz n_in, const Py_ssize_t *yshape,
+                     isz n_w) except -1:
+    """X (n, n_in) against the network; Y's shape and w's length when given."""
+    if n < 1 or n_in != net.sizes[0]:
+        raise ValueError(f"core: X is ({n}, {n_in}), the network takes {net.sizes[0]} inputs")
+    if yshape != NULL and (yshape[0] != n or yshape[1] != net.out_width):
+        raise ValueError(f"core: Y is ({yshape[0]}, {yshape[1]}), expected ({n}, "
+                         f"{net.out_width})")
+    if n_w not in (0, n):
+        raise ValueError(f"core: w has {n_w} entries, expected 0 or {n}")
+    return 0
+
+
+def aligned_empty(isz n, dtype):
+    """An empty 1-D array of n entries whose data starts on a cache line.
+
+    Where a scratch buffer starts otherwise decides whether the vector loads
+    of NumPy's exp on a tiny net's few values straddle cache lines: a few
+    percent of a tutorial net's step.
+    """
+    dtype = np.dtype(dtype)
+    cdef isz extra = ALIGN // dtype.itemsize
+    raw = np.empty(n + extra, dtype=dtype)
+    cdef isz skip = (-raw.ctypes.data % ALIGN) // dtype.itemsize
+    return raw[skip:skip + n]
+
+
+# An optimizer's hyperparameters, by name, in the order optimizer_step reads
+# them from its `hp` vector (the registry's Optimizer.params holds them by name).
+HYPERPARAMETERS = {OPT_SGD: (), OPT_MOMENTUM: ("momentum", "nesterov"),
+                   OPT_RMSPROP: ("rho", "epsilon"), OPT_ADAM: ("beta_1", "beta_2", "epsilon")}
+
+# workspaces up to this many entries stay cached between inference calls
+# (a large prediction's scratch is given back at once)
+cdef isz CACHED_ENTRIES = 1 << 20
+
+
+cdef class CoreNet:
+    """A network's layout in the core, built and checked once.
+
+    Parameters
+    ----------
+    sizes : intp array
+        Layer widths, input first.
+    acts : intc array
+        Activation code of every layer; ``act_params`` its parameter (the
+        leaky-ReLU slope).
+    offsets : intp array
+        Offset of ``W_l`` then of ``b_l`` in the flat parameter vector
+        ``[W1, b1, W2, b2, ...]`` (``W_l`` row-major ``(sizes[l], sizes[l+1])``);
+        they must follow from the sizes.
+    dropout : float64 array
+        Dropout rate of every layer's output (the last is 0).
+    loss : int
+        Loss code; ``norm`` its divisor per row; ``weighted_mean`` divides a
+        batch's loss and penalties by its weight sum instead of its row count.
+    dtype : float64 or float32
+        The dtype of every floating buffer handed in.
+    """
+    cdef Net net
+    cdef readonly object sizes, acts, act_params, offsets, dropout, dtype
+    cdef readonly int loss
+    cdef readonly isz mask_width   # mask entries per row: the widths of the layers with dropout
+    cdef const double *_drop
+    cdef object _scratch           # the cached workspace (a 1-D array of dtype)
+    cdef bint _busy                # a call on some thread is using it
+
+    def __cinit__(self, sizes, acts, act_params, offsets, dropout, int loss, isz norm,
+                  bint weighted_mean, dtype):
+        # private read-only copies: the Net points into them
+        self.sizes = _frozen(sizes, np.intp)
+        self.acts = _frozen(acts, np.intc)
+        self.act_params = _frozen(act_params, np.float64)
+        self.offsets = _frozen(offsets, np.intp)
+        self.dropout = _frozen(dropout, np.float64)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float64, np.float32):
+            raise ValueError(f"core: dtype must be float64 or float32, got {self.dtype}")
+        _make_net(&self.net, self.sizes, self.acts, self.act_params, self.offsets, norm,
+                  weighted_mean)
+        if not LOSS_MSE <= loss <= LOSS_CCE:
+            raise ValueError(f"core: unknown loss code {loss}")
+        self.loss = loss
+        cdef const double[::1] drop = self.dropout
+        _check_len("dropout", drop.shape[0], self.net.n_layers)
+        self._drop = &drop[0]
+        cdef isz l
+        self.mask_width = 0
+        for l in range(self.net.n_layers):
+            if self._drop[l] > 0:
+                self.mask_width += self.net.sizes[l + 1]
+        self._scratch = None
+        self._busy = False
+
+    @property
+    def n_params(self):
+        """Entries of the flat parameter vector."""
+        return self.net.n_params
+
+    def workspace_size(self, isz rows, bint train=False):
+        """Entries of the workspace for batches of up to `rows` rows."""
+        return _layout(&self.net, rows, train, NULL, NULL, self.dtype.itemsize)
+
+    cdef object _take(self, isz rows, bint train):
+        # Called with the GIL held, so the flag cannot race: a reader on
+        # another thread that holds the cached workspace makes this call
+        # allocate its own.
+        cdef isz need = _layout(&self.net, rows, train, NULL, NULL, self.dtype.itemsize)
+        if self._busy:
+            return aligned_empty(need, self.dtype)
+        if self._scratch is None or self._scratch.shape[0] < need:
+            if need > CACHED_ENTRIES and not train:
+                return aligned_empty(need, self.dtype)
+            self._scratch = aligned_empty(need, self.dtype)
+        self._busy = True
+        return self._scratch
+
+    cdef void _give(self, object work):
+        if work is self._scratch:
+            self._busy = False
+
+    cdef Net _with_threads(self, int n_threads):
+        cdef Net net = self.net
+        net.n_threads = n_threads if n_threads > 0 else 1
+        return net
+
+    def forward(self, const floating[::1] params, const floating[:, ::1] X, int n_threads=1):
+        """The network's output for X, a new (n, n_out) array."""
+        cdef Net net = self._with_threads(n_threads)
+        cdef Batch ws
+        cdef isz n = X.shape[0]
+        _check_len("params", params.shape[0], net.n_params)
+        _check_rows(&net, X.shape[0], X.shape[1], NULL, 0)
+        out = np.empty((n, net.out_width), dtype=self.dtype)
+        cdef floating[:, ::1] o = out
+        work = self._take(n, False)
+        cdef floating[::1] wk = work
+        _layout(&net, n, False, &ws, <char *>&wk[0], sizeof(floating))
+        try:
+            with nogil:
+                if use_tiny(&net, n, NULL):
+                    tiny_forward(&net, &params[0], &X[0, 0], n, <floating *>ws.acts)
+                else:
+                    forward_pass(&net, &params[0], &X[0, 0], n, <floating *>ws.acts, NULL,
+                                 NULL, NULL)
+                memcpy(&o[0, 0], <floating *>ws.acts + act_offset(&net, net.n_layers - 1, n),
+                       n * net.out_width * sizeof(floating))
+        finally:
+            self._give(work)
+        return out
+
+    def gradients(self, const floating[::1] params, const floating[:, ::1] X,
+                  const floating[:, ::1] Y, const floating[::1] w, double l1, double l2,
+                  int n_threads=1):
+        """(loss with the L1/L2 penalty, dLoss/dparams as a new flat array) for
+        the batch (X, Y); w holds per-sample weights, or nothing. Under
+        weighted_mean the weights must not sum to 0."""
+        cdef Net net = self._with_threads(n_threads)
+        cdef Batch ws
+        cdef isz n = X.shape[0]
+        cdef floating lossval, denom, inv, wsum
+        cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
+        _check_len("params", params.shape[0], net.n_params)
+        _check_rows(&net, X.shape[0], X.shape[1], &Y.shape[0], w.shape[0])
+        grads = np.empty(net.n_params, dtype=self.dtype)
+        cdef floating[::1] g = grads
+        work = self._take(n, False)
+        cdef floating[::1] wk = work
+        _layout(&net, n, False, &ws, <char *>&wk[0], sizeof(floating))
+        try:
+            with nogil:
+                denom = batch_denominator(&net, wp, n, &wsum, &inv)
+                lossval = batch_gradients(&net, self.loss, &params[0], &X[0, 0], &Y[0, 0], wp,
+                                          n, denom, inv, &ws, NULL, NULL, &g[0])
+                if l1 != 0 or l2 != 0:
+                    lossval = lossval + penalties(&net, &params[0], &g[0], l1, l2, wsum)
+        finally:
+            self._give(work)
+        return lossval, grads
+
+    def train_epochs(self, floating[::1] params, const floating[:, ::1] X,
+                     const floating[:, ::1] Y, const floating[::1] w, const isz[::1] orders,
+                     const double[::1] lrs, isz epochs, isz batch_size, optimizer,
+                     floating[::1] state, double[::1] scalars, double l1, double l2,
+                     double clipnorm, const floating[::1] masks, bint count, int n_threads=1):
+        """Train for `epochs` epochs entirely in C, with everything random drawn
+        by the caller; returns (epoch losses, correct counts per epoch, epochs run).
+
+        lrs: the learning rate of every epoch, or one for all of them.
+        orders: the sample order of every epoch (epochs x n), or empty for 0..n-1.
+        optimizer: a registry Optimizer; its state is `state` (m then v, each
+        like params) and `scalars` (step count, beta_1**t, beta_2**t).
+        masks: inverted-dropout multipliers for one epoch, in the order the
+        reference draws them: per batch, per layer with dropout (input side
+        first), a (rows x width) block; empty when the network has no dropout.
+
+        Training stops after the first epoch whose loss is not finite (nothing
+        after it runs); the count of epochs run is negated when the weights
+        it ends with are not finite.
+        """
+        cdef Net net = self._with_threads(n_threads)
+        cdef Batch ws
+        cdef isz n = X.shape[0], n_in = X.shape[1]
+        cdef isz P = params.shape[0]
+        cdef int opt = optimizer.code
+        names = HYPERPARAMETERS.get(opt)
+        if names is None:
+            raise ValueError(f"core: unknown optimizer code {opt}")
+        try:
+            hyper_arr = np.array([float(optimizer.params[k]) for k in names] + [0.0])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"core: optimizer code {opt} needs the hyperparameters "
+                             f"{', '.join(names)}") from None
+        cdef const double[::1] hyper = hyper_arr
+        _check_len("params", P, net.n_params)
+        _check_rows(&net, n, n_in, &Y.shape[0], w.shape[0])
+        if not 1 <= batch_size <= n:
+            raise ValueError(f"core: batch_size {batch_size} is not in [1, {n}]")
+        if epochs < 1:
+            raise ValueError(f"core: epochs must be >= 1, got {epochs}")
+        if lrs.shape[0] not in (1, epochs):
+            raise ValueError(f"core: lrs has {lrs.shape[0]} entries, expected 1 or {epochs}")
+        if orders.shape[0] not in (0, epochs * n):
+            raise ValueError(f"core: orders has {orders.shape[0]} entries, expected 0 or "
+                             f"{epochs * n}")
+        _check_len("state", state.shape[0], 2 * P)
+        _check_len("scalars", scalars.shape[0], 3)
+        if self.mask_width:
+            if epochs != 1:
+                raise ValueError("core: dropout masks are drawn for one epoch at a time")
+            _check_len("masks", masks.shape[0], n * self.mask_width)
+        else:
+            _check_len("masks", masks.shape[0], 0)
+        losses = np.empty(epochs, dtype=np.float64)
+        correct = np.zeros(epochs, dtype=np.int64)
+        cdef double[::1] lv = losses
+        cdef cnp.int64_t[::1] cv = correct
+        cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
+        cdef const isz *op = &orders[0] if orders.shape[0] > 0 else NULL
+        cdef const floating *mp = &masks[0] if masks.shape[0] > 0 else NULL
+        work = self._take(batch_size, True)
+        cdef floating[::1] wk = work
+        _layout(&net, batch_size, True, &ws, <char *>&wk[0], sizeof(floating))
+        cdef isz run
+        try:
+            with nogil:
+                run = train_loop(&net, self.loss, &params[0], &X[0, 0], &Y[0, 0], wp, n, op,
+                                 &lrs[0], lrs.shape[0] > 1, epochs, batch_size, opt, &hyper[0],
+                                 &state[0], &scalars[0], l1, l2, clipnorm, mp, self._drop,
+                                 count, &ws, &lv[0], &cv[0])
+        finally:
+            self._give(work)
+        return losses, correct, run
+
+
+cdef object _frozen(a, dt):
+    arr = np.array(a, dtype=dt, copy=True).reshape(-1)
+    arr.setflags(write=False)
+    return arr

@@ -15,14 +15,13 @@ import warnings
 
 import numpy as np
 
-from . import _native
 from . import _registry as registry
+from ._backends import BACKENDS
 from . import callbacks as callbacks_mod
 from . import metrics, schedules
 from . import _validation as v
 from . import reference as ref
 
-BACKENDS = ("cython", "numpy")
 MAX_WIDTH = 1 << 24          # widest layer (as model files allow)
 MAX_PARAMS = 1 << 31         # weights and biases of one network (16 GiB in float64)
 MAX_EPOCHS = 1 << 40         # more than any run could finish; bounds the epoch counters
@@ -37,18 +36,6 @@ class DivergenceError(ValueError):
 
 INITS = ("uniform", "xavier", "he")
 REDUCTIONS = ("sum_over_batch_size", "weighted_mean")
-
-
-def _aligned_empty(n, dtype):
-    """An empty 1-D array whose data starts on a 64-byte boundary (a cache
-    line): where a scratch buffer happens to start otherwise decides whether
-    the vector loads of NumPy's exp on a tiny net's few values straddle
-    cache lines, a few percent of a tutorial net's step."""
-    dtype = np.dtype(dtype)
-    extra = 64 // dtype.itemsize
-    raw = np.empty(n + extra, dtype=dtype)
-    skip = (-raw.ctypes.data % 64) // dtype.itemsize
-    return raw[skip:skip + n]
 
 
 class _Guard:
@@ -260,8 +247,6 @@ class Network:
             raise ValueError("a softmax output needs at least 2 units")
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-        if backend == "cython":
-            _native.core()          # raises a clear error if the core cannot run
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
         if not isinstance(reduction, str) or reduction not in REDUCTIONS:
@@ -309,6 +294,7 @@ class Network:
             W = self._params[offsets[2 * l]:offsets[2 * l] + k * m].reshape(k, m)
             b = self._params[offsets[2 * l + 1]:offsets[2 * l + 1] + m]
             self._layers.append((W, b))
+        self._engine = BACKENDS[backend](self)
         self._initialise()
         self.reset_optimizer()
 
@@ -465,19 +451,7 @@ class Network:
     predict = feedforward
 
     def _forward(self, x):
-        if self.backend == "numpy":
-            return ref.feedforward(self._layers, self.activations, x)
-        core = _native.core()
-        n = x.shape[0]
-        out = np.empty((n, self.n_outputs), dtype=self.dtype)
-        work = np.empty(self._workspace(n), dtype=self.dtype)
-        core.forward(self._params, self._sizes, self._act_codes, self._act_params,
-                     self._offsets, x, work, out, self._n_threads)
-        return out
-
-    def _workspace(self, n):
-        return _native.core().workspace_size(self._sizes, self._act_codes, self._act_params,
-                                             self._offsets, n)
+        return self._engine.forward(x)
 
     # --- training ----------------------------------------------------------------------
 
@@ -497,18 +471,7 @@ class Network:
 
     def _gradients_flat(self, x, t, w=None):
         """(loss, flat gradient vector) for a validated batch."""
-        if self.backend == "numpy":
-            value, g = ref.gradients(self._layers, self.activations, self.loss, x, t, w,
-                                     l1=self.l1, l2=self.l2, weighted_mean=self._weighted_mean)
-            return value, ref.flatten(g)
-        core = _native.core()
-        grads = np.empty_like(self._params)
-        work = np.empty(self._workspace(x.shape[0]), dtype=self.dtype)
-        wv = np.empty(0, self.dtype) if w is None else w
-        value = core.gradients(self._params, self._sizes, self._act_codes, self._act_params,
-                               self._offsets, self.loss.code, self._norm, self._weighted_mean,
-                               x, t, wv, self.l1, self.l2, work, grads, self._n_threads)
-        return self.dtype.type(value), grads
+        return self._engine.loss_and_gradients(x, t, w)
 
     def _unflatten(self, flat):
         return [(W.copy(), b.copy()) for W, b in ref.unflatten(flat, self._layers)]
@@ -689,7 +652,7 @@ class Network:
         if shuffle and bs < x.shape[0]:   # bound the pre-drawn permutations to ~64 MB
             chunk = max(1, min(chunk, (8 << 20) // x.shape[0]))
         start_time = time.perf_counter()
-        runner = self._runner()
+        runner = self._engine.run_epochs
         rates = np.full(1, lr0)
         done = 0
         try:
@@ -803,21 +766,17 @@ class Network:
             value = value + ref.penalty(self._layers, l1, l2)
         return float(value)
 
-    def _runner(self):
-        """The backend's epoch loop: (x, t, w, bs, shuffle, rates, E, clipnorm, count)
-        -> (losses, correct counts, whether the weights ended finite)."""
-        return self._epochs_numpy if self.backend == "numpy" else self._epochs_core
-
     def _run_epochs(self, x, t, w, batch_size, shuffle, learning_rate, epochs=1,
                     clipnorm=None):
         """`epochs` epochs on arrays already validated for this network, with the
         optimizer already chosen (``_use_optimizer``); returns the epoch losses.
 
         The estimators drive their own epoch loops through this, so that what
-        a backend does stays in the two runners below.
+        a backend does stays in cyneuron._backends.
         """
-        losses, _, _ = self._runner()(x, t, w, batch_size, bool(shuffle),
-                              np.full(1, float(learning_rate)), epochs, clipnorm, False)
+        losses, _, _ = self._engine.run_epochs(x, t, w, batch_size, bool(shuffle),
+                                               np.full(1, float(learning_rate)), epochs,
+                                               clipnorm, False)
         return losses
 
     def _sample_weights(self, sample_weight, class_weight, t):
@@ -852,78 +811,6 @@ class Network:
                 raise ValueError(f"sample_weight times class_weight overflows "
                                  f"{self.dtype.name}")
         return w
-
-    def _epochs_core(self, x, t, w, bs, shuffle, lrs, E, clipnorm, count):
-        """E epochs in the core; lrs holds one rate per epoch, or one for all."""
-        core = _native.core()
-        n = x.shape[0]
-        orders = np.empty(0, dtype=np.intp)
-        if shuffle and bs < n:
-            orders = np.concatenate([ref.epoch_order(self.rng, n, bs, True)
-                                     for _ in range(E)]).astype(np.intp)
-        masks = np.empty(0, dtype=self.dtype)
-        if any(self.dropout):
-            assert E == 1, "dropout draws masks once per epoch"
-            parts = []
-            for start in range(0, n, bs):
-                nb = min(bs, n - start)
-                for l, rate in enumerate(self.dropout):
-                    if rate:
-                        parts.append(ref.dropout_mask(self.rng, (nb, self.layer_sizes[l + 1]),
-                                                      rate, self.dtype).ravel())
-            masks = np.concatenate(parts)
-        hyper = np.array([float(self.optimizer.params[k]) for k in self.optimizer.params]
-                         + [0.0], dtype=np.float64)
-        ww = np.empty(0, dtype=self.dtype) if w is None else w
-        batch_buf, work, grads = self._train_buffers(bs)
-        losses = np.empty(E, dtype=np.float64)
-        correct = np.zeros(E, dtype=np.int64)
-        run = core.train_epochs(self._params, self._sizes, self._act_codes, self._act_params,
-                          self._offsets, self.loss.code, self._norm, self._weighted_mean,
-                          x, t, ww, orders, lrs, bs,
-                          self.optimizer.code, hyper, self._opt_state, self._opt_scalars,
-                          self.l1, self.l2, 0.0 if clipnorm is None else clipnorm,
-                          masks, np.asarray(self.dropout, dtype=np.float64), batch_buf, work,
-                          grads, losses, correct, count, self._n_threads)
-        # a negative count: that many epochs, and then the weights were not finite
-        return losses[:abs(run)], correct[:abs(run)], run > 0
-
-    def _train_buffers(self, bs):
-        """Scratch for train_epochs at batch size bs, kept between fit calls
-        (a per-sample fit of a tiny net is short enough for allocation to show)."""
-        cached = getattr(self, "_scratch", None)
-        if cached is None or cached[0] != bs or cached[1].dtype != self.dtype:
-            batch_buf = _aligned_empty(bs * (self.n_inputs + self.n_outputs + 1), self.dtype)
-            work = _aligned_empty(self._workspace(bs), self.dtype)
-            grads = _aligned_empty(self._params.size, self.dtype)
-            cached = self._scratch = (bs, batch_buf, work, grads)
-        return cached[1:]
-
-    def _epochs_numpy(self, x, t, w, bs, shuffle, lrs, E, clipnorm, count):
-        P = self._params.size
-        state = {"m": self._opt_state[:P].copy(), "v": self._opt_state[P:].copy(),
-                 "t": self._opt_scalars[0], "b1p": float(self._opt_scalars[1]),
-                 "b2p": float(self._opt_scalars[2])}
-        weights = self._layers
-        losses, correct = np.empty(E), np.zeros(E, dtype=np.int64)
-        for e in range(E):
-            lr = lrs[e] if lrs.size > 1 else lrs[0]
-            weights, losses[e], correct[e] = ref.train_epoch(
-                weights, self.activations, self.loss, x, t, rng=self.rng,
-                learning_rate=float(lr), batch_size=bs, shuffle=shuffle, w=w,
-                optimizer=self.optimizer, state=state, l1=self.l1, l2=self.l2,
-                clipnorm=clipnorm, dropout=self.dropout if any(self.dropout) else None,
-                count_correct=count, weighted_mean=self._weighted_mean)
-            if not np.isfinite(losses[e]):
-                losses, correct = losses[:e + 1], correct[:e + 1]
-                break
-        for (W, b), (Wn, bn) in zip(self._layers, weights):
-            W[...] = Wn
-            b[...] = bn
-        self._opt_state[:P] = state["m"]
-        self._opt_state[P:] = state["v"]
-        self._opt_scalars[:] = (state["t"], state["b1p"], state["b2p"])
-        return losses, correct, bool(np.isfinite(losses).all()) and v.all_finite(self._params)
 
     # --- evaluation -----------------------------------------------------------------------
 

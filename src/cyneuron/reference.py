@@ -27,7 +27,8 @@ __all__ = [
     "softmax", "softmax_backward", "mse", "mse_gradient", "sse", "sse_gradient",
     "binary_crossentropy", "binary_crossentropy_delta", "categorical_crossentropy",
     "categorical_crossentropy_delta", "forward", "feedforward", "penalty", "gradients",
-    "clip_by_norm", "optimizer_step", "epoch_order", "dropout_mask", "train_epoch",
+    "clip_by_norm", "optimizer_step", "epoch_order", "dropout_mask", "batch_masks",
+    "train_epoch",
     "sgd_step", "train_step", "fit",
 ]
 
@@ -384,6 +385,13 @@ def dropout_mask(rng, shape, rate, dtype):
     return (rng.random(shape) < keep).astype(dtype) / np.dtype(dtype).type(keep)
 
 
+def batch_masks(rng, rows, widths, rates, dtype):
+    """The dropout masks of one batch: for each layer (input side first) a
+    (rows, width) mask where its rate is not 0, else None."""
+    return [dropout_mask(rng, (rows, m), rate, dtype) if rate else None
+            for m, rate in zip(widths, rates)]
+
+
 def correct_predictions(a, y):
     """How many rows are classified right: threshold 0.5 for one output, argmax otherwise."""
     if a.shape[1] == 1:
@@ -411,10 +419,8 @@ def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_s
         wb = None if w is None else w[idx]
         masks = [None] * len(weights)
         if dropout is not None:
-            for l, rate in enumerate(dropout):
-                if rate:
-                    masks[l] = dropout_mask(rng, (len(idx), weights[l][0].shape[1]), rate,
-                                            x.dtype)
+            masks = batch_masks(rng, len(idx), [W.shape[1] for W, _ in weights], dropout,
+                                x.dtype)
         if weighted_mean and wb is not None and seqsum(wb) == 0:
             last = 0.0
             n_batches += 1

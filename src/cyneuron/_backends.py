@@ -1,0 +1,126 @@
+"""The two backends behind a Network: the compiled core and the NumPy reference.
+
+``Network`` validates and converts every input, then hands arrays of the
+right dtype and shape to its backend, which answers three questions the same
+way, to the bit:
+
+* ``forward(x)``: the output for a batch;
+* ``loss_and_gradients(x, t, w)``: the batch loss (penalty included) and the
+  flat gradient, laid out like the parameters ``[W1, b1, W2, b2, ...]``;
+* ``run_epochs(x, t, w, bs, shuffle, rates, epochs, clipnorm, count)``:
+  train, updating the network's parameters and optimizer state in place;
+  returns (epoch losses, correct counts, whether the weights ended finite).
+
+What ``backend="numpy"`` changes is this file: ``NumpyBackend`` calls
+``cyneuron.reference`` one epoch at a time; ``CoreBackend`` calls the core's
+``CoreNet``, which owns the network's layout and scratch in C.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _native
+from . import reference as ref
+from . import _validation as v
+
+
+class NumpyBackend:
+    """The reference: plain NumPy, the executable specification."""
+
+    name = "numpy"
+
+    def __init__(self, net):
+        self.net = net
+
+    def forward(self, x):
+        net = self.net
+        return ref.feedforward(net._layers, net.activations, x)
+
+    def loss_and_gradients(self, x, t, w=None):
+        net = self.net
+        value, g = ref.gradients(net._layers, net.activations, net.loss, x, t, w,
+                                 l1=net.l1, l2=net.l2, weighted_mean=net._weighted_mean)
+        return value, ref.flatten(g)
+
+    def run_epochs(self, x, t, w, bs, shuffle, rates, epochs, clipnorm, count):
+        net = self.net
+        P = net._params.size
+        # the reference keeps its optimizer state in a dict (see reference.optimizer_step)
+        state = {"m": net._opt_state[:P].copy(), "v": net._opt_state[P:].copy(),
+                 "t": net._opt_scalars[0], "b1p": float(net._opt_scalars[1]),
+                 "b2p": float(net._opt_scalars[2])}
+        weights = net._layers
+        losses, correct = np.empty(epochs), np.zeros(epochs, dtype=np.int64)
+        for e in range(epochs):
+            lr = rates[e] if rates.size > 1 else rates[0]
+            weights, losses[e], correct[e] = ref.train_epoch(
+                weights, net.activations, net.loss, x, t, rng=net.rng,
+                learning_rate=float(lr), batch_size=bs, shuffle=shuffle, w=w,
+                optimizer=net.optimizer, state=state, l1=net.l1, l2=net.l2,
+                clipnorm=clipnorm, dropout=net.dropout if any(net.dropout) else None,
+                count_correct=count, weighted_mean=net._weighted_mean)
+            if not np.isfinite(losses[e]):
+                losses, correct = losses[:e + 1], correct[:e + 1]
+                break
+        for (W, b), (Wn, bn) in zip(net._layers, weights):
+            W[...] = Wn
+            b[...] = bn
+        net._opt_state[:P] = state["m"]
+        net._opt_state[P:] = state["v"]
+        net._opt_scalars[:] = (state["t"], state["b1p"], state["b2p"])
+        return losses, correct, bool(np.isfinite(losses).all()) and v.all_finite(net._params)
+
+
+class CoreBackend:
+    """The compiled core: one ``CoreNet`` holds the layout, checked once."""
+
+    name = "cython"
+
+    def __init__(self, net):
+        self.net = net
+        self.core = _native.core().CoreNet(
+            net._sizes, net._act_codes, net._act_params, net._offsets,
+            np.asarray(net.dropout, dtype=np.float64), net.loss.code, net._norm,
+            net._weighted_mean, net.dtype)
+        self._no_weights = np.empty(0, dtype=net.dtype)
+        self._no_order = np.empty(0, dtype=np.intp)
+
+    def forward(self, x):
+        net = self.net
+        return self.core.forward(net._params, x, net.n_threads)
+
+    def loss_and_gradients(self, x, t, w=None):
+        net = self.net
+        value, grads = self.core.gradients(net._params, x, t,
+                                           self._no_weights if w is None else w,
+                                           net.l1, net.l2, net.n_threads)
+        return net.dtype.type(value), grads
+
+    def run_epochs(self, x, t, w, bs, shuffle, rates, epochs, clipnorm, count):
+        net = self.net
+        n = x.shape[0]
+        orders = self._no_order
+        if shuffle and bs < n:
+            # every epoch's permutation drawn up front, as the reference draws them
+            orders = np.concatenate([ref.epoch_order(net.rng, n, bs, True)
+                                     for _ in range(epochs)]).astype(np.intp)
+        masks = self._no_weights
+        if any(net.dropout):
+            # one epoch's masks in the order CoreNet.train_epochs reads them
+            assert epochs == 1, "dropout masks are drawn one epoch at a time"
+            parts = []
+            for start in range(0, n, bs):
+                nb = min(bs, n - start)
+                parts += [m.ravel() for m in ref.batch_masks(net.rng, nb, net.layer_sizes[1:],
+                                                             net.dropout, net.dtype)
+                          if m is not None]
+            masks = np.concatenate(parts)
+        losses, correct, run = self.core.train_epochs(
+            net._params, x, t, self._no_weights if w is None else w, orders, rates, epochs, bs,
+            net.optimizer, net._opt_state, net._opt_scalars, net.l1, net.l2,
+            0.0 if clipnorm is None else clipnorm, masks, count, net.n_threads)
+        # a negative count: that many epochs, and then the weights were not finite
+        return losses[:abs(run)], correct[:abs(run)], run > 0
+
+
+BACKENDS = {"cython": CoreBackend, "numpy": NumpyBackend}
