@@ -71,7 +71,7 @@ _NPY_MAGIC = b"\x93NUMPY"
 
 _HEADER_KEYS = ("format", "version", "layer_sizes", "activations", "loss", "dtype")
 _OPTIONAL_KEYS = ("init", "l1", "l2", "dropout", "optimizer", "optimizer_scalars", "rng",
-                  "reduction")
+                  "reduction", "digest")
 _INITIAL_SCALARS = (0.0, 1.0, 1.0)
 _MAX_STEP = 2 ** 53          # beyond it step + 1 == step in double precision
 
@@ -917,6 +917,8 @@ def network_from_arrays(meta, arrays, *, prefix="", backend="cython"):
         raise ValueError(str(exc)) from None
     weights, state = _read_state(spec, layout, get, prefix)
     net.set_weights(weights)
+    from ._digest import check_stored
+    check_stored(meta.get("digest"), net)
     if spec["optimizer"] is not None:
         net._use_optimizer(spec["optimizer"].name, spec["optimizer"].params)
     net._opt_state[...] = state
@@ -977,6 +979,8 @@ def network_to_arrays(network, prefix=""):
         # the Generator's position, so that shuffling and dropout resume exactly
         "rng": (network.rng.bit_generator.state
                 if isinstance(network.rng.bit_generator, np.random.PCG64) else None),
+        # SHA-256 of architecture, dtype and weights (cyneuron._digest); load checks it
+        "digest": network.digest(),
     }
     arrays = {prefix + "optimizer_state": network._opt_state}
     for l, (W, b) in enumerate(network._layers):
