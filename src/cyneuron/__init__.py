@@ -12,10 +12,12 @@ __version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "load", "save", "Callback",
            "EarlyStopping",
            "MLPClassifier", "MLPRegressor", "to_onnx", "register_skl2onnx",
+           "from_sklearn", "from_torch",
            "callbacks", "metrics", "optimizers", "reference", "schedules", "__version__"]
 
 _LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators",
-         "to_onnx": "_onnx", "register_skl2onnx": "_onnx"}
+         "to_onnx": "_onnx", "register_skl2onnx": "_onnx",
+         "from_sklearn": "_interop", "from_torch": "_interop"}
 
 
 def __getattr__(name):

@@ -432,6 +432,12 @@ class Network:
         from ._digest import network_digest
         return network_digest(self)
 
+    def to_torch(self):
+        """A ``torch.nn.Sequential`` of Linear layers and activations computing this
+        network (needs ``pip install 'cyneuron[torch]'``); see ``cn.from_torch``."""
+        from ._interop import to_torch
+        return to_torch(self)
+
     # --- weights ---------------------------------------------------------------------
 
     @_reads
