@@ -1007,7 +1007,10 @@ def save(network, path):
     ----------
     network : Network, MLPClassifier or MLPRegressor
     path : str, bytes or os.PathLike
-        The ``.npz`` suffix is added if missing.
+        A ``.safetensors`` path writes the safetensors format (needs
+        ``pip install 'cyneuron[safetensors]'``; see
+        ``cyneuron._safetensors_io``); otherwise the ``.npz`` suffix is added
+        if missing.
 
     Returns
     -------
@@ -1033,6 +1036,10 @@ def save(network, path):
     except ValueError as exc:
         raise ValueError(f"cannot save the {type(network).__name__}: {exc}") from None
     path = os.fspath(path)
+    from . import _safetensors_io
+    if _safetensors_io.is_safetensors(path):
+        _safetensors_io.write(path, meta, arrays)
+        return path
     suffix = b".npz" if isinstance(path, bytes) else ".npz"
     if not path.endswith(suffix):
         path += suffix
@@ -1046,7 +1053,9 @@ def load(path, backend="cython", *, max_bytes=MAX_BYTES):
     Parameters
     ----------
     path : str, bytes or os.PathLike
-        A regular file (FIFOs, devices and directories are refused).
+        A regular file (FIFOs, devices and directories are refused): a
+        ``.npz`` archive, or a ``.safetensors`` file (read without the
+        safetensors package, with the same checks).
     backend : {"cython", "numpy"}
     max_bytes : int
         Bound on what the archive may inflate to, checked from its zip
@@ -1073,6 +1082,9 @@ def load(path, backend="cython", *, max_bytes=MAX_BYTES):
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
     try:
+        from . import _safetensors_io
+        if _safetensors_io.is_safetensors(path):
+            return _safetensors_io.read(path, backend, max_bytes=max_bytes)
         with _open_archive(path, max_bytes) as archive:
             meta = read_header(archive, formats=(FORMAT, ESTIMATOR_FORMAT))
             if meta["format"] == ESTIMATOR_FORMAT:
