@@ -77,7 +77,7 @@ def test_binary_multilabel_float32_and_regressor(data, tmp_path):
 
 
 def test_bad_models_are_refused(data):
-    X, y = data
+    X, _ = data
     with pytest.raises(TypeError, match="sklearn.neural_network.MLPClassifier"):
         cn.from_sklearn(cn.MLPClassifier())
     with pytest.raises(NotFittedError):

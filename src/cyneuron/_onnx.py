@@ -265,8 +265,12 @@ def _skl_dtype(operator):
 
 
 def _skl_shape_calculator(operator):
-    from skl2onnx.common.data_types import (DoubleTensorType, FloatTensorType,
-                                            Int64TensorType, StringTensorType)
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
     model = operator.raw_operator
     n = operator.inputs[0].get_first_dimension()
     real = DoubleTensorType if _skl_dtype(operator) == np.float64 else FloatTensorType

@@ -7,12 +7,12 @@ import warnings
 import numpy as np
 import onnx
 import pytest
+from onnx_ulp import session, ulp, worst
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import cyneuron as cn
-from onnx_ulp import random_net, session, ulp, worst
 
 # The bound published in docs/onnx.md and the README (measured on 10000 nets per
 # dtype with tests/optional/onnx/onnx_ulp.py); here checked on the first 300.

@@ -60,7 +60,7 @@ def test_round_trip_and_the_library_reads_what_cyneuron_writes(tmp_path):
 
 def test_resume_gives_the_bits_of_an_uninterrupted_fit(tmp_path):
     X, y = _data()
-    kw = dict(optimizer="adam", batch_size=16, learning_rate=0.01)
+    kw = {"optimizer": "adam", "batch_size": 16, "learning_rate": 0.01}
     whole = cn.Network([4, 6, 2], activation=["tanh", "softmax"], loss="cce", seed=3,
                        dropout=0.2)
     whole.fit(X, y, epochs=6, **kw)
@@ -91,9 +91,15 @@ def test_resume_gives_the_bits_of_an_uninterrupted_fit(tmp_path):
 
 
 def _parts(path):
-    raw = open(path, "rb").read()
+    with open(path, "rb") as f:
+        raw = f.read()
     (n,) = struct.unpack("<Q", raw[:8])
     return json.loads(raw[8:8 + n]), raw[8 + n:]
+
+
+def _raw(path):
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def _build(header, data):
@@ -116,7 +122,7 @@ def _refused(tmp_path, blob, match):
 
 
 def test_truncated_files(tmp_path, good):
-    raw = open(good, "rb").read()
+    raw = _raw(good)
     for cut in (0, 4, 8, 9, 30, len(raw) // 2, len(raw) - 1):
         _refused(tmp_path, raw[:cut], "not a valid cyneuron model file")
     _refused(tmp_path, raw + b"\0" * 8, "trailing bytes")
@@ -124,7 +130,7 @@ def test_truncated_files(tmp_path, good):
 
 def test_lying_header_lengths_and_sizes(tmp_path, good):
     header, data = _parts(good)
-    raw = open(good, "rb").read()
+    raw = _raw(good)
     _refused(tmp_path, struct.pack("<Q", 2 ** 63) + raw[8:], "header length")
     _refused(tmp_path, struct.pack("<Q", len(raw)) + raw[8:], "runs past the end")
     _refused(tmp_path, struct.pack("<Q", 1) + raw[8:], "header length 1")
@@ -136,7 +142,7 @@ def test_lying_header_lengths_and_sizes(tmp_path, good):
     _refused(tmp_path, _build(big, data), "data_offsets")
     meta = json.loads(header["__metadata__"]["cyneuron"])
     meta["layer_sizes"] = [4, 2 ** 24, 2]
-    bloat = dict(header, __metadata__={"cyneuron": json.dumps(meta)})
+    bloat = {**header, "__metadata__": {"cyneuron": json.dumps(meta)}}
     _refused(tmp_path, _build(bloat, data), "tensor")
 
 
