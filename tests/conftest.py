@@ -36,6 +36,7 @@ OPTIONAL_DIRS = {
     # directory under tests/optional -> (extra, modules it needs)
     "onnx": ("onnx", ("onnx", "onnxruntime", "skl2onnx")),
     "torch": ("torch", ("torch",)),
+    "safetensors": ("safetensors", ("safetensors",)),
     "dask": ("dask", ("dask", "distributed")),
     "plot": ("plot", ("matplotlib",)),
 }

@@ -11,14 +11,18 @@ from . import callbacks, metrics, optimizers, reference, schedules
 __version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "load", "save", "Callback",
            "EarlyStopping",
-           "MLPClassifier", "MLPRegressor",
+           "MLPClassifier", "MLPRegressor", "to_onnx", "register_skl2onnx",
+           "from_sklearn", "from_torch",
            "callbacks", "metrics", "optimizers", "reference", "schedules", "__version__"]
 
-_LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators"}
+_LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators",
+         "to_onnx": "_onnx", "register_skl2onnx": "_onnx",
+         "from_sklearn": "_interop", "from_torch": "_interop"}
 
 
 def __getattr__(name):
-    # The estimators import scikit-learn, an optional extra: only on first use.
+    # The estimators import scikit-learn, the ONNX export onnx (optional extras): only
+    # on first use.
     if name in _LAZY:
         import importlib
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

@@ -12,6 +12,7 @@ describe.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -214,7 +215,10 @@ def estimator_from_archive(meta, archive, backend):
             _fail("bad 'feature_names_in_': expected one name per feature")
         est.feature_names_in_ = np.asarray(names, dtype=object)
     if "best_params" in {m[:-4] for m in archive.members}:
-        est._best = io.read_array(archive, "best_params", net.dtype, (net.n_params,))
+        if isinstance(archive, Mapping):       # a safetensors file's tensors
+            est._best = io._mapping_reader(archive)("best_params", net.dtype, (net.n_params,))
+        else:
+            est._best = io.read_array(archive, "best_params", net.dtype, (net.n_params,))
         if not np.isfinite(est._best).all():
             _fail("array 'best_params' contains NaN or infinity")
     out = meta.get("out_activation_")

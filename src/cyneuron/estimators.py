@@ -249,6 +249,12 @@ class _BaseMLP(BaseEstimator):
         self.n_layers_ = len(net.layer_sizes)
         self.n_outputs_ = net.n_outputs
 
+    def digest(self) -> str:
+        """SHA-256 of the fitted network's architecture, dtype and weights (and a
+        classifier's labels); see ``cyneuron._digest`` for the bytes."""
+        from ._digest import estimator_digest
+        return estimator_digest(self)
+
     @property
     def network_(self):
         """The fitted ``cyneuron.Network`` (its weights are ``coefs_``/``intercepts_``)."""

@@ -71,7 +71,7 @@ _NPY_MAGIC = b"\x93NUMPY"
 
 _HEADER_KEYS = ("format", "version", "layer_sizes", "activations", "loss", "dtype")
 _OPTIONAL_KEYS = ("init", "l1", "l2", "dropout", "optimizer", "optimizer_scalars", "rng",
-                  "reduction")
+                  "reduction", "digest")
 _INITIAL_SCALARS = (0.0, 1.0, 1.0)
 _MAX_STEP = 2 ** 53          # beyond it step + 1 == step in double precision
 
@@ -917,6 +917,8 @@ def network_from_arrays(meta, arrays, *, prefix="", backend="cython"):
         raise ValueError(str(exc)) from None
     weights, state = _read_state(spec, layout, get, prefix)
     net.set_weights(weights)
+    from ._digest import check_stored
+    check_stored(meta.get("digest"), net)
     if spec["optimizer"] is not None:
         net._use_optimizer(spec["optimizer"].name, spec["optimizer"].params)
     net._opt_state[...] = state
@@ -977,6 +979,8 @@ def network_to_arrays(network, prefix=""):
         # the Generator's position, so that shuffling and dropout resume exactly
         "rng": (network.rng.bit_generator.state
                 if isinstance(network.rng.bit_generator, np.random.PCG64) else None),
+        # SHA-256 of architecture, dtype and weights (cyneuron._digest); load checks it
+        "digest": network.digest(),
     }
     arrays = {prefix + "optimizer_state": network._opt_state}
     for l, (W, b) in enumerate(network._layers):
@@ -1003,7 +1007,10 @@ def save(network, path):
     ----------
     network : Network, MLPClassifier or MLPRegressor
     path : str, bytes or os.PathLike
-        The ``.npz`` suffix is added if missing.
+        A ``.safetensors`` path writes the safetensors format (needs
+        ``pip install 'cyneuron[safetensors]'``; see
+        ``cyneuron._safetensors_io``); otherwise the ``.npz`` suffix is added
+        if missing.
 
     Returns
     -------
@@ -1029,6 +1036,10 @@ def save(network, path):
     except ValueError as exc:
         raise ValueError(f"cannot save the {type(network).__name__}: {exc}") from None
     path = os.fspath(path)
+    from . import _safetensors_io
+    if _safetensors_io.is_safetensors(path):
+        _safetensors_io.write(path, meta, arrays)
+        return path
     suffix = b".npz" if isinstance(path, bytes) else ".npz"
     if not path.endswith(suffix):
         path += suffix
@@ -1042,7 +1053,9 @@ def load(path, backend="cython", *, max_bytes=MAX_BYTES):
     Parameters
     ----------
     path : str, bytes or os.PathLike
-        A regular file (FIFOs, devices and directories are refused).
+        A regular file (FIFOs, devices and directories are refused): a
+        ``.npz`` archive, or a ``.safetensors`` file (read without the
+        safetensors package, with the same checks).
     backend : {"cython", "numpy"}
     max_bytes : int
         Bound on what the archive may inflate to, checked from its zip
@@ -1069,6 +1082,9 @@ def load(path, backend="cython", *, max_bytes=MAX_BYTES):
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
     try:
+        from . import _safetensors_io
+        if _safetensors_io.is_safetensors(path):
+            return _safetensors_io.read(path, backend, max_bytes=max_bytes)
         with _open_archive(path, max_bytes) as archive:
             meta = read_header(archive, formats=(FORMAT, ESTIMATOR_FORMAT))
             if meta["format"] == ESTIMATOR_FORMAT:

@@ -405,7 +405,24 @@ class Network:
         act = acts[0] if all(a == acts[0] for a in acts) else acts
         return (f"Network({list(self.layer_sizes)}, activation={act!r}, "
                 f"loss={self.loss.name!r}, dtype={self.dtype.name!r}, "
-                f"backend={self.backend!r}, params={self.n_params})")
+                f"backend={self.backend!r}, params={self.n_params}, "
+                f"digest={self.digest()[:12]!r})")
+
+    def digest(self) -> str:
+        """SHA-256 (64 hex digits) of the architecture, dtype and weights.
+
+        Equal digests mean the same function, to the bit; the exact bytes
+        hashed are documented in ``cyneuron._digest``. ``repr`` shows the
+        first 12 digits; ``cn.save`` stores it and ``cn.load`` checks it.
+        """
+        from ._digest import network_digest
+        return network_digest(self)
+
+    def to_torch(self):
+        """A ``torch.nn.Sequential`` of Linear layers and activations computing this
+        network (needs ``pip install 'cyneuron[torch]'``); see ``cn.from_torch``."""
+        from ._interop import to_torch
+        return to_torch(self)
 
     # --- weights ---------------------------------------------------------------------
 

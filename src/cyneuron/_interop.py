@@ -1,0 +1,258 @@
+"""Models from scikit-learn and PyTorch, and networks to PyTorch.
+
+``cn.from_sklearn`` turns a fitted ``sklearn.neural_network.MLPClassifier``
+or ``MLPRegressor`` into cyneuron's estimator of the same name: the same
+parameters, weights, labels and fitted attributes, and the solver's state
+(Adam's moments and step count, or the momentum velocities), so that
+``partial_fit`` continues where scikit-learn stopped. ``cn.from_torch`` reads
+a ``torch.nn.Sequential`` of ``Linear`` layers and activations into a
+``Network``; ``Network.to_torch`` writes one.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+_TORCH_EXTRA = "pip install 'cyneuron[torch]'"
+
+
+# --- scikit-learn -----------------------------------------------------------------------------
+
+def from_sklearn(model):
+    """The cyneuron estimator equivalent to a fitted scikit-learn MLP.
+
+    Parameters
+    ----------
+    model : sklearn.neural_network.MLPClassifier or MLPRegressor, fitted
+
+    Returns
+    -------
+    cyneuron.MLPClassifier or cyneuron.MLPRegressor
+        Same parameters, weights (in their dtype), ``classes_`` and fitted
+        attributes; the solver's state is carried over, so ``partial_fit``
+        continues the run.
+
+    Raises
+    ------
+    TypeError
+        `model` is not one of scikit-learn's MLPs.
+    sklearn.exceptions.NotFittedError
+        It is not fitted.
+    """
+    from sklearn import neural_network as sknn
+    from sklearn.utils.validation import check_is_fitted
+
+    from . import estimators
+
+    if type(model) is sknn.MLPClassifier:
+        cls = estimators.MLPClassifier
+    elif type(model) is sknn.MLPRegressor:
+        cls = estimators.MLPRegressor
+    else:
+        raise TypeError(f"model must be a fitted sklearn.neural_network.MLPClassifier or "
+                        f"MLPRegressor, got {type(model).__name__}")
+    check_is_fitted(model, "coefs_")
+    if cls is estimators.MLPRegressor and getattr(model, "loss", "squared_error") != \
+            "squared_error":
+        raise ValueError(f"model has loss={model.loss!r}; cyneuron's MLPRegressor fits the "
+                         f"squared error only")
+    dtype = np.dtype(model.coefs_[0].dtype)
+    if dtype.name not in ("float64", "float32"):
+        raise ValueError(f"model's weights have dtype {dtype}; float64 or float32 expected")
+    known = cls().get_params(deep=False)
+    params = {k: val for k, val in model.get_params(deep=False).items() if k in known}
+    params["dtype"] = dtype.name
+    rs = params.get("random_state")
+    if rs is not None and not isinstance(rs, numbers.Integral):
+        params["random_state"] = None      # a RandomState cannot be shared or stored
+    est = cls(**params)
+    sizes, acts = est._check_params()
+    n_out = model.coefs_[-1].shape[1]
+    if cls is estimators.MLPClassifier:
+        est._multilabel = model._label_binarizer.y_type_.startswith("multilabel")
+        est._labels = est.classes_ = (np.arange(n_out) if est._multilabel
+                                      else np.asarray(model.classes_))
+    seed = params.get("random_state")
+    net = est._init_network(model.coefs_[0].shape[0], n_out, sizes, acts,
+                            np.random.RandomState(0 if seed is None else seed))
+    net.set_weights(list(zip(model.coefs_, model.intercepts_)))
+    _copy_solver_state(model, est, net)
+    for name in ("n_features_in_", "feature_names_in_", "n_iter_", "t_", "loss_",
+                 "best_loss_", "best_validation_score_", "_no_improvement_count"):
+        if hasattr(model, name):
+            val = getattr(model, name)
+            setattr(est, name, val if name == "feature_names_in_" or val is None
+                    else (int(val) if name in ("n_iter_", "t_", "n_features_in_",
+                                               "_no_improvement_count") else float(val)))
+    for name in ("loss_curve_", "validation_scores_"):
+        if getattr(model, name, None) is not None:
+            setattr(est, name, [float(x) for x in getattr(model, name)])
+        elif hasattr(model, name):
+            setattr(est, name, None)
+    est._bind(net)
+    est.out_activation_ = model.out_activation_
+    return est
+
+
+def _copy_solver_state(model, est, net):
+    """Adam's moments and step, or the velocities of momentum SGD, into `net`."""
+    opt = getattr(model, "_optimizer", None)
+    if opt is None or model.solver == "lbfgs":
+        return
+    name, params = est._optimizer()
+    net._use_optimizer(name, params)
+    n_layers = len(model.coefs_)
+
+    def flat(arrays):
+        # sklearn orders its parameters coefs_ then intercepts_; cyneuron W0 b0 W1 b1 ...
+        parts = []
+        for l in range(n_layers):
+            parts += [np.ravel(arrays[l]), np.ravel(arrays[n_layers + l])]
+        return np.concatenate(parts).astype(net.dtype)
+
+    P = net.n_params
+    if name == "adam":
+        net._opt_state[:P] = flat(opt.ms)
+        net._opt_state[P:] = flat(opt.vs)
+        b1p = b2p = 1.0
+        for _ in range(int(opt.t)):       # the products the core keeps, one rounding each
+            b1p *= params["beta_1"]
+            b2p *= params["beta_2"]
+        net._opt_scalars[...] = (float(opt.t), b1p, b2p)
+    elif name == "momentum":
+        net._opt_state[:P] = flat(opt.velocities)
+    est._lr = float(opt.learning_rate_init if name == "adam" else opt.learning_rate)
+
+
+# --- PyTorch ----------------------------------------------------------------------------------
+
+def _torch():
+    try:
+        import torch
+    except ImportError as exc:
+        raise ImportError(f"PyTorch conversion needs torch: {_TORCH_EXTRA}") from exc
+    return torch
+
+
+def _activation_of(module, nn):
+    """The registry spec of a torch activation module, or None if it is not one."""
+    if isinstance(module, nn.ReLU):
+        return "relu"
+    if isinstance(module, nn.Sigmoid):
+        return "sigmoid"
+    if isinstance(module, nn.Tanh):
+        return "tanh"
+    if isinstance(module, nn.LeakyReLU):
+        return ("leaky_relu", float(module.negative_slope))
+    if isinstance(module, nn.Softmax):
+        if module.dim not in (1, -1):
+            raise ValueError(f"Softmax(dim={module.dim}) is not supported: cyneuron's "
+                             f"softmax runs over each row (dim=1 or -1)")
+        return "softmax"
+    return None
+
+
+def from_torch(module, *, loss=None, backend: str = "cython"):
+    """A Network with the layers and weights of a ``torch.nn.Sequential``.
+
+    Parameters
+    ----------
+    module : torch.nn.Sequential
+        ``Linear`` layers, each followed by at most one of ``ReLU``,
+        ``Sigmoid``, ``Tanh``, ``LeakyReLU``, ``Identity`` and, after the last
+        one, ``Softmax(dim=1)``; all weights float64 or all float32.
+    loss : str, optional
+        The Network's loss; by default ``"categorical_crossentropy"`` after a
+        softmax, ``"mse"`` otherwise.
+    backend : {"cython", "numpy"}
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    ImportError
+        torch is not installed (``pip install 'cyneuron[torch]'``).
+    TypeError
+        `module` is not a ``torch.nn.Sequential``.
+    ValueError
+        A module that cyneuron has no layer for (the message names it and
+        its position), two activations in a row, or mixed dtypes.
+    """
+    torch = _torch()
+    from .network import Network
+    nn = torch.nn
+    if not isinstance(module, nn.Sequential):
+        raise TypeError(f"module must be a torch.nn.Sequential, got {type(module).__name__}")
+    weights, acts, sizes, dtypes = [], [], [], set()
+    pending = None              # the activation after the current Linear
+    for i, m in enumerate(module):
+        if isinstance(m, nn.Identity):
+            continue
+        if isinstance(m, nn.Linear):
+            if weights:
+                acts.append(pending or "identity")
+            pending = None
+            W = m.weight.detach().cpu().numpy().T
+            b = (m.bias.detach().cpu().numpy() if m.bias is not None
+                 else np.zeros(m.out_features, dtype=W.dtype))
+            if sizes and sizes[-1] != m.in_features:
+                raise ValueError(f"module {i} (Linear) takes {m.in_features} inputs, but the "
+                                 f"layer before gives {sizes[-1]}")
+            if not sizes:
+                sizes.append(m.in_features)
+            sizes.append(m.out_features)
+            dtypes.add(W.dtype.name)
+            weights.append((W, b))
+            continue
+        act = _activation_of(m, nn)
+        if act is None:
+            raise ValueError(f"unsupported module {i}: {type(m).__name__} ({m!r:.80}); "
+                             f"cyneuron reads Linear, ReLU, Sigmoid, Tanh, LeakyReLU, "
+                             f"Identity and a final Softmax(dim=1)")
+        if not weights:
+            raise ValueError(f"module {i} ({type(m).__name__}) comes before any Linear layer")
+        if pending is not None:
+            raise ValueError(f"module {i} ({type(m).__name__}) is a second activation after "
+                             f"one Linear layer")
+        pending = act
+    if not weights:
+        raise ValueError("module has no Linear layer")
+    acts.append(pending or "identity")
+    if len(dtypes) != 1 or not dtypes <= {"float64", "float32"}:
+        raise ValueError(f"module's weights must all be float64 or all float32, got "
+                         f"{sorted(dtypes)}")
+    if loss is None:
+        loss = "categorical_crossentropy" if acts[-1] == "softmax" else "mse"
+    net = Network(sizes, activation=acts, loss=loss, dtype=dtypes.pop(), backend=backend)
+    net.set_weights(weights)
+    return net
+
+
+def to_torch(net):
+    """A ``torch.nn.Sequential`` computing what `net` computes (Network.to_torch)."""
+    torch = _torch()
+    nn = torch.nn
+    dtype = {"float64": torch.float64, "float32": torch.float32}[net.dtype.name]
+    layers = []
+    for (W, b), act in zip(net.get_weights(), net.activations):
+        lin = nn.Linear(W.shape[0], W.shape[1], dtype=dtype)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
+            lin.bias.copy_(torch.from_numpy(b))
+        layers.append(lin)
+        if act.name == "relu":
+            layers.append(nn.ReLU())
+        elif act.name == "sigmoid":
+            layers.append(nn.Sigmoid())
+        elif act.name == "tanh":
+            layers.append(nn.Tanh())
+        elif act.name == "leaky_relu":
+            layers.append(nn.LeakyReLU(act.param))
+        elif act.name == "softmax":
+            layers.append(nn.Softmax(dim=1))
+        elif act.name != "identity":
+            raise ValueError(f"activation {act.name!r} has no PyTorch module")
+    return nn.Sequential(*layers)

@@ -1,0 +1,191 @@
+"""Model files in the safetensors format (``cn.save(model, "m.safetensors")``).
+
+The file is what the ``safetensors`` library writes: an 8-byte little-endian
+header length N, N bytes of JSON, then the tensors' bytes. cyneuron stores
+the same header as in its ``.npz`` files (architecture, loss, optimizer and
+its scalars, the Generator's state, the digest; an estimator's parameters
+and fitted attributes) as one JSON string under ``__metadata__["cyneuron"]``,
+and the same arrays as tensors (``W0``, ``b0``, ..., ``optimizer_state``; an
+estimator's under the prefix ``network_``, and ``best_params``).
+
+Reading does not use the library and runs no code: the header length is
+bounded and checked against the file's size; the JSON header is parsed by
+cyneuron.io's bounded parser; every tensor's dtype, shape and byte range are
+checked against what the cyneuron header describes (contiguous, in bounds,
+no overlap, all bytes accounted for, at most ``max_bytes``) before any
+tensor's bytes are read; then cyneuron.io's validators check every field
+(optimizer state included) and the digest, exactly as for ``.npz``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import struct
+
+import numpy as np
+
+from . import io
+
+SUFFIX = ".safetensors"
+_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
+_CODES = {np.dtype("float64"): "F64", np.dtype("float32"): "F32"}
+_META_KEY = "cyneuron"
+_EXTRA = "pip install 'cyneuron[safetensors]'"
+
+
+def is_safetensors(path) -> bool:
+    """Whether `path` names a safetensors file (by its suffix)."""
+    p = os.fspath(path)
+    return p.endswith(SUFFIX.encode() if isinstance(p, bytes) else SUFFIX)
+
+
+def write(path, meta, arrays):
+    """Write header `meta` and `arrays` (name -> float array) to `path`."""
+    try:
+        from safetensors.numpy import save_file
+    except ImportError as exc:
+        raise ImportError(f"writing .safetensors files needs the safetensors package: "
+                          f"{_EXTRA}") from exc
+    tensors = {k: np.ascontiguousarray(a) for k, a in arrays.items()}
+    save_file(tensors, os.fsdecode(path), metadata={_META_KEY: json.dumps(meta,
+                                                                          allow_nan=False)})
+
+
+class _Tensors(dict):
+    """The tensors of a file as the readers in io / _estimator_io take them:
+    a mapping of name to array, with ``members`` as an archive lists them."""
+
+    @property
+    def members(self):
+        return ["meta.npy"] + [k + ".npy" for k in self]
+
+
+def _open_regular(path):
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"it is {io._file_kind(st.st_mode)}; only regular files are read")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) \
+        | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"it is {io._file_kind(st.st_mode)}; only regular files are read")
+        return os.fdopen(fd, "rb"), st.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_exact(f, n, what):
+    data = f.read(n)
+    if len(data) != n:
+        raise ValueError(f"the file ends inside {what}")
+    return data
+
+
+def _expected(meta):
+    """{name: (dtype, shape)} of every tensor the cyneuron header allows."""
+    if meta.get("format") == io.ESTIMATOR_FORMAT:
+        from ._estimator_io import PREFIX
+        net = meta.get("network")
+        if not isinstance(net, dict):
+            raise ValueError("bad 'network': expected the network's header")
+        layout = io.model_layout(net, PREFIX)
+        dtype, (twice,) = layout[PREFIX + "optimizer_state"]
+        layout["best_params"] = (dtype, (twice // 2,))
+        return layout
+    return io.model_layout(meta)
+
+
+def _check_entry(name, entry):
+    if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+        raise ValueError(f"tensor {name!r:.80}: expected the keys dtype, shape, data_offsets")
+    if entry["dtype"] not in _DTYPES:
+        raise ValueError(f"tensor {name!r:.80}: dtype {entry['dtype']!r:.20} (cyneuron writes "
+                         f"F64 or F32)")
+    shape, offs = entry["shape"], entry["data_offsets"]
+    if not isinstance(shape, list) or len(shape) > 2 or not all(io._is_int(s) and s >= 0
+                                                                  for s in shape):
+        raise ValueError(f"tensor {name!r:.80}: bad shape {shape!r:.80}")
+    if (not isinstance(offs, list) or len(offs) != 2 or not all(io._is_int(o) for o in offs)
+            or not 0 <= offs[0] <= offs[1]):
+        raise ValueError(f"tensor {name!r:.80}: bad data_offsets {offs!r:.80}")
+
+
+def read(path, backend="cython", *, max_bytes=io.MAX_BYTES):
+    """The model in a safetensors file (``cn.load`` of a ``.safetensors`` path)."""
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise TypeError(f"max_bytes must be a positive int, got {max_bytes!r}")
+    f, size = _open_regular(path)
+    with f:
+        if size < 8:
+            raise ValueError(f"the file has {size} bytes, too few for a safetensors header")
+        (n,) = struct.unpack("<Q", _read_exact(f, 8, "the header length"))
+        if n < 2 or n > io.MAX_HEADER_BYTES:
+            raise ValueError(f"the header length {n} is outside [2, {io.MAX_HEADER_BYTES}]")
+        if 8 + n > size:
+            raise ValueError(f"the header length {n} runs past the end of the file "
+                             f"({size} bytes)")
+        header = io.parse_json(_read_exact(f, n, "the header"), "safetensors header")
+        if not isinstance(header, dict):
+            raise ValueError("the safetensors header is not a JSON object")
+        extra = header.pop("__metadata__", None)
+        if not isinstance(extra, dict) or not isinstance(extra.get(_META_KEY), str) \
+                or set(extra) - {_META_KEY, "format"}:
+            raise ValueError("no cyneuron header: '__metadata__' must hold the string "
+                             "'cyneuron' (a safetensors file that cyneuron did not write?)")
+        meta = io.parse_json(extra[_META_KEY].encode("utf-8"), "cyneuron")
+        if not isinstance(meta, dict):
+            raise ValueError("header 'cyneuron' is not a JSON object")
+        if meta.get("format") not in (io.FORMAT, io.ESTIMATOR_FORMAT):
+            raise ValueError(f"not a cyneuron model (format {meta.get('format')!r:.60})")
+        version = meta.get("version")
+        if type(version) is not int or version != io.VERSION:
+            raise ValueError(f"unsupported format version {version!r:.60} (this cyneuron "
+                             f"reads version {io.VERSION})")
+        expected = _expected(meta)
+        # every tensor's size and place, from the header, before any byte is read
+        data_len = size - 8 - n
+        spans = []
+        for name, entry in header.items():
+            if name not in expected:
+                raise ValueError(f"unexpected tensor {name!r:.80}")
+            _check_entry(name, entry)
+            dtype, shape = expected[name]
+            if _DTYPES[entry["dtype"]] != dtype or tuple(entry["shape"]) != tuple(shape):
+                raise ValueError(f"tensor {name!r}: {entry['dtype']} {entry['shape']}, expected "
+                                 f"{_CODES[dtype]} {list(shape)}")
+            begin, end = entry["data_offsets"]
+            if end - begin != int(np.prod(shape, dtype=object)) * dtype.itemsize:
+                raise ValueError(f"tensor {name!r}: data_offsets {entry['data_offsets']} do not "
+                                 f"span {list(shape)} values")
+            spans.append((begin, end, name))
+        spans.sort()
+        at = 0
+        for begin, end, name in spans:
+            if begin != at:
+                raise ValueError(f"tensor {name!r}: its bytes start at {begin}, expected {at} "
+                                 f"(tensors must be contiguous and must not overlap)")
+            at = end
+        if at != data_len:
+            raise ValueError(f"the tensors span {at} bytes, but the file holds {data_len} "
+                             f"after the header (truncated, or trailing bytes)")
+        if at > max_bytes:
+            raise ValueError(f"the tensors need {at} bytes, over the limit max_bytes="
+                             f"{max_bytes}")
+        tensors = _Tensors()
+        for begin, end, name in spans:
+            f.seek(8 + n + begin)
+            raw = _read_exact(f, end - begin, f"tensor {name!r}")
+            dtype, shape = expected[name]
+            tensors[name] = np.frombuffer(raw, dtype=dtype.newbyteorder("<")) \
+                .astype(dtype).reshape(shape)
+    if meta["format"] == io.ESTIMATOR_FORMAT:
+        from ._estimator_io import estimator_from_archive
+        try:
+            return estimator_from_archive(meta, tensors, backend)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+    return io.network_from_arrays(meta, tensors, backend=backend)

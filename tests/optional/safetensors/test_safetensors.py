@@ -1,0 +1,199 @@
+"""cn.save / cn.load with .safetensors files: round trips, exact resume, hostile files."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file, save_file
+from sklearn.exceptions import ConvergenceWarning
+
+import cyneuron as cn
+
+
+def _data(n=60, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    return X, (X[:, 0] + X[:, 1] > 0).astype(int)
+
+
+def _trained():
+    X, y = _data()
+    net = cn.Network([4, 6, 2], activation=["tanh", "softmax"], loss="cce", seed=3,
+                     dropout=0.2)
+    net.fit(X, y, epochs=3, optimizer="adam", batch_size=16, learning_rate=0.01)
+    return net
+
+
+def _state(net):
+    return (net._params.tobytes(), net._opt_state.tobytes(), net._opt_scalars.tobytes(),
+            repr(net.optimizer), str(net.rng.bit_generator.state))
+
+
+def test_round_trip_and_the_library_reads_what_cyneuron_writes(tmp_path):
+    net = _trained()
+    path = cn.save(net, tmp_path / "m.safetensors")
+    assert str(path).endswith(".safetensors") and not os.path.exists(str(path) + ".npz")
+    back = cn.load(path)
+    assert _state(back) == _state(net) and back.digest() == net.digest()
+    tensors = load_file(path)                     # the safetensors library as the oracle
+    assert sorted(tensors) == ["W0", "W1", "b0", "b1", "optimizer_state"]
+    for l, (W, b) in enumerate(net.get_weights()):
+        assert tensors[f"W{l}"].tobytes() == W.tobytes()
+        assert tensors[f"b{l}"].tobytes() == b.tobytes()
+    assert tensors["optimizer_state"].tobytes() == net._opt_state.tobytes()
+    # and cyneuron reads a file the library wrote from the same header and arrays
+    from cyneuron import io
+    meta, arrays = io.network_to_arrays(net)
+    other = tmp_path / "lib.safetensors"
+    save_file({k: np.array(a) for k, a in arrays.items()}, str(other),
+              metadata={"cyneuron": json.dumps(meta)})
+    assert _state(cn.load(other)) == _state(net)
+    # a float32 network too
+    n32 = cn.Network([3, 2], seed=0, dtype="float32")
+    assert cn.load(cn.save(n32, tmp_path / "f.safetensors")).digest() == n32.digest()
+
+
+def test_resume_gives_the_bits_of_an_uninterrupted_fit(tmp_path):
+    X, y = _data()
+    kw = {"optimizer": "adam", "batch_size": 16, "learning_rate": 0.01}
+    whole = cn.Network([4, 6, 2], activation=["tanh", "softmax"], loss="cce", seed=3,
+                       dropout=0.2)
+    whole.fit(X, y, epochs=6, **kw)
+    part = _trained()                                          # the first 3 epochs
+    resumed = cn.load(cn.save(part, tmp_path / "p.safetensors"))
+    resumed.fit(X, y, epochs=3, **kw)
+    assert _state(resumed) == _state(whole)
+    # an estimator: partial_fit twice, save, load, twice more
+    Xs, ys = _data(120, 4, 1)
+    labels = np.array(["no", "yes"])[ys]
+    a = cn.MLPClassifier(hidden_layer_sizes=(5,), random_state=0, batch_size=32)
+    b = cn.MLPClassifier(hidden_layer_sizes=(5,), random_state=0, batch_size=32)
+    for _ in range(2):
+        a.partial_fit(Xs, labels, classes=["no", "yes"])
+        b.partial_fit(Xs, labels, classes=["no", "yes"])
+    b = cn.load(cn.save(b, tmp_path / "e.safetensors"))
+    for _ in range(2):
+        a.partial_fit(Xs, labels)
+        b.partial_fit(Xs, labels)
+    assert _state(a.network_) == _state(b.network_) and a.digest() == b.digest()
+    assert a.loss_curve_ == b.loss_curve_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        es = cn.MLPRegressor(hidden_layer_sizes=(4,), max_iter=8, early_stopping=True,
+                             random_state=0).fit(Xs, Xs[:, 0])
+    back = cn.load(cn.save(es, tmp_path / "es.safetensors"))
+    assert back._best.tobytes() == es._best.tobytes() and back.digest() == es.digest()
+
+
+def _parts(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    return json.loads(raw[8:8 + n]), raw[8 + n:]
+
+
+def _raw(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _build(header, data):
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + data
+
+
+@pytest.fixture
+def good(tmp_path):
+    return cn.save(_trained(), tmp_path / "good.safetensors")
+
+
+def _refused(tmp_path, blob, match):
+    p = tmp_path / "bad.safetensors"
+    p.write_bytes(blob)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=match):
+        cn.load(p)
+    assert time.perf_counter() - t0 < 2          # refused from the header, not by reading
+
+
+def test_truncated_files(tmp_path, good):
+    raw = _raw(good)
+    for cut in (0, 4, 8, 9, 30, len(raw) // 2, len(raw) - 1):
+        _refused(tmp_path, raw[:cut], "not a valid cyneuron model file")
+    _refused(tmp_path, raw + b"\0" * 8, "trailing bytes")
+
+
+def test_lying_header_lengths_and_sizes(tmp_path, good):
+    header, data = _parts(good)
+    raw = _raw(good)
+    _refused(tmp_path, struct.pack("<Q", 2 ** 63) + raw[8:], "header length")
+    _refused(tmp_path, struct.pack("<Q", len(raw)) + raw[8:], "runs past the end")
+    _refused(tmp_path, struct.pack("<Q", 1) + raw[8:], "header length 1")
+    huge = json.loads(json.dumps(header))
+    huge["W0"]["shape"] = [2 ** 40, 2 ** 40]
+    _refused(tmp_path, _build(huge, data), "tensor 'W0'")
+    big = json.loads(json.dumps(header))
+    big["W0"]["data_offsets"] = [0, 2 ** 62]
+    _refused(tmp_path, _build(big, data), "data_offsets")
+    meta = json.loads(header["__metadata__"]["cyneuron"])
+    meta["layer_sizes"] = [4, 2 ** 24, 2]
+    bloat = {**header, "__metadata__": {"cyneuron": json.dumps(meta)}}
+    _refused(tmp_path, _build(bloat, data), "tensor")
+
+
+def test_malformed_headers_and_tensors(tmp_path, good):
+    header, data = _parts(good)
+
+    def edit(fn):
+        h = json.loads(json.dumps(header))
+        fn(h)
+        return _build(h, data)
+    first = min((e["data_offsets"][0], k) for k, e in header.items() if k != "__metadata__")[1]
+    _refused(tmp_path, edit(lambda h: h[first].update(dtype="F16")), "dtype 'F16'")
+    _refused(tmp_path, edit(lambda h: h.update(extra=h.pop("W1"))), "unexpected tensor 'extra'")
+    _refused(tmp_path, edit(lambda h: h[first].update(data_offsets=[8, 8 + h[first][
+        "data_offsets"][1] - h[first]["data_offsets"][0]])), "contiguous|span")
+    _refused(tmp_path, edit(lambda h: h.pop("__metadata__")), "no cyneuron header")
+    _refused(tmp_path, edit(lambda h: h["__metadata__"].update(cyneuron="{not json")),
+             "not valid JSON")
+    _refused(tmp_path, edit(lambda h: h["__metadata__"].update(
+        cyneuron=json.dumps({"format": "pickle", "version": 1}))), "not a cyneuron model")
+    _refused(tmp_path, struct.pack("<Q", 5) + b"\xff\xfe[]]" + data, "not UTF-8")
+    # missing W1: its bytes cut out, the offsets of the rest kept consistent
+    w1 = header["W1"]["data_offsets"]
+    h = {k: dict(e) for k, e in header.items()}
+    del h["W1"]
+    for k, e in h.items():
+        if k != "__metadata__" and e["data_offsets"][0] >= w1[1]:
+            e["data_offsets"] = [o - (w1[1] - w1[0]) for o in e["data_offsets"]]
+    _refused(tmp_path, _build(h, data[:w1[0]] + data[w1[1]:]), "missing array 'W1'")
+    # the bytes: a NaN, and a changed weight that the digest catches
+    lo = header["W0"]["data_offsets"][0]
+    _refused(tmp_path, _build(header, data[:lo] + np.array([np.nan]).tobytes() +
+                              data[lo + 8:]), "NaN")
+    w = np.frombuffer(data[lo:lo + 8], "<f8")[0]
+    _refused(tmp_path, _build(header, data[:lo] + np.array([w * 1.5 + 0.1]).tobytes() +
+                              data[lo + 8:]), "do not match the digest")
+    _refused(tmp_path, edit(lambda h: h["optimizer_state"].update(dtype="F32")), "F32 \\[88\\], expected F64")
+    os.mkdir(tmp_path / "dir.safetensors")
+    with pytest.raises(ValueError, match="directory"):
+        cn.load(tmp_path / "dir.safetensors")
+
+
+def test_writing_needs_the_extra_and_reading_does_not(tmp_path, good):
+    code = ("import sys; sys.modules['safetensors'] = None\n"
+            "import cyneuron as cn\n"
+            f"net = cn.load({str(good)!r})\n"
+            "try:\n"
+            f"    cn.save(net, {str(tmp_path / 'x.safetensors')!r})\n"
+            "except ImportError as e:\n"
+            "    print(net.digest(), e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ), check=True).stdout
+    assert cn.load(good).digest() in out and "pip install 'cyneuron[safetensors]'" in out
+    assert not os.path.exists(tmp_path / "x.safetensors")
