@@ -1,8 +1,11 @@
 """NumPy's SIMD dispatch level, and the core's agreement with it.
 
 CI re-runs the bitwise tests with NumPy's dispatch lowered through
-``NPY_DISABLE_CPU_FEATURES`` and says which level it asked for in
-``CYNEURON_EXPECT_SIMD`` (``native`` when unset, ``avx2``, ``baseline``).
+``NPY_DISABLE_CPU_FEATURES``. The level is read from NumPy's own feature
+table (``native`` with nothing disabled, ``avx2`` when no AVX-512 target is
+left, ``baseline`` when none is, ``partial`` for any other set); CI also
+names the level it asked for in ``CYNEURON_EXPECT_SIMD``, and then the two
+must agree.
 A misspelt feature name only raises an ImportWarning that default filters
 hide, and NumPy then runs at full speed: these tests prove the level really
 took effect, in NumPy's own feature table and in the bits ``np.exp`` returns,
@@ -31,8 +34,8 @@ from cyneuron import _core
 pytestmark = pytest.mark.bitwise
 
 LEVELS = ("native", "avx2", "baseline")
-EXPECT = os.environ.get("CYNEURON_EXPECT_SIMD", "").strip() or "native"
 DISABLED = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").strip()
+REQUESTED = os.environ.get("CYNEURON_EXPECT_SIMD", "").strip()
 IS_X86 = platform.machine().lower() in {"x86_64", "amd64", "i386", "i686", "x86"}
 
 try:  # NumPy 2.x
@@ -94,6 +97,23 @@ def _enabled_dispatch(features=FEATURES):
     return [t for t in DISPATCH if features.get(t)]
 
 
+def _inferred_level():
+    """The level NumPy is running at, from its feature table."""
+    if not DISABLED:
+        return "native"
+    enabled = _enabled_dispatch()
+    if not enabled:
+        return "baseline"
+    if IS_X86 and not any(map(_is_avx512_target, enabled)) \
+            and any(map(_is_avx512_target, DISABLED.split())):
+        return "avx2"
+    return "partial"
+
+
+INFERRED = _inferred_level()
+EXPECT = REQUESTED or INFERRED
+
+
 # Computes a fingerprint of NumPy's exp/tanh bits and its enabled dispatch
 # targets; runs in this process and, with the environment changed, in a child.
 FINGERPRINT = r"""
@@ -145,7 +165,14 @@ def _fingerprint_native():
 # --- the requested level is well formed -------------------------------------
 
 def test_requested_level_is_known():
-    assert EXPECT in LEVELS, f"CYNEURON_EXPECT_SIMD={EXPECT!r}: expected one of {LEVELS}"
+    if not REQUESTED:
+        # nothing requested: the level NumPy runs at is what the other tests check
+        assert INFERRED in LEVELS + ("partial",)
+        return
+    assert REQUESTED in LEVELS, f"CYNEURON_EXPECT_SIMD={REQUESTED!r}: expected one of {LEVELS}"
+    assert REQUESTED == INFERRED, (
+        f"CYNEURON_EXPECT_SIMD={REQUESTED!r} but NPY_DISABLE_CPU_FEATURES={DISABLED!r} leaves "
+        f"NumPy at {INFERRED!r} (enabled: {_enabled_dispatch()})")
     if EXPECT == "native":
         assert DISABLED == "", (
             f"CYNEURON_EXPECT_SIMD is native but NPY_DISABLE_CPU_FEATURES={DISABLED!r}")
@@ -190,6 +217,11 @@ def test_feature_table_matches_requested_level():
         else:
             # An older CPU: NumPy must not claim what the CPU lacks.
             assert not FEATURES[target], f"{target} enabled on a CPU without it"
+    elif EXPECT == "partial":
+        # some targets disabled by name: those are off, the CPU's others on
+        named = set(DISABLED.split())
+        still = [t for t in _enabled_dispatch() if t in named]
+        assert not still, f"disabled by name but still enabled: {still}"
     else:
         assert DISABLED == ""
         if flags is None:

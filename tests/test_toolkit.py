@@ -40,7 +40,7 @@ def test_momentum_closed_form(backend, nesterov):
     # step 1: g = 4, v = -0.4; step 2 from w1: a = 2*w1, g = 4*w1
     v1 = -0.1 * 4
     w1 = 1 + 0.5 * v1 - 0.1 * 4 if nesterov else 1 + v1
-    g2 = 4 * w1 + 0  # b also moves, but the w-gradient is a*x with a = 2*w1 + b1
+    # b moves too, so the second w-gradient is a * x with a = 2 * w1 + b1
     b1 = (0 + 0.5 * (-0.1 * 2) - 0.1 * 2) if nesterov else -0.1 * 2
     g2 = (2 * w1 + b1) * 2
     v2 = 0.5 * v1 - 0.1 * g2
