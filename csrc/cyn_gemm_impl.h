@@ -17,7 +17,7 @@
  * applied to each output as it is stored.
  *
  * with A(i,p) = a[i*ars + p*acs] and B(p,j) = b[p*bps + j*bcs]: exactly the
- * order of SPEC section 3 for each output element. Vector lanes run across
+ * contract's order (README, "The numerical contract") for each output element. Vector lanes run across
  * independent outputs j, never inside a sum, and each lane does the same
  * separately rounded multiply and add as the scalar code, so every variant
  * gives identical bits (the sources are compiled with -ffp-contract=off).
@@ -43,13 +43,13 @@
 
 #define GL ((int)(VB / sizeof(T)))        /* lanes per vector */
 #define GNR (NV * GL)                      /* columns per register tile */
-/* Reduction block: the packed panel takes about 32 KiB (measured on W4:
+/* Reduction block: the packed panel takes about 32 KiB (measured on 784-256-256-10 training, batch 256:
  * 256 deep beat 128 and 64 by 4-5% for float64 AVX-512). */
 #define GKC ((int)(32768 / (GNR * sizeof(T))) < 512 ? (int)(32768 / (GNR * sizeof(T))) : 512)
 
 /* The loops over tile rows and vectors have constant trip counts after
  * specialisation; unrolled, the accumulators live in registers. gcc does it
- * unasked; clang needs telling (without it W4 ran at 29 instead of 50 GFLOP/s). */
+ * unasked; clang needs telling (without it 784-256-256-10 training ran at 29 instead of 50 GFLOP/s). */
 #ifndef CYN_UNROLL
 #define CYN_UNROLL_(x) _Pragma(#x)
 #if defined(__clang__)

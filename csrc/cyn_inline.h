@@ -2,7 +2,7 @@
  * Included by the Cython core (not by cyn_kernels.c): the plain scalar
  * products, the baseline elementwise passes and the fused loops of the
  * tiny-network path (cyn_tiny_impl.h) as static inline functions,
- * so that tiny networks (W1, W2: a few ns of work per pass) run them without
+ * so that tiny networks (the tutorials' 3-4-1 and 2-2-1: a few ns of work per pass) run them without
  * a call through the variant table. Every variant gives the same bits, so
  * inlining changes only speed; with a variant forced (tests), the core calls
  * the dispatched kernels for every size instead.

@@ -1,10 +1,13 @@
 /*
- * cyneuron kernels: the fixed-order products in several instruction-set
- * variants (chosen at run time, no -march), the thread split over output
- * rows, and the build probes.
+ * cyneuron kernels: the one translation unit. It instantiates the SIMD
+ * variants of the fixed-order products and elementwise passes
+ * (cyn_instantiate.h, chosen at run time from the CPU, no -march), the
+ * worker pool that runs a large product's parts (each thread owns whole rows
+ * or whole columns of the output; the split is in cyn_kernels_impl.h), and
+ * the build probes. csrc/README.md maps the files.
  *
  * Variants (all give identical bits; tests force each one):
- *   0 scalar  plain loops (cyn_kernels_impl.h), any C compiler
+ *   0 scalar  plain loops (cyn_scalar_impl.h), any C compiler
  *   1 vec128  register-blocked, 16-byte vectors: SSE2 on x86-64, NEON on arm64
  *   2 avx2    register-blocked, 32-byte vectors, 16 registers
  *   3 avx512  register-blocked, 64-byte vectors, 32 registers

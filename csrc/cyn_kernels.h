@@ -1,6 +1,6 @@
 /*
  * cyneuron C kernels: the fixed-order matrix products of the numerical
- * contract (SPEC section 3).
+ * contract (README, "The numerical contract").
  *
  * Every kernel sums in exactly the order the NumPy reference spells out:
  * each accumulator starts at +0.0 and adds its terms left to right, one
@@ -83,13 +83,13 @@ int cyn_all_finite_f64(const double *x, cyn_int n);
 int cyn_all_finite_f32(const float *x, cyn_int n);
 
 /* Below this many multiply-adds the packing and tile set-up of the vector
- * kernels cost more than the plain loops (measured on the W1/W2 shapes), so
+ * kernels cost more than the plain loops (measured on the tutorials' 3-4-1 and 2-2-1 nets), so
  * the automatic choice runs the plain loops; the bits are the same. */
 #define CYN_SMALL_PRODUCT 2048
 
 /* Kernel variants (see cyn_kernels.c). Every variant and every thread
- * count gives the same bits; n_threads > 1 splits output rows over threads
- * for large products only. */
+ * count gives the same bits; n_threads > 1 splits a large product's output
+ * rows or columns over threads (each output computed by one thread). */
 int cyn_variant_count(void);
 const char *cyn_variant_name(int v);
 int cyn_variant_supported(int v);

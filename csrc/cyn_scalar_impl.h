@@ -29,7 +29,7 @@ CYN_LOCAL void CYN_FN(cyn_scalar_affine)(const T *restrict X, const T *restrict 
                                          cyn_int n, cyn_int k, cyn_int m, int act, T alpha)
 {
     if (m <= CYN_NARROW) {
-        /* few outputs: each sum in a register (tiny nets, W1/W2) */
+        /* few outputs: each sum in a register (tiny nets such as the tutorials' 3-4-1) */
 #define CYN_NARROW_LOOPS(OUT)                                         \
         for (cyn_int i = 0; i < n; ++i) {                             \
             const T *restrict x = X + i * k;                          \
