@@ -6,7 +6,6 @@ reassociating sums. The flags below pin that for every compiler we build with;
 ``build_ext`` picks the set that matches the compiler actually in use.
 """
 import os
-import sys
 
 import numpy as np
 from Cython.Build import cythonize

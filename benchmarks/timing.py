@@ -24,8 +24,9 @@ import gc
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 
 class Unsupported(Exception):
@@ -40,11 +41,11 @@ class Case:
     dtype: str                                   # "float64" / "float32"
     setup: Callable[[int], Any]                  # units -> state (untimed)
     run: Callable[[Any, int], Any]               # (state, units): the timed work
-    check: Optional[Callable[[Any, int], dict]] = None  # (state, units) -> metrics
+    check: Callable[[Any, int], dict] | None = None  # (state, units) -> metrics
     threads: int = 1
     note: str = ""
     scalable: bool = True                        # may measure a fraction of the work
-    flops_per_unit: Optional[float] = None       # overrides the workload's count
+    flops_per_unit: float | None = None       # overrides the workload's count
     # Exceptions that mean "this peer does not support this (yet)" rather than a
     # failure, and the text put before their message.
     unsupported: tuple = ()

@@ -9,8 +9,6 @@ scikit-learn is needed for the data set only (``pip install scikit-learn``).
 import argparse
 import time
 
-import numpy as np
-
 import cyneuron as cn
 
 

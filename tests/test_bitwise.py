@@ -7,10 +7,11 @@ with NumPy's SIMD dispatch lowered (NPY_DISABLE_CPU_FEATURES).
 """
 import numpy as np
 import pytest
+from helpers import DTYPES, bits, fit_outcome, make_pair, random_problem
 
 import cyneuron as cn
-from cyneuron import _native, reference as ref
-from helpers import DTYPES, bits, fit_outcome, make_pair, random_problem
+from cyneuron import _native
+from cyneuron import reference as ref
 
 pytestmark = pytest.mark.bitwise
 

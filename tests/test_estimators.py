@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import bits
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -24,7 +25,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
 import cyneuron as cn
-from helpers import bits
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -501,6 +501,7 @@ def test_save_and_load_estimators(tmp_path, blobs, make, target):
 
 def test_saved_estimators_are_checked(tmp_path, blobs):
     import json
+
     from cyneuron import io
     X, y = blobs
     est = cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)

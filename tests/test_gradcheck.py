@@ -16,7 +16,7 @@ ACTS = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.2), "identity"]
 def numeric_gradients(net, X, Y, h=1e-6):
     weights = net.get_weights()
     out = []
-    for l, (W, b) in enumerate(weights):
+    for W, b in weights:
         grads = []
         for arr in (W, b):
             g = np.zeros_like(arr)

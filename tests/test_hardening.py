@@ -6,9 +6,9 @@ problem and leave the network byte-identical: weights, optimizer state
 """
 import numpy as np
 import pytest
+from helpers import bits
 
 import cyneuron as cn
-from helpers import bits
 
 
 def state_of(net):
@@ -238,6 +238,7 @@ def test_hand_built_optimizer_is_resolved():
 
 def test_core_entry_points_check_their_buffers():
     from types import SimpleNamespace
+
     from cyneuron import _native
     core = _native.core()
     net = cn.Network([3, 4, 2], seed=0)

@@ -1,12 +1,18 @@
 """Saving and loading: round trips exactly; corrupt or hostile files raise ValueError."""
+import io as _io
 import json
+import os
 import pickle
+import threading
+import time
+import zipfile
 
 import numpy as np
 import pytest
+from helpers import bits
+from ziptools import DEFLATED, STORED, Member, build_zip, deflate_bomb, npy_bytes, read_members
 
 import cyneuron as cn
-from helpers import bits
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -103,15 +109,6 @@ def test_training_resumes_identically_after_load(tmp_path, backend):
 
 # --- hostile and damaged files (issue 11, item 11) ---------------------------------------
 
-import io as _io
-import os
-import stat
-import sys
-import threading
-import time
-import zipfile
-
-from ziptools import DEFLATED, STORED, Member, build_zip, deflate_bomb, npy_bytes, read_members
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 
@@ -336,7 +333,7 @@ def _raw_meta_file(tmp_path, text):
 
 def _meta_text(**fields):
     meta = {**GOOD_META}
-    for k, val in fields.items():
+    for k in fields:
         meta[k] = "@%s@" % k
     text = json.dumps(meta)
     for k, val in fields.items():

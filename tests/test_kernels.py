@@ -13,10 +13,10 @@ import platform
 
 import numpy as np
 import pytest
+from helpers import bits, fit_outcome
 
 import cyneuron as cn
 from cyneuron import _native
-from helpers import bits, fit_outcome
 
 pytestmark = pytest.mark.bitwise
 

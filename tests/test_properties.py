@@ -11,11 +11,11 @@ import collections
 
 import numpy as np
 import pytest
+from helpers import bits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cyneuron as cn
-from helpers import bits
 
 SETTINGS = settings(derandomize=True, deadline=None, max_examples=200, database=None,
                     suppress_health_check=[HealthCheck.too_slow,

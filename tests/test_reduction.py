@@ -7,9 +7,9 @@ must agree bit for bit, and the calculus is checked by finite differences.
 """
 import numpy as np
 import pytest
+from helpers import bits
 
 import cyneuron as cn
-from helpers import bits
 
 CASES = [  # (hidden, output, loss, output width)
     ("relu", "softmax", "categorical_crossentropy", 3),
@@ -139,6 +139,7 @@ def test_sklearn_spellings_of_the_losses(backend):
                                                         rel=1e-15)
     for (dh, bh), (df, bf) in zip(half.gradients(X, y), full.gradients(X, y)):
         np.testing.assert_allclose(dh, df, rtol=1e-14, atol=1e-16)
+        np.testing.assert_allclose(bh, bf, rtol=1e-14, atol=1e-16)
     one = cn.Network([3, 4, 1], loss="squared_error", **kw)
     a1 = one.feedforward(X)
     assert one.evaluate(X, y[:, :1])["loss"] == pytest.approx(

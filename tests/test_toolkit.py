@@ -3,12 +3,11 @@ import math
 
 import numpy as np
 import pytest
-
-import cyneuron as cn
-from cyneuron import reference as ref
 from helpers import bits
 from test_gradcheck import assert_close, numeric_gradients
 
+import cyneuron as cn
+from cyneuron import reference as ref
 
 # --- optimizers against their closed forms on a hand-worked example ----------------
 # One identity neuron y = w*x + b, loss sse on the sample (x=2, y=0) from w=1, b=0:

@@ -9,9 +9,9 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import bits, fit_outcome
 
 import cyneuron as cn
-from helpers import bits, fit_outcome
 
 pytestmark = pytest.mark.bitwise
 

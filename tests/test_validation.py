@@ -1,9 +1,9 @@
 """Bad input ends in a clear ValueError/TypeError and leaves the model unchanged."""
 import numpy as np
 import pytest
+from helpers import bits
 
 import cyneuron as cn
-from helpers import bits
 
 
 @pytest.fixture(params=["cython", "numpy"])

@@ -50,8 +50,9 @@ def best_of(f, repeats=15):
 
 def main():
     floor = build()
-    import cyneuron as cn
     import workloads
+
+    import cyneuron as cn
     wl = workloads.get("W2")
     epochs, lr = 1000, wl.params["learning_rate"]
     flat = lambda ws: np.concatenate([np.concatenate([W.ravel(), b]) for W, b in ws])

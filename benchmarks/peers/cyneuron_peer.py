@@ -6,7 +6,6 @@ raises NotImplementedError, ValueError or TypeError), the row says "not yet
 supported by cyneuron: <message>" and the suite carries on.
 """
 import numpy as np
-
 from timing import Case
 
 NAME = "cyneuron"

@@ -20,7 +20,6 @@ What each library can do decides where it appears:
 import importlib
 
 import numpy as np
-
 from timing import Case, unsupported_case
 
 NAME = "cynn"

@@ -23,7 +23,6 @@ import ctypes.util
 import os
 
 import numpy as np
-
 from timing import Case, Unsupported
 
 NAME = "FANN"

@@ -8,7 +8,6 @@ it.  The worker limits BLAS to its thread count (threadpoolctl if installed,
 and the OPENBLAS/OMP/MKL_NUM_THREADS variables it is started with).
 """
 import numpy as np
-
 from timing import Case
 
 NAME = "OpenBLAS (NumPy X @ W)"

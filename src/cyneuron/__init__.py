@@ -3,10 +3,10 @@
 The compiled core (Cython over typed memoryviews, C kernels in ``csrc/``)
 agrees bit for bit with the plain NumPy reference in ``cyneuron.reference``.
 """
-from .network import DivergenceError, History, Network, Neuron
-from .io import load, save
-from .callbacks import Callback, EarlyStopping
 from . import callbacks, metrics, optimizers, reference, schedules
+from .callbacks import Callback, EarlyStopping
+from .io import load, save
+from .network import DivergenceError, History, Network, Neuron
 
 __version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "load", "save", "Callback",

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _native
-from . import reference as ref
 from . import _validation as v
+from . import reference as ref
 
 
 class NumpyBackend:

@@ -6,8 +6,8 @@ compiled core switches on) and its reference functions (what
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import reference as ref
 

@@ -8,7 +8,7 @@ Format (version 1): a zip archive, as ``np.savez`` writes it, with one
     version, architecture, loss, dtype, init, penalties, dropout, optimizer,
     ``optimizer_scalars`` ([step, beta_1**step, beta_2**step]) and the PCG64
     state of the network's Generator;
-``W0``, ``b0``, ``W1``, ... 
+``W0``, ``b0``, ``W1``, ...
     weights (n_in, n_out) and biases (n_out,) in the network's dtype;
 ``optimizer_state``
     the optimizer's moments m then v, 2 * n_params values.

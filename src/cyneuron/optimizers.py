@@ -5,7 +5,8 @@ Each function returns an immutable spec (name + hyperparameters); the state
 """
 from __future__ import annotations
 
-from ._registry import Optimizer, optimizer as _resolve
+from ._registry import Optimizer
+from ._registry import optimizer as _resolve
 
 
 def SGD() -> Optimizer:

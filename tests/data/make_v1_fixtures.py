@@ -1,6 +1,7 @@
 """Write the version-1 model files in tests/data (run once with the io.py of commit 50daf84,
 before the file-format hardening; the files are kept so that every later reader is tested on them)."""
 import numpy as np
+
 import cyneuron as cn
 
 rng = np.random.default_rng(0)
