@@ -29,7 +29,9 @@ typedef ptrdiff_t cyn_int;
 
 /* Codes shared with cyneuron._core / cyneuron._registry. */
 enum { CYN_ACT_IDENTITY = 0, CYN_ACT_SIGMOID = 1, CYN_ACT_TANH = 2, CYN_ACT_RELU = 3,
-       CYN_ACT_LEAKY_RELU = 4, CYN_ACT_SOFTMAX = 5 };
+       CYN_ACT_LEAKY_RELU = 4, CYN_ACT_SOFTMAX = 5,
+       /* no C kernel switches on these: the core finishes them around NumPy's loops */
+       CYN_ACT_SOFTPLUS = 6, CYN_ACT_SILU = 7 };
 /* CYN_OPT_NESTEROV is the core's own code for momentum with nesterov=True. */
 enum { CYN_OPT_SGD = 0, CYN_OPT_MOMENTUM = 1, CYN_OPT_RMSPROP = 2, CYN_OPT_ADAM = 3,
        CYN_OPT_NESTEROV = 4 };

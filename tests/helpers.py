@@ -3,8 +3,8 @@ import numpy as np
 
 import cyneuron as cn
 
-HIDDEN = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.1), "identity"]
-OUTPUT = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.03), "identity", "softmax"]
+HIDDEN = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.1), "identity", "softplus", "silu"]
+OUTPUT = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.03), "identity", "softmax", "softplus", "silu"]
 DTYPES = ["float64", "float32"]
 
 

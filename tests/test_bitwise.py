@@ -57,9 +57,9 @@ def test_wide_layers(seed, dtype):
     fast, slow = make_pair(p)
     assert bits(fast.feedforward(p["X"])) == bits(slow.feedforward(p["X"]))
     assert bits(fast.gradients(p["X"], p["Y"])) == bits(slow.gradients(p["X"], p["Y"]))
-    hf = fast.fit(p["X"], p["Y"], epochs=50, learning_rate=0.01)
-    hs = slow.fit(p["X"], p["Y"], epochs=50, learning_rate=0.01)
-    assert hf["loss"] == hs["loss"]
+    # (a random net may diverge: then both in the same epoch, weights kept)
+    assert fit_outcome(fast, p["X"], p["Y"], epochs=50, learning_rate=0.01) \
+        == fit_outcome(slow, p["X"], p["Y"], epochs=50, learning_rate=0.01)
     assert bits(fast.get_weights()) == bits(slow.get_weights())
 
 

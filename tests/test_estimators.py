@@ -354,7 +354,7 @@ def test_warm_start_and_rejected_fits_leave_the_model_unchanged(blobs):
 @pytest.mark.parametrize("params,msg", [
     (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes must be > 0"),
     (dict(activation="softmax"), "'activation' parameter"),
-    (dict(activation="swish"), "'activation' parameter"),
+    (dict(activation="mish"), "'activation' parameter"),
     (dict(activation=["relu"], hidden_layer_sizes=(3, 3)), "'activation' parameter"),
     (dict(solver="newton"), "'solver' parameter"),
     (dict(batch_size=0), "'batch_size' parameter"),

@@ -10,7 +10,7 @@ import pytest
 
 import cyneuron as cn
 
-ACTS = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.2), "identity"]
+ACTS = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.2), "identity", "softplus", "silu"]
 
 
 def numeric_gradients(net, X, Y, h=1e-6):

@@ -75,6 +75,9 @@ cdef enum:
     ACT_RELU = 3
     ACT_LEAKY_RELU = 4
     ACT_SOFTMAX = 5
+    ACT_SOFTPLUS = 6       # derivative from the layer's input z (from_input)
+    ACT_SILU = 7           # derivative from z
+    ACT_LAST = 7
 
 cdef enum:
     LOSS_MSE = 0
@@ -105,6 +108,10 @@ cdef npy_loop_t _tanh_f64 = NULL
 cdef npy_loop_t _tanh_f32 = NULL
 cdef npy_loop_t _log_f64 = NULL
 cdef npy_loop_t _log_f32 = NULL
+cdef npy_loop_t _log1p_f64 = NULL
+cdef npy_loop_t _log1p_f32 = NULL
+cdef void *_log1p_f64_data = NULL
+cdef void *_log1p_f32_data = NULL
 cdef void *_log_f64_data = NULL
 cdef void *_log_f32_data = NULL
 cdef void *_exp_f64_data = NULL
@@ -133,6 +140,8 @@ _find_loop(np.tanh, cnp.NPY_DOUBLE, &_tanh_f64, &_tanh_f64_data)
 _find_loop(np.tanh, cnp.NPY_FLOAT, &_tanh_f32, &_tanh_f32_data)
 _find_loop(np.log, cnp.NPY_DOUBLE, &_log_f64, &_log_f64_data)
 _find_loop(np.log, cnp.NPY_FLOAT, &_log_f32, &_log_f32_data)
+_find_loop(np.log1p, cnp.NPY_DOUBLE, &_log1p_f64, &_log1p_f64_data)
+_find_loop(np.log1p, cnp.NPY_FLOAT, &_log1p_f32, &_log1p_f32_data)
 
 
 cdef inline void _run_loop(npy_loop_t loop, void *data, char *buf, isz n,
@@ -174,6 +183,14 @@ cdef inline void vlog(floating *x, isz n) noexcept nogil:
         _run_loop(_log_f64, _log_f64_data, <char *>x, n, sizeof(double))
     else:
         _run_loop(_log_f32, _log_f32_data, <char *>x, n, sizeof(float))
+
+
+cdef inline void vlog1p(floating *x, isz n) noexcept nogil:
+    """x[i] = np.log1p(x[i]) in place, with NumPy's loop for the dtype."""
+    if floating is double:
+        _run_loop(_log1p_f64, _log1p_f64_data, <char *>x, n, sizeof(double))
+    else:
+        _run_loop(_log1p_f32, _log1p_f32_data, <char *>x, n, sizeof(float))
 
 
 def numpy_log(floating[::1] x):
@@ -457,14 +474,74 @@ cdef void activate_rest(int code, double param, floating *z, isz n, isz m) noexc
                 s = s + row[j]
             for j in range(m):
                 row[j] = row[j] / s
+    elif code == ACT_SOFTPLUS or code == ACT_SILU:
+        from_input_forward(code, z, cnt)
     # ACT_RELU, ACT_LEAKY_RELU: done by the affine map; ACT_IDENTITY: nothing to do
+
+
+cdef enum:
+    CHUNK = 256         # values per call into NumPy's loops for the stack scratch below
+
+
+cdef inline bint from_input(int code) noexcept nogil:
+    """Whether the activation's derivative is written through its input z."""
+    return code == ACT_SOFTPLUS or code == ACT_SILU
+
+
+cdef void from_input_forward(int code, floating *z, isz cnt) noexcept nogil:
+    """softplus: max(z, 0) + log1p(exp(-|z|)); silu: z / (1 + exp(-z)); in place."""
+    cdef floating t[CHUNK]
+    cdef floating one = 1, zero = 0, v
+    cdef isz s, i, c
+    s = 0
+    while s < cnt:
+        c = cnt - s if cnt - s < CHUNK else CHUNK
+        if code == ACT_SOFTPLUS:
+            for i in range(c):
+                t[i] = -fabsx(z[s + i])
+            vexp(t, c)
+            vlog1p(t, c)
+            for i in range(c):
+                v = z[s + i]
+                z[s + i] = (zero if v <= zero else v) + t[i]
+        else:
+            for i in range(c):
+                t[i] = -z[s + i]
+            vexp(t, c)
+            for i in range(c):
+                z[s + i] = z[s + i] / (one + t[i])
+        s += c
+
+
+cdef void from_input_derivative_mul(int code, const floating *z, floating *g,
+                                    isz cnt) noexcept nogil:
+    """g = g * f'(z): softplus' = sigmoid(z), silu' = s * (1 + z * (1 - s))."""
+    cdef floating t[CHUNK]
+    cdef floating one = 1, sg
+    cdef isz s, i, c
+    s = 0
+    while s < cnt:
+        c = cnt - s if cnt - s < CHUNK else CHUNK
+        for i in range(c):
+            t[i] = -z[s + i]
+        vexp(t, c)
+        for i in range(c):
+            sg = one / (one + t[i])
+            if code == ACT_SILU:
+                sg = sg * (one + z[s + i] * (one - sg))
+            g[s + i] = g[s + i] * sg
+        s += c
 
 
 cdef void derivative_mul(int code, double param, const floating *a, floating *g,
                          isz n, isz m) noexcept nogil:
-    """g = g * f'(a) in place: dL/dA becomes dL/dZ. a is the activation output."""
+    """g = g * f'(a) in place: dL/dA becomes dL/dZ. a is the activation output
+    (the layer's input z for the from_input activations)."""
     cdef isz i, j, cnt = n * m
     cdef floating zero = 0, dot
+    if from_input(code):
+        from_input_derivative_mul(code, a, g, cnt)
+        return
     if code == ACT_SIGMOID or code == ACT_TANH or code == ACT_RELU or code == ACT_LEAKY_RELU:
         ew_dmul(code, <floating>param, a, g, cnt)
     elif code == ACT_SOFTMAX:
@@ -530,7 +607,8 @@ cdef inline floating dfactor(int act, floating a, floating alpha) noexcept nogil
     return one if a > zero else alpha
 
 
-cdef floating output_error(const Net *net, int loss, const floating *a, const floating *y,
+cdef floating output_error(const Net *net, int loss, const floating *a,
+                           const floating *a_deriv, const floating *y,
                            const floating *w, floating *g, floating *tmp,
                            isz n, floating denom, floating inv) noexcept nogil:
     """The batch loss; g receives dL/dz of the output layer. For mse/sse and an
@@ -547,7 +625,7 @@ cdef floating output_error(const Net *net, int loss, const floating *a, const fl
     if elementwise_derivative(act):
         return loss_and_grad(loss, act, <floating>param, a, y, w, g, tmp, n, m, denom, inv)
     value = loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m, denom, inv)
-    derivative_mul(act, param, a, g, n, m)
+    derivative_mul(act, param, a_deriv, g, n, m)   # a_deriv: a, or z (from_input)
     return value
 
 
@@ -666,6 +744,7 @@ cdef struct Net:
     int n_threads          # threads for the large products (1: none)
     isz norm               # the loss's divisor per row (its output width, or 1)
     bint weighted_mean     # divide by the batch's weight sum, penalties too
+    bint any_from_input    # some layer's derivative is written through its input z
 
 
 cdef struct Batch:
@@ -693,8 +772,10 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
                        const floating *masks, const double *dropout) noexcept nogil:
     """Activations of every layer for X (n rows), stored one after another.
 
-    With masks (inverted-dropout multipliers, consecutive per dropout layer),
-    the pre-dropout activations of those layers are kept in raw_buf.
+    raw_buf (training only, else NULL) receives what each layer's derivative
+    is computed from where that is not the stored output: the input z of a
+    from_input activation, and the activation before dropout of a layer
+    with masks (inverted-dropout multipliers, consecutive per dropout layer).
     """
     cdef isz l, k, m, i, off
     cdef const floating *inp = X
@@ -704,10 +785,13 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
         m = net.sizes[l + 1]
         affine(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1],
                out, n, k, m, net.n_threads, net.acts[l], net.act_params[l])
+        off = out - acts_buf
+        if raw_buf != NULL and from_input(net.acts[l]):
+            memcpy(raw_buf + off, out, n * m * sizeof(floating))
         activate_rest(net.acts[l], net.act_params[l], out, n, m)
         if masks != NULL and dropout[l] > 0:
-            off = out - acts_buf
-            memcpy(raw_buf + off, out, n * m * sizeof(floating))
+            if not from_input(net.acts[l]):
+                memcpy(raw_buf + off, out, n * m * sizeof(floating))
             ew_mul(out, masks, n * m)
             masks = masks + n * m
         inp = out
@@ -733,7 +817,7 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
     cdef const floating *a_out
     cdef floating lossval
     cdef isz mask_total = 0
-    if use_tiny(net, n, masks):
+    if use_tiny_training(net, n, masks):
         return tiny_gradients(net, loss, params, X, Y, w, n, denom, inv, ws, grads, NULL, 0)
     forward_pass(net, params, X, n, acts_buf, raw_buf, masks, dropout)
     if masks != NULL:
@@ -742,7 +826,9 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
                 mask_total += n * net.sizes[l + 1]
     m = net.sizes[L]
     a_out = acts_buf + act_offset(net, L - 1, n)
-    lossval = output_error(net, loss, a_out, Y, w, d, <floating *>ws.tmp, n, denom, inv)
+    a_deriv = raw_buf + act_offset(net, L - 1, n) if from_input(net.acts[L - 1]) else a_out
+    lossval = output_error(net, loss, a_out, a_deriv, Y, w, d, <floating *>ws.tmp, n, denom,
+                           inv)
     for l in range(L - 1, -1, -1):
         k = net.sizes[l]
         m = net.sizes[l + 1]
@@ -760,8 +846,9 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
                 mask_total -= n * k
                 mask_l = masks + mask_total
                 ew_mul(dprev, mask_l, n * k)
-                off = a_prev - acts_buf
-                a_deriv = raw_buf + off
+                a_deriv = raw_buf + (a_prev - acts_buf)
+            elif from_input(net.acts[l - 1]):
+                a_deriv = raw_buf + (a_prev - acts_buf)
             derivative_mul(net.acts[l - 1], net.act_params[l - 1], a_deriv, dprev, n, k)
             tmp = d
             d = dprev
@@ -782,8 +869,15 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
 # ---------------------------------------------------------------------------
 
 cdef inline bint use_tiny(const Net *net, isz n, const void *masks) noexcept nogil:
+    """Whether a batch of n rows takes the tiny-net path (inference: any
+    activation; training: tiny_gradients' fused loops know only the
+    activations whose derivative comes from their output)."""
     return (_inline_small and masks == NULL
             and <double>n * <double>net.max_macs < CYN_SMALL_PRODUCT)
+
+
+cdef inline bint use_tiny_training(const Net *net, isz n, const void *masks) noexcept nogil:
+    return use_tiny(net, n, masks) and not net.any_from_input
 
 
 cdef inline void tiny_backprop(int code, floating alpha, const floating *D, const floating *W,
@@ -821,7 +915,7 @@ cdef inline void tiny_forward(const Net *net, const floating *params, const floa
             vexp(out, n * m)
             for i in range(n * m):
                 out[i] = one / (one + out[i])
-        elif code == ACT_TANH or code == ACT_SOFTMAX:
+        else:
             activate_rest(code, net.act_params[l], out, n, m)
         inp = out
         out = out + n * m
@@ -845,7 +939,7 @@ cdef floating tiny_gradients(const Net *net, int loss, const floating *params,
     tiny_forward(net, params, X, n, acts_buf)
     m = net.sizes[L]
     a_out = acts_buf + act_offset(net, L - 1, n)
-    lossval = output_error(net, loss, a_out, Y, w, d, <floating *>ws.tmp, n, denom, inv)
+    lossval = output_error(net, loss, a_out, a_out, Y, w, d, <floating *>ws.tmp, n, denom, inv)
     A = a_out
     for l in range(L - 1, -1, -1):
         k = net.sizes[l]
@@ -1083,7 +1177,7 @@ cdef isz train_loop(const Net *net, int loss, floating *params, const floating *
     cdef bint fuse_sgd = opt == OPT_SGD and not penal and not clipnorm > 0
     cdef bint fused
     if (fuse_sgd and orders == NULL and masks == NULL and not count
-            and use_tiny(net, batch_size, NULL)):
+            and use_tiny_training(net, batch_size, NULL)):
         # The tutorials' case (tiny net, plain SGD, batches in order): nothing
         # but the fused step per batch; a few ns of bookkeeping per epoch
         # would be a tenth of a 3-4-1 net's step.
@@ -1125,7 +1219,7 @@ cdef isz train_loop(const Net *net, int loss, floating *params, const floating *
                 n_batches += 1
                 start += nb
                 continue
-            fused = fuse_sgd and use_tiny(net, nb, mp)
+            fused = fuse_sgd and use_tiny_training(net, nb, mp)
             if fused:
                 value = tiny_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws,
                                        grads, params, <floating>lrs[e * lr_step])
@@ -1181,7 +1275,7 @@ cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
                          f"({act_params.shape[0]}) and offsets ({offsets.shape[0]}) do not "
                          f"describe one network")
     for l in range(L):
-        if sizes[l] < 1 or sizes[l + 1] < 1 or not 0 <= acts[l] <= ACT_SOFTMAX:
+        if sizes[l] < 1 or sizes[l + 1] < 1 or not 0 <= acts[l] <= ACT_LAST:
             raise ValueError(f"core: layer {l} has sizes {sizes[l]}, {sizes[l + 1]} and "
                              f"activation code {acts[l]}")
         if offsets[2 * l] != off or offsets[2 * l + 1] != off + sizes[l] * sizes[l + 1]:
@@ -1200,7 +1294,10 @@ cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
     net.max_width = 0
     net.sum_width = 0
     net.max_macs = 0
+    net.any_from_input = False
     for l in range(L):
+        if from_input(acts[l]):
+            net.any_from_input = True
         if sizes[l + 1] > net.max_width:
             net.max_width = sizes[l + 1]
         net.sum_width += sizes[l + 1]

@@ -14,7 +14,8 @@ from . import reference as ref
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation function f, with f'(z) expressed through a = f(z)."""
+    """An activation function f, with f'(z) expressed through a = f(z), or
+    through z itself when ``from_input`` (a does not determine z for silu)."""
 
     name: str
     code: int
@@ -22,6 +23,7 @@ class Activation:
     output_only: bool = False
     _forward: Callable = field(default=None, repr=False, compare=False)
     _derivative: Callable = field(default=None, repr=False, compare=False)
+    from_input: bool = False
 
     def forward(self, z):
         if self.name == "leaky_relu":
@@ -29,7 +31,8 @@ class Activation:
         return self._forward(z)
 
     def backward(self, a, g):
-        """dL/dz from dL/da = g, for this layer's output a."""
+        """dL/dz from dL/da = g; `a` is the layer's output (its input z when
+        ``from_input``)."""
         if self.name == "softmax":
             return ref.softmax_backward(a, g)
         if self.name == "leaky_relu":
@@ -90,16 +93,19 @@ class Optimizer:
         return f"{self.name}({args})"
 
 
-# code numbers must match the enums in _core.pyx
+# code numbers must match the enums in _core.pyx and csrc/cyn_kernels.h
+# name: (code, f, f', output only, f' written through z)
 _ACTIVATIONS = {
-    "identity": (0, ref.identity, ref.identity_derivative, False),
-    "sigmoid": (1, ref.sigmoid, ref.sigmoid_derivative, False),
-    "tanh": (2, ref.tanh, ref.tanh_derivative, False),
-    "relu": (3, ref.relu, ref.relu_derivative, False),
-    "leaky_relu": (4, ref.leaky_relu, ref.leaky_relu_derivative, False),
-    "softmax": (5, ref.softmax, None, True),
+    "identity": (0, ref.identity, ref.identity_derivative, False, False),
+    "sigmoid": (1, ref.sigmoid, ref.sigmoid_derivative, False, False),
+    "tanh": (2, ref.tanh, ref.tanh_derivative, False, False),
+    "relu": (3, ref.relu, ref.relu_derivative, False, False),
+    "leaky_relu": (4, ref.leaky_relu, ref.leaky_relu_derivative, False, False),
+    "softmax": (5, ref.softmax, None, True, False),
+    "softplus": (6, ref.softplus, ref.softplus_derivative, False, True),
+    "silu": (7, ref.silu, ref.silu_derivative, False, True),
 }
-_ALIASES = {"linear": "identity", "logistic": "sigmoid", "none": "identity"}
+_ALIASES = {"linear": "identity", "logistic": "sigmoid", "none": "identity", "swish": "silu"}
 DEFAULT_LEAKY_SLOPE = 0.01
 
 LOSSES = {
@@ -166,7 +172,7 @@ def activation(spec) -> Activation:
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(ACTIVATION_NAMES)}")
-    code, fwd, der, output_only = _ACTIVATIONS[key]
+    code, fwd, der, output_only, from_input = _ACTIVATIONS[key]
     if key == "leaky_relu":
         p = DEFAULT_LEAKY_SLOPE if param is None else param
         try:
@@ -175,10 +181,10 @@ def activation(spec) -> Activation:
             raise TypeError(f"leaky_relu slope must be a number, got {param!r}") from None
         if not (p == p) or p in (float("inf"), float("-inf")) or p < 0:
             raise ValueError(f"leaky_relu slope must be finite and >= 0, got {param!r}")
-        return Activation(key, code, p, output_only, fwd, der)
+        return Activation(key, code, p, output_only, fwd, der, from_input)
     if param is not None:
         raise ValueError(f"activation {key!r} takes no parameter, got {param!r}")
-    return Activation(key, code, 0.0, output_only, fwd, der)
+    return Activation(key, code, 0.0, output_only, fwd, der, from_input)
 
 
 def loss(name) -> Loss:

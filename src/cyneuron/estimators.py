@@ -160,7 +160,7 @@ class _BaseMLP(BaseEstimator):
                 entry = registry.activation(a)
             except (TypeError, ValueError) as exc:
                 _fail(self, "activation", f"one of 'identity', 'logistic', 'tanh', 'relu', "
-                                          f"'leaky_relu' ({exc})", a)
+                                          f"'leaky_relu', 'softplus', 'silu' ({exc})", a)
             if entry.output_only:
                 _fail(self, "activation", "a hidden-layer activation", a)
         if self.solver not in _SOLVERS:

@@ -24,6 +24,7 @@ __all__ = [
     "seqsum", "row_sums", "sample_sum", "affine", "backprop_product", "weight_gradient",
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative", "relu", "relu_derivative",
     "leaky_relu", "leaky_relu_derivative", "identity", "identity_derivative",
+    "softplus", "softplus_derivative", "silu", "silu_derivative",
     "softmax", "softmax_backward", "mse", "mse_gradient", "sse", "sse_gradient",
     "binary_crossentropy", "binary_crossentropy_delta", "categorical_crossentropy",
     "categorical_crossentropy_delta", "forward", "feedforward", "penalty", "gradients",
@@ -91,7 +92,8 @@ def weight_gradient(a_prev, delta):
     return dW, sample_sum(delta)
 
 
-# --- activations: f(z), and f'(z) expressed through a = f(z) ------------------
+# --- activations: f(z), and f'(z) expressed through a = f(z), or through z
+# where a does not determine it (softplus, silu: the registry's from_input) ---
 
 def sigmoid(z):
     """1 / (1 + exp(-z)), with NumPy's exp."""
@@ -135,6 +137,31 @@ def identity(z):
 
 def identity_derivative(a):
     return np.ones_like(a)
+
+
+def softplus(z):
+    """log(1 + exp(z)), computed as max(z, 0) + log1p(exp(-|z|)) so that it
+    neither overflows for large z nor loses the small values for very negative z."""
+    return np.maximum(z, _c(z, 0)) + np.log1p(np.exp(-np.abs(z)))
+
+
+def softplus_derivative(z):
+    """softplus'(z) = sigmoid(z), from the layer's input z."""
+    one = _c(z, 1)
+    return one / (one + np.exp(-z))
+
+
+def silu(z):
+    """z * sigmoid(z) (SiLU, swish), computed as z / (1 + exp(-z)): one rounding less."""
+    return z / (_c(z, 1) + np.exp(-z))
+
+
+def silu_derivative(z):
+    """silu'(z) = s * (1 + z * (1 - s)) with s = sigmoid(z), from the layer's input z
+    (the output does not determine z: silu is not one-to-one)."""
+    one = _c(z, 1)
+    s = one / (one + np.exp(-z))
+    return s * (one + z * (one - s))
 
 
 def softmax(z):
@@ -242,13 +269,16 @@ def forward(weights, activations, x, masks=None):
     """Outputs of every layer for the batch x: [x, a_1, ..., a_L].
 
     masks[l], when given, is layer l's inverted-dropout multiplier (0 or
-    1/keep); the stored output is the dropped one, the derivative uses the
-    activation before dropout (kept in the returned `raw` list).
+    1/keep); the stored output is the dropped one. With masks, a second list
+    `raw` is returned: what each layer's derivative is computed from, the
+    activation before dropout, or the layer's input z for an activation whose
+    derivative is written through z.
     """
     outs, raw = [x], [x]
     for l, ((W, b), act) in enumerate(zip(weights, activations)):
-        a = act.forward(affine(outs[-1], W, b))
-        raw.append(a)
+        z = affine(outs[-1], W, b)
+        a = act.forward(z)
+        raw.append(z if act.from_input else a)
         if masks is not None and masks[l] is not None:
             a = a * masks[l]
         outs.append(a)
@@ -295,7 +325,7 @@ def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0
     if loss.delta is not None:                    # sigmoid+BCE, softmax+CCE
         delta = loss.delta(a, y, w, count)
     else:
-        delta = activations[-1].backward(a, loss.gradient(a, y, w, count))
+        delta = activations[-1].backward(raw[-1], loss.gradient(a, y, w, count))
     for l in range(len(weights) - 1, -1, -1):
         dW, db = weight_gradient(outs[l], delta)
         W = weights[l][0]
