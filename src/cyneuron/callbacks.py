@@ -8,6 +8,8 @@ any of ``on_train_begin(network)``, ``on_epoch_end(epoch, logs)`` and
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from . import _validation as v
 
@@ -15,17 +17,17 @@ from . import _validation as v
 class Callback:
     """Base class: override the hooks you need."""
 
-    def check_logs(self, keys):
+    def check_logs(self, keys: set[str]) -> None:
         """Called by fit before training with the names the epoch logs will
         have; raise ValueError if the callback cannot work with them."""
 
-    def on_train_begin(self, network):
+    def on_train_begin(self, network: Any) -> None:
         self.network = network
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
         return False
 
-    def on_train_end(self, network):
+    def on_train_end(self, network: Any) -> None:
         pass
 
 
@@ -51,27 +53,27 @@ class EarlyStopping(Callback):
         self.mode = mode
         self.restore_best_weights = bool(restore_best_weights)
 
-    def check_logs(self, keys):
+    def check_logs(self, keys: set[str]) -> None:
         if self.monitor not in keys:
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs of "
                              f"this fit only have {sorted(keys)}"
                              + (" (pass validation_data or validation_split)"
                                 if self.monitor.startswith("val_") else ""))
 
-    def on_train_begin(self, network):
+    def on_train_begin(self, network: Any) -> None:
         super().on_train_begin(network)
         self.best = math.inf if self.mode == "min" else -math.inf
-        self.best_epoch = None
+        self.best_epoch: int | None = None
         self.best_weights = None
         self.wait = 0
-        self.stopped_epoch = None
+        self.stopped_epoch: int | None = None
 
     def _improved(self, value):
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
         if self.monitor not in logs:
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs "
                              f"only have {sorted(logs)}")
@@ -87,7 +89,7 @@ class EarlyStopping(Callback):
             return True
         return False
 
-    def on_train_end(self, network):
+    def on_train_end(self, network: Any) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             network.set_weights(self.best_weights)
 
@@ -95,16 +97,16 @@ class EarlyStopping(Callback):
 class LambdaCallback(Callback):
     """Wrap a function ``f(epoch, logs) -> bool | None`` as a callback."""
 
-    def __init__(self, fn):
+    def __init__(self, fn: Callable[[int, dict[str, float]], object]) -> None:
         if not callable(fn):
             raise TypeError(f"callback must be callable, got {fn!r}")
         self.fn = fn
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
         return bool(self.fn(epoch, logs))
 
 
-def as_callbacks(callbacks):
+def as_callbacks(callbacks: object) -> list:
     if callbacks is None:
         return []
     if not isinstance(callbacks, (list, tuple)):

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def to_labels(a):
+def to_labels(a: ArrayLike) -> np.ndarray:
     """Class labels from network outputs or targets: threshold 0.5 for one column, argmax otherwise."""
     a = np.asarray(a)
     if a.ndim == 1:
@@ -14,7 +15,8 @@ def to_labels(a):
     return np.argmax(a, axis=1)
 
 
-def confusion_matrix(y_true, y_pred, n_classes=None):
+def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike,
+                     n_classes: int | None = None) -> np.ndarray:
     """C[i, j] = number of samples of true class i predicted as class j."""
     y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
     if n_classes is None:
@@ -24,12 +26,13 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
     return cm
 
 
-def accuracy(y_true, y_pred):
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     return float(np.mean(y_true == y_pred)) if y_true.size else 0.0
 
 
-def precision_recall_f1(y_true, y_pred, average="macro", n_classes=None):
+def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike, average: str = "macro",
+                        n_classes: int | None = None) -> tuple[float, float, float]:
     """(precision, recall, f1); "binary" scores class 1, "macro" averages over classes.
 
     A class with no predicted (or no true) samples scores 0, as in scikit-learn's
@@ -53,7 +56,8 @@ def precision_recall_f1(y_true, y_pred, average="macro", n_classes=None):
     raise ValueError(f"average must be 'binary' or 'macro', got {average!r}")
 
 
-def classification_report(y_true_labels, y_pred_labels, n_classes):
+def classification_report(y_true_labels: ArrayLike, y_pred_labels: ArrayLike,
+                          n_classes: int) -> dict:
     """The metrics ``Network.evaluate`` returns for a classifier."""
     avg = "binary" if n_classes == 2 else "macro"
     p, r, f = precision_recall_f1(y_true_labels, y_pred_labels, avg, n_classes)

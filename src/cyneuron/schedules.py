@@ -6,15 +6,16 @@ converted to the network's dtype, identically for both backends.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from . import _validation as v
 
 
 class Schedule:
-    def __call__(self, epoch, lr0):
+    def __call__(self, epoch: int, lr0: float) -> float:
         raise NotImplementedError
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={val!r}" for k, val in vars(self).items())
         return f"{type(self).__name__}({args})"
 
@@ -22,38 +23,38 @@ class Schedule:
 class Constant(Schedule):
     """lr0 every epoch."""
 
-    def __call__(self, epoch, lr0):
+    def __call__(self, epoch: int, lr0: float) -> float:
         return lr0
 
 
 class StepDecay(Schedule):
     """lr0 * drop ** floor(epoch / every)."""
 
-    def __init__(self, drop=0.5, every=10):
+    def __init__(self, drop: float = 0.5, every: int = 10) -> None:
         self.drop = v.check_real(drop, "drop", minimum=0.0, strict=True, maximum=1.0)
         self.every = v.check_positive_int(every, "every")
 
-    def __call__(self, epoch, lr0):
+    def __call__(self, epoch: int, lr0: float) -> float:
         return lr0 * self.drop ** (epoch // self.every)
 
 
 class ExponentialDecay(Schedule):
     """lr0 * rate ** epoch."""
 
-    def __init__(self, rate=0.96):
+    def __init__(self, rate: float = 0.96) -> None:
         self.rate = v.check_real(rate, "rate", minimum=0.0, strict=True, maximum=1.0)
 
-    def __call__(self, epoch, lr0):
+    def __call__(self, epoch: int, lr0: float) -> float:
         return lr0 * self.rate ** epoch
 
 
 class InverseScaling(Schedule):
     """lr0 / (epoch + 1) ** power_t (scikit-learn's 'invscaling', per epoch)."""
 
-    def __init__(self, power_t=0.5):
+    def __init__(self, power_t: float = 0.5) -> None:
         self.power_t = v.check_real(power_t, "power_t", minimum=0.0)
 
-    def __call__(self, epoch, lr0):
+    def __call__(self, epoch: int, lr0: float) -> float:
         return lr0 / math.pow(epoch + 1, self.power_t)
 
 
@@ -61,7 +62,7 @@ _NAMED = {"constant": Constant, "step": StepDecay, "exponential": ExponentialDec
           "invscaling": InverseScaling}
 
 
-def resolve(spec):
+def resolve(spec: object) -> Callable[[int, float], float]:
     """None/name/Schedule/callable(epoch, lr0) -> a callable schedule."""
     if spec is None:
         return Constant()
