@@ -11,10 +11,10 @@ from . import callbacks, metrics, optimizers, reference, schedules
 __version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "load", "save", "Callback",
            "EarlyStopping",
-           "MLPClassifier", "MLPRegressor",
+           "MLPClassifier", "MLPRegressor", "fit_blocks",
            "callbacks", "metrics", "optimizers", "reference", "schedules", "__version__"]
 
-_LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators"}
+_LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators", "fit_blocks": "dask"}
 
 
 def __getattr__(name):
