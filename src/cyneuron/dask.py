@@ -14,6 +14,7 @@ only when a Dask collection is passed.
 from __future__ import annotations
 
 import copy
+import mmap
 import numbers
 from typing import Any, Iterator, Optional, Sequence, Tuple
 
@@ -95,9 +96,46 @@ def _rows(arrays, start, stop):
         done = _dask().compute(*[parts[i] for i in lazy])
         for i, p in zip(lazy, done):
             parts[i] = p
-    # np.array copies a memmap slice into memory (a view would keep reading
-    # the file); an in-memory block is copied once, to C order
-    return [None if p is None else np.ascontiguousarray(np.asarray(p)) for p in parts]
+    out = []
+    for p in parts:
+        if p is None:
+            out.append(None)
+            continue
+        # a copy, so that the block is in memory and the file's pages can go
+        block = np.array(p, order="C", copy=True) if isinstance(p, np.memmap) else \
+            np.ascontiguousarray(np.asarray(p))
+        if isinstance(p, np.memmap):
+            _release(p)
+        out.append(block)
+    return out
+
+
+def _release(view):
+    """Drop the file pages under `view` from this process's resident set.
+
+    Pages of a memory map that have been read stay mapped (and count in the
+    process's RSS) until the kernel needs the memory, so reading a whole
+    ``.npy`` through its map would look like holding all of it. For a
+    shared map ("r", "r+") MADV_DONTNEED only unmaps them: the data stay in
+    the file and the page cache and fault back in if read again. A private
+    map ("c") would lose its writes, so it is left alone.
+    """
+    mm = getattr(view, "_mmap", None)
+    if mm is None or getattr(view, "mode", None) not in ("r", "r+") or \
+            not hasattr(mm, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    try:
+        base = np.frombuffer(mm, dtype=np.uint8)
+        start = base.__array_interface__["data"][0]
+        del base
+        low, high = np.lib.array_utils.byte_bounds(view)
+        page = mmap.PAGESIZE
+        lo = max(0, (low - start) // page * page)
+        hi = min(len(mm), -(-(high - start) // page) * page)
+        if hi > lo:
+            mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+    except (AttributeError, BufferError, OSError, TypeError, ValueError):
+        pass  # only memory accounting is at stake
 
 
 def iter_blocks(X: Any, y: Any = None, sample_weight: Any = None, *,
