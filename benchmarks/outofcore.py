@@ -45,12 +45,13 @@ def _read(path, a, b):
 
 
 def child(path_x, path_y, block_rows, mode):
+    import sklearn.model_selection  # noqa: F401 - imported before the baseline
+
     import cyneuron as cn
     from cyneuron.dask import fit_blocks
-    import sklearn.model_selection  # noqa: F401 - imported before the baseline
     cn.MLPRegressor
     if mode == "dask":
-        import dask.array  # noqa: F401
+        import dask.array
     base = status()
     X = np.load(path_x, mmap_mode="r")
     y = np.load(path_y, mmap_mode="r")

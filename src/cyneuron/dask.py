@@ -16,7 +16,8 @@ from __future__ import annotations
 import copy
 import mmap
 import numbers
-from typing import Any, Iterator, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ _DEFAULT_BLOCK_BYTES = 64 * 2**20
 def _is_dask(a) -> bool:
     # a Dask collection implements the __dask_graph__ protocol; checking for it
     # keeps `dask` unimported for NumPy input
-    return hasattr(a, "__dask_graph__") and callable(getattr(a, "__dask_graph__"))
+    return hasattr(a, "__dask_graph__") and callable(a.__dask_graph__)
 
 
 def _dask():
@@ -139,7 +140,7 @@ def _release(view):
 
 
 def iter_blocks(X: Any, y: Any = None, sample_weight: Any = None, *,
-                block_size: Optional[int] = None) -> Iterator[Tuple[Any, ...]]:
+                block_size: int | None = None) -> Iterator[tuple[Any, ...]]:
     """Yield ``(X_block, y_block[, sample_weight_block])`` as NumPy arrays, in row order.
 
     Parameters
@@ -165,8 +166,8 @@ def iter_blocks(X: Any, y: Any = None, sample_weight: Any = None, *,
         yield tuple(p for p, a in zip(parts, arrays) if a is not None)
 
 
-def fit_blocks(estimator: Any, X: Any, y: Any, classes: Optional[Sequence] = None,
-               epochs: int = 1, *, block_size: Optional[int] = None,
+def fit_blocks(estimator: Any, X: Any, y: Any, classes: Sequence | None = None,
+               epochs: int = 1, *, block_size: int | None = None,
                sample_weight: Any = None) -> Any:
     """Train `estimator` on data too large for memory, one block of rows per ``partial_fit``.
 

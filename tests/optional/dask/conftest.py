@@ -14,8 +14,9 @@ def dask_client():
     the PYTHONPATH they inherit (in CI it is the installed wheel's
     site-packages, a no-op) and the fixture checks what they imported.
     """
-    import cyneuron
     from dask.distributed import Client, LocalCluster
+
+    import cyneuron
 
     here = os.path.dirname(os.path.dirname(os.path.abspath(cyneuron.__file__)))
     old = os.environ.get("PYTHONPATH")

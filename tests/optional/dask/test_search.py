@@ -15,8 +15,14 @@ from distributed import get_task_stream
 from scipy.stats import loguniform
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
-from sklearn.model_selection import (GridSearchCV, HalvingRandomSearchCV, KFold,
-                                     RandomizedSearchCV, StratifiedKFold, cross_validate)
+from sklearn.model_selection import (
+    GridSearchCV,
+    HalvingRandomSearchCV,
+    KFold,
+    RandomizedSearchCV,
+    StratifiedKFold,
+    cross_validate,
+)
 
 import cyneuron as cn
 
