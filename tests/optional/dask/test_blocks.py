@@ -111,10 +111,11 @@ def test_memmap_npy_regressor_same_bits_and_bounded_memory(tmp_path, dtype):
         want.partial_fit(X[a:a + block], y[a:a + block], sample_weight=sw[a:a + block])
     assert _weights(est) == _weights(want)
     # NumPy reports its allocations to tracemalloc; memmap pages are not
-    # allocations. The data are 20x a block: the peak stays a few blocks.
+    # allocations. The data are 20x a block: the peak stays a few blocks
+    # (the block, its conversions in partial_fit, small fixed allocations).
     block_bytes = block * (d + 2) * X.itemsize
     assert X.nbytes + y.nbytes >= 20 * block_bytes
-    assert peak < 6 * block_bytes, (peak, block_bytes)
+    assert peak < 8 * block_bytes, (peak, block_bytes)
 
 
 def test_iter_blocks_default_sizes():
