@@ -79,7 +79,8 @@ def test_dask_on_the_distributed_cluster_same_bits(dask_client):
     dy = da.from_array(y, chunks=75)
     bounds = [(i, i + 75) for i in range(0, 300, 75)]
     make = lambda: cn.MLPClassifier(hidden_layer_sizes=(5,), batch_size=25, random_state=0)
-    got = fit_blocks(make(), dX * 1.0, dy, classes=["a", "b", "c"], epochs=2)  # blocks computed by the workers
+    # dX * 1.0: the blocks are computed by the workers
+    got = fit_blocks(make(), dX * 1.0, dy, classes=["a", "b", "c"], epochs=2)
     want = _by_hand(make(), X, y, bounds, 2, classes=["a", "b", "c"])
     assert _weights(got) == _weights(want)
 
