@@ -116,6 +116,21 @@ def _emit_network(e, net, dtype, x):
             h = e.node("PRelu", [h, slope], f"a{l}")
         elif act.name == "softmax":
             h = e.node("Softmax", [h], f"a{l}", axis=1)
+        elif act.name == "silu":
+            # z / (1 + exp(-z)), cyneuron's formula (see sigmoid above)
+            one = e.init(f"one{l}", np.array([1.0], dtype=dtype))
+            ez = e.node("Exp", [e.node("Neg", [h], f"negz{l}")], f"expnegz{l}")
+            h = e.node("Div", [h, e.node("Add", [one, ez], f"denom{l}")], f"a{l}")
+        elif act.name == "softplus":
+            # max(z, 0) + log(1 + exp(-|z|)), cyneuron's formula with Log(1 + .)
+            # for log1p (ONNX has none): the same to within an absolute 1e-16,
+            # relative in the far negative tail only
+            one = e.init(f"one{l}", np.array([1.0], dtype=dtype))
+            zero = e.init(f"zero{l}", np.array([0.0], dtype=dtype))
+            t = e.node("Exp", [e.node("Neg", [e.node("Abs", [h], f"absz{l}")], f"negabs{l}")],
+                       f"expneg{l}")
+            t = e.node("Log", [e.node("Add", [one, t], f"onep{l}")], f"log1p{l}")
+            h = e.node("Add", [e.node("Max", [h, zero], f"pos{l}"), t], f"a{l}")
         elif act.name != "identity":        # the registry grew: refuse, never guess
             raise ValueError(f"activation {act.name!r} of layer {l + 1} has no ONNX export")
     return h
