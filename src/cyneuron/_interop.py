@@ -145,6 +145,15 @@ def _activation_of(module, nn):
         return "tanh"
     if isinstance(module, nn.LeakyReLU):
         return ("leaky_relu", float(module.negative_slope))
+    if isinstance(module, nn.SiLU):
+        return "silu"
+    if isinstance(module, nn.Softplus):
+        # torch's softplus is linear above threshold / beta; cyneuron's is
+        # log(1 + exp(z)) everywhere (the two differ by < 2.1e-9 there)
+        if float(module.beta) != 1.0:
+            raise ValueError(f"Softplus(beta={module.beta}) is not supported: cyneuron's "
+                             f"softplus has beta 1")
+        return "softplus"
     if isinstance(module, nn.Softmax):
         if module.dim not in (1, -1):
             raise ValueError(f"Softmax(dim={module.dim}) is not supported: cyneuron's "
@@ -160,7 +169,8 @@ def from_torch(module, *, loss=None, backend: str = "cython"):
     ----------
     module : torch.nn.Sequential
         ``Linear`` layers, each followed by at most one of ``ReLU``,
-        ``Sigmoid``, ``Tanh``, ``LeakyReLU``, ``Identity`` and, after the last
+        ``Sigmoid``, ``Tanh``, ``LeakyReLU``, ``SiLU``, ``Softplus`` (beta 1),
+        ``Identity`` and, after the last
         one, ``Softmax(dim=1)``; all weights float64 or all float32.
     loss : str, optional
         The Network's loss; by default ``"categorical_crossentropy"`` after a
@@ -210,7 +220,7 @@ def from_torch(module, *, loss=None, backend: str = "cython"):
         act = _activation_of(m, nn)
         if act is None:
             raise ValueError(f"unsupported module {i}: {type(m).__name__} ({m!r:.80}); "
-                             f"cyneuron reads Linear, ReLU, Sigmoid, Tanh, LeakyReLU, "
+                             f"cyneuron reads Linear, ReLU, Sigmoid, Tanh, LeakyReLU, SiLU, Softplus, "
                              f"Identity and a final Softmax(dim=1)")
         if not weights:
             raise ValueError(f"module {i} ({type(m).__name__}) comes before any Linear layer")
@@ -253,6 +263,10 @@ def to_torch(net):
             layers.append(nn.LeakyReLU(act.param))
         elif act.name == "softmax":
             layers.append(nn.Softmax(dim=1))
+        elif act.name == "silu":
+            layers.append(nn.SiLU())
+        elif act.name == "softplus":
+            layers.append(nn.Softplus())
         elif act.name != "identity":
             raise ValueError(f"activation {act.name!r} has no PyTorch module")
     return nn.Sequential(*layers)

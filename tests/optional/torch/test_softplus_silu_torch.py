@@ -25,3 +25,19 @@ def test_gradients_match_torch_autograd(acts):
     for (dW, db), (kw, kb) in zip(grads, [("W1", "b1"), ("W2", "b2")]):
         np.testing.assert_allclose(dW, t[kw].grad.numpy(), rtol=1e-11, atol=1e-14)
         np.testing.assert_allclose(db, t[kb].grad.numpy(), rtol=1e-11, atol=1e-14)
+
+
+def test_silu_and_softplus_travel_to_and_from_torch():
+    net = cn.Network([4, 6, 5, 2], activation=["silu", "softplus", "identity"], seed=3)
+    seq = net.to_torch()
+    assert [type(m).__name__ for m in seq] == ["Linear", "SiLU", "Linear", "Softplus", "Linear"]
+    back = cn.from_torch(seq)
+    assert [a.name for a in back.activations] == ["silu", "softplus", "identity"]
+    X = np.random.default_rng(0).standard_normal((9, 4))
+    assert back.feedforward(X).tobytes() == net.feedforward(X).tobytes()
+    with torch.no_grad():
+        np.testing.assert_allclose(seq(torch.from_numpy(X)).numpy(), net.feedforward(X),
+                                   rtol=1e-13, atol=1e-15)
+    with pytest.raises(ValueError, match="beta"):
+        cn.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2, dtype=torch.float64),
+                                          torch.nn.Softplus(beta=2)))
