@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import numbers
 import threading
-import time
 import warnings
 
 import numpy as np
@@ -21,6 +20,7 @@ from . import callbacks as callbacks_mod
 from . import metrics, schedules
 from . import _validation as v
 from . import reference as ref
+from ._progress import Progress, check_verbose
 
 BACKENDS = ("cython", "numpy")
 MAX_WIDTH = 1 << 24          # widest layer (as model files allow)
@@ -590,7 +590,9 @@ class Network:
             (e.g. ``cyneuron.EarlyStopping``); called once per epoch.
         sample_weight, class_weight : per-sample weights (n,), or a
             {class: weight} dict; they scale each sample's loss and gradient.
-        verbose : 0 silent, 1 progress lines.
+        verbose : {0, 1, 2}, default=0
+            0 silent; 1 a progress bar on a terminal (with tqdm, ``cyneuron[progress]``),
+            else a line per tenth of the run; 2 a line per epoch. Never changes the bits.
 
         All epochs and batches run inside the compiled core; it returns to
         Python at most once per epoch (for validation, callbacks, dropout
@@ -651,6 +653,7 @@ class Network:
             if hasattr(cb, "check_logs"):
                 cb.check_logs(keys)
         constant = isinstance(schedule, schedules.Constant)
+        verbose = check_verbose(verbose)
 
         # --- train ------------------------------------------------------------------------
         # The call is all or nothing: if anything fails (a schedule's value, a
@@ -684,11 +687,10 @@ class Network:
             if hasattr(cb, "on_train_begin"):
                 cb.on_train_begin(self)
         per_epoch = bool(cbs) or val is not None or any(self.dropout)
-        report = max(1, epochs // 10)
-        chunk = 1 if per_epoch else min(report if verbose else epochs, self._MAX_CHUNK)
+        progress = Progress(epochs, verbose)
+        chunk = 1 if per_epoch else min(progress.chunk, self._MAX_CHUNK)
         if shuffle and bs < x.shape[0]:   # bound the pre-drawn permutations to ~64 MB
             chunk = max(1, min(chunk, (8 << 20) // x.shape[0]))
-        start_time = time.perf_counter()
         runner = self._runner()
         rates = np.full(1, lr0)
         done = 0
@@ -708,9 +710,7 @@ class Network:
                         bulk["accuracy"] = correct / x.shape[0]
                     history._extend(bulk, done, todo)
                     done += todo
-                    if verbose:
-                        self._progress(done, epochs, {k: vals[-1] for k, vals in
-                                                      history.history.items()}, start_time)
+                    progress.update(done, {k: vals[-1] for k, vals in history.history.items()})
                     continue
                 for i in range(todo):
                     e = done + i
@@ -729,21 +729,14 @@ class Network:
                     for cb in cbs:
                         if cb.on_epoch_end(e, logs) is True:
                             self.stop_training = True
-                    if verbose and ((e + 1) % report == 0 or e + 1 == epochs
-                                    or self.stop_training or per_epoch and epochs <= 50):
-                        self._progress(e + 1, epochs, logs, start_time)
+                    progress.update(e + 1, logs, force=self.stop_training)
                 done += todo
         finally:
+            progress.close()
             for cb in cbs:
                 if hasattr(cb, "on_train_end"):
                     cb.on_train_end(self)
         return history
-
-    @staticmethod
-    def _progress(done, epochs, logs, start_time):
-        shown = "  ".join(f"{k} {val_k:.6g}" for k, val_k in logs.items())
-        print(f"epoch {done:>{len(str(epochs))}}/{epochs}  {shown}  "
-              f"({time.perf_counter() - start_time:.2f} s)", flush=True)
 
     @staticmethod
     def _schedule_rates(schedule, lr0, first, count, dtype):
