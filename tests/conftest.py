@@ -38,6 +38,7 @@ OPTIONAL_DIRS = {
     "torch": ("torch", ("torch",)),
     "dask": ("dask", ("dask", "distributed")),
     "plot": ("plot", ("matplotlib",)),
+    "progress": ("progress", ("tqdm",)),
 }
 
 

@@ -60,7 +60,7 @@ class Progress:
         self.verbose = check_verbose(verbose)
         self.stream = sys.stdout if stream is None else stream
         self.start = time.perf_counter()
-        self.every = max(1, self.total // 10)
+        self.every = max(1, -(-self.total // 10))      # at most ten lines
         self._bar = None
         self._last = 0
         if self.verbose == 0:
