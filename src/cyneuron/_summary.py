@@ -47,7 +47,7 @@ def network_lines(net):
     lines.append(f"Total params: {total:,} ({nbytes:,} bytes)")
     lines.append(f"dtype: {net.dtype.name}; backend: {net.backend}; "
                  f"init: {getattr(net, 'init', '?')}; "
-                 f"init seed: {_seed(getattr(net, 'seed', None))}")
+                 f"init seed: {_seed(getattr(net, '_seed', None))}")
     l1, l2 = getattr(net, "l1", 0.0), getattr(net, "l2", 0.0)
     if l1 or l2:
         lines.append(f"penalties: l1={l1:g}, l2={l2:g} (per batch, biases not penalised)")
@@ -90,7 +90,7 @@ def summary_text(model) -> str:
     if getattr(model, "loss_", None) is not None:
         lines.append(f"last training loss: {model.loss_:.6g}")
     sub = network_lines(net)
-    if getattr(net, "seed", None) is None:
+    if getattr(net, "_seed", None) is None:
         sub = [s.replace("init seed: not recorded", f"init seed: random_state="
                          f"{model.random_state}") for s in sub]
     lines += sub + _digest(model)

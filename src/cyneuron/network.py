@@ -288,6 +288,7 @@ class Network:
         self._weighted_mean = reduction == "weighted_mean"
         self._norm = lossobj.norm(sizes[-1])
         self.rng = self._make_rng(seed)
+        self._seed = None if seed is None or isinstance(seed, np.random.Generator) else int(seed)
 
         # Flat parameter buffer [W1, b1, W2, b2, ...] and the per-layer views into it.
         offsets, total = [], 0
@@ -919,6 +920,17 @@ class Network:
         return losses, correct, bool(np.isfinite(losses).all()) and v.all_finite(self._params)
 
     # --- evaluation -----------------------------------------------------------------------
+
+    def summary(self, print_fn=print) -> None:
+        """Print a Keras-style summary: layers, parameters, dtype, optimizer, seed.
+
+        Parameters
+        ----------
+        print_fn : callable, default=print
+            Called once with the whole text (e.g. ``lines.append``).
+        """
+        from ._summary import summary_text
+        print_fn(summary_text(self))
 
     @_reads
     def evaluate(self, X, y):
