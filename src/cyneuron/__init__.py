@@ -11,14 +11,16 @@ from . import callbacks, metrics, optimizers, reference, schedules
 __version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "load", "save", "Callback",
            "EarlyStopping",
-           "MLPClassifier", "MLPRegressor",
+           "MLPClassifier", "MLPRegressor", "plot_decision_boundary",
            "callbacks", "metrics", "optimizers", "reference", "schedules", "__version__"]
 
-_LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators"}
+_LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators",
+         "plot_decision_boundary": "_plot"}
 
 
 def __getattr__(name):
-    # The estimators import scikit-learn, an optional extra: only on first use.
+    # The estimators import scikit-learn, the plots matplotlib (optional extras): only
+    # on first use.
     if name in _LAZY:
         import importlib
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

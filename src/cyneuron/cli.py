@@ -308,9 +308,13 @@ def cmd_train(args, out):
             extra = {}
             logs = {"loss": float(model.loss_)}
             if val is not None:
+                # the validation loss on the training loss's scale: log loss, or half the
+                # mean squared error (the penalty is left out)
                 m = _metrics(model, X[val], y[val])
-                logs.update({f"val_{k}": v for k, v in m.items()
-                             if k in ("accuracy", "log_loss", "r2", "mse")})
+                if "accuracy" in m:
+                    logs.update(val_loss=m["log_loss"], val_accuracy=m["accuracy"])
+                else:
+                    logs.update(val_loss=m["mse"] / 2, val_r2=m["r2"])
             for k, v in logs.items():
                 history.setdefault(k, []).append(v)
             progress.update(epoch + 1, logs)

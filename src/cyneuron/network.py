@@ -180,6 +180,21 @@ class History:
     def __len__(self):
         return len(self.epoch)
 
+    def plot(self, path=None):
+        """Plot loss and metrics per epoch (needs ``cyneuron[plot]``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Also write the figure there (e.g. ``"loss.png"``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from ._plot import plot_history
+        return plot_history(self, path)
+
     def __repr__(self):
         last = {k: (vals[-1] if vals else None) for k, vals in self.history.items()}
         return f"History(epochs={len(self.epoch)}, last={last})"
