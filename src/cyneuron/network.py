@@ -446,7 +446,13 @@ class Network:
 
     @_writes
     def set_weights(self, weights):
-        """Replace all weights and biases; nothing changes unless all of them are valid."""
+        """Replace all weights and biases; nothing changes unless all of them are valid.
+
+        Parameters
+        ----------
+        weights : list of (W, b) pairs
+            One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+        """
         if not isinstance(weights, (list, tuple)):
             raise TypeError(f"weights must be a list of (W, b) pairs, got "
                             f"{type(weights).__name__}")
@@ -473,7 +479,16 @@ class Network:
 
     @_reads
     def feedforward(self, X):
-        """Network output: X (n, n_in) -> (n, n_out); a 1-D sample -> (n_out,)."""
+        """Network output: X (n, n_in) -> (n, n_out); a 1-D sample -> (n_out,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs) or (n_inputs,)
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_outputs) or (n_outputs,)
+        """
         x, single = v.check_inputs(X, self.n_inputs, self.dtype)
         out = self._forward(x)
         return out[0] if single else out
@@ -534,20 +549,56 @@ class Network:
         """Gradient of the loss on (X, y): a list of (dW, db) shaped like the weights.
 
         Dropout is not applied (it is a training-time draw); L1/L2 penalties are.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs)
+            Targets; class indices or one-hot rows for categorical_crossentropy.
+
+        Returns
+        -------
+        list of (numpy.ndarray, numpy.ndarray)
         """
         x, t = self._check_xy(X, y)
         return self._unflatten(self._gradients_flat(x, t)[1])
 
     @_reads
     def loss_and_gradients(self, X, y):
-        """(loss, gradients) on (X, y) in one pass."""
+        """(loss, gradients) on (X, y) in one pass.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs)
+            Targets; class indices or one-hot rows for categorical_crossentropy.
+
+        Returns
+        -------
+        loss : float
+        gradients : list of (dW, db) pairs, shaped like the weights
+        """
         x, t = self._check_xy(X, y)
         value, flat = self._gradients_flat(x, t)
         return float(value), self._unflatten(flat)
 
     @_writes
     def train_step(self, X, y, learning_rate):
-        """One plain gradient-descent step on the batch (X, y); returns the loss before it."""
+        """One plain gradient-descent step on the batch (X, y): ``W = W - lr * dW``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs)
+            Targets; class indices or one-hot rows for categorical_crossentropy.
+        learning_rate : float
+            Positive and finite in the weights' dtype.
+
+        Returns
+        -------
+        float
+            The loss before the step.
+        """
         lr = v.check_fits(v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True),
                           self.dtype, "learning_rate")
         x, t = self._check_xy(X, y)
@@ -949,9 +1000,21 @@ class Network:
 
     @_reads
     def evaluate(self, X, y):
-        """Loss on (X, y) as a dict; classifiers also get accuracy, precision,
-        recall, f1 (binary for one sigmoid output, macro otherwise) and the
-        confusion matrix."""
+        """Loss on (X, y) as a dict, and metrics for classifiers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs)
+            Targets; class indices or one-hot rows for categorical_crossentropy.
+
+        Returns
+        -------
+        dict
+            ``loss``; classifiers also get ``accuracy``, ``precision``,
+            ``recall``, ``f1`` (binary for one sigmoid output, macro otherwise)
+            and ``confusion_matrix``.
+        """
         x, t = self._check_xy(X, y)
         a = self._forward(x)
         out = {"loss": self._dataset_loss(a, t)}
@@ -963,7 +1026,16 @@ class Network:
 
     @_reads
     def predict_classes(self, X):
-        """Class labels: threshold 0.5 for one sigmoid output, argmax otherwise."""
+        """Class labels: threshold 0.5 for one sigmoid output, argmax otherwise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs) or (n_inputs,)
+
+        Returns
+        -------
+        numpy.ndarray of int
+        """
         out = self.feedforward(X)
         return metrics.to_labels(out if out.ndim == 2 else out.reshape(1, -1))
 
@@ -971,6 +1043,18 @@ class Network:
 class Neuron:
     """A single neuron: ``activation(w . x + b)``, as in the tutorials.
 
+    Parameters
+    ----------
+    weights : sequence of float
+        One weight per input.
+    bias : float
+    activation : str, default="sigmoid"
+        Any activation name of :class:`Network`.
+    dtype : {"float64", "float32"}, default="float64"
+    backend : {"cython", "numpy"}, default="cython"
+
+    Examples
+    --------
     >>> Neuron(weights=[0, 1], bias=4).feedforward([2, 3])
     0.9990889488055994
     """
@@ -994,7 +1078,16 @@ class Neuron:
         return float(self._net._layers[0][1][0])
 
     def feedforward(self, inputs):
-        """The neuron's output: a float for one sample, an (n,) array for a batch."""
+        """The neuron's output: a float for one sample, an (n,) array for a batch.
+
+        Parameters
+        ----------
+        inputs : array-like of shape (n_inputs,) or (n_samples, n_inputs)
+
+        Returns
+        -------
+        float or numpy.ndarray of shape (n_samples,)
+        """
         out = self._net.feedforward(inputs)
         return float(out[0]) if out.ndim == 1 else out[:, 0]
 
