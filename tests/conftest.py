@@ -39,6 +39,7 @@ OPTIONAL_DIRS = {
     "safetensors": ("safetensors", ("safetensors",)),
     "dask": ("dask", ("dask", "distributed")),
     "plot": ("plot", ("matplotlib",)),
+    "progress": ("progress", ("tqdm",)),
 }
 
 

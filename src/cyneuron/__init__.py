@@ -12,17 +12,18 @@ __version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "load", "save", "Callback",
            "EarlyStopping",
            "MLPClassifier", "MLPRegressor", "to_onnx", "register_skl2onnx",
-           "from_sklearn", "from_torch", "fit_blocks",
+           "from_sklearn", "from_torch", "fit_blocks", "plot_decision_boundary",
            "callbacks", "metrics", "optimizers", "reference", "schedules", "__version__"]
 
 _LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators",
          "to_onnx": "_onnx", "register_skl2onnx": "_onnx",
-         "from_sklearn": "_interop", "from_torch": "_interop", "fit_blocks": "dask"}
+         "from_sklearn": "_interop", "from_torch": "_interop", "fit_blocks": "dask",
+         "plot_decision_boundary": "_plot"}
 
 
 def __getattr__(name):
-    # The estimators import scikit-learn, the ONNX export onnx, fit_blocks dask
-    # (optional extras): only on first use.
+    # The estimators import scikit-learn, the ONNX export onnx, fit_blocks dask, the
+    # plots matplotlib (optional extras): only on first use.
     if name in _LAZY:
         import importlib
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

@@ -1,4 +1,7 @@
-"""``python -m cyneuron`` (or the ``cyneuron`` command): a demonstration run.
+"""``python -m cyneuron`` (or the ``cyneuron`` command) and its demonstration run.
+
+The command's sub-commands (train, predict, evaluate, info) live in
+:mod:`cyneuron.cli`; without one (or with ``demo``) it runs this demonstration:
 
 Trains the 3-4-1 sigmoid network of seed tutorial 001 on its five XOR samples
 by full-batch gradient descent, first with the compiled core, then the same
@@ -140,6 +143,13 @@ def _format_time(seconds):
 
 
 def main(argv=None):
+    """Run the ``cyneuron`` command (see :mod:`cyneuron.cli`); returns the exit status."""
+    from .cli import main as cli_main
+    return cli_main(argv)
+
+
+def demo_main(argv=None):
+    """Run the demonstration; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     quiet = args.quiet

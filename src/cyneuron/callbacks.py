@@ -22,21 +22,30 @@ class Callback:
         have; raise ValueError if the callback cannot work with them."""
 
     def on_train_begin(self, network: Any) -> None:
+        """Called once before the first epoch with the network being trained."""
         self.network = network
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        """Called after each epoch (0-based) with its logs; return True to stop."""
         return False
 
     def on_train_end(self, network: Any) -> None:
-        pass
+        """Called once after training, also when it stopped early or failed."""
 
 
 class EarlyStopping(Callback):
     """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
 
-    With ``restore_best_weights`` the network ends with the weights of its best
-    epoch. ``mode`` is "min" (losses) or "max" (accuracies); "auto" picks from
-    the name.
+    Parameters
+    ----------
+    monitor : str, default="val_loss"
+        A key of the epoch logs.
+    patience : int, default=5
+    min_delta : float, default=0.0
+    restore_best_weights : bool, default=False
+        End with the weights of the best epoch.
+    mode : {"auto", "min", "max"}, default="auto"
+        "min" for losses, "max" for accuracies; "auto" picks from the name.
     """
 
     def __init__(self, monitor="val_loss", patience=5, min_delta=0.0,

@@ -515,6 +515,18 @@ class _BaseMLP(BaseEstimator):
         net.rng = np.random.Generator(bitgen)
         self._bind(net)
 
+    def summary(self, print_fn=print) -> None:
+        """Print a Keras-style summary of the fitted model (see ``Network.summary``).
+
+        Parameters
+        ----------
+        print_fn : callable, default=print
+            Called once with the whole text.
+        """
+        check_is_fitted(self, "coefs_")
+        from ._summary import summary_text
+        print_fn(summary_text(self))
+
 
 def _stochastic(est):
     """partial_fit exists for the stochastic solvers only (as in scikit-learn)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import numbers
 import threading
-import time
 import warnings
 
 import numpy as np
@@ -21,6 +20,7 @@ from . import callbacks as callbacks_mod
 from . import metrics, schedules
 from . import _validation as v
 from . import reference as ref
+from ._progress import Progress, check_verbose
 
 MAX_WIDTH = 1 << 24          # widest layer (as model files allow)
 MAX_PARAMS = 1 << 31         # weights and biases of one network (16 GiB in float64)
@@ -167,6 +167,21 @@ class History:
     def __len__(self):
         return len(self.epoch)
 
+    def plot(self, path=None):
+        """Plot loss and metrics per epoch (needs ``cyneuron[plot]``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Also write the figure there (e.g. ``"loss.png"``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from ._plot import plot_history
+        return plot_history(self, path)
+
     def __repr__(self):
         last = {k: (vals[-1] if vals else None) for k, vals in self.history.items()}
         return f"History(epochs={len(self.epoch)}, last={last})"
@@ -273,6 +288,7 @@ class Network:
         self._weighted_mean = reduction == "weighted_mean"
         self._norm = lossobj.norm(sizes[-1])
         self.rng = self._make_rng(seed)
+        self._seed = None if seed is None or isinstance(seed, np.random.Generator) else int(seed)
 
         # Flat parameter buffer [W1, b1, W2, b2, ...] and the per-layer views into it.
         offsets, total = [], 0
@@ -433,7 +449,13 @@ class Network:
 
     @_writes
     def set_weights(self, weights):
-        """Replace all weights and biases; nothing changes unless all of them are valid."""
+        """Replace all weights and biases; nothing changes unless all of them are valid.
+
+        Parameters
+        ----------
+        weights : list of (W, b) pairs
+            One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+        """
         if not isinstance(weights, (list, tuple)):
             raise TypeError(f"weights must be a list of (W, b) pairs, got "
                             f"{type(weights).__name__}")
@@ -460,7 +482,16 @@ class Network:
 
     @_reads
     def feedforward(self, X):
-        """Network output: X (n, n_in) -> (n, n_out); a 1-D sample -> (n_out,)."""
+        """Network output: X (n, n_in) -> (n, n_out); a 1-D sample -> (n_out,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs) or (n_inputs,)
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_outputs) or (n_outputs,)
+        """
         x, single = v.check_inputs(X, self.n_inputs, self.dtype)
         out = self._forward(x)
         return out[0] if single else out
@@ -498,20 +529,56 @@ class Network:
         """Gradient of the loss on (X, y): a list of (dW, db) shaped like the weights.
 
         Dropout is not applied (it is a training-time draw); L1/L2 penalties are.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs)
+            Targets; class indices or one-hot rows for categorical_crossentropy.
+
+        Returns
+        -------
+        list of (numpy.ndarray, numpy.ndarray)
         """
         x, t = self._check_xy(X, y)
         return self._unflatten(self._gradients_flat(x, t)[1])
 
     @_reads
     def loss_and_gradients(self, X, y):
-        """(loss, gradients) on (X, y) in one pass."""
+        """(loss, gradients) on (X, y) in one pass.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs)
+            Targets; class indices or one-hot rows for categorical_crossentropy.
+
+        Returns
+        -------
+        loss : float
+        gradients : list of (dW, db) pairs, shaped like the weights
+        """
         x, t = self._check_xy(X, y)
         value, flat = self._gradients_flat(x, t)
         return float(value), self._unflatten(flat)
 
     @_writes
     def train_step(self, X, y, learning_rate):
-        """One plain gradient-descent step on the batch (X, y); returns the loss before it."""
+        """One plain gradient-descent step on the batch (X, y): ``W = W - lr * dW``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs)
+            Targets; class indices or one-hot rows for categorical_crossentropy.
+        learning_rate : float
+            Positive and finite in the weights' dtype.
+
+        Returns
+        -------
+        float
+            The loss before the step.
+        """
         lr = v.check_fits(v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True),
                           self.dtype, "learning_rate")
         x, t = self._check_xy(X, y)
@@ -570,7 +637,9 @@ class Network:
             (e.g. ``cyneuron.EarlyStopping``); called once per epoch.
         sample_weight, class_weight : per-sample weights (n,), or a
             {class: weight} dict; they scale each sample's loss and gradient.
-        verbose : 0 silent, 1 progress lines.
+        verbose : {0, 1, 2}, default=0
+            0 silent; 1 a progress bar on a terminal (with tqdm, ``cyneuron[progress]``),
+            else a line per tenth of the run; 2 a line per epoch. Never changes the bits.
 
         All epochs and batches run inside the compiled core; it returns to
         Python at most once per epoch (for validation, callbacks, dropout
@@ -631,6 +700,7 @@ class Network:
             if hasattr(cb, "check_logs"):
                 cb.check_logs(keys)
         constant = isinstance(schedule, schedules.Constant)
+        verbose = check_verbose(verbose)
 
         # --- train ------------------------------------------------------------------------
         # The call is all or nothing: if anything fails (a schedule's value, a
@@ -664,11 +734,10 @@ class Network:
             if hasattr(cb, "on_train_begin"):
                 cb.on_train_begin(self)
         per_epoch = bool(cbs) or val is not None or any(self.dropout)
-        report = max(1, epochs // 10)
-        chunk = 1 if per_epoch else min(report if verbose else epochs, self._MAX_CHUNK)
+        progress = Progress(epochs, verbose)
+        chunk = 1 if per_epoch else min(progress.chunk, self._MAX_CHUNK)
         if shuffle and bs < x.shape[0]:   # bound the pre-drawn permutations to ~64 MB
             chunk = max(1, min(chunk, (8 << 20) // x.shape[0]))
-        start_time = time.perf_counter()
         runner = self._engine.run_epochs
         rates = np.full(1, lr0)
         done = 0
@@ -688,9 +757,7 @@ class Network:
                         bulk["accuracy"] = correct / x.shape[0]
                     history._extend(bulk, done, todo)
                     done += todo
-                    if verbose:
-                        self._progress(done, epochs, {k: vals[-1] for k, vals in
-                                                      history.history.items()}, start_time)
+                    progress.update(done, {k: vals[-1] for k, vals in history.history.items()})
                     continue
                 for i in range(todo):
                     e = done + i
@@ -709,21 +776,14 @@ class Network:
                     for cb in cbs:
                         if cb.on_epoch_end(e, logs) is True:
                             self.stop_training = True
-                    if verbose and ((e + 1) % report == 0 or e + 1 == epochs
-                                    or self.stop_training or per_epoch and epochs <= 50):
-                        self._progress(e + 1, epochs, logs, start_time)
+                    progress.update(e + 1, logs, force=self.stop_training)
                 done += todo
         finally:
+            progress.close()
             for cb in cbs:
                 if hasattr(cb, "on_train_end"):
                     cb.on_train_end(self)
         return history
-
-    @staticmethod
-    def _progress(done, epochs, logs, start_time):
-        shown = "  ".join(f"{k} {val_k:.6g}" for k, val_k in logs.items())
-        print(f"epoch {done:>{len(str(epochs))}}/{epochs}  {shown}  "
-              f"({time.perf_counter() - start_time:.2f} s)", flush=True)
 
     @staticmethod
     def _schedule_rates(schedule, lr0, first, count, dtype):
@@ -831,11 +891,34 @@ class Network:
 
     # --- evaluation -----------------------------------------------------------------------
 
+    def summary(self, print_fn=print) -> None:
+        """Print a Keras-style summary: layers, parameters, dtype, optimizer, seed.
+
+        Parameters
+        ----------
+        print_fn : callable, default=print
+            Called once with the whole text (e.g. ``lines.append``).
+        """
+        from ._summary import summary_text
+        print_fn(summary_text(self))
+
     @_reads
     def evaluate(self, X, y):
-        """Loss on (X, y) as a dict; classifiers also get accuracy, precision,
-        recall, f1 (binary for one sigmoid output, macro otherwise) and the
-        confusion matrix."""
+        """Loss on (X, y) as a dict, and metrics for classifiers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs)
+            Targets; class indices or one-hot rows for categorical_crossentropy.
+
+        Returns
+        -------
+        dict
+            ``loss``; classifiers also get ``accuracy``, ``precision``,
+            ``recall``, ``f1`` (binary for one sigmoid output, macro otherwise)
+            and ``confusion_matrix``.
+        """
         x, t = self._check_xy(X, y)
         a = self._forward(x)
         out = {"loss": self._dataset_loss(a, t)}
@@ -847,7 +930,16 @@ class Network:
 
     @_reads
     def predict_classes(self, X):
-        """Class labels: threshold 0.5 for one sigmoid output, argmax otherwise."""
+        """Class labels: threshold 0.5 for one sigmoid output, argmax otherwise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs) or (n_inputs,)
+
+        Returns
+        -------
+        numpy.ndarray of int
+        """
         out = self.feedforward(X)
         return metrics.to_labels(out if out.ndim == 2 else out.reshape(1, -1))
 
@@ -855,6 +947,18 @@ class Network:
 class Neuron:
     """A single neuron: ``activation(w . x + b)``, as in the tutorials.
 
+    Parameters
+    ----------
+    weights : sequence of float
+        One weight per input.
+    bias : float
+    activation : str, default="sigmoid"
+        Any activation name of :class:`Network`.
+    dtype : {"float64", "float32"}, default="float64"
+    backend : {"cython", "numpy"}, default="cython"
+
+    Examples
+    --------
     >>> Neuron(weights=[0, 1], bias=4).feedforward([2, 3])
     0.9990889488055994
     """
@@ -878,7 +982,16 @@ class Neuron:
         return float(self._net._layers[0][1][0])
 
     def feedforward(self, inputs):
-        """The neuron's output: a float for one sample, an (n,) array for a batch."""
+        """The neuron's output: a float for one sample, an (n,) array for a batch.
+
+        Parameters
+        ----------
+        inputs : array-like of shape (n_inputs,) or (n_samples, n_inputs)
+
+        Returns
+        -------
+        float or numpy.ndarray of shape (n_samples,)
+        """
         out = self._net.feedforward(inputs)
         return float(out[0]) if out.ndim == 1 else out[:, 0]
 

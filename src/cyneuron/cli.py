@@ -1,0 +1,514 @@
+"""The ``cyneuron`` command: train on a CSV file, predict, evaluate, inspect a model.
+
+``cyneuron train DATA.csv --target COL -o MODEL`` trains a scikit-learn style
+estimator (:class:`cyneuron.MLPClassifier` or :class:`cyneuron.MLPRegressor`,
+so string labels and defaults behave as there); ``predict``, ``evaluate`` and
+``info`` read the model file it writes; ``demo`` (also a bare ``cyneuron``)
+runs the tutorial demonstration of ``cyneuron.__main__``.
+
+Bad input (a missing file or column, a non-numeric feature, a file that is not
+a model) ends with exit status 2 and one line on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from . import __version__
+
+COMMANDS = ("train", "predict", "evaluate", "info", "demo")
+MAX_CLASSES_INFERRED = 20     # an integer target with at most this many values is a label
+
+
+class CLIError(Exception):
+    """A user error: reported as one line on stderr with exit status 2."""
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+def read_csv(path):
+    """Read a CSV file with a header row: (column names, rows as lists of strings)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise CLIError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise CLIError(f"{path} is a directory, not a CSV file") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"{path} is not a UTF-8 text (CSV) file") from None
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise CLIError(f"{path} is not a valid CSV file: {exc}") from None
+    if not rows:
+        raise CLIError(f"{path} is empty: expected a header row and data rows")
+    header = [c.strip() for c in rows[0]]
+    if len(set(header)) != len(header):
+        dup = next(c for c in header if header.count(c) > 1)
+        raise CLIError(f"{path}: column {dup!r} appears more than once in the header")
+    data = rows[1:]
+    if not data:
+        raise CLIError(f"{path} has a header but no data rows")
+    for i, row in enumerate(data, start=2):
+        if len(row) != len(header):
+            raise CLIError(f"{path}, line {i}: {len(row)} fields, but the header has "
+                           f"{len(header)}")
+    return header, data
+
+
+def _column(header, name, path):
+    if name not in header:
+        raise CLIError(f"no column {name!r} in {path} (columns: {', '.join(header)})")
+    return header.index(name)
+
+
+def _numeric(header, rows, columns, path):
+    """The given columns as a float64 matrix; any non-number is an error naming it."""
+    out = np.empty((len(rows), len(columns)), dtype=np.float64)
+    for i, row in enumerate(rows):
+        for j, c in enumerate(columns):
+            text = row[c].strip()
+            try:
+                value = float(text)
+            except ValueError:
+                raise CLIError(f"{path}, line {i + 2}, column {header[c]!r}: {text!r} is not "
+                               f"a number (feature columns must be numeric)") from None
+            if not math.isfinite(value):
+                raise CLIError(f"{path}, line {i + 2}, column {header[c]!r}: {text!r} is not "
+                               f"a finite number")
+            out[i, j] = value
+    return out
+
+
+def _as_numbers(values):
+    """values as float64, or None if any is not a finite number."""
+    try:
+        out = np.array([float(v) for v in values], dtype=np.float64)
+    except ValueError:
+        return None
+    return out if np.all(np.isfinite(out)) else None
+
+
+def _target(values, task):
+    """(labels or values, task, reason): the target column for the task."""
+    numbers = _as_numbers(values)
+    if task is None:
+        if numbers is None:
+            task, reason = "classify", "the target is not numeric"
+        else:
+            integral = bool(np.all(numbers == np.round(numbers)))
+            distinct = len(np.unique(numbers))
+            if integral and distinct <= MAX_CLASSES_INFERRED:
+                task = "classify"
+                reason = f"the target has {distinct} distinct integer values"
+            else:
+                task = "regress"
+                reason = ("the target is numeric with "
+                          + (f"{distinct} distinct values" if integral else "fractional values"))
+    else:
+        reason = None
+    if task == "regress":
+        if numbers is None:
+            bad = next(v for v in values if _as_numbers([v]) is None)
+            raise CLIError(f"--task regress needs a numeric target; found {bad!r}")
+        return numbers, task, reason
+    if numbers is not None and np.all(numbers == np.round(numbers)):
+        return numbers.astype(np.int64), task, reason
+    if numbers is not None:
+        return numbers, task, reason
+    return np.array(values, dtype=str), task, reason
+
+
+def _features(header, rows, path, exclude=(), names=None):
+    """(feature names, X) from the columns named in `names`, or all but `exclude`."""
+    if names is not None:
+        cols = [_column(header, n, path) for n in names]
+    else:
+        cols = [i for i, n in enumerate(header) if n not in exclude]
+        if not cols:
+            raise CLIError(f"{path} has no feature columns besides the target")
+    return [header[c] for c in cols], _numeric(header, rows, cols, path)
+
+
+# --- models -----------------------------------------------------------------------------
+
+def _estimators():
+    try:
+        from .estimators import MLPClassifier, MLPRegressor
+    except ImportError as exc:
+        raise CLIError(f"training needs scikit-learn: pip install 'cyneuron[sklearn]' "
+                       f"({exc})") from None
+    return MLPClassifier, MLPRegressor
+
+
+def load_model(path):
+    """cn.load, with every failure turned into a one-line CLIError."""
+    from .io import load
+    if not os.path.exists(path):
+        raise CLIError(f"no such file: {path}")
+    try:
+        return load(path)
+    except ImportError as exc:
+        raise CLIError(f"{path}: {exc}") from None
+    except (ValueError, TypeError, OSError, EOFError) as exc:
+        text = str(exc)
+        raise CLIError(text if path in text else f"{path}: {text}") from None
+
+
+def _is_estimator(model):
+    return hasattr(model, "network_")
+
+
+def _model_features(model, header, rows, path, drop=()):
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        return _features(header, rows, path, names=[str(n) for n in names])[1]
+    n_in = model.n_features_in_ if _is_estimator(model) else model.n_inputs
+    _, X = _features(header, rows, path, exclude=drop)
+    if X.shape[1] != n_in:
+        raise CLIError(f"{path} has {X.shape[1]} feature columns; the model expects {n_in}")
+    return X
+
+
+def _quiet_names(fn, X):
+    # the model knows its columns by name; X is the matrix picked by those names
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return fn(X)
+
+
+# --- metrics ----------------------------------------------------------------------------
+
+def _metrics(model, X, y):
+    """A dict of metric name -> value for a fitted estimator on (X, y)."""
+    if hasattr(model, "classes_"):
+        proba = _quiet_names(model.predict_proba, X)
+        pred = model.classes_[np.argmax(proba, axis=1)]
+        idx = np.searchsorted(model.classes_, y)
+        idx = np.clip(idx, 0, len(model.classes_) - 1)
+        known = model.classes_[idx] == y
+        p = np.where(known, proba[np.arange(len(y)), idx], 0.0)
+        eps = np.finfo(np.float64).eps
+        return {"accuracy": float(np.mean(pred == y)),
+                "log_loss": float(-np.mean(np.log(np.clip(p, eps, 1.0))))}
+    pred = _quiet_names(model.predict, X).reshape(len(y), -1)[:, 0]
+    err = pred - y
+    ss = float(np.sum((y - y.mean()) ** 2))
+    return {"r2": 1.0 - float(np.sum(err ** 2)) / ss if ss > 0 else float("nan"),
+            "mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err)))}
+
+
+def _show(metrics):
+    return "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+
+
+# --- sub-commands -------------------------------------------------------------------------
+
+def _hidden(text):
+    text = text.strip()
+    if text in ("", "none", "0"):
+        return ()
+    try:
+        sizes = tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer widths such as 64,64, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"layer widths must be at least 1, got {text!r}")
+    return sizes
+
+
+def _int_at_least(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def _split(n, fraction, seed):
+    if not fraction:
+        return np.arange(n), None
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, round(n * fraction))
+    if n - n_val < 1:
+        raise CLIError(f"--validation-split {fraction:g} leaves no training rows")
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def cmd_train(args, out):
+    header, rows = read_csv(args.data)
+    t = _column(header, args.target, args.data)
+    names, X = _features(header, rows, args.data, exclude=(args.target,))
+    y, task, reason = _target([r[t].strip() for r in rows], args.task)
+    MLPClassifier, MLPRegressor = _estimators()
+    if reason:
+        print(f"task: {task} ({reason}; --task to override)", file=out)
+    if task == "classify" and len(np.unique(y)) < 2:
+        raise CLIError(f"column {args.target!r} has a single value: nothing to classify")
+    train, val = _split(len(y), args.validation_split, args.seed)
+    cls = MLPClassifier if task == "classify" else MLPRegressor
+    model = cls(hidden_layer_sizes=args.hidden, activation=args.activation,
+                solver=args.optimizer, learning_rate_init=args.lr,
+                batch_size="auto" if args.batch_size is None else args.batch_size,
+                random_state=args.seed, dtype=args.dtype, max_iter=args.epochs)
+    Xt, yt = X[train], y[train]
+    print(f"{cls.__name__}: {len(train)} training rows"
+          + (f", {len(val)} validation rows" if val is not None else "")
+          + f", {X.shape[1]} features, hidden layers {','.join(map(str, args.hidden)) or 'none'}, "
+            f"{args.activation}, {args.optimizer} lr {args.lr:g}, {args.epochs} epochs, "
+            f"seed {args.seed}, {args.dtype}", file=out)
+    history = {"loss": []}
+    from ._progress import Progress
+    progress = Progress(args.epochs, verbose=0 if args.quiet else 1, stream=out)
+    start = time.perf_counter()
+    extra = {"classes": np.unique(y)} if task == "classify" else {}
+    try:
+        for epoch in range(args.epochs):
+            # partial_fit: one epoch per call, the optimizer carries on; exactly --epochs
+            # epochs (no early stopping), so a run's length is what was asked for
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.partial_fit(Xt, yt, **extra)
+            extra = {}
+            logs = {"loss": float(model.loss_)}
+            if val is not None:
+                # the validation loss on the training loss's scale: log loss, or half the
+                # mean squared error (the penalty is left out)
+                m = _metrics(model, X[val], y[val])
+                if "accuracy" in m:
+                    logs.update(val_loss=m["log_loss"], val_accuracy=m["accuracy"])
+                else:
+                    logs.update(val_loss=m["mse"] / 2, val_r2=m["r2"])
+            for k, v in logs.items():
+                history.setdefault(k, []).append(v)
+            progress.update(epoch + 1, logs)
+            if not math.isfinite(logs["loss"]):
+                raise CLIError(f"training diverged at epoch {epoch + 1} (loss {logs['loss']}); "
+                               f"try a smaller --lr or standardised features")
+    except (ValueError, TypeError) as exc:
+        raise CLIError(str(exc)) from None
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - start
+    model.feature_names_in_ = np.asarray(names, dtype=object)
+    print(f"trained in {seconds:.2f} s", file=out)
+    print(f"training:   {_show(_metrics(model, Xt, yt))}", file=out)
+    if val is not None:
+        print(f"validation: {_show(_metrics(model, X[val], y[val]))}", file=out)
+    from .io import save
+    path = args.output if str(args.output).endswith(".npz") else str(args.output) + ".npz"
+    try:
+        save(model, path)
+    except OSError as exc:
+        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+    print(f"wrote {path}", file=out)
+    if args.plot:
+        _plot_history(history, args.plot)
+        print(f"wrote {args.plot}", file=out)
+    return 0
+
+
+def _plot_history(history, path):
+    try:
+        from ._plot import plot_history
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+    try:
+        plot_history(history, path)
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def cmd_predict(args, out):
+    model = load_model(args.model)
+    header, rows = read_csv(args.data)
+    X = _model_features(model, header, rows, args.data)
+    if _is_estimator(model):
+        if args.proba:
+            if not hasattr(model, "predict_proba"):
+                raise CLIError("--proba needs a classifier; this model is a regressor")
+            values = _quiet_names(model.predict_proba, X)
+            names = [f"proba_{c}" for c in model.classes_]
+        else:
+            values = _quiet_names(model.predict, X)
+            values = values.reshape(len(X), -1)
+            names = (["prediction"] if values.shape[1] == 1
+                     else [f"prediction_{i}" for i in range(values.shape[1])])
+    else:
+        values = model.feedforward(X)
+        names = [f"output_{i}" for i in range(values.shape[1])]
+    values = np.asarray(values).reshape(len(X), -1)
+    if args.output:
+        try:
+            f = open(args.output, "w", newline="", encoding="utf-8")
+        except OSError as exc:
+            raise CLIError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    else:
+        f = out
+    try:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(names)
+        for row in values:
+            w.writerow([repr(float(v)) if isinstance(v, (float, np.floating)) else str(v)
+                        for v in row])
+    finally:
+        if args.output:
+            f.close()
+            print(f"wrote {len(values)} predictions to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_evaluate(args, out):
+    model = load_model(args.model)
+    if not _is_estimator(model):
+        raise CLIError(f"{args.model} holds a Network, not an estimator: evaluate needs a "
+                       f"model written by 'cyneuron train'")
+    header, rows = read_csv(args.data)
+    t = _column(header, args.target, args.data)
+    X = _model_features(model, header, rows, args.data, drop=(args.target,))
+    values = [r[t].strip() for r in rows]
+    if hasattr(model, "classes_"):
+        y, _, _ = _target(values, "classify")
+        if y.dtype.kind != model.classes_.dtype.kind and model.classes_.dtype.kind in "USO":
+            y = np.array(values, dtype=str)
+        y = y.astype(model.classes_.dtype) if model.classes_.dtype.kind in "US" else y
+    else:
+        y, _, _ = _target(values, "regress")
+    print(f"{len(y)} rows: {_show(_metrics(model, X, y))}", file=out)
+    return 0
+
+
+def cmd_info(args, out):
+    model = load_model(args.model)
+    from ._summary import summary_text
+    print(summary_text(model), file=out)
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="cyneuron",
+        description="Train feed-forward neural networks on CSV files, use and inspect them. "
+                    "Without a command, runs the demonstration ('cyneuron demo --help').")
+    parser.add_argument("--version", action="version", version=f"cyneuron {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a classifier or regressor on a CSV file",
+                       description="Train cyneuron.MLPClassifier / MLPRegressor on a CSV file "
+                                   "(header row, numeric features, any target column) and "
+                                   "write the fitted model.")
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
+    p.add_argument("--task", choices=("classify", "regress"),
+                   help="default: inferred (a non-numeric target, or one with at most "
+                        f"{MAX_CLASSES_INFERRED} distinct integer values, is classified)")
+    p.add_argument("--hidden", type=_hidden, default=(64,), metavar="W1,W2,...",
+                   help="hidden-layer widths (default: 64)")
+    p.add_argument("--activation", default="relu",
+                   choices=("relu", "tanh", "logistic", "identity"),
+                   help="hidden-layer activation (default: relu)")
+    p.add_argument("--epochs", type=_int_at_least(1), default=200,
+                   help="training epochs, all of them run (default: 200)")
+    p.add_argument("--batch-size", type=_int_at_least(1), default=None,
+                   help="default: min(200, rows)")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
+                   help="default: adam")
+    p.add_argument("--lr", type=_positive_float, default=1e-3,
+                   help="learning rate (default: 0.001)")
+    p.add_argument("--validation-split", type=_fraction, default=0.0, metavar="F",
+                   help="hold out this fraction of the rows and report metrics on it")
+    p.add_argument("--seed", type=_int_at_least(0), default=0,
+                   help="seed of the initial weights, shuffling and split (default: 0)")
+    p.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="plot the loss per epoch (needs cyneuron[plot])")
+    p.add_argument("--quiet", action="store_true", help="no progress")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL",
+                   help="model file to write (.npz added if missing)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="predict with a model file",
+                       description="Write one prediction per row of DATA.csv as CSV.")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("-o", "--output", metavar="PREDS.csv", help="default: standard output")
+    p.add_argument("--proba", action="store_true", help="class probabilities (classifiers)")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("evaluate", help="metrics of a model on labelled data")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("--target", required=True, metavar="COLUMN")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("info", help="summary of a model file")
+    p.add_argument("model", metavar="MODEL")
+    p.set_defaults(func=cmd_info)
+
+    sub.add_parser("demo", help="the tutorial demonstration (see 'cyneuron demo --help')",
+                   add_help=False)
+    return parser
+
+
+def main(argv=None):
+    """Run the ``cyneuron`` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        from .__main__ import demo_main
+        return demo_main(argv)          # bare `cyneuron [demo options]`
+    if argv[0] == "demo":
+        from .__main__ import demo_main
+        return demo_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, sys.stdout)
+    except CLIError as exc:
+        sys.stdout.flush()
+        print(f"cyneuron: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cyneuron: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`cyneuron predict ... | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

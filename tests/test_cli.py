@@ -1,0 +1,228 @@
+"""The ``cyneuron`` command end to end: subprocesses on CSV files the tests write."""
+import csv
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import cyneuron as cn
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SRC = pathlib.Path(cn.__file__).resolve().parent.parent     # the package under test
+TIMEOUT = 240
+
+
+def cyneuron(*args, cwd, status=0):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(SRC)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    proc = subprocess.run([sys.executable, "-m", "cyneuron", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    assert proc.returncode == status, (args, proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2))
+    names = np.array(["iris setosa", "versicolor", "virginica"])
+    labels = names[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)]
+    write_csv(d / "flowers.csv", ["length", "width", "species"],
+              [[f"{a:.5f}", f"{b:.5f}", s] for (a, b), s in zip(X, labels)])
+    price = 3 * X[:, 0] - 2 * X[:, 1] + 0.05 * rng.normal(size=len(X))
+    # the target column first: the command finds it by name
+    write_csv(d / "houses.csv", ["price", "rooms", "age"],
+              [[f"{p:.5f}", f"{a:.5f}", f"{b:.5f}"] for p, (a, b) in zip(price, X)])
+    return d, X, labels, price
+
+
+@pytest.fixture(scope="module")
+def classifier(data):
+    d = data[0]
+    proc = cyneuron("train", "flowers.csv", "--target", "species", "--hidden", "16",
+                    "--epochs", "60", "--lr", "0.01", "--validation-split", "0.25",
+                    "--seed", "3", "-o", "flowers", cwd=d)
+    return d, proc.stdout
+
+
+def test_train_classifier_with_string_labels(data, classifier):
+    d, out = classifier
+    _, X, labels, _ = data
+    assert "task: classify (the target is not numeric; --task to override)" in out
+    assert "90 training rows, 30 validation rows, 2 features" in out
+    assert "epoch 60/60  loss " in out                       # progress, not a terminal
+    assert "validation: accuracy " in out and "wrote flowers.npz" in out
+    model = cn.load(d / "flowers.npz")
+    assert type(model).__name__ == "MLPClassifier"
+    assert list(model.classes_) == sorted(set(labels))
+    assert list(model.feature_names_in_) == ["length", "width"]
+    assert model.n_iter_ == 60 and model.network_.layer_sizes == (2, 16, 3)
+    train_acc = float(out.split("training:   accuracy ")[1].split()[0])
+    assert train_acc > 0.8, out
+
+
+def test_train_is_reproducible(data, classifier):
+    d = data[0]
+    cyneuron("train", "flowers.csv", "--target", "species", "--hidden", "16", "--epochs", "60",
+             "--lr", "0.01", "--validation-split", "0.25", "--seed", "3", "--quiet",
+             "-o", "again.npz", cwd=d)
+    a, b = cn.load(d / "flowers.npz"), cn.load(d / "again.npz")
+    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        assert wa.tobytes() == wb.tobytes()
+
+
+def test_predict_and_proba(data, classifier):
+    d = classifier[0]
+    _, X, _, _ = data
+    model = cn.load(d / "flowers.npz")
+    Xf = np.array([[float(v) for v in r[:2]] for r in read_csv(d / "flowers.csv")[1]])
+    proc = cyneuron("predict", "flowers.npz", "flowers.csv", "-o", "preds.csv", cwd=d)
+    assert "wrote 120 predictions to preds.csv" in proc.stderr
+    header, rows = read_csv(d / "preds.csv")
+    assert header == ["prediction"]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = model.predict(Xf)
+        proba = model.predict_proba(Xf)
+    assert [r[0] for r in rows] == list(expected)
+    proc = cyneuron("predict", "flowers.npz", "flowers.csv", "--proba", cwd=d)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "proba_iris setosa,proba_versicolor,proba_virginica"
+    got = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    assert got.tobytes() == proba.tobytes()          # repr round-trips every bit
+
+
+def test_evaluate_matches_the_estimator(data, classifier):
+    d = classifier[0]
+    _, X, labels, _ = data
+    model = cn.load(d / "flowers.npz")
+    Xf = np.array([[float(v) for v in r[:2]] for r in read_csv(d / "flowers.csv")[1]])
+    proc = cyneuron("evaluate", "flowers.npz", "flowers.csv", "--target", "species", cwd=d)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        score = model.score(Xf, labels)
+    assert proc.stdout.startswith(f"120 rows: accuracy {score:.4f}  log_loss "), proc.stdout
+
+
+def test_regression_inferred_and_evaluated(data):
+    d, X, _, price = data
+    proc = cyneuron("train", "houses.csv", "--target", "price", "--hidden", "32,32",
+                    "--epochs", "80", "--lr", "0.01", "-o", "houses.npz", cwd=d)
+    assert "task: regress (the target is numeric with fractional values" in proc.stdout
+    model = cn.load(d / "houses.npz")
+    assert type(model).__name__ == "MLPRegressor"
+    assert list(model.feature_names_in_) == ["rooms", "age"]
+    proc = cyneuron("evaluate", "houses.npz", "houses.csv", "--target", "price", cwd=d)
+    r2 = float(proc.stdout.split("r2 ")[1].split()[0])
+    from sklearn.metrics import r2_score
+    Xh = np.array([[float(v) for v in r[1:]] for r in read_csv(d / "houses.csv")[1]])
+    yh = np.array([float(r[0]) for r in read_csv(d / "houses.csv")[1]])
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pred = model.predict(Xh)
+    assert r2 == pytest.approx(r2_score(yh, pred), abs=1e-4) and r2 > 0.9
+    # the model picks its columns by name: the target column may stay in the file
+    proc = cyneuron("predict", "houses.npz", "houses.csv", cwd=d)
+    got = np.array([float(v) for v in proc.stdout.splitlines()[1:]])
+    assert got.tobytes() == pred.tobytes()
+
+
+def test_integer_labels_inferred_and_overridden(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int) + 2 * (X[:, 2] > 0).astype(int)
+    write_csv(tmp_path / "d.csv", ["a", "b", "c", "y"],
+              [[*map(str, x), str(t)] for x, t in zip(X, y)])
+    proc = cyneuron("train", "d.csv", "--target", "y", "--epochs", "3", "-o", "m", cwd=tmp_path)
+    assert "task: classify (the target has 4 distinct integer values" in proc.stdout
+    assert list(cn.load(tmp_path / "m.npz").classes_) == [0, 1, 2, 3]
+    proc = cyneuron("train", "d.csv", "--target", "y", "--task", "regress", "--epochs", "3",
+                    "-o", "r", cwd=tmp_path)
+    assert "task:" not in proc.stdout
+    assert type(cn.load(tmp_path / "r.npz")).__name__ == "MLPRegressor"
+
+
+def test_info_prints_the_summary(data, classifier):
+    d = classifier[0]
+    out = cyneuron("info", "flowers.npz", cwd=d).stdout
+    model = cn.load(d / "flowers.npz")
+    total = sum(w.size for w in model.coefs_ + model.intercepts_)
+    assert "MLPClassifier" in out and "60 epochs trained" in out
+    assert f"Total params: {total:,}" in out
+    assert re.search(r"(?m)^dense_1 +\(None, 16\) +relu +48$", out), out
+    assert re.search(r"(?m)^output +\(None, 3\) +softmax +51$", out), out
+    assert "classes (3): iris setosa, versicolor, virginica" in out
+    assert "optimizer: adam(" in out and "dtype: float64" in out
+
+
+def test_demo_sub_command(tmp_path):
+    out = cyneuron("demo", "--epochs", "10", "--quiet", cwd=tmp_path).stdout
+    assert out.startswith("cyneuron ") and "bit for bit: True" in out
+
+
+BAD = [
+    (["train", "flowers.csv", "--target", "colour", "-o", "m"],
+     "no column 'colour' in flowers.csv (columns: length, width, species)"),
+    (["train", "flowers.csv", "--target", "length", "-o", "m"],
+     "flowers.csv, line 2, column 'species': "),
+    (["train", "nothing.csv", "--target", "y", "-o", "m"], "no such file: nothing.csv"),
+    (["train", "ragged.csv", "--target", "y", "-o", "m"], "ragged.csv, line 3: 1 fields"),
+    (["train", "empty.csv", "--target", "y", "-o", "m"], "empty.csv is empty"),
+    (["train", "flowers.csv", "--target", "species", "--task", "regress", "-o", "m"],
+     "--task regress needs a numeric target"),
+    (["predict", "flowers.csv", "flowers.csv"], "not a valid cyneuron model file"),
+    (["predict", "nope.npz", "flowers.csv"], "no such file: nope.npz"),
+    (["predict", "houses.npz", "flowers.csv"], "no column 'rooms' in flowers.csv"),
+    (["predict", "houses.npz", "houses.csv", "--proba"], "--proba needs a classifier"),
+    (["evaluate", "flowers.npz", "flowers.csv", "--target", "kind"], "no column 'kind'"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD, ids=[" ".join(a[:2]) + str(i)
+                                                   for i, (a, _) in enumerate(BAD)])
+def test_bad_input_exits_2_with_one_line(data, classifier, args, message):
+    d = data[0]
+    write_csv(d / "ragged.csv", ["x", "y"], [["1", "2"], ["3"]])
+    (d / "empty.csv").write_text("")
+    if not (d / "houses.npz").exists():
+        cyneuron("train", "houses.csv", "--target", "price", "--epochs", "2", "-o", "houses",
+                 cwd=d)
+    proc = cyneuron(*args, cwd=d, status=2)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cyneuron: error: "), proc.stderr
+    assert message in lines[0], lines[0]
+    assert not (d / "m.npz").exists()
+
+
+def test_bad_options_are_argparse_errors(data):
+    d = data[0]
+    for args in (["train", "flowers.csv", "--target", "species", "--hidden", "8,x", "-o", "m"],
+                 ["train", "flowers.csv", "--target", "species", "--epochs", "0", "-o", "m"],
+                 ["train", "flowers.csv", "--target", "species", "--validation-split", "1",
+                  "-o", "m"],
+                 ["train", "flowers.csv", "--target", "species"]):
+        proc = cyneuron(*args, cwd=d, status=2)
+        assert "cyneuron train: error:" in proc.stderr, proc.stderr
