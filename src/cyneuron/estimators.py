@@ -33,16 +33,14 @@ import numpy as np
 
 try:
     import scipy.optimize
-    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import accuracy_score, r2_score
     from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import LabelBinarizer
     from sklearn.utils import check_random_state
     from sklearn.utils.class_weight import compute_class_weight
     from sklearn.utils.metaestimators import available_if
-    from sklearn.utils.multiclass import check_classification_targets, type_of_target, \
-        unique_labels
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
     from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
     raise ImportError(
@@ -290,7 +288,8 @@ class _BaseMLP(BaseEstimator):
         if np.any(sw < 0):
             raise ValueError("Negative values in data passed to `sample_weight`")
         if not sw.sum() > 0:
-            raise ValueError("Sample weights must contain at least one non-zero number: all of them are zero, so there is nothing to fit")
+            raise ValueError("Sample weights must contain at least one non-zero number: all of "
+                             "them are zero, so there is nothing to fit")
         return sw
 
     def _fit(self, X, y, sample_weight, incremental):
@@ -549,8 +548,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Widths of the hidden layers.
     activation : str or list of str, default="relu"
         Hidden activation: "identity", "logistic", "tanh", "relu",
-        "leaky_relu" (or ``("leaky_relu", slope)``); a list gives one per
-        hidden layer.
+        "leaky_relu" (or ``("leaky_relu", slope)``), "softplus", "silu"; a
+        list gives one per hidden layer.
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         "lbfgs" runs ``scipy.optimize``'s L-BFGS-B on the full batch.
     alpha : float, default=1e-4

@@ -15,11 +15,11 @@ import warnings
 import numpy as np
 
 from . import _registry as registry
-from ._backends import BACKENDS
+from . import _validation as v
 from . import callbacks as callbacks_mod
 from . import metrics, schedules
-from . import _validation as v
 from . import reference as ref
+from ._backends import BACKENDS
 from ._progress import Progress, check_verbose
 
 MAX_WIDTH = 1 << 24          # widest layer (as model files allow)
@@ -197,7 +197,8 @@ class Network:
     activation : str, tuple or list
         One activation for every layer, or a list with one per layer
         (``"sigmoid"``, ``"tanh"``, ``"relu"``, ``("leaky_relu", 0.1)``,
-        ``"identity"``, ``"softmax"`` for the output layer).
+        ``"identity"``, ``"softplus"``, ``"silu"`` (alias ``"swish"``), and
+        ``"softmax"`` for the output layer).
     output_activation : str, optional
         Overrides the activation of the output layer only.
     loss : str
