@@ -18,8 +18,18 @@ class Callback:
     """Base class: override the hooks you need."""
 
     def check_logs(self, keys: set[str]) -> None:
-        """Called by fit before training with the names the epoch logs will
-        have; raise ValueError if the callback cannot work with them."""
+        """Called by fit before training with the names the epoch logs will have.
+
+        Parameters
+        ----------
+        keys : set of str
+            E.g. ``{"loss", "accuracy", "val_loss", "val_accuracy"}``.
+
+        Raises
+        ------
+        ValueError
+            If the callback cannot work with these logs.
+        """
 
     def on_train_begin(self, network: Any) -> None:
         """Called once before the first epoch with the network being trained."""
@@ -63,6 +73,12 @@ class EarlyStopping(Callback):
         self.restore_best_weights = bool(restore_best_weights)
 
     def check_logs(self, keys: set[str]) -> None:
+        """Refuse a fit whose logs lack the monitored quantity (before training).
+
+        Parameters
+        ----------
+        keys : set of str
+        """
         if self.monitor not in keys:
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs of "
                              f"this fit only have {sorted(keys)}"
@@ -104,7 +120,13 @@ class EarlyStopping(Callback):
 
 
 class LambdaCallback(Callback):
-    """Wrap a function ``f(epoch, logs) -> bool | None`` as a callback."""
+    """Wrap a function ``f(epoch, logs) -> bool | None`` as a callback.
+
+    Parameters
+    ----------
+    fn : callable
+        Called after each epoch; a true result stops training.
+    """
 
     def __init__(self, fn: Callable[[int, dict[str, float]], object]) -> None:
         if not callable(fn):
@@ -116,6 +138,17 @@ class LambdaCallback(Callback):
 
 
 def as_callbacks(callbacks: object) -> list:
+    """Callback objects from what fit's `callbacks` accepts.
+
+    Parameters
+    ----------
+    callbacks : None, Callback, callable, or a list or tuple of them
+
+    Returns
+    -------
+    list of Callback
+        Plain functions wrapped in LambdaCallback.
+    """
     if callbacks is None:
         return []
     if not isinstance(callbacks, (list, tuple)):

@@ -6,7 +6,18 @@ from numpy.typing import ArrayLike
 
 
 def to_labels(a: ArrayLike) -> np.ndarray:
-    """Class labels from network outputs or targets: threshold 0.5 for one column, argmax otherwise."""
+    """Class labels from network outputs or targets.
+
+    Parameters
+    ----------
+    a : array-like
+        Labels (1-D, returned as int64), one probability column (threshold
+        0.5) or one column per class (first argmax).
+
+    Returns
+    -------
+    ndarray of int64
+    """
     a = np.asarray(a)
     if a.ndim == 1:
         return a.astype(np.int64)
@@ -17,7 +28,18 @@ def to_labels(a: ArrayLike) -> np.ndarray:
 
 def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike,
                      n_classes: int | None = None) -> np.ndarray:
-    """C[i, j] = number of samples of true class i predicted as class j."""
+    """``C[i, j]``: the number of samples of true class i predicted as class j.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int
+    n_classes : int, optional
+        Defaults to one more than the largest label seen.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_classes, n_classes)
+    """
     y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
     if n_classes is None:
         n_classes = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
@@ -27,16 +49,37 @@ def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike,
 
 
 def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """The fraction of labels predicted right (0.0 for no samples).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like
+
+    Returns
+    -------
+    float
+    """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     return float(np.mean(y_true == y_pred)) if y_true.size else 0.0
 
 
 def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike, average: str = "macro",
                         n_classes: int | None = None) -> tuple[float, float, float]:
-    """(precision, recall, f1); "binary" scores class 1, "macro" averages over classes.
+    """Precision, recall and F1 of integer labels.
 
-    A class with no predicted (or no true) samples scores 0, as in scikit-learn's
-    zero_division=0.
+    A class with no predicted (or no true) samples scores 0, as in
+    scikit-learn's ``zero_division=0``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int
+    average : {"macro", "binary"}, default="macro"
+        "binary" scores class 1, "macro" averages over the classes.
+    n_classes : int, optional
+
+    Returns
+    -------
+    (precision, recall, f1) : tuple of float
     """
     cm = confusion_matrix(y_true, y_pred, n_classes)
     tp = np.diag(cm).astype(np.float64)
@@ -58,7 +101,19 @@ def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike, average: str = "ma
 
 def classification_report(y_true_labels: ArrayLike, y_pred_labels: ArrayLike,
                           n_classes: int) -> dict:
-    """The metrics ``Network.evaluate`` returns for a classifier."""
+    """The metrics ``Network.evaluate`` returns for a classifier.
+
+    Parameters
+    ----------
+    y_true_labels, y_pred_labels : array-like of int
+    n_classes : int
+        Two gives binary precision/recall/F1, more gives macro averages.
+
+    Returns
+    -------
+    dict
+        accuracy, precision, recall, f1 and confusion_matrix.
+    """
     avg = "binary" if n_classes == 2 else "macro"
     p, r, f = precision_recall_f1(y_true_labels, y_pred_labels, avg, n_classes)
     return {"accuracy": accuracy(y_true_labels, y_pred_labels), "precision": p, "recall": r,

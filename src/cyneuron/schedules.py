@@ -12,7 +12,24 @@ from . import _validation as v
 
 
 class Schedule:
+    """Base class of the schedules: ``schedule(epoch, lr0)`` gives an epoch's rate.
+
+    Any function ``f(epoch, lr0) -> float`` works as ``lr_schedule`` too; a
+    subclass only adds a readable ``repr`` (saved with the model).
+    """
+
     def __call__(self, epoch: int, lr0: float) -> float:
+        """The learning rate of `epoch` (0-based) for the initial rate `lr0`.
+
+        Parameters
+        ----------
+        epoch : int
+        lr0 : float
+
+        Returns
+        -------
+        float
+        """
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -28,7 +45,14 @@ class Constant(Schedule):
 
 
 class StepDecay(Schedule):
-    """lr0 * drop ** floor(epoch / every)."""
+    """``lr0 * drop ** floor(epoch / every)``.
+
+    Parameters
+    ----------
+    drop : float, default=0.5
+        Factor applied every `every` epochs, in (0, 1].
+    every : int, default=10
+    """
 
     def __init__(self, drop: float = 0.5, every: int = 10) -> None:
         self.drop = v.check_real(drop, "drop", minimum=0.0, strict=True, maximum=1.0)
@@ -39,7 +63,13 @@ class StepDecay(Schedule):
 
 
 class ExponentialDecay(Schedule):
-    """lr0 * rate ** epoch."""
+    """``lr0 * rate ** epoch``.
+
+    Parameters
+    ----------
+    rate : float, default=0.96
+        Factor per epoch, in (0, 1].
+    """
 
     def __init__(self, rate: float = 0.96) -> None:
         self.rate = v.check_real(rate, "rate", minimum=0.0, strict=True, maximum=1.0)
@@ -49,7 +79,12 @@ class ExponentialDecay(Schedule):
 
 
 class InverseScaling(Schedule):
-    """lr0 / (epoch + 1) ** power_t (scikit-learn's 'invscaling', per epoch)."""
+    """``lr0 / (epoch + 1) ** power_t`` (scikit-learn's "invscaling", per epoch).
+
+    Parameters
+    ----------
+    power_t : float, default=0.5
+    """
 
     def __init__(self, power_t: float = 0.5) -> None:
         self.power_t = v.check_real(power_t, "power_t", minimum=0.0)
@@ -63,7 +98,26 @@ _NAMED = {"constant": Constant, "step": StepDecay, "exponential": ExponentialDec
 
 
 def resolve(spec: object) -> Callable[[int, float], float]:
-    """None/name/Schedule/callable(epoch, lr0) -> a callable schedule."""
+    """The schedule `spec` names.
+
+    Parameters
+    ----------
+    spec : None, str, Schedule or callable
+        None or "constant", "step", "exponential", "invscaling", a Schedule,
+        or a function ``f(epoch, lr0) -> float``.
+
+    Returns
+    -------
+    callable
+        ``f(epoch, lr0) -> float``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    TypeError
+        For anything else that is not callable.
+    """
     if spec is None:
         return Constant()
     if isinstance(spec, str):
