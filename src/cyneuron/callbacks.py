@@ -32,15 +32,39 @@ class Callback:
         """
 
     def on_train_begin(self, network: Any) -> None:
-        """Called once before the first epoch with the network being trained."""
+        """Called once before the first epoch.
+
+        Parameters
+        ----------
+        network : Network
+            The network being trained.
+        """
         self.network = network
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
-        """Called after each epoch (0-based) with its logs; return True to stop."""
+        """Called after each epoch.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch just finished, 0-based.
+        logs : dict of str to float
+            Its loss and metrics (``loss``, ``accuracy``, ``val_loss``, ...).
+
+        Returns
+        -------
+        bool or None
+            True stops training after this epoch.
+        """
         return False
 
     def on_train_end(self, network: Any) -> None:
-        """Called once after training, also when it stopped early or failed."""
+        """Called once after training, also when it stopped early or failed.
+
+        Parameters
+        ----------
+        network : Network
+        """
 
 
 class EarlyStopping(Callback):
@@ -86,6 +110,12 @@ class EarlyStopping(Callback):
                                 if self.monitor.startswith("val_") else ""))
 
     def on_train_begin(self, network: Any) -> None:
+        """Reset the best value and the patience count.
+
+        Parameters
+        ----------
+        network : Network
+        """
         super().on_train_begin(network)
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch: int | None = None
@@ -99,6 +129,18 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        """Keep the best weights; stop after `patience` epochs without improvement.
+
+        Parameters
+        ----------
+        epoch : int
+        logs : dict of str to float
+
+        Returns
+        -------
+        bool
+            True when training should stop.
+        """
         if self.monitor not in logs:
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs "
                              f"only have {sorted(logs)}")
@@ -115,6 +157,12 @@ class EarlyStopping(Callback):
         return False
 
     def on_train_end(self, network: Any) -> None:
+        """Put the best weights back when ``restore_best_weights``.
+
+        Parameters
+        ----------
+        network : Network
+        """
         if self.restore_best_weights and self.best_weights is not None:
             network.set_weights(self.best_weights)
 
@@ -134,6 +182,18 @@ class LambdaCallback(Callback):
         self.fn = fn
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        """Call the function.
+
+        Parameters
+        ----------
+        epoch : int
+        logs : dict of str to float
+
+        Returns
+        -------
+        bool
+            Whether the function's result is true (stop).
+        """
         return bool(self.fn(epoch, logs))
 
 
