@@ -45,13 +45,33 @@ def seqsum(x):
     """Sum of all elements of x in C order, left to right, starting at +0.0.
 
     ``np.sum`` is pairwise; ``np.add.accumulate`` is sequential by definition.
+
+    Parameters
+    ----------
+    x : ndarray
+        Any shape, floating dtype.
+
+    Returns
+    -------
+    scalar of x's dtype
+        The sum (+0.0 for an empty x).
     """
     flat = np.concatenate((np.zeros(1, dtype=x.dtype), np.ravel(x)))
     return np.add.accumulate(flat)[-1]
 
 
 def row_sums(x):
-    """Sum of each row of a 2-D array, left to right from +0.0; shape (n, 1)."""
+    """Sum of each row of a 2-D array, left to right from +0.0; shape (n, 1).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, m)
+
+    Returns
+    -------
+    ndarray, shape (n, 1)
+        The row sums, in x's dtype.
+    """
     s = np.zeros((x.shape[0], 1), dtype=x.dtype)
     for j in range(x.shape[1]):
         s = s + x[:, j:j + 1]
@@ -59,7 +79,18 @@ def row_sums(x):
 
 
 def sample_sum(d):
-    """Sum over the rows (samples) of a 2-D array, in sample order from +0.0."""
+    """Sum over the rows (samples) of a 2-D array, in sample order from +0.0.
+
+    Parameters
+    ----------
+    d : ndarray, shape (n, m)
+        One row per sample, e.g. a layer's delta.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        The column sums, in d's dtype.
+    """
     s = np.zeros(d.shape[1], dtype=d.dtype)
     for row in d:
         s = s + row
@@ -69,7 +100,24 @@ def sample_sum(d):
 # --- the three products of a layer --------------------------------------------
 
 def affine(x, W, b):
-    """z = x @ W + b, summed over the inputs k from left to right."""
+    """z = x @ W + b, summed over the inputs k from left to right.
+
+    The bias is added last, after the sum over k.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, n_in)
+        The layer's input (the previous layer's output), in W's dtype.
+    W : ndarray, shape (n_in, n_out)
+        The layer's weight matrix.
+    b : ndarray, shape (n_out,)
+        The layer's bias.
+
+    Returns
+    -------
+    z : ndarray, shape (n, n_out)
+        The layer's pre-activation, in W's dtype.
+    """
     z = np.zeros((x.shape[0], W.shape[1]), dtype=W.dtype)
     for k in range(W.shape[0]):
         z = z + x[:, k:k + 1] * W[k]
@@ -77,7 +125,20 @@ def affine(x, W, b):
 
 
 def backprop_product(delta, W):
-    """delta @ W.T (the error sent to the previous layer), summed over outputs in order."""
+    """delta @ W.T (the error sent to the previous layer), summed over outputs in order.
+
+    Parameters
+    ----------
+    delta : ndarray, shape (n, n_out)
+        dL/dz of this layer.
+    W : ndarray, shape (n_in, n_out)
+        This layer's weight matrix.
+
+    Returns
+    -------
+    g : ndarray, shape (n, n_in)
+        dL/da of the previous layer's output (after its dropout), in W's dtype.
+    """
     g = np.zeros((delta.shape[0], W.shape[0]), dtype=W.dtype)
     for j in range(W.shape[1]):
         g = g + delta[:, j:j + 1] * W[:, j]
@@ -85,7 +146,22 @@ def backprop_product(delta, W):
 
 
 def weight_gradient(a_prev, delta):
-    """(a_prev.T @ delta, delta summed over samples), both in sample order."""
+    """(a_prev.T @ delta, delta summed over samples), both in sample order.
+
+    Parameters
+    ----------
+    a_prev : ndarray, shape (n, n_in)
+        The layer's input (the previous layer's output).
+    delta : ndarray, shape (n, n_out)
+        dL/dz of this layer.
+
+    Returns
+    -------
+    dW : ndarray, shape (n_in, n_out)
+        Sum over samples of ``outer(a_prev[i], delta[i])``, in delta's dtype.
+    db : ndarray, shape (n_out,)
+        ``sample_sum(delta)``.
+    """
     dW = np.zeros((a_prev.shape[1], delta.shape[1]), dtype=delta.dtype)
     for a_row, d_row in zip(a_prev, delta):
         dW = dW + np.outer(a_row, d_row)
@@ -96,82 +172,281 @@ def weight_gradient(a_prev, delta):
 # where a does not determine it (softplus, silu: the registry's from_input) ---
 
 def sigmoid(z):
-    """1 / (1 + exp(-z)), with NumPy's exp."""
+    """1 / (1 + exp(-z)), with NumPy's exp.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     one = _c(z, 1)
     return one / (one + np.exp(-z))
 
 
 def sigmoid_derivative(a):
-    """sigmoid'(z) = a * (1 - a). (The tutorials' ``x * (x - 1)`` has the wrong sign.)"""
+    """sigmoid'(z) = a * (1 - a). (The tutorials' ``x * (x - 1)`` has the wrong sign.)
+
+    Written through the output a, not the input z.
+
+    Parameters
+    ----------
+    a : ndarray
+        The activation output ``sigmoid(z)``.
+
+    Returns
+    -------
+    ndarray
+        sigmoid'(z) elementwise, shaped like a, in a's dtype.
+    """
     return a * (_c(a, 1) - a)
 
 
 def tanh(z):
+    """tanh(z), with NumPy's tanh.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     return np.tanh(z)
 
 
 def tanh_derivative(a):
+    """tanh'(z) = 1 - a * a, written through the output a.
+
+    Parameters
+    ----------
+    a : ndarray
+        The activation output ``tanh(z)``.
+
+    Returns
+    -------
+    ndarray
+        tanh'(z) elementwise, shaped like a, in a's dtype.
+    """
     return _c(a, 1) - a * a
 
 
 def relu(z):
-    """max(z, 0): NaN stays NaN and -0.0 becomes +0.0 (argument order matters)."""
+    """max(z, 0): NaN stays NaN and -0.0 becomes +0.0 (argument order matters).
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     return np.maximum(z, _c(z, 0))
 
 
 def relu_derivative(a):
+    """relu'(z): 1 where a > 0, else 0 (also at z = 0), written through the output a.
+
+    Parameters
+    ----------
+    a : ndarray
+        The activation output ``relu(z)``.
+
+    Returns
+    -------
+    ndarray
+        0.0 or 1.0 elementwise, shaped like a, in a's dtype.
+    """
     return (a > 0).astype(a.dtype)
 
 
 def leaky_relu(z, alpha=0.01):
+    """z where z > 0, else alpha * z (alpha in z's dtype).
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+    alpha : float, default 0.01
+        The slope for z <= 0 (the registry requires it finite and >= 0).
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     return np.where(z > 0, z, _c(z, alpha) * z)
 
 
 def leaky_relu_derivative(a, alpha=0.01):
+    """leaky_relu'(z): 1 where a > 0, else alpha, written through the output a.
+
+    Parameters
+    ----------
+    a : ndarray
+        The activation output ``leaky_relu(z, alpha)``.
+    alpha : float, default 0.01
+        The slope for z <= 0, as given to `leaky_relu`.
+
+    Returns
+    -------
+    ndarray
+        1 or alpha elementwise, shaped like a, in a's dtype.
+    """
     return np.where(a > 0, _c(a, 1), _c(a, alpha))
 
 
 def identity(z):
+    """z itself (the same array, not a copy).
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation.
+
+    Returns
+    -------
+    a : ndarray
+        z.
+    """
     return z
 
 
 def identity_derivative(a):
+    """identity'(z) = 1, written through the output a (whose values it ignores).
+
+    Parameters
+    ----------
+    a : ndarray
+        The activation output.
+
+    Returns
+    -------
+    ndarray
+        Ones shaped like a, in a's dtype.
+    """
     return np.ones_like(a)
 
 
 def softplus(z):
     """log(1 + exp(z)), computed as max(z, 0) + log1p(exp(-|z|)) so that it
-    neither overflows for large z nor loses the small values for very negative z."""
+    neither overflows for large z nor loses the small values for very negative z.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     return np.maximum(z, _c(z, 0)) + np.log1p(np.exp(-np.abs(z)))
 
 
 def softplus_derivative(z):
-    """softplus'(z) = sigmoid(z), from the layer's input z."""
+    """softplus'(z) = sigmoid(z), from the layer's input z.
+
+    Written through the input z, not the output (registry ``from_input``).
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation.
+
+    Returns
+    -------
+    ndarray
+        softplus'(z) elementwise, shaped like z, in z's dtype.
+    """
     one = _c(z, 1)
     return one / (one + np.exp(-z))
 
 
 def silu(z):
-    """z * sigmoid(z) (SiLU, swish), computed as z / (1 + exp(-z)): one rounding less."""
+    """z * sigmoid(z) (SiLU, swish), computed as z / (1 + exp(-z)): one rounding less.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     return z / (_c(z, 1) + np.exp(-z))
 
 
 def silu_derivative(z):
     """silu'(z) = s * (1 + z * (1 - s)) with s = sigmoid(z), from the layer's input z
-    (the output does not determine z: silu is not one-to-one)."""
+    (the output does not determine z: silu is not one-to-one).
+
+    Written through the input z (registry ``from_input``).
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation.
+
+    Returns
+    -------
+    ndarray
+        silu'(z) elementwise, shaped like z, in z's dtype.
+    """
     one = _c(z, 1)
     s = one / (one + np.exp(-z))
     return s * (one + z * (one - s))
 
 
 def softmax(z):
-    """Row-wise softmax, stabilised by subtracting the row maximum."""
+    """Row-wise softmax, stabilised by subtracting the row maximum.
+
+    Each row's exponentials are divided by their `row_sums` (left to right).
+
+    Parameters
+    ----------
+    z : ndarray, shape (n, m)
+        The layer's pre-activation, one row per sample.
+
+    Returns
+    -------
+    a : ndarray, shape (n, m)
+        The activation output, in z's dtype.
+    """
     e = np.exp(z - np.max(z, axis=1, keepdims=True))
     return e / row_sums(e)
 
 
 def softmax_backward(a, g):
-    """dL/dz from dL/da for a softmax layer: a * (g - sum_k g_k a_k), per row."""
+    """dL/dz from dL/da for a softmax layer: a * (g - sum_k g_k a_k), per row.
+
+    Written through the output a; the row sums are `row_sums` of ``g * a``.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The softmax output.
+    g : ndarray, shape (n, m)
+        dL/da, shaped like a.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        dL/dz, in a's dtype.
+    """
     return a * (g - row_sums(g * a))
 
 
@@ -191,22 +466,96 @@ def _count(a, count, default):
 
 
 def mse(a, y, w=None, count=None):
-    """Mean of the squared errors over all elements."""
+    """Mean of the squared errors over all elements.
+
+    Computed as ``seqsum(e * e * w) / count`` with ``e = a - y``.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (the network's output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for ``a.size``.
+
+    Returns
+    -------
+    scalar of a's dtype
+        The loss.
+    """
     e = a - y
     return seqsum(_weigh(e * e, w)) / _count(a, count, a.size)
 
 
 def mse_gradient(a, y, w=None, count=None):
+    """dL/da of `mse`: (2 * (a - y)) / count, then times w.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (the network's output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for ``a.size``.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        dL/da, in a's dtype.
+    """
     return _weigh((_c(a, 2) * (a - y)) / _count(a, count, a.size), w)
 
 
 def sse(a, y, w=None, count=None):
-    """Half the sum of squared errors: its gradient is the raw error a - y."""
+    """Half the sum of squared errors: its gradient is the raw error a - y.
+
+    Computed as ``0.5 * seqsum(e * e * w)`` with ``e = a - y``; there is no divisor.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (the network's output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        Ignored; accepted for the common loss signature ``f(a, y, w, count)``.
+
+    Returns
+    -------
+    scalar of a's dtype
+        The loss.
+    """
     e = a - y
     return _c(a, 0.5) * seqsum(_weigh(e * e, w))
 
 
 def sse_gradient(a, y, w=None, count=None):
+    """dL/da of `sse`: a - y, times w (no divisor).
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (the network's output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        Ignored; accepted for the common loss signature ``f(a, y, w, count)``.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        dL/da, in a's dtype.
+    """
     return _weigh(a - y, w)
 
 
@@ -214,12 +563,44 @@ EPSILON = 1e-7   # probabilities are clipped to [EPSILON, 1 - EPSILON] inside lo
 
 
 def clip_probability(a):
+    """a clipped into [EPSILON, 1 - EPSILON], the bounds in a's dtype (NaN stays NaN).
+
+    Parameters
+    ----------
+    a : ndarray
+        Probabilities, e.g. a sigmoid or softmax output.
+
+    Returns
+    -------
+    ndarray
+        Shaped like a, in a's dtype; what the cross-entropies take the log of.
+    """
     eps = _c(a, EPSILON)
     return np.minimum(np.maximum(a, eps), _c(a, 1) - eps)
 
 
 def binary_crossentropy(a, y, w=None, count=None):
-    """Mean over all elements of -(y log a + (1 - y) log(1 - a)), a clipped into (0, 1)."""
+    """Mean over all elements of -(y log a + (1 - y) log(1 - a)), a clipped into (0, 1).
+
+    The clipping is `clip_probability`; the weighted terms are summed with
+    `seqsum` and then divided by count.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (a sigmoid output).
+    y : ndarray, shape (n, m)
+        Targets in [0, 1], shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for ``a.size``.
+
+    Returns
+    -------
+    scalar of a's dtype
+        The loss.
+    """
     one = _c(a, 1)
     p = clip_probability(a)
     terms = -(y * np.log(p) + (one - y) * np.log(one - p))
@@ -227,12 +608,53 @@ def binary_crossentropy(a, y, w=None, count=None):
 
 
 def binary_crossentropy_delta(a, y, w=None, count=None):
-    """dL/dz for a sigmoid output: (a - y) / count, exact even where a is 0 or 1."""
+    """dL/dz for a sigmoid output: (a - y) / count, exact even where a is 0 or 1.
+
+    Then times w. This is the gradient with respect to the output layer's
+    pre-activation z, not dL/da (the sigmoid's derivative is folded in).
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (a sigmoid output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for ``a.size``.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        dL/dz of the output layer, in a's dtype.
+    """
     return _weigh((a - y) / _count(a, count, a.size), w)
 
 
 def categorical_crossentropy(a, y, w=None, count=None):
-    """Mean over samples of -sum_j y_j log a_j, a clipped into (0, 1)."""
+    """Mean over samples of -sum_j y_j log a_j, a clipped into (0, 1).
+
+    Each row's sum is `row_sums` of ``y * log(clip_probability(a))``; the
+    weighted per-row losses are summed with `seqsum`, then divided by count.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (a softmax output).
+    y : ndarray, shape (n, m)
+        Targets (one-hot, smoothed or multi-hot rows), shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for the row
+        count ``a.shape[0]``.
+
+    Returns
+    -------
+    scalar of a's dtype
+        The loss.
+    """
     per_sample = -row_sums(y * np.log(clip_probability(a)))
     return seqsum(_weigh(per_sample, w)) / _count(a, count, a.shape[0])
 
@@ -242,6 +664,27 @@ def categorical_crossentropy_delta(a, y, w=None, count=None):
 
     For rows that sum to 1 (one-hot, smoothed labels) this is the familiar
     a - y (a * 1.0 is exact); multi-hot rows need the sum.
+
+    The divisor is count (by default the row count), and the quotient is then
+    multiplied by w. This is the gradient with respect to the output layer's
+    pre-activation z, not dL/da.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (a softmax output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for the row
+        count ``a.shape[0]``.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        dL/dz of the output layer, in a's dtype.
     """
     return _weigh((a * row_sums(y) - y) / _count(a, count, a.shape[0]), w)
 
@@ -252,6 +695,29 @@ def loss_denominator(loss, n, m, w, weighted_mean, dtype):
     The divisor is the row count (or, with weighted_mean and weights, the
     weights' sum in sample order) times the loss's per-row count; the weight
     sum is the row count without weights.
+
+    Parameters
+    ----------
+    loss : registry Loss
+        Supplies the per-row count ``loss.norm(m)``.
+    n : int
+        The batch's row count.
+    m : int
+        The output width.
+    w : ndarray of shape (n,) or None
+        The batch's per-sample weights, in `dtype`.
+    weighted_mean : bool
+        Divide by the weights' sum instead of the row count (only when w is given).
+    dtype : numpy dtype
+        The network's dtype.
+
+    Returns
+    -------
+    count : scalar of `dtype`
+        The divisor to pass to the loss functions: ``seqsum(w) * norm`` with
+        weighted_mean and w, else ``n * norm`` (an integer product, rounded once).
+    wsum : scalar of `dtype`
+        ``seqsum(w)`` with weighted_mean and w, else n (even when w is given).
     """
     t = np.dtype(dtype).type
     norm = loss.norm(m)
