@@ -339,7 +339,7 @@ def identity_derivative(a):
 
 
 def softplus(z):
-    """log(1 + exp(z)), computed as max(z, 0) + log1p(exp(-|z|)) so that it
+    """log(1 + exp(z)), computed as ``max(z, 0) + log1p(exp(-|z|))`` so that it
     neither overflows for large z nor loses the small values for very negative z.
 
     Parameters
@@ -739,6 +739,28 @@ def forward(weights, activations, x, masks=None):
     `raw` is returned: what each layer's derivative is computed from, the
     activation before dropout, or the layer's input z for an activation whose
     derivative is written through z.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+    activations : list of registry Activation
+        One per layer.
+    x : ndarray, shape (n, n_in)
+        The batch's inputs, in the weights' dtype.
+    masks : list of (ndarray or None), optional
+        One entry per layer: masks[l] of shape (n, n_out of layer l) multiplies
+        that layer's output (see `batch_masks`); None entries mean no dropout.
+        If masks is None (the default), only `outs` is returned.
+
+    Returns
+    -------
+    outs : list of ndarray
+        ``[x, a_1, ..., a_L]``, a_l of shape (n, n_out of layer l), after dropout.
+    raw : list of ndarray
+        Only when masks is given: ``raw[0]`` is x and ``raw[l]`` layer l's output
+        before dropout, or its pre-activation z when its activation has
+        ``from_input``.
     """
     outs, raw = [x], [x]
     for l, ((W, b), act) in enumerate(zip(weights, activations)):
@@ -752,12 +774,47 @@ def forward(weights, activations, x, masks=None):
 
 
 def feedforward(weights, activations, x):
-    """The network's output for the batch x."""
+    """The network's output for the batch x.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+    activations : list of registry Activation
+        One per layer.
+    x : ndarray, shape (n, n_in)
+        The batch's inputs, in the weights' dtype.
+
+    Returns
+    -------
+    ndarray, shape (n, n_out)
+        The last layer's activation output a_L (no dropout).
+    """
     return forward(weights, activations, x)[-1]
 
 
 def penalty(weights, l1=0.0, l2=0.0):
-    """l1 * sum|W| + l2 * sum W**2 over every weight matrix (biases are not penalised)."""
+    """l1 * sum|W| + l2 * sum W**2 over every weight matrix (biases are not penalised).
+
+    Accumulated from +0.0 layer by layer, in each layer the l1 term before the
+    l2 term; a zero coefficient adds nothing. The coefficients are cast to each
+    W's dtype before the multiplication.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out).
+    l1 : float, default 0.0
+        The L1 coefficient.
+    l2 : float, default 0.0
+        The L2 coefficient.
+
+    Returns
+    -------
+    scalar of the weights' dtype or None
+        The penalty (a 0-d array +0.0 when both coefficients are 0); None for an
+        empty weights list.
+    """
     total = None
     for W, _ in weights:
         if total is None:
@@ -776,6 +833,42 @@ def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0
     The value includes the L1/L2 penalty; so does the gradient. With
     weighted_mean the loss is divided by the weights' sum instead of the row
     count, and the penalty coefficients too (in double precision).
+
+    The output layer's delta is ``loss.delta`` where the loss has one
+    (sigmoid with binary cross-entropy, softmax with categorical
+    cross-entropy), else the output activation's backward of
+    ``loss.gradient``.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+    activations : list of registry Activation
+        One per layer.
+    loss : registry Loss
+        The loss; its divisor comes from `loss_denominator`.
+    x : ndarray, shape (n, n_in)
+        The batch's inputs, in the weights' dtype.
+    y : ndarray, shape (n, n_out)
+        Targets, shaped like the output a, in its dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    masks : list of (ndarray or None), optional
+        Dropout masks as in `forward`; None for no dropout.
+    l1 : float, default 0.0
+        The L1 coefficient.
+    l2 : float, default 0.0
+        The L2 coefficient.
+    weighted_mean : bool, default False
+        Divide by the weights' sum (see above).
+
+    Returns
+    -------
+    value : scalar of the weights' dtype
+        The loss at `weights`, plus the penalty.
+    grads : list of (dW, db)
+        Shaped like `weights`: dW is `weight_gradient`'s, then
+        ``+ (2 * l2) * W``, then ``+ l1 * sign(W)``; db is not penalised.
     """
     if masks is None:
         masks = [None] * len(weights)
@@ -809,11 +902,36 @@ def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0
 
 
 def flatten(pairs):
-    """[(W1, b1), (W2, b2), ...] -> one vector W1, b1, W2, b2, ... (C order)."""
+    """[(W1, b1), (W2, b2), ...] -> one vector W1, b1, W2, b2, ... (C order).
+
+    Parameters
+    ----------
+    pairs : list of (W, b)
+        Weights or gradients, W of shape (n_in, n_out) and b of shape (n_out,).
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        A new vector, P the total number of parameters.
+    """
     return np.concatenate([np.concatenate((W.ravel(), b)) for W, b in pairs])
 
 
 def unflatten(flat, like):
+    """The inverse of `flatten`: (W, b) pairs shaped like `like`, viewing `flat`.
+
+    Parameters
+    ----------
+    flat : ndarray, shape (P,)
+        The parameters in `flatten`'s order.
+    like : list of (W, b)
+        Supplies the shapes only.
+
+    Returns
+    -------
+    list of (W, b)
+        Views into flat (no copies).
+    """
     out, i = [], 0
     for W, b in like:
         out.append((flat[i:i + W.size].reshape(W.shape), flat[i + W.size:i + W.size + b.size]))
@@ -822,7 +940,23 @@ def unflatten(flat, like):
 
 
 def clip_by_norm(g, clipnorm):
-    """Scale the whole gradient vector down to norm `clipnorm` when it is longer."""
+    """Scale the whole gradient vector down to norm `clipnorm` when it is longer.
+
+    The norm is ``sqrt(seqsum(g * g))``; a longer g becomes
+    ``g * (clipnorm / norm)`` (the quotient rounded first).
+
+    Parameters
+    ----------
+    g : ndarray, shape (P,)
+        The flat gradient (`flatten` of the gradients).
+    clipnorm : float
+        The largest norm allowed, cast to g's dtype.
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        g itself when its norm is at most clipnorm, else a scaled copy.
+    """
     norm = np.sqrt(seqsum(g * g))
     c = g.dtype.type(clipnorm)
     if norm > c:
@@ -835,7 +969,37 @@ def clip_by_norm(g, clipnorm):
 # step count and bias-correction powers as Python floats (IEEE doubles).
 
 def optimizer_step(opt, state, p, g, learning_rate):
-    """Return the updated p; update `state` in place. opt: registry Optimizer."""
+    """Return the updated p; update `state` in place. opt: registry Optimizer.
+
+    Parameters
+    ----------
+    opt : registry Optimizer
+        ``opt.name`` is "sgd", "momentum", "rmsprop" or "adam"; ``opt.params``
+        holds its hyperparameters.
+    state : dict
+        The optimizer's state (see the comment above `optimizer_step`): "m"
+        (momentum, adam) and "v" (rmsprop, adam) arrays like p; "t", "b1p" and
+        "b2p" (adam) the step count and beta_1**t, beta_2**t as Python floats.
+        Entries are replaced by their new values; sgd uses none of them.
+    p : ndarray, shape (P,)
+        The flat parameters (`flatten` of the weights); not modified.
+    g : ndarray, shape (P,)
+        The flat gradient, in p's dtype.
+    learning_rate : float
+        Cast to p's dtype; adam's step size
+        ``learning_rate * sqrt(1 - b2p) / (1 - b1p)``, with this step's powers,
+        is computed in double precision and then cast.
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        The new parameters, in p's dtype.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``opt.name``.
+    """
     t = p.dtype.type
     lr, one = t(learning_rate), t(1)
     hp = opt.params
@@ -869,27 +1033,100 @@ def optimizer_step(opt, state, p, g, learning_rate):
 # dropout layer (input side first) one mask.
 
 def epoch_order(rng, n, batch_size, shuffle):
-    """Sample order of one epoch: a permutation when shuffling mini-batches."""
+    """Sample order of one epoch: a permutation when shuffling mini-batches.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The network's generator; one ``rng.permutation(n)`` is drawn only when
+        shuffle and batch_size < n.
+    n : int
+        The number of samples.
+    batch_size : int
+        The batch size used (at most n).
+    shuffle : bool
+        Whether to shuffle.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        The permutation, or ``arange(n)`` (no draw).
+    """
     if shuffle and batch_size < n:
         return rng.permutation(n)
     return np.arange(n)
 
 
 def dropout_mask(rng, shape, rate, dtype):
-    """Inverted dropout: 0 with probability `rate`, else 1 / (1 - rate)."""
+    """Inverted dropout: 0 with probability `rate`, else 1 / (1 - rate).
+
+    One draw ``u = rng.random(shape)`` (doubles); an entry is kept where
+    ``u < 1 - rate``. keep = 1 - rate is computed in double precision, rounded
+    to dtype, and the kept entries are 1 / keep in dtype.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The network's generator.
+    shape : tuple of int
+        (rows, width) of the layer's output in the batch.
+    rate : float
+        The drop probability, in [0, 1).
+    dtype : numpy dtype
+        The network's dtype.
+
+    Returns
+    -------
+    ndarray of shape `shape`
+        The multiplier, in dtype.
+    """
     keep = 1.0 - rate
     return (rng.random(shape) < keep).astype(dtype) / np.dtype(dtype).type(keep)
 
 
 def batch_masks(rng, rows, widths, rates, dtype):
     """The dropout masks of one batch: for each layer (input side first) a
-    (rows, width) mask where its rate is not 0, else None."""
+    (rows, width) mask where its rate is not 0, else None.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The network's generator; one `dropout_mask` draw per nonzero rate, in
+        layer order.
+    rows : int
+        The batch's row count.
+    widths : sequence of int
+        Each layer's output width (n_out).
+    rates : sequence of float
+        Each layer's dropout rate, 0 for none.
+    dtype : numpy dtype
+        The network's dtype.
+
+    Returns
+    -------
+    list of (ndarray or None)
+        One entry per layer, the `masks` argument of `forward` and `gradients`.
+    """
     return [dropout_mask(rng, (rows, m), rate, dtype) if rate else None
             for m, rate in zip(widths, rates)]
 
 
 def correct_predictions(a, y):
-    """How many rows are classified right: threshold 0.5 for one output, argmax otherwise."""
+    """How many rows are classified right: threshold 0.5 for one output, argmax otherwise.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The network's output.
+    y : ndarray, shape (n, m)
+        Targets, shaped like a.
+
+    Returns
+    -------
+    int
+        The number of rows where ``a > 0.5`` equals ``y > 0.5`` (m = 1), or
+        where the argmaxes (the first maximum on ties) agree.
+    """
     if a.shape[1] == 1:
         return int(np.sum((a[:, 0] > 0.5) == (y[:, 0] > 0.5)))
     return int(np.sum(np.argmax(a, axis=1) == np.argmax(y, axis=1)))
@@ -904,6 +1141,62 @@ def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_s
     double precision (the batch loss itself when there is one batch). With
     weighted_mean, a batch whose weights sum to 0 holds no data: it takes no
     step and counts as loss 0 (its dropout masks are still drawn).
+
+    Per batch: dropout masks (`batch_masks`), `gradients`, the correct count,
+    `clip_by_norm`, then one `optimizer_step` on the flat parameters.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        At the start of the epoch, W of shape (n_in, n_out); not modified.
+    activations : list of registry Activation
+        One per layer.
+    loss : registry Loss
+        The loss.
+    x : ndarray, shape (n, n_in)
+        All inputs, in the weights' dtype.
+    y : ndarray, shape (n, n_out)
+        Targets, shaped like the output a.
+    rng : numpy.random.Generator
+        Draws the permutation, then the dropout masks (see the comment above
+        `epoch_order`).
+    learning_rate : float
+        This epoch's learning rate.
+    batch_size : int or None, optional
+        Rows per batch (the last batch may be shorter); None or >= n for one
+        full batch.
+    shuffle : bool, default True
+        Permute the samples (only when batch_size < n).
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    optimizer : registry Optimizer
+        Required despite the default.
+    state : dict
+        The optimizer's state (see the comment above `optimizer_step`), updated
+        in place; may be None for sgd.
+    l1 : float, default 0.0
+        The L1 coefficient.
+    l2 : float, default 0.0
+        The L2 coefficient.
+    clipnorm : float or None, optional
+        Clip each batch's flat gradient to this norm; None for no clipping.
+    dropout : sequence of float or None, optional
+        Each layer's dropout rate; None for no dropout (and no draws).
+    count_correct : bool, default False
+        Count `correct_predictions` on each stepped batch's outputs (with its
+        dropout masks) before its step.
+    weighted_mean : bool, default False
+        Divide each batch's loss by its weights' sum (see `gradients`).
+
+    Returns
+    -------
+    weights : list of (W, b)
+        The new weights (views into the last step's flat parameters; the
+        given list when no batch took a step).
+    loss : float
+        The epoch loss.
+    correct : int
+        The correct count; 0 unless count_correct.
     """
     n = x.shape[0]
     bs = n if batch_size is None else min(batch_size, n)
@@ -938,7 +1231,22 @@ def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_s
 
 
 def sgd_step(weights, grads, learning_rate):
-    """Plain gradient descent: W = W - lr * dW (lr in the weights' dtype)."""
+    """Plain gradient descent: W = W - lr * dW (lr in the weights' dtype).
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+    grads : list of (dW, db)
+        Shaped like weights.
+    learning_rate : float
+        Cast to each W's dtype.
+
+    Returns
+    -------
+    list of (W, b)
+        New arrays; weights is not modified.
+    """
     new = []
     for (W, b), (dW, db) in zip(weights, grads):
         lr = W.dtype.type(learning_rate)
@@ -947,13 +1255,63 @@ def sgd_step(weights, grads, learning_rate):
 
 
 def train_step(weights, activations, loss, x, y, learning_rate):
-    """One gradient-descent step on the batch; returns (new weights, loss before it)."""
+    """One gradient-descent step on the batch; returns (new weights, loss before it).
+
+    No sample weights, dropout or penalty.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+    activations : list of registry Activation
+        One per layer.
+    loss : registry Loss
+        The loss.
+    x : ndarray, shape (n, n_in)
+        The batch's inputs, in the weights' dtype.
+    y : ndarray, shape (n, n_out)
+        Targets, shaped like the output a.
+    learning_rate : float
+        Cast to each W's dtype.
+
+    Returns
+    -------
+    weights : list of (W, b)
+        The weights after the step.
+    value : scalar of the weights' dtype
+        The loss at the weights before the step.
+    """
     value, grads = gradients(weights, activations, loss, x, y)
     return sgd_step(weights, grads, learning_rate), value
 
 
 def fit(weights, activations, loss, x, y, epochs, learning_rate):
-    """Full-batch gradient descent; returns (weights, [loss of each epoch])."""
+    """Full-batch gradient descent; returns (weights, [loss of each epoch]).
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        The initial weights, W of shape (n_in, n_out); not modified.
+    activations : list of registry Activation
+        One per layer.
+    loss : registry Loss
+        The loss.
+    x : ndarray, shape (n, n_in)
+        All inputs, in the weights' dtype.
+    y : ndarray, shape (n, n_out)
+        Targets, shaped like the output a.
+    epochs : int
+        The number of steps.
+    learning_rate : float
+        Cast to each W's dtype.
+
+    Returns
+    -------
+    weights : list of (W, b)
+        The weights after the last step.
+    losses : list of scalar
+        Each epoch's loss, taken before its step.
+    """
     losses = []
     for _ in range(epochs):
         weights, value = train_step(weights, activations, loss, x, y, learning_rate)
