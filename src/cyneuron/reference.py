@@ -45,13 +45,33 @@ def seqsum(x):
     """Sum of all elements of x in C order, left to right, starting at +0.0.
 
     ``np.sum`` is pairwise; ``np.add.accumulate`` is sequential by definition.
+
+    Parameters
+    ----------
+    x : ndarray
+        Any shape, floating dtype.
+
+    Returns
+    -------
+    scalar of x's dtype
+        The sum (+0.0 for an empty x).
     """
     flat = np.concatenate((np.zeros(1, dtype=x.dtype), np.ravel(x)))
     return np.add.accumulate(flat)[-1]
 
 
 def row_sums(x):
-    """Sum of each row of a 2-D array, left to right from +0.0; shape (n, 1)."""
+    """Sum of each row of a 2-D array, left to right from +0.0; shape (n, 1).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, m)
+
+    Returns
+    -------
+    ndarray, shape (n, 1)
+        The row sums, in x's dtype.
+    """
     s = np.zeros((x.shape[0], 1), dtype=x.dtype)
     for j in range(x.shape[1]):
         s = s + x[:, j:j + 1]
@@ -59,7 +79,18 @@ def row_sums(x):
 
 
 def sample_sum(d):
-    """Sum over the rows (samples) of a 2-D array, in sample order from +0.0."""
+    """Sum over the rows (samples) of a 2-D array, in sample order from +0.0.
+
+    Parameters
+    ----------
+    d : ndarray, shape (n, m)
+        One row per sample, e.g. a layer's delta.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        The column sums, in d's dtype.
+    """
     s = np.zeros(d.shape[1], dtype=d.dtype)
     for row in d:
         s = s + row
@@ -69,7 +100,24 @@ def sample_sum(d):
 # --- the three products of a layer --------------------------------------------
 
 def affine(x, W, b):
-    """z = x @ W + b, summed over the inputs k from left to right."""
+    """z = x @ W + b, summed over the inputs k from left to right.
+
+    The bias is added last, after the sum over k.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, n_in)
+        The layer's input (the previous layer's output), in W's dtype.
+    W : ndarray, shape (n_in, n_out)
+        The layer's weight matrix.
+    b : ndarray, shape (n_out,)
+        The layer's bias.
+
+    Returns
+    -------
+    z : ndarray, shape (n, n_out)
+        The layer's pre-activation, in W's dtype.
+    """
     z = np.zeros((x.shape[0], W.shape[1]), dtype=W.dtype)
     for k in range(W.shape[0]):
         z = z + x[:, k:k + 1] * W[k]
@@ -77,7 +125,20 @@ def affine(x, W, b):
 
 
 def backprop_product(delta, W):
-    """delta @ W.T (the error sent to the previous layer), summed over outputs in order."""
+    """delta @ W.T (the error sent to the previous layer), summed over outputs in order.
+
+    Parameters
+    ----------
+    delta : ndarray, shape (n, n_out)
+        dL/dz of this layer.
+    W : ndarray, shape (n_in, n_out)
+        This layer's weight matrix.
+
+    Returns
+    -------
+    g : ndarray, shape (n, n_in)
+        dL/da of the previous layer's output (after its dropout), in W's dtype.
+    """
     g = np.zeros((delta.shape[0], W.shape[0]), dtype=W.dtype)
     for j in range(W.shape[1]):
         g = g + delta[:, j:j + 1] * W[:, j]
@@ -85,7 +146,22 @@ def backprop_product(delta, W):
 
 
 def weight_gradient(a_prev, delta):
-    """(a_prev.T @ delta, delta summed over samples), both in sample order."""
+    """(a_prev.T @ delta, delta summed over samples), both in sample order.
+
+    Parameters
+    ----------
+    a_prev : ndarray, shape (n, n_in)
+        The layer's input (the previous layer's output).
+    delta : ndarray, shape (n, n_out)
+        dL/dz of this layer.
+
+    Returns
+    -------
+    dW : ndarray, shape (n_in, n_out)
+        Sum over samples of ``outer(a_prev[i], delta[i])``, in delta's dtype.
+    db : ndarray, shape (n_out,)
+        ``sample_sum(delta)``.
+    """
     dW = np.zeros((a_prev.shape[1], delta.shape[1]), dtype=delta.dtype)
     for a_row, d_row in zip(a_prev, delta):
         dW = dW + np.outer(a_row, d_row)
@@ -96,82 +172,281 @@ def weight_gradient(a_prev, delta):
 # where a does not determine it (softplus, silu: the registry's from_input) ---
 
 def sigmoid(z):
-    """1 / (1 + exp(-z)), with NumPy's exp."""
+    """1 / (1 + exp(-z)), with NumPy's exp.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     one = _c(z, 1)
     return one / (one + np.exp(-z))
 
 
 def sigmoid_derivative(a):
-    """sigmoid'(z) = a * (1 - a). (The tutorials' ``x * (x - 1)`` has the wrong sign.)"""
+    """sigmoid'(z) = a * (1 - a). (The tutorials' ``x * (x - 1)`` has the wrong sign.)
+
+    Written through the output a, not the input z.
+
+    Parameters
+    ----------
+    a : ndarray
+        The activation output ``sigmoid(z)``.
+
+    Returns
+    -------
+    ndarray
+        sigmoid'(z) elementwise, shaped like a, in a's dtype.
+    """
     return a * (_c(a, 1) - a)
 
 
 def tanh(z):
+    """tanh(z), with NumPy's tanh.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     return np.tanh(z)
 
 
 def tanh_derivative(a):
+    """tanh'(z) = 1 - a * a, written through the output a.
+
+    Parameters
+    ----------
+    a : ndarray
+        The activation output ``tanh(z)``.
+
+    Returns
+    -------
+    ndarray
+        tanh'(z) elementwise, shaped like a, in a's dtype.
+    """
     return _c(a, 1) - a * a
 
 
 def relu(z):
-    """max(z, 0): NaN stays NaN and -0.0 becomes +0.0 (argument order matters)."""
+    """max(z, 0): NaN stays NaN and -0.0 becomes +0.0 (argument order matters).
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     return np.maximum(z, _c(z, 0))
 
 
 def relu_derivative(a):
+    """relu'(z): 1 where a > 0, else 0 (also at z = 0), written through the output a.
+
+    Parameters
+    ----------
+    a : ndarray
+        The activation output ``relu(z)``.
+
+    Returns
+    -------
+    ndarray
+        0.0 or 1.0 elementwise, shaped like a, in a's dtype.
+    """
     return (a > 0).astype(a.dtype)
 
 
 def leaky_relu(z, alpha=0.01):
+    """z where z > 0, else alpha * z (alpha in z's dtype).
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+    alpha : float, default 0.01
+        The slope for z <= 0 (the registry requires it finite and >= 0).
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     return np.where(z > 0, z, _c(z, alpha) * z)
 
 
 def leaky_relu_derivative(a, alpha=0.01):
+    """leaky_relu'(z): 1 where a > 0, else alpha, written through the output a.
+
+    Parameters
+    ----------
+    a : ndarray
+        The activation output ``leaky_relu(z, alpha)``.
+    alpha : float, default 0.01
+        The slope for z <= 0, as given to `leaky_relu`.
+
+    Returns
+    -------
+    ndarray
+        1 or alpha elementwise, shaped like a, in a's dtype.
+    """
     return np.where(a > 0, _c(a, 1), _c(a, alpha))
 
 
 def identity(z):
+    """z itself (the same array, not a copy).
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation.
+
+    Returns
+    -------
+    a : ndarray
+        z.
+    """
     return z
 
 
 def identity_derivative(a):
+    """identity'(z) = 1, written through the output a (whose values it ignores).
+
+    Parameters
+    ----------
+    a : ndarray
+        The activation output.
+
+    Returns
+    -------
+    ndarray
+        Ones shaped like a, in a's dtype.
+    """
     return np.ones_like(a)
 
 
 def softplus(z):
-    """log(1 + exp(z)), computed as max(z, 0) + log1p(exp(-|z|)) so that it
-    neither overflows for large z nor loses the small values for very negative z."""
+    """log(1 + exp(z)), computed as ``max(z, 0) + log1p(exp(-|z|))`` so that it
+    neither overflows for large z nor loses the small values for very negative z.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     return np.maximum(z, _c(z, 0)) + np.log1p(np.exp(-np.abs(z)))
 
 
 def softplus_derivative(z):
-    """softplus'(z) = sigmoid(z), from the layer's input z."""
+    """softplus'(z) = sigmoid(z), from the layer's input z.
+
+    Written through the input z, not the output (registry ``from_input``).
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation.
+
+    Returns
+    -------
+    ndarray
+        softplus'(z) elementwise, shaped like z, in z's dtype.
+    """
     one = _c(z, 1)
     return one / (one + np.exp(-z))
 
 
 def silu(z):
-    """z * sigmoid(z) (SiLU, swish), computed as z / (1 + exp(-z)): one rounding less."""
+    """z * sigmoid(z) (SiLU, swish), computed as z / (1 + exp(-z)): one rounding less.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
     return z / (_c(z, 1) + np.exp(-z))
 
 
 def silu_derivative(z):
     """silu'(z) = s * (1 + z * (1 - s)) with s = sigmoid(z), from the layer's input z
-    (the output does not determine z: silu is not one-to-one)."""
+    (the output does not determine z: silu is not one-to-one).
+
+    Written through the input z (registry ``from_input``).
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation.
+
+    Returns
+    -------
+    ndarray
+        silu'(z) elementwise, shaped like z, in z's dtype.
+    """
     one = _c(z, 1)
     s = one / (one + np.exp(-z))
     return s * (one + z * (one - s))
 
 
 def softmax(z):
-    """Row-wise softmax, stabilised by subtracting the row maximum."""
+    """Row-wise softmax, stabilised by subtracting the row maximum.
+
+    Each row's exponentials are divided by their `row_sums` (left to right).
+
+    Parameters
+    ----------
+    z : ndarray, shape (n, m)
+        The layer's pre-activation, one row per sample.
+
+    Returns
+    -------
+    a : ndarray, shape (n, m)
+        The activation output, in z's dtype.
+    """
     e = np.exp(z - np.max(z, axis=1, keepdims=True))
     return e / row_sums(e)
 
 
 def softmax_backward(a, g):
-    """dL/dz from dL/da for a softmax layer: a * (g - sum_k g_k a_k), per row."""
+    """dL/dz from dL/da for a softmax layer: a * (g - sum_k g_k a_k), per row.
+
+    Written through the output a; the row sums are `row_sums` of ``g * a``.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The softmax output.
+    g : ndarray, shape (n, m)
+        dL/da, shaped like a.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        dL/dz, in a's dtype.
+    """
     return a * (g - row_sums(g * a))
 
 
@@ -191,22 +466,96 @@ def _count(a, count, default):
 
 
 def mse(a, y, w=None, count=None):
-    """Mean of the squared errors over all elements."""
+    """Mean of the squared errors over all elements.
+
+    Computed as ``seqsum(e * e * w) / count`` with ``e = a - y``.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (the network's output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for ``a.size``.
+
+    Returns
+    -------
+    scalar of a's dtype
+        The loss.
+    """
     e = a - y
     return seqsum(_weigh(e * e, w)) / _count(a, count, a.size)
 
 
 def mse_gradient(a, y, w=None, count=None):
+    """dL/da of `mse`: (2 * (a - y)) / count, then times w.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (the network's output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for ``a.size``.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        dL/da, in a's dtype.
+    """
     return _weigh((_c(a, 2) * (a - y)) / _count(a, count, a.size), w)
 
 
 def sse(a, y, w=None, count=None):
-    """Half the sum of squared errors: its gradient is the raw error a - y."""
+    """Half the sum of squared errors: its gradient is the raw error a - y.
+
+    Computed as ``0.5 * seqsum(e * e * w)`` with ``e = a - y``; there is no divisor.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (the network's output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        Ignored; accepted for the common loss signature ``f(a, y, w, count)``.
+
+    Returns
+    -------
+    scalar of a's dtype
+        The loss.
+    """
     e = a - y
     return _c(a, 0.5) * seqsum(_weigh(e * e, w))
 
 
 def sse_gradient(a, y, w=None, count=None):
+    """dL/da of `sse`: a - y, times w (no divisor).
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (the network's output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        Ignored; accepted for the common loss signature ``f(a, y, w, count)``.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        dL/da, in a's dtype.
+    """
     return _weigh(a - y, w)
 
 
@@ -214,12 +563,44 @@ EPSILON = 1e-7   # probabilities are clipped to [EPSILON, 1 - EPSILON] inside lo
 
 
 def clip_probability(a):
+    """a clipped into [EPSILON, 1 - EPSILON], the bounds in a's dtype (NaN stays NaN).
+
+    Parameters
+    ----------
+    a : ndarray
+        Probabilities, e.g. a sigmoid or softmax output.
+
+    Returns
+    -------
+    ndarray
+        Shaped like a, in a's dtype; what the cross-entropies take the log of.
+    """
     eps = _c(a, EPSILON)
     return np.minimum(np.maximum(a, eps), _c(a, 1) - eps)
 
 
 def binary_crossentropy(a, y, w=None, count=None):
-    """Mean over all elements of -(y log a + (1 - y) log(1 - a)), a clipped into (0, 1)."""
+    """Mean over all elements of -(y log a + (1 - y) log(1 - a)), a clipped into (0, 1).
+
+    The clipping is `clip_probability`; the weighted terms are summed with
+    `seqsum` and then divided by count.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (a sigmoid output).
+    y : ndarray, shape (n, m)
+        Targets in [0, 1], shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for ``a.size``.
+
+    Returns
+    -------
+    scalar of a's dtype
+        The loss.
+    """
     one = _c(a, 1)
     p = clip_probability(a)
     terms = -(y * np.log(p) + (one - y) * np.log(one - p))
@@ -227,12 +608,53 @@ def binary_crossentropy(a, y, w=None, count=None):
 
 
 def binary_crossentropy_delta(a, y, w=None, count=None):
-    """dL/dz for a sigmoid output: (a - y) / count, exact even where a is 0 or 1."""
+    """dL/dz for a sigmoid output: (a - y) / count, exact even where a is 0 or 1.
+
+    Then times w. This is the gradient with respect to the output layer's
+    pre-activation z, not dL/da (the sigmoid's derivative is folded in).
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (a sigmoid output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for ``a.size``.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        dL/dz of the output layer, in a's dtype.
+    """
     return _weigh((a - y) / _count(a, count, a.size), w)
 
 
 def categorical_crossentropy(a, y, w=None, count=None):
-    """Mean over samples of -sum_j y_j log a_j, a clipped into (0, 1)."""
+    """Mean over samples of -sum_j y_j log a_j, a clipped into (0, 1).
+
+    Each row's sum is `row_sums` of ``y * log(clip_probability(a))``; the
+    weighted per-row losses are summed with `seqsum`, then divided by count.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (a softmax output).
+    y : ndarray, shape (n, m)
+        Targets (one-hot, smoothed or multi-hot rows), shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for the row
+        count ``a.shape[0]``.
+
+    Returns
+    -------
+    scalar of a's dtype
+        The loss.
+    """
     per_sample = -row_sums(y * np.log(clip_probability(a)))
     return seqsum(_weigh(per_sample, w)) / _count(a, count, a.shape[0])
 
@@ -242,6 +664,27 @@ def categorical_crossentropy_delta(a, y, w=None, count=None):
 
     For rows that sum to 1 (one-hot, smoothed labels) this is the familiar
     a - y (a * 1.0 is exact); multi-hot rows need the sum.
+
+    The divisor is count (by default the row count), and the quotient is then
+    multiplied by w. This is the gradient with respect to the output layer's
+    pre-activation z, not dL/da.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The activation output (a softmax output).
+    y : ndarray, shape (n, m)
+        Targets, shaped like a, in a's dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    count : scalar or None, optional
+        The loss's divisor (see the comment above `mse`); None for the row
+        count ``a.shape[0]``.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        dL/dz of the output layer, in a's dtype.
     """
     return _weigh((a * row_sums(y) - y) / _count(a, count, a.shape[0]), w)
 
@@ -252,6 +695,29 @@ def loss_denominator(loss, n, m, w, weighted_mean, dtype):
     The divisor is the row count (or, with weighted_mean and weights, the
     weights' sum in sample order) times the loss's per-row count; the weight
     sum is the row count without weights.
+
+    Parameters
+    ----------
+    loss : registry Loss
+        Supplies the per-row count ``loss.norm(m)``.
+    n : int
+        The batch's row count.
+    m : int
+        The output width.
+    w : ndarray of shape (n,) or None
+        The batch's per-sample weights, in `dtype`.
+    weighted_mean : bool
+        Divide by the weights' sum instead of the row count (only when w is given).
+    dtype : numpy dtype
+        The network's dtype.
+
+    Returns
+    -------
+    count : scalar of `dtype`
+        The divisor to pass to the loss functions: ``seqsum(w) * norm`` with
+        weighted_mean and w, else ``n * norm`` (an integer product, rounded once).
+    wsum : scalar of `dtype`
+        ``seqsum(w)`` with weighted_mean and w, else n (even when w is given).
     """
     t = np.dtype(dtype).type
     norm = loss.norm(m)
@@ -273,6 +739,28 @@ def forward(weights, activations, x, masks=None):
     `raw` is returned: what each layer's derivative is computed from, the
     activation before dropout, or the layer's input z for an activation whose
     derivative is written through z.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+    activations : list of registry Activation
+        One per layer.
+    x : ndarray, shape (n, n_in)
+        The batch's inputs, in the weights' dtype.
+    masks : list of (ndarray or None), optional
+        One entry per layer: masks[l] of shape (n, n_out of layer l) multiplies
+        that layer's output (see `batch_masks`); None entries mean no dropout.
+        If masks is None (the default), only `outs` is returned.
+
+    Returns
+    -------
+    outs : list of ndarray
+        ``[x, a_1, ..., a_L]``, a_l of shape (n, n_out of layer l), after dropout.
+    raw : list of ndarray
+        Only when masks is given: ``raw[0]`` is x and ``raw[l]`` layer l's output
+        before dropout, or its pre-activation z when its activation has
+        ``from_input``.
     """
     outs, raw = [x], [x]
     for l, ((W, b), act) in enumerate(zip(weights, activations)):
@@ -286,12 +774,47 @@ def forward(weights, activations, x, masks=None):
 
 
 def feedforward(weights, activations, x):
-    """The network's output for the batch x."""
+    """The network's output for the batch x.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+    activations : list of registry Activation
+        One per layer.
+    x : ndarray, shape (n, n_in)
+        The batch's inputs, in the weights' dtype.
+
+    Returns
+    -------
+    ndarray, shape (n, n_out)
+        The last layer's activation output a_L (no dropout).
+    """
     return forward(weights, activations, x)[-1]
 
 
 def penalty(weights, l1=0.0, l2=0.0):
-    """l1 * sum|W| + l2 * sum W**2 over every weight matrix (biases are not penalised)."""
+    """l1 * sum|W| + l2 * sum W**2 over every weight matrix (biases are not penalised).
+
+    Accumulated from +0.0 layer by layer, in each layer the l1 term before the
+    l2 term; a zero coefficient adds nothing. The coefficients are cast to each
+    W's dtype before the multiplication.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out).
+    l1 : float, default 0.0
+        The L1 coefficient.
+    l2 : float, default 0.0
+        The L2 coefficient.
+
+    Returns
+    -------
+    scalar of the weights' dtype or None
+        The penalty (a 0-d array +0.0 when both coefficients are 0); None for an
+        empty weights list.
+    """
     total = None
     for W, _ in weights:
         if total is None:
@@ -310,6 +833,42 @@ def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0
     The value includes the L1/L2 penalty; so does the gradient. With
     weighted_mean the loss is divided by the weights' sum instead of the row
     count, and the penalty coefficients too (in double precision).
+
+    The output layer's delta is ``loss.delta`` where the loss has one
+    (sigmoid with binary cross-entropy, softmax with categorical
+    cross-entropy), else the output activation's backward of
+    ``loss.gradient``.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+    activations : list of registry Activation
+        One per layer.
+    loss : registry Loss
+        The loss; its divisor comes from `loss_denominator`.
+    x : ndarray, shape (n, n_in)
+        The batch's inputs, in the weights' dtype.
+    y : ndarray, shape (n, n_out)
+        Targets, shaped like the output a, in its dtype.
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    masks : list of (ndarray or None), optional
+        Dropout masks as in `forward`; None for no dropout.
+    l1 : float, default 0.0
+        The L1 coefficient.
+    l2 : float, default 0.0
+        The L2 coefficient.
+    weighted_mean : bool, default False
+        Divide by the weights' sum (see above).
+
+    Returns
+    -------
+    value : scalar of the weights' dtype
+        The loss at `weights`, plus the penalty.
+    grads : list of (dW, db)
+        Shaped like `weights`: dW is `weight_gradient`'s, then
+        ``+ (2 * l2) * W``, then ``+ l1 * sign(W)``; db is not penalised.
     """
     if masks is None:
         masks = [None] * len(weights)
@@ -343,11 +902,36 @@ def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0
 
 
 def flatten(pairs):
-    """[(W1, b1), (W2, b2), ...] -> one vector W1, b1, W2, b2, ... (C order)."""
+    """[(W1, b1), (W2, b2), ...] -> one vector W1, b1, W2, b2, ... (C order).
+
+    Parameters
+    ----------
+    pairs : list of (W, b)
+        Weights or gradients, W of shape (n_in, n_out) and b of shape (n_out,).
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        A new vector, P the total number of parameters.
+    """
     return np.concatenate([np.concatenate((W.ravel(), b)) for W, b in pairs])
 
 
 def unflatten(flat, like):
+    """The inverse of `flatten`: (W, b) pairs shaped like `like`, viewing `flat`.
+
+    Parameters
+    ----------
+    flat : ndarray, shape (P,)
+        The parameters in `flatten`'s order.
+    like : list of (W, b)
+        Supplies the shapes only.
+
+    Returns
+    -------
+    list of (W, b)
+        Views into flat (no copies).
+    """
     out, i = [], 0
     for W, b in like:
         out.append((flat[i:i + W.size].reshape(W.shape), flat[i + W.size:i + W.size + b.size]))
@@ -356,7 +940,23 @@ def unflatten(flat, like):
 
 
 def clip_by_norm(g, clipnorm):
-    """Scale the whole gradient vector down to norm `clipnorm` when it is longer."""
+    """Scale the whole gradient vector down to norm `clipnorm` when it is longer.
+
+    The norm is ``sqrt(seqsum(g * g))``; a longer g becomes
+    ``g * (clipnorm / norm)`` (the quotient rounded first).
+
+    Parameters
+    ----------
+    g : ndarray, shape (P,)
+        The flat gradient (`flatten` of the gradients).
+    clipnorm : float
+        The largest norm allowed, cast to g's dtype.
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        g itself when its norm is at most clipnorm, else a scaled copy.
+    """
     norm = np.sqrt(seqsum(g * g))
     c = g.dtype.type(clipnorm)
     if norm > c:
@@ -369,7 +969,37 @@ def clip_by_norm(g, clipnorm):
 # step count and bias-correction powers as Python floats (IEEE doubles).
 
 def optimizer_step(opt, state, p, g, learning_rate):
-    """Return the updated p; update `state` in place. opt: registry Optimizer."""
+    """Return the updated p; update `state` in place. opt: registry Optimizer.
+
+    Parameters
+    ----------
+    opt : registry Optimizer
+        ``opt.name`` is "sgd", "momentum", "rmsprop" or "adam"; ``opt.params``
+        holds its hyperparameters.
+    state : dict
+        The optimizer's state (see the comment above `optimizer_step`): "m"
+        (momentum, adam) and "v" (rmsprop, adam) arrays like p; "t", "b1p" and
+        "b2p" (adam) the step count and beta_1**t, beta_2**t as Python floats.
+        Entries are replaced by their new values; sgd uses none of them.
+    p : ndarray, shape (P,)
+        The flat parameters (`flatten` of the weights); not modified.
+    g : ndarray, shape (P,)
+        The flat gradient, in p's dtype.
+    learning_rate : float
+        Cast to p's dtype; adam's step size
+        ``learning_rate * sqrt(1 - b2p) / (1 - b1p)``, with this step's powers,
+        is computed in double precision and then cast.
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        The new parameters, in p's dtype.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``opt.name``.
+    """
     t = p.dtype.type
     lr, one = t(learning_rate), t(1)
     hp = opt.params
@@ -403,27 +1033,100 @@ def optimizer_step(opt, state, p, g, learning_rate):
 # dropout layer (input side first) one mask.
 
 def epoch_order(rng, n, batch_size, shuffle):
-    """Sample order of one epoch: a permutation when shuffling mini-batches."""
+    """Sample order of one epoch: a permutation when shuffling mini-batches.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The network's generator; one ``rng.permutation(n)`` is drawn only when
+        shuffle and batch_size < n.
+    n : int
+        The number of samples.
+    batch_size : int
+        The batch size used (at most n).
+    shuffle : bool
+        Whether to shuffle.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        The permutation, or ``arange(n)`` (no draw).
+    """
     if shuffle and batch_size < n:
         return rng.permutation(n)
     return np.arange(n)
 
 
 def dropout_mask(rng, shape, rate, dtype):
-    """Inverted dropout: 0 with probability `rate`, else 1 / (1 - rate)."""
+    """Inverted dropout: 0 with probability `rate`, else 1 / (1 - rate).
+
+    One draw ``u = rng.random(shape)`` (doubles); an entry is kept where
+    ``u < 1 - rate``. keep = 1 - rate is computed in double precision, rounded
+    to dtype, and the kept entries are 1 / keep in dtype.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The network's generator.
+    shape : tuple of int
+        (rows, width) of the layer's output in the batch.
+    rate : float
+        The drop probability, in [0, 1).
+    dtype : numpy dtype
+        The network's dtype.
+
+    Returns
+    -------
+    ndarray of shape `shape`
+        The multiplier, in dtype.
+    """
     keep = 1.0 - rate
     return (rng.random(shape) < keep).astype(dtype) / np.dtype(dtype).type(keep)
 
 
 def batch_masks(rng, rows, widths, rates, dtype):
     """The dropout masks of one batch: for each layer (input side first) a
-    (rows, width) mask where its rate is not 0, else None."""
+    (rows, width) mask where its rate is not 0, else None.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The network's generator; one `dropout_mask` draw per nonzero rate, in
+        layer order.
+    rows : int
+        The batch's row count.
+    widths : sequence of int
+        Each layer's output width (n_out).
+    rates : sequence of float
+        Each layer's dropout rate, 0 for none.
+    dtype : numpy dtype
+        The network's dtype.
+
+    Returns
+    -------
+    list of (ndarray or None)
+        One entry per layer, the `masks` argument of `forward` and `gradients`.
+    """
     return [dropout_mask(rng, (rows, m), rate, dtype) if rate else None
             for m, rate in zip(widths, rates)]
 
 
 def correct_predictions(a, y):
-    """How many rows are classified right: threshold 0.5 for one output, argmax otherwise."""
+    """How many rows are classified right: threshold 0.5 for one output, argmax otherwise.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m)
+        The network's output.
+    y : ndarray, shape (n, m)
+        Targets, shaped like a.
+
+    Returns
+    -------
+    int
+        The number of rows where ``a > 0.5`` equals ``y > 0.5`` (m = 1), or
+        where the argmaxes (the first maximum on ties) agree.
+    """
     if a.shape[1] == 1:
         return int(np.sum((a[:, 0] > 0.5) == (y[:, 0] > 0.5)))
     return int(np.sum(np.argmax(a, axis=1) == np.argmax(y, axis=1)))
@@ -438,6 +1141,62 @@ def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_s
     double precision (the batch loss itself when there is one batch). With
     weighted_mean, a batch whose weights sum to 0 holds no data: it takes no
     step and counts as loss 0 (its dropout masks are still drawn).
+
+    Per batch: dropout masks (`batch_masks`), `gradients`, the correct count,
+    `clip_by_norm`, then one `optimizer_step` on the flat parameters.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        At the start of the epoch, W of shape (n_in, n_out); not modified.
+    activations : list of registry Activation
+        One per layer.
+    loss : registry Loss
+        The loss.
+    x : ndarray, shape (n, n_in)
+        All inputs, in the weights' dtype.
+    y : ndarray, shape (n, n_out)
+        Targets, shaped like the output a.
+    rng : numpy.random.Generator
+        Draws the permutation, then the dropout masks (see the comment above
+        `epoch_order`).
+    learning_rate : float
+        This epoch's learning rate.
+    batch_size : int or None, optional
+        Rows per batch (the last batch may be shorter); None or >= n for one
+        full batch.
+    shuffle : bool, default True
+        Permute the samples (only when batch_size < n).
+    w : ndarray of shape (n,) or None, optional
+        Per-sample weights; None for unweighted.
+    optimizer : registry Optimizer
+        Required despite the default.
+    state : dict
+        The optimizer's state (see the comment above `optimizer_step`), updated
+        in place; may be None for sgd.
+    l1 : float, default 0.0
+        The L1 coefficient.
+    l2 : float, default 0.0
+        The L2 coefficient.
+    clipnorm : float or None, optional
+        Clip each batch's flat gradient to this norm; None for no clipping.
+    dropout : sequence of float or None, optional
+        Each layer's dropout rate; None for no dropout (and no draws).
+    count_correct : bool, default False
+        Count `correct_predictions` on each stepped batch's outputs (with its
+        dropout masks) before its step.
+    weighted_mean : bool, default False
+        Divide each batch's loss by its weights' sum (see `gradients`).
+
+    Returns
+    -------
+    weights : list of (W, b)
+        The new weights (views into the last step's flat parameters; the
+        given list when no batch took a step).
+    loss : float
+        The epoch loss.
+    correct : int
+        The correct count; 0 unless count_correct.
     """
     n = x.shape[0]
     bs = n if batch_size is None else min(batch_size, n)
@@ -472,7 +1231,22 @@ def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_s
 
 
 def sgd_step(weights, grads, learning_rate):
-    """Plain gradient descent: W = W - lr * dW (lr in the weights' dtype)."""
+    """Plain gradient descent: W = W - lr * dW (lr in the weights' dtype).
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+    grads : list of (dW, db)
+        Shaped like weights.
+    learning_rate : float
+        Cast to each W's dtype.
+
+    Returns
+    -------
+    list of (W, b)
+        New arrays; weights is not modified.
+    """
     new = []
     for (W, b), (dW, db) in zip(weights, grads):
         lr = W.dtype.type(learning_rate)
@@ -481,13 +1255,63 @@ def sgd_step(weights, grads, learning_rate):
 
 
 def train_step(weights, activations, loss, x, y, learning_rate):
-    """One gradient-descent step on the batch; returns (new weights, loss before it)."""
+    """One gradient-descent step on the batch; returns (new weights, loss before it).
+
+    No sample weights, dropout or penalty.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        One pair per layer, W of shape (n_in, n_out) and b of shape (n_out,).
+    activations : list of registry Activation
+        One per layer.
+    loss : registry Loss
+        The loss.
+    x : ndarray, shape (n, n_in)
+        The batch's inputs, in the weights' dtype.
+    y : ndarray, shape (n, n_out)
+        Targets, shaped like the output a.
+    learning_rate : float
+        Cast to each W's dtype.
+
+    Returns
+    -------
+    weights : list of (W, b)
+        The weights after the step.
+    value : scalar of the weights' dtype
+        The loss at the weights before the step.
+    """
     value, grads = gradients(weights, activations, loss, x, y)
     return sgd_step(weights, grads, learning_rate), value
 
 
 def fit(weights, activations, loss, x, y, epochs, learning_rate):
-    """Full-batch gradient descent; returns (weights, [loss of each epoch])."""
+    """Full-batch gradient descent; returns (weights, [loss of each epoch]).
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        The initial weights, W of shape (n_in, n_out); not modified.
+    activations : list of registry Activation
+        One per layer.
+    loss : registry Loss
+        The loss.
+    x : ndarray, shape (n, n_in)
+        All inputs, in the weights' dtype.
+    y : ndarray, shape (n, n_out)
+        Targets, shaped like the output a.
+    epochs : int
+        The number of steps.
+    learning_rate : float
+        Cast to each W's dtype.
+
+    Returns
+    -------
+    weights : list of (W, b)
+        The weights after the last step.
+    losses : list of scalar
+        Each epoch's loss, taken before its step.
+    """
     losses = []
     for _ in range(epochs):
         weights, value = train_step(weights, activations, loss, x, y, learning_rate)
