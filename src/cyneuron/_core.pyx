@@ -19,6 +19,7 @@ Layout of a network (shared with the Python layer):
 
 cimport numpy as cnp
 from cython cimport floating
+from cpython.ref cimport PyObject
 from libc.string cimport memcpy, memset
 from libc.math cimport fabs, fabsf, sqrt, sqrtf
 
@@ -120,18 +121,48 @@ cdef void *_tanh_f64_data = NULL
 cdef void *_tanh_f32_data = NULL
 
 
+# The ufunc's fields are read through the C struct, which every NumPy C header
+# since 1.x defines, not through Cython's `cnp.ufunc` class: NumPy 2.5's
+# `__init__.pxd` dropped `types` from that class, so `u.types` silently became
+# the Python attribute (a list of strings) and indexing it crashed at import.
+cdef extern from "numpy/ufuncobject.h":
+    ctypedef struct _UFuncFields "PyUFuncObject":
+        int nin
+        int nout
+        int ntypes
+        char *types
+        void **functions
+        void **data
+
+
 cdef int _find_loop(object uf, int typenum, npy_loop_t *loop, void **data) except -1:
-    """Store the first inner loop of ufunc `uf` typed typenum -> typenum."""
-    cdef cnp.ufunc u = <cnp.ufunc?>uf
+    """Store the first inner loop of ufunc `uf` typed typenum -> typenum.
+
+    The index is taken from the Python-level ``uf.types`` signatures and checked
+    against the C fields, so that a struct layout this build does not expect ends
+    in an ImportError instead of a call through a wrong pointer.
+    """
+    if not isinstance(uf, np.ufunc):
+        raise TypeError(f"{uf!r} is not a ufunc")
+    cdef _UFuncFields *u = <_UFuncFields *><PyObject *>uf
+    cdef str char = np.dtype(np.float64 if typenum == cnp.NPY_DOUBLE else np.float32).char
+    cdef list signatures = list(uf.types)
     cdef int i
-    if u.nin != 1 or u.nout != 1:
+    if u.nin != 1 or u.nout != 1 or uf.nin != 1 or uf.nout != 1:
         raise TypeError(f"{uf!r} is not a unary ufunc")
+    if (u.ntypes != len(signatures) or u.types == NULL or u.functions == NULL
+            or u.data == NULL):
+        raise ImportError(f"NumPy's {uf.__name__} ufunc does not have the layout this build of "
+                          "cyneuron expects; rebuild cyneuron against the installed NumPy")
     for i in range(u.ntypes):
-        if u.types[2 * i] == typenum and u.types[2 * i + 1] == typenum:
+        if signatures[i] == f"{char}->{char}":
+            if u.types[2 * i] != typenum or u.types[2 * i + 1] != typenum or u.functions[i] == NULL:
+                raise ImportError(f"NumPy's {uf.__name__} loop table does not match its signatures; "
+                                  "rebuild cyneuron against the installed NumPy")
             loop[0] = <npy_loop_t>u.functions[i]
             data[0] = u.data[i]
             return 0
-    raise RuntimeError(f"NumPy's {u.__name__} has no loop for type number {typenum}")
+    raise RuntimeError(f"NumPy's {uf.__name__} has no loop for type number {typenum}")
 
 
 _find_loop(np.exp, cnp.NPY_DOUBLE, &_exp_f64, &_exp_f64_data)
