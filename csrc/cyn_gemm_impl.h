@@ -263,7 +263,17 @@ GFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
             const int init = p0 == 0;
             const T *restrict bsrc = b + p0 * bps + j0 * bcs;
             const T *restrict bb = (bias && p0 + kc == K) ? bpad : NULL;
-            if (bcs == 1) {
+            if (bcs == 1 && nr == GNR) {
+                /* whole vectors: written as a loop of q, gcc makes each row a
+                 * memcpy call, which cost 3-5% of a 100-wide product */
+                for (cyn_int p = 0; p < kc; ++p) {
+                    const T *restrict row = bsrc + p * bps;
+                    T *restrict dst = pack + p * GNR;
+                    CYN_UNROLL
+                    for (int v = 0; v < NV; ++v)
+                        *(GV *)(dst + v * GL) = *(const GV *)(row + v * GL);
+                }
+            } else if (bcs == 1) {
                 for (cyn_int p = 0; p < kc; ++p) {
                     const T *restrict row = bsrc + p * bps;
                     T *restrict dst = pack + p * GNR;
@@ -333,6 +343,24 @@ GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
               const T *restrict b, cyn_int bps, cyn_int bcs,
               const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
 {
+#ifdef NARROW_ISA
+    /* A product narrower than one tile of this variant leaves lanes idle in
+     * every tile (or pays for the transposing pack below); the half-width
+     * variant NARROW_ISA (tile rows of NARROW_NV vectors of half this width),
+     * instantiated earlier in the same translation unit, computes the same
+     * bits. It takes over when its tiles waste fewer
+     * lanes: 10 outputs fill 10 of 12 float64 AVX2 lanes but 10 of 32
+     * AVX-512 ones (200x100x10 forward product: 9.9 against 18 us). */
+    if (N < GNR) {
+        const cyn_int nr = (cyn_int)(NARROW_NV * (GL / 2));   /* its tile width */
+        const cyn_int wide = GNR, narrow = (N + nr - 1) / nr * nr;
+        if (narrow < wide) {
+            G_CAT3(cyn_gemm, SFX, NARROW_ISA)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha,
+                                              c, ldc);
+            return;
+        }
+    }
+#endif
     if (K == 0 || !GFN(cyn_transpose_pays)(M, N, K)) {
         GFN(cyn_gemm_strided)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc, 1);
         return;

@@ -2,7 +2,9 @@
  * One SIMD variant: the products and elementwise passes for both dtypes,
  * compiled for instruction set CYN_TARGET (a string such as "avx2"; none:
  * the compiler's baseline). Define ISA (name suffix), VB (vector bytes), MR
- * and NV (tile shape) and optionally CYN_TARGET first; all are undefined
+ * and NV (tile shape) and optionally CYN_TARGET and NARROW_ISA / NARROW_NV (a
+ * half-width variant defined earlier that takes narrow products, see
+ * cyn_gemm in cyn_gemm_impl.h) first; all are undefined
  * again at the end. Everything between push and pop is compiled for the
  * named target only; the dispatcher calls it only when the CPU (and OS)
  * supports it.
@@ -41,3 +43,7 @@ CYN_PRAGMA(GCC pop_options)
 #undef VB
 #undef MR
 #undef NV
+#ifdef NARROW_ISA
+#undef NARROW_ISA
+#undef NARROW_NV
+#endif

@@ -90,6 +90,8 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #define MR CYN_A512_MR
 #define NV CYN_A512_NV
 #define CYN_TARGET "avx512f"
+#define NARROW_ISA avx2
+#define NARROW_NV CYN_A2_NV
 #include "cyn_instantiate.h"
 #endif /* CYN_X86 */
 
