@@ -64,8 +64,8 @@ def extensions():
         sources=["src/cyneuron/_core.pyx", "csrc/cyn_kernels.c"],
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        depends=["csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h", "csrc/cyn_gemm_impl.h",
-                 "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h",
+        depends=["src/cyneuron/_kernels.pxd", "csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h",
+                 "csrc/cyn_gemm_impl.h", "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h",
                  "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h",
                  "csrc/cyn_per_dtype.h"],
     )

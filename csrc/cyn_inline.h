@@ -13,6 +13,10 @@
 #include <math.h>
 #include "cyn_kernels.h"
 
+/* 1: tiny passes run the inline loops below; 0 once a test forced one
+ * kernel variant for every size (cyneuron._core.set_kernel_variant). */
+static int cyn_inline_small = 1;
+
 #define CYN_LOCAL static inline
 #define CYN_CAT_(a, b) a##_##b
 #define CYN_CAT(a, b) CYN_CAT_(a, b)
