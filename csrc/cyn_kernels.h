@@ -27,7 +27,9 @@ typedef ptrdiff_t cyn_int;
 #define restrict __restrict
 #endif
 
-/* Codes shared with cyneuron._core / cyneuron._registry. */
+/* The codes of activations, optimizers and losses: the one definition. The
+ * core declares them from here (_kernels.pxd) and cyneuron._registry's
+ * numbers are checked against them (tests/test_kernels.py). */
 enum { CYN_ACT_IDENTITY = 0, CYN_ACT_SIGMOID = 1, CYN_ACT_TANH = 2, CYN_ACT_RELU = 3,
        CYN_ACT_LEAKY_RELU = 4, CYN_ACT_SOFTMAX = 5,
        /* no C kernel switches on these: the core finishes them around NumPy's loops */
@@ -35,6 +37,9 @@ enum { CYN_ACT_IDENTITY = 0, CYN_ACT_SIGMOID = 1, CYN_ACT_TANH = 2, CYN_ACT_RELU
 /* CYN_OPT_NESTEROV is the core's own code for momentum with nesterov=True. */
 enum { CYN_OPT_SGD = 0, CYN_OPT_MOMENTUM = 1, CYN_OPT_RMSPROP = 2, CYN_OPT_ADAM = 3,
        CYN_OPT_NESTEROV = 4 };
+/* Losses: no C kernel switches on them (the core computes them), but their
+ * codes live here with the others so that one header owns every code. */
+enum { CYN_LOSS_MSE = 0, CYN_LOSS_SSE = 1, CYN_LOSS_BCE = 2, CYN_LOSS_CCE = 3 };
 
 /* Z[n,m] = step(X[n,k] @ W[k,m] + b[m])   (sum over k in order, then + b),
  * step the first step of activation `act`, applied as each output is stored:

@@ -383,3 +383,16 @@ def test_gil_is_released(call):
     lo, hi = t0 + 0.2 * (t1 - t0), t1 - 0.2 * (t1 - t0)
     inside = sum(lo < t < hi for t in ticks)
     assert inside > 100, (call, inside, t1 - t0)
+
+
+def test_registry_codes_are_the_compiled_ones():
+    """cyneuron._registry's codes equal the enums csrc/cyn_kernels.h compiled into the core."""
+    from cyneuron import _registry as reg
+
+    compiled = core.codes()
+    assert {n: reg.activation(n).code for n in compiled["activation"]} == compiled["activation"]
+    assert {n: reg.loss(n).code for n in compiled["loss"]} == compiled["loss"]
+    assert {n: reg.optimizer(n).code for n in compiled["optimizer"]} == compiled["optimizer"]
+    # every name the registry knows maps to one of those codes
+    assert {reg.activation(n).code for n in reg.ACTIVATION_NAMES} == set(compiled["activation"].values())
+    assert {reg.loss(n).code for n in reg.LOSS_NAMES} == set(compiled["loss"].values())

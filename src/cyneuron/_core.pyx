@@ -30,30 +30,16 @@ cnp.import_ufunc()
 
 from cyneuron._kernels cimport *
 
-# Codes shared with cyneuron._registry (the one name -> implementation table).
-cdef enum:
-    ACT_IDENTITY = 0
-    ACT_SIGMOID = 1
-    ACT_TANH = 2
-    ACT_RELU = 3
-    ACT_LEAKY_RELU = 4
-    ACT_SOFTMAX = 5
-    ACT_SOFTPLUS = 6       # derivative from the layer's input z (from_input)
-    ACT_SILU = 7           # derivative from z
-    ACT_LAST = 7
-
-cdef enum:
-    LOSS_MSE = 0
-    LOSS_SSE = 1
-    LOSS_BCE = 2
-    LOSS_CCE = 3
-
-cdef enum:
-    OPT_SGD = 0
-    OPT_MOMENTUM = 1
-    OPT_RMSPROP = 2
-    OPT_ADAM = 3
-    OPT_NESTEROV = 4       # the C kernels' code for momentum with nesterov=True
+def codes():
+    """The activation, loss and optimizer codes compiled into the core (from
+    csrc/cyn_kernels.h), for the test that checks cyneuron._registry."""
+    return {"activation": {"identity": ACT_IDENTITY, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
+                           "relu": ACT_RELU, "leaky_relu": ACT_LEAKY_RELU,
+                           "softmax": ACT_SOFTMAX, "softplus": ACT_SOFTPLUS, "silu": ACT_SILU},
+            "loss": {"mse": LOSS_MSE, "sse": LOSS_SSE, "binary_crossentropy": LOSS_BCE,
+                     "categorical_crossentropy": LOSS_CCE},
+            "optimizer": {"sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "rmsprop": OPT_RMSPROP,
+                          "adam": OPT_ADAM}}
 
 
 # ---------------------------------------------------------------------------

@@ -15,6 +15,26 @@ ctypedef cnp.intp_t isz
 
 cdef extern from "cyn_kernels.h" nogil:
     ctypedef ptrdiff_t cyn_int
+    # the codes of cyneuron._registry, defined once in the header
+    enum:
+        ACT_IDENTITY "CYN_ACT_IDENTITY"
+        ACT_SIGMOID "CYN_ACT_SIGMOID"
+        ACT_TANH "CYN_ACT_TANH"
+        ACT_RELU "CYN_ACT_RELU"
+        ACT_LEAKY_RELU "CYN_ACT_LEAKY_RELU"
+        ACT_SOFTMAX "CYN_ACT_SOFTMAX"
+        ACT_SOFTPLUS "CYN_ACT_SOFTPLUS"      # derivative from the layer's input z
+        ACT_SILU "CYN_ACT_SILU"              # derivative from z
+        ACT_LAST "CYN_ACT_SILU"
+        OPT_SGD "CYN_OPT_SGD"
+        OPT_MOMENTUM "CYN_OPT_MOMENTUM"
+        OPT_RMSPROP "CYN_OPT_RMSPROP"
+        OPT_ADAM "CYN_OPT_ADAM"
+        OPT_NESTEROV "CYN_OPT_NESTEROV"      # momentum with nesterov=True
+        LOSS_MSE "CYN_LOSS_MSE"
+        LOSS_SSE "CYN_LOSS_SSE"
+        LOSS_BCE "CYN_LOSS_BCE"
+        LOSS_CCE "CYN_LOSS_CCE"
     void cyn_affine_f64(const double *X, const double *W, const double *b,
                         double *Z, cyn_int n, cyn_int k, cyn_int m, int act, double alpha,
                         int n_threads)

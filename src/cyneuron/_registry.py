@@ -93,7 +93,7 @@ class Optimizer:
         return f"{self.name}({args})"
 
 
-# code numbers must match the enums in _core.pyx and csrc/cyn_kernels.h
+# code numbers must match the enums of csrc/cyn_kernels.h (checked by tests/test_kernels.py)
 # name: (code, f, f', output only, f' written through z)
 _ACTIVATIONS = {
     "identity": (0, ref.identity, ref.identity_derivative, False, False),
