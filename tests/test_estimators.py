@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import bits
+from helpers import bits, without_module
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -57,11 +57,10 @@ def test_import_cyneuron_does_not_import_sklearn():
 
 
 def test_without_sklearn_the_error_says_what_to_install():
-    code = ("import sys; sys.modules['sklearn'] = None\n"
-            "import cyneuron as cn\n"
+    code = ("import cyneuron as cn\n"
             "try:\n    cn.MLPClassifier\nexcept ImportError as e:\n    print(e)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert "pip install 'cyneuron[sklearn]'" in out.stdout, out.stdout + out.stderr
+    out = without_module("sklearn", code)
+    assert "pip install 'cyneuron[sklearn]'" in out, out
 
 
 # --- the meaning is scikit-learn's ----------------------------------------------------

@@ -14,6 +14,8 @@ import numbers
 
 import numpy as np
 
+from . import io
+
 _TORCH_EXTRA = "pip install 'cyneuron[torch]'"
 
 
@@ -39,6 +41,10 @@ def from_sklearn(model):
         `model` is not one of scikit-learn's MLPs.
     sklearn.exceptions.NotFittedError
         It is not fitted.
+    ValueError
+        Weights or solver state that a model file could not hold (they pass
+        ``cyneuron.io.network_from_arrays``, as a loaded model does; the
+        message is the loader's, after ``"model: "``).
     """
     from sklearn import neural_network as sknn
     from sklearn.utils.validation import check_is_fitted
@@ -74,10 +80,25 @@ def from_sklearn(model):
         est._labels = est.classes_ = (np.arange(n_out) if est._multilabel
                                       else np.asarray(model.classes_))
     seed = params.get("random_state")
-    net = est._init_network(model.coefs_[0].shape[0], n_out, sizes, acts,
-                            np.random.RandomState(0 if seed is None else seed))
-    net.set_weights(list(zip(model.coefs_, model.intercepts_)))
-    _copy_solver_state(model, est, net)
+    # the network the parameters describe (architecture, penalty, dropout, Generator),
+    # with the weights and solver state of `model`, built by io's checked reader
+    template = est._init_network(model.coefs_[0].shape[0], n_out, sizes, acts,
+                                 np.random.RandomState(0 if seed is None else seed))
+    meta, arrays = io.network_to_arrays(template)
+    del meta["digest"]                      # the template's weights are not the model's
+    arrays = {"optimizer_state": arrays["optimizer_state"]}
+    for l, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+        arrays[f"W{l}"], arrays[f"b{l}"] = W, b
+    try:
+        # the weights' dtypes and shapes first (as network_from_arrays reads them), so
+        # that the solver's state is laid out over weights known to fit
+        layout, get = io.model_layout(meta), io._mapping_reader(arrays)
+        for key in list(arrays)[1:]:
+            get(key, *layout.get(key, (template.dtype, ())))
+        _copy_solver_state(model, est, template, meta, arrays)
+        net = io.network_from_arrays(meta, arrays, backend=est.backend)
+    except ValueError as exc:
+        raise ValueError(f"model: {exc}") from None
     for name in ("n_features_in_", "feature_names_in_", "n_iter_", "t_", "loss_",
                  "best_loss_", "best_validation_score_", "_no_improvement_count"):
         if hasattr(model, name):
@@ -95,13 +116,14 @@ def from_sklearn(model):
     return est
 
 
-def _copy_solver_state(model, est, net):
-    """Adam's moments and step, or the velocities of momentum SGD, into `net`."""
+def _copy_solver_state(model, est, net, meta, arrays):
+    """Adam's moments and step, or the velocities of momentum SGD, into the header
+    `meta` and the ``optimizer_state`` of `arrays` (`net` gives sizes and dtype)."""
     opt = getattr(model, "_optimizer", None)
     if opt is None or model.solver == "lbfgs":
         return
     name, params = est._optimizer()
-    net._use_optimizer(name, params)
+    meta["optimizer"] = {"name": name, "params": params}
     n_layers = len(model.coefs_)
 
     def flat(arrays):
@@ -112,16 +134,18 @@ def _copy_solver_state(model, est, net):
         return np.concatenate(parts).astype(net.dtype)
 
     P = net.n_params
+    state = np.zeros(2 * P, dtype=net.dtype)
     if name == "adam":
-        net._opt_state[:P] = flat(opt.ms)
-        net._opt_state[P:] = flat(opt.vs)
+        state[:P] = flat(opt.ms)
+        state[P:] = flat(opt.vs)
         b1p = b2p = 1.0
         for _ in range(int(opt.t)):       # the products the core keeps, one rounding each
             b1p *= params["beta_1"]
             b2p *= params["beta_2"]
-        net._opt_scalars[...] = (float(opt.t), b1p, b2p)
+        meta["optimizer_scalars"] = [float(opt.t), b1p, b2p]
     elif name == "momentum":
-        net._opt_state[:P] = flat(opt.velocities)
+        state[:P] = flat(opt.velocities)
+    arrays["optimizer_state"] = state
     est._lr = float(opt.learning_rate_init if name == "adam" else opt.learning_rate)
 
 
@@ -189,10 +213,13 @@ def from_torch(module, *, loss=None, backend: str = "cython"):
         `module` is not a ``torch.nn.Sequential``.
     ValueError
         A module that cyneuron has no layer for (the message names it and
-        its position), two activations in a row, or mixed dtypes.
+        its position), two activations in a row, or mixed dtypes; or weights
+        or an architecture that a model file could not hold (they pass
+        ``cyneuron.io.network_from_arrays``, as a loaded model does: finite
+        values, the architecture limits; the message is the loader's, after
+        ``"module: "``).
     """
     torch = _torch()
-    from .network import Network
     nn = torch.nn
     if not isinstance(module, nn.Sequential):
         raise TypeError(f"module must be a torch.nn.Sequential, got {type(module).__name__}")
@@ -236,9 +263,11 @@ def from_torch(module, *, loss=None, backend: str = "cython"):
                          f"{sorted(dtypes)}")
     if loss is None:
         loss = "categorical_crossentropy" if acts[-1] == "softmax" else "mse"
-    net = Network(sizes, activation=acts, loss=loss, dtype=dtypes.pop(), backend=backend)
-    net.set_weights(weights)
-    return net
+    try:
+        return io.network_from_weights(sizes, acts, loss, dtypes.pop(), weights,
+                                       backend=backend)
+    except ValueError as exc:
+        raise ValueError(f"module: {exc}") from None
 
 
 def to_torch(net):

@@ -19,6 +19,7 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -32,6 +33,15 @@ class CLIError(Exception):
     """A user error: reported as one line on stderr with exit status 2."""
 
 
+# --- files ----------------------------------------------------------------------------
+
+def _os_error(path, exc: OSError, verb: str = "read") -> CLIError:
+    """One line for what the operating system said about `path`."""
+    if isinstance(exc, FileNotFoundError) and verb == "read":
+        return CLIError(f"no such file: {path}")
+    return CLIError(f"cannot {verb} {path}: {exc.strerror or exc}")
+
+
 # --- CSV ------------------------------------------------------------------------------
 
 def read_csv(path):
@@ -39,14 +49,12 @@ def read_csv(path):
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             text = f.read()
-    except FileNotFoundError:
-        raise CLIError(f"no such file: {path}") from None
     except IsADirectoryError:
         raise CLIError(f"{path} is a directory, not a CSV file") from None
     except UnicodeDecodeError:
         raise CLIError(f"{path} is not a UTF-8 text (CSV) file") from None
     except OSError as exc:
-        raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise _os_error(path, exc) from None
     try:
         rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
     except csv.Error as exc:
@@ -153,15 +161,19 @@ def _estimators():
 
 
 def load_model(path):
-    """cn.load, with every failure turned into a one-line CLIError."""
+    """cn.load, with every failure turned into a one-line CLIError.
+
+    cn.load owns the checks of a model file (regular files only, sizes from
+    the zip directory, every field); this only words its errors.
+    """
     from .io import load
-    if not os.path.exists(path):
-        raise CLIError(f"no such file: {path}")
     try:
         return load(path)
     except ImportError as exc:
         raise CLIError(f"{path}: {exc}") from None
-    except (ValueError, TypeError, OSError, EOFError) as exc:
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    except (ValueError, TypeError, EOFError) as exc:
         text = str(exc)
         raise CLIError(text if path in text else f"{path}: {text}") from None
 
@@ -229,33 +241,32 @@ def _hidden(text):
     return sizes
 
 
-def _int_at_least(minimum):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+def _parsed(text, parse, what):
+    try:
+        return parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer >= minimum."""
+    def parse(text: str) -> int:
+        value = _parsed(text, int, "an integer")
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
         return value
     return parse
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+def _positive_float(text: str) -> float:
+    value = _parsed(text, float, "a number")
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
     return value
 
 
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+def _fraction(text: str) -> float:
+    value = _parsed(text, float, "a number")
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value
@@ -331,12 +342,14 @@ def cmd_train(args, out):
     print(f"training:   {_show(_metrics(model, Xt, yt))}", file=out)
     if val is not None:
         print(f"validation: {_show(_metrics(model, X[val], y[val]))}", file=out)
-    from .io import save
-    path = args.output if str(args.output).endswith(".npz") else str(args.output) + ".npz"
+    from .io import model_path, save
+    path = model_path(args.output)
     try:
         save(model, path)
+    except ImportError as exc:          # a .safetensors path without the extra
+        raise CLIError(str(exc)) from None
     except OSError as exc:
-        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise _os_error(path, exc, "write") from None
     print(f"wrote {path}", file=out)
     if args.plot:
         _plot_history(history, args.plot)
@@ -354,7 +367,7 @@ def _plot_history(history, path):
     except ImportError as exc:
         raise CLIError(str(exc)) from None
     except OSError as exc:
-        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise _os_error(path, exc, "write") from None
 
 
 def cmd_predict(args, out):
@@ -380,7 +393,7 @@ def cmd_predict(args, out):
         try:
             f = open(args.output, "w", newline="", encoding="utf-8")
         except OSError as exc:
-            raise CLIError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+            raise _os_error(args.output, exc, "write") from None
     else:
         f = out
     try:
@@ -462,7 +475,8 @@ def build_parser():
                    help="plot the loss per epoch (needs cyneuron[plot])")
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.add_argument("-o", "--output", required=True, metavar="MODEL",
-                   help="model file to write (.npz added if missing)")
+                   help="model file to write (.npz added unless it ends in .npz or "
+                        ".safetensors)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="predict with a model file",
@@ -485,6 +499,32 @@ def build_parser():
 
     sub.add_parser("demo", help="the tutorial demonstration (see 'cyneuron demo --help')",
                    add_help=False)
+    return parser
+
+
+def demo_parser() -> argparse.ArgumentParser:
+    """The options of the demonstration (``cyneuron demo``, or ``cyneuron`` alone)."""
+    parser = argparse.ArgumentParser(
+        prog="cyneuron",
+        description="Train seed tutorial 001's 3-4-1 sigmoid network on its XOR data with "
+                    "the compiled core and with the NumPy reference, and compare their "
+                    "time and their bits.")
+    parser.add_argument("--epochs", type=_int_at_least(1), default=60000,
+                        help="full-batch gradient-descent epochs (default: 60000, as in the "
+                             "tutorial)")
+    parser.add_argument("--lr", type=_positive_float, default=1.0,
+                        help="learning rate (default: 1.0)")
+    parser.add_argument("--seed", type=_int_at_least(0), default=0,
+                        help="seed of the initial weights (default: 0)")
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                        help="floating-point type of the weights (default: float64)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress lines and no prediction table: only the summary")
+    parser.add_argument("--reference-budget", type=_positive_float, default=8.0,
+                        metavar="SECONDS",
+                        help="at most this long for the NumPy reference; beyond it, its time "
+                             "is extrapolated (default: 8)")
+    parser.add_argument("--version", action="version", version=f"cyneuron {__version__}")
     return parser
 
 

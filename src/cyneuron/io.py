@@ -38,9 +38,19 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from .network import Network
+
+#: What a model file's path may be.
+PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+#: An activation as a header or a Network takes it: a name, (name, slope), or a dict.
+ActivationSpec = str | tuple[str, float] | list[Any] | dict[str, Any]
 
 FORMAT = "cyneuron-model"
 VERSION = 1
@@ -223,13 +233,23 @@ def _check_directory(infos, file_size, max_bytes):
     return members
 
 
-def _open_archive(path, max_bytes):
-    """open_archive without the file name in the messages (load adds it)."""
+def check_max_bytes(max_bytes: object) -> int:
+    """`max_bytes` if it is a positive int; else TypeError naming it."""
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise TypeError(f"max_bytes must be a positive int, got {max_bytes!r}")
-    label = _path_label(path)
+    return max_bytes
+
+
+def open_regular(path: PathLike) -> tuple[BinaryIO, int]:
+    """Open a regular file for reading: (binary file, its size).
+
+    Every model reader opens its file here. FIFOs, devices, sockets and
+    directories are refused with a ValueError (``"it is a FIFO; only regular
+    files are read"``) before they are opened for reading;
+    FileNotFoundError and PermissionError pass through.
+    """
     # stat first: opening a FIFO blocks until a writer appears, and reading a
-    # device may never end. FileNotFoundError and PermissionError pass through.
+    # device may never end.
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
         raise ValueError(f"it is {_file_kind(st.st_mode)}; only regular files are read")
@@ -242,12 +262,18 @@ def _open_archive(path, max_bytes):
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ValueError(f"it is {_file_kind(st.st_mode)}; only regular files are read")
-        f = os.fdopen(fd, "rb")
+        return os.fdopen(fd, "rb"), st.st_size
     except BaseException:
         os.close(fd)
         raise
+
+
+def _open_archive(path, max_bytes):
+    """open_archive without the file name in the messages (load adds it)."""
+    check_max_bytes(max_bytes)
+    label = _path_label(path)
+    f, size = open_regular(path)
     try:
-        size = st.st_size
         head = f.read(8)
         if head[:4] not in (b"PK\x03\x04", b"PK\x05\x06"):
             what = " (it is a single .npy array)" if head.startswith(_NPY_MAGIC) else ""
@@ -318,6 +344,22 @@ _NPY_HEADER_RE = re.compile(
     r"\{\s*'descr'\s*:\s*'([^'\\]{1,32})'\s*,"
     r"\s*'fortran_order'\s*:\s*(True|False)\s*,"
     r"\s*'shape'\s*:\s*" + _SHAPE + r"\s*,?\s*\}\s*")
+
+
+def check_array_type(key: str, found: str, shape: Sequence[int], expected: str,
+                     expected_shape: Sequence[int] | None) -> None:
+    """Refuse an array whose dtype or shape is not the expected one.
+
+    Every reader (``.npz`` members, mappings of arrays, safetensors tensors)
+    words it the same way; `found` and `expected` are dtypes as the reader's
+    format spells them (``'float32'``; ``'<f4'`` in an .npy header).
+    `expected_shape` None accepts any shape.
+    """
+    if found != expected:
+        raise ValueError(f"array {key!r} has dtype {found!r}, expected {expected!r}")
+    if expected_shape is not None and tuple(shape) != tuple(expected_shape):
+        raise ValueError(f"array {key!r} has shape {tuple(shape)}, expected "
+                         f"{tuple(expected_shape)}")
 
 
 def _zip_call(key, fn, *args):
@@ -419,11 +461,7 @@ def read_array(archive, key, dtype, shape=None, *, max_items=None):
     fp = _zip_call(key, archive._zip.open, info)
     try:
         descr, fortran, dims, header = _read_npy_header(fp, key)
-        if descr != dtype.str:
-            raise ValueError(f"array {key!r} has dtype {descr!r}, expected {dtype.name} "
-                             f"({dtype.str!r})")
-        if shape is not None and dims != tuple(shape):
-            raise ValueError(f"array {key!r} has shape {dims}, expected {tuple(shape)}")
+        check_array_type(key, descr, dims, dtype.str, shape)
         if shape is None and (len(dims) != 1 or dims[0] > max_items):
             raise ValueError(f"array {key!r} has shape {dims}, expected 1-D with at most "
                              f"{max_items} elements")
@@ -556,7 +594,32 @@ def read_header(archive, key="meta", formats=(FORMAT,)):
     if info is None:
         raise ValueError(f"missing {key!r} header")
     raw = read_array(archive, key, np.uint8, max_items=MAX_HEADER_BYTES)
-    meta = parse_json(raw.tobytes(), key)
+    return parse_header(raw.tobytes(), key, formats)
+
+
+def parse_header(data: bytes, key: str = "meta",
+                 formats: tuple[str, ...] = (FORMAT,)) -> dict[str, Any]:
+    """Parse a model file's JSON header and check its format name and version.
+
+    Parameters
+    ----------
+    data : bytes
+        The header's UTF-8 text (bounded by :func:`parse_json`).
+    key : str
+        The header's name in the file, for the messages.
+    formats : tuple of str
+        The format names accepted.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        Not JSON, not an object, another format, or an unsupported version.
+    """
+    meta = parse_json(data, key)
     if not isinstance(meta, dict):
         raise ValueError(f"header {key!r} is not a JSON object")
     if meta.get("format") not in formats:
@@ -814,10 +877,7 @@ def _mapping_reader(arrays):
             return None
         if not isinstance(arr, np.ndarray):
             raise ValueError(f"array {key!r} is a {type(arr).__name__}, not a NumPy array")
-        if arr.dtype != dtype:
-            raise ValueError(f"array {key!r} has dtype {arr.dtype}, expected {dtype.name}")
-        if arr.shape != tuple(shape):
-            raise ValueError(f"array {key!r} has shape {arr.shape}, expected {tuple(shape)}")
+        check_array_type(key, str(arr.dtype), arr.shape, str(dtype), shape)
         return arr
     return get
 
@@ -933,6 +993,47 @@ def network_from_arrays(meta, arrays, *, prefix="", backend="cython"):
     return net
 
 
+def network_from_weights(layer_sizes: Sequence[int], activations: Sequence[ActivationSpec],
+                         loss: str, dtype: str, weights: Sequence[tuple[NDArray, NDArray]],
+                         *, backend: str = "cython") -> Network:
+    """A Network from an architecture and weights that come from elsewhere.
+
+    The architecture is written as a model file's header and the weights as
+    its arrays, and :func:`network_from_arrays` checks and builds them: a
+    network converted from another library passes the checks a loaded one
+    does (architecture limits, names, dtypes, shapes, finite values), with
+    the same messages.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+    activations : sequence of str, (name, slope) or dict
+        One per layer.
+    loss : str
+    dtype : {"float64", "float32"}
+    weights : sequence of (W, b) numpy.ndarray pairs
+        ``W`` (n_in, n_out) and ``b`` (n_out,), each exactly of `dtype`.
+    backend : {"cython", "numpy"}
+
+    Returns
+    -------
+    Network
+        Without an optimizer; the arrays are copied.
+
+    Raises
+    ------
+    ValueError
+        Anything :func:`network_from_arrays` refuses.
+    """
+    meta = {"format": FORMAT, "version": VERSION, "layer_sizes": list(layer_sizes),
+            "activations": [list(a) if isinstance(a, tuple) else a for a in activations],
+            "loss": loss, "dtype": dtype}
+    arrays: dict[str, object] = {}
+    for l, (W, b) in enumerate(weights):
+        arrays[f"W{l}"], arrays[f"b{l}"] = W, b
+    return network_from_arrays(meta, arrays, backend=backend)
+
+
 def network_to_arrays(network, prefix=""):
     """A network's header and arrays, checked as :func:`network_from_arrays` checks them.
 
@@ -1000,6 +1101,17 @@ def _network_snapshot(network, prefix=""):
     return meta, {k: np.array(a) for k, a in arrays.items()}
 
 
+def model_path(path: PathLike) -> str | bytes:
+    """The path :func:`save` writes for `path`: a ``.safetensors`` path as it is,
+    any other with the ``.npz`` suffix added if missing."""
+    path = os.fspath(path)
+    from . import _safetensors_io
+    if _safetensors_io.is_safetensors(path):
+        return path
+    suffix = b".npz" if isinstance(path, bytes) else ".npz"
+    return path if path.endswith(suffix) else path + suffix     # type: ignore[operator]
+
+
 def save(network, path):
     """Write `network` (or a fitted MLPClassifier / MLPRegressor) to a model file.
 
@@ -1035,14 +1147,11 @@ def save(network, path):
                             f"got {type(network).__name__}")
     except ValueError as exc:
         raise ValueError(f"cannot save the {type(network).__name__}: {exc}") from None
-    path = os.fspath(path)
+    path = model_path(path)
     from . import _safetensors_io
     if _safetensors_io.is_safetensors(path):
         _safetensors_io.write(path, meta, arrays)
         return path
-    suffix = b".npz" if isinstance(path, bytes) else ".npz"
-    if not path.endswith(suffix):
-        path += suffix
     np.savez(path, meta=encode_header(meta), **arrays)
     return path
 
