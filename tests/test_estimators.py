@@ -372,6 +372,10 @@ def test_warm_start_and_rejected_fits_leave_the_model_unchanged(blobs):
     (dict(class_weight={7: 2.0}), "class_weight has a key 7"),
     (dict(class_weight={0: -2.0}), r"class_weight\[0\]"),
     (dict(class_weight="auto"), "'class_weight' parameter"),
+    # an int too large for a float is no finite number (numpy's isfinite raised TypeError)
+    (dict(alpha=10 ** 400), "'alpha' parameter"),
+    (dict(learning_rate_init=-10 ** 400), "'learning_rate_init' parameter"),
+    (dict(class_weight={0: 10 ** 400}), r"class_weight\[0\]"),
 ])
 def test_bad_parameters_name_themselves(blobs, params, msg):
     X, y = blobs

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -93,13 +94,13 @@ def _format_time(seconds):
     return f"{seconds * 1e3:.1f} ms"
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cyneuron`` command (see :mod:`cyneuron.cli`); returns the exit status."""
     from .cli import main as cli_main
     return cli_main(argv)
 
 
-def demo_main(argv=None):
+def demo_main(argv: Sequence[str] | None = None) -> int:
     """Run the demonstration; returns the exit status."""
     from .cli import demo_parser
     parser = demo_parser()

@@ -11,17 +11,25 @@ a ``torch.nn.Sequential`` of ``Linear`` layers and activations into a
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import io
+
+if TYPE_CHECKING:
+    import torch
+
+    from .estimators import MLPClassifier, MLPRegressor
+    from .network import Network
 
 _TORCH_EXTRA = "pip install 'cyneuron[torch]'"
 
 
 # --- scikit-learn -----------------------------------------------------------------------------
 
-def from_sklearn(model):
+def from_sklearn(model: Any) -> MLPClassifier | MLPRegressor:
     """The cyneuron estimator equivalent to a fitted scikit-learn MLP.
 
     Parameters
@@ -51,6 +59,7 @@ def from_sklearn(model):
 
     from . import estimators
 
+    cls: type[estimators.MLPClassifier] | type[estimators.MLPRegressor]
     if type(model) is sknn.MLPClassifier:
         cls = estimators.MLPClassifier
     elif type(model) is sknn.MLPRegressor:
@@ -186,7 +195,8 @@ def _activation_of(module, nn):
     return None
 
 
-def from_torch(module, *, loss=None, backend: str = "cython"):
+def from_torch(module: torch.nn.Sequential, *, loss: str | None = None,
+               backend: str = "cython") -> Network:
     """A Network with the layers and weights of a ``torch.nn.Sequential``.
 
     Parameters
@@ -223,7 +233,10 @@ def from_torch(module, *, loss=None, backend: str = "cython"):
     nn = torch.nn
     if not isinstance(module, nn.Sequential):
         raise TypeError(f"module must be a torch.nn.Sequential, got {type(module).__name__}")
-    weights, acts, sizes, dtypes = [], [], [], set()
+    weights: list[tuple[NDArray[Any], NDArray[Any]]] = []
+    acts: list[str | tuple[str, float]] = []
+    sizes: list[int] = []
+    dtypes: set[str] = set()
     pending = None              # the activation after the current Linear
     for i, m in enumerate(module):
         if isinstance(m, nn.Identity):
@@ -270,7 +283,7 @@ def from_torch(module, *, loss=None, backend: str = "cython"):
         raise ValueError(f"module: {exc}") from None
 
 
-def to_torch(net):
+def to_torch(net: Network) -> torch.nn.Sequential:
     """A ``torch.nn.Sequential`` computing what `net` computes (Network.to_torch)."""
     torch = _torch()
     nn = torch.nn

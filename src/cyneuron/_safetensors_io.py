@@ -21,24 +21,31 @@ from __future__ import annotations
 import json
 import os
 import struct
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import io
 
+if TYPE_CHECKING:
+    from .estimators import MLPClassifier, MLPRegressor
+    from .network import Network
+
 SUFFIX = ".safetensors"
-_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
+_DTYPES: dict[str, np.dtype[Any]] = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
 _META_KEY = "cyneuron"
 _EXTRA = "pip install 'cyneuron[safetensors]'"
 
 
-def is_safetensors(path) -> bool:
+def is_safetensors(path: io.PathLike) -> bool:
     """Whether `path` names a safetensors file (by its suffix)."""
     p = os.fspath(path)
-    return p.endswith(SUFFIX.encode() if isinstance(p, bytes) else SUFFIX)
+    return p.endswith(SUFFIX.encode()) if isinstance(p, bytes) else p.endswith(SUFFIX)
 
 
-def write(path, meta, arrays):
+def write(path: io.PathLike, meta: dict[str, Any], arrays: Mapping[str, NDArray[Any]]) -> None:
     """Write header `meta` and `arrays` (name -> float array) to `path`."""
     try:
         from safetensors.numpy import save_file
@@ -55,7 +62,7 @@ class _Tensors(dict):
     a mapping of name to array, with ``members`` as an archive lists them."""
 
     @property
-    def members(self):
+    def members(self) -> list[str]:
         return ["meta.npy"] + [k + ".npy" for k in self]
 
 
@@ -66,7 +73,7 @@ def _read_exact(f, n, what):
     return data
 
 
-def _expected(meta):
+def _expected(meta: dict[str, Any]) -> io.Layout:
     """{name: (dtype, shape)} of every tensor the cyneuron header allows."""
     if meta.get("format") == io.ESTIMATOR_FORMAT:
         from ._estimator_io import PREFIX
@@ -95,7 +102,8 @@ def _check_entry(name, entry):
         raise ValueError(f"tensor {name!r:.80}: bad data_offsets {offs!r:.80}")
 
 
-def read(path, backend="cython", *, max_bytes=io.MAX_BYTES):
+def read(path: io.PathLike, backend: str = "cython", *, max_bytes: int = io.MAX_BYTES
+         ) -> Network | MLPClassifier | MLPRegressor:
     """The model in a safetensors file (``cn.load`` of a ``.safetensors`` path)."""
     io.check_max_bytes(max_bytes)
     f, size = io.open_regular(path)

@@ -19,11 +19,16 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO, TypeGuard
 
 import numpy as np
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .estimators import MLPClassifier, MLPRegressor
+    from .network import Network
 
 COMMANDS = ("train", "predict", "evaluate", "info", "demo")
 MAX_CLASSES_INFERRED = 20     # an integer target with at most this many values is a label
@@ -44,7 +49,7 @@ def _os_error(path, exc: OSError, verb: str = "read") -> CLIError:
 
 # --- CSV ------------------------------------------------------------------------------
 
-def read_csv(path):
+def read_csv(path: str) -> tuple[list[str], list[list[str]]]:
     """Read a CSV file with a header row: (column names, rows as lists of strings)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -160,7 +165,7 @@ def _estimators():
     return MLPClassifier, MLPRegressor
 
 
-def load_model(path):
+def load_model(path: str) -> Network | MLPClassifier | MLPRegressor:
     """cn.load, with every failure turned into a one-line CLIError.
 
     cn.load owns the checks of a model file (regular files only, sizes from
@@ -178,7 +183,7 @@ def load_model(path):
         raise CLIError(text if path in text else f"{path}: {text}") from None
 
 
-def _is_estimator(model):
+def _is_estimator(model: object) -> TypeGuard[MLPClassifier | MLPRegressor]:
     return hasattr(model, "network_")
 
 
@@ -282,7 +287,7 @@ def _split(n, fraction, seed):
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def cmd_train(args, out):
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     header, rows = read_csv(args.data)
     t = _column(header, args.target, args.data)
     names, X = _features(header, rows, args.data, exclude=(args.target,))
@@ -304,7 +309,7 @@ def cmd_train(args, out):
           + f", {X.shape[1]} features, hidden layers {','.join(map(str, args.hidden)) or 'none'}, "
             f"{args.activation}, {args.optimizer} lr {args.lr:g}, {args.epochs} epochs, "
             f"seed {args.seed}, {args.dtype}", file=out)
-    history = {"loss": []}
+    history: dict[str, list[float]] = {"loss": []}
     from ._progress import Progress
     progress = Progress(args.epochs, verbose=0 if args.quiet else 1, stream=out)
     start = time.perf_counter()
@@ -370,7 +375,7 @@ def _plot_history(history, path):
         raise _os_error(path, exc, "write") from None
 
 
-def cmd_predict(args, out):
+def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     model = load_model(args.model)
     header, rows = read_csv(args.data)
     X = _model_features(model, header, rows, args.data)
@@ -389,6 +394,7 @@ def cmd_predict(args, out):
         values = model.feedforward(X)
         names = [f"output_{i}" for i in range(values.shape[1])]
     values = np.asarray(values).reshape(len(X), -1)
+    f: TextIO
     if args.output:
         try:
             f = open(args.output, "w", newline="", encoding="utf-8")
@@ -409,7 +415,7 @@ def cmd_predict(args, out):
     return 0
 
 
-def cmd_evaluate(args, out):
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     model = load_model(args.model)
     if not _is_estimator(model):
         raise CLIError(f"{args.model} holds a Network, not an estimator: evaluate needs a "
@@ -429,14 +435,14 @@ def cmd_evaluate(args, out):
     return 0
 
 
-def cmd_info(args, out):
+def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     model = load_model(args.model)
     from ._summary import summary_text
     print(summary_text(model), file=out)
     return 0
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cyneuron",
         description="Train feed-forward neural networks on CSV files, use and inspect them. "
@@ -528,7 +534,7 @@ def demo_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cyneuron`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):

@@ -39,18 +39,22 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, overload
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 
 if TYPE_CHECKING:
+    from ._registry import Optimizer
+    from .estimators import MLPClassifier, MLPRegressor
     from .network import Network
 
 #: What a model file's path may be.
 PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 #: An activation as a header or a Network takes it: a name, (name, slope), or a dict.
 ActivationSpec = str | tuple[str, float] | list[Any] | dict[str, Any]
+#: Where each array of a network is stored: key -> (dtype, shape).
+Layout = dict[str, tuple[np.dtype[Any], tuple[int, ...]]]
 
 FORMAT = "cyneuron-model"
 VERSION = 1
@@ -151,27 +155,28 @@ class Archive:
     directory was checked against, and bounds what a reader may allocate.
     """
 
-    def __init__(self, label, file, zf, members, max_bytes):
+    def __init__(self, label: str, file: BinaryIO, zf: zipfile.ZipFile,
+                 members: dict[str, zipfile.ZipInfo], max_bytes: int) -> None:
         self.label = label
         self.members = members
         self.max_bytes = max_bytes
         self._file, self._zip = file, zf
 
-    def info(self, key):
+    def info(self, key: str) -> zipfile.ZipInfo | None:
         """The ZipInfo of the array member `key` (file ``key + '.npy'``), or None."""
         return self.members.get(key + ".npy")
 
-    def close(self):
+    def close(self) -> None:
         """Close the archive and its file."""
         try:
             self._zip.close()
         finally:
             self._file.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Archive:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -301,7 +306,7 @@ def _open_archive(path, max_bytes):
     return Archive(label, f, zf, members, max_bytes)
 
 
-def open_archive(path, *, max_bytes=MAX_BYTES):
+def open_archive(path: PathLike, *, max_bytes: int = MAX_BYTES) -> Archive:
     """Open a zip (.npz) archive for reading, after checking its directory.
 
     Parameters
@@ -422,7 +427,9 @@ def _expected_size(key, info, dtype, shape, max_items):
                          f"(plus an .npy header of at most {MAX_NPY_HEADER} bytes)")
 
 
-def read_array(archive, key, dtype, shape=None, *, max_items=None):
+def read_array(archive: Archive, key: str, dtype: DTypeLike,
+               shape: Sequence[int] | None = None, *, max_items: int | None = None
+               ) -> NDArray[Any]:
     """Read the array member `key` of `archive`, checking it before it is inflated.
 
     Parameters
@@ -470,7 +477,7 @@ def read_array(archive, key, dtype, shape=None, *, max_items=None):
             raise ValueError(f"member {key!r} inflates to {info.file_size} bytes, but its "
                              f".npy header announces {header + n * dtype.itemsize}")
         out = np.empty(n, dtype=dtype)
-        view = memoryview(out).cast("B")
+        view = out.data.cast("B")
         done = 0
         while done < view.nbytes:
             got = _zip_call(key, fp.readinto, view[done:])
@@ -519,7 +526,7 @@ def _json_object(pairs):
     return out
 
 
-def parse_json(data, what="meta"):
+def parse_json(data: bytes, what: str = "meta") -> Any:
     """Parse JSON bytes from a model file, bounded for hostile input.
 
     Parameters
@@ -567,7 +574,8 @@ def parse_json(data, what="meta"):
     return doc
 
 
-def read_header(archive, key="meta", formats=(FORMAT,)):
+def read_header(archive: Archive, key: str = "meta",
+                formats: tuple[str, ...] = (FORMAT,)) -> dict[str, Any]:
     """Read and check the JSON header of a model stored in `archive`.
 
     Parameters
@@ -632,7 +640,7 @@ def parse_header(data: bytes, key: str = "meta",
     return meta
 
 
-def encode_header(meta):
+def encode_header(meta: Mapping[str, Any]) -> NDArray[np.uint8]:
     """The JSON header `meta` as the uint8 array stored in the ``meta`` member."""
     text = json.dumps(meta, allow_nan=False)
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
@@ -761,7 +769,7 @@ def _check_meta(meta):
             "optimizer": optimizer, "scalars": [float(x) for x in scalars], "rng": rng}
 
 
-def model_layout(meta, prefix=""):
+def model_layout(meta: Mapping[str, Any], prefix: str = "") -> Layout:
     """The arrays the network described by `meta` is stored in.
 
     Parameters
@@ -781,10 +789,10 @@ def model_layout(meta, prefix=""):
     return _layout(spec, prefix)
 
 
-def _layout(spec, prefix):
+def _layout(spec: dict[str, Any], prefix: str) -> Layout:
     sizes, dtype = spec["sizes"], spec["dtype"]
     n_params = sum(k * m + m for k, m in zip(sizes[:-1], sizes[1:]))
-    out = {prefix + "optimizer_state": (dtype, (2 * n_params,))}
+    out: Layout = {prefix + "optimizer_state": (dtype, (2 * n_params,))}
     for l, (k, m) in enumerate(zip(sizes[:-1], sizes[1:])):
         out[f"{prefix}W{l}"] = (dtype, (k, m))
         out[f"{prefix}b{l}"] = (dtype, (m,))
@@ -810,7 +818,8 @@ def _power_is_consistent(power, beta, step):
     return lo - slack <= power <= hi + slack
 
 
-def check_optimizer_state(optimizer, state, scalars, n_params):
+def check_optimizer_state(optimizer: Optimizer | None, state: NDArray[np.floating[Any]],
+                          scalars: Sequence[float], n_params: int) -> None:
     """Refuse optimizer state that training could not have produced.
 
     Parameters
@@ -846,7 +855,7 @@ def check_optimizer_state(optimizer, state, scalars, n_params):
         if values.any():
             raise ValueError(f"optimizer_state: the {half} half is not zero, but "
                              f"{name or 'a network without an optimizer'} never writes it")
-    if name != "adam":
+    if optimizer is None or name != "adam":
         if (step, b1p, b2p) != _INITIAL_SCALARS:
             raise ValueError(f"optimizer_scalars {list(scalars)} for "
                              f"{name or 'no optimizer'}: only adam counts steps, "
@@ -923,7 +932,8 @@ def _read_state(spec, layout, get, prefix):
     return weights, state
 
 
-def network_from_arrays(meta, arrays, *, prefix="", backend="cython"):
+def network_from_arrays(meta: Mapping[str, Any], arrays: Archive | Mapping[str, Any], *,
+                        prefix: str = "", backend: str = "cython") -> Network:
     """Build a Network from its header and arrays, checking every field.
 
     Parameters
@@ -1034,7 +1044,8 @@ def network_from_weights(layer_sizes: Sequence[int], activations: Sequence[Activ
     return network_from_arrays(meta, arrays, backend=backend)
 
 
-def network_to_arrays(network, prefix=""):
+def network_to_arrays(network: Network, prefix: str = ""
+                      ) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     """A network's header and arrays, checked as :func:`network_from_arrays` checks them.
 
     Parameters
@@ -1101,18 +1112,23 @@ def _network_snapshot(network, prefix=""):
     return meta, {k: np.array(a) for k, a in arrays.items()}
 
 
+@overload
+def model_path(path: str | os.PathLike[str]) -> str: ...
+@overload
+def model_path(path: bytes | os.PathLike[bytes]) -> bytes: ...
 def model_path(path: PathLike) -> str | bytes:
     """The path :func:`save` writes for `path`: a ``.safetensors`` path as it is,
     any other with the ``.npz`` suffix added if missing."""
-    path = os.fspath(path)
+    p = os.fspath(path)
     from . import _safetensors_io
-    if _safetensors_io.is_safetensors(path):
-        return path
-    suffix = b".npz" if isinstance(path, bytes) else ".npz"
-    return path if path.endswith(suffix) else path + suffix     # type: ignore[operator]
+    if _safetensors_io.is_safetensors(p):
+        return p
+    if isinstance(p, bytes):
+        return p if p.endswith(b".npz") else p + b".npz"
+    return p if p.endswith(".npz") else p + ".npz"
 
 
-def save(network, path):
+def save(network: Network | MLPClassifier | MLPRegressor, path: PathLike) -> str | bytes:
     """Write `network` (or a fitted MLPClassifier / MLPRegressor) to a model file.
 
     Parameters
@@ -1152,11 +1168,13 @@ def save(network, path):
     if _safetensors_io.is_safetensors(path):
         _safetensors_io.write(path, meta, arrays)
         return path
-    np.savez(path, meta=encode_header(meta), **arrays)
+    # np.savez takes a str (it appends ".npz" to a bytes path by str methods)
+    np.savez(os.fsdecode(path), meta=encode_header(meta), **arrays)
     return path
 
 
-def load(path, backend="cython", *, max_bytes=MAX_BYTES):
+def load(path: PathLike, backend: str = "cython", *, max_bytes: int = MAX_BYTES
+         ) -> Network | MLPClassifier | MLPRegressor:
     """Read a model written by :func:`save`.
 
     Parameters
