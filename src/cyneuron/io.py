@@ -27,6 +27,14 @@ The steps are separate functions so that a network can be stored inside a
 larger archive under a key prefix: :func:`open_archive`, :func:`read_header`,
 :func:`read_array` and :func:`network_from_arrays` read;
 :func:`network_to_arrays` and :func:`encode_header` write.
+
+This module owns the checks for every way into a Network from outside:
+:func:`open_regular` opens every model file (``.npz`` and ``.safetensors``),
+:func:`parse_header` checks every header's format and version,
+:func:`check_array_type` words every dtype or shape mismatch, and
+:func:`network_from_arrays` checks and builds every network, whether its
+arrays come from a file, from memory, from PyTorch (:func:`network_from_weights`)
+or from scikit-learn.
 """
 from __future__ import annotations
 
