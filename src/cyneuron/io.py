@@ -1136,6 +1136,12 @@ def model_path(path: PathLike) -> str | bytes:
     return p if p.endswith(".npz") else p + ".npz"
 
 
+@overload
+def save(network: Network | MLPClassifier | MLPRegressor, path: str | os.PathLike[str]
+         ) -> str: ...
+@overload
+def save(network: Network | MLPClassifier | MLPRegressor, path: bytes | os.PathLike[bytes]
+         ) -> bytes: ...
 def save(network: Network | MLPClassifier | MLPRegressor, path: PathLike) -> str | bytes:
     """Write `network` (or a fitted MLPClassifier / MLPRegressor) to a model file.
 

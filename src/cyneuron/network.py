@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from ._backends import CoreBackend, NumpyBackend
     from .callbacks import Callback
+    from .io import ActivationSpec
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -262,10 +263,12 @@ class Network:
     l2: float
     stop_training: bool
 
-    def __init__(self, layer_sizes: Sequence[int], activation: Any = "sigmoid",
+    def __init__(self, layer_sizes: Sequence[int],
+                 activation: ActivationSpec | list[ActivationSpec] = "sigmoid",
                  loss: str = "mse", seed: int | np.random.Generator | None = None,
                  dtype: str | type | np.dtype[Any] = "float64", backend: str = "cython",
-                 init: str = "xavier", output_activation: Any = None, l1: float = 0.0,
+                 init: str = "xavier", output_activation: ActivationSpec | None = None,
+                 l1: float = 0.0,
                  l2: float = 0.0, dropout: float | Sequence[float] = 0.0, n_threads: int = 1,
                  reduction: str = "sum_over_batch_size") -> None:
         self._guard = _Guard()
@@ -640,7 +643,8 @@ class Network:
     @_writes
     def fit(self, X: ArrayLike, y: ArrayLike, epochs: int = 1,
             learning_rate: float | None = None, batch_size: int | None = None,
-            optimizer: Any = "sgd", optimizer_params: dict[str, Any] | None = None,
+            optimizer: str | registry.Optimizer = "sgd",
+            optimizer_params: dict[str, Any] | None = None,
             shuffle: bool = True, lr_schedule: Any = None, clipnorm: float | None = None,
             validation_data: tuple[ArrayLike, ArrayLike] | None = None,
             validation_split: float = 0.0, callbacks: Sequence[Callback] | None = None,
@@ -998,7 +1002,7 @@ class Neuron:
     0.9990889488055994
     """
 
-    def __init__(self, weights: ArrayLike, bias: float, activation: Any = "sigmoid",
+    def __init__(self, weights: ArrayLike, bias: float, activation: ActivationSpec = "sigmoid",
                  dtype: str = "float64", backend: str = "cython") -> None:
         w = v._as_numeric_array(weights, "weights")
         if w.ndim != 1 or w.size == 0:
