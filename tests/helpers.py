@@ -1,4 +1,8 @@
-"""Shared test utilities: random problems and exact-bits comparisons."""
+"""Shared test utilities: random problems, exact-bits comparisons, a missing extra."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 
 import cyneuron as cn
@@ -67,3 +71,15 @@ def fit_outcome(net, X, Y, **fit_kw):
         assert bits(net.get_weights()) == before and net._opt_state.tobytes() == state
         return ("diverged", str(exc))
     return ("trained", bits(np.asarray(hist["loss"], dtype=np.float64)))
+
+
+def without_module(module, code):
+    """Run `code` in a fresh interpreter in which ``import <module>`` fails; its stdout.
+
+    How the tests of an optional feature see what a user without the extra sees.
+    """
+    prelude = f"import sys; sys.modules[{module!r}] = None\n"
+    proc = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True,
+                          text=True, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout

@@ -226,3 +226,16 @@ def test_bad_options_are_argparse_errors(data):
                  ["train", "flowers.csv", "--target", "species"]):
         proc = cyneuron(*args, cwd=d, status=2)
         assert "cyneuron train: error:" in proc.stderr, proc.stderr
+
+
+def test_model_files_are_checked_by_cn_load_alone(tmp_path):
+    # a directory and a FIFO: refused by io's regular-file check, without blocking on
+    # the FIFO (no writer ever opens it)
+    (tmp_path / "dir.npz").mkdir()
+    os.mkfifo(tmp_path / "pipe.npz")
+    for name, kind in (("dir.npz", "a directory"), ("pipe.npz", "a FIFO")):
+        proc = cyneuron("info", name, cwd=tmp_path, status=2)
+        assert proc.stderr == (f"cyneuron: error: {name} is not a valid cyneuron model file: "
+                               f"it is {kind}; only regular files are read\n")
+    proc = cyneuron("info", "absent.npz", cwd=tmp_path, status=2)
+    assert proc.stderr == "cyneuron: error: no such file: absent.npz\n"

@@ -658,3 +658,13 @@ def test_network_embedded_in_a_larger_archive(tmp_path):
     # load() reads a model file, whose header is the top-level 'meta'
     with pytest.raises(ValueError, match="missing 'meta' header"):
         cn.load(path)
+
+
+def test_save_and_load_with_a_bytes_path(tmp_path):
+    # save documents bytes paths; np.savez appended ".npz" to one with str methods
+    net = cn.Network([3, 2], seed=4)
+    base = os.fsencode(tmp_path / "model")
+    path = cn.save(net, base)
+    assert path == base + b".npz" and os.path.isfile(path)
+    assert cn.load(path).digest() == net.digest()
+    assert cn.save(net, path) == path                      # the suffix is not doubled

@@ -16,9 +16,9 @@ Exit status: 0 when the backends agree bit for bit, 1 when they do not,
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,54 +35,6 @@ LAYERS = [3, 4, 1]
 
 PROBE_EPOCHS = 100       # the reference's first, timed chunk
 CHUNK_SECONDS = 0.25     # the longest chunk of reference training between budget checks
-
-
-def _int_at_least(minimum):
-    """An argparse type: an integer >= minimum."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-    return parse
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="cyneuron",
-        description="Train seed tutorial 001's 3-4-1 sigmoid network on its XOR data with "
-                    "the compiled core and with the NumPy reference, and compare their "
-                    "time and their bits.")
-    parser.add_argument("--epochs", type=_int_at_least(1), default=60000,
-                        help="full-batch gradient-descent epochs (default: 60000, as in the "
-                             "tutorial)")
-    parser.add_argument("--lr", type=_positive_float, default=1.0,
-                        help="learning rate (default: 1.0)")
-    parser.add_argument("--seed", type=_int_at_least(0), default=0,
-                        help="seed of the initial weights (default: 0)")
-    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                        help="floating-point type of the weights (default: float64)")
-    parser.add_argument("--quiet", action="store_true",
-                        help="no progress lines and no prediction table: only the summary")
-    parser.add_argument("--reference-budget", type=_positive_float, default=8.0,
-                        metavar="SECONDS",
-                        help="at most this long for the NumPy reference; beyond it, its time "
-                             "is extrapolated (default: 8)")
-    parser.add_argument("--version", action="version", version=f"cyneuron {__version__}")
-    return parser
 
 
 def _network(args, backend):
@@ -142,15 +94,16 @@ def _format_time(seconds):
     return f"{seconds * 1e3:.1f} ms"
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cyneuron`` command (see :mod:`cyneuron.cli`); returns the exit status."""
     from .cli import main as cli_main
     return cli_main(argv)
 
 
-def demo_main(argv=None):
+def demo_main(argv: Sequence[str] | None = None) -> int:
     """Run the demonstration; returns the exit status."""
-    parser = build_parser()
+    from .cli import demo_parser
+    parser = demo_parser()
     args = parser.parse_args(argv)
     quiet = args.quiet
 

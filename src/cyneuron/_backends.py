@@ -123,4 +123,5 @@ class CoreBackend:
         return losses[:abs(run)], correct[:abs(run)], run > 0
 
 
-BACKENDS = {"cython": CoreBackend, "numpy": NumpyBackend}
+BACKENDS: dict[str, type[CoreBackend] | type[NumpyBackend]] = {"cython": CoreBackend,
+                                                                "numpy": NumpyBackend}

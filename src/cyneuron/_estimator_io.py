@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import io
+
+if TYPE_CHECKING:
+    from ._safetensors_io import _Tensors
+    from .estimators import MLPClassifier, MLPRegressor
 
 PREFIX = "network_"
 _CLASSES = ("MLPClassifier", "MLPRegressor")
@@ -60,7 +66,8 @@ def _plain(value, name):
                      f"file{hint}")
 
 
-def estimator_to_arrays(est):
+def estimator_to_arrays(est: MLPClassifier | MLPRegressor
+                        ) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     """(header, arrays) of a fitted estimator, for io.save."""
     if "_network" not in est.__dict__:
         raise ValueError("the estimator is not fitted: fit it before saving it")
@@ -99,11 +106,12 @@ def estimator_to_arrays(est):
     return meta, arrays
 
 
-def _fail(why):
+def _fail(why: str) -> NoReturn:
     raise ValueError(why)
 
 
-def estimator_from_archive(meta, archive, backend):
+def estimator_from_archive(meta: dict[str, Any], archive: io.Archive | _Tensors,
+                           backend: str) -> MLPClassifier | MLPRegressor:
     """The estimator stored in an open archive whose header `meta` was read."""
     from . import estimators
 

@@ -11,15 +11,25 @@ a ``torch.nn.Sequential`` of ``Linear`` layers and activations into a
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
+
+from . import io
+
+if TYPE_CHECKING:
+    import torch
+
+    from .estimators import MLPClassifier, MLPRegressor
+    from .network import Network
 
 _TORCH_EXTRA = "pip install 'cyneuron[torch]'"
 
 
 # --- scikit-learn -----------------------------------------------------------------------------
 
-def from_sklearn(model):
+def from_sklearn(model: Any) -> MLPClassifier | MLPRegressor:
     """The cyneuron estimator equivalent to a fitted scikit-learn MLP.
 
     Parameters
@@ -39,12 +49,17 @@ def from_sklearn(model):
         `model` is not one of scikit-learn's MLPs.
     sklearn.exceptions.NotFittedError
         It is not fitted.
+    ValueError
+        Weights or solver state that a model file could not hold (they pass
+        ``cyneuron.io.network_from_arrays``, as a loaded model does; the
+        message is the loader's, after ``"model: "``).
     """
     from sklearn import neural_network as sknn
     from sklearn.utils.validation import check_is_fitted
 
     from . import estimators
 
+    cls: type[estimators.MLPClassifier] | type[estimators.MLPRegressor]
     if type(model) is sknn.MLPClassifier:
         cls = estimators.MLPClassifier
     elif type(model) is sknn.MLPRegressor:
@@ -74,10 +89,25 @@ def from_sklearn(model):
         est._labels = est.classes_ = (np.arange(n_out) if est._multilabel
                                       else np.asarray(model.classes_))
     seed = params.get("random_state")
-    net = est._init_network(model.coefs_[0].shape[0], n_out, sizes, acts,
-                            np.random.RandomState(0 if seed is None else seed))
-    net.set_weights(list(zip(model.coefs_, model.intercepts_)))
-    _copy_solver_state(model, est, net)
+    # the network the parameters describe (architecture, penalty, dropout, Generator),
+    # with the weights and solver state of `model`, built by io's checked reader
+    template = est._init_network(model.coefs_[0].shape[0], n_out, sizes, acts,
+                                 np.random.RandomState(0 if seed is None else seed))
+    meta, arrays = io.network_to_arrays(template)
+    del meta["digest"]                      # the template's weights are not the model's
+    arrays = {"optimizer_state": arrays["optimizer_state"]}
+    for l, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+        arrays[f"W{l}"], arrays[f"b{l}"] = W, b
+    try:
+        # the weights' dtypes and shapes first (as network_from_arrays reads them), so
+        # that the solver's state is laid out over weights known to fit
+        layout, get = io.model_layout(meta), io._mapping_reader(arrays)
+        for key in list(arrays)[1:]:
+            get(key, *layout.get(key, (template.dtype, ())))
+        _copy_solver_state(model, est, template, meta, arrays)
+        net = io.network_from_arrays(meta, arrays, backend=est.backend)
+    except ValueError as exc:
+        raise ValueError(f"model: {exc}") from None
     for name in ("n_features_in_", "feature_names_in_", "n_iter_", "t_", "loss_",
                  "best_loss_", "best_validation_score_", "_no_improvement_count"):
         if hasattr(model, name):
@@ -95,13 +125,14 @@ def from_sklearn(model):
     return est
 
 
-def _copy_solver_state(model, est, net):
-    """Adam's moments and step, or the velocities of momentum SGD, into `net`."""
+def _copy_solver_state(model, est, net, meta, arrays):
+    """Adam's moments and step, or the velocities of momentum SGD, into the header
+    `meta` and the ``optimizer_state`` of `arrays` (`net` gives sizes and dtype)."""
     opt = getattr(model, "_optimizer", None)
     if opt is None or model.solver == "lbfgs":
         return
     name, params = est._optimizer()
-    net._use_optimizer(name, params)
+    meta["optimizer"] = {"name": name, "params": params}
     n_layers = len(model.coefs_)
 
     def flat(arrays):
@@ -112,16 +143,18 @@ def _copy_solver_state(model, est, net):
         return np.concatenate(parts).astype(net.dtype)
 
     P = net.n_params
+    state = np.zeros(2 * P, dtype=net.dtype)
     if name == "adam":
-        net._opt_state[:P] = flat(opt.ms)
-        net._opt_state[P:] = flat(opt.vs)
+        state[:P] = flat(opt.ms)
+        state[P:] = flat(opt.vs)
         b1p = b2p = 1.0
         for _ in range(int(opt.t)):       # the products the core keeps, one rounding each
             b1p *= params["beta_1"]
             b2p *= params["beta_2"]
-        net._opt_scalars[...] = (float(opt.t), b1p, b2p)
+        meta["optimizer_scalars"] = [float(opt.t), b1p, b2p]
     elif name == "momentum":
-        net._opt_state[:P] = flat(opt.velocities)
+        state[:P] = flat(opt.velocities)
+    arrays["optimizer_state"] = state
     est._lr = float(opt.learning_rate_init if name == "adam" else opt.learning_rate)
 
 
@@ -162,7 +195,8 @@ def _activation_of(module, nn):
     return None
 
 
-def from_torch(module, *, loss=None, backend: str = "cython"):
+def from_torch(module: torch.nn.Sequential, *, loss: str | None = None,
+               backend: str = "cython") -> Network:
     """A Network with the layers and weights of a ``torch.nn.Sequential``.
 
     Parameters
@@ -189,14 +223,20 @@ def from_torch(module, *, loss=None, backend: str = "cython"):
         `module` is not a ``torch.nn.Sequential``.
     ValueError
         A module that cyneuron has no layer for (the message names it and
-        its position), two activations in a row, or mixed dtypes.
+        its position), two activations in a row, or mixed dtypes; or weights
+        or an architecture that a model file could not hold (they pass
+        ``cyneuron.io.network_from_arrays``, as a loaded model does: finite
+        values, the architecture limits; the message is the loader's, after
+        ``"module: "``).
     """
     torch = _torch()
-    from .network import Network
     nn = torch.nn
     if not isinstance(module, nn.Sequential):
         raise TypeError(f"module must be a torch.nn.Sequential, got {type(module).__name__}")
-    weights, acts, sizes, dtypes = [], [], [], set()
+    weights: list[tuple[NDArray[Any], NDArray[Any]]] = []
+    acts: list[str | tuple[str, float]] = []
+    sizes: list[int] = []
+    dtypes: set[str] = set()
     pending = None              # the activation after the current Linear
     for i, m in enumerate(module):
         if isinstance(m, nn.Identity):
@@ -236,12 +276,14 @@ def from_torch(module, *, loss=None, backend: str = "cython"):
                          f"{sorted(dtypes)}")
     if loss is None:
         loss = "categorical_crossentropy" if acts[-1] == "softmax" else "mse"
-    net = Network(sizes, activation=acts, loss=loss, dtype=dtypes.pop(), backend=backend)
-    net.set_weights(weights)
-    return net
+    try:
+        return io.network_from_weights(sizes, acts, loss, dtypes.pop(), weights,
+                                       backend=backend)
+    except ValueError as exc:
+        raise ValueError(f"module: {exc}") from None
 
 
-def to_torch(net):
+def to_torch(net: Network) -> torch.nn.Sequential:
     """A ``torch.nn.Sequential`` computing what `net` computes (Network.to_torch)."""
     torch = _torch()
     nn = torch.nn

@@ -9,13 +9,15 @@ run with an error that says why, instead of silently breaking the contract.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-_core = None
-_error = None
+_core: Any = None      # the extension module (no stubs)
+_error: str | None = None
 
 try:
-    from . import _core  # noqa: F811
+    from . import _core  # type: ignore[no-redef]  # noqa: F811
 except ImportError as exc:  # pragma: no cover - exercised only on a broken install
     _error = f"cyneuron's compiled core could not be imported ({exc}); reinstall cyneuron"
 

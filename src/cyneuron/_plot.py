@@ -5,6 +5,8 @@ they neither need nor change a global backend or a current figure.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 _EXTRA = "pip install 'cyneuron[plot]'"
@@ -112,15 +114,17 @@ def plot_decision_boundary(model, X, y, path=None, resolution=200):
     grid = np.column_stack([xx.ravel(), yy.ravel()])
 
     classes = getattr(model, "classes_", None)
+    point_classes: list[Any] = []
     if net is not None and classes is None:                     # a regressor
         surface, regions = model.predict(grid).reshape(xx.shape), False
-        point_index, point_classes = None, None
+        point_index = None
     else:
         if net is not None:
             import warnings
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="X does not have valid feature")
                 pred = model.predict(grid)
+            assert classes is not None                          # a classifier
             point_classes = list(classes)
             surface = np.searchsorted(classes, pred).reshape(xx.shape)
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 
 def check_verbose(verbose):
@@ -61,7 +62,7 @@ class Progress:
         self.stream = sys.stdout if stream is None else stream
         self.start = time.perf_counter()
         self.every = max(1, -(-self.total // 10))      # at most ten lines
-        self._bar = None
+        self._bar: Any = None          # a tqdm bar (an optional extra) in mode "bar"
         self._last = 0
         if self.verbose == 0:
             self.mode = "off"

@@ -20,27 +20,32 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import struct
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import io
 
+if TYPE_CHECKING:
+    from .estimators import MLPClassifier, MLPRegressor
+    from .network import Network
+
 SUFFIX = ".safetensors"
-_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
-_CODES = {np.dtype("float64"): "F64", np.dtype("float32"): "F32"}
+_DTYPES: dict[str, np.dtype[Any]] = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
 _META_KEY = "cyneuron"
 _EXTRA = "pip install 'cyneuron[safetensors]'"
 
 
-def is_safetensors(path) -> bool:
+def is_safetensors(path: io.PathLike) -> bool:
     """Whether `path` names a safetensors file (by its suffix)."""
     p = os.fspath(path)
-    return p.endswith(SUFFIX.encode() if isinstance(p, bytes) else SUFFIX)
+    return p.endswith(SUFFIX.encode()) if isinstance(p, bytes) else p.endswith(SUFFIX)
 
 
-def write(path, meta, arrays):
+def write(path: io.PathLike, meta: dict[str, Any], arrays: Mapping[str, NDArray[Any]]) -> None:
     """Write header `meta` and `arrays` (name -> float array) to `path`."""
     try:
         from safetensors.numpy import save_file
@@ -57,25 +62,8 @@ class _Tensors(dict):
     a mapping of name to array, with ``members`` as an archive lists them."""
 
     @property
-    def members(self):
+    def members(self) -> list[str]:
         return ["meta.npy"] + [k + ".npy" for k in self]
-
-
-def _open_regular(path):
-    st = os.stat(path)
-    if not stat.S_ISREG(st.st_mode):
-        raise ValueError(f"it is {io._file_kind(st.st_mode)}; only regular files are read")
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) \
-        | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ValueError(f"it is {io._file_kind(st.st_mode)}; only regular files are read")
-        return os.fdopen(fd, "rb"), st.st_size
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _read_exact(f, n, what):
@@ -85,7 +73,7 @@ def _read_exact(f, n, what):
     return data
 
 
-def _expected(meta):
+def _expected(meta: dict[str, Any]) -> io.Layout:
     """{name: (dtype, shape)} of every tensor the cyneuron header allows."""
     if meta.get("format") == io.ESTIMATOR_FORMAT:
         from ._estimator_io import PREFIX
@@ -114,11 +102,11 @@ def _check_entry(name, entry):
         raise ValueError(f"tensor {name!r:.80}: bad data_offsets {offs!r:.80}")
 
 
-def read(path, backend="cython", *, max_bytes=io.MAX_BYTES):
+def read(path: io.PathLike, backend: str = "cython", *, max_bytes: int = io.MAX_BYTES
+         ) -> Network | MLPClassifier | MLPRegressor:
     """The model in a safetensors file (``cn.load`` of a ``.safetensors`` path)."""
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
-        raise TypeError(f"max_bytes must be a positive int, got {max_bytes!r}")
-    f, size = _open_regular(path)
+    io.check_max_bytes(max_bytes)
+    f, size = io.open_regular(path)
     with f:
         if size < 8:
             raise ValueError(f"the file has {size} bytes, too few for a safetensors header")
@@ -136,15 +124,8 @@ def read(path, backend="cython", *, max_bytes=io.MAX_BYTES):
                 or set(extra) - {_META_KEY, "format"}:
             raise ValueError("no cyneuron header: '__metadata__' must hold the string "
                              "'cyneuron' (a safetensors file that cyneuron did not write?)")
-        meta = io.parse_json(extra[_META_KEY].encode("utf-8"), "cyneuron")
-        if not isinstance(meta, dict):
-            raise ValueError("header 'cyneuron' is not a JSON object")
-        if meta.get("format") not in (io.FORMAT, io.ESTIMATOR_FORMAT):
-            raise ValueError(f"not a cyneuron model (format {meta.get('format')!r:.60})")
-        version = meta.get("version")
-        if type(version) is not int or version != io.VERSION:
-            raise ValueError(f"unsupported format version {version!r:.60} (this cyneuron "
-                             f"reads version {io.VERSION})")
+        meta = io.parse_header(extra[_META_KEY].encode("utf-8"), _META_KEY,
+                               (io.FORMAT, io.ESTIMATOR_FORMAT))
         expected = _expected(meta)
         # every tensor's size and place, from the header, before any byte is read
         data_len = size - 8 - n
@@ -154,9 +135,9 @@ def read(path, backend="cython", *, max_bytes=io.MAX_BYTES):
                 raise ValueError(f"unexpected tensor {name!r:.80}")
             _check_entry(name, entry)
             dtype, shape = expected[name]
-            if _DTYPES[entry["dtype"]] != dtype or tuple(entry["shape"]) != tuple(shape):
-                raise ValueError(f"tensor {name!r}: {entry['dtype']} {entry['shape']}, expected "
-                                 f"{_CODES[dtype]} {list(shape)}")
+            # worded as for an .npz member or an array in memory, in numpy's dtype names
+            io.check_array_type(name, _DTYPES[entry["dtype"]].name, entry["shape"], dtype.name,
+                                shape)
             begin, end = entry["data_offsets"]
             if end - begin != int(np.prod(shape, dtype=object)) * dtype.itemsize:
                 raise ValueError(f"tensor {name!r}: data_offsets {entry['data_offsets']} do not "

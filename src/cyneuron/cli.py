@@ -19,10 +19,16 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO, TypeGuard
 
 import numpy as np
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .estimators import MLPClassifier, MLPRegressor
+    from .network import Network
 
 COMMANDS = ("train", "predict", "evaluate", "info", "demo")
 MAX_CLASSES_INFERRED = 20     # an integer target with at most this many values is a label
@@ -32,21 +38,28 @@ class CLIError(Exception):
     """A user error: reported as one line on stderr with exit status 2."""
 
 
+# --- files ----------------------------------------------------------------------------
+
+def _os_error(path, exc: OSError, verb: str = "read") -> CLIError:
+    """One line for what the operating system said about `path`."""
+    if isinstance(exc, FileNotFoundError) and verb == "read":
+        return CLIError(f"no such file: {path}")
+    return CLIError(f"cannot {verb} {path}: {exc.strerror or exc}")
+
+
 # --- CSV ------------------------------------------------------------------------------
 
-def read_csv(path):
+def read_csv(path: str) -> tuple[list[str], list[list[str]]]:
     """Read a CSV file with a header row: (column names, rows as lists of strings)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             text = f.read()
-    except FileNotFoundError:
-        raise CLIError(f"no such file: {path}") from None
     except IsADirectoryError:
         raise CLIError(f"{path} is a directory, not a CSV file") from None
     except UnicodeDecodeError:
         raise CLIError(f"{path} is not a UTF-8 text (CSV) file") from None
     except OSError as exc:
-        raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise _os_error(path, exc) from None
     try:
         rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
     except csv.Error as exc:
@@ -152,21 +165,25 @@ def _estimators():
     return MLPClassifier, MLPRegressor
 
 
-def load_model(path):
-    """cn.load, with every failure turned into a one-line CLIError."""
+def load_model(path: str) -> Network | MLPClassifier | MLPRegressor:
+    """cn.load, with every failure turned into a one-line CLIError.
+
+    cn.load owns the checks of a model file (regular files only, sizes from
+    the zip directory, every field); this only words its errors.
+    """
     from .io import load
-    if not os.path.exists(path):
-        raise CLIError(f"no such file: {path}")
     try:
         return load(path)
     except ImportError as exc:
         raise CLIError(f"{path}: {exc}") from None
-    except (ValueError, TypeError, OSError, EOFError) as exc:
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    except (ValueError, TypeError, EOFError) as exc:
         text = str(exc)
         raise CLIError(text if path in text else f"{path}: {text}") from None
 
 
-def _is_estimator(model):
+def _is_estimator(model: object) -> TypeGuard[MLPClassifier | MLPRegressor]:
     return hasattr(model, "network_")
 
 
@@ -229,33 +246,32 @@ def _hidden(text):
     return sizes
 
 
-def _int_at_least(minimum):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+def _parsed(text, parse, what):
+    try:
+        return parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer >= minimum."""
+    def parse(text: str) -> int:
+        value = _parsed(text, int, "an integer")
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
         return value
     return parse
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+def _positive_float(text: str) -> float:
+    value = _parsed(text, float, "a number")
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
     return value
 
 
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+def _fraction(text: str) -> float:
+    value = _parsed(text, float, "a number")
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value
@@ -271,7 +287,7 @@ def _split(n, fraction, seed):
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def cmd_train(args, out):
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     header, rows = read_csv(args.data)
     t = _column(header, args.target, args.data)
     names, X = _features(header, rows, args.data, exclude=(args.target,))
@@ -293,7 +309,7 @@ def cmd_train(args, out):
           + f", {X.shape[1]} features, hidden layers {','.join(map(str, args.hidden)) or 'none'}, "
             f"{args.activation}, {args.optimizer} lr {args.lr:g}, {args.epochs} epochs, "
             f"seed {args.seed}, {args.dtype}", file=out)
-    history = {"loss": []}
+    history: dict[str, list[float]] = {"loss": []}
     from ._progress import Progress
     progress = Progress(args.epochs, verbose=0 if args.quiet else 1, stream=out)
     start = time.perf_counter()
@@ -331,12 +347,14 @@ def cmd_train(args, out):
     print(f"training:   {_show(_metrics(model, Xt, yt))}", file=out)
     if val is not None:
         print(f"validation: {_show(_metrics(model, X[val], y[val]))}", file=out)
-    from .io import save
-    path = args.output if str(args.output).endswith(".npz") else str(args.output) + ".npz"
+    from .io import model_path, save
+    path = model_path(args.output)
     try:
         save(model, path)
+    except ImportError as exc:          # a .safetensors path without the extra
+        raise CLIError(str(exc)) from None
     except OSError as exc:
-        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise _os_error(path, exc, "write") from None
     print(f"wrote {path}", file=out)
     if args.plot:
         _plot_history(history, args.plot)
@@ -354,10 +372,10 @@ def _plot_history(history, path):
     except ImportError as exc:
         raise CLIError(str(exc)) from None
     except OSError as exc:
-        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise _os_error(path, exc, "write") from None
 
 
-def cmd_predict(args, out):
+def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     model = load_model(args.model)
     header, rows = read_csv(args.data)
     X = _model_features(model, header, rows, args.data)
@@ -376,11 +394,12 @@ def cmd_predict(args, out):
         values = model.feedforward(X)
         names = [f"output_{i}" for i in range(values.shape[1])]
     values = np.asarray(values).reshape(len(X), -1)
+    f: TextIO
     if args.output:
         try:
             f = open(args.output, "w", newline="", encoding="utf-8")
         except OSError as exc:
-            raise CLIError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+            raise _os_error(args.output, exc, "write") from None
     else:
         f = out
     try:
@@ -396,7 +415,7 @@ def cmd_predict(args, out):
     return 0
 
 
-def cmd_evaluate(args, out):
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     model = load_model(args.model)
     if not _is_estimator(model):
         raise CLIError(f"{args.model} holds a Network, not an estimator: evaluate needs a "
@@ -416,14 +435,14 @@ def cmd_evaluate(args, out):
     return 0
 
 
-def cmd_info(args, out):
+def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     model = load_model(args.model)
     from ._summary import summary_text
     print(summary_text(model), file=out)
     return 0
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cyneuron",
         description="Train feed-forward neural networks on CSV files, use and inspect them. "
@@ -462,7 +481,8 @@ def build_parser():
                    help="plot the loss per epoch (needs cyneuron[plot])")
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.add_argument("-o", "--output", required=True, metavar="MODEL",
-                   help="model file to write (.npz added if missing)")
+                   help="model file to write (.npz added unless it ends in .npz or "
+                        ".safetensors)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="predict with a model file",
@@ -488,7 +508,33 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def demo_parser() -> argparse.ArgumentParser:
+    """The options of the demonstration (``cyneuron demo``, or ``cyneuron`` alone)."""
+    parser = argparse.ArgumentParser(
+        prog="cyneuron",
+        description="Train seed tutorial 001's 3-4-1 sigmoid network on its XOR data with "
+                    "the compiled core and with the NumPy reference, and compare their "
+                    "time and their bits.")
+    parser.add_argument("--epochs", type=_int_at_least(1), default=60000,
+                        help="full-batch gradient-descent epochs (default: 60000, as in the "
+                             "tutorial)")
+    parser.add_argument("--lr", type=_positive_float, default=1.0,
+                        help="learning rate (default: 1.0)")
+    parser.add_argument("--seed", type=_int_at_least(0), default=0,
+                        help="seed of the initial weights (default: 0)")
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                        help="floating-point type of the weights (default: float64)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress lines and no prediction table: only the summary")
+    parser.add_argument("--reference-budget", type=_positive_float, default=8.0,
+                        metavar="SECONDS",
+                        help="at most this long for the NumPy reference; beyond it, its time "
+                             "is extrapolated (default: 8)")
+    parser.add_argument("--version", action="version", version=f"cyneuron {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cyneuron`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):

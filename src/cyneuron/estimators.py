@@ -26,10 +26,14 @@ Design:
 """
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 try:
     import scipy.optimize
@@ -51,6 +55,11 @@ from . import _registry as registry
 from . import _validation as v
 from .network import Network
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .io import ActivationSpec
+
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 _SOLVERS = ("adam", "sgd", "lbfgs")
@@ -64,9 +73,19 @@ def _fail(est, name, what, value):
                      f"Got {value!r} instead.")
 
 
+def _finite_real(value: object) -> bool:
+    """A real number, not a bool, and finite (an int too large for a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _real(est, name, lo=None, hi=None, lo_open=False, hi_open=False):
     value = getattr(est, name)
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    ok = _finite_real(value)
     if ok and lo is not None:
         ok = value > lo if lo_open else value >= lo
     if ok and hi is not None:
@@ -96,13 +115,25 @@ def _flag(est, name):
 class _BaseMLP(BaseEstimator):
     """What MLPClassifier and MLPRegressor share: parameters, the solvers, state."""
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 dropout=0.0, dtype="float64", n_threads=1, clipnorm=None, backend="cython"):
+    # fitted attributes whose type depends on the solver and early stopping
+    loss_curve_: list[float]
+    validation_scores_: list[float] | None
+    best_loss_: float | None
+    best_validation_score_: float | None
+
+    def __init__(self, hidden_layer_sizes: int | Sequence[int] = (100,),
+                 activation: ActivationSpec | list[ActivationSpec] = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
+                 learning_rate: str = "constant", learning_rate_init: float = 0.001,
+                 power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+                 random_state: int | np.random.RandomState | None = None, tol: float = 1e-4,
+                 verbose: bool | int = False, warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000,
+                 dropout: float | Sequence[float] = 0.0, dtype: str = "float64",
+                 n_threads: int = 1, clipnorm: float | None = None, backend: str = "cython"
+                 ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -136,7 +167,7 @@ class _BaseMLP(BaseEstimator):
 
     def _check_params(self):
         """Validate every parameter; return the hidden widths and activations."""
-        sizes = self.hidden_layer_sizes
+        sizes: Any = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = [sizes]
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
@@ -192,9 +223,7 @@ class _BaseMLP(BaseEstimator):
         cw = getattr(self, "class_weight", None)
         if isinstance(cw, dict):
             for label, weight in cw.items():
-                if np.ndim(label) != 0 or isinstance(weight, bool) \
-                        or not isinstance(weight, numbers.Real) or not np.isfinite(weight) \
-                        or weight < 0:
+                if np.ndim(label) != 0 or not _finite_real(weight) or weight < 0:
                     raise ValueError(f"class_weight[{label!r}] must be a finite number >= 0 "
                                      f"keyed by a label, got {weight!r}")
         try:
@@ -254,7 +283,7 @@ class _BaseMLP(BaseEstimator):
         return estimator_digest(self)
 
     @property
-    def network_(self):
+    def network_(self) -> Network:
         """The fitted ``cyneuron.Network`` (its weights are ``coefs_``/``intercepts_``)."""
         check_is_fitted(self, "coefs_")
         return self._network
@@ -295,8 +324,8 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X, y, sample_weight, incremental):
         # A rejected or failed call changes nothing: the attributes, and the
         # network's weights and optimizer state, are put back as they were.
-        saved = {k: list(val) if isinstance(val, list) else val
-                 for k, val in self.__dict__.items()}
+        saved: dict[str, Any] = {k: list(val) if isinstance(val, list) else val
+                                 for k, val in self.__dict__.items()}
         net = saved.get("_network")
         kept = None if net is None else (net._params.copy(), net._opt_state.copy(),
                                          net._opt_scalars.copy(), net.optimizer,
@@ -309,7 +338,7 @@ class _BaseMLP(BaseEstimator):
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
-            if kept is not None:
+            if net is not None and kept is not None:
                 net._params[...], net._opt_state[...], net._opt_scalars[...] = kept[:3]
                 net.optimizer = kept[3]
                 net.rng.bit_generator.state = kept[4]
@@ -452,22 +481,27 @@ class _BaseMLP(BaseEstimator):
     def _update_no_improvement(self, net, x_val, t_val, w_val):
         if self.early_stopping:
             score = self._val_score(net, x_val, t_val, w_val)
+            assert self.validation_scores_ is not None      # a list with early stopping
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
-            if score < self.best_validation_score_ + self.tol:
+            best = self.best_validation_score_
+            assert best is not None             # -inf from the first fit with early stopping
+            if score < best + self.tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
-            if score > self.best_validation_score_:
+            if score > best:
                 self.best_validation_score_ = score
                 self._best = net._params.copy()
         else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+            best = self.best_loss_
+            assert best is not None             # inf from the first fit without early stopping
+            if self.loss_curve_[-1] > best - self.tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
+            if self.loss_curve_[-1] < best:
                 self.best_loss_ = self.loss_curve_[-1]
 
     _best = None
@@ -514,7 +548,7 @@ class _BaseMLP(BaseEstimator):
         net.rng = np.random.Generator(bitgen)
         self._bind(net)
 
-    def summary(self, print_fn=print) -> None:
+    def summary(self, print_fn: Callable[[str], object] = print) -> None:
         """Print a Keras-style summary of the fitted model (see ``Network.summary``).
 
         Parameters
@@ -613,14 +647,20 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     network_ : cyneuron.Network
     """
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 dropout=0.0, dtype="float64", n_threads=1, clipnorm=None, class_weight=None,
-                 backend="cython"):
+    def __init__(self, hidden_layer_sizes: int | Sequence[int] = (100,),
+                 activation: ActivationSpec | list[ActivationSpec] = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
+                 learning_rate: str = "constant", learning_rate_init: float = 0.001,
+                 power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+                 random_state: int | np.random.RandomState | None = None, tol: float = 1e-4,
+                 verbose: bool | int = False, warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000,
+                 dropout: float | Sequence[float] = 0.0, dtype: str = "float64",
+                 n_threads: int = 1, clipnorm: float | None = None,
+                 class_weight: dict[Any, float] | str | None = None, backend: str = "cython"
+                 ) -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -699,12 +739,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         elif isinstance(cw, dict):
             table = np.ones(len(self._labels))
             for label, weight in cw.items():
-                pos = np.flatnonzero(self._labels == label) if np.ndim(label) == 0 else []
+                pos: NDArray[np.intp] | list[int] = (np.flatnonzero(self._labels == label)
+                                                     if np.ndim(label) == 0 else [])
                 if len(pos) != 1:
                     raise ValueError(f"class_weight has a key {label!r} that is not a class "
                                      f"of y; the classes are {list(self._labels)}")
-                if isinstance(weight, bool) or not isinstance(weight, numbers.Real) \
-                        or not np.isfinite(weight) or weight < 0:
+                if not _finite_real(weight) or weight < 0:
                     raise ValueError(f"class_weight[{label!r}] must be a finite number >= 0, "
                                      f"got {weight!r}")
                 table[pos[0]] = float(weight)
@@ -734,7 +774,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return self._labels[(out[:, 0] > 0.5).astype(np.intp)]
         return self._labels[np.argmax(out, axis=1)]
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+            ) -> Self:
         """Fit the model to data X and labels y.
 
         Parameters
@@ -753,7 +794,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(_stochastic)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+                    classes: ArrayLike | None = None) -> Self:
         """One epoch over (X, y), continuing the optimizer.
 
         Parameters
@@ -781,7 +823,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                              f"call to partial_fit, {self.classes_}")
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Labels for X (the user's own labels, or a multilabel indicator matrix).
 
         Parameters
@@ -794,7 +836,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         return self._decode(self._forward(X))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Probability of each class (columns in the order of ``classes_``).
 
         Parameters
@@ -811,7 +853,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return np.column_stack((1 - p, p))
         return out
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Logarithm of ``predict_proba``.
 
         Parameters
@@ -899,7 +941,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             t, out = t[:, 0], out[:, 0]
         return float(r2_score(t, out, sample_weight=w))
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+            ) -> Self:
         """Fit the model to data X and targets y.
 
         Parameters
@@ -915,7 +958,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(_stochastic)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+                    ) -> Self:
         """One epoch over (X, y), continuing the optimizer.
 
         Parameters
@@ -930,7 +974,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Predictions for X.
 
         Parameters

@@ -27,6 +27,14 @@ The steps are separate functions so that a network can be stored inside a
 larger archive under a key prefix: :func:`open_archive`, :func:`read_header`,
 :func:`read_array` and :func:`network_from_arrays` read;
 :func:`network_to_arrays` and :func:`encode_header` write.
+
+This module owns the checks for every way into a Network from outside:
+:func:`open_regular` opens every model file (``.npz`` and ``.safetensors``),
+:func:`parse_header` checks every header's format and version,
+:func:`check_array_type` words every dtype or shape mismatch, and
+:func:`network_from_arrays` checks and builds every network, whether its
+arrays come from a file, from memory, from PyTorch (:func:`network_from_weights`)
+or from scikit-learn.
 """
 from __future__ import annotations
 
@@ -38,9 +46,23 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, overload
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+if TYPE_CHECKING:
+    from ._registry import Optimizer
+    from .estimators import MLPClassifier, MLPRegressor
+    from .network import Network
+
+#: What a model file's path may be.
+PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+#: An activation as a header or a Network takes it: a name, (name, slope), or a dict.
+ActivationSpec = str | tuple[str, float] | list[Any] | dict[str, Any]
+#: Where each array of a network is stored: key -> (dtype, shape).
+Layout = dict[str, tuple[np.dtype[Any], tuple[int, ...]]]
 
 FORMAT = "cyneuron-model"
 VERSION = 1
@@ -141,27 +163,28 @@ class Archive:
     directory was checked against, and bounds what a reader may allocate.
     """
 
-    def __init__(self, label, file, zf, members, max_bytes):
+    def __init__(self, label: str, file: BinaryIO, zf: zipfile.ZipFile,
+                 members: dict[str, zipfile.ZipInfo], max_bytes: int) -> None:
         self.label = label
         self.members = members
         self.max_bytes = max_bytes
         self._file, self._zip = file, zf
 
-    def info(self, key):
+    def info(self, key: str) -> zipfile.ZipInfo | None:
         """The ZipInfo of the array member `key` (file ``key + '.npy'``), or None."""
         return self.members.get(key + ".npy")
 
-    def close(self):
+    def close(self) -> None:
         """Close the archive and its file."""
         try:
             self._zip.close()
         finally:
             self._file.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Archive:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -223,13 +246,23 @@ def _check_directory(infos, file_size, max_bytes):
     return members
 
 
-def _open_archive(path, max_bytes):
-    """open_archive without the file name in the messages (load adds it)."""
+def check_max_bytes(max_bytes: object) -> int:
+    """`max_bytes` if it is a positive int; else TypeError naming it."""
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise TypeError(f"max_bytes must be a positive int, got {max_bytes!r}")
-    label = _path_label(path)
+    return max_bytes
+
+
+def open_regular(path: PathLike) -> tuple[BinaryIO, int]:
+    """Open a regular file for reading: (binary file, its size).
+
+    Every model reader opens its file here. FIFOs, devices, sockets and
+    directories are refused with a ValueError (``"it is a FIFO; only regular
+    files are read"``) before they are opened for reading;
+    FileNotFoundError and PermissionError pass through.
+    """
     # stat first: opening a FIFO blocks until a writer appears, and reading a
-    # device may never end. FileNotFoundError and PermissionError pass through.
+    # device may never end.
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
         raise ValueError(f"it is {_file_kind(st.st_mode)}; only regular files are read")
@@ -242,12 +275,18 @@ def _open_archive(path, max_bytes):
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ValueError(f"it is {_file_kind(st.st_mode)}; only regular files are read")
-        f = os.fdopen(fd, "rb")
+        return os.fdopen(fd, "rb"), st.st_size
     except BaseException:
         os.close(fd)
         raise
+
+
+def _open_archive(path, max_bytes):
+    """open_archive without the file name in the messages (load adds it)."""
+    check_max_bytes(max_bytes)
+    label = _path_label(path)
+    f, size = open_regular(path)
     try:
-        size = st.st_size
         head = f.read(8)
         if head[:4] not in (b"PK\x03\x04", b"PK\x05\x06"):
             what = " (it is a single .npy array)" if head.startswith(_NPY_MAGIC) else ""
@@ -275,7 +314,7 @@ def _open_archive(path, max_bytes):
     return Archive(label, f, zf, members, max_bytes)
 
 
-def open_archive(path, *, max_bytes=MAX_BYTES):
+def open_archive(path: PathLike, *, max_bytes: int = MAX_BYTES) -> Archive:
     """Open a zip (.npz) archive for reading, after checking its directory.
 
     Parameters
@@ -318,6 +357,22 @@ _NPY_HEADER_RE = re.compile(
     r"\{\s*'descr'\s*:\s*'([^'\\]{1,32})'\s*,"
     r"\s*'fortran_order'\s*:\s*(True|False)\s*,"
     r"\s*'shape'\s*:\s*" + _SHAPE + r"\s*,?\s*\}\s*")
+
+
+def check_array_type(key: str, found: str, shape: Sequence[int], expected: str,
+                     expected_shape: Sequence[int] | None) -> None:
+    """Refuse an array whose dtype or shape is not the expected one.
+
+    Every reader (``.npz`` members, mappings of arrays, safetensors tensors)
+    words it the same way; `found` and `expected` are dtypes as the reader's
+    format spells them (``'float32'``; ``'<f4'`` in an .npy header).
+    `expected_shape` None accepts any shape.
+    """
+    if found != expected:
+        raise ValueError(f"array {key!r} has dtype {found!r}, expected {expected!r}")
+    if expected_shape is not None and tuple(shape) != tuple(expected_shape):
+        raise ValueError(f"array {key!r} has shape {tuple(shape)}, expected "
+                         f"{tuple(expected_shape)}")
 
 
 def _zip_call(key, fn, *args):
@@ -380,7 +435,9 @@ def _expected_size(key, info, dtype, shape, max_items):
                          f"(plus an .npy header of at most {MAX_NPY_HEADER} bytes)")
 
 
-def read_array(archive, key, dtype, shape=None, *, max_items=None):
+def read_array(archive: Archive, key: str, dtype: DTypeLike,
+               shape: Sequence[int] | None = None, *, max_items: int | None = None
+               ) -> NDArray[Any]:
     """Read the array member `key` of `archive`, checking it before it is inflated.
 
     Parameters
@@ -419,11 +476,7 @@ def read_array(archive, key, dtype, shape=None, *, max_items=None):
     fp = _zip_call(key, archive._zip.open, info)
     try:
         descr, fortran, dims, header = _read_npy_header(fp, key)
-        if descr != dtype.str:
-            raise ValueError(f"array {key!r} has dtype {descr!r}, expected {dtype.name} "
-                             f"({dtype.str!r})")
-        if shape is not None and dims != tuple(shape):
-            raise ValueError(f"array {key!r} has shape {dims}, expected {tuple(shape)}")
+        check_array_type(key, descr, dims, dtype.str, shape)
         if shape is None and (len(dims) != 1 or dims[0] > max_items):
             raise ValueError(f"array {key!r} has shape {dims}, expected 1-D with at most "
                              f"{max_items} elements")
@@ -432,7 +485,7 @@ def read_array(archive, key, dtype, shape=None, *, max_items=None):
             raise ValueError(f"member {key!r} inflates to {info.file_size} bytes, but its "
                              f".npy header announces {header + n * dtype.itemsize}")
         out = np.empty(n, dtype=dtype)
-        view = memoryview(out).cast("B")
+        view = out.data.cast("B")
         done = 0
         while done < view.nbytes:
             got = _zip_call(key, fp.readinto, view[done:])
@@ -481,7 +534,7 @@ def _json_object(pairs):
     return out
 
 
-def parse_json(data, what="meta"):
+def parse_json(data: bytes, what: str = "meta") -> Any:
     """Parse JSON bytes from a model file, bounded for hostile input.
 
     Parameters
@@ -529,7 +582,8 @@ def parse_json(data, what="meta"):
     return doc
 
 
-def read_header(archive, key="meta", formats=(FORMAT,)):
+def read_header(archive: Archive, key: str = "meta",
+                formats: tuple[str, ...] = (FORMAT,)) -> dict[str, Any]:
     """Read and check the JSON header of a model stored in `archive`.
 
     Parameters
@@ -556,7 +610,32 @@ def read_header(archive, key="meta", formats=(FORMAT,)):
     if info is None:
         raise ValueError(f"missing {key!r} header")
     raw = read_array(archive, key, np.uint8, max_items=MAX_HEADER_BYTES)
-    meta = parse_json(raw.tobytes(), key)
+    return parse_header(raw.tobytes(), key, formats)
+
+
+def parse_header(data: bytes, key: str = "meta",
+                 formats: tuple[str, ...] = (FORMAT,)) -> dict[str, Any]:
+    """Parse a model file's JSON header and check its format name and version.
+
+    Parameters
+    ----------
+    data : bytes
+        The header's UTF-8 text (bounded by :func:`parse_json`).
+    key : str
+        The header's name in the file, for the messages.
+    formats : tuple of str
+        The format names accepted.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        Not JSON, not an object, another format, or an unsupported version.
+    """
+    meta = parse_json(data, key)
     if not isinstance(meta, dict):
         raise ValueError(f"header {key!r} is not a JSON object")
     if meta.get("format") not in formats:
@@ -569,7 +648,7 @@ def read_header(archive, key="meta", formats=(FORMAT,)):
     return meta
 
 
-def encode_header(meta):
+def encode_header(meta: Mapping[str, Any]) -> NDArray[np.uint8]:
     """The JSON header `meta` as the uint8 array stored in the ``meta`` member."""
     text = json.dumps(meta, allow_nan=False)
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
@@ -698,7 +777,7 @@ def _check_meta(meta):
             "optimizer": optimizer, "scalars": [float(x) for x in scalars], "rng": rng}
 
 
-def model_layout(meta, prefix=""):
+def model_layout(meta: Mapping[str, Any], prefix: str = "") -> Layout:
     """The arrays the network described by `meta` is stored in.
 
     Parameters
@@ -718,10 +797,10 @@ def model_layout(meta, prefix=""):
     return _layout(spec, prefix)
 
 
-def _layout(spec, prefix):
+def _layout(spec: dict[str, Any], prefix: str) -> Layout:
     sizes, dtype = spec["sizes"], spec["dtype"]
     n_params = sum(k * m + m for k, m in zip(sizes[:-1], sizes[1:]))
-    out = {prefix + "optimizer_state": (dtype, (2 * n_params,))}
+    out: Layout = {prefix + "optimizer_state": (dtype, (2 * n_params,))}
     for l, (k, m) in enumerate(zip(sizes[:-1], sizes[1:])):
         out[f"{prefix}W{l}"] = (dtype, (k, m))
         out[f"{prefix}b{l}"] = (dtype, (m,))
@@ -747,7 +826,8 @@ def _power_is_consistent(power, beta, step):
     return lo - slack <= power <= hi + slack
 
 
-def check_optimizer_state(optimizer, state, scalars, n_params):
+def check_optimizer_state(optimizer: Optimizer | None, state: NDArray[np.floating[Any]],
+                          scalars: Sequence[float], n_params: int) -> None:
     """Refuse optimizer state that training could not have produced.
 
     Parameters
@@ -783,7 +863,7 @@ def check_optimizer_state(optimizer, state, scalars, n_params):
         if values.any():
             raise ValueError(f"optimizer_state: the {half} half is not zero, but "
                              f"{name or 'a network without an optimizer'} never writes it")
-    if name != "adam":
+    if optimizer is None or name != "adam":
         if (step, b1p, b2p) != _INITIAL_SCALARS:
             raise ValueError(f"optimizer_scalars {list(scalars)} for "
                              f"{name or 'no optimizer'}: only adam counts steps, "
@@ -814,10 +894,7 @@ def _mapping_reader(arrays):
             return None
         if not isinstance(arr, np.ndarray):
             raise ValueError(f"array {key!r} is a {type(arr).__name__}, not a NumPy array")
-        if arr.dtype != dtype:
-            raise ValueError(f"array {key!r} has dtype {arr.dtype}, expected {dtype.name}")
-        if arr.shape != tuple(shape):
-            raise ValueError(f"array {key!r} has shape {arr.shape}, expected {tuple(shape)}")
+        check_array_type(key, str(arr.dtype), arr.shape, str(dtype), shape)
         return arr
     return get
 
@@ -863,7 +940,8 @@ def _read_state(spec, layout, get, prefix):
     return weights, state
 
 
-def network_from_arrays(meta, arrays, *, prefix="", backend="cython"):
+def network_from_arrays(meta: Mapping[str, Any], arrays: Archive | Mapping[str, Any], *,
+                        prefix: str = "", backend: str = "cython") -> Network:
     """Build a Network from its header and arrays, checking every field.
 
     Parameters
@@ -933,7 +1011,49 @@ def network_from_arrays(meta, arrays, *, prefix="", backend="cython"):
     return net
 
 
-def network_to_arrays(network, prefix=""):
+def network_from_weights(layer_sizes: Sequence[int], activations: Sequence[ActivationSpec],
+                         loss: str, dtype: str, weights: Sequence[tuple[NDArray, NDArray]],
+                         *, backend: str = "cython") -> Network:
+    """A Network from an architecture and weights that come from elsewhere.
+
+    The architecture is written as a model file's header and the weights as
+    its arrays, and :func:`network_from_arrays` checks and builds them: a
+    network converted from another library passes the checks a loaded one
+    does (architecture limits, names, dtypes, shapes, finite values), with
+    the same messages.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+    activations : sequence of str, (name, slope) or dict
+        One per layer.
+    loss : str
+    dtype : {"float64", "float32"}
+    weights : sequence of (W, b) numpy.ndarray pairs
+        ``W`` (n_in, n_out) and ``b`` (n_out,), each exactly of `dtype`.
+    backend : {"cython", "numpy"}
+
+    Returns
+    -------
+    Network
+        Without an optimizer; the arrays are copied.
+
+    Raises
+    ------
+    ValueError
+        Anything :func:`network_from_arrays` refuses.
+    """
+    meta = {"format": FORMAT, "version": VERSION, "layer_sizes": list(layer_sizes),
+            "activations": [list(a) if isinstance(a, tuple) else a for a in activations],
+            "loss": loss, "dtype": dtype}
+    arrays: dict[str, object] = {}
+    for l, (W, b) in enumerate(weights):
+        arrays[f"W{l}"], arrays[f"b{l}"] = W, b
+    return network_from_arrays(meta, arrays, backend=backend)
+
+
+def network_to_arrays(network: Network, prefix: str = ""
+                      ) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     """A network's header and arrays, checked as :func:`network_from_arrays` checks them.
 
     Parameters
@@ -1000,7 +1120,29 @@ def _network_snapshot(network, prefix=""):
     return meta, {k: np.array(a) for k, a in arrays.items()}
 
 
-def save(network, path):
+@overload
+def model_path(path: str | os.PathLike[str]) -> str: ...
+@overload
+def model_path(path: bytes | os.PathLike[bytes]) -> bytes: ...
+def model_path(path: PathLike) -> str | bytes:
+    """The path :func:`save` writes for `path`: a ``.safetensors`` path as it is,
+    any other with the ``.npz`` suffix added if missing."""
+    p = os.fspath(path)
+    from . import _safetensors_io
+    if _safetensors_io.is_safetensors(p):
+        return p
+    if isinstance(p, bytes):
+        return p if p.endswith(b".npz") else p + b".npz"
+    return p if p.endswith(".npz") else p + ".npz"
+
+
+@overload
+def save(network: Network | MLPClassifier | MLPRegressor, path: str | os.PathLike[str]
+         ) -> str: ...
+@overload
+def save(network: Network | MLPClassifier | MLPRegressor, path: bytes | os.PathLike[bytes]
+         ) -> bytes: ...
+def save(network: Network | MLPClassifier | MLPRegressor, path: PathLike) -> str | bytes:
     """Write `network` (or a fitted MLPClassifier / MLPRegressor) to a model file.
 
     Parameters
@@ -1035,19 +1177,18 @@ def save(network, path):
                             f"got {type(network).__name__}")
     except ValueError as exc:
         raise ValueError(f"cannot save the {type(network).__name__}: {exc}") from None
-    path = os.fspath(path)
+    path = model_path(path)
     from . import _safetensors_io
     if _safetensors_io.is_safetensors(path):
         _safetensors_io.write(path, meta, arrays)
         return path
-    suffix = b".npz" if isinstance(path, bytes) else ".npz"
-    if not path.endswith(suffix):
-        path += suffix
-    np.savez(path, meta=encode_header(meta), **arrays)
+    # np.savez takes a str (it appends ".npz" to a bytes path by str methods)
+    np.savez(os.fsdecode(path), meta=encode_header(meta), **arrays)
     return path
 
 
-def load(path, backend="cython", *, max_bytes=MAX_BYTES):
+def load(path: PathLike, backend: str = "cython", *, max_bytes: int = MAX_BYTES
+         ) -> Network | MLPClassifier | MLPRegressor:
     """Read a model written by :func:`save`.
 
     Parameters

@@ -11,8 +11,11 @@ import functools
 import numbers
 import threading
 import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _registry as registry
 from . import _validation as v
@@ -21,6 +24,23 @@ from . import metrics, schedules
 from . import reference as ref
 from ._backends import BACKENDS
 from ._progress import Progress, check_verbose
+
+if TYPE_CHECKING:
+    import os
+
+    import torch
+    from matplotlib.figure import Figure
+
+    from ._backends import CoreBackend, NumpyBackend
+    from .callbacks import Callback
+    from .io import ActivationSpec
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+#: An array of the network's dtype (float64 or float32).
+FloatArray = NDArray[np.floating[Any]]
+#: One (W, b) pair per layer: W of shape (n_in, n_out), b of shape (n_out,).
+Weights = list[tuple[FloatArray, FloatArray]]
 
 MAX_WIDTH = 1 << 24          # widest layer (as model files allow)
 MAX_PARAMS = 1 << 31         # weights and biases of one network (16 GiB in float64)
@@ -53,16 +73,16 @@ class _Guard:
     read and change it freely (callbacks inside ``fit``).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._owner = None
+        self._owner: int | None = None
         self._version = 0          # odd while a change is running
 
-    def writing(self):
+    def writing(self) -> _Writing:
         """The context of a change (``with guard.writing(): ...``)."""
         return _Writing(self)
 
-    def read(self, fn, *args, **kwargs):
+    def read(self, fn: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
         if self._owner == threading.get_ident():
             return fn(*args, **kwargs)
         while True:
@@ -82,10 +102,10 @@ class _Writing:
 
     __slots__ = ("guard", "nested")
 
-    def __init__(self, guard):
+    def __init__(self, guard: _Guard) -> None:
         self.guard = guard
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         g = self.guard
         me = threading.get_ident()
         self.nested = g._owner == me          # a callback inside fit
@@ -98,7 +118,7 @@ class _Writing:
         g._owner = me
         g._version += 1
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         if not self.nested:
             g = self.guard
             g._version += 1
@@ -107,17 +127,19 @@ class _Writing:
         return False
 
 
-def _writes(method):
+def _writes(method: Callable[Concatenate[Network, _P], _R]
+            ) -> Callable[Concatenate[Network, _P], _R]:
     @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(self: Network, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         with self._guard.writing():
             return method(self, *args, **kwargs)
     return wrapper
 
 
-def _reads(method):
+def _reads(method: Callable[Concatenate[Network, _P], _R]
+           ) -> Callable[Concatenate[Network, _P], _R]:
     @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(self: Network, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         return self._guard.read(method, self, *args, **kwargs)
     return wrapper
 
@@ -131,12 +153,12 @@ class History:
     with validation data, "val_loss" (and "val_accuracy").
     """
 
-    def __init__(self):
-        self._history = {"loss": []}
-        self._epoch = []
+    def __init__(self) -> None:
+        self._history: dict[str, list[float]] = {"loss": []}
+        self._epoch: list[int] = []
         # Epochs trained in bulk stay NumPy arrays until someone looks: turning
         # 60000 losses into Python floats costs more than training a tiny net.
-        self._pending = []
+        self._pending: list[tuple[dict[str, NDArray[Any]], int, int]] = []
 
     def _extend(self, arrays, first, count):
         """Record `count` epochs from `first` on, one array per key."""
@@ -150,24 +172,24 @@ class History:
         self._pending.clear()
 
     @property
-    def history(self):
+    def history(self) -> dict[str, list[float]]:
         """{name: list of per-epoch values}."""
         self._flush()
         return self._history
 
     @property
-    def epoch(self):
+    def epoch(self) -> list[int]:
         """The epoch indices trained, from 0."""
         self._flush()
         return self._epoch
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.epoch)
 
-    def plot(self, path=None):
+    def plot(self, path: str | os.PathLike[str] | None = None) -> Figure:
         """Plot loss and metrics per epoch (needs ``cyneuron[plot]``).
 
         Parameters
@@ -182,7 +204,7 @@ class History:
         from ._plot import plot_history
         return plot_history(self, path)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         last = {k: (vals[-1] if vals else None) for k, vals in self.history.items()}
         return f"History(epochs={len(self.epoch)}, last={last})"
 
@@ -235,9 +257,20 @@ class Network:
         batch whose weights sum to 0 takes no step.
     """
 
-    def __init__(self, layer_sizes, activation="sigmoid", loss="mse", seed=None,
-                 dtype="float64", backend="cython", init="xavier", output_activation=None,
-                 l1=0.0, l2=0.0, dropout=0.0, n_threads=1, reduction="sum_over_batch_size"):
+    optimizer: registry.Optimizer | None
+    rng: np.random.Generator
+    l1: float
+    l2: float
+    stop_training: bool
+
+    def __init__(self, layer_sizes: Sequence[int],
+                 activation: ActivationSpec | list[ActivationSpec] = "sigmoid",
+                 loss: str = "mse", seed: int | np.random.Generator | None = None,
+                 dtype: str | type | np.dtype[Any] = "float64", backend: str = "cython",
+                 init: str = "xavier", output_activation: ActivationSpec | None = None,
+                 l1: float = 0.0,
+                 l2: float = 0.0, dropout: float | Sequence[float] = 0.0, n_threads: int = 1,
+                 reduction: str = "sum_over_batch_size") -> None:
         self._guard = _Guard()
         sizes = self._check_sizes(layer_sizes)
         n_layers = len(sizes) - 1
@@ -311,7 +344,7 @@ class Network:
             W = self._params[offsets[2 * l]:offsets[2 * l] + k * m].reshape(k, m)
             b = self._params[offsets[2 * l + 1]:offsets[2 * l + 1] + m]
             self._layers.append((W, b))
-        self._engine = BACKENDS[backend](self)
+        self._engine: CoreBackend | NumpyBackend = BACKENDS[backend](self)
         self._initialise()
         self.reset_optimizer()
 
@@ -335,16 +368,16 @@ class Network:
     # --- construction helpers ---------------------------------------------------
 
     @property
-    def n_threads(self):
+    def n_threads(self) -> int:
         """Threads for the compiled core's large products (bits do not depend on it)."""
         return self._n_threads
 
     @n_threads.setter
-    def n_threads(self, value):
+    def n_threads(self, value: int) -> None:
         self._n_threads = v.check_threads(value)
 
     @staticmethod
-    def _check_sizes(layer_sizes):
+    def _check_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
         if not isinstance(layer_sizes, (list, tuple, range, np.ndarray)):
             raise TypeError(f"layer_sizes must be a list or tuple of integers, e.g. [2, 2, 1]; "
                             f"got {type(layer_sizes).__name__}")
@@ -356,7 +389,7 @@ class Network:
         for i, s in enumerate(sizes):
             if isinstance(s, bool) or not isinstance(s, numbers.Integral):
                 raise TypeError(f"layer_sizes[{i}] must be an integer, got {s!r}")
-            if not 1 <= s <= MAX_WIDTH:
+            if not 1 <= s <= MAX_WIDTH:  # type: ignore[operator]  # Integral lacks <= in typeshed
                 raise ValueError(f"layer_sizes[{i}] must be between 1 and {MAX_WIDTH}, got {s}")
             out.append(int(s))
         n_params = sum(k * m + m for k, m in zip(out[:-1], out[1:]))
@@ -383,7 +416,7 @@ class Network:
         return tuple(rates) + (0.0,)
 
     @staticmethod
-    def _make_rng(seed):
+    def _make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
         if isinstance(seed, np.random.Generator):
             return seed
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
@@ -406,18 +439,18 @@ class Network:
     # --- properties ------------------------------------------------------------------
 
     @property
-    def n_inputs(self):
+    def n_inputs(self) -> int:
         return self.layer_sizes[0]
 
     @property
-    def n_outputs(self):
+    def n_outputs(self) -> int:
         return self.layer_sizes[-1]
 
     @property
-    def n_params(self):
+    def n_params(self) -> int:
         return int(self._params.size)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         acts = [a.spec for a in self.activations]
         act = acts[0] if all(a == acts[0] for a in acts) else acts
         return (f"Network({list(self.layer_sizes)}, activation={act!r}, "
@@ -435,7 +468,7 @@ class Network:
         from ._digest import network_digest
         return network_digest(self)
 
-    def to_torch(self):
+    def to_torch(self) -> torch.nn.Sequential:
         """A ``torch.nn.Sequential`` of Linear layers and activations computing this
         network (needs ``pip install 'cyneuron[torch]'``); see ``cn.from_torch``."""
         from ._interop import to_torch
@@ -444,12 +477,12 @@ class Network:
     # --- weights ---------------------------------------------------------------------
 
     @_reads
-    def get_weights(self):
+    def get_weights(self) -> Weights:
         """A list of (W, b) copies, W of shape (n_in, n_out), b of shape (n_out,)."""
         return [(W.copy(), b.copy()) for W, b in self._layers]
 
     @_writes
-    def set_weights(self, weights):
+    def set_weights(self, weights: Sequence[tuple[ArrayLike, ArrayLike]]) -> None:
         """Replace all weights and biases; nothing changes unless all of them are valid.
 
         Parameters
@@ -482,7 +515,7 @@ class Network:
     # --- inference ---------------------------------------------------------------------
 
     @_reads
-    def feedforward(self, X):
+    def feedforward(self, X: ArrayLike) -> FloatArray:
         """Network output: X (n, n_in) -> (n, n_out); a 1-D sample -> (n_out,).
 
         Parameters
@@ -526,7 +559,7 @@ class Network:
         return [(W.copy(), b.copy()) for W, b in ref.unflatten(flat, self._layers)]
 
     @_reads
-    def gradients(self, X, y):
+    def gradients(self, X: ArrayLike, y: ArrayLike) -> Weights:
         """Gradient of the loss on (X, y): a list of (dW, db) shaped like the weights.
 
         Dropout is not applied (it is a training-time draw); L1/L2 penalties are.
@@ -545,7 +578,7 @@ class Network:
         return self._unflatten(self._gradients_flat(x, t)[1])
 
     @_reads
-    def loss_and_gradients(self, X, y):
+    def loss_and_gradients(self, X: ArrayLike, y: ArrayLike) -> tuple[float, Weights]:
         """(loss, gradients) on (X, y) in one pass.
 
         Parameters
@@ -564,7 +597,7 @@ class Network:
         return float(value), self._unflatten(flat)
 
     @_writes
-    def train_step(self, X, y, learning_rate):
+    def train_step(self, X: ArrayLike, y: ArrayLike, learning_rate: float) -> float:
         """One plain gradient-descent step on the batch (X, y): ``W = W - lr * dW``.
 
         Parameters
@@ -591,7 +624,7 @@ class Network:
     # --- optimizer state (part of the model) -------------------------------------------
 
     @_writes
-    def reset_optimizer(self):
+    def reset_optimizer(self) -> None:
         """Forget the optimizer and its state (moments, step count)."""
         self.optimizer = None
         self._opt_state = np.zeros(2 * self._params.size, dtype=self.dtype)
@@ -608,10 +641,15 @@ class Network:
     # --- fit ------------------------------------------------------------------------------
 
     @_writes
-    def fit(self, X, y, epochs=1, learning_rate=None, batch_size=None, optimizer="sgd",
-            optimizer_params=None, shuffle=True, lr_schedule=None, clipnorm=None,
-            validation_data=None, validation_split=0.0, callbacks=None, sample_weight=None,
-            class_weight=None, verbose=0):
+    def fit(self, X: ArrayLike, y: ArrayLike, epochs: int = 1,
+            learning_rate: float | None = None, batch_size: int | None = None,
+            optimizer: str | registry.Optimizer = "sgd",
+            optimizer_params: dict[str, Any] | None = None,
+            shuffle: bool = True, lr_schedule: Any = None, clipnorm: float | None = None,
+            validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+            validation_split: float = 0.0, callbacks: Sequence[Callback] | None = None,
+            sample_weight: ArrayLike | None = None,
+            class_weight: dict[int, float] | str | None = None, verbose: int = 0) -> History:
         """Train the network and return a History.
 
         Parameters
@@ -892,7 +930,7 @@ class Network:
 
     # --- evaluation -----------------------------------------------------------------------
 
-    def summary(self, print_fn=print) -> None:
+    def summary(self, print_fn: Callable[[str], object] = print) -> None:
         """Print a Keras-style summary: layers, parameters, dtype, optimizer, seed.
 
         Parameters
@@ -904,7 +942,7 @@ class Network:
         print_fn(summary_text(self))
 
     @_reads
-    def evaluate(self, X, y):
+    def evaluate(self, X: ArrayLike, y: ArrayLike) -> dict[str, float]:
         """Loss on (X, y) as a dict, and metrics for classifiers.
 
         Parameters
@@ -930,7 +968,7 @@ class Network:
         return out
 
     @_reads
-    def predict_classes(self, X):
+    def predict_classes(self, X: ArrayLike) -> NDArray[np.intp]:
         """Class labels: threshold 0.5 for one sigmoid output, argmax otherwise.
 
         Parameters
@@ -964,7 +1002,8 @@ class Neuron:
     0.9990889488055994
     """
 
-    def __init__(self, weights, bias, activation="sigmoid", dtype="float64", backend="cython"):
+    def __init__(self, weights: ArrayLike, bias: float, activation: ActivationSpec = "sigmoid",
+                 dtype: str = "float64", backend: str = "cython") -> None:
         w = v._as_numeric_array(weights, "weights")
         if w.ndim != 1 or w.size == 0:
             raise ValueError(f"weights must be a non-empty 1-D sequence, got shape {w.shape}")
@@ -975,14 +1014,14 @@ class Neuron:
         self._net.set_weights([(w.reshape(-1, 1), bias_arr.reshape(1))])
 
     @property
-    def weights(self):
+    def weights(self) -> FloatArray:
         return self._net._layers[0][0][:, 0].copy()
 
     @property
-    def bias(self):
+    def bias(self) -> float:
         return float(self._net._layers[0][1][0])
 
-    def feedforward(self, inputs):
+    def feedforward(self, inputs: ArrayLike) -> float | FloatArray:
         """The neuron's output: a float for one sample, an (n,) array for a batch.
 
         Parameters
@@ -996,6 +1035,6 @@ class Neuron:
         out = self._net.feedforward(inputs)
         return float(out[0]) if out.ndim == 1 else out[:, 0]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Neuron(weights={self.weights.tolist()}, bias={self.bias}, "
                 f"activation={self._net.activations[0].spec!r})")

@@ -1,12 +1,10 @@
 """cn.to_onnx and the skl2onnx converter, checked with onnxruntime as the oracle."""
-import os
-import subprocess
-import sys
 import warnings
 
 import numpy as np
 import onnx
 import pytest
+from helpers import without_module
 from onnx_ulp import session, ulp, worst
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import Pipeline
@@ -173,13 +171,12 @@ def test_skl2onnx_converts_a_whole_pipeline():
 
 
 def test_without_onnx_the_error_names_the_extra():
-    code = ("import sys; sys.modules['onnx'] = None\n"
+    code = ("import sys\n"
             "import cyneuron as cn\n"
             "assert 'onnx' not in [m.split('.')[0] for m in sys.modules if sys.modules[m]]\n"
             "try:\n"
             "    cn.to_onnx(cn.Network([2, 1]))\n"
             "except ImportError as e:\n"
             "    print(e)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=dict(os.environ), check=True).stdout
+    out = without_module("onnx", code)
     assert "pip install 'cyneuron[onnx]'" in out

@@ -1,11 +1,9 @@
 """cn.from_torch and Network.to_torch, with PyTorch as the oracle."""
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
+from helpers import without_module
 from torch import nn
 
 import cyneuron as cn
@@ -79,12 +77,73 @@ def test_unsupported_modules_are_named():
 
 
 def test_without_torch_the_error_names_the_extra():
-    code = ("import sys; sys.modules['torch'] = None\n"
-            "import cyneuron as cn\n"
+    code = ("import cyneuron as cn\n"
             "try:\n"
             "    cn.Network([2, 1]).to_torch()\n"
             "except ImportError as e:\n"
             "    print(e)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=dict(os.environ), check=True).stdout
+    out = without_module("torch", code)
     assert "pip install 'cyneuron[torch]'" in out
+
+
+def _refusal(fn, *args):
+    with pytest.raises(ValueError) as info:
+        fn(*args)
+    return str(info.value)
+
+
+def _npz_refusal(tmp_path, meta, arrays):
+    """What cn.load says about an .npz file of this header and arrays (without the file name)."""
+    from cyneuron import io
+    path = tmp_path / "bad.npz"
+    np.savez(path, meta=io.encode_header(meta), **arrays)
+    message = _refusal(cn.load, path)
+    return message[len(f"{path} is not a valid cyneuron model file: "):]
+
+
+def _weights(module):
+    return b"".join(p.detach().numpy().tobytes() for p in module.parameters())
+
+
+@pytest.mark.parametrize("where", [("weight", (1, 2)), ("bias", (0,))])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_from_torch_refuses_non_finite_weights_as_a_model_file(tmp_path, where, value):
+    from cyneuron import io
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    with torch.no_grad():
+        getattr(seq[2], where[0])[where[1]] = value
+    before = _weights(seq)
+    message = _refusal(cn.from_torch, seq)
+    assert _weights(seq) == before
+    # the same network written as a model file by hand: cn.load says the same
+    meta, arrays = io.network_to_arrays(cn.Network([3, 4, 2], activation=["tanh", "identity"]))
+    meta.pop("digest")
+    arrays = {k: np.array(a) for k, a in arrays.items()}
+    arrays["W1"] = seq[2].weight.detach().numpy().T.copy()
+    arrays["b1"] = seq[2].bias.detach().numpy().copy()
+    key = "W1" if where[0] == "weight" else "b1"
+    assert message == f"module: array {key!r} contains NaN or infinity"
+    assert message == "module: " + _npz_refusal(tmp_path, meta, arrays)
+
+
+def test_from_torch_has_the_architecture_limits_of_a_model_file(tmp_path, monkeypatch):
+    from cyneuron import io
+    monkeypatch.setattr(io, "MAX_WIDTH", 4)          # a width of 2**24 + 1 needs 128 MB
+    seq = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 1)).double()
+    message = _refusal(cn.from_torch, seq)
+    meta, arrays = io.network_to_arrays(cn.Network([2, 3, 1], activation=["relu", "identity"]))
+    meta["layer_sizes"] = [2, 5, 1]
+    assert message == "module: " + _npz_refusal(tmp_path, meta, {})
+    assert "bad 'layer_sizes'" in message and "[1, 4]" in message
+
+
+def test_from_torch_refuses_a_slope_no_model_file_could_hold():
+    from cyneuron import io
+    seq = nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU(float("nan")), nn.Linear(2, 1))
+    message = _refusal(cn.from_torch, seq)
+    meta, arrays = io.network_to_arrays(cn.Network([2, 2, 1], activation=["relu", "identity"]))
+    meta.pop("digest")
+    meta["activations"][0] = ["leaky_relu", float("nan")]
+    assert message == "module: " + _refusal(io.network_from_arrays, meta, arrays)
+    assert "bad 'activations'[0]" in message
