@@ -67,7 +67,7 @@ def extensions():
         depends=["src/cyneuron/_kernels.pxd", "csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h",
                  "csrc/cyn_gemm_impl.h", "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h",
                  "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h",
-                 "csrc/cyn_per_dtype.h"],
+                 "csrc/cyn_per_dtype.h", "csrc/cyn_names.h"],
     )
     return cythonize([ext], compiler_directives=directives,
                      annotate=os.environ.get("CYNEURON_ANNOTATE") == "1")

@@ -2,6 +2,8 @@
  * Elementwise passes (activations around NumPy's exp, derivatives, optimizer
  * updates): one body, instantiated by cyn_kernels.c per (dtype, instruction
  * set) like cyn_gemm_impl.h. Define T, SFX and ISA before including.
+ * Defines (names through CYN_VFN, cyn_names.h): cyn_ew_recip1p_SFX_ISA,
+ * cyn_ew_dmul_SFX_ISA, cyn_ew_mul_SFX_ISA, cyn_ew_step_SFX_ISA.
  *
  * Each element is computed by the same expression, in the same order, as
  * cyneuron.reference; vectorising such loops only runs independent elements
@@ -18,19 +20,17 @@
 #define CYN_LOCAL static
 #endif
 
-#define E_CAT3_(a, b, c) a##_##b##_##c
-#define E_CAT3(a, b, c) E_CAT3_(a, b, c)
-#define EFN(name) E_CAT3(name, SFX, ISA)
+#include "cyn_names.h"
 
 /* 1 / (1 + e), the second half of the sigmoid */
-CYN_LOCAL void EFN(cyn_ew_recip1p)(T *restrict z, cyn_int n)
+CYN_LOCAL void CYN_VFN(cyn_ew_recip1p)(T *restrict z, cyn_int n)
 {
     for (cyn_int i = 0; i < n; ++i)
         z[i] = (T)1 / ((T)1 + z[i]);
 }
 
 /* g = g * f'(a), from the activation's output a */
-CYN_LOCAL void EFN(cyn_ew_dmul)(int code, T alpha, const T *restrict a, T *restrict g, cyn_int n)
+CYN_LOCAL void CYN_VFN(cyn_ew_dmul)(int code, T alpha, const T *restrict a, T *restrict g, cyn_int n)
 {
     switch (code) {
     case CYN_ACT_SIGMOID:
@@ -64,7 +64,7 @@ CYN_LOCAL void EFN(cyn_ew_dmul)(int code, T alpha, const T *restrict a, T *restr
 }
 
 /* x = x * m (inverted-dropout multipliers) */
-CYN_LOCAL void EFN(cyn_ew_mul)(T *restrict x, const T *restrict m, cyn_int n)
+CYN_LOCAL void CYN_VFN(cyn_ew_mul)(T *restrict x, const T *restrict m, cyn_int n)
 {
     for (cyn_int i = 0; i < n; ++i)
         x[i] = x[i] * m[i];
@@ -74,7 +74,7 @@ CYN_LOCAL void EFN(cyn_ew_mul)(T *restrict x, const T *restrict m, cyn_int n)
  * c[] holds the step's constants in T, prepared by the caller:
  *   sgd: lr;  momentum: lr, mu;  nesterov: lr, mu;  rmsprop: lr, rho, 1-rho, eps;
  *   adam: alpha (bias-corrected step), b1, 1-b1, b2, 1-b2, eps. */
-CYN_LOCAL void EFN(cyn_ew_step)(int opt, const T *restrict c, T *restrict p,
+CYN_LOCAL void CYN_VFN(cyn_ew_step)(int opt, const T *restrict c, T *restrict p,
                              const T *restrict g, T *restrict m, T *restrict v, cyn_int n)
 {
     switch (opt) {
@@ -122,6 +122,3 @@ CYN_LOCAL void EFN(cyn_ew_step)(int opt, const T *restrict c, T *restrict p,
     }
 }
 
-#undef EFN
-#undef E_CAT3
-#undef E_CAT3_

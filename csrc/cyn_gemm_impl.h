@@ -9,6 +9,11 @@
  *   MR     rows per register tile (1..8)
  *   NV     vectors per register tile row
  *
+ * Defines (names through CYN_VFN, cyn_names.h): cyn_gemm_SFX_ISA (the entry
+ * the variant table holds), cyn_colsum_SFX_ISA, and the static helpers
+ * cyn_gemm_strided_, cyn_micro_, cyn_micro_any_, cyn_micro_full_,
+ * cyn_transpose_pays_ and the vector type cyn_vec_, each + SFX_ISA.
+ *
  * The product computed is
  *
  *   C[i, j] = (((+0.0 + A(i,0)*B(0,j)) + A(i,1)*B(1,j)) + ...) [+ bias[j]]
@@ -36,10 +41,9 @@
 #error "define T, SFX, ISA, VB, MR and NV before including cyn_gemm_impl.h"
 #endif
 
-#define G_CAT3_(a, b, c) a##_##b##_##c
-#define G_CAT3(a, b, c) G_CAT3_(a, b, c)
-#define GFN(name) G_CAT3(name, SFX, ISA)
-#define GV GFN(cyn_vec)
+#include "cyn_names.h"
+
+#define GV CYN_VFN(cyn_vec)
 
 #define GL ((int)(VB / sizeof(T)))        /* lanes per vector */
 #define GNR (NV * GL)                      /* columns per register tile */
@@ -67,7 +71,7 @@ typedef T GV __attribute__((vector_size(VB), aligned(sizeof(T)), may_alias));
  * an edge panel computes only the vectors it needs); c is a tile with row
  * stride ldc, bp a packed panel with row stride GNR. */
 static inline __attribute__((always_inline)) void
-GFN(cyn_micro)(const int mr, const int nv, cyn_int kc, const T *restrict a, cyn_int ars,
+CYN_VFN(cyn_micro)(const int mr, const int nv, cyn_int kc, const T *restrict a, cyn_int ars,
                cyn_int acs, const T *restrict bp, T *restrict c, cyn_int ldc, int init,
                const T *restrict bias, int act, T alpha)
 {
@@ -139,10 +143,10 @@ GFN(cyn_micro)(const int mr, const int nv, cyn_int kc, const T *restrict a, cyn_
 /* One specialisation per row count and vector count, so that every tile
  * keeps its accumulators in registers. */
 #if NV == 1
-#define G_NV_SWITCH(R) GFN(cyn_micro)(R, 1, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha);
+#define G_NV_SWITCH(R) CYN_VFN(cyn_micro)(R, 1, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha);
 #else
 #define G_NV(R, V) case V: \
-    GFN(cyn_micro)(R, V, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha); break;
+    CYN_VFN(cyn_micro)(R, V, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha); break;
 #if NV == 2
 #define G_NV_SWITCH(R) switch (nv) { G_NV(R, 1) default: G_NV(R, 2) }
 #elif NV == 3
@@ -154,7 +158,7 @@ GFN(cyn_micro)(const int mr, const int nv, cyn_int kc, const T *restrict a, cyn_
 #endif
 #endif
 static void
-GFN(cyn_micro_any)(int mr, int nv, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
+CYN_VFN(cyn_micro_any)(int mr, int nv, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
                    const T *restrict bp, T *restrict c, cyn_int ldc, int init,
                    const T *restrict bias, int act, T alpha)
 {
@@ -194,12 +198,12 @@ GFN(cyn_micro_any)(int mr, int nv, cyn_int kc, const T *restrict a, cyn_int ars,
 /* Full-width tiles (the common case): only the row count varies, so the
  * compiler can inline the one loop nest into the product below. */
 static inline __attribute__((always_inline)) void
-GFN(cyn_micro_full)(int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
+CYN_VFN(cyn_micro_full)(int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_int acs,
                     const T *restrict bp, T *restrict c, cyn_int ldc, int init,
                     const T *restrict bias, int act, T alpha)
 {
 #define G_FULL(R) case R: \
-    GFN(cyn_micro)(R, NV, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha); break;
+    CYN_VFN(cyn_micro)(R, NV, kc, a, ars, acs, bp, c, ldc, init, bias, act, alpha); break;
     switch (mr) {
     G_FULL(1)
 #if MR >= 2
@@ -232,7 +236,7 @@ GFN(cyn_micro_full)(int mr, cyn_int kc, const T *restrict a, cyn_int ars, cyn_in
  * comment. With ccs != 1 (a transposed destination) every tile goes
  * through the small C tile, since its columns are not contiguous. */
 static void
-GFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
+CYN_VFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
                       const T *restrict a, cyn_int ars, cyn_int acs,
                       const T *restrict b, cyn_int bps, cyn_int bcs,
                       const T *restrict bias, int act, T alpha, T *restrict c,
@@ -300,14 +304,14 @@ GFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
                 const T *restrict ap = a + i0 * ars + p0 * acs;
                 T *restrict cp = c + i0 * crs + j0 * ccs;
                 if (nr == GNR && ccs == 1) {
-                    GFN(cyn_micro_full)(mr, kc, ap, ars, acs, pack, cp, crs, init, bb, act,
+                    CYN_VFN(cyn_micro_full)(mr, kc, ap, ars, acs, pack, cp, crs, init, bb, act,
                                         alpha);
                 } else {
                     if (!init)
                         for (int r = 0; r < mr; ++r)
                             for (int q = 0; q < nr; ++q)
                                 tile[r * GNR + q] = cp[r * crs + q * ccs];
-                    GFN(cyn_micro_any)(mr, (nr + GL - 1) / GL, kc, ap, ars, acs, pack, tile, GNR,
+                    CYN_VFN(cyn_micro_any)(mr, (nr + GL - 1) / GL, kc, ap, ars, acs, pack, tile, GNR,
                                        init, bb, act, alpha);
                     for (int r = 0; r < mr; ++r)
                         for (int q = 0; q < nr; ++q)
@@ -324,7 +328,7 @@ GFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
  * order, with the long side across the lanes; it costs a copy of A into the
  * packed panels. Costs below are in lane-operations. */
 static int
-GFN(cyn_transpose_pays)(cyn_int M, cyn_int N, cyn_int K)
+CYN_VFN(cyn_transpose_pays)(cyn_int M, cyn_int N, cyn_int K)
 {
     const double rM = (double)((M + MR - 1) / MR * MR), cN = (double)((N + GNR - 1) / GNR * GNR);
     const double rN = (double)((N + MR - 1) / MR * MR), cM = (double)((M + GNR - 1) / GNR * GNR);
@@ -338,7 +342,7 @@ GFN(cyn_transpose_pays)(cyn_int M, cyn_int N, cyn_int K)
  * with the bias and the activation step applied afterwards, element by
  * element, exactly as the fused epilogue does. */
 static void
-GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
+CYN_VFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
               const T *restrict a, cyn_int ars, cyn_int acs,
               const T *restrict b, cyn_int bps, cyn_int bcs,
               const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
@@ -355,17 +359,17 @@ GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
         const cyn_int nr = (cyn_int)(NARROW_NV * (GL / 2));   /* its tile width */
         const cyn_int wide = GNR, narrow = (N + nr - 1) / nr * nr;
         if (narrow < wide) {
-            G_CAT3(cyn_gemm, SFX, NARROW_ISA)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha,
+            CYN_CAT3(cyn_gemm, SFX, NARROW_ISA)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha,
                                               c, ldc);
             return;
         }
     }
 #endif
-    if (K == 0 || !GFN(cyn_transpose_pays)(M, N, K)) {
-        GFN(cyn_gemm_strided)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc, 1);
+    if (K == 0 || !CYN_VFN(cyn_transpose_pays)(M, N, K)) {
+        CYN_VFN(cyn_gemm_strided)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc, 1);
         return;
     }
-    GFN(cyn_gemm_strided)(N, M, K, b, bcs, bps, a, acs, ars, NULL, 0, alpha, c, 1, ldc);
+    CYN_VFN(cyn_gemm_strided)(N, M, K, b, bcs, bps, a, acs, ars, NULL, 0, alpha, c, 1, ldc);
     if (bias)
         for (cyn_int i = 0; i < M; ++i)
             for (cyn_int j = 0; j < N; ++j) {
@@ -376,7 +380,7 @@ GFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
 
 /* db[j] = sum over rows of D, in row order, starting at +0.0 */
 static void
-GFN(cyn_colsum)(cyn_int n, cyn_int m, const T *restrict D, cyn_int ldd, T *restrict db)
+CYN_VFN(cyn_colsum)(cyn_int n, cyn_int m, const T *restrict D, cyn_int ldd, T *restrict db)
 {
     for (cyn_int j = 0; j < m; ++j)
         db[j] = (T)0;
@@ -391,6 +395,3 @@ GFN(cyn_colsum)(cyn_int n, cyn_int m, const T *restrict D, cyn_int ldd, T *restr
 #undef GNR
 #undef GL
 #undef GV
-#undef GFN
-#undef G_CAT3
-#undef G_CAT3_

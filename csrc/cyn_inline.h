@@ -18,9 +18,7 @@
 static int cyn_inline_small = 1;
 
 #define CYN_LOCAL static inline
-#define CYN_CAT_(a, b) a##_##b
-#define CYN_CAT(a, b) CYN_CAT_(a, b)
-#define CYN_FN(name) CYN_CAT(name, SFX)
+#include "cyn_names.h"
 #define ISA inl
 
 #define CYN_BODY "cyn_scalar_impl.h"
@@ -34,8 +32,5 @@ static int cyn_inline_small = 1;
 #undef CYN_BODY
 
 #undef ISA
-#undef CYN_FN
-#undef CYN_CAT
-#undef CYN_CAT_
 #undef CYN_LOCAL
 #endif

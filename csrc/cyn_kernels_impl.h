@@ -4,14 +4,16 @@
  * two types: the public entry points, which pick a variant (the plain loops of
  * cyn_scalar_impl.h, or a vectorised product) and split the outputs over
  * threads.
+ * Defines (names through CYN_FN, cyn_names.h): the public cyn_affine_SFX,
+ * cyn_backprop_SFX, cyn_wgrad_SFX, cyn_all_finite_SFX, cyn_recip1p_SFX,
+ * cyn_dmul_SFX, cyn_mul_SFX, cyn_step_SFX (declared in cyn_kernels.h), and
+ * the static cyn_split_SFX and cyn_ew_ops_SFX.
  */
 #ifndef T
 #error "define T and SFX before including cyn_kernels_impl.h"
 #endif
 
-#define CYN_CAT_(a, b) a##_##b
-#define CYN_CAT(a, b) CYN_CAT_(a, b)
-#define CYN_FN(name) CYN_CAT(name, SFX)
+#include "cyn_names.h"
 
 #include "cyn_scalar_impl.h"
 
@@ -151,6 +153,3 @@ void CYN_FN(cyn_step)(int opt, const T *c, T *p, const T *g, T *m, T *v, cyn_int
     CYN_FN(cyn_ew_ops)()->step(opt, c, p, g, m, v, n);
 }
 
-#undef CYN_FN
-#undef CYN_CAT
-#undef CYN_CAT_

@@ -2,8 +2,11 @@
  * The plain scalar products: the "scalar" variant of cyn_kernels.c (the only
  * one on compilers without GCC vector extensions) and, included through
  * cyn_inline.h, the loops the core inlines for tiny products. Define T and
- * CYN_FN (the name with the dtype suffix) first; CYN_LOCAL defaults to static.
+ * SFX first; CYN_LOCAL defaults to static.
+ * Defines (names through CYN_FN, cyn_names.h): cyn_scalar_affine_SFX,
+ * cyn_scalar_backprop_SFX, cyn_scalar_wgrad_SFX.
  */
+#include "cyn_names.h"
 #ifndef CYN_LOCAL
 #define CYN_LOCAL static
 #endif

@@ -6,8 +6,11 @@
  * the same order as the separate passes (cyn_scalar_impl.h,
  * cyn_elementwise_impl.h); fused so that a tiny layer costs one loop nest
  * instead of three, with no store that the next pass has to reload. Each
- * switch on the activation sits outside its loops. Define T and CYN_FN first.
+ * switch on the activation sits outside its loops. Define T and SFX first.
+ * Defines (names through CYN_FN, cyn_names.h): cyn_tiny_backprop_SFX,
+ * cyn_tiny_wgrad_SFX.
  */
+#include "cyn_names.h"
 
 /* G = (D @ W^T) * f'(A), A the activation output of the layer below: the
  * expressions of cyn_ew_dmul. Softmax (an output layer only) is left to the
