@@ -69,7 +69,15 @@ def extensions():
                  "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h",
                  "csrc/cyn_per_dtype.h"],
     )
-    return cythonize([ext], compiler_directives=directives,
+    # The portable transcendental functions (issue 17): a header-only C library
+    # and its test hook; the same exact-arithmetic flags apply.
+    portable = Extension(
+        "cyneuron._portable",
+        sources=["src/cyneuron/_portable.pyx"],
+        include_dirs=["csrc"],
+        depends=["csrc/cyn_portable.h"],
+    )
+    return cythonize([ext, portable], compiler_directives=directives,
                      annotate=os.environ.get("CYNEURON_ANNOTATE") == "1")
 
 
