@@ -40,6 +40,16 @@
 extern "C" {
 #endif
 
+/* Forced inlining: the loops must see the scalar code to vectorise it, and
+ * each SIMD variant that includes them needs its own copy. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CYNP_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define CYNP_INLINE static __forceinline
+#else
+#define CYNP_INLINE static inline
+#endif
+
 /* ---- constants (hex floats: exact) ---- */
 #define CYNP_MAGIC   0x1.8p52                 /* 1.5 * 2^52: x + MAGIC - MAGIC rounds x to an integer */
 #define CYNP_MAGIC_BITS UINT64_C(0x4338000000000000)
@@ -83,16 +93,23 @@ extern "C" {
 #define CYNP_TANH_G10 -0x1.59718922d52fap-16
 
 /* ---- bits ---- */
-static inline uint64_t cynp_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline double cynp_double(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
-static inline double cynp_fabs(double x) { return cynp_double(cynp_bits(x) & UINT64_C(0x7fffffffffffffff)); }
+CYNP_INLINE uint64_t cynp_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+CYNP_INLINE double cynp_double(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+CYNP_INLINE double cynp_fabs(double x) { return cynp_double(cynp_bits(x) & UINT64_C(0x7fffffffffffffff)); }
+/* c ? a : b with both operands already computed: a bitwise blend, so that
+ * the compiler never turns a select into a branch around a floating-point
+ * operation (which -ftrapping-math forbids it to if-convert back). */
+CYNP_INLINE double cynp_sel(int c, double a, double b) {
+    uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
+    return cynp_double((cynp_bits(a) & m) | (cynp_bits(b) & ~m));
+}
 /* 2^n for an integer n in [-1022, 1023] handed over as MAGIC + n (its bits). */
-static inline double cynp_pow2(uint64_t magic_plus_n) {
+CYNP_INLINE double cynp_pow2(uint64_t magic_plus_n) {
     return cynp_double((magic_plus_n - CYNP_MAGIC_BITS + 1023u) << 52);
 }
 
 /* P(r) = (e^r - 1 - r) / r^2 on |r| <= 0.35, Horner. */
-static inline double cynp_exp_poly(double r) {
+CYNP_INLINE double cynp_exp_poly(double r) {
     double p = CYNP_EXP_P10;
     p = CYNP_EXP_P9 + r * p;
     p = CYNP_EXP_P8 + r * p;
@@ -108,11 +125,11 @@ static inline double cynp_exp_poly(double r) {
 }
 
 /* ---- exp ---- */
-static inline double cynp_exp_f64(double x) {
+CYNP_INLINE double cynp_exp_f64(double x) {
     /* Clamp so that k stays in [-1077, 1025]; beyond, the result is 0 or inf
      * anyway and the scaling below produces it.  NaN passes both compares. */
-    double xc = x > 710.0 ? 710.0 : x;
-    xc = xc < -746.0 ? -746.0 : xc;
+    double xc = cynp_sel(x > 710.0, 710.0, x);
+    xc = cynp_sel(xc < -746.0, -746.0, xc);
     double t = xc * CYNP_INVLN2 + CYNP_MAGIC;
     double kd = t - CYNP_MAGIC;                      /* k = nearest integer to x/ln2 */
     double t1 = kd * 0.5 + CYNP_MAGIC;               /* k1 = k/2 rounded (ties to even) */
@@ -123,11 +140,11 @@ static inline double cynp_exp_f64(double x) {
     double tail = (r * r) * cynp_exp_poly(r);
     double y = 1.0 + (hi - (lo - tail));
     y = (y * cynp_pow2(cynp_bits(t1))) * cynp_pow2(cynp_bits(t2));
-    return x != x ? x + x : y;
+    return cynp_sel(x != x, x + x, y);
 }
 
 /* ---- log and log1p share the reduction of u = 2^e m ---- */
-static inline double cynp_log_poly(double w) {
+CYNP_INLINE double cynp_log_poly(double w) {
     double q = CYNP_LOG_Q7;
     q = CYNP_LOG_Q6 + w * q;
     q = CYNP_LOG_Q5 + w * q;
@@ -141,14 +158,14 @@ static inline double cynp_log_poly(double w) {
 
 /* log(u) + c for a positive normal u and a small correction c; eadj is
  * added to the exponent (for pre-scaled subnormals). */
-static inline double cynp_log_core(double u, double eadj, double c) {
+CYNP_INLINE double cynp_log_core(double u, double eadj, double c) {
     uint64_t b = cynp_bits(u);
     double m = cynp_double((b & UINT64_C(0x000fffffffffffff)) | UINT64_C(0x3ff0000000000000));
     /* biased exponent as a double: bits of MAGIC + n, minus MAGIC + 1023 (exact) */
     double e = cynp_double((b >> 52) + CYNP_MAGIC_BITS) - (CYNP_MAGIC + 1023.0);
     int big = m > CYNP_SQRT2;
-    m = big ? m * 0.5 : m;
-    e = (big ? e + 1.0 : e) + eadj;
+    m = cynp_sel(big, m * 0.5, m);
+    e = cynp_sel(big, e + 1.0, e) + eadj;
     double f = m - 1.0;                              /* exact */
     double s = f / (2.0 + f);
     double w = s * s;
@@ -157,34 +174,34 @@ static inline double cynp_log_core(double u, double eadj, double c) {
     return e * CYNP_LN2HI - ((hfsq - (s * (hfsq + R) + (e * CYNP_LN2LO + c))) - f);
 }
 
-static inline double cynp_nan(void) { return cynp_double(UINT64_C(0x7ff8000000000000)); }
-static inline double cynp_inf(void) { return cynp_double(UINT64_C(0x7ff0000000000000)); }
+CYNP_INLINE double cynp_nan(void) { return cynp_double(UINT64_C(0x7ff8000000000000)); }
+CYNP_INLINE double cynp_inf(void) { return cynp_double(UINT64_C(0x7ff0000000000000)); }
 
-static inline double cynp_log_f64(double x) {
+CYNP_INLINE double cynp_log_f64(double x) {
     int sub = x < 0x1p-1022;                         /* subnormal (or <= 0: replaced below) */
-    double u = sub ? x * 0x1p54 : x;
-    double y = cynp_log_core(u, sub ? -54.0 : 0.0, 0.0);
-    y = x > 0x1.fffffffffffffp1023 ? x : y;          /* +inf */
-    y = x == 0.0 ? -cynp_inf() : y;
-    y = x < 0.0 ? cynp_nan() : y;
-    return x != x ? x + x : y;
+    double u = cynp_sel(sub, x * 0x1p54, x);
+    double y = cynp_log_core(u, cynp_sel(sub, -54.0, 0.0), 0.0);
+    y = cynp_sel(x > 0x1.fffffffffffffp1023, x, y);          /* +inf */
+    y = cynp_sel(x == 0.0, -cynp_inf(), y);
+    y = cynp_sel(x < 0.0, cynp_nan(), y);
+    return cynp_sel(x != x, x + x, y);
 }
 
-static inline double cynp_log1p_f64(double x) {
+CYNP_INLINE double cynp_log1p_f64(double x) {
     double u = 1.0 + x;                              /* >= 2^-53 for x > -1: never subnormal */
     /* Fast2Sum: the exact rounding error of 1 + x, larger operand first */
-    double c = x > 1.0 ? 1.0 - (u - x) : x - (u - 1.0);
+    double c = cynp_sel(x > 1.0, 1.0 - (u - x), x - (u - 1.0));
     double y = cynp_log_core(u, 0.0, c / u);
     double ax = cynp_fabs(x);
-    y = ax < 0x1p-53 ? x : y;                        /* log1p(x) rounds to x; keeps -0 */
-    y = x > 0x1.fffffffffffffp1023 ? x : y;
-    y = x == -1.0 ? -cynp_inf() : y;
-    y = x < -1.0 ? cynp_nan() : y;
-    return x != x ? x + x : y;
+    y = cynp_sel(ax < 0x1p-53, x, y);                        /* log1p(x) rounds to x; keeps -0 */
+    y = cynp_sel(x > 0x1.fffffffffffffp1023, x, y);
+    y = cynp_sel(x == -1.0, -cynp_inf(), y);
+    y = cynp_sel(x < -1.0, cynp_nan(), y);
+    return cynp_sel(x != x, x + x, y);
 }
 
 /* ---- tanh ---- */
-static inline double cynp_tanh_poly(double w) {
+CYNP_INLINE double cynp_tanh_poly(double w) {
     double g = CYNP_TANH_G10;
     g = CYNP_TANH_G9 + w * g;
     g = CYNP_TANH_G8 + w * g;
@@ -199,15 +216,15 @@ static inline double cynp_tanh_poly(double w) {
     return g;
 }
 
-static inline double cynp_tanh_f64(double x) {
+CYNP_INLINE double cynp_tanh_f64(double x) {
     /* tanh is odd: computed for a = |x|, the sign of x put back at the end */
     double a = cynp_fabs(x);
     /* small a: odd polynomial (subnormals come back unchanged: the tail underflows) */
     double w = a * a;
     double ysmall = a + a * (w * cynp_tanh_poly(w));
     /* large a: z = 2a = k ln2 + r, e^r = 1 + qh + ql, E = 2^k e^r - 1 */
-    double ac = a > 22.0 ? 22.0 : a;
-    ac = ac < 0.5 ? 0.5 : ac;                        /* keeps k >= 1 on the unused lanes */
+    double ac = cynp_sel(a > 22.0, 22.0, a);
+    ac = cynp_sel(ac < 0.5, 0.5, ac);                        /* keeps k >= 1 on the unused lanes */
     double z = ac + ac;
     double t = z * CYNP_INVLN2 + CYNP_MAGIC;
     double kd = t - CYNP_MAGIC;                      /* k in [1, 63] */
@@ -241,23 +258,23 @@ static inline double cynp_tanh_f64(double x) {
     double perr = ((thh * dhh - p) + thh * dhl + thl * dhh) + thl * dhl;
     double resid = (((Eh - p) - perr) + El) - th * Dl;
     double ylarge = th + resid / Dh;
-    double y = a < 0.55 ? ysmall : ylarge;
+    double y = cynp_sel(a < 0.55, ysmall, ylarge);
     y = cynp_double(cynp_bits(y) | (cynp_bits(x) & UINT64_C(0x8000000000000000)));
-    return x != x ? x + x : y;
+    return cynp_sel(x != x, x + x, y);
 }
 
 /* ---- float32: computed in binary64, rounded once ---- */
-static inline float cynp_exp_f32(float x) { return (float)cynp_exp_f64((double)x); }
-static inline float cynp_log_f32(float x) { return (float)cynp_log_f64((double)x); }
-static inline float cynp_log1p_f32(float x) { return (float)cynp_log1p_f64((double)x); }
-static inline float cynp_tanh_f32(float x) { return (float)cynp_tanh_f64((double)x); }
+CYNP_INLINE float cynp_exp_f32(float x) { return (float)cynp_exp_f64((double)x); }
+CYNP_INLINE float cynp_log_f32(float x) { return (float)cynp_log_f64((double)x); }
+CYNP_INLINE float cynp_log1p_f32(float x) { return (float)cynp_log1p_f64((double)x); }
+CYNP_INLINE float cynp_tanh_f32(float x) { return (float)cynp_tanh_f64((double)x); }
 
 /* ---- array loops: contiguous buffers, x == y allowed ----
  * Blocks of CYNP_BLOCK go through a local buffer, so that the compiler can
  * vectorise the inner loop without an aliasing check (in-place calls too). */
 #define CYNP_BLOCK 64
 #define CYNP_DEFINE_LOOP(NAME, T, FUNC)                                        \
-    static inline void NAME(const T *x, T *y, ptrdiff_t n) {                   \
+    CYNP_INLINE void NAME(const T *x, T *y, ptrdiff_t n) {                   \
         T buf[CYNP_BLOCK];                                                     \
         ptrdiff_t i = 0;                                                       \
         for (; i + CYNP_BLOCK <= n; i += CYNP_BLOCK) {                         \

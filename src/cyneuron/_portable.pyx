@@ -9,21 +9,55 @@ hook of the portable numerics mode and the building block the core inlines.
 
 import numpy as np
 
-cdef extern from "cyn_portable.h" nogil:
-    void cynp_exp_f64_n(const double *x, double *y, ptrdiff_t n)
-    void cynp_log_f64_n(const double *x, double *y, ptrdiff_t n)
-    void cynp_log1p_f64_n(const double *x, double *y, ptrdiff_t n)
-    void cynp_tanh_f64_n(const double *x, double *y, ptrdiff_t n)
-    void cynp_exp_f32_n(const float *x, float *y, ptrdiff_t n)
-    void cynp_log_f32_n(const float *x, float *y, ptrdiff_t n)
-    void cynp_log1p_f32_n(const float *x, float *y, ptrdiff_t n)
-    void cynp_tanh_f32_n(const float *x, float *y, ptrdiff_t n)
+cdef extern from "cyn_portable_dispatch.h" nogil:
+    ctypedef void (*cynp_loop_f64)(const double *, double *, ptrdiff_t) noexcept nogil
+    ctypedef void (*cynp_loop_f32)(const float *, float *, ptrdiff_t) noexcept nogil
+    int CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, CYNP_FN_TANH
+    int CYNP_N_VAR
+    int cynp_variant_supported(int v)
+    cynp_loop_f64 cynp_get_f64(int v, int fn)
+    cynp_loop_f32 cynp_get_f32(int v, int fn)
 
-ctypedef void (*loop64)(const double *, double *, ptrdiff_t) noexcept nogil
-ctypedef void (*loop32)(const float *, float *, ptrdiff_t) noexcept nogil
+# Instruction-set variants of the loops, in the order of the C enum; every
+# variant computes the same bits, only the vector width differs.
+VARIANT_NAMES = ("scalar", "sse42", "avx2", "avx512")
+cdef int _variant = 0
 
 
-cdef object _run(str name, x, out, loop64 f64, loop32 f32):
+def variants():
+    """The loop variants this CPU runs, in increasing vector width.
+
+    Returns
+    -------
+    tuple of str
+        Names among ``"scalar"``, ``"sse42"``, ``"avx2"``, ``"avx512"``.
+    """
+    return tuple(name for v, name in enumerate(VARIANT_NAMES) if cynp_variant_supported(v))
+
+
+def get_variant():
+    """The name of the loop variant in use (see `variants`)."""
+    return VARIANT_NAMES[_variant]
+
+
+def set_variant(name):
+    """Use the loop variant `name` (one of `variants()`); returns the previous name.
+
+    The results do not depend on it; the tests run every variant.
+    """
+    global _variant
+    if name not in VARIANT_NAMES or not cynp_variant_supported(VARIANT_NAMES.index(name)):
+        raise ValueError(f"set_variant: name must be one of {variants()}, got {name!r}")
+    old = VARIANT_NAMES[_variant]
+    _variant = VARIANT_NAMES.index(name)
+    return old
+
+
+_available = variants()
+set_variant(_available[len(_available) - 1])   # the widest this CPU runs
+
+
+cdef object _run(str name, x, out, int fn):
     arr = np.asarray(x)
     if arr.dtype != np.float64 and arr.dtype != np.float32:
         raise TypeError(f"{name}: x must be a float64 or float32 array, got dtype {arr.dtype}")
@@ -46,6 +80,8 @@ cdef object _run(str name, x, out, loop64 f64, loop32 f32):
         return res
     cdef double[::1] s64, d64
     cdef float[::1] s32, d32
+    cdef cynp_loop_f64 f64 = cynp_get_f64(_variant, fn)
+    cdef cynp_loop_f32 f32 = cynp_get_f32(_variant, fn)
     if arr.dtype == np.float64:
         s64 = src.reshape(-1)
         d64 = res.reshape(-1)
@@ -75,19 +111,19 @@ def exp(x, out=None):
     ndarray
         A new array (or `out`) of the dtype and shape of `x`.
     """
-    return _run("exp", x, out, cynp_exp_f64_n, cynp_exp_f32_n)
+    return _run("exp", x, out, CYNP_FN_EXP)
 
 
 def log(x, out=None):
     """Portable natural logarithm, elementwise (parameters as for `exp`)."""
-    return _run("log", x, out, cynp_log_f64_n, cynp_log_f32_n)
+    return _run("log", x, out, CYNP_FN_LOG)
 
 
 def log1p(x, out=None):
     """Portable ``log(1 + x)``, elementwise (parameters as for `exp`)."""
-    return _run("log1p", x, out, cynp_log1p_f64_n, cynp_log1p_f32_n)
+    return _run("log1p", x, out, CYNP_FN_LOG1P)
 
 
 def tanh(x, out=None):
     """Portable hyperbolic tangent, elementwise (parameters as for `exp`)."""
-    return _run("tanh", x, out, cynp_tanh_f64_n, cynp_tanh_f32_n)
+    return _run("tanh", x, out, CYNP_FN_TANH)
