@@ -2,10 +2,8 @@
 
 Shared by tests/test_portable_math.py and benchmarks/portable_accuracy.py.
 """
-import mpmath
 import numpy as np
 
-FUNCS = {"exp": mpmath.exp, "log": mpmath.log, "log1p": mpmath.log1p, "tanh": mpmath.tanh}
 # significand bits, smallest normal exponent, largest exponent + 1
 FORMATS = {np.dtype(np.float64): (53, -1022, 1024), np.dtype(np.float32): (24, -126, 128)}
 
@@ -13,6 +11,7 @@ FORMATS = {np.dtype(np.float64): (53, -1022, 1024), np.dtype(np.float32): (24, -
 def exact(name, x):
     """The exact value of function `name` at the float `x` (mpmath, 160 bits), or None
     where the result is not a real number (NaN expected)."""
+    import mpmath  # the [test] extra; only the accuracy checks need it
     with mpmath.workprec(160):
         v = mpmath.mpf(float(x))
         if name == "log" and v < 0 or name == "log1p" and v < -1:
@@ -25,7 +24,7 @@ def exact(name, x):
             return mpmath.mpf(2)**(4000 if v > 0 else -4000)
         if name == "tanh" and abs(v) > 100:
             v = mpmath.mpf(100) if v > 0 else mpmath.mpf(-100)
-        return FUNCS[name](v)
+        return getattr(mpmath, name)(v)
 
 
 NAMES = ("exp", "log", "log1p", "tanh")
@@ -84,6 +83,7 @@ def ulp_error(name, x, y, dtype):
     """|y - f(x)| in units in the last place of f(x) in `dtype` (inf counts as
     2**emax, the first value past the largest finite one); 0 when both are
     the same special value, inf when y is plainly wrong (NaN for a real result)."""
+    import mpmath
     p, emin, emax = FORMATS[np.dtype(dtype)]
     y = float(y)
     if x != x:                                  # NaN in, NaN out
