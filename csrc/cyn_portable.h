@@ -96,10 +96,12 @@ extern "C" {
 CYNP_INLINE uint64_t cynp_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
 CYNP_INLINE double cynp_double(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
 CYNP_INLINE double cynp_fabs(double x) { return cynp_double(cynp_bits(x) & UINT64_C(0x7fffffffffffffff)); }
-/* c ? a : b with both operands already computed: a bitwise blend, so that
- * the compiler never turns a select into a branch around a floating-point
- * operation (which -ftrapping-math forbids it to if-convert back). */
-CYNP_INLINE double cynp_sel(int c, double a, double b) {
+/* c ? a : b as a bitwise blend of two computed values, for the loops: with
+ * plain ternaries gcc threads jumps through the selects and, under the
+ * default -ftrapping-math, cannot if-convert the floating-point operations
+ * it moved into branches, so the loop would not vectorise.  In scalar code
+ * the blend costs more than a branch, hence the two copies of the body. */
+CYNP_INLINE double cynp_blend(int c, double a, double b) {
     uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
     return cynp_double((cynp_bits(a) & m) | (cynp_bits(b) & ~m));
 }
@@ -108,166 +110,49 @@ CYNP_INLINE double cynp_pow2(uint64_t magic_plus_n) {
     return cynp_double((magic_plus_n - CYNP_MAGIC_BITS + 1023u) << 52);
 }
 
-/* P(r) = (e^r - 1 - r) / r^2 on |r| <= 0.35, Horner. */
+/* P(r) = (e^r - 1 - r) / r^2 on |r| <= 0.35, by Estrin's scheme (shorter
+ * dependency chains than Horner; the order below is the contract). */
 CYNP_INLINE double cynp_exp_poly(double r) {
-    double p = CYNP_EXP_P10;
-    p = CYNP_EXP_P9 + r * p;
-    p = CYNP_EXP_P8 + r * p;
-    p = CYNP_EXP_P7 + r * p;
-    p = CYNP_EXP_P6 + r * p;
-    p = CYNP_EXP_P5 + r * p;
-    p = CYNP_EXP_P4 + r * p;
-    p = CYNP_EXP_P3 + r * p;
-    p = CYNP_EXP_P2 + r * p;
-    p = CYNP_EXP_P1 + r * p;
-    p = CYNP_EXP_P0 + r * p;
-    return p;
-}
-
-/* ---- exp ---- */
-CYNP_INLINE double cynp_exp_f64(double x) {
-    /* Clamp so that k stays in [-1077, 1025]; beyond, the result is 0 or inf
-     * anyway and the scaling below produces it.  NaN passes both compares. */
-    double xc = cynp_sel(x > 710.0, 710.0, x);
-    xc = cynp_sel(xc < -746.0, -746.0, xc);
-    double t = xc * CYNP_INVLN2 + CYNP_MAGIC;
-    double kd = t - CYNP_MAGIC;                      /* k = nearest integer to x/ln2 */
-    double t1 = kd * 0.5 + CYNP_MAGIC;               /* k1 = k/2 rounded (ties to even) */
-    double t2 = (kd - (t1 - CYNP_MAGIC)) + CYNP_MAGIC;   /* k2 = k - k1 */
-    double hi = xc - kd * CYNP_LN2HI;                /* exact */
-    double lo = kd * CYNP_LN2LO;
-    double r = hi - lo;
-    double tail = (r * r) * cynp_exp_poly(r);
-    double y = 1.0 + (hi - (lo - tail));
-    y = (y * cynp_pow2(cynp_bits(t1))) * cynp_pow2(cynp_bits(t2));
-    return cynp_sel(x != x, x + x, y);
-}
-
-/* ---- log and log1p share the reduction of u = 2^e m ---- */
-CYNP_INLINE double cynp_log_poly(double w) {
-    double q = CYNP_LOG_Q7;
-    q = CYNP_LOG_Q6 + w * q;
-    q = CYNP_LOG_Q5 + w * q;
-    q = CYNP_LOG_Q4 + w * q;
-    q = CYNP_LOG_Q3 + w * q;
-    q = CYNP_LOG_Q2 + w * q;
-    q = CYNP_LOG_Q1 + w * q;
-    q = CYNP_LOG_Q0 + w * q;
-    return q;
-}
-
-/* log(u) + c for a positive normal u and a small correction c; eadj is
- * added to the exponent (for pre-scaled subnormals). */
-CYNP_INLINE double cynp_log_core(double u, double eadj, double c) {
-    uint64_t b = cynp_bits(u);
-    double m = cynp_double((b & UINT64_C(0x000fffffffffffff)) | UINT64_C(0x3ff0000000000000));
-    /* biased exponent as a double: bits of MAGIC + n, minus MAGIC + 1023 (exact) */
-    double e = cynp_double((b >> 52) + CYNP_MAGIC_BITS) - (CYNP_MAGIC + 1023.0);
-    int big = m > CYNP_SQRT2;
-    m = cynp_sel(big, m * 0.5, m);
-    e = cynp_sel(big, e + 1.0, e) + eadj;
-    double f = m - 1.0;                              /* exact */
-    double s = f / (2.0 + f);
-    double w = s * s;
-    double R = w * cynp_log_poly(w);
-    double hfsq = (0.5 * f) * f;
-    return e * CYNP_LN2HI - ((hfsq - (s * (hfsq + R) + (e * CYNP_LN2LO + c))) - f);
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    double p01 = CYNP_EXP_P0 + CYNP_EXP_P1 * r, p23 = CYNP_EXP_P2 + CYNP_EXP_P3 * r;
+    double p45 = CYNP_EXP_P4 + CYNP_EXP_P5 * r, p67 = CYNP_EXP_P6 + CYNP_EXP_P7 * r;
+    double p89 = CYNP_EXP_P8 + CYNP_EXP_P9 * r;
+    double q0 = p01 + p23 * r2, q1 = p45 + p67 * r2, q2 = p89 + CYNP_EXP_P10 * r2;
+    return (q0 + q1 * r4) + q2 * r8;
 }
 
 CYNP_INLINE double cynp_nan(void) { return cynp_double(UINT64_C(0x7ff8000000000000)); }
 CYNP_INLINE double cynp_inf(void) { return cynp_double(UINT64_C(0x7ff0000000000000)); }
 
-CYNP_INLINE double cynp_log_f64(double x) {
-    int sub = x < 0x1p-1022;                         /* subnormal (or <= 0: replaced below) */
-    double u = cynp_sel(sub, x * 0x1p54, x);
-    double y = cynp_log_core(u, cynp_sel(sub, -54.0, 0.0), 0.0);
-    y = cynp_sel(x > 0x1.fffffffffffffp1023, x, y);          /* +inf */
-    y = cynp_sel(x == 0.0, -cynp_inf(), y);
-    y = cynp_sel(x < 0.0, cynp_nan(), y);
-    return cynp_sel(x != x, x + x, y);
+/* Q(w), w = s^2 <= 0.0295: 2 atanh(s) = 2s + s w Q(w); Estrin. */
+CYNP_INLINE double cynp_log_poly(double w) {
+    double w2 = w * w, w4 = w2 * w2;
+    double q01 = CYNP_LOG_Q0 + CYNP_LOG_Q1 * w, q23 = CYNP_LOG_Q2 + CYNP_LOG_Q3 * w;
+    double q45 = CYNP_LOG_Q4 + CYNP_LOG_Q5 * w, q67 = CYNP_LOG_Q6 + CYNP_LOG_Q7 * w;
+    return (q01 + q23 * w2) + (q45 + q67 * w2) * w4;
 }
 
-CYNP_INLINE double cynp_log1p_f64(double x) {
-    double u = 1.0 + x;                              /* >= 2^-53 for x > -1: never subnormal */
-    /* Fast2Sum: the exact rounding error of 1 + x, larger operand first */
-    double c = cynp_sel(x > 1.0, 1.0 - (u - x), x - (u - 1.0));
-    double y = cynp_log_core(u, 0.0, c / u);
-    double ax = cynp_fabs(x);
-    y = cynp_sel(ax < 0x1p-53, x, y);                        /* log1p(x) rounds to x; keeps -0 */
-    y = cynp_sel(x > 0x1.fffffffffffffp1023, x, y);
-    y = cynp_sel(x == -1.0, -cynp_inf(), y);
-    y = cynp_sel(x < -1.0, cynp_nan(), y);
-    return cynp_sel(x != x, x + x, y);
-}
-
-/* ---- tanh ---- */
+/* G(w), w = x^2 < 0.3025: tanh(x) = x + x w G(w); Estrin. */
 CYNP_INLINE double cynp_tanh_poly(double w) {
-    double g = CYNP_TANH_G10;
-    g = CYNP_TANH_G9 + w * g;
-    g = CYNP_TANH_G8 + w * g;
-    g = CYNP_TANH_G7 + w * g;
-    g = CYNP_TANH_G6 + w * g;
-    g = CYNP_TANH_G5 + w * g;
-    g = CYNP_TANH_G4 + w * g;
-    g = CYNP_TANH_G3 + w * g;
-    g = CYNP_TANH_G2 + w * g;
-    g = CYNP_TANH_G1 + w * g;
-    g = CYNP_TANH_G0 + w * g;
-    return g;
+    double w2 = w * w, w4 = w2 * w2, w8 = w4 * w4;
+    double g01 = CYNP_TANH_G0 + CYNP_TANH_G1 * w, g23 = CYNP_TANH_G2 + CYNP_TANH_G3 * w;
+    double g45 = CYNP_TANH_G4 + CYNP_TANH_G5 * w, g67 = CYNP_TANH_G6 + CYNP_TANH_G7 * w;
+    double g89 = CYNP_TANH_G8 + CYNP_TANH_G9 * w;
+    double h0 = g01 + g23 * w2, h1 = g45 + g67 * w2, h2 = g89 + CYNP_TANH_G10 * w2;
+    return (h0 + h1 * w4) + h2 * w8;
 }
 
-CYNP_INLINE double cynp_tanh_f64(double x) {
-    /* tanh is odd: computed for a = |x|, the sign of x put back at the end */
-    double a = cynp_fabs(x);
-    /* small a: odd polynomial (subnormals come back unchanged: the tail underflows) */
-    double w = a * a;
-    double ysmall = a + a * (w * cynp_tanh_poly(w));
-    /* large a: z = 2a = k ln2 + r, e^r = 1 + qh + ql, E = 2^k e^r - 1 */
-    double ac = cynp_sel(a > 22.0, 22.0, a);
-    ac = cynp_sel(ac < 0.5, 0.5, ac);                        /* keeps k >= 1 on the unused lanes */
-    double z = ac + ac;
-    double t = z * CYNP_INVLN2 + CYNP_MAGIC;
-    double kd = t - CYNP_MAGIC;                      /* k in [1, 63] */
-    double hi = z - kd * CYNP_LN2HI;                 /* exact */
-    double lo = kd * CYNP_LN2LO;
-    double r = hi - lo;
-    double rl = (hi - r) - lo;                       /* r + rl = hi - lo to 2^-100 */
-    double tail = (r * r) * cynp_exp_poly(r);
-    double qh = r + tail;                            /* TwoSum(r, tail) */
-    double bb = qh - r;
-    double ql = (r - (qh - bb)) + (tail - bb);
-    ql = ql + (rl + r * rl);                         /* e^(r+rl) - e^r = e^r rl to first order */
-    double S = cynp_pow2(cynp_bits(t));              /* 2^k */
-    double A = S - 1.0;
-    double B = S * qh;                               /* exact */
-    double Eh = A + B;                               /* TwoSum(A, B) */
-    double b2 = Eh - A;
-    double El = ((A - (Eh - b2)) + (B - b2)) + S * ql;
-    /* tanh = E / (E + 2) in double-double */
-    double Dh = 2.0 + Eh;                            /* TwoSum(2, Eh) */
-    double b3 = Dh - 2.0;
-    double Dl = ((2.0 - (Dh - b3)) + (Eh - b3)) + El;
-    double th = Eh / Dh;
-    double p = th * Dh;                              /* p + perr = th * Dh exactly (Dekker) */
-    double c1 = CYNP_SPLIT * th;
-    double thh = c1 - (c1 - th);
-    double thl = th - thh;
-    double c2 = CYNP_SPLIT * Dh;
-    double dhh = c2 - (c2 - Dh);
-    double dhl = Dh - dhh;
-    double perr = ((thh * dhh - p) + thh * dhl + thl * dhh) + thl * dhl;
-    double resid = (((Eh - p) - perr) + El) - th * Dl;
-    double ylarge = th + resid / Dh;
-    double y = cynp_sel(a < 0.55, ysmall, ylarge);
-    y = cynp_double(cynp_bits(y) | (cynp_bits(x) & UINT64_C(0x8000000000000000)));
-    return cynp_sel(x != x, x + x, y);
-}
-
-/* ---- float32: computed in binary64, rounded once ---- */
-CYNP_INLINE float cynp_exp_f32(float x) { return (float)cynp_exp_f64((double)x); }
-CYNP_INLINE float cynp_log_f32(float x) { return (float)cynp_log_f64((double)x); }
-CYNP_INLINE float cynp_log1p_f32(float x) { return (float)cynp_log1p_f64((double)x); }
-CYNP_INLINE float cynp_tanh_f32(float x) { return (float)cynp_tanh_f64((double)x); }
+/* ---- the functions: scalar copy, then the copy the loops use ---- */
+#define CYNP_FN(name) cynp_##name
+#define CYNP_SEL(c, a, b) ((c) ? (a) : (b))
+#include "cyn_portable_body.h"
+#undef CYNP_FN
+#undef CYNP_SEL
+#define CYNP_FN(name) cynp_##name##_v
+#define CYNP_SEL(c, a, b) cynp_blend((c), (a), (b))
+#include "cyn_portable_body.h"
+#undef CYNP_FN
+#undef CYNP_SEL
 
 /* ---- array loops: contiguous buffers, x == y allowed ----
  * Blocks of CYNP_BLOCK go through a local buffer, so that the compiler can
@@ -284,14 +169,14 @@ CYNP_INLINE float cynp_tanh_f32(float x) { return (float)cynp_tanh_f64((double)x
         for (; i < n; i++) y[i] = FUNC(x[i]);                                  \
     }
 
-CYNP_DEFINE_LOOP(cynp_exp_f64_n, double, cynp_exp_f64)
-CYNP_DEFINE_LOOP(cynp_log_f64_n, double, cynp_log_f64)
-CYNP_DEFINE_LOOP(cynp_log1p_f64_n, double, cynp_log1p_f64)
-CYNP_DEFINE_LOOP(cynp_tanh_f64_n, double, cynp_tanh_f64)
-CYNP_DEFINE_LOOP(cynp_exp_f32_n, float, cynp_exp_f32)
-CYNP_DEFINE_LOOP(cynp_log_f32_n, float, cynp_log_f32)
-CYNP_DEFINE_LOOP(cynp_log1p_f32_n, float, cynp_log1p_f32)
-CYNP_DEFINE_LOOP(cynp_tanh_f32_n, float, cynp_tanh_f32)
+CYNP_DEFINE_LOOP(cynp_exp_f64_n, double, cynp_exp_f64_v)
+CYNP_DEFINE_LOOP(cynp_log_f64_n, double, cynp_log_f64_v)
+CYNP_DEFINE_LOOP(cynp_log1p_f64_n, double, cynp_log1p_f64_v)
+CYNP_DEFINE_LOOP(cynp_tanh_f64_n, double, cynp_tanh_f64_v)
+CYNP_DEFINE_LOOP(cynp_exp_f32_n, float, cynp_exp_f32_v)
+CYNP_DEFINE_LOOP(cynp_log_f32_n, float, cynp_log_f32_v)
+CYNP_DEFINE_LOOP(cynp_log1p_f32_n, float, cynp_log1p_f32_v)
+CYNP_DEFINE_LOOP(cynp_tanh_f32_n, float, cynp_tanh_f32_v)
 
 #ifdef __cplusplus
 }

@@ -38,21 +38,21 @@ DBL_MAX = _f("0x1.fffffffffffffp1023")
 INF = float("inf")
 NAN_BITS = _U(0x7ff8000000000000)
 
-# Horner coefficients, highest degree first (see benchmarks/portable_constants.py).
+# Polynomial coefficients, lowest degree first (see benchmarks/portable_constants.py).
 EXP_P = [_f(h) for h in (
-    "0x1.1f75a3caadff5p-29", "0x1.af5282aacdb2ep-26", "0x1.27e4da1e12fb1p-22",
-    "0x1.71ddfff6573d6p-19", "0x1.a01a01a74077ap-16", "0x1.a01a01ac9de9ep-13",
-    "0x1.6c16c16c16214p-10", "0x1.111111110ff8bp-7", "0x1.5555555555556p-5",
-    "0x1.5555555555557p-3", "0x1.0000000000000p-1")]
+    "0x1.0000000000000p-1", "0x1.5555555555557p-3", "0x1.5555555555556p-5",
+    "0x1.111111110ff8bp-7", "0x1.6c16c16c16214p-10", "0x1.a01a01ac9de9ep-13",
+    "0x1.a01a01a74077ap-16", "0x1.71ddfff6573d6p-19", "0x1.27e4da1e12fb1p-22",
+    "0x1.af5282aacdb2ep-26", "0x1.1f75a3caadff5p-29")]
 LOG_Q = [_f(h) for h in (
-    "0x1.0c04595972ab8p-3", "0x1.0fbe83c2cbcf3p-3", "0x1.3b1c360763b8ap-3",
-    "0x1.745cf901605f7p-3", "0x1.c71c720160b47p-3", "0x1.2492492476c87p-2",
-    "0x1.9999999999a38p-2", "0x1.5555555555555p-1")]
+    "0x1.5555555555555p-1", "0x1.9999999999a38p-2", "0x1.2492492476c87p-2",
+    "0x1.c71c720160b47p-3", "0x1.745cf901605f7p-3", "0x1.3b1c360763b8ap-3",
+    "0x1.0fbe83c2cbcf3p-3", "0x1.0c04595972ab8p-3")]
 TANH_G = [_f(h) for h in (
-    "-0x1.59718922d52fap-16", "0x1.64e9db7df7707p-14", "-0x1.ec0a900d5815dp-13",
-    "0x1.34c5272f2c133p-11", "-0x1.7d97c2add0641p-10", "0x1.d6d33860c95aap-9",
-    "-0x1.226e32ec0ef6ap-7", "0x1.664f4876fd0d1p-6", "-0x1.ba1ba1b9fe8a1p-5",
-    "0x1.1111111111030p-3", "-0x1.5555555555555p-2")]
+    "-0x1.5555555555555p-2", "0x1.1111111111030p-3", "-0x1.ba1ba1b9fe8a1p-5",
+    "0x1.664f4876fd0d1p-6", "-0x1.226e32ec0ef6ap-7", "0x1.d6d33860c95aap-9",
+    "-0x1.7d97c2add0641p-10", "0x1.34c5272f2c133p-11", "-0x1.ec0a900d5815dp-13",
+    "0x1.64e9db7df7707p-14", "-0x1.59718922d52fap-16")]
 
 
 def _bits(x):
@@ -68,11 +68,22 @@ def _pow2(magic_plus_n):
     return _double(np.left_shift(magic_plus_n - MAGIC_BITS + _U(1023), _U(52)))
 
 
-def _horner(coeffs, r):
-    p = np.full_like(r, coeffs[0])
-    for c in coeffs[1:]:
-        p = c + r * p
-    return p
+def _estrin11(c, r):
+    """c[0] + c[1] r + ... + c[10] r**10 in Estrin's order (as the C)."""
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    q0 = (c[0] + c[1] * r) + (c[2] + c[3] * r) * r2
+    q1 = (c[4] + c[5] * r) + (c[6] + c[7] * r) * r2
+    q2 = (c[8] + c[9] * r) + c[10] * r2
+    return (q0 + q1 * r4) + q2 * r8
+
+
+def _estrin8(c, w):
+    """c[0] + c[1] w + ... + c[7] w**7 in Estrin's order (as the C)."""
+    w2 = w * w
+    w4 = w2 * w2
+    return ((c[0] + c[1] * w) + (c[2] + c[3] * w) * w2) + ((c[4] + c[5] * w) + (c[6] + c[7] * w) * w2) * w4
 
 
 def _exp64(x):
@@ -85,7 +96,7 @@ def _exp64(x):
     hi = xc - kd * LN2HI                      # exact
     lo = kd * LN2LO
     r = hi - lo
-    tail = (r * r) * _horner(EXP_P, r)
+    tail = (r * r) * _estrin11(EXP_P, r)
     y = 1.0 + (hi - (lo - tail))
     y = (y * _pow2(_bits(t1))) * _pow2(_bits(t2))   # exact, then exact or one rounding
     return np.where(x != x, x + x, y)
@@ -102,7 +113,7 @@ def _log_core(u, eadj, c):
     f = m - 1.0                               # exact
     s = f / (2.0 + f)
     w = s * s
-    R = w * _horner(LOG_Q, w)
+    R = w * _estrin8(LOG_Q, w)
     hfsq = (0.5 * f) * f
     return e * LN2HI - ((hfsq - (s * (hfsq + R) + (e * LN2LO + c))) - f)
 
@@ -131,7 +142,7 @@ def _log1p64(x):
 def _tanh64(x):
     a = np.abs(x)
     w = a * a
-    ysmall = a + a * (w * _horner(TANH_G, w))
+    ysmall = a + a * (w * _estrin11(TANH_G, w))
     ac = np.where(a > 22.0, 22.0, a)
     ac = np.where(ac < 0.5, 0.5, ac)
     z = ac + ac
@@ -141,7 +152,7 @@ def _tanh64(x):
     lo = kd * LN2LO
     r = hi - lo
     rl = (hi - r) - lo
-    tail = (r * r) * _horner(EXP_P, r)
+    tail = (r * r) * _estrin11(EXP_P, r)
     qh = r + tail                             # TwoSum(r, tail)
     bb = qh - r
     ql = (r - (qh - bb)) + (tail - bb)
