@@ -75,7 +75,8 @@ def extensions():
         "cyneuron._portable",
         sources=["src/cyneuron/_portable.pyx"],
         include_dirs=["csrc"],
-        depends=["csrc/cyn_portable.h", "csrc/cyn_portable_dispatch.h"],
+        depends=["csrc/cyn_portable.h", "csrc/cyn_portable_body.h",
+                 "csrc/cyn_portable_dispatch.h"],
     )
     return cythonize([ext, portable], compiler_directives=directives,
                      annotate=os.environ.get("CYNEURON_ANNOTATE") == "1")

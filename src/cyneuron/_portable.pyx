@@ -20,8 +20,8 @@ cdef extern from "cyn_portable_dispatch.h" nogil:
 
 # Instruction-set variants of the loops, in the order of the C enum; every
 # variant computes the same bits, only the vector width differs.
-VARIANT_NAMES = ("scalar", "sse42", "avx2", "avx512")
-cdef int _variant = 0
+VARIANT_NAMES = ("inline", "scalar", "sse42", "avx2", "avx512")
+cdef int _variant = 1
 
 
 def variants():
@@ -30,7 +30,9 @@ def variants():
     Returns
     -------
     tuple of str
-        Names among ``"scalar"``, ``"sse42"``, ``"avx2"``, ``"avx512"``.
+        Names among ``"inline"`` (the scalar functions, element by element),
+        ``"scalar"`` (the loops for the baseline instruction set), ``"sse42"``,
+        ``"avx2"``, ``"avx512"``.
     """
     return tuple(name for v, name in enumerate(VARIANT_NAMES) if cynp_variant_supported(v))
 
