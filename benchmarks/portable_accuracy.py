@@ -104,7 +104,7 @@ def main():
     t0 = time.time()
     rows = accuracy(args.n, min(args.procs, 2), args.seed)
     print(f"accuracy against mpmath ({time.time() - t0:.0f} s, seed {args.seed})\n")
-    print("| function | dtype | inputs | count | worst ulp | input at worst | correctly rounded |")
+    print("| function | dtype | sampling | inputs | worst ulp | input at worst | correctly rounded |")
     print("|---|---|---|---|---|---|---|")
     for name, dt, scheme, count, worst, at, cr in rows:
         print(f"| {name} | {dt} | {scheme} | {count} | {worst:.3f} | {float(at)!r} | {cr:.4f} % |")
