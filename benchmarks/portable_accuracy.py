@@ -6,7 +6,8 @@
 For every function and dtype: the worst error in ulps against mpmath (exact to
 160 bits) over `--n` random inputs, half uniform in the function's useful range
 and half log-uniform over the whole exponent range (both signs), plus the edge
-cases of tests/portable_oracle.py; the input where it occurs; and the share of
+cases of tests/portable_oracle.py, plus n/5 inputs packed densely where the
+algorithms switch branches ("branch regions"); the input where it occurs; and the share of
 results that are correctly rounded (error <= 0.5 ulp).  Then the time per
 element of the compiled loop (each SIMD variant this CPU runs) beside NumPy's
 own function, on 4096-element arrays: median of 7 repeats and the spread.
@@ -37,8 +38,23 @@ def inputs(name, dtype, n, rng):
     k = n - n // 2
     logu = np.exp2(rng.uniform(np.log2(fi.smallest_subnormal), np.log2(fi.max), k))
     logu *= rng.choice([-1.0, 1.0], k)
+    branch = np.concatenate([rng.uniform(a, b, n // (5 * len(BRANCH[name, dt.name])))
+                             for a, b in BRANCH[name, dt.name]])
     with np.errstate(over="ignore"):
-        return {"uniform": uni.astype(dt), "log-uniform": logu.astype(dt), "edge cases": edge_cases(dt)}
+        return {"uniform": uni.astype(dt), "log-uniform": logu.astype(dt), "edge cases": edge_cases(dt),
+                "branch regions": branch.astype(dt)}
+
+
+# Dense sampling where the algorithms switch or their reductions are tightest:
+# tanh around its switch from polynomial to exp at 0.55, exp into the
+# subnormals and near overflow, log/log1p across the sqrt(2) fold and near -1.
+BRANCH = {
+    ("tanh", "float64"): [(0.5, 0.7), (0.7, 1.5)], ("tanh", "float32"): [(0.5, 0.7), (0.7, 1.5)],
+    ("exp", "float64"): [(-745.2, -708.0), (-0.4, 0.4), (700.0, 709.79)],
+    ("exp", "float32"): [(-103.98, -87.0), (-0.4, 0.4), (80.0, 88.72)],
+    ("log", "float64"): [(0.68, 1.5)], ("log", "float32"): [(0.68, 1.5)],
+    ("log1p", "float64"): [(-0.35, 0.5), (-1.0, -0.9)], ("log1p", "float32"): [(-0.35, 0.5), (-1.0, -0.9)],
+}
 
 
 def _errors(job):
@@ -46,13 +62,15 @@ def _errors(job):
     return np.array([ulp_error(name, a, b, dtype) for a, b in zip(x, y)])
 
 
-def accuracy(n, procs, seed):
+def accuracy(n, procs, seed, schemes=None):
     rows = []
     jobs, keys = [], []
     rng = np.random.default_rng(seed)
     for dtype in DTYPES:
         for name in NAMES:
             for scheme, x in inputs(name, dtype, n, rng).items():
+                if schemes is not None and scheme not in schemes:
+                    continue
                 y = getattr(cp, name)(x)
                 for part in np.array_split(np.arange(len(x)), max(1, len(x) // 20000)):
                     jobs.append((name, dtype, x[part], y[part]))
@@ -100,9 +118,12 @@ def main():
     ap.add_argument("--procs", type=int, default=2, help="processes for the mpmath oracle (<= 2)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--schemes", default=None,
+                    help="comma-separated subset of: uniform, log-uniform, edge cases, branch regions")
     args = ap.parse_args()
     t0 = time.time()
-    rows = accuracy(args.n, min(args.procs, 2), args.seed)
+    schemes = None if args.schemes is None else [s.strip() for s in args.schemes.split(",")]
+    rows = accuracy(args.n, min(args.procs, 2), args.seed, schemes)
     print(f"accuracy against mpmath ({time.time() - t0:.0f} s, seed {args.seed})\n")
     print("| function | dtype | sampling | inputs | worst ulp | input at worst | correctly rounded |")
     print("|---|---|---|---|---|---|---|")

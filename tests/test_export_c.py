@@ -30,11 +30,14 @@ def compile_and_run(tmp_path, header_name, source, args):
     assert shutil.which(CC), f"a C compiler is needed: {CC!r} not found (set CC)"
     exe = tmp_path / "driver"
     (tmp_path / "driver.c").write_text(source)
+    # The sanitizer CI cell preloads ASan into this process; the compiler and
+    # the uninstrumented driver run without it.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     res = subprocess.run([CC, *CFLAGS, "-I", str(tmp_path), str(tmp_path / "driver.c"),
-                          "-o", str(exe)], capture_output=True, text=True)
+                          "-o", str(exe)], capture_output=True, text=True, env=env)
     assert res.returncode == 0, res.stderr
     assert res.stderr == "", res.stderr                       # warning-free under -Wall -Wextra
-    subprocess.run([str(exe), *args], check=True)
+    subprocess.run([str(exe), *args], check=True, env=env)
 
 
 def driver(T, name, n_in, n_out):
