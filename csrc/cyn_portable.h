@@ -10,9 +10,13 @@
  *
  * Compile with contraction off (-ffp-contract=off; MSVC /fp:precise) and
  * without -ffast-math: the operation order written here is the contract.
- * The functions are branch-free (selects, not jumps) so that the array loops
- * at the end vectorise.  float32 is computed in binary64 and rounded once,
- * which keeps it below 0.5 + 2**-28 ulp.
+ * Special cases and branches of the algorithms are selects between computed
+ * values.  The bodies (cyn_portable_body.h) are compiled twice: cynp_exp_f64
+ * etc. with plain ?: selects, for scalar calls, and cynp_exp_f64_v etc. with
+ * bitwise blends, which the array loops at the end use so that they
+ * vectorise; a select has the same value either way.  Polynomials are
+ * evaluated in Estrin's order.  float32 is computed in binary64 and rounded
+ * once, which keeps it below 0.5 + 2**-28 ulp.
  *
  * The algorithms (constants derived by benchmarks/portable_constants.py):
  *   exp   x = k ln2 + r, |r| <= ln2/2 (Cody-Waite, ln2 = LN2HI + LN2LO with
