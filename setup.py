@@ -69,7 +69,16 @@ def extensions():
                  "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h",
                  "csrc/cyn_per_dtype.h", "csrc/cyn_names.h"],
     )
-    return cythonize([ext], compiler_directives=directives,
+    # The portable transcendental functions (issue 17): a header-only C library
+    # and its test hook; the same exact-arithmetic flags apply.
+    portable = Extension(
+        "cyneuron._portable",
+        sources=["src/cyneuron/_portable.pyx"],
+        include_dirs=["csrc"],
+        depends=["csrc/cyn_portable.h", "csrc/cyn_portable_body.h",
+                 "csrc/cyn_portable_dispatch.h"],
+    )
+    return cythonize([ext, portable], compiler_directives=directives,
                      annotate=os.environ.get("CYNEURON_ANNOTATE") == "1")
 
 

@@ -12,13 +12,13 @@ __version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "load", "save", "Callback",
            "EarlyStopping",
            "MLPClassifier", "MLPRegressor", "to_onnx", "register_skl2onnx",
-           "from_sklearn", "from_torch", "fit_blocks", "plot_decision_boundary",
+           "from_sklearn", "from_torch", "fit_blocks", "plot_decision_boundary", "export_c",
            "callbacks", "metrics", "optimizers", "reference", "schedules", "__version__"]
 
 _LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators",
          "to_onnx": "_onnx", "register_skl2onnx": "_onnx",
          "from_sklearn": "_interop", "from_torch": "_interop", "fit_blocks": "dask",
-         "plot_decision_boundary": "_plot"}
+         "plot_decision_boundary": "_plot", "export_c": "_export_c"}
 
 
 def __getattr__(name):

@@ -1,0 +1,249 @@
+"""cn.export_c: a trained network as a dependency-free C99 header.
+
+The header holds the weights as hex float literals (exact) and a ``predict``
+function that performs the forward pass with the operations of
+``cyneuron.reference``: for each output ``s = +0.0; s = s + x[k] * W[k][j]``
+for k ascending, then ``z = s + b[j]``; the activations with cyneuron's portable
+exp/log1p/tanh (``csrc/cyn_portable.h``, copied into the header).  Compiled by
+any conforming C99 compiler with contraction off (``-ffp-contract=off``) on an
+IEEE-754 machine (round-to-nearest, subnormals kept, no x87), it computes the
+same bits as `portable_feedforward`, the NumPy forward pass with the portable
+functions.
+"""
+import os
+import re
+
+import numpy as np
+
+from . import _portable_reference as pr
+from . import reference as ref
+from ._portable_c import PORTABLE_C
+
+__all__ = ["export_c", "portable_feedforward"]
+
+SUPPORTED = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "softplus", "silu")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def portable_c_from(header: str, body: str) -> str:
+    """The scalar portable functions as standalone C (names ``cynx_*``), made from
+    the texts of csrc/cyn_portable.h and csrc/cyn_portable_body.h."""
+    pre = header[header.index("/* ---- constants (hex floats: exact) ---- */"):
+                 header.index("/* ---- the functions: scalar copy")]
+    pre = pre[:pre.index("/* c ? a : b as a bitwise blend")] + pre[pre.index("/* 2^n for an integer n"):]
+    code = body[body.index("/* ---- exp ---- */"):]
+    code = re.sub(r"CYNP_FN\((\w+)\)", r"cynp_\1", code)
+    return (pre + code).replace("CYNP_INLINE", "static inline").replace("cynp_", "cynx_") \
+                       .replace("CYNP_", "CYNX_")
+
+
+def _network(model):
+    from .network import Network
+    if isinstance(model, Network):
+        return model
+    net = getattr(model, "network_", None)
+    if isinstance(net, Network):
+        return net
+    raise TypeError("model must be a cyneuron Network or a fitted cyneuron estimator, "
+                    f"got {type(model).__name__}")
+
+
+def _check_activations(net):
+    for i, act in enumerate(net.activations):
+        if act.name not in SUPPORTED:
+            raise ValueError(f"model: layer {i + 1}'s activation {act.name!r} cannot be "
+                             f"exported to C (supported: {', '.join(SUPPORTED)})")
+
+
+def _portable_activation(act, z):
+    one = z.dtype.type(1)
+    if act.name == "identity":
+        return z
+    if act.name == "sigmoid":
+        return one / (one + pr.exp(-z))
+    if act.name == "tanh":
+        return pr.tanh(z)
+    if act.name == "relu":
+        return np.maximum(z, z.dtype.type(0))
+    if act.name == "leaky_relu":
+        return np.where(z > 0, z, z.dtype.type(act.param) * z)
+    if act.name == "softplus":
+        return np.maximum(z, z.dtype.type(0)) + pr.log1p(pr.exp(-np.abs(z)))
+    if act.name == "silu":
+        return z / (one + pr.exp(-z))
+    if act.name == "softmax":
+        e = pr.exp(z - np.max(z, axis=1, keepdims=True))
+        return e / ref.row_sums(e)
+    raise ValueError(f"activation {act.name!r} has no portable form")
+
+
+def portable_feedforward(model, X) -> np.ndarray:
+    """The forward pass of `model` with cyneuron's portable transcendental functions.
+
+    What the header written by `export_c` computes, in NumPy: the affine maps of
+    ``cyneuron.reference.affine`` and the activations of ``cyneuron.reference``
+    with ``exp``, ``log1p`` and ``tanh`` from ``cyneuron._portable_reference``.
+
+    Parameters
+    ----------
+    model : Network or fitted MLPClassifier / MLPRegressor
+        The network (an estimator's ``network_``).
+    X : array_like, shape (n, n_inputs)
+        Inputs, converted to the network's dtype.
+
+    Returns
+    -------
+    ndarray, shape (n, n_outputs)
+        The last layer's output, in the network's dtype.
+    """
+    net = _network(model)
+    _check_activations(net)
+    x = np.asarray(X, dtype=net.dtype)
+    if x.ndim != 2 or x.shape[1] != net.n_inputs:
+        raise ValueError(f"X must have shape (n, {net.n_inputs}), got {x.shape}")
+    a = x
+    with np.errstate(all="ignore"):
+        for (W, b), act in zip(net.get_weights(), net.activations):
+            a = _portable_activation(act, ref.affine(a, W, b))
+    return a
+
+
+def _literal(v, T):
+    return float(v).hex() + ("f" if T == "float" else "")
+
+
+def _literals(arr, T):
+    items = [_literal(v, T) for v in np.ravel(arr)]
+    lines = [", ".join(items[i:i + 4]) for i in range(0, len(items), 4)]
+    return "    " + ",\n    ".join(lines)
+
+
+def _activation_c(act, n, T, dst, src, dtype):
+    fsuf = "f32" if T == "float" else "f64"
+    one = "1.0f" if T == "float" else "1.0"
+    zero = "0.0f" if T == "float" else "0.0"
+    z = f"{src}[j]"
+    if act.name == "softmax":
+        # np.max propagates NaN; the sum runs left to right from +0.0 (reference.row_sums)
+        return (f"    {{\n        {T} m = {src}[0], s = {zero};\n"
+                f"        for (j = 1; j < {n}; j++) m = ({z} > m || {z} != {z}) ? {z} : m;\n"
+                f"        for (j = 0; j < {n}; j++) {{ {dst}[j] = cynx_exp_{fsuf}({z} - m); "
+                f"s = s + {dst}[j]; }}\n"
+                f"        for (j = 0; j < {n}; j++) {dst}[j] = {dst}[j] / s;\n    }}")
+    relu = f"({z} <= {zero} ? {zero} : {z})"          # = np.maximum(z, 0): NaN kept, -0 -> +0
+    expr = {
+        "identity": z,
+        "sigmoid": f"{one} / ({one} + cynx_exp_{fsuf}(-{z}))",
+        "tanh": f"cynx_tanh_{fsuf}({z})",
+        "relu": relu,
+        "leaky_relu": f"({z} > {zero} ? {z} : {_literal(dtype.type(act.param), T)} * {z})",
+        "softplus": f"{relu} + cynx_log1p_{fsuf}(cynx_exp_{fsuf}(-cynx_abs_{fsuf}({z})))",
+        "silu": f"{z} / ({one} + cynx_exp_{fsuf}(-{z}))",
+    }[act.name]
+    return f"    for (j = 0; j < {n}; j++) {dst}[j] = {expr};"
+
+
+def export_c(model, path, *, name: str = "cyn_model") -> None:
+    """Write `model` as a dependency-free C99 header with a ``predict`` function.
+
+    The header defines ``<name>_N_INPUTS``, ``<name>_N_OUTPUTS``, the weights
+    (hex float literals: exact) and::
+
+        void <name>_predict(const T *x, T *y);            /* one sample */
+        void <name>_predict_n(const T *X, T *Y, long n);  /* n rows, row-major */
+
+    with ``T`` the network's dtype (``double`` or ``float``).  Compiled with
+    contraction off (``cc -std=c99 -O2 -ffp-contract=off``; never
+    ``-ffast-math``) on an IEEE-754 machine (round-to-nearest, subnormals
+    kept, not x87), it computes the same bits as `portable_feedforward`:
+    the network's forward pass with cyneuron's portable exp, log1p and tanh.
+    (The network's own ``feedforward`` uses NumPy's functions and agrees with
+    it to about an ulp, not to the bit.)
+
+    Parameters
+    ----------
+    model : Network or fitted MLPClassifier / MLPRegressor
+        The network (an estimator's ``network_``; its output activation, not
+        the estimator's label decoding).  Activations: identity, sigmoid,
+        tanh, relu, leaky_relu, softmax, softplus, silu.
+    path : str or os.PathLike
+        The header file to write.
+    name : str, default "cyn_model"
+        Prefix of every name the header defines: a C identifier.
+
+    Raises
+    ------
+    TypeError
+        If `model` is not a Network or a fitted estimator, or `path` or `name`
+        have the wrong type.
+    ValueError
+        If `name` is not a C identifier or an activation cannot be exported.
+    """
+    net = _network(model)
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if not _IDENT.match(name):
+        raise ValueError(f"name must be a C identifier, got {name!r}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    _check_activations(net)
+    weights = net.get_weights()
+    if not all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in weights):
+        raise ValueError("model: the weights must be finite to be exported")
+    dtype = np.dtype(net.dtype)
+    T = "float" if dtype == np.float32 else "double"
+    zero = "0.0f" if T == "float" else "0.0"
+    sizes = [int(s) for s in net.layer_sizes]
+    width = max(sizes[1:])
+    guard = name.upper() + "_H"
+    out = [f"/* {name}: a cyneuron network exported by cyneuron.export_c ({'-'.join(map(str, sizes))}, "
+           f"{np.dtype(net.dtype).name}).\n"
+           " * Weights as hex float literals (exact); the forward pass of cyneuron.reference with\n"
+           " * cyneuron's portable exp/log1p/tanh.  Compile with contraction off\n"
+           " * (cc -std=c99 -O2 -ffp-contract=off, never -ffast-math) on an IEEE-754 machine\n"
+           " * (round-to-nearest, subnormals kept, no x87) for the bits of\n"
+           " * cyneuron._export_c.portable_feedforward. */",
+           f"#ifndef {guard}", f"#define {guard}", "",
+           "#include <stddef.h>", "#include <stdint.h>", "#include <string.h>", "",
+           "#if defined(__clang__)", "#pragma STDC FP_CONTRACT OFF", "#endif", "",
+           "#ifndef CYNX_PORTABLE_FUNCS", "#define CYNX_PORTABLE_FUNCS",
+           "#define CYNX_SEL(c, a, b) ((c) ? (a) : (b))",
+           PORTABLE_C,
+           "static inline double cynx_abs_f64(double x) { return cynx_fabs(x); }",
+           "static inline float cynx_abs_f32(float x) {",
+           "    uint32_t u; memcpy(&u, &x, sizeof u); u &= UINT32_C(0x7fffffff); memcpy(&x, &u, sizeof x);",
+           "    return x;", "}",
+           "#endif /* CYNX_PORTABLE_FUNCS */", "",
+           f"#define {name.upper()}_N_INPUTS {sizes[0]}",
+           f"#define {name.upper()}_N_OUTPUTS {sizes[-1]}", ""]
+    for i, (W, b) in enumerate(weights, start=1):
+        k, m = W.shape
+        out.append(f"static const {T} {name}_W{i}[{k * m}] = {{  /* ({k}, {m}), row-major */")
+        out.append(_literals(W, T))
+        out.append("};")
+        out.append(f"static const {T} {name}_b{i}[{m}] = {{")
+        out.append(_literals(b, T))
+        out.append("};")
+    out += ["", f"static inline void {name}_predict(const {T} *x, {T} *y) {{",
+            f"    {T} buf0[{width}], buf1[{width}], z[{width}];",
+            f"    const {T} *in = x;", "    int j, k;",
+            "    (void)buf0; (void)buf1;"]
+    n_layers = len(sizes) - 1
+    for i, act in enumerate(net.activations, start=1):
+        k, m = sizes[i - 1], sizes[i]
+        dst = "y" if i == n_layers else ("buf0" if i % 2 else "buf1")
+        out.append(f"    /* layer {i}: {k} -> {m}, {act.name} */")
+        out.append(f"    for (j = 0; j < {m}; j++) {{")
+        out.append(f"        {T} s = {zero};")
+        out.append(f"        for (k = 0; k < {k}; k++) s = s + in[k] * {name}_W{i}[k * {m} + j];")
+        out.append(f"        z[j] = s + {name}_b{i}[j];")
+        out.append("    }")
+        out.append(_activation_c(act, m, T, dst, "z", dtype))
+        out.append(f"    in = {dst};")
+    out += ["    (void)in;", "}", "",
+            f"static inline void {name}_predict_n(const {T} *X, {T} *Y, long n) {{",
+            "    long i;",
+            f"    for (i = 0; i < n; i++) {name}_predict(X + i * {sizes[0]}, Y + i * {sizes[-1]});",
+            "}", "", f"#endif /* {guard} */", ""]
+    with open(path, "w", encoding="ascii") as fh:
+        fh.write("\n".join(out))
