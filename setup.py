@@ -67,7 +67,8 @@ def extensions():
         depends=["src/cyneuron/_kernels.pxd", "csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h",
                  "csrc/cyn_gemm_impl.h", "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h",
                  "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h",
-                 "csrc/cyn_per_dtype.h", "csrc/cyn_names.h"],
+                 "csrc/cyn_per_dtype.h", "csrc/cyn_names.h", "csrc/cyn_portable.h",
+                 "csrc/cyn_portable_body.h", "csrc/cyn_portable_dispatch.h"],
     )
     # The portable transcendental functions (issue 17): a header-only C library
     # and its test hook; the same exact-arithmetic flags apply.

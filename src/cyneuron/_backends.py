@@ -34,12 +34,14 @@ class NumpyBackend:
 
     def forward(self, x):
         net = self.net
-        return ref.feedforward(net._layers, net.activations, x)
+        with ref.numerics(net.numerics):
+            return ref.feedforward(net._layers, net.activations, x)
 
     def loss_and_gradients(self, x, t, w=None):
         net = self.net
-        value, g = ref.gradients(net._layers, net.activations, net.loss, x, t, w,
-                                 l1=net.l1, l2=net.l2, weighted_mean=net._weighted_mean)
+        with ref.numerics(net.numerics):
+            value, g = ref.gradients(net._layers, net.activations, net.loss, x, t, w,
+                                     l1=net.l1, l2=net.l2, weighted_mean=net._weighted_mean)
         return value, ref.flatten(g)
 
     def run_epochs(self, x, t, w, bs, shuffle, rates, epochs, clipnorm, count):
@@ -53,12 +55,13 @@ class NumpyBackend:
         losses, correct = np.empty(epochs), np.zeros(epochs, dtype=np.int64)
         for e in range(epochs):
             lr = rates[e] if rates.size > 1 else rates[0]
-            weights, losses[e], correct[e] = ref.train_epoch(
-                weights, net.activations, net.loss, x, t, rng=net.rng,
-                learning_rate=float(lr), batch_size=bs, shuffle=shuffle, w=w,
-                optimizer=net.optimizer, state=state, l1=net.l1, l2=net.l2,
-                clipnorm=clipnorm, dropout=net.dropout if any(net.dropout) else None,
-                count_correct=count, weighted_mean=net._weighted_mean)
+            with ref.numerics(net.numerics):
+                weights, losses[e], correct[e] = ref.train_epoch(
+                    weights, net.activations, net.loss, x, t, rng=net.rng,
+                    learning_rate=float(lr), batch_size=bs, shuffle=shuffle, w=w,
+                    optimizer=net.optimizer, state=state, l1=net.l1, l2=net.l2,
+                    clipnorm=clipnorm, dropout=net.dropout if any(net.dropout) else None,
+                    count_correct=count, weighted_mean=net._weighted_mean)
             if not np.isfinite(losses[e]):
                 losses, correct = losses[:e + 1], correct[:e + 1]
                 break
@@ -81,7 +84,7 @@ class CoreBackend:
         self.core = _native.core().CoreNet(
             net._sizes, net._act_codes, net._act_params, net._offsets,
             np.asarray(net.dropout, dtype=np.float64), net.loss.code, net._norm,
-            net._weighted_mean, net.dtype)
+            net._weighted_mean, net.dtype, net.numerics == "portable")
         self._no_weights = np.empty(0, dtype=net.dtype)
         self._no_order = np.empty(0, dtype=np.intp)
 

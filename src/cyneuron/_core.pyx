@@ -122,6 +122,36 @@ _find_loop(np.log, cnp.NPY_FLOAT, &_log_f32, &_log_f32_data)
 _find_loop(np.log1p, cnp.NPY_DOUBLE, &_log1p_f64, &_log1p_f64_data)
 _find_loop(np.log1p, cnp.NPY_FLOAT, &_log1p_f32, &_log1p_f32_data)
 
+# numerics="portable": cyneuron's own exp, tanh, log and log1p (csrc/cyn_portable.h),
+# fixed sequences of IEEE operations that give the same bits on every machine;
+# the widest loop variant this CPU runs (every variant gives the same bits).
+cdef extern from "cyn_portable_dispatch.h" nogil:
+    ctypedef void (*cynp_loop_f64)(const double *, double *, ptrdiff_t) noexcept nogil
+    ctypedef void (*cynp_loop_f32)(const float *, float *, ptrdiff_t) noexcept nogil
+    int CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, CYNP_FN_TANH
+    int CYNP_N_VAR
+    int cynp_variant_supported(int v)
+    cynp_loop_f64 cynp_get_f64(int v, int fn)
+    cynp_loop_f32 cynp_get_f32(int v, int fn)
+
+
+cdef int _portable_best():
+    cdef int v = CYNP_N_VAR - 1
+    while v > 1 and not cynp_variant_supported(v):
+        v -= 1
+    return v
+
+
+cdef int _pvar = _portable_best()
+cdef cynp_loop_f64 _pexp_f64 = cynp_get_f64(_pvar, CYNP_FN_EXP)
+cdef cynp_loop_f64 _ptanh_f64 = cynp_get_f64(_pvar, CYNP_FN_TANH)
+cdef cynp_loop_f64 _plog_f64 = cynp_get_f64(_pvar, CYNP_FN_LOG)
+cdef cynp_loop_f64 _plog1p_f64 = cynp_get_f64(_pvar, CYNP_FN_LOG1P)
+cdef cynp_loop_f32 _pexp_f32 = cynp_get_f32(_pvar, CYNP_FN_EXP)
+cdef cynp_loop_f32 _ptanh_f32 = cynp_get_f32(_pvar, CYNP_FN_TANH)
+cdef cynp_loop_f32 _plog_f32 = cynp_get_f32(_pvar, CYNP_FN_LOG)
+cdef cynp_loop_f32 _plog1p_f32 = cynp_get_f32(_pvar, CYNP_FN_LOG1P)
+
 
 cdef inline void _run_loop(npy_loop_t loop, void *data, char *buf, isz n,
                            isz itemsize) noexcept nogil:
@@ -140,33 +170,61 @@ cdef inline void _run_loop(npy_loop_t loop, void *data, char *buf, isz n,
     loop(args, dims, steps, data)
 
 
-cdef inline void vexp(floating *x, isz n) noexcept nogil:
-    """x[i] = np.exp(x[i]) in place, with NumPy's loop for the dtype."""
-    if floating is double:
+cdef inline void vexp(floating *x, isz n, bint portable) noexcept nogil:
+    """x[i] = exp(x[i]) in place: NumPy's loop for the dtype, or the portable one."""
+    if n <= 0:
+        return
+    if portable:
+        if floating is double:
+            _pexp_f64(x, x, n)
+        else:
+            _pexp_f32(x, x, n)
+    elif floating is double:
         _run_loop(_exp_f64, _exp_f64_data, <char *>x, n, sizeof(double))
     else:
         _run_loop(_exp_f32, _exp_f32_data, <char *>x, n, sizeof(float))
 
 
-cdef inline void vtanh(floating *x, isz n) noexcept nogil:
-    """x[i] = np.tanh(x[i]) in place, with NumPy's loop for the dtype."""
-    if floating is double:
+cdef inline void vtanh(floating *x, isz n, bint portable) noexcept nogil:
+    """x[i] = tanh(x[i]) in place: NumPy's loop for the dtype, or the portable one."""
+    if n <= 0:
+        return
+    if portable:
+        if floating is double:
+            _ptanh_f64(x, x, n)
+        else:
+            _ptanh_f32(x, x, n)
+    elif floating is double:
         _run_loop(_tanh_f64, _tanh_f64_data, <char *>x, n, sizeof(double))
     else:
         _run_loop(_tanh_f32, _tanh_f32_data, <char *>x, n, sizeof(float))
 
 
-cdef inline void vlog(floating *x, isz n) noexcept nogil:
-    """x[i] = np.log(x[i]) in place, with NumPy's loop for the dtype."""
-    if floating is double:
+cdef inline void vlog(floating *x, isz n, bint portable) noexcept nogil:
+    """x[i] = log(x[i]) in place: NumPy's loop for the dtype, or the portable one."""
+    if n <= 0:
+        return
+    if portable:
+        if floating is double:
+            _plog_f64(x, x, n)
+        else:
+            _plog_f32(x, x, n)
+    elif floating is double:
         _run_loop(_log_f64, _log_f64_data, <char *>x, n, sizeof(double))
     else:
         _run_loop(_log_f32, _log_f32_data, <char *>x, n, sizeof(float))
 
 
-cdef inline void vlog1p(floating *x, isz n) noexcept nogil:
-    """x[i] = np.log1p(x[i]) in place, with NumPy's loop for the dtype."""
-    if floating is double:
+cdef inline void vlog1p(floating *x, isz n, bint portable) noexcept nogil:
+    """x[i] = log1p(x[i]) in place: NumPy's loop for the dtype, or the portable one."""
+    if n <= 0:
+        return
+    if portable:
+        if floating is double:
+            _plog1p_f64(x, x, n)
+        else:
+            _plog1p_f32(x, x, n)
+    elif floating is double:
         _run_loop(_log1p_f64, _log1p_f64_data, <char *>x, n, sizeof(double))
     else:
         _run_loop(_log1p_f32, _log1p_f32_data, <char *>x, n, sizeof(float))
@@ -175,19 +233,19 @@ cdef inline void vlog1p(floating *x, isz n) noexcept nogil:
 def numpy_log(floating[::1] x):
     """Apply NumPy's log loop in place through the core (for self-checks)."""
     with nogil:
-        vlog(&x[0], x.shape[0])
+        vlog(&x[0], x.shape[0], False)
 
 
 def numpy_exp(floating[::1] x):
     """Apply NumPy's exp loop in place through the core (for self-checks)."""
     with nogil:
-        vexp(&x[0], x.shape[0])
+        vexp(&x[0], x.shape[0], False)
 
 
 def numpy_tanh(floating[::1] x):
     """Apply NumPy's tanh loop in place through the core (for self-checks)."""
     with nogil:
-        vtanh(&x[0], x.shape[0])
+        vtanh(&x[0], x.shape[0], False)
 
 
 def build_info():
@@ -262,7 +320,8 @@ def set_kernel_variant(name):
 # Constants are typed so that float32 arithmetic stays float32.
 # ---------------------------------------------------------------------------
 
-cdef void activate_rest(int code, double param, floating *z, isz n, isz m) noexcept nogil:
+cdef void activate_rest(int code, double param, floating *z, isz n, isz m,
+                        bint portable) noexcept nogil:
     """Finish the activation of z (n x m) in place, after the affine map has
     applied its first step: for sigmoid z holds -(x.W + b), for relu and leaky
     ReLU the activation itself (see cyn_affine in csrc/cyn_kernels.h)."""
@@ -271,10 +330,10 @@ cdef void activate_rest(int code, double param, floating *z, isz n, isz m) noexc
     cdef floating *row
     if code == ACT_SIGMOID:
         # 1 / (1 + exp(-z)), the negation done
-        vexp(z, cnt)
+        vexp(z, cnt, portable)
         ew_recip1p(z, cnt)
     elif code == ACT_TANH:
-        vtanh(z, cnt)
+        vtanh(z, cnt, portable)
     elif code == ACT_SOFTMAX:
         # exp(z - rowmax) / rowsum, the row sum taken left to right from +0.0
         for i in range(n):
@@ -287,7 +346,7 @@ cdef void activate_rest(int code, double param, floating *z, isz n, isz m) noexc
                         mx = v
             for j in range(m):
                 row[j] = row[j] - mx
-        vexp(z, cnt)
+        vexp(z, cnt, portable)
         for i in range(n):
             row = z + i * m
             s = zero
@@ -296,7 +355,7 @@ cdef void activate_rest(int code, double param, floating *z, isz n, isz m) noexc
             for j in range(m):
                 row[j] = row[j] / s
     elif code == ACT_SOFTPLUS or code == ACT_SILU:
-        from_input_forward(code, z, cnt)
+        from_input_forward(code, z, cnt, portable)
     # ACT_RELU, ACT_LEAKY_RELU: done by the affine map; ACT_IDENTITY: nothing to do
 
 
@@ -309,7 +368,7 @@ cdef inline bint from_input(int code) noexcept nogil:
     return code == ACT_SOFTPLUS or code == ACT_SILU
 
 
-cdef void from_input_forward(int code, floating *z, isz cnt) noexcept nogil:
+cdef void from_input_forward(int code, floating *z, isz cnt, bint portable) noexcept nogil:
     """softplus: max(z, 0) + log1p(exp(-|z|)); silu: z / (1 + exp(-z)); in place."""
     cdef floating t[CHUNK]
     cdef floating one = 1, zero = 0, v
@@ -320,22 +379,22 @@ cdef void from_input_forward(int code, floating *z, isz cnt) noexcept nogil:
         if code == ACT_SOFTPLUS:
             for i in range(c):
                 t[i] = -fabsx(z[s + i])
-            vexp(t, c)
-            vlog1p(t, c)
+            vexp(t, c, portable)
+            vlog1p(t, c, portable)
             for i in range(c):
                 v = z[s + i]
                 z[s + i] = (zero if v <= zero else v) + t[i]
         else:
             for i in range(c):
                 t[i] = -z[s + i]
-            vexp(t, c)
+            vexp(t, c, portable)
             for i in range(c):
                 z[s + i] = z[s + i] / (one + t[i])
         s += c
 
 
 cdef void from_input_derivative_mul(int code, const floating *z, floating *g,
-                                    isz cnt) noexcept nogil:
+                                    isz cnt, bint portable) noexcept nogil:
     """g = g * f'(z): softplus' = sigmoid(z), silu' = s * (1 + z * (1 - s))."""
     cdef floating t[CHUNK]
     cdef floating one = 1, sg
@@ -345,7 +404,7 @@ cdef void from_input_derivative_mul(int code, const floating *z, floating *g,
         c = cnt - s if cnt - s < CHUNK else CHUNK
         for i in range(c):
             t[i] = -z[s + i]
-        vexp(t, c)
+        vexp(t, c, portable)
         for i in range(c):
             sg = one / (one + t[i])
             if code == ACT_SILU:
@@ -355,13 +414,13 @@ cdef void from_input_derivative_mul(int code, const floating *z, floating *g,
 
 
 cdef void derivative_mul(int code, double param, const floating *a, floating *g,
-                         isz n, isz m) noexcept nogil:
+                         isz n, isz m, bint portable) noexcept nogil:
     """g = g * f'(a) in place: dL/dA becomes dL/dZ. a is the activation output
     (the layer's input z for the from_input activations)."""
     cdef isz i, j, cnt = n * m
     cdef floating zero = 0, dot
     if from_input(code):
-        from_input_derivative_mul(code, a, g, cnt)
+        from_input_derivative_mul(code, a, g, cnt, portable)
         return
     if code == ACT_SIGMOID or code == ACT_TANH or code == ACT_RELU or code == ACT_LEAKY_RELU:
         ew_dmul(code, <floating>param, a, g, cnt)
@@ -442,11 +501,12 @@ cdef floating output_error(const Net *net, int loss, const floating *a,
     cdef isz m = net.out_width
     cdef floating value
     if loss == LOSS_BCE or loss == LOSS_CCE:
-        return loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m, denom, inv)
+        return loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m, denom, inv, net.portable)
     if elementwise_derivative(act):
-        return loss_and_grad(loss, act, <floating>param, a, y, w, g, tmp, n, m, denom, inv)
-    value = loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m, denom, inv)
-    derivative_mul(act, param, a_deriv, g, n, m)   # a_deriv: a, or z (from_input)
+        return loss_and_grad(loss, act, <floating>param, a, y, w, g, tmp, n, m, denom, inv,
+                             net.portable)
+    value = loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m, denom, inv, net.portable)
+    derivative_mul(act, param, a_deriv, g, n, m, net.portable)   # a_deriv: a, or z (from_input)
     return value
 
 
@@ -473,7 +533,7 @@ cdef inline floating batch_denominator(const Net *net, const floating *w, isz n,
 cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating *a,
                             const floating *y, const floating *w, floating *g,
                             floating *tmp, isz n, isz m, floating denom,
-                            floating inv) noexcept nogil:
+                            floating inv, bint portable) noexcept nogil:
     # dact >= 0 (mse/sse only): also multiply g by that activation's derivative
     cdef isz i, j, q, cnt = n * m
     cdef floating zero = 0, half = 0.5, two = 2, one = 1, s = 0, e, t, r, p, sy
@@ -512,7 +572,7 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
             p = clip_prob(a[q], eps, ome)
             tmp[q] = p
             tmp[cnt + q] = one - p
-        vlog(tmp, 2 * cnt)
+        vlog(tmp, 2 * cnt, portable)
         for i in range(n):
             for j in range(m):
                 q = i * m + j
@@ -526,7 +586,7 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
     else:  # LOSS_CCE
         for q in range(cnt):
             tmp[q] = clip_prob(a[q], eps, ome)
-        vlog(tmp, cnt)
+        vlog(tmp, cnt, portable)
         for i in range(n):
             r = zero
             sy = zero
@@ -566,6 +626,7 @@ cdef struct Net:
     isz norm               # the loss's divisor per row (its output width, or 1)
     bint weighted_mean     # divide by the batch's weight sum, penalties too
     bint any_from_input    # some layer's derivative is written through its input z
+    bint portable          # numerics="portable": cyneuron's own exp/tanh/log/log1p
 
 
 cdef struct Batch:
@@ -609,7 +670,7 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
         off = out - acts_buf
         if raw_buf != NULL and from_input(net.acts[l]):
             memcpy(raw_buf + off, out, n * m * sizeof(floating))
-        activate_rest(net.acts[l], net.act_params[l], out, n, m)
+        activate_rest(net.acts[l], net.act_params[l], out, n, m, net.portable)
         if masks != NULL and dropout[l] > 0:
             if not from_input(net.acts[l]):
                 memcpy(raw_buf + off, out, n * m * sizeof(floating))
@@ -670,7 +731,8 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
                 a_deriv = raw_buf + (a_prev - acts_buf)
             elif from_input(net.acts[l - 1]):
                 a_deriv = raw_buf + (a_prev - acts_buf)
-            derivative_mul(net.acts[l - 1], net.act_params[l - 1], a_deriv, dprev, n, k)
+            derivative_mul(net.acts[l - 1], net.act_params[l - 1], a_deriv, dprev, n, k,
+                           net.portable)
             tmp = d
             d = dprev
             dprev = tmp
@@ -733,11 +795,11 @@ cdef inline void tiny_forward(const Net *net, const floating *params, const floa
         affine(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1], out,
                n, k, m, 1, code, net.act_params[l])
         if code == ACT_SIGMOID:
-            vexp(out, n * m)
+            vexp(out, n * m, net.portable)
             for i in range(n * m):
                 out[i] = one / (one + out[i])
         else:
-            activate_rest(code, net.act_params[l], out, n, m)
+            activate_rest(code, net.act_params[l], out, n, m, net.portable)
         inp = out
         out = out + n * m
 
@@ -772,7 +834,7 @@ cdef floating tiny_gradients(const Net *net, int loss, const floating *params,
             tiny_backprop(code, <floating>net.act_params[l - 1], d,
                           params + net.offsets[2 * l], A, dprev, n, k, m)
             if code == ACT_SOFTMAX:
-                derivative_mul(code, net.act_params[l - 1], A, dprev, n, k)
+                derivative_mul(code, net.act_params[l - 1], A, dprev, n, k, net.portable)
         tiny_wgrad(A, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1],
                    sgd_params + net.offsets[2 * l] if sgd_params != NULL else NULL,
                    sgd_params + net.offsets[2 * l + 1] if sgd_params != NULL else NULL,
@@ -1116,6 +1178,7 @@ cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
     net.sum_width = 0
     net.max_macs = 0
     net.any_from_input = False
+    net.portable = False
     for l in range(L):
         if from_input(acts[l]):
             net.any_from_input = True
@@ -1244,17 +1307,21 @@ cdef class CoreNet:
         batch's loss and penalties by its weight sum instead of its row count.
     dtype : float64 or float32
         The dtype of every floating buffer handed in.
+    portable : bool
+        ``numerics="portable"``: exp, tanh, log and log1p are cyneuron's own
+        (csrc/cyn_portable.h) instead of NumPy's loops.
     """
     cdef Net net
     cdef readonly object sizes, acts, act_params, offsets, dropout, dtype
     cdef readonly int loss
+    cdef readonly bint portable
     cdef readonly isz mask_width   # mask entries per row: the widths of the layers with dropout
     cdef const double *_drop
     cdef object _scratch           # the cached workspace (a 1-D array of dtype)
     cdef bint _busy                # a call on some thread is using it
 
     def __cinit__(self, sizes, acts, act_params, offsets, dropout, int loss, isz norm,
-                  bint weighted_mean, dtype):
+                  bint weighted_mean, dtype, bint portable=False):
         # private read-only copies: the Net points into them
         self.sizes = _frozen(sizes, np.intp)
         self.acts = _frozen(acts, np.intc)
@@ -1266,6 +1333,8 @@ cdef class CoreNet:
             raise ValueError(f"core: dtype must be float64 or float32, got {self.dtype}")
         _make_net(&self.net, self.sizes, self.acts, self.act_params, self.offsets, norm,
                   weighted_mean)
+        self.net.portable = portable
+        self.portable = portable
         if not LOSS_MSE <= loss <= LOSS_CCE:
             raise ValueError(f"core: unknown loss code {loss}")
         self.loss = loss

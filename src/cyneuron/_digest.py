@@ -9,7 +9,11 @@ The byte layout (version 1), hashed in this order:
    "dtype": "float64" | "float32"}`` (activations as their saved specs: a
    name, or ``{"alpha": slope, "name": "leaky_relu"}``); a classifier's
    document also has ``"classes"`` (``classes_.tolist()``, multilabel: the
-   column indices) and ``"classes_dtype"`` (its NumPy ``dtype.str``);
+   column indices) and ``"classes_dtype"`` (its NumPy ``dtype.str``); a
+   model with ``numerics="portable"`` also has ``"numerics": "portable"``
+   (its exp, tanh and log are cyneuron's own, so the same weights compute
+   another function; the default ``"numpy"`` is not written, which keeps
+   every earlier digest);
 3. every layer's weights then biases, ``W0, b0, W1, b1, ...``: W of shape
    (n_in, n_out) in C order, each value little-endian IEEE-754 of the
    model's dtype.
@@ -44,18 +48,19 @@ def _hash(sizes, specs, dtype, layers, extra=None):
 
 def network_digest(net) -> str:
     """The digest of a Network (see the module's docstring for the bytes)."""
+    extra = {"numerics": "portable"} if net.numerics == "portable" else None
     return net._guard.read(lambda: _hash(net.layer_sizes, [a.spec for a in net.activations],
-                                         net.dtype, net._layers))
+                                         net.dtype, net._layers, extra))
 
 
 def estimator_digest(est) -> str:
     """The digest of a fitted MLPClassifier / MLPRegressor: its network's
     architecture and weights, and a classifier's labels."""
     net = est.network_            # raises NotFittedError when not fitted
-    extra = None
+    extra = {"numerics": "portable"} if net.numerics == "portable" else {}
     if type(est).__name__ == "MLPClassifier":
         labels = np.asarray(est._labels)
-        extra = {"classes": labels.tolist(), "classes_dtype": labels.dtype.str}
+        extra.update({"classes": labels.tolist(), "classes_dtype": labels.dtype.str})
     return net._guard.read(lambda: _hash(net.layer_sizes, [a.spec for a in net.activations],
                                          net.dtype, net._layers, extra))
 

@@ -154,6 +154,9 @@ def estimator_from_archive(meta: dict[str, Any], archive: io.Archive | _Tensors,
         if not (member.endswith(".npy") and member[:-4] in allowed):
             _fail(f"unexpected member {member!r:.80}")
     net = io.network_from_arrays(netmeta, archive, prefix=PREFIX, backend=backend)
+    if net.numerics != est.numerics:
+        _fail(f"bad 'params': numerics {est.numerics!r} but the network was trained with "
+              f"{net.numerics!r}")
 
     attrs = {}
     for k in _NUMBERS:

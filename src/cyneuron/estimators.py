@@ -132,8 +132,8 @@ class _BaseMLP(BaseEstimator):
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000,
                  dropout: float | Sequence[float] = 0.0, dtype: str = "float64",
-                 n_threads: int = 1, clipnorm: float | None = None, backend: str = "cython"
-                 ) -> None:
+                 n_threads: int = 1, clipnorm: float | None = None, backend: str = "cython",
+                 numerics: str = "numpy") -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -162,6 +162,7 @@ class _BaseMLP(BaseEstimator):
         self.n_threads = n_threads
         self.clipnorm = clipnorm
         self.backend = backend
+        self.numerics = numerics
 
     # --- parameters -------------------------------------------------------------
 
@@ -220,6 +221,8 @@ class _BaseMLP(BaseEstimator):
             _fail(self, "dtype", "'float64' or 'float32'", self.dtype)
         if self.backend not in ("cython", "numpy"):
             _fail(self, "backend", "'cython' or 'numpy'", self.backend)
+        if not isinstance(self.numerics, str) or self.numerics not in ("numpy", "portable"):
+            _fail(self, "numerics", "'numpy' or 'portable'", self.numerics)
         cw = getattr(self, "class_weight", None)
         if isinstance(cw, dict):
             for label, weight in cw.items():
@@ -261,7 +264,8 @@ class _BaseMLP(BaseEstimator):
             net = Network(layer_sizes, activation=acts + [out_act], loss=loss,
                           dtype=self.dtype, backend=self.backend, init="xavier",
                           l2=self.alpha / 2.0, dropout=self.dropout, n_threads=self.n_threads,
-                          reduction="weighted_mean", seed=int(rs.randint(np.iinfo(np.int32).max)))
+                          reduction="weighted_mean", numerics=self.numerics,
+                          seed=int(rs.randint(np.iinfo(np.int32).max)))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{type(self).__name__}: {exc}") from None
         net.set_weights(weights)
@@ -626,6 +630,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Weights per class, keyed by the labels of ``y``; they multiply
         ``sample_weight``.
     backend : {"cython", "numpy"}, default="cython"
+    numerics : {"numpy", "portable"}, default="numpy"
+        Whose exp, tanh and log: NumPy's (the same bits as NumPy on this
+        machine) or cyneuron's own (the same bits on every machine); see
+        :class:`cyneuron.Network`.
 
     Attributes
     ----------
@@ -659,8 +667,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000,
                  dropout: float | Sequence[float] = 0.0, dtype: str = "float64",
                  n_threads: int = 1, clipnorm: float | None = None,
-                 class_weight: dict[Any, float] | str | None = None, backend: str = "cython"
-                 ) -> None:
+                 class_weight: dict[Any, float] | str | None = None, backend: str = "cython",
+                 numerics: str = "numpy") -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -670,7 +678,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, dropout=dropout, dtype=dtype, n_threads=n_threads,
-            clipnorm=clipnorm, backend=backend)
+            clipnorm=clipnorm, backend=backend, numerics=numerics)
         self.class_weight = class_weight
 
     def _validate_xy(self, X, y, incremental, reset):
@@ -910,6 +918,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     n_threads : int, default=1
     clipnorm : float or None, default=None
     backend : {"cython", "numpy"}, default="cython"
+    numerics : {"numpy", "portable"}, default="numpy"
+        Whose exp, tanh and log: NumPy's (the same bits as NumPy on this
+        machine) or cyneuron's own (the same bits on every machine); see
+        :class:`cyneuron.Network`.
 
     Attributes
     ----------

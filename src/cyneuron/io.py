@@ -93,7 +93,7 @@ _NPY_MAGIC = b"\x93NUMPY"
 
 _HEADER_KEYS = ("format", "version", "layer_sizes", "activations", "loss", "dtype")
 _OPTIONAL_KEYS = ("init", "l1", "l2", "dropout", "optimizer", "optimizer_scalars", "rng",
-                  "reduction", "digest")
+                  "reduction", "digest", "numerics")
 _INITIAL_SCALARS = (0.0, 1.0, 1.0)
 _MAX_STEP = 2 ** 53          # beyond it step + 1 == step in double precision
 
@@ -772,7 +772,11 @@ def _check_meta(meta):
     reduction = meta.get("reduction", "sum_over_batch_size")
     if not isinstance(reduction, str):
         raise ValueError("bad 'reduction': expected a name")
-    return {"reduction": reduction, "sizes": sizes, "activations": acts, "loss": meta["loss"],
+    numerics = meta.get("numerics", "numpy")
+    if not isinstance(numerics, str):
+        raise ValueError("bad 'numerics': expected a name")
+    return {"reduction": reduction, "numerics": numerics, "sizes": sizes, "activations": acts,
+            "loss": meta["loss"],
             "dtype": np.dtype(dtype), "init": init, "l1": l1, "l2": l2, "dropout": dropout,
             "optimizer": optimizer, "scalars": [float(x) for x in scalars], "rng": rng}
 
@@ -990,7 +994,7 @@ def network_from_arrays(meta: Mapping[str, Any], arrays: Archive | Mapping[str, 
         net = Network(spec["sizes"], activation=spec["activations"], loss=spec["loss"],
                       dtype=spec["dtype"].name, backend=backend, init=spec["init"],
                       l1=spec["l1"], l2=spec["l2"], dropout=spec["dropout"],
-                      reduction=spec["reduction"])
+                      reduction=spec["reduction"], numerics=spec["numerics"])
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(str(exc)) from None
     weights, state = _read_state(spec, layout, get, prefix)
@@ -1094,6 +1098,7 @@ def network_to_arrays(network: Network, prefix: str = ""
         "l2": network.l2,
         "dropout": list(network.dropout[:-1]),
         "reduction": network.reduction,
+        "numerics": network.numerics,
         "optimizer": None if opt is None else {"name": opt.name, "params": dict(opt.params)},
         "optimizer_scalars": [float(x) for x in network._opt_scalars],
         # the Generator's position, so that shuffling and dropout resume exactly

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import os
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -56,6 +57,7 @@ class DivergenceError(ValueError):
 
 INITS = ("uniform", "xavier", "he")
 REDUCTIONS = ("sum_over_batch_size", "weighted_mean")
+NUMERICS = ref.NUMERICS
 
 
 class _Guard:
@@ -255,6 +257,14 @@ class Network:
         the penalty included (scikit-learn: an integer weight is the same as
         repeating the sample, and l2 = alpha / 2 is scikit-learn's alpha). A
         batch whose weights sum to 0 takes no step.
+    numerics : {"numpy", "portable"}
+        Where exp, tanh, log and log1p come from. ``"numpy"`` (default):
+        NumPy's own functions, so results agree bit for bit with the NumPy
+        installed, on this machine. ``"portable"``: cyneuron's own, each a
+        fixed sequence of IEEE-754 operations, so a model trains to the same
+        bits on every machine with IEEE binary64/binary32 arithmetic
+        (round-to-nearest, subnormals not flushed; see the docs' page on
+        portable numerics).
     """
 
     optimizer: registry.Optimizer | None
@@ -270,7 +280,7 @@ class Network:
                  init: str = "xavier", output_activation: ActivationSpec | None = None,
                  l1: float = 0.0,
                  l2: float = 0.0, dropout: float | Sequence[float] = 0.0, n_threads: int = 1,
-                 reduction: str = "sum_over_batch_size") -> None:
+                 reduction: str = "sum_over_batch_size", numerics: str = "numpy") -> None:
         self._guard = _Guard()
         sizes = self._check_sizes(layer_sizes)
         n_layers = len(sizes) - 1
@@ -301,6 +311,8 @@ class Network:
         if not isinstance(reduction, str) or reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, "
                              f"got {reduction!r}")
+        if not isinstance(numerics, str) or numerics not in NUMERICS:
+            raise ValueError(f"numerics must be one of {', '.join(NUMERICS)}, got {numerics!r}")
         if reduction == "weighted_mean" and not lossobj.is_mean:
             raise ValueError(f"reduction='weighted_mean' needs a loss that is a mean; "
                              f"{lossobj.name!r} is a sum")
@@ -319,6 +331,7 @@ class Network:
         self._backend = backend
         self._init = init
         self._reduction = reduction
+        self._numerics = numerics
         self._weighted_mean = reduction == "weighted_mean"
         self._norm = lossobj.norm(sizes[-1])
         self.rng = self._make_rng(seed)
@@ -364,6 +377,8 @@ class Network:
     init = property(lambda self: self._init, doc="The initialisation's name.")
     reduction = property(lambda self: self._reduction,
                          doc='"sum_over_batch_size" or "weighted_mean".')
+    numerics = property(lambda self: self._numerics,
+                        doc='"numpy" or "portable": whose exp, tanh, log and log1p.')
 
     # --- construction helpers ---------------------------------------------------
 
@@ -467,6 +482,23 @@ class Network:
         """
         from ._digest import network_digest
         return network_digest(self)
+
+    def save(self, path: str | os.PathLike[str]) -> str:
+        """Write this network to a model file (``cn.save(self, path)``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            ``.npz`` is added if missing; a ``.safetensors`` path writes that
+            format. ``cn.load(path)`` reads it back.
+
+        Returns
+        -------
+        str
+            The path written.
+        """
+        from . import io
+        return io.save(self, path)
 
     def to_torch(self) -> torch.nn.Sequential:
         """A ``torch.nn.Sequential`` of Linear layers and activations computing this
@@ -874,7 +906,8 @@ class Network:
         """The loss of outputs `out` on a whole data set, with the penalty as
         training adds it to a batch of that size: the one place it is computed
         (evaluate, and val_loss in fit)."""
-        value = self.loss.value(out, t)
+        with ref.numerics(self._numerics):
+            value = self.loss.value(out, t)
         if self.l1 or self.l2:
             l1, l2 = self.l1, self.l2
             if self._weighted_mean:

@@ -15,10 +15,22 @@ every floating-point operation happens in one documented order:
 operations in the same order and must agree with it bit for bit.
 
 Weights are a list of ``(W, b)`` pairs, ``W`` of shape ``(n_in, n_out)``.
+
+Transcendental functions (exp, tanh, log, log1p) are NumPy's by default
+(``numerics="numpy"``: agreement with the installed NumPy on this machine).
+Inside ``with numerics("portable"):`` they are cyneuron's own fixed
+sequences of IEEE operations (``cyneuron._portable_reference``), which give
+the same bits on every machine.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import types
+
 import numpy as np
+
+from . import _portable_reference
 
 __all__ = [
     "seqsum", "row_sums", "sample_sum", "affine", "backprop_product", "weight_gradient",
@@ -30,8 +42,43 @@ __all__ = [
     "categorical_crossentropy_delta", "forward", "feedforward", "penalty", "gradients",
     "clip_by_norm", "optimizer_step", "epoch_order", "dropout_mask", "batch_masks",
     "train_epoch",
-    "sgd_step", "train_step", "fit",
+    "sgd_step", "train_step", "fit", "numerics", "NUMERICS",
 ]
+
+
+NUMERICS = ("numpy", "portable")
+_MATH = {
+    "numpy": types.SimpleNamespace(exp=np.exp, tanh=np.tanh, log=np.log, log1p=np.log1p),
+    "portable": types.SimpleNamespace(exp=_portable_reference.exp, tanh=_portable_reference.tanh,
+                                      log=_portable_reference.log,
+                                      log1p=_portable_reference.log1p),
+}
+_numerics = contextvars.ContextVar("cyneuron_numerics", default="numpy")
+
+
+@contextlib.contextmanager
+def numerics(name):
+    """Run the reference with the transcendental functions of ``name``.
+
+    Parameters
+    ----------
+    name : {"numpy", "portable"}
+        ``"numpy"``: NumPy's ``exp``/``tanh``/``log``/``log1p``; ``"portable"``:
+        cyneuron's own, the same bits on every machine. The setting is local to
+        the calling thread (a context variable).
+    """
+    if name not in _MATH:
+        raise ValueError(f"numerics must be one of {NUMERICS}, got {name!r}")
+    token = _numerics.set(name)
+    try:
+        yield
+    finally:
+        _numerics.reset(token)
+
+
+def _m():
+    """exp, tanh, log and log1p of the numerics in effect (see `numerics`)."""
+    return _MATH[_numerics.get()]
 
 
 def _c(x, value):
@@ -185,7 +232,7 @@ def sigmoid(z):
         The activation output, shaped like z, in z's dtype.
     """
     one = _c(z, 1)
-    return one / (one + np.exp(-z))
+    return one / (one + _m().exp(-z))
 
 
 def sigmoid_derivative(a):
@@ -219,7 +266,7 @@ def tanh(z):
     a : ndarray
         The activation output, shaped like z, in z's dtype.
     """
-    return np.tanh(z)
+    return _m().tanh(z)
 
 
 def tanh_derivative(a):
@@ -352,7 +399,8 @@ def softplus(z):
     a : ndarray
         The activation output, shaped like z, in z's dtype.
     """
-    return np.maximum(z, _c(z, 0)) + np.log1p(np.exp(-np.abs(z)))
+    m = _m()
+    return np.maximum(z, _c(z, 0)) + m.log1p(m.exp(-np.abs(z)))
 
 
 def softplus_derivative(z):
@@ -371,7 +419,7 @@ def softplus_derivative(z):
         softplus'(z) elementwise, shaped like z, in z's dtype.
     """
     one = _c(z, 1)
-    return one / (one + np.exp(-z))
+    return one / (one + _m().exp(-z))
 
 
 def silu(z):
@@ -387,7 +435,7 @@ def silu(z):
     a : ndarray
         The activation output, shaped like z, in z's dtype.
     """
-    return z / (_c(z, 1) + np.exp(-z))
+    return z / (_c(z, 1) + _m().exp(-z))
 
 
 def silu_derivative(z):
@@ -407,7 +455,7 @@ def silu_derivative(z):
         silu'(z) elementwise, shaped like z, in z's dtype.
     """
     one = _c(z, 1)
-    s = one / (one + np.exp(-z))
+    s = one / (one + _m().exp(-z))
     return s * (one + z * (one - s))
 
 
@@ -426,7 +474,7 @@ def softmax(z):
     a : ndarray, shape (n, m)
         The activation output, in z's dtype.
     """
-    e = np.exp(z - np.max(z, axis=1, keepdims=True))
+    e = _m().exp(z - np.max(z, axis=1, keepdims=True))
     return e / row_sums(e)
 
 
@@ -603,7 +651,8 @@ def binary_crossentropy(a, y, w=None, count=None):
     """
     one = _c(a, 1)
     p = clip_probability(a)
-    terms = -(y * np.log(p) + (one - y) * np.log(one - p))
+    log = _m().log
+    terms = -(y * log(p) + (one - y) * log(one - p))
     return seqsum(_weigh(terms, w)) / _count(a, count, a.size)
 
 
@@ -655,7 +704,7 @@ def categorical_crossentropy(a, y, w=None, count=None):
     scalar of a's dtype
         The loss.
     """
-    per_sample = -row_sums(y * np.log(clip_probability(a)))
+    per_sample = -row_sums(y * _m().log(clip_probability(a)))
     return seqsum(_weigh(per_sample, w)) / _count(a, count, a.shape[0])
 
 
