@@ -213,6 +213,7 @@ class W5(Workload):
     def sklearn_model(self):
         """scikit-learn's MLPClassifier holding ``weights`` (classes 0, 1, 2)."""
         import warnings
+
         from sklearn.neural_network import MLPClassifier
         clf = MLPClassifier(hidden_layer_sizes=self.sizes[1:-1], max_iter=1, random_state=0)
         y = np.arange(self.BATCH) % self.sizes[-1]

@@ -13,9 +13,9 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import DTYPES, HIDDEN, OUTPUT, bits
 
 import cyneuron as cn
-from helpers import DTYPES, HIDDEN, OUTPUT, bits
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

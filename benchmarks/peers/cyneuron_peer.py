@@ -205,6 +205,7 @@ def _refit_weights(wl, dtype, backend):
     """clf as another dtype/backend with the workload's weights (from_sklearn keeps
     scikit-learn's float64 and the compiled core)."""
     import warnings
+
     import cyneuron as cn
     new = cn.MLPClassifier(hidden_layer_sizes=wl.sizes[1:-1], max_iter=1, random_state=0,
                            dtype=dtype, backend=backend)

@@ -30,6 +30,7 @@ def version():
 def w5(wl, threads=1):
     import numpy as np
     import onnxruntime as ort
+
     import cyneuron as cn
     net = cn.Network(list(wl.sizes), activation="relu", output_activation="softmax",
                      loss="categorical_crossentropy")
