@@ -290,3 +290,29 @@ def test_feedforward_inside_fit_sees_the_current_weights():
         seen.append(bits(net.feedforward(X)) == bits(ref.feedforward(X)))
     net.fit(X, y, epochs=3, optimizer="adam", callbacks=[callback])
     assert seen == [True, True, True]
+
+
+def test_one_row_readers_never_see_a_half_trained_network():
+    # one row of this net runs with the GIL held (the 7-row probe of
+    # test_hardening's version of this test runs without it)
+    rng = np.random.default_rng(7)
+    X, y = rng.standard_normal((400, 64)), rng.integers(0, 10, 400)
+    net = cn.Network([64, 128, 10], activation="relu", output_activation="softmax",
+                     loss="categorical_crossentropy", seed=0)
+    probe = X[3].copy()
+    assert _takes_fast(net, probe)
+    before = bits(net.feedforward(probe))
+    seen, stop = [], threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            seen.append(bits(net.feedforward(probe)))
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    net.fit(X, y, epochs=30, batch_size=16, optimizer="adam")
+    stop.set()
+    for t in threads:
+        t.join()
+    after = bits(net.feedforward(probe))
+    assert seen and set(seen) <= {before, after} and before != after
