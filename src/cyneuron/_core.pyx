@@ -1423,10 +1423,18 @@ def aligned_empty(isz n, dtype):
     return raw[skip:skip + n]
 
 
-# products of fewer multiply-adds than this run with the GIL held: releasing
-# and taking it back costs more than they do, and a waiting thread can hold
-# it for a whole switch interval (5 ms)
+# forward passes of fewer multiply-adds than this (a few microseconds) run with
+# the GIL held: releasing and taking it back costs more than they do, and a
+# waiting thread can keep it for a whole switch interval (5 ms)
 cdef isz HOLD_GIL_MACS = 1 << 15
+
+
+cdef inline bint _hold_gil(const Net *net, isz n) noexcept nogil:
+    cdef isz l
+    cdef double macs = 0
+    for l in range(net.n_layers):
+        macs += <double>net.sizes[l] * <double>net.sizes[l + 1]
+    return <double>n * macs < HOLD_GIL_MACS
 
 
 cdef inline bint _plain(cnp.ndarray a) noexcept:
@@ -1565,7 +1573,7 @@ cdef class CoreNet:
         work = self._take(n, False)
         cdef floating[::1] wk = work
         try:
-            if <double>n * <double>net.max_macs < HOLD_GIL_MACS:
+            if _hold_gil(&net, n):
                 _infer(&net, &params[0], &X[0, 0], n, &wk[0], &o[0, 0], False)
             else:
                 with nogil:
@@ -1619,7 +1627,7 @@ cdef class CoreNet:
         cdef void *wp = cnp.PyArray_DATA(<cnp.ndarray>work)
         cdef void *op = cnp.PyArray_DATA(<cnp.ndarray>out)
         try:
-            if <double>n * <double>net.max_macs < HOLD_GIL_MACS:
+            if _hold_gil(&net, n):
                 if typenum == cnp.NPY_DOUBLE:
                     ok = _infer(&net, <double *>pp, <double *>xp, n, <double *>wp,
                                 <double *>op, True)
