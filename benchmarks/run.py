@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Run cyneuron's benchmark suite (SPEC section 4) and write RESULTS.md.
 
-    python benchmarks/run.py                 # everything, 6-10 minutes on 2 cores
-    python benchmarks/run.py --quick         # smoke run (~2 min): 3 repeats, 1/10 of the time budget
+    python benchmarks/run.py                 # everything, about 15 minutes on 2 cores
+    python benchmarks/run.py --quick         # smoke run (3-5 min): 3 repeats, 1/10 of the time budget
     python benchmarks/run.py --only W1,W3 --peers cyneuron,torch --repeats 7
 
 Each (workload, peer, thread count) runs in its own worker process (this

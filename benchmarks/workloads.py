@@ -237,7 +237,7 @@ class W6(Workload):
         macs = sum(k * m for k, m in zip(sizes[:-1], sizes[1:]))
         super().__init__("W6", "mid-size: 4000x40 random, 40-100-100-10 ReLU/softmax CE, "
                          "Adam 1e-3, batch 200, 100 epochs", sizes, unit="epochs",
-                         full_units=100, pilot_units=2, budget_s=3.0, per="100 epochs",
+                         full_units=100, pilot_units=2, budget_s=2.0, per="100 epochs",
                          per_units=100,
                          goal=">= 45 GFLOP/s on 1 thread (>= 3x scikit-learn), >= 1.7x that "
                               "on 2 threads; same bits for any thread count",
