@@ -21,8 +21,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
 def _net(hidden, out, dtype, sizes=(20, 64, 3), seed=0, backend="cython"):
-    return cn.Network(list(sizes), activation=[hidden, out], loss="mse", seed=seed,
-                      dtype=dtype, init="xavier", backend=backend)
+    return cn.Network(list(sizes), activation=[hidden] * (len(sizes) - 2) + [out], loss="mse",
+                      seed=seed, dtype=dtype, init="xavier", backend=backend)
 
 
 def _pair(hidden, out, dtype, sizes=(20, 64, 3)):
@@ -316,3 +316,15 @@ def test_one_row_readers_never_see_a_half_trained_network():
         t.join()
     after = bits(net.feedforward(probe))
     assert seen and set(seen) <= {before, after} and before != after
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fast_path_with_two_threads_gives_the_same_bits(dtype):
+    one, ref = _pair("tanh", "softmax", dtype, sizes=(40, 100, 100, 10))
+    two = _net("tanh", "softmax", dtype, sizes=(40, 100, 100, 10))
+    two.set_weights(one.get_weights())
+    two.n_threads = 2
+    X = np.random.default_rng(4).standard_normal((600, 40)).astype(dtype)
+    assert _takes_fast(two, X)
+    want = bits(ref.feedforward(X))
+    assert bits(one.feedforward(X)) == want and bits(two.feedforward(X)) == want
