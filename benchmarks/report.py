@@ -14,6 +14,8 @@ import re
 import statistics
 
 BASELINE = ("cyneuron compiled", "float64")
+LOOP = "NumPy + OpenBLAS loop"
+PEAK_NOTE = "768^3"
 
 
 # --- numbers ------------------------------------------------------------------
@@ -73,19 +75,28 @@ def spread(row):
 def gflops(row, wl):
     if row.get("status") != "ok":
         return None
-    per_sample = row.get("flops_per_unit") or wl.flops_per_sample
-    return per_sample / row["per_unit"] / 1e9
+    per_unit = row.get("flops_per_unit") or wl.flops_per_unit
+    return per_unit / row["per_unit"] / 1e9
 
 
-def blas_gflops(rows, wl):
-    """{(dtype, threads): GFLOP/s} of the OpenBLAS X @ W rows."""
+def blas_gflops(rows, wl, kind=""):
+    """{(dtype, threads): GFLOP/s} of the OpenBLAS X @ W rows (kind "peak": the peak's)."""
     return {(r["dtype"], r["threads"]): gflops(r, wl)
-            for r in rows if r["peer"] == "openblas" and r.get("status") == "ok"}
+            for r in rows if r["peer"] == "openblas" and r.get("status") == "ok"
+            and r.get("kind", "") == kind}
 
 
-def baseline(rows, threads=1):
+def baseline(rows, threads=1, kind="", label=BASELINE[0], dtype=BASELINE[1]):
     for r in rows:
-        if (r["label"], r["dtype"]) == BASELINE and r["threads"] == threads \
+        if (r["label"], r["dtype"]) == (label, dtype) and r["threads"] == threads \
+                and r.get("kind", "") == kind and r.get("status") == "ok":
+            return r
+    return None
+
+
+def _sklearn_row(rows, kind="", threads=1):
+    for r in rows:
+        if r["peer"] == "sklearn" and r.get("kind", "") == kind and r["threads"] == threads \
                 and r.get("status") == "ok":
             return r
     return None
@@ -127,6 +138,40 @@ def goal(row, wl, rows):
         elif acc is None or acc < wl.goal_accuracy:
             why.append(f"accuracy < {wl.goal_accuracy}")
         return "met" if not why else "NOT met (" + ", ".join(why) + ")"
+    if wl.id == "W5":
+        kind = row.get("kind", "")
+        if kind in wl.goal_row_s:
+            need = wl.goal_row_s[kind]
+            return "met" if row["per_unit"] <= need else f"NOT met (> {fmt_time(need)})"
+        sk = _sklearn_row(rows, kind)
+        if sk is None:
+            return "n/a (no scikit-learn figure)"
+        r = sk["per_unit"] / row["per_unit"]
+        return "met" if r >= wl.goal_batch_vs_sklearn else \
+            f"NOT met ({r:.2f}x < {wl.goal_batch_vs_sklearn}x scikit-learn)"
+    if wl.id == "W6":
+        why = []
+        if row["threads"] == 1:
+            g = gflops(row, wl)
+            if g < wl.goal_gflops:
+                why.append(f"{g:.1f} < {wl.goal_gflops:g} GFLOP/s")
+            sk = _sklearn_row(rows)
+            if sk is None:
+                why.append("no scikit-learn figure")
+            elif full_time(sk) / full_time(row) < wl.goal_vs_sklearn:
+                why.append(f"{full_time(sk) / full_time(row):.2f}x < "
+                           f"{wl.goal_vs_sklearn:g}x scikit-learn")
+        else:
+            one = baseline(rows, 1)
+            if one is None:
+                why.append("no 1-thread figure")
+            elif full_time(one) / full_time(row) < wl.goal_2_threads:
+                why.append(f"{full_time(one) / full_time(row):.2f}x < "
+                           f"{wl.goal_2_threads:g}x 1 thread")
+            same = row.get("metrics", {}).get("same_bits_1_vs_2_threads")
+            if same is not True:
+                why.append("bits differ from 1 thread" if same is False else "bits not checked")
+        return "met" if not why else "NOT met (" + ", ".join(why) + ")"
     if wl.id == "W4":
         blas = blas_gflops(rows, wl).get(("float64", row["threads"]))
         need = wl.goal_vs_blas.get(row["threads"])
@@ -134,6 +179,12 @@ def goal(row, wl, rows):
             return "n/a (no OpenBLAS figure)"
         r = gflops(row, wl) / blas
         why = [] if r >= need else [f"{r:.2f}x < {need}x OpenBLAS"]
+        loop = baseline(rows, row["threads"], label=LOOP)
+        need_loop = wl.goal_vs_loop.get(row["threads"])
+        if loop is not None and need_loop is not None:
+            rl = full_time(loop) / full_time(row)
+            if rl < need_loop:
+                why.append(f"{rl:.2f}x < {need_loop}x the NumPy loop")
         same = row.get("metrics", {}).get("same_bits_1_vs_2_threads")
         if row["threads"] > 1 and same is not True:
             why.append("bits differ from 1 thread" if same is False else "bits not checked")
@@ -147,7 +198,7 @@ def workload_table(wl, rows):
     base = {t: baseline(rows, t) for t in (1, 2)}
 
     def vs(row):
-        b = base.get(row["threads"]) if wl.id == "W4" else base[1]
+        b = base.get(row["threads"]) if wl.id in ("W4", "W6") else base[1]
         if row.get("status") != "ok" or b is None:
             return None
         return full_time(row) / full_time(b)
@@ -182,30 +233,75 @@ def workload_table(wl, rows):
             out.append([r["label"], r["dtype"], fmt_time(full_time(r)) if ok else status_cell(r),
                         fmt_time(r["per_unit"]) if ok else "-", spread(r), fmt_ratio(vs(r)),
                         acc or "-", goal(r, wl, rows), notes(r, wl)])
-    else:  # W4
-        blas = blas_gflops(rows, wl)
-        headers = ["peer", "dtype", "threads", "epoch", "samples/s", "GFLOP/s",
+    elif wl.id == "W5":
+        return _w5_table(wl, rows)
+    elif wl.id == "W6":
+        blas, peak = blas_gflops(rows, wl), blas_gflops(rows, wl, "peak")
+        headers = ["peer", "dtype", "threads", wl.per, "per epoch", "GFLOP/s", "vs peak",
                    "vs OpenBLAS X@W", "vs cyneuron f64", "goal", "notes"]
         for r in rows:
             if r["peer"] == "openblas":
                 continue
             ok = r.get("status") == "ok"
             g = gflops(r, wl)
+            b, pk = blas.get((r["dtype"], r["threads"])), peak.get((r["dtype"], r["threads"]))
+            out.append([r["label"], r["dtype"], r["threads"],
+                        fmt_time(full_time(r)) if ok else status_cell(r),
+                        fmt_time(r["per_unit"]) if ok else "-",
+                        f"{g:.1f}" if g else "-", fmt_ratio(g / pk) if g and pk else "-",
+                        fmt_ratio(g / b) if g and b else "-",
+                        fmt_ratio(vs(r)), goal(r, wl, rows), notes(r, wl)])
+    else:  # W4
+        blas = blas_gflops(rows, wl)
+        headers = ["peer", "dtype", "threads", "epoch", "samples/s", "GFLOP/s",
+                   "vs OpenBLAS X@W", "vs NumPy loop", "vs cyneuron f64", "goal", "notes"]
+        for r in rows:
+            if r["peer"] == "openblas":
+                continue
+            ok = r.get("status") == "ok"
+            g = gflops(r, wl)
             b = blas.get((r["dtype"], r["threads"]))
+            loop = baseline(rows, r["threads"], label=LOOP, dtype=r["dtype"])
             out.append([r["label"], r["dtype"], r["threads"],
                         fmt_time(full_time(r)) if ok else status_cell(r),
                         f"{1 / r['per_unit']:,.0f}" if ok else "-",
                         f"{g:.1f}" if g else "-",
                         fmt_ratio(g / b) if g and b else "-",
+                        fmt_ratio(full_time(r) / full_time(loop)) if ok and loop else "-",
                         fmt_ratio(vs(r)), goal(r, wl, rows), notes(r, wl)])
     return table(headers, out)
 
 
+def _w5_table(wl, rows):
+    """One block per kind of call; ratios against cyneuron compiled f64's same kind."""
+    kinds = list(wl.KINDS)
+    order = {k: i for i, k in enumerate(kinds)}
+    rows = sorted(rows, key=lambda r: order.get(r.get("kind", ""), len(kinds)))
+    headers = ["call", "peer", "dtype", "time / call", "per row", "IQR", "vs cyneuron f64",
+               "goal", "max abs diff from NumPy", "notes"]
+    out = []
+    for r in rows:
+        ok = r.get("status") == "ok"
+        kind = r.get("kind", "")
+        base = baseline(rows, 1, kind)
+        n = wl.BATCH if kind == kinds[2] else 1
+        err = r.get("metrics", {}).get("max |p - NumPy|")
+        out.append([kind or "-", r["label"], r["dtype"],
+                    fmt_time(r["per_unit"]) if ok else status_cell(r),
+                    fmt_time(r["per_unit"] / n) if ok else "-", spread(r),
+                    fmt_ratio(r["per_unit"] / base["per_unit"]) if ok and base else "-",
+                    goal(r, wl, rows), f"{err:.1e}" if err is not None else "-",
+                    notes(r, wl).replace(f"measured {r.get('units', 0):,} of "
+                                         f"{r['full_units']:,} calls, extrapolated",
+                                         f"{r.get('units', 0):,} calls per run")])
+    return table(headers, out)
+
+
 def blas_table(wl, rows):
-    out = [[r["dtype"], r["threads"], f"{gflops(r, wl):.1f}" if r.get("status") == "ok"
-            else r.get("reason", ""), spread(r)]
+    out = [[r["label"], r["dtype"], r["threads"], f"{gflops(r, wl):.1f}"
+            if r.get("status") == "ok" else r.get("reason", ""), spread(r)]
            for r in rows if r["peer"] == "openblas"]
-    return table(["dtype", "threads", "GFLOP/s", "IQR"], out) if out else ""
+    return table(["what", "dtype", "threads", "GFLOP/s", "IQR"], out) if out else ""
 
 
 def measured(row, wl, rows):
@@ -217,11 +313,35 @@ def measured(row, wl, rows):
     if wl.id == "W3":
         acc = row.get("metrics", {}).get("accuracy")
         return f"{fmt_time(full_time(row))} for 50 epochs, accuracy {fmt_num(acc)}"
+    if wl.id == "W5":
+        kind = row.get("kind", "")
+        text = f"{kind}: {fmt_time(row['per_unit'])} per call"
+        sk = _sklearn_row(rows, kind)
+        if sk is not None:
+            text += f" (scikit-learn {fmt_time(sk['per_unit'])}, " \
+                    f"{sk['per_unit'] / row['per_unit']:.1f}x as long)"
+        return text
     g = gflops(row, wl)
     blas = blas_gflops(rows, wl).get(("float64", row["threads"]))
     text = f"{g:.1f} GFLOP/s on {row['threads']} thread(s)"
+    if wl.id == "W6":
+        peak = blas_gflops(rows, wl, "peak").get(("float64", row["threads"]))
+        if peak:
+            text += f" = {g / peak:.2f}x the measured peak {peak:.1f}"
+        sk, one = _sklearn_row(rows), baseline(rows, 1)
+        if row["threads"] == 1 and sk is not None:
+            text += f", {full_time(sk) / full_time(row):.2f}x scikit-learn's speed"
+        if row["threads"] > 1 and one is not None:
+            text += f", {full_time(one) / full_time(row):.2f}x 1 thread"
+        same = row.get("metrics", {}).get("same_bits_1_vs_2_threads")
+        if same is not None:
+            text += f", same bits as 1 thread: {fmt_num(same)}"
+        return text
     if blas:
         text += f" = {g / blas:.2f}x OpenBLAS's {blas:.1f}"
+    loop = baseline(rows, row["threads"], label=LOOP)
+    if loop is not None:
+        text += f", {full_time(loop) / full_time(row):.2f}x the NumPy loop's speed"
     same = row.get("metrics", {}).get("same_bits_1_vs_2_threads")
     if same is not None:
         text += f", same bits as 1 thread: {fmt_num(same)}"

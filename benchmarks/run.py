@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Run cyneuron's benchmark suite (SPEC section 4) and write RESULTS.md.
 
-    python benchmarks/run.py                 # everything, 6-10 minutes on 2 cores
-    python benchmarks/run.py --quick         # smoke run (~2 min): 3 repeats, 1/10 of the time budget
+    python benchmarks/run.py                 # everything, about 15 minutes on 2 cores
+    python benchmarks/run.py --quick         # smoke run (3-5 min): 3 repeats, 1/10 of the time budget
     python benchmarks/run.py --only W1,W3 --peers cyneuron,torch --repeats 7
 
 Each (workload, peer, thread count) runs in its own worker process (this
@@ -56,7 +56,7 @@ def worker(wid, peer_name, threads, budget):
 
     def single(status, reason, label=None):
         out["rows"].append({"label": label or out["name"], "dtype": "-", "threads": threads,
-                            "status": status, "reason": reason, "note": ""})
+                            "status": status, "reason": reason, "note": "", "kind": ""})
 
     try:
         mod = peers.load(peer_name)
@@ -110,7 +110,7 @@ def run_worker(wid, peer_name, threads, budget, timeout, extra_env=None):
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
         reason = f"worker {how}" + (f": {tail}" if tail else "")
     fail["rows"].append({"label": peer_name, "dtype": "-", "threads": threads,
-                         "status": "error", "reason": reason, "note": ""})
+                         "status": "error", "reason": reason, "note": "", "kind": ""})
     return fail
 
 
@@ -132,7 +132,9 @@ def run_workload(wl, peer_names, budget, timeout, versions, log):
             mod = None
         if wl.id not in getattr(mod, "WORKLOADS", (wl.id,)):
             continue
-        for threads in ((1, 2) if wl.id == "W4" else (1,)):
+        if mod is not None and not hasattr(mod, wl.id.lower()) and wl.id in ("W5", "W6"):
+            continue           # the older peers (FANN, cynn) stop at W4: no empty rows
+        for threads in getattr(mod, "THREADS", {}).get(wl.id, wl.threads):
             t0 = time.perf_counter()
             res = run_worker(wl.id, name, threads, budget, timeout, getattr(mod, "ENV", None))
             for r in res["rows"]:
@@ -195,6 +197,19 @@ def write_markdown(path, args, budget, scale, info, versions, wls, rows_by_wl, e
         rows = rows_by_wl[wl.id]
         L.append(f"## {wl.id}: {wl.title}\n")
         L.append(report.workload_table(wl, rows) + "\n")
+        if wl.id == "W6":
+            L.append("OpenBLAS (NumPy `X @ W` on the three forward GEMM shapes at batch 200, "
+                     f"and a square {report.PEAK_NOTE} GEMM: the peak), measured in this "
+                     "run:\n")
+            L.append(report.blas_table(wl, rows) + "\n")
+            L.append("GFLOP/s counts 6 x sum(k*m) = 90,000 FLOPs per sample, 360 MFLOP per "
+                     "epoch of 4000 samples (as W4). 'same bits' trains 1-thread and 2-thread "
+                     "cyneuron networks for 2 epochs and compares the weights byte for byte.\n")
+            for r in rows:
+                if "same_bits_1_vs_2_threads" in r.get("metrics", {}):
+                    L.append(f"- {r['label']} {r['dtype']}: same bits on 1 and 2 threads: "
+                             f"{report.fmt_num(r['metrics']['same_bits_1_vs_2_threads'])}")
+            L.append("")
         if wl.id == "W4":
             L.append("OpenBLAS (NumPy `X @ W`, the three forward GEMM shapes at batch 256), "
                      "measured in this run:\n")
@@ -274,8 +289,9 @@ def main(argv=None):
         rows_by_wl[wl.id] = rows
         print()
         print(report.workload_table(wl, rows), flush=True)
-        if wl.id == "W4" and any(r["peer"] == "openblas" for r in rows):
-            print("\nOpenBLAS X @ W (forward GEMM shapes):")
+        if wl.id in ("W4", "W6") and any(r["peer"] == "openblas" for r in rows):
+            print("\nOpenBLAS X @ W (forward GEMM shapes)"
+                  + (" and the peak" if wl.id == "W6" else "") + ":")
             print(report.blas_table(wl, rows))
     elapsed = time.perf_counter() - t_start
     raw = os.path.join(HERE, "_work", "last-run.json")       # every row, every run time

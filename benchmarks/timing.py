@@ -46,6 +46,7 @@ class Case:
     note: str = ""
     scalable: bool = True                        # may measure a fraction of the work
     flops_per_unit: float | None = None       # overrides the workload's count
+    kind: str = ""                               # which of a workload's measurements (W5)
     # Exceptions that mean "this peer does not support this (yet)" rather than a
     # failure, and the text put before their message.
     unsupported: tuple = ()
@@ -110,7 +111,8 @@ def choose_units(case: Case, full: int, step: int, pilot: int, seconds: float) -
 def measure(case: Case, full: int, step: int, pilot: int, budget: Budget) -> dict:
     """Time ``case`` and return a result row (a JSON-able dict)."""
     row = {"label": case.label, "dtype": case.dtype, "threads": case.threads,
-           "note": case.note, "status": "ok", "reason": "", "full_units": full}
+           "note": case.note, "status": "ok", "reason": "", "full_units": full,
+           "kind": case.kind}
     try:
         units = choose_units(case, full, step, pilot, budget.seconds)
         t = None

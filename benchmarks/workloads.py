@@ -1,4 +1,4 @@
-"""The benchmark workloads W1-W4 of SPEC section 4: data, sizes and goals.
+"""The benchmark workloads W1-W6 of SPEC section 4: data, sizes and goals.
 
 Every peer reads its data and hyper-parameters from here, so all of them do
 the same work.  A workload is measured in *units* (see ``unit``); a peer's
@@ -17,7 +17,15 @@ W4 throughput     60000 x 784 standard-normal inputs (seed 0), random labels
                   0-9, 784-256-256-10 ReLU + softmax cross-entropy, plain SGD
                   lr 0.01, batch 256 in order, one epoch; samples/s, GFLOP/s.
 
-FLOP count (W4).  A dense layer k -> m on n samples does n*k*m multiply-adds
+W5 latency        one row (and a batch of 1000) through a 20-64-3 ReLU/softmax
+                  net with fixed weights: Network.feedforward, the estimators'
+                  predict_proba; time per call.
+W6 mid-size       4000 x 40 standard-normal inputs (seed 0), random labels 0-9
+                  (MNIST-1D's shape), 40-100-100-10 ReLU + softmax cross-entropy,
+                  Adam lr 1e-3, batch 200, reshuffled every epoch, 100 epochs;
+                  GFLOP/s on 1 and 2 threads, against the machine's GEMM peak.
+
+FLOP count (W4, W6).  A dense layer k -> m on n samples does n*k*m multiply-adds
 (MACs) forward; backward does n*k*m for dW = A^T D and n*k*m for the error
 D W^T sent to the previous layer.  Counting 2 FLOPs per MAC:
 
@@ -69,6 +77,7 @@ class Workload:
     per: str = ""             # what the headline time is per ("iteration", ...)
     per_units: float = 1.0    # how many units that is
     goal: str = ""            # SPEC section 4 goal, as text
+    threads: tuple = (1,)     # thread counts each peer runs on (a peer's THREADS may narrow it)
     params: dict = field(default_factory=dict)
 
 
@@ -142,13 +151,17 @@ class W4(Workload):
                          "SGD lr 0.01, batch 256, one epoch", sizes, unit="samples",
                          full_units=self.N, step=self.BATCH, pilot_units=2 * self.BATCH,
                          budget_s=6.0, per="epoch", per_units=self.N,
-                         goal=">= 0.7x OpenBLAS GFLOP/s on 1 thread, >= 1.0x on 2; "
-                              "same bits for any thread count",
+                         goal=">= 0.7x OpenBLAS GFLOP/s on 1 thread, >= 1.0x on 2 and at "
+                              "least the NumPy loop's speed on 2; same bits for any thread "
+                              "count",
                          params=dict(learning_rate=0.01, batch_size=self.BATCH, seed=0))
         self.macs_per_sample = macs
         self.flops_per_sample = 6 * macs            # see the module docstring
         self.gemm_flops_per_sample = 2 * macs       # X @ W only
+        self.flops_per_unit = self.flops_per_sample          # a unit is a sample
         self.goal_vs_blas = {1: 0.7, 2: 1.0}
+        self.goal_vs_loop = {2: 1.0}                # the NumPy + OpenBLAS training loop
+        self.threads = (1, 2)
 
     @cached_property
     def X(self):
@@ -163,7 +176,95 @@ class W4(Workload):
         return self.X.astype(np.float32)
 
 
-WORKLOADS = {"W1": W1, "W2": W2, "W3": W3, "W4": W4}
+class W5(Workload):
+    """One row through a small classifier: the cost of serving a request.
+
+    A unit is one call; the rows are of three kinds (``KINDS``): one row
+    through ``Network.feedforward`` (or the peer's plain forward), one row
+    through an estimator's ``predict_proba``, and one call on a batch of
+    1000 rows. Every peer loads the same weights (``weights``), and its check
+    reports how far its output is from the NumPy forward (``expected``).
+    """
+    BATCH = 1000
+    KINDS = ("forward, 1 row", "predict_proba, 1 row", f"predict_proba, {BATCH} rows")
+
+    def __init__(self):
+        super().__init__("W5", "latency: one row through 20-64-3 ReLU/softmax (and a batch "
+                         "of 1000)", (20, 64, 3), unit="calls", full_units=20000,
+                         pilot_units=200, budget_s=1.0, per="call",
+                         goal="forward <= 1.5 us, predict_proba <= 20 us per row; 1000 rows "
+                              ">= 2x faster than scikit-learn's predict_proba")
+        rng = np.random.default_rng(5)
+        self.weights = [(rng.standard_normal((k, m)) * np.sqrt(2 / k),
+                         0.1 * rng.standard_normal(m))
+                        for k, m in zip(self.sizes[:-1], self.sizes[1:])]
+        self.X = rng.standard_normal((self.BATCH, self.sizes[0]))
+        self.row = self.X[:1].copy()
+        self.goal_row_s = {self.KINDS[0]: 1.5e-6, self.KINDS[1]: 20e-6}
+        self.goal_batch_vs_sklearn = 2.0
+
+    def expected(self, X):
+        """The forward in plain NumPy (BLAS sums: a yardstick, not the bits)."""
+        (W1, b1), (W2, b2) = self.weights
+        z = np.maximum(X @ W1 + b1, 0) @ W2 + b2
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def sklearn_model(self):
+        """scikit-learn's MLPClassifier holding ``weights`` (classes 0, 1, 2)."""
+        import warnings
+
+        from sklearn.neural_network import MLPClassifier
+        clf = MLPClassifier(hidden_layer_sizes=self.sizes[1:-1], max_iter=1, random_state=0)
+        y = np.arange(self.BATCH) % self.sizes[-1]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.fit(self.X, y)
+        clf.coefs_ = [W.copy() for W, _ in self.weights]
+        clf.intercepts_ = [b.copy() for _, b in self.weights]
+        return clf
+
+    def calls(self, kind):
+        """The input of one call of this kind."""
+        return self.X if kind == self.KINDS[2] else self.row
+
+
+class W6(Workload):
+    N, BATCH = 4000, 200
+
+    def __init__(self):
+        sizes = (40, 100, 100, 10)
+        macs = sum(k * m for k, m in zip(sizes[:-1], sizes[1:]))
+        super().__init__("W6", "mid-size: 4000x40 random, 40-100-100-10 ReLU/softmax CE, "
+                         "Adam 1e-3, batch 200, 100 epochs", sizes, unit="epochs",
+                         full_units=100, pilot_units=2, budget_s=2.0, per="100 epochs",
+                         per_units=100,
+                         goal=">= 45 GFLOP/s on 1 thread (>= 3x scikit-learn), >= 1.7x that "
+                              "on 2 threads; same bits for any thread count",
+                         params=dict(learning_rate=1e-3, batch_size=self.BATCH, seed=0))
+        self.macs_per_sample = macs
+        self.flops_per_sample = 6 * macs            # as W4 (see the module docstring)
+        self.flops_per_unit = self.N * self.flops_per_sample      # one epoch
+        self.gemm_flops_per_unit = self.N * 2 * macs              # forward X @ W only
+        self.goal_gflops = 45.0
+        self.goal_vs_sklearn = 3.0
+        self.goal_2_threads = 1.7
+        self.threads = (1, 2)
+
+    @cached_property
+    def X(self):
+        return np.random.default_rng(0).standard_normal((self.N, self.sizes[0]))
+
+    @cached_property
+    def y(self):
+        return np.random.default_rng(1).integers(0, self.sizes[-1], self.N)
+
+    @cached_property
+    def X32(self):
+        return self.X.astype(np.float32)
+
+
+WORKLOADS = {"W1": W1, "W2": W2, "W3": W3, "W4": W4, "W5": W5, "W6": W6}
 
 
 def get(wid: str) -> Workload:

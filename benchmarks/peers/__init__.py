@@ -20,7 +20,7 @@ cannot be imported, hangs or crashes only loses its own rows.
 import importlib
 
 # Report order: cyneuron first (the ratios are against it), then the peers.
-PEERS = ["cyneuron", "openblas", "torch", "sklearn", "fann", "cynn"]
+PEERS = ["cyneuron", "openblas", "numpy_loop", "torch", "sklearn", "onnxruntime", "fann", "cynn"]
 
 
 def load(name):

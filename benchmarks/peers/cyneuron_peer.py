@@ -152,3 +152,105 @@ def w4(wl, threads=1):
     return [_case(lbl, dt, be, *make(dt, be), threads=threads)
             for lbl, dt, be in _configs(threads)]
 
+
+
+def _max_error(out, wl, X):
+    return {"max |p - NumPy|": float(np.max(np.abs(np.asarray(out, float) - wl.expected(X))))}
+
+
+def w5(wl, threads=1):
+    """One row through feedforward and predict_proba, and a batch of 1000, with the
+    workload's weights; the estimator comes from scikit-learn's via from_sklearn."""
+    import cyneuron as cn
+    forward, proba, batch = wl.KINDS
+    cases = []
+    for label, dtype, backend in _configs(threads):
+        def setup(units, dtype=dtype, backend=backend):
+            net = _network(wl.sizes, dtype, backend, activation="relu",
+                           output_activation="softmax", loss="categorical_crossentropy")
+            net.set_weights(wl.weights)
+            return net, wl.row.astype(dtype)
+
+        def run(state, units):
+            ff, x = state[0].feedforward, state[1]
+            for _ in range(units):
+                ff(x)
+
+        def check(state, units):
+            return _max_error(state[0].feedforward(state[1]), wl, wl.row)
+        cases.append(Case(label, dtype, setup, run, check, kind=forward,
+                          note="Network.feedforward" + ("" if backend == "cython"
+                                                        else "; executable spec")))
+        for kind in (proba, batch):
+            def setup(units, dtype=dtype, backend=backend, kind=kind):
+                if dtype == "float64" and backend == "cython":
+                    clf = cn.from_sklearn(wl.sklearn_model())
+                else:
+                    clf = _refit_weights(wl, dtype, backend)
+                return clf, wl.calls(kind).astype(dtype)
+
+            def run(state, units):
+                pp, x = state[0].predict_proba, state[1]
+                for _ in range(units):
+                    pp(x)
+
+            def check(state, units, kind=kind):
+                return _max_error(state[0].predict_proba(state[1]), wl, wl.calls(kind))
+            cases.append(Case(label, dtype, setup, run, check, kind=kind,
+                              note="MLPClassifier.predict_proba"))
+    return cases
+
+
+def _refit_weights(wl, dtype, backend):
+    """clf as another dtype/backend with the workload's weights (from_sklearn keeps
+    scikit-learn's float64 and the compiled core)."""
+    import warnings
+
+    import cyneuron as cn
+    new = cn.MLPClassifier(hidden_layer_sizes=wl.sizes[1:-1], max_iter=1, random_state=0,
+                           dtype=dtype, backend=backend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        new.fit(wl.X, np.arange(len(wl.X)) % wl.sizes[-1])
+    new.network_.set_weights(wl.weights)
+    return new
+
+
+def w6(wl, threads=1):
+    p = wl.params
+    configs = [c for c in _configs(threads) if c[2] == "cython"] + (
+        [("cyneuron NumPy reference", "float64", "numpy")] if threads == 1 else [])
+
+    def make(dtype, backend):
+        X = wl.X if dtype == "float64" else wl.X32
+
+        def setup(units):
+            return _network(wl.sizes, dtype, backend, threads=threads, activation="relu",
+                            output_activation="softmax", loss="categorical_crossentropy",
+                            seed=p["seed"], init="xavier")
+
+        def run(net, units):
+            net.fit(X, wl.y, epochs=units, learning_rate=p["learning_rate"],
+                    batch_size=p["batch_size"], optimizer="adam")
+
+        def check(net, units):
+            if backend != "cython" or threads == 1:
+                return {}
+            return {"same_bits_1_vs_2_threads": _same_bits_w6(wl, dtype)}
+        return setup, run, check
+
+    return [_case(lbl, dt, be, *make(dt, be), threads=threads) for lbl, dt, be in configs]
+
+
+def _same_bits_w6(wl, dtype, epochs=2):
+    p = wl.params
+    X = wl.X if dtype == "float64" else wl.X32
+    weights = []
+    for t in (1, 2):
+        net = _network(wl.sizes, dtype, "cython", threads=t, activation="relu",
+                       output_activation="softmax", loss="categorical_crossentropy",
+                       seed=p["seed"], init="xavier")
+        net.fit(X, wl.y, epochs=epochs, learning_rate=p["learning_rate"],
+                batch_size=p["batch_size"], optimizer="adam")
+        weights.append(b"".join(W.tobytes() + b.tobytes() for W, b in net.get_weights()))
+    return weights[0] == weights[1]

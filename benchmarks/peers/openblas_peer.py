@@ -1,17 +1,20 @@
-"""The machine's BLAS as a yardstick for W4: NumPy's ``X @ W`` (OpenBLAS here).
+"""The machine's BLAS as a yardstick for W4 and W6: NumPy's ``X @ W`` (OpenBLAS here).
 
 Per 256-sample batch it multiplies (256 x 784)(784 x 256), (256 x 256)
 (256 x 256) and (256 x 256)(256 x 10) into preallocated outputs: the forward
 GEMMs of W4, 2 * sum(k*m) FLOPs per sample.  Its GFLOP/s is what a BLAS
 reaches on exactly these shapes; the W4 table divides each peer's GFLOP/s by
-it.  The worker limits BLAS to its thread count (threadpoolctl if installed,
+it.  In W6 the same on W6's shapes (batch 200), and the machine's peak as
+this run measures it: a square 768 x 768 x 768 GEMM, the largest rate the
+BLAS reaches.  The worker limits BLAS to its thread count (threadpoolctl if installed,
 and the OPENBLAS/OMP/MKL_NUM_THREADS variables it is started with).
 """
 import numpy as np
 from timing import Case
 
 NAME = "OpenBLAS (NumPy X @ W)"
-WORKLOADS = ("W4",)          # not a peer in W1-W3
+WORKLOADS = ("W4", "W6")     # not a peer in W1-W3, W5
+PEAK_N = 768
 
 
 def available():
@@ -29,7 +32,8 @@ def version():
     return "unknown (threadpoolctl not installed)"
 
 
-def w4(wl, threads=1):
+def _forward_gemms(wl, threads, per_unit, flops, note):
+    """X @ W on the workload's forward shapes at its batch size; per_unit batches."""
     bs = wl.params["batch_size"]
     cases = []
     for dtype in ("float64", "float32"):
@@ -42,11 +46,38 @@ def w4(wl, threads=1):
             return list(zip(A, W, C))
 
         def run(gemms, units):
-            for _ in range(0, units, bs):
+            for _ in range(per_unit(units)):
                 for A, W, C in gemms:
                     np.matmul(A, W, out=C)
         cases.append(Case("OpenBLAS X @ W", dtype, setup, run, threads=threads,
-                          flops_per_unit=wl.gemm_flops_per_sample,
-                          note="forward GEMM shapes at batch 256, 2*sum(k*m) FLOPs/sample"))
+                          flops_per_unit=flops, note=note))
+    return cases
+
+
+def w4(wl, threads=1):
+    bs = wl.params["batch_size"]
+    return _forward_gemms(wl, threads, lambda units: len(range(0, units, bs)),
+                          wl.gemm_flops_per_sample,
+                          "forward GEMM shapes at batch 256, 2*sum(k*m) FLOPs/sample")
+
+
+def w6(wl, threads=1):
+    batches = wl.N // wl.params["batch_size"]
+    cases = _forward_gemms(wl, threads, lambda units: units * batches, wl.gemm_flops_per_unit,
+                           "forward GEMM shapes at batch 200, 2*sum(k*m) FLOPs/sample")
+    for dtype in ("float64", "float32"):
+        def setup(units, dtype=dtype):
+            rng = np.random.default_rng(0)
+            A, B = (rng.standard_normal((PEAK_N, PEAK_N)).astype(dtype) for _ in range(2))
+            return A, B, np.empty((PEAK_N, PEAK_N), dtype=dtype)
+
+        def run(state, units):
+            A, B, C = state
+            for _ in range(units):
+                np.matmul(A, B, out=C)
+        cases.append(Case("OpenBLAS peak", dtype, setup, run, threads=threads,
+                          flops_per_unit=2.0 * PEAK_N ** 3, kind="peak",
+                          note=f"{PEAK_N}^3 GEMM (a unit is one GEMM): the machine's peak "
+                               "as this run measures it"))
     return cases
 

@@ -103,3 +103,42 @@ def w4(wl, threads=1):
     return [Case("scikit-learn MLPClassifier", "float64", setup, run, threads=threads,
                  note="solver='sgd', momentum 0, one fit(max_iter=1)")]
 
+
+
+THREADS = {"W6": (1,)}       # scikit-learn's training on one BLAS thread, as the issue asks
+
+
+def w5(wl, threads=1):
+    """predict_proba of the workload's weights (one row, and 1000 rows); scikit-learn
+    has no separate plain forward."""
+    import numpy as np
+    cases = []
+    for kind in wl.KINDS[1:]:
+        def setup(units, kind=kind):
+            return wl.sklearn_model(), wl.calls(kind)
+
+        def run(state, units):
+            pp, x = state[0].predict_proba, state[1]
+            for _ in range(units):
+                pp(x)
+
+        def check(state, units, kind=kind):
+            out = state[0].predict_proba(state[1])
+            return {"max |p - NumPy|": float(np.max(np.abs(out - wl.expected(state[1]))))}
+        cases.append(Case("scikit-learn MLPClassifier", "float64", setup, run, check,
+                          threads=threads, kind=kind, note="predict_proba"))
+    return cases
+
+
+def w6(wl, threads=1):
+    p = wl.params
+
+    def setup(units):
+        return _classifier(hidden_layer_sizes=tuple(wl.sizes[1:-1]), solver="adam",
+                           learning_rate_init=p["learning_rate"], batch_size=p["batch_size"],
+                           alpha=0.0, max_iter=units)
+
+    def run(clf, units):
+        _fit(clf, wl.X, wl.y)
+    return [Case("scikit-learn MLPClassifier", "float64", setup, run, threads=threads,
+                 note="solver='adam', alpha=0, reshuffled each epoch")]

@@ -157,3 +157,65 @@ def w4(wl, threads=1):
                           note="eager loop, torch.optim.SGD, batches in order"))
     return cases
 
+
+
+THREADS = {"W5": (1,), "W6": (1,)}
+
+
+def w5(wl, threads=1):
+    """The same weights in Linear-ReLU-Linear-Softmax, under torch.no_grad(); a call
+    takes a NumPy row and gives NumPy back (from_numpy / .numpy() are part of serving)."""
+    import numpy as np
+    torch = _torch(threads)
+    forward, _, batch = wl.KINDS
+    cases = []
+    for kind in (forward, batch):
+        def setup(units, kind=kind):
+            model = _mlp(torch, wl.sizes, torch.nn.ReLU, lambda: torch.nn.Softmax(dim=1),
+                         torch.float64)
+            _set_weights(torch, model, wl.weights)
+            model.eval()
+            return model, wl.calls(kind)
+
+        def run(state, units):
+            model, x = state
+            with torch.no_grad():
+                for _ in range(units):
+                    model(torch.from_numpy(x)).numpy()
+
+        def check(state, units):
+            model, x = state
+            with torch.no_grad():
+                out = model(torch.from_numpy(x)).numpy()
+            return {"max |p - NumPy|": float(np.max(np.abs(out - wl.expected(x))))}
+        cases.append(Case("PyTorch", "float64", setup, run, check, threads=threads, kind=kind,
+                          note="eager nn.Sequential, torch.no_grad(), from_numpy/.numpy()"))
+    return cases
+
+
+def w6(wl, threads=1):
+    torch = _torch(threads)
+    p = wl.params
+    cases = []
+    for dt_name, dt, Xn in (("float64", torch.float64, wl.X), ("float32", torch.float32, wl.X32)):
+        X = torch.from_numpy(Xn)
+        y = torch.from_numpy(wl.y)
+
+        def setup(units, dt=dt):
+            torch.manual_seed(p["seed"])
+            model = _mlp(torch, wl.sizes, torch.nn.ReLU, None, dt)
+            return model, torch.optim.Adam(model.parameters(), lr=p["learning_rate"])
+
+        def run(state, units, X=X, y=y):
+            model, opt = state
+            n, bs = len(X), p["batch_size"]
+            for _ in range(units):
+                perm = torch.randperm(n)
+                for i in range(0, n, bs):
+                    idx = perm[i:i + bs]
+                    opt.zero_grad()
+                    torch.nn.functional.cross_entropy(model(X[idx]), y[idx]).backward()
+                    opt.step()
+        cases.append(Case("PyTorch", dt_name, setup, run, threads=threads,
+                          note="eager loop, torch.optim.Adam, reshuffled each epoch"))
+    return cases

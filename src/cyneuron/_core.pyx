@@ -1276,6 +1276,44 @@ def aligned_empty(isz n, dtype):
     return raw[skip:skip + n]
 
 
+# forward passes of fewer multiply-adds than this (a few microseconds) run with
+# the GIL held: releasing and taking it back costs more than they do, and a
+# waiting thread can keep it for a whole switch interval (5 ms)
+cdef isz HOLD_GIL_MACS = 1 << 15
+
+
+cdef inline bint _hold_gil(const Net *net, isz n) noexcept nogil:
+    cdef isz l
+    cdef double macs = 0
+    for l in range(net.n_layers):
+        macs += <double>net.sizes[l] * <double>net.sizes[l + 1]
+    return <double>n * macs < HOLD_GIL_MACS
+
+
+cdef inline bint _plain(cnp.ndarray a) noexcept:
+    """Aligned, native byte order, C-contiguous: what the core reads directly."""
+    return (cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_ISALIGNED(a)
+            and cnp.PyArray_ISNOTSWAPPED(a))
+
+
+cdef bint _infer(const Net *net, const floating *params, const floating *X, isz n,
+                 floating *work, floating *out, bint check) noexcept nogil:
+    """X (n rows) through the network into out (n x out_width), work being a
+    workspace of _layout(net, n, False); with check, nothing is computed and
+    the answer is False if X holds NaN or inf."""
+    cdef Batch ws
+    if check and not finite_params(X, n * net.sizes[0]):
+        return False
+    _layout(net, n, False, &ws, <char *>work, sizeof(floating))
+    if use_tiny(net, n, NULL):
+        tiny_forward(net, params, X, n, <floating *>ws.acts)
+    else:
+        forward_pass(net, params, X, n, <floating *>ws.acts, NULL, NULL, NULL)
+    memcpy(out, <floating *>ws.acts + act_offset(net, net.n_layers - 1, n),
+           n * net.out_width * sizeof(floating))
+    return True
+
+
 # An optimizer's hyperparameters, by name, in the order optimizer_step reads
 # them from its `hp` vector (the registry's Optimizer.params holds them by name).
 HYPERPARAMETERS = {OPT_SGD: (), OPT_MOMENTUM: ("momentum", "nesterov"),
@@ -1319,6 +1357,7 @@ cdef class CoreNet:
     cdef const double *_drop
     cdef object _scratch           # the cached workspace (a 1-D array of dtype)
     cdef bint _busy                # a call on some thread is using it
+    cdef int _typenum              # NPY_DOUBLE or NPY_FLOAT: dtype, for forward_fast
 
     def __cinit__(self, sizes, acts, act_params, offsets, dropout, int loss, isz norm,
                   bint weighted_mean, dtype, bint portable=False):
@@ -1348,6 +1387,7 @@ cdef class CoreNet:
                 self.mask_width += self.net.sizes[l + 1]
         self._scratch = None
         self._busy = False
+        self._typenum = self.dtype.num
 
     @property
     def n_params(self):
@@ -1384,7 +1424,6 @@ cdef class CoreNet:
     def forward(self, const floating[::1] params, const floating[:, ::1] X, int n_threads=1):
         """The network's output for X, a new (n, n_out) array."""
         cdef Net net = self._with_threads(n_threads)
-        cdef Batch ws
         cdef isz n = X.shape[0]
         _check_len("params", params.shape[0], net.n_params)
         _check_rows(&net, X.shape[0], X.shape[1], NULL, 0)
@@ -1392,19 +1431,79 @@ cdef class CoreNet:
         cdef floating[:, ::1] o = out
         work = self._take(n, False)
         cdef floating[::1] wk = work
-        _layout(&net, n, False, &ws, <char *>&wk[0], sizeof(floating))
         try:
-            with nogil:
-                if use_tiny(&net, n, NULL):
-                    tiny_forward(&net, &params[0], &X[0, 0], n, <floating *>ws.acts)
-                else:
-                    forward_pass(&net, &params[0], &X[0, 0], n, <floating *>ws.acts, NULL,
-                                 NULL, NULL)
-                memcpy(&o[0, 0], <floating *>ws.acts + act_offset(&net, net.n_layers - 1, n),
-                       n * net.out_width * sizeof(floating))
+            if _hold_gil(&net, n):
+                _infer(&net, &params[0], &X[0, 0], n, &wk[0], &o[0, 0], False)
+            else:
+                with nogil:
+                    _infer(&net, &params[0], &X[0, 0], n, &wk[0], &o[0, 0], False)
         finally:
             self._give(work)
         return out
+
+    def forward_fast(self, params, X, int n_threads=1):
+        """forward for the common case, checked in C; None for anything else.
+
+        X must be exactly an ndarray of the network's dtype (native byte order,
+        aligned, C-contiguous), 1-D (one sample; the output is then 1-D) or 2-D
+        with at least one row, of the network's input width, and finite;
+        params the parameter vector of the same kind. For any other input the
+        answer is None and nothing is computed: the caller's checked path
+        (conversion, and the error that names the problem) runs instead. This
+        is the single-row serving path: a few flag reads instead of NumPy's
+        checks, the finiteness pass fused with the forward, the cached
+        workspace, and the output array the only allocation.
+        """
+        if not (cnp.PyArray_CheckExact(X) and cnp.PyArray_CheckExact(params)):
+            return None
+        cdef cnp.ndarray x = <cnp.ndarray>X
+        cdef cnp.ndarray p = <cnp.ndarray>params
+        cdef int typenum = self._typenum
+        if not (cnp.PyArray_TYPE(x) == typenum and cnp.PyArray_TYPE(p) == typenum
+                and _plain(x) and _plain(p) and cnp.PyArray_SIZE(p) == self.net.n_params):
+            return None
+        cdef int nd = cnp.PyArray_NDIM(x)
+        cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(x)
+        cdef cnp.npy_intp odims[2]
+        if nd == 1:
+            odims[0] = 1
+            odims[1] = dims[0]
+        elif nd == 2:
+            odims[0] = dims[0]
+            odims[1] = dims[1]
+        else:
+            return None
+        if odims[0] < 1 or odims[1] != self.net.sizes[0]:
+            return None
+        cdef Net net = self._with_threads(n_threads)
+        cdef isz n = odims[0]
+        odims[1] = net.out_width
+        out = cnp.PyArray_EMPTY(nd, &odims[2 - nd], typenum, 0)
+        work = self._take(n, False)
+        cdef bint ok
+        cdef void *xp = cnp.PyArray_DATA(x)
+        cdef void *pp = cnp.PyArray_DATA(p)
+        cdef void *wp = cnp.PyArray_DATA(<cnp.ndarray>work)
+        cdef void *op = cnp.PyArray_DATA(<cnp.ndarray>out)
+        try:
+            if _hold_gil(&net, n):
+                if typenum == cnp.NPY_DOUBLE:
+                    ok = _infer(&net, <double *>pp, <double *>xp, n, <double *>wp,
+                                <double *>op, True)
+                else:
+                    ok = _infer(&net, <float *>pp, <float *>xp, n, <float *>wp,
+                                <float *>op, True)
+            else:
+                with nogil:
+                    if typenum == cnp.NPY_DOUBLE:
+                        ok = _infer(&net, <double *>pp, <double *>xp, n, <double *>wp,
+                                    <double *>op, True)
+                    else:
+                        ok = _infer(&net, <float *>pp, <float *>xp, n, <float *>wp,
+                                    <float *>op, True)
+        finally:
+            self._give(work)
+        return out if ok else None
 
     def gradients(self, const floating[::1] params, const floating[:, ::1] X,
                   const floating[:, ::1] Y, const floating[::1] w, double l1, double l2,

@@ -511,6 +511,19 @@ class _BaseMLP(BaseEstimator):
     _best = None
 
     def _forward(self, X):
+        d = self.__dict__
+        net = d.get("_network")
+        if (net is not None and type(X) is np.ndarray and X.ndim == 2 and "coefs_" in d
+                and "feature_names_in_" not in d and X.shape[1] == d.get("n_features_in_")):
+            # What validate_data would pass through unchanged (a fitted model without
+            # feature names, an ndarray of the right width) goes straight to the core:
+            # validate_data costs tens of microseconds, mostly looking for a DataFrame.
+            # The core answers None for anything it does not take as it is (another
+            # dtype or layout, NaN, inf), and then scikit-learn's checks below run and
+            # raise their own errors.
+            out = net._try_forward(X)
+            if out is not None:
+                return out
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         net = self._network
