@@ -97,3 +97,15 @@ def test_network_save_method_is_cn_save(tmp_path):
     path = net.save(tmp_path / "m")
     assert path.endswith("m.npz")
     assert cn.load(path).digest() == net.digest()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_export_c_reproduces_the_portable_network(dtype):
+    # cn.export_c's header computes _export_c.portable_feedforward (tests/test_export_c.py);
+    # that is the portable network's own feedforward, to the bit
+    from cyneuron._export_c import portable_feedforward
+    X = (np.random.default_rng(0).standard_normal((40, 4)) * 3).astype(dtype)
+    for acts in (["sigmoid", "softmax"], ["tanh", "sigmoid"], ["softplus", "identity"],
+                 ["silu", "softmax"], ["relu", "tanh"]):
+        net = cn.Network([4, 7, 3], activation=acts, seed=1, dtype=dtype, numerics="portable")
+        assert bits(net.feedforward(X)) == bits(np.asarray(portable_feedforward(net, X)))

@@ -21,6 +21,9 @@ import pytest
 import cyneuron as cn
 from cyneuron import _core as core
 
+# run in every CI cell, the dispatch-level and clang cells included
+pytestmark = pytest.mark.bitwise
+
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softplus", "silu"]
 # loss -> output activation
 LOSSES = {"mse": "tanh", "sse": "sigmoid", "binary_crossentropy": "sigmoid",

@@ -14,6 +14,9 @@ from portable_oracle import NAMES, edge_cases, random_inputs, ulp_error
 from cyneuron import _portable as cp
 from cyneuron import _portable_reference as ref
 
+# re-run in every CI cell with NumPy's dispatch lowered and on the clang build
+pytestmark = pytest.mark.bitwise
+
 DTYPES = (np.float64, np.float32)
 
 
