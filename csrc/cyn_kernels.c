@@ -224,8 +224,9 @@ static void cyn_run_job(const cyn_job *j)
                     j->act, j->alpha, (double *)j->c, j->ldc);
 }
 
-/* Jobs run on worker threads so far (tests read it to see that a split
- * really happened). Updated by the thread that owns the pool only. */
+/* Jobs handed to worker threads so far (tests read it to see that a split
+ * really happened; a handed-out job may still run on the caller, see
+ * cyn_pool). Updated by the thread that owns the pool only. */
 static long cyn_jobs_run = 0;
 
 long cyn_worker_jobs(void) { return cyn_jobs_run; }
@@ -251,9 +252,11 @@ static unsigned __stdcall cyn_thread_main(void *p)
     cyn_run_job((const cyn_job *)p);
     return 0;
 }
-static void cyn_run_jobs(cyn_job *jobs, int nj)
+/* Windows: one thread per job (nt == nj, see cyn_split). */
+static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
 {
     HANDLE th[CYN_MAX_THREADS];
+    (void)nt;
     for (int q = 1; q < nj; ++q) {
         th[q] = (HANDLE)_beginthreadex(NULL, 0, cyn_thread_main, &jobs[q], 0, NULL);
         if (th[q])
@@ -276,7 +279,14 @@ static void cyn_run_jobs(cyn_job *jobs, int nj)
  * microseconds and cold stacks. Workers sleep on a condition variable between
  * products. One caller at a time owns the pool; a second concurrent caller
  * (another Python thread training another network) runs its jobs on its own
- * thread instead, which gives the same bits. */
+ * thread instead, which gives the same bits.
+ *
+ * The caller and the workers claim jobs from one counter, the caller too:
+ * a worker that the operating system has not scheduled yet (another process
+ * busy on the other core) then costs nothing, because the caller runs the
+ * jobs nobody took. Before, each worker owned one job and the caller waited
+ * for it, which made two threads two to three times slower than one on a
+ * loaded machine (W6). Who runs a job does not change its bits. */
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t work, done;
@@ -285,9 +295,26 @@ static struct {
     unsigned long generation;
     cyn_job *jobs;
     int n_jobs;
-    unsigned long pending;
+    /* (generation << 32) | next job: a claim is a compare-and-swap on it, so a
+     * worker still holding the previous generation can never take a job of
+     * the next one. */
+    unsigned long long ticket;
+    unsigned long finished;         /* jobs of this generation completed */
 } cyn_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0};
+              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0, 0};
+
+/* The next unclaimed job of generation gen (of n jobs), or -1. */
+static int cyn_claim(unsigned long gen, int n)
+{
+    unsigned long long t = __atomic_load_n(&cyn_pool.ticket, __ATOMIC_ACQUIRE);
+    for (;;) {
+        if ((t >> 32) != (gen & 0xffffffffULL) || (int)(t & 0xffffffffULL) >= n)
+            return -1;
+        if (__atomic_compare_exchange_n(&cyn_pool.ticket, &t, t + 1, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return (int)(t & 0xffffffffULL);
+    }
+}
 
 /* The generation each worker was created in: it waits for the next one. */
 static unsigned long cyn_worker_gen0[CYN_MAX_THREADS];
@@ -336,7 +363,7 @@ static int cyn_spin(unsigned long *word, unsigned long target, int want_equal)
 
 static void *cyn_worker(void *arg)
 {
-    const int id = (int)(size_t)arg;      /* runs jobs[id], id >= 1 */
+    const int id = (int)(size_t)arg;
     pthread_mutex_lock(&cyn_pool.mu);
     unsigned long seen = cyn_worker_gen0[id];
     for (;;) {
@@ -348,14 +375,19 @@ static void *cyn_worker(void *arg)
                 pthread_cond_wait(&cyn_pool.work, &cyn_pool.mu);
         }
         seen = cyn_pool.generation;
-        if (id < cyn_pool.n_jobs) {
-            cyn_job *job = &cyn_pool.jobs[id];
-            pthread_mutex_unlock(&cyn_pool.mu);
-            cyn_run_job(job);
-            pthread_mutex_lock(&cyn_pool.mu);
-            if (__atomic_sub_fetch(&cyn_pool.pending, 1, __ATOMIC_RELEASE) == 0)
+        cyn_job *jobs = cyn_pool.jobs;
+        const int n = cyn_pool.n_jobs;
+        pthread_mutex_unlock(&cyn_pool.mu);
+        for (int q; (q = cyn_claim(seen, n)) >= 0;) {
+            cyn_run_job(&jobs[q]);
+            if (__atomic_add_fetch(&cyn_pool.finished, 1, __ATOMIC_ACQ_REL) == (unsigned long)n) {
+                pthread_mutex_lock(&cyn_pool.mu);
                 pthread_cond_signal(&cyn_pool.done);
+                pthread_mutex_unlock(&cyn_pool.mu);
+            }
         }
+        (void)id;
+        pthread_mutex_lock(&cyn_pool.mu);
     }
     return NULL;
 }
@@ -371,7 +403,8 @@ static void cyn_pool_atfork_child(void)
     cyn_pool.done = cv;
     cyn_pool.n_workers = 0;
     cyn_pool.n_jobs = 0;
-    cyn_pool.pending = 0;
+    cyn_pool.ticket = 0;
+    cyn_pool.finished = 0;
 }
 
 static void cyn_pool_install_atfork(void)
@@ -379,7 +412,8 @@ static void cyn_pool_install_atfork(void)
     pthread_atfork(NULL, NULL, cyn_pool_atfork_child);
 }
 
-static void cyn_run_jobs(cyn_job *jobs, int nj)
+/* Run nj jobs on nt threads (the caller and nt - 1 workers). */
+static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     if (nj <= 1 || pthread_mutex_trylock(&cyn_pool.owner) != 0) {
@@ -389,7 +423,7 @@ static void cyn_run_jobs(cyn_job *jobs, int nj)
     }
     pthread_once(&once, cyn_pool_install_atfork);
     pthread_mutex_lock(&cyn_pool.mu);
-    while (cyn_pool.n_workers < nj - 1) {
+    while (cyn_pool.n_workers < nt - 1) {
         pthread_t th;
         const int id = cyn_pool.n_workers + 1;
         cyn_worker_gen0[id] = cyn_pool.generation;
@@ -398,24 +432,27 @@ static void cyn_run_jobs(cyn_job *jobs, int nj)
         pthread_detach(th);
         ++cyn_pool.n_workers;
     }
-    /* jobs beyond the workers we have run here, after our own */
-    const int pooled = nj - 1 < cyn_pool.n_workers ? nj - 1 : cyn_pool.n_workers;
+    const unsigned long gen = cyn_pool.generation + 1;
     cyn_pool.jobs = jobs;
-    cyn_pool.n_jobs = pooled + 1;
-    cyn_pool.pending = pooled;
-    __atomic_store_n(&cyn_pool.generation, cyn_pool.generation + 1, __ATOMIC_RELEASE);
+    cyn_pool.n_jobs = nj;
+    __atomic_store_n(&cyn_pool.finished, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&cyn_pool.ticket, (unsigned long long)(gen & 0xffffffffUL) << 32,
+                     __ATOMIC_RELEASE);
+    __atomic_store_n(&cyn_pool.generation, gen, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&cyn_pool.work);
     pthread_mutex_unlock(&cyn_pool.mu);
-    cyn_run_job(&jobs[0]);
-    for (int q = pooled + 1; q < nj; ++q)
+    for (int q; (q = cyn_claim(gen, nj)) >= 0;) {
         cyn_run_job(&jobs[q]);
-    cyn_spin(&cyn_pool.pending, 0, 1);
+        __atomic_add_fetch(&cyn_pool.finished, 1, __ATOMIC_ACQ_REL);
+    }
+    /* every job is claimed; wait for the ones a worker is still running */
+    cyn_spin(&cyn_pool.finished, (unsigned long)nj, 1);
     pthread_mutex_lock(&cyn_pool.mu);
-    while (cyn_pool.pending > 0)
+    while (__atomic_load_n(&cyn_pool.finished, __ATOMIC_ACQUIRE) < (unsigned long)nj)
         pthread_cond_wait(&cyn_pool.done, &cyn_pool.mu);
     cyn_pool.n_jobs = 0;
     pthread_mutex_unlock(&cyn_pool.mu);
-    cyn_jobs_run += pooled;
+    cyn_jobs_run += nj - 1;
     pthread_mutex_unlock(&cyn_pool.owner);
 }
 #endif

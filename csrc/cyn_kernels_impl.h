@@ -22,6 +22,16 @@
  * tile; the widest panel of the float64 kernels). */
 #define CYN_ROW_QUANTUM 8
 #define CYN_COL_QUANTUM 32
+#ifndef CYN_PARTS_PER_THREAD
+#if defined(_WIN32)
+#define CYN_PARTS_PER_THREAD 1     /* the Windows path starts one thread per part */
+#else
+#define CYN_PARTS_PER_THREAD 2
+#endif
+#endif
+#ifndef CYN_PART_MIN_WORK
+#define CYN_PART_MIN_WORK (1 << 18)
+#endif
 
 static void CYN_FN(cyn_split)(CYN_FN(cyn_gemm_fn) fn, int n_threads,
                               cyn_int M, cyn_int N, cyn_int K,
@@ -39,7 +49,14 @@ static void CYN_FN(cyn_split)(CYN_FN(cyn_gemm_fn) fn, int n_threads,
     int by_cols = N >= (cyn_int)nt * 2 * CYN_COL_QUANTUM;
     cyn_int len = by_cols ? N : M;
     cyn_int q = by_cols ? CYN_COL_QUANTUM : CYN_ROW_QUANTUM;
-    cyn_int part = (len + nt - 1) / nt;
+    /* More parts than threads, when each stays large: the threads claim parts
+     * as they come free (cyn_pool), so a thread slowed by another process on
+     * its core takes fewer of them. */
+    int parts = nt;
+    if (nt > 1 && CYN_PARTS_PER_THREAD > 1 && nt * CYN_PARTS_PER_THREAD <= CYN_MAX_THREADS
+            && (double)M * (double)N * (double)K >= (double)nt * CYN_PARTS_PER_THREAD * CYN_PART_MIN_WORK)
+        parts = nt * CYN_PARTS_PER_THREAD;
+    cyn_int part = (len + parts - 1) / parts;
     part = (part + q - 1) / q * q;
     for (cyn_int s0 = 0; s0 < len; s0 += part) {
         cyn_job *j = &jobs[nj++];
@@ -61,9 +78,11 @@ static void CYN_FN(cyn_split)(CYN_FN(cyn_gemm_fn) fn, int n_threads,
         j->c = by_cols ? c + s0 : c + s0 * ldc;
         j->ldc = ldc;
     }
-    cyn_run_jobs(jobs, nj);
+    cyn_run_jobs(jobs, nj, nt);
 }
 #undef CYN_ROW_QUANTUM
+#undef CYN_PARTS_PER_THREAD
+#undef CYN_PART_MIN_WORK
 #undef CYN_COL_QUANTUM
 #endif
 
