@@ -253,6 +253,7 @@ def test_core_entry_points_check_their_buffers():
         (dict(sizes=np.array([3, 9, 2], dtype=np.intp)), "offsets"),
         (dict(offsets=net._offsets[:-1]), "describe one network"),
         (dict(acts=np.array([1, 77], dtype=np.intc)), "activation code"),
+        (dict(acts=np.array([5, 1], dtype=np.intc)), "softmax is an output activation"),
         (dict(loss=9), "unknown loss code"),
         (dict(norm=0), "divisor"),
         (dict(dropout=np.zeros(3)), "dropout has"),

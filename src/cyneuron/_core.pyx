@@ -831,10 +831,9 @@ cdef floating tiny_gradients(const Net *net, int loss, const floating *params,
         if l > 0:
             # error for layer l-1 (needs this layer's weights before their update)
             code = net.acts[l - 1]
+            # (a hidden layer is never softmax: Network allows it only as the output)
             tiny_backprop(code, <floating>net.act_params[l - 1], d,
                           params + net.offsets[2 * l], A, dprev, n, k, m)
-            if code == ACT_SOFTMAX:
-                derivative_mul(code, net.act_params[l - 1], A, dprev, n, k, net.portable)
         tiny_wgrad(A, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1],
                    sgd_params + net.offsets[2 * l] if sgd_params != NULL else NULL,
                    sgd_params + net.offsets[2 * l + 1] if sgd_params != NULL else NULL,
@@ -1161,6 +1160,8 @@ cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
         if sizes[l] < 1 or sizes[l + 1] < 1 or not 0 <= acts[l] <= ACT_LAST:
             raise ValueError(f"core: layer {l} has sizes {sizes[l]}, {sizes[l + 1]} and "
                              f"activation code {acts[l]}")
+        if acts[l] == ACT_SOFTMAX and l != L - 1:
+            raise ValueError(f"core: softmax is an output activation, not of layer {l}")
         if offsets[2 * l] != off or offsets[2 * l + 1] != off + sizes[l] * sizes[l + 1]:
             raise ValueError(f"core: the offsets of layer {l} do not follow from the sizes")
         off += sizes[l] * sizes[l + 1] + sizes[l + 1]
