@@ -17,6 +17,17 @@
  * kernel variant for every size (cyneuron._core.set_kernel_variant). */
 static int cyn_inline_small = 1;
 
+/* f'(z) from a = f(z) for one value (CYN_ACT_DERIV), for the core's loops
+ * that fuse it with the loss. */
+static inline double cyn_act_deriv_f64(int act, double a, double alpha)
+{
+    return CYN_ACT_DERIV(double, act, a, alpha);
+}
+static inline float cyn_act_deriv_f32(int act, float a, float alpha)
+{
+    return CYN_ACT_DERIV(float, act, a, alpha);
+}
+
 #define CYN_LOCAL static inline
 #include "cyn_names.h"
 #define ISA inl

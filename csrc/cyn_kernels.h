@@ -52,12 +52,30 @@ void cyn_affine_f32(const float *X, const float *W, const float *b,
                     float *Z, cyn_int n, cyn_int k, cyn_int m, int act, float alpha,
                     int n_threads);
 
-/* That step for one value z of type T (z a plain variable). */
+/* That step for one value z of type T (z a plain variable). The scalar
+ * loops use it; the vectorised epilogue of cyn_gemm_impl.h spells the same
+ * operations lane by lane. */
 #define CYN_ACT_STEP(T, act, z, alpha)                                   \
     ((act) == CYN_ACT_SIGMOID ? -(z)                                     \
      : (act) == CYN_ACT_RELU ? ((z) <= (T)0 ? (T)0 : (z))                \
      : (act) == CYN_ACT_LEAKY_RELU ? ((z) > (T)0 ? (z) : (alpha) * (z))  \
      : (z))
+
+/* f'(z) from the activation's output a = f(z), for the activations whose
+ * derivative comes from their output (sigmoid a(1-a), tanh 1-a^2, relu and
+ * leaky ReLU 1 or 0 / alpha; anything else 1): the factor every backward
+ * pass multiplies by, spelled once (cyn_ew_dmul, the tiny-net loops and the
+ * core's fused loss all use it; cyneuron.reference's *_derivative functions
+ * are the same operations). ReLU's 0/1 is `(T)(a > 0)`: written as
+ * `a > 0 ? 1 : 0`, gcc folds g * f'(a) into a branch between g and g * 0 and
+ * leaves the loop scalar (on a random sign pattern a misprediction every
+ * other element: 18% of a 40-100-100-10 step in the AVX2 build). */
+#define CYN_ACT_DERIV(T, act, a, alpha)                                  \
+    ((act) == CYN_ACT_SIGMOID ? (a) * ((T)1 - (a))                       \
+     : (act) == CYN_ACT_TANH ? (T)1 - (a) * (a)                          \
+     : (act) == CYN_ACT_RELU ? (T)((a) > (T)0)                           \
+     : (act) == CYN_ACT_LEAKY_RELU ? ((a) > (T)0 ? (T)1 : (alpha))       \
+     : (T)1)
 
 /* G[n,k] = D[n,m] @ W[k,m]^T          (sum over m in order) */
 void cyn_backprop_f64(const double *D, const double *W, double *G,

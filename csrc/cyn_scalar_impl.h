@@ -19,12 +19,13 @@
 
 /* The activation step of cyn_affine (see cyn_kernels.h), the switch outside
  * the loops: OUT is the stored value, from z = s + b. */
-#define CYN_AFFINE_BY_ACT(LOOPS)                                      \
-    switch (act) {                                                    \
-    case CYN_ACT_SIGMOID: LOOPS(-z) break;                            \
-    case CYN_ACT_RELU: LOOPS(z <= (T)0 ? (T)0 : z) break;             \
-    case CYN_ACT_LEAKY_RELU: LOOPS(z > (T)0 ? z : alpha * z) break;   \
-    default: LOOPS(z) break;                                          \
+#define CYN_AFFINE_BY_ACT(LOOPS)                                                    \
+    switch (act) {                                                                  \
+    case CYN_ACT_SIGMOID: LOOPS(CYN_ACT_STEP(T, CYN_ACT_SIGMOID, z, alpha)) break;  \
+    case CYN_ACT_RELU: LOOPS(CYN_ACT_STEP(T, CYN_ACT_RELU, z, alpha)) break;        \
+    case CYN_ACT_LEAKY_RELU:                                                        \
+        LOOPS(CYN_ACT_STEP(T, CYN_ACT_LEAKY_RELU, z, alpha)) break;                 \
+    default: LOOPS(z) break;                                                        \
     }
 
 CYN_LOCAL void CYN_FN(cyn_scalar_affine)(const T *restrict X, const T *restrict W,

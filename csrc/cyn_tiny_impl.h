@@ -12,9 +12,9 @@
  */
 #include "cyn_names.h"
 
-/* G = (D @ W^T) * f'(A), A the activation output of the layer below: the
- * expressions of cyn_ew_dmul. Softmax (an output layer only) is left to the
- * caller, like identity (its derivative is 1). */
+/* G = (D @ W^T) * f'(A), A the activation output of the layer below, f' as
+ * CYN_ACT_DERIV (cyn_kernels.h); identity's derivative is 1 (a hidden layer
+ * is never softmax). */
 CYN_LOCAL void CYN_FN(cyn_tiny_backprop)(int code, T alpha, const T *restrict D,
                                          const T *restrict W, const T *restrict A,
                                          T *restrict G, cyn_int n, cyn_int k, cyn_int m)
@@ -32,17 +32,11 @@ CYN_LOCAL void CYN_FN(cyn_tiny_backprop)(int code, T alpha, const T *restrict D,
         }                                                           \
     }
     switch (code) {
-    case CYN_ACT_SIGMOID:
-        CYN_TINY_BACK(s * (a * ((T)1 - a)))
-        break;
-    case CYN_ACT_TANH:
-        CYN_TINY_BACK(s * ((T)1 - a * a))
-        break;
-    case CYN_ACT_RELU:
-        CYN_TINY_BACK(s * (a > (T)0 ? (T)1 : (T)0))
-        break;
+    case CYN_ACT_SIGMOID: CYN_TINY_BACK(s * CYN_ACT_DERIV(T, CYN_ACT_SIGMOID, a, alpha)) break;
+    case CYN_ACT_TANH: CYN_TINY_BACK(s * CYN_ACT_DERIV(T, CYN_ACT_TANH, a, alpha)) break;
+    case CYN_ACT_RELU: CYN_TINY_BACK(s * CYN_ACT_DERIV(T, CYN_ACT_RELU, a, alpha)) break;
     case CYN_ACT_LEAKY_RELU:
-        CYN_TINY_BACK(s * (a > (T)0 ? (T)1 : alpha))
+        CYN_TINY_BACK(s * CYN_ACT_DERIV(T, CYN_ACT_LEAKY_RELU, a, alpha))
         break;
     default:
         CYN_TINY_BACK(s)

@@ -476,15 +476,11 @@ cdef inline bint elementwise_derivative(int act) noexcept nogil:
 
 
 cdef inline floating dfactor(int act, floating a, floating alpha) noexcept nogil:
-    """f'(z) from a = f(z), the factor cyn_ew_dmul multiplies by."""
-    cdef floating one = 1, zero = 0
-    if act == ACT_SIGMOID:
-        return a * (one - a)
-    elif act == ACT_TANH:
-        return one - a * a
-    elif act == ACT_RELU:
-        return one if a > zero else zero
-    return one if a > zero else alpha
+    """f'(z) from a = f(z), the factor cyn_ew_dmul multiplies by (CYN_ACT_DERIV)."""
+    if floating is double:
+        return cyn_act_deriv_f64(act, a, alpha)
+    else:
+        return cyn_act_deriv_f32(act, a, alpha)
 
 
 cdef floating output_error(const Net *net, int loss, const floating *a,

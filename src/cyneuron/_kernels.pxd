@@ -80,6 +80,8 @@ cdef extern from "cyn_inline.h" nogil:
     # (tests do, to compare every variant at every size). A C static of the
     # one translation unit that includes cyn_inline.h.
     int cyn_inline_small
+    double cyn_act_deriv_f64(int act, double a, double alpha)
+    float cyn_act_deriv_f32(int act, float a, float alpha)
     void cyn_scalar_affine_f64(const double *X, const double *W, const double *b, double *Z,
                                cyn_int n, cyn_int k, cyn_int m, int act, double alpha)
     void cyn_scalar_affine_f32(const float *X, const float *W, const float *b, float *Z,
