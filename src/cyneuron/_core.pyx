@@ -475,7 +475,7 @@ cdef inline bint elementwise_derivative(int act) noexcept nogil:
             or act == ACT_LEAKY_RELU)
 
 
-cdef inline floating dfactor(int act, floating a, floating alpha) noexcept nogil:
+cdef inline floating act_deriv(int act, floating a, floating alpha) noexcept nogil:
     """f'(z) from a = f(z), the factor cyn_ew_dmul multiplies by (CYN_ACT_DERIV)."""
     if floating is double:
         return cyn_act_deriv_f64(act, a, alpha)
@@ -546,7 +546,7 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
                     t = t * w[i]
                     g[q] = g[q] * w[i]
                 if dact >= 0:
-                    g[q] = g[q] * dfactor(dact, a[q], dalpha)
+                    g[q] = g[q] * act_deriv(dact, a[q], dalpha)
                 s = s + t
         return s / denom
     elif code == LOSS_SSE:
@@ -560,7 +560,7 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
                     t = t * w[i]
                     g[q] = e * w[i]
                 if dact >= 0:
-                    g[q] = g[q] * dfactor(dact, a[q], dalpha)
+                    g[q] = g[q] * act_deriv(dact, a[q], dalpha)
                 s = s + t
         return half * s
     elif code == LOSS_BCE:

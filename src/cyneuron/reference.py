@@ -33,7 +33,7 @@ import numpy as np
 from . import _portable_reference
 
 __all__ = [
-    "seqsum", "row_sums", "sample_sum", "affine", "backprop_product", "weight_gradient",
+    "seqsum", "row_sums", "sample_sum", "affine", "backprop", "weight_gradient",
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative", "relu", "relu_derivative",
     "leaky_relu", "leaky_relu_derivative", "identity", "identity_derivative",
     "softplus", "softplus_derivative", "silu", "silu_derivative",
@@ -171,7 +171,7 @@ def affine(x, W, b):
     return z + b
 
 
-def backprop_product(delta, W):
+def backprop(delta, W):
     """delta @ W.T (the error sent to the previous layer), summed over outputs in order.
 
     Parameters
@@ -943,7 +943,7 @@ def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0
             dW = dW + W.dtype.type(l1) * np.sign(W)
         grads[l] = (dW, db)
         if l > 0:
-            g = backprop_product(delta, W)        # dL/d(dropped a_l)
+            g = backprop(delta, W)        # dL/d(dropped a_l)
             if masks[l - 1] is not None:
                 g = g * masks[l - 1]
             delta = activations[l - 1].backward(raw[l], g)
