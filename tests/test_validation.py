@@ -209,3 +209,22 @@ def test_all_finite_finds_every_bad_value(dtype):
     assert not all_finite(strided)
     with pytest.raises(ValueError, match="X contains NaN or infinity"):
         cn.Network([40, 1], dtype=dtype).feedforward(np.where(np.arange(40) == 39, np.inf, 1.0))
+
+
+def test_unaligned_inputs_are_copied_before_the_core_sees_them():
+    """A memoryview accepts an unaligned buffer; the C loops must never get one."""
+    from cyneuron import _core
+
+    net = cn.Network([10, 4, 3], seed=0)
+    buf = np.zeros(8 * 30 + 1, dtype=np.uint8)
+    X = buf[1:].view(np.float64).reshape(3, 10)
+    X[...] = np.arange(30.0).reshape(3, 10) / 30
+    assert not X.flags.aligned
+    Y = np.eye(3)
+    aligned = X.copy()
+    assert net.feedforward(X).tobytes() == net.feedforward(aligned).tobytes()
+    assert all(a.tobytes() == b.tobytes() for ga, gb in zip(net.gradients(X, Y),
+                                                            net.gradients(aligned, Y))
+               for a, b in zip(ga, gb))
+    with pytest.raises(ValueError, match="not aligned"):
+        _core.all_finite(X.reshape(-1))

@@ -276,6 +276,9 @@ cdef str cyn_get_variant_name():
 def all_finite(const floating[::1] x):
     """True if x holds no inf or NaN (one pass, no temporary array)."""
     cdef int ok
+    if x.shape[0] > 0 and (<size_t>&x[0]) % sizeof(floating) != 0:
+        raise ValueError("core: x is not aligned to its dtype; copy it (np.require(x, "
+                         "requirements='A'))")
     with nogil:
         if floating is double:
             ok = cyn_all_finite_f64(&x[0], x.shape[0]) if x.shape[0] > 0 else 1

@@ -69,7 +69,8 @@ def all_finite(a):
     others in blocks.
     """
     core = _native.core_or_none()
-    if core is not None and a.dtype in (np.float64, np.float32) and a.flags.c_contiguous:
+    if (core is not None and a.dtype in (np.float64, np.float32) and a.flags.c_contiguous
+            and a.flags.aligned):
         return core.all_finite(a.reshape(-1))
     flat = a.reshape(-1)
     step = 1 << 16
@@ -77,12 +78,18 @@ def all_finite(a):
 
 
 def as_float(arr, dtype, name):
-    """Convert a numeric array to dtype (C order) and reject NaN/inf."""
-    if isinstance(arr, np.ndarray) and arr.dtype == dtype and arr.flags.c_contiguous:
+    """Convert a numeric array to dtype (C order, aligned) and reject NaN/inf.
+
+    Aligned too: a memoryview accepts an unaligned buffer, and the core's
+    loops would then load misaligned values (undefined behaviour in C; UBSan
+    stops on it), so such an array is copied like any other conversion.
+    """
+    if (isinstance(arr, np.ndarray) and arr.dtype == dtype and arr.flags.c_contiguous
+            and arr.flags.aligned):
         out = arr                 # nothing to convert (the common case, and cheap)
     else:
         with np.errstate(over="ignore", invalid="ignore"):
-            out = np.ascontiguousarray(arr, dtype=dtype)
+            out = np.require(arr, dtype=dtype, requirements=["C", "A"])
     if not all_finite(out):
         raise ValueError(f"{name} contains NaN or infinity"
                          + (" (or values too large for float32)" if dtype == np.float32
