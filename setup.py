@@ -64,7 +64,8 @@ def extensions():
         sources=["src/cyneuron/_core.pyx", "csrc/cyn_kernels.c"],
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        depends=["src/cyneuron/_kernels.pxd", "csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h",
+        depends=["src/cyneuron/_kernels.pxd", "src/cyneuron/_portable_decl.pxd",
+                 "csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h",
                  "csrc/cyn_gemm_impl.h", "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h",
                  "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h",
                  "csrc/cyn_per_dtype.h", "csrc/cyn_names.h", "csrc/cyn_portable.h",
@@ -76,8 +77,8 @@ def extensions():
         "cyneuron._portable",
         sources=["src/cyneuron/_portable.pyx"],
         include_dirs=["csrc"],
-        depends=["csrc/cyn_portable.h", "csrc/cyn_portable_body.h",
-                 "csrc/cyn_portable_dispatch.h"],
+        depends=["src/cyneuron/_portable_decl.pxd", "csrc/cyn_portable.h",
+                 "csrc/cyn_portable_body.h", "csrc/cyn_portable_dispatch.h"],
     )
     return cythonize([ext, portable], compiler_directives=directives,
                      annotate=os.environ.get("CYNEURON_ANNOTATE") == "1")

@@ -29,6 +29,9 @@ cnp.import_array()
 cnp.import_ufunc()
 
 from cyneuron._kernels cimport *
+from cyneuron._portable_decl cimport (CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, CYNP_FN_TANH,
+                                      CYNP_N_VAR, cynp_get_f32, cynp_get_f64, cynp_loop_f32,
+                                      cynp_loop_f64, cynp_variant_supported)
 
 def codes():
     """The activation, loss and optimizer codes compiled into the core (from
@@ -51,23 +54,17 @@ def codes():
 ctypedef void (*npy_loop_t)(char **args, const cnp.npy_intp *dims,
                             const cnp.npy_intp *steps, void *data) noexcept nogil
 
-cdef npy_loop_t _exp_f64 = NULL
-cdef npy_loop_t _exp_f32 = NULL
-cdef npy_loop_t _tanh_f64 = NULL
-cdef npy_loop_t _tanh_f32 = NULL
-cdef npy_loop_t _log_f64 = NULL
-cdef npy_loop_t _log_f32 = NULL
-cdef npy_loop_t _log1p_f64 = NULL
-cdef npy_loop_t _log1p_f32 = NULL
-cdef void *_log1p_f64_data = NULL
-cdef void *_log1p_f32_data = NULL
-cdef void *_log_f64_data = NULL
-cdef void *_log_f32_data = NULL
-cdef void *_exp_f64_data = NULL
-cdef void *_exp_f32_data = NULL
-cdef void *_tanh_f64_data = NULL
-cdef void *_tanh_f32_data = NULL
-
+# NumPy's loops per function (FN_*) and dtype, filled at import by _find_loop
+cdef enum:
+    FN_EXP = 0
+    FN_TANH = 1
+    FN_LOG = 2
+    FN_LOG1P = 3
+    N_FN = 4
+cdef npy_loop_t _np_f64[N_FN]
+cdef npy_loop_t _np_f32[N_FN]
+cdef void *_np_f64_data[N_FN]
+cdef void *_np_f32_data[N_FN]
 
 # The ufunc's fields are read through the C struct, which every NumPy C header
 # since 1.x defines, not through Cython's `cnp.ufunc` class: NumPy 2.5's
@@ -113,28 +110,13 @@ cdef int _find_loop(object uf, int typenum, npy_loop_t *loop, void **data) excep
     raise RuntimeError(f"NumPy's {uf.__name__} has no loop for type number {typenum}")
 
 
-_find_loop(np.exp, cnp.NPY_DOUBLE, &_exp_f64, &_exp_f64_data)
-_find_loop(np.exp, cnp.NPY_FLOAT, &_exp_f32, &_exp_f32_data)
-_find_loop(np.tanh, cnp.NPY_DOUBLE, &_tanh_f64, &_tanh_f64_data)
-_find_loop(np.tanh, cnp.NPY_FLOAT, &_tanh_f32, &_tanh_f32_data)
-_find_loop(np.log, cnp.NPY_DOUBLE, &_log_f64, &_log_f64_data)
-_find_loop(np.log, cnp.NPY_FLOAT, &_log_f32, &_log_f32_data)
-_find_loop(np.log1p, cnp.NPY_DOUBLE, &_log1p_f64, &_log1p_f64_data)
-_find_loop(np.log1p, cnp.NPY_FLOAT, &_log1p_f32, &_log1p_f32_data)
+for _fn, _uf in ((FN_EXP, np.exp), (FN_TANH, np.tanh), (FN_LOG, np.log), (FN_LOG1P, np.log1p)):
+    _find_loop(_uf, cnp.NPY_DOUBLE, &_np_f64[_fn], &_np_f64_data[_fn])
+    _find_loop(_uf, cnp.NPY_FLOAT, &_np_f32[_fn], &_np_f32_data[_fn])
 
 # numerics="portable": cyneuron's own exp, tanh, log and log1p (csrc/cyn_portable.h),
 # fixed sequences of IEEE operations that give the same bits on every machine;
 # the widest loop variant this CPU runs (every variant gives the same bits).
-cdef extern from "cyn_portable_dispatch.h" nogil:
-    ctypedef void (*cynp_loop_f64)(const double *, double *, ptrdiff_t) noexcept nogil
-    ctypedef void (*cynp_loop_f32)(const float *, float *, ptrdiff_t) noexcept nogil
-    int CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, CYNP_FN_TANH
-    int CYNP_N_VAR
-    int cynp_variant_supported(int v)
-    cynp_loop_f64 cynp_get_f64(int v, int fn)
-    cynp_loop_f32 cynp_get_f32(int v, int fn)
-
-
 cdef int _portable_best():
     cdef int v = CYNP_N_VAR - 1
     while v > 1 and not cynp_variant_supported(v):
@@ -143,14 +125,12 @@ cdef int _portable_best():
 
 
 cdef int _pvar = _portable_best()
-cdef cynp_loop_f64 _pexp_f64 = cynp_get_f64(_pvar, CYNP_FN_EXP)
-cdef cynp_loop_f64 _ptanh_f64 = cynp_get_f64(_pvar, CYNP_FN_TANH)
-cdef cynp_loop_f64 _plog_f64 = cynp_get_f64(_pvar, CYNP_FN_LOG)
-cdef cynp_loop_f64 _plog1p_f64 = cynp_get_f64(_pvar, CYNP_FN_LOG1P)
-cdef cynp_loop_f32 _pexp_f32 = cynp_get_f32(_pvar, CYNP_FN_EXP)
-cdef cynp_loop_f32 _ptanh_f32 = cynp_get_f32(_pvar, CYNP_FN_TANH)
-cdef cynp_loop_f32 _plog_f32 = cynp_get_f32(_pvar, CYNP_FN_LOG)
-cdef cynp_loop_f32 _plog1p_f32 = cynp_get_f32(_pvar, CYNP_FN_LOG1P)
+cdef cynp_loop_f64 _p_f64[N_FN]
+cdef cynp_loop_f32 _p_f32[N_FN]
+for _fn, _pfn in ((FN_EXP, CYNP_FN_EXP), (FN_TANH, CYNP_FN_TANH), (FN_LOG, CYNP_FN_LOG),
+                  (FN_LOG1P, CYNP_FN_LOG1P)):
+    _p_f64[_fn] = cynp_get_f64(_pvar, _pfn)
+    _p_f32[_fn] = cynp_get_f32(_pvar, _pfn)
 
 
 cdef inline void _run_loop(npy_loop_t loop, void *data, char *buf, isz n,
@@ -170,64 +150,36 @@ cdef inline void _run_loop(npy_loop_t loop, void *data, char *buf, isz n,
     loop(args, dims, steps, data)
 
 
-cdef inline void vexp(floating *x, isz n, bint portable) noexcept nogil:
-    """x[i] = exp(x[i]) in place: NumPy's loop for the dtype, or the portable one."""
+cdef inline void vmath(int fn, floating *x, isz n, bint portable) noexcept nogil:
+    """x[i] = f(x[i]) in place for f = FN_EXP, FN_TANH, FN_LOG or FN_LOG1P:
+    NumPy's loop for the dtype, or (portable) cyneuron's own."""
     if n <= 0:
         return
     if portable:
         if floating is double:
-            _pexp_f64(x, x, n)
+            _p_f64[fn](x, x, n)
         else:
-            _pexp_f32(x, x, n)
+            _p_f32[fn](x, x, n)
     elif floating is double:
-        _run_loop(_exp_f64, _exp_f64_data, <char *>x, n, sizeof(double))
+        _run_loop(_np_f64[fn], _np_f64_data[fn], <char *>x, n, sizeof(double))
     else:
-        _run_loop(_exp_f32, _exp_f32_data, <char *>x, n, sizeof(float))
+        _run_loop(_np_f32[fn], _np_f32_data[fn], <char *>x, n, sizeof(float))
+
+
+cdef inline void vexp(floating *x, isz n, bint portable) noexcept nogil:
+    vmath(FN_EXP, x, n, portable)
 
 
 cdef inline void vtanh(floating *x, isz n, bint portable) noexcept nogil:
-    """x[i] = tanh(x[i]) in place: NumPy's loop for the dtype, or the portable one."""
-    if n <= 0:
-        return
-    if portable:
-        if floating is double:
-            _ptanh_f64(x, x, n)
-        else:
-            _ptanh_f32(x, x, n)
-    elif floating is double:
-        _run_loop(_tanh_f64, _tanh_f64_data, <char *>x, n, sizeof(double))
-    else:
-        _run_loop(_tanh_f32, _tanh_f32_data, <char *>x, n, sizeof(float))
+    vmath(FN_TANH, x, n, portable)
 
 
 cdef inline void vlog(floating *x, isz n, bint portable) noexcept nogil:
-    """x[i] = log(x[i]) in place: NumPy's loop for the dtype, or the portable one."""
-    if n <= 0:
-        return
-    if portable:
-        if floating is double:
-            _plog_f64(x, x, n)
-        else:
-            _plog_f32(x, x, n)
-    elif floating is double:
-        _run_loop(_log_f64, _log_f64_data, <char *>x, n, sizeof(double))
-    else:
-        _run_loop(_log_f32, _log_f32_data, <char *>x, n, sizeof(float))
+    vmath(FN_LOG, x, n, portable)
 
 
 cdef inline void vlog1p(floating *x, isz n, bint portable) noexcept nogil:
-    """x[i] = log1p(x[i]) in place: NumPy's loop for the dtype, or the portable one."""
-    if n <= 0:
-        return
-    if portable:
-        if floating is double:
-            _plog1p_f64(x, x, n)
-        else:
-            _plog1p_f32(x, x, n)
-    elif floating is double:
-        _run_loop(_log1p_f64, _log1p_f64_data, <char *>x, n, sizeof(double))
-    else:
-        _run_loop(_log1p_f32, _log1p_f32_data, <char *>x, n, sizeof(float))
+    vmath(FN_LOG1P, x, n, portable)
 
 
 def numpy_log(floating[::1] x):

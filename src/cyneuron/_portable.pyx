@@ -9,14 +9,9 @@ hook of the portable numerics mode and the building block the core inlines.
 
 import numpy as np
 
-cdef extern from "cyn_portable_dispatch.h" nogil:
-    ctypedef void (*cynp_loop_f64)(const double *, double *, ptrdiff_t) noexcept nogil
-    ctypedef void (*cynp_loop_f32)(const float *, float *, ptrdiff_t) noexcept nogil
-    int CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, CYNP_FN_TANH
-    int CYNP_N_VAR
-    int cynp_variant_supported(int v)
-    cynp_loop_f64 cynp_get_f64(int v, int fn)
-    cynp_loop_f32 cynp_get_f32(int v, int fn)
+from cyneuron._portable_decl cimport (CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, CYNP_FN_TANH,
+                                      CYNP_N_VAR, cynp_get_f32, cynp_get_f64, cynp_loop_f32,
+                                      cynp_loop_f64, cynp_variant_supported)
 
 # Instruction-set variants of the loops, in the order of the C enum; every
 # variant computes the same bits, only the vector width differs.
