@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 
@@ -83,3 +84,24 @@ def without_module(module, code):
                           text=True, env=dict(os.environ))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
+
+
+def outputs_seen_during_fit(net, probe, X, y, n_readers=2, **fit_kw):
+    """(bits before, set of bits two reader threads saw, bits after) of
+    net.feedforward(probe) while another thread fits net on (X, y)."""
+    before = bits(net.feedforward(probe))
+    seen, stop = [], threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            seen.append(bits(net.feedforward(probe)))
+    threads = [threading.Thread(target=reader) for _ in range(n_readers)]
+    for t in threads:
+        t.start()
+    try:
+        net.fit(X, y, **fit_kw)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    return before, set(seen), bits(net.feedforward(probe))

@@ -6,7 +6,7 @@ problem and leave the network byte-identical: weights, optimizer state
 """
 import numpy as np
 import pytest
-from helpers import bits
+from helpers import bits, outputs_seen_during_fit
 
 import cyneuron as cn
 
@@ -311,24 +311,11 @@ def _big():
 
 
 def test_readers_never_see_a_half_trained_network():
-    import threading
     net, X, y = _big()
     probe = X[:7]
-    before = bits(net.feedforward(probe))
-    seen, stop = [], threading.Event()
-
-    def reader():
-        while not stop.is_set():
-            seen.append(bits(net.feedforward(probe)))
-    threads = [threading.Thread(target=reader) for _ in range(2)]
-    for t in threads:
-        t.start()
-    net.fit(X, y, epochs=30, batch_size=16, optimizer="adam")
-    stop.set()
-    for t in threads:
-        t.join()
-    after = bits(net.feedforward(probe))
-    assert seen and set(seen) <= {before, after}
+    before, seen, after = outputs_seen_during_fit(net, probe, X, y, epochs=30, batch_size=16,
+                                                  optimizer="adam")
+    assert seen and seen <= {before, after}
 
 
 def test_a_second_writer_gets_a_clear_error():
