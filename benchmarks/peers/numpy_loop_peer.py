@@ -21,14 +21,11 @@ def available():
 
 
 def version():
-    try:
-        from threadpoolctl import threadpool_info
-        for info in threadpool_info():
-            if info.get("user_api") == "blas" and "numpy" in info.get("filepath", ""):
-                return f"NumPy {np.__version__}, {info['internal_api']} {info['version']}"
-    except ImportError:
-        pass
-    return f"NumPy {np.__version__}"
+    from peers.openblas_peer import numpy_blas
+    info = numpy_blas()
+    if info is None:
+        return f"NumPy {np.__version__}"
+    return f"NumPy {np.__version__}, {info['internal_api']} {info['version']}"
 
 
 class Loop:

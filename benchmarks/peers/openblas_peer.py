@@ -21,15 +21,23 @@ def available():
     return True, ""
 
 
-def version():
+def numpy_blas():
+    """threadpoolctl's record of the BLAS NumPy uses, or None (no threadpoolctl / not found)."""
     try:
         from threadpoolctl import threadpool_info
-        for info in threadpool_info():
-            if info.get("user_api") == "blas" and "numpy" in info.get("filepath", ""):
-                return f"{info['internal_api']} {info['version']} ({info.get('architecture')})"
     except ImportError:
-        pass
-    return "unknown (threadpoolctl not installed)"
+        return None
+    for info in threadpool_info():
+        if info.get("user_api") == "blas" and "numpy" in info.get("filepath", ""):
+            return info
+    return None
+
+
+def version():
+    info = numpy_blas()
+    if info is None:
+        return "unknown (threadpoolctl not installed)"
+    return f"{info['internal_api']} {info['version']} ({info.get('architecture')})"
 
 
 def _forward_gemms(wl, threads, per_unit, flops, note):
