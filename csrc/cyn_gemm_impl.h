@@ -332,6 +332,11 @@ CYN_VFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
                 if (nr == GNR && ccs == 1) {
                     CYN_VFN(cyn_micro_full)(mr, kc, ap, ars, acs, pack, cp, crs, init, bb, act,
                                         alpha);
+                } else if (ccs == 1 && nr % GL == 0) {
+                    /* whole vectors (a thread's share of the columns ends on
+                     * a vector): straight into C */
+                    CYN_VFN(cyn_micro_any)(mr, nr / GL, kc, ap, ars, acs, pack, cp, crs, init, bb,
+                                       act, alpha);
                 } else {
                     if (!init)
                         for (int r = 0; r < mr; ++r)

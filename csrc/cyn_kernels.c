@@ -196,35 +196,17 @@ static const cyn_variant *cyn_pick(cyn_int M, cyn_int N, cyn_int K)
 
 /* ---- threads ----------------------------------------------------------- */
 
+/* One part of a parallel pass: run(args, lo, hi) does [lo, hi) of the
+ * pass's range (rows or columns of a product, elements of an update). Parts
+ * never overlap, and each output is computed by one part in one fixed order,
+ * so the bits do not depend on who runs which part. */
 typedef struct {
-    union {
-        cyn_gemm_fn_f64 g_f64;
-        cyn_gemm_fn_f32 g_f32;
-    } fn;
-    int is_f32;
-    cyn_int M, N, K;
-    const void *a;
-    cyn_int ars, acs;
-    const void *b;
-    cyn_int bps, bcs;
-    const void *bias;
-    int act;                /* activation step with the bias (cyn_affine) */
-    double alpha;
-    void *c;
-    cyn_int ldc;
+    void (*run)(const void *args, cyn_int lo, cyn_int hi);
+    const void *args;
+    cyn_int lo, hi;
 } cyn_job;
 
-static void cyn_run_job(const cyn_job *j)
-{
-    if (j->is_f32)
-        j->fn.g_f32(j->M, j->N, j->K, (const float *)j->a, j->ars, j->acs,
-                    (const float *)j->b, j->bps, j->bcs, (const float *)j->bias,
-                    j->act, (float)j->alpha, (float *)j->c, j->ldc);
-    else
-        j->fn.g_f64(j->M, j->N, j->K, (const double *)j->a, j->ars, j->acs,
-                    (const double *)j->b, j->bps, j->bcs, (const double *)j->bias,
-                    j->act, j->alpha, (double *)j->c, j->ldc);
-}
+static void cyn_run_job(const cyn_job *j) { j->run(j->args, j->lo, j->hi); }
 
 /* Jobs handed to worker threads so far (tests read it to see that a split
  * really happened; a handed-out job may still run on the caller, see
@@ -233,15 +215,21 @@ static long cyn_jobs_run = 0;
 
 long cyn_worker_jobs(void) { return cyn_jobs_run; }
 
-/* Threads pay off only for products of this many multiply-adds or more
- * (thread start-up costs tens of microseconds). */
-#define CYN_THREAD_MIN_WORK (1 << 19)
+/* Threads pay off only for passes of this much work or more: multiply-adds
+ * of a product, elements of an optimizer update. Handing a part to a worker
+ * that is polling costs about a microsecond; one that sleeps, several. */
+#ifndef CYN_THREAD_MIN_WORK
+#define CYN_THREAD_MIN_WORK (1 << 17)
+#endif
+#ifndef CYN_THREAD_MIN_ELEMENTS
+#define CYN_THREAD_MIN_ELEMENTS 8192
+#endif
 
-static int cyn_threads_for(int n_threads, cyn_int M, cyn_int N, cyn_int K)
+static int cyn_threads_for(int n_threads, double work, double min_work)
 {
     if (n_threads > CYN_MAX_THREADS)
         n_threads = CYN_MAX_THREADS;
-    if (n_threads < 1 || (double)M * (double)N * (double)K < CYN_THREAD_MIN_WORK)
+    if (n_threads < 1 || work < min_work)
         return 1;
     return n_threads;
 }
@@ -458,6 +446,32 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
     pthread_mutex_unlock(&cyn_pool.owner);
 }
 #endif
+
+/* Deal [0, len) out to `parts` parts in multiples of q (the larger parts
+ * first, since the threads claim parts in order) and run them on nt threads. */
+static void cyn_parallel(void (*run)(const void *, cyn_int, cyn_int), const void *args,
+                         cyn_int len, cyn_int q, int parts, int nt)
+{
+    cyn_job jobs[CYN_MAX_THREADS];
+    const cyn_int nq = (len + q - 1) / q;
+    if (parts > CYN_MAX_THREADS)
+        parts = CYN_MAX_THREADS;
+    if ((cyn_int)parts > nq)
+        parts = nq > 0 ? (int)nq : 1;
+    int nj = 0;
+    for (cyn_int s0 = 0, s = 0; s < parts; ++s) {
+        cyn_int w = (nq / parts + (s < nq % parts)) * q;
+        if (w > len - s0)
+            w = len - s0;
+        jobs[nj].run = run;
+        jobs[nj].args = args;
+        jobs[nj].lo = s0;
+        jobs[nj].hi = s0 + w;
+        ++nj;
+        s0 += w;
+    }
+    cyn_run_jobs(jobs, nj, nt);
+}
 
 #else /* !CYN_HAVE_SIMD */
 

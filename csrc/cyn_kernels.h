@@ -91,7 +91,8 @@ void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
 
 /* Elementwise passes, vectorised in the active variant (same bits in all):
  * z = 1 / (1 + z); g = g * f'(a) for activation `code`; x = x * m;
- * one optimizer update with the step constants c (see cyn_elementwise_impl.h). */
+ * one optimizer update with the step constants c (see cyn_elementwise_impl.h),
+ * split over n_threads by element ranges when it is large. */
 void cyn_recip1p_f64(double *z, cyn_int n);
 void cyn_recip1p_f32(float *z, cyn_int n);
 void cyn_dmul_f64(int code, double alpha, const double *a, double *g, cyn_int n);
@@ -99,9 +100,9 @@ void cyn_dmul_f32(int code, float alpha, const float *a, float *g, cyn_int n);
 void cyn_mul_f64(double *x, const double *m, cyn_int n);
 void cyn_mul_f32(float *x, const float *m, cyn_int n);
 void cyn_step_f64(int opt, const double *c, double *p, const double *g, double *m,
-                  double *v, cyn_int n);
+                  double *v, cyn_int n, int n_threads);
 void cyn_step_f32(int opt, const float *c, float *p, const float *g, float *m,
-                  float *v, cyn_int n);
+                  float *v, cyn_int n, int n_threads);
 
 /* 1 if x[0..n) holds no inf or NaN (input validation without a temporary). */
 int cyn_all_finite_f64(const double *x, cyn_int n);

@@ -18,10 +18,11 @@
 #include "cyn_scalar_impl.h"
 
 #if CYN_HAVE_SIMD
-/* Rows / columns of work per thread come in multiples of these (the tallest
- * tile; the widest panel of the float64 kernels). */
+/* Rows / columns of work per part come in multiples of these: the tallest
+ * tile, and one 512-bit vector of T (a multiple of every variant's vector),
+ * so that a part boundary never splits a vector. */
 #define CYN_ROW_QUANTUM 8
-#define CYN_COL_QUANTUM 32
+#define CYN_COL_QUANTUM (CYN_IS_F32 ? 16 : 8)
 #ifndef CYN_PARTS_PER_THREAD
 #if defined(_WIN32)
 #define CYN_PARTS_PER_THREAD 1     /* the Windows path starts one thread per part */
@@ -33,52 +34,64 @@
 #define CYN_PART_MIN_WORK (1 << 18)
 #endif
 
+/* A product split over threads: the operands, and whether the parts own
+ * rows or columns of C. */
+typedef struct {
+    CYN_FN(cyn_gemm_fn) fn;
+    int by_cols;
+    cyn_int M, N, K;
+    const T *a;
+    cyn_int ars, acs;
+    const T *b;
+    cyn_int bps, bcs;
+    const T *bias;
+    int act;
+    T alpha;
+    T *c;
+    cyn_int ldc;
+} CYN_FN(cyn_gemm_args);
+
+/* Rows or columns [lo, hi) of the product. */
+static void CYN_FN(cyn_gemm_part)(const void *args, cyn_int lo, cyn_int hi)
+{
+    const CYN_FN(cyn_gemm_args) *g = (const CYN_FN(cyn_gemm_args) *)args;
+    if (g->by_cols)
+        g->fn(g->M, hi - lo, g->K, g->a, g->ars, g->acs, g->b + lo * g->bcs, g->bps, g->bcs,
+              g->bias ? g->bias + lo : NULL, g->act, g->alpha, g->c + lo, g->ldc);
+    else
+        g->fn(hi - lo, g->N, g->K, g->a + lo * g->ars, g->ars, g->acs, g->b, g->bps, g->bcs,
+              g->bias, g->act, g->alpha, g->c + lo * g->ldc, g->ldc);
+}
+
 static void CYN_FN(cyn_split)(CYN_FN(cyn_gemm_fn) fn, int n_threads,
                               cyn_int M, cyn_int N, cyn_int K,
                               const T *a, cyn_int ars, cyn_int acs,
                               const T *b, cyn_int bps, cyn_int bcs,
                               const T *bias, int act, T alpha, T *c, cyn_int ldc)
 {
-    cyn_job jobs[CYN_MAX_THREADS];
-    int nt = cyn_threads_for(n_threads, M, N, K);
-    int nj = 0;
-    /* Each thread owns whole rows or whole columns of C: every output element
-     * is computed by one thread in the same order, so the bits do not depend
-     * on nt. Columns when there are enough of them: each thread then packs
-     * only its own panels of B instead of all of them. */
-    int by_cols = N >= (cyn_int)nt * 2 * CYN_COL_QUANTUM;
-    cyn_int len = by_cols ? N : M;
-    cyn_int q = by_cols ? CYN_COL_QUANTUM : CYN_ROW_QUANTUM;
+    const int nt = cyn_threads_for(n_threads, (double)M * (double)N * (double)K,
+                                   CYN_THREAD_MIN_WORK);
+    if (nt == 1) {
+        fn(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc);
+        return;
+    }
+    /* Each part owns whole rows or whole columns of C: every output element
+     * is computed by one thread in the same order, so the bits depend neither
+     * on nt nor on where the parts begin. Columns whenever each thread gets
+     * two vectors of them: a part then packs only its own panels of B, where
+     * a row part packs all of B (100-wide layers at batch 200: four packs
+     * of B per product instead of one). */
+    const CYN_FN(cyn_gemm_args) g = {fn, N >= (cyn_int)nt * 2 * CYN_COL_QUANTUM, M, N, K,
+                                     a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc};
     /* More parts than threads, when each stays large: the threads claim parts
      * as they come free (cyn_pool), so a thread slowed by another process on
      * its core takes fewer of them. */
     int parts = nt;
-    if (nt > 1 && CYN_PARTS_PER_THREAD > 1 && nt * CYN_PARTS_PER_THREAD <= CYN_MAX_THREADS
+    if (CYN_PARTS_PER_THREAD > 1
             && (double)M * (double)N * (double)K >= (double)nt * CYN_PARTS_PER_THREAD * CYN_PART_MIN_WORK)
         parts = nt * CYN_PARTS_PER_THREAD;
-    cyn_int part = (len + parts - 1) / parts;
-    part = (part + q - 1) / q * q;
-    for (cyn_int s0 = 0; s0 < len; s0 += part) {
-        cyn_job *j = &jobs[nj++];
-        cyn_int w = len - s0 < part ? len - s0 : part;
-        j->fn.CYN_FN(g) = fn;
-        j->is_f32 = CYN_IS_F32;
-        j->M = by_cols ? M : w;
-        j->N = by_cols ? w : N;
-        j->K = K;
-        j->a = by_cols ? a : a + s0 * ars;
-        j->ars = ars;
-        j->acs = acs;
-        j->b = by_cols ? b + s0 * bcs : b;
-        j->bps = bps;
-        j->bcs = bcs;
-        j->bias = (by_cols && bias) ? bias + s0 : bias;
-        j->act = act;
-        j->alpha = alpha;    /* a float alpha survives the round trip through double */
-        j->c = by_cols ? c + s0 : c + s0 * ldc;
-        j->ldc = ldc;
-    }
-    cyn_run_jobs(jobs, nj, nt);
+    cyn_parallel(CYN_FN(cyn_gemm_part), &g, g.by_cols ? N : M,
+                 g.by_cols ? CYN_COL_QUANTUM : CYN_ROW_QUANTUM, parts, nt);
 }
 #undef CYN_ROW_QUANTUM
 #undef CYN_PARTS_PER_THREAD
@@ -167,8 +180,43 @@ void CYN_FN(cyn_dmul)(int code, T alpha, const T *a, T *g, cyn_int n)
     CYN_FN(cyn_ew_ops)()->dmul(code, alpha, a, g, n);
 }
 void CYN_FN(cyn_mul)(T *x, const T *m, cyn_int n) { CYN_FN(cyn_ew_ops)()->mul(x, m, n); }
-void CYN_FN(cyn_step)(int opt, const T *c, T *p, const T *g, T *m, T *v, cyn_int n)
+
+#if CYN_HAVE_SIMD
+/* An optimizer update split over threads by element ranges. */
+typedef struct {
+    void (*step)(int, const T *, T *, const T *, T *, T *, cyn_int);
+    int opt;
+    const T *c;
+    T *p;
+    const T *g;
+    T *m, *v;
+} CYN_FN(cyn_step_args);
+
+static void CYN_FN(cyn_step_part)(const void *args, cyn_int lo, cyn_int hi)
 {
-    CYN_FN(cyn_ew_ops)()->step(opt, c, p, g, m, v, n);
+    const CYN_FN(cyn_step_args) *s = (const CYN_FN(cyn_step_args) *)args;
+    s->step(s->opt, s->c, s->p + lo, s->g + lo, s->m ? s->m + lo : NULL,
+            s->v ? s->v + lo : NULL, hi - lo);
+}
+#endif
+
+void CYN_FN(cyn_step)(int opt, const T *c, T *p, const T *g, T *m, T *v, cyn_int n,
+                      int n_threads)
+{
+    const CYN_FN(cyn_ew) *ops = CYN_FN(cyn_ew_ops)();
+#if CYN_HAVE_SIMD
+    /* every element's update is independent: element ranges give the bits
+     * of one pass (parts start on multiples of 64 elements, so every part's
+     * vectors stay aligned as in one pass) */
+    const int nt = cyn_threads_for(n_threads, (double)n, CYN_THREAD_MIN_ELEMENTS);
+    if (nt > 1) {
+        const CYN_FN(cyn_step_args) s = {ops->step, opt, c, p, g, m, v};
+        cyn_parallel(CYN_FN(cyn_step_part), &s, n, 64, nt, nt);
+        return;
+    }
+#else
+    (void)n_threads;
+#endif
+    ops->step(opt, c, p, g, m, v, n);
 }
 

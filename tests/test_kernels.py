@@ -219,6 +219,31 @@ def test_threads_give_the_same_bits(dtype):
 
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "rmsprop", "adam"])
+def test_optimizer_update_split_over_threads(optimizer, dtype):
+    """A large update is split over the threads by element ranges; a net
+    whose products are all too small to split shows that the update itself
+    went to the pool, with the reference's bits for every thread count."""
+    sizes = [20, 300, 30]                       # 15,330 parameters, batch of 4
+    rng = np.random.default_rng(21)
+    X = rng.standard_normal((4, sizes[0])).astype(dtype)
+    Y = rng.random((4, sizes[-1])).astype(dtype)
+    kw = dict(activation="tanh", loss="mse", seed=8, dtype=dtype, init="xavier")
+    fit = dict(epochs=3, learning_rate=0.01, batch_size=2, shuffle=False, optimizer=optimizer)
+    ref = cn.Network(sizes, backend="numpy", **kw)
+    ref.fit(X, Y, **fit)
+    expect = bits(ref.get_weights())
+    for nt in (1, 2, 3):
+        net = cn.Network(sizes, n_threads=nt, **kw)
+        before = core.worker_jobs()
+        net.fit(X, Y, **fit)
+        assert bits(net.get_weights()) == expect, nt
+        handed = core.worker_jobs() - before
+        # 3 epochs x 2 batches, nt - 1 parts of each update handed out
+        assert handed == (0 if nt == 1 else 6 * (nt - 1)), (nt, handed)
+
+
 @pytest.mark.parametrize("variant", VARIANTS[1:])
 def test_thread_split_every_variant(variant, forced):
     """Row and column splits cut through every variant's tiles and panels alike."""

@@ -573,7 +573,7 @@ cdef struct Net:
     isz max_macs           # largest k * m over the layers
     isz out_width
     isz n_params
-    int n_threads          # threads for the large products (1: none)
+    int n_threads          # threads for the large products and updates (1: none)
     isz norm               # the loss's divisor per row (its output width, or 1)
     bint weighted_mean     # divide by the batch's weight sum, penalties too
     bint any_from_input    # some layer's derivative is written through its input z
@@ -872,7 +872,7 @@ cdef void clip_gradient(floating *g, isz cnt, double clipnorm) noexcept nogil:
 
 cdef void optimizer_step(int opt, const double *hp, double *scalars, floating *p,
                          const floating *g, floating *state, isz cnt,
-                         double lr) noexcept nogil:
+                         double lr, int n_threads) noexcept nogil:
     """One update of the flat parameters p; state holds m then v (cnt each).
 
     The step's constants are rounded to the parameters' dtype here, once, as
@@ -902,7 +902,7 @@ cdef void optimizer_step(int opt, const double *hp, double *scalars, floating *p
         c[3] = <floating>hp[1]
         c[4] = one - c[3]
         c[5] = <floating>hp[2]
-    ew_step(opt, c, p, g, m, v, cnt)
+    ew_step(opt, c, p, g, m, v, cnt, n_threads)
 
 
 cdef isz count_correct(const floating *a, const floating *y, isz n, isz m) noexcept nogil:
@@ -993,7 +993,7 @@ cdef isz train_loop(const Net *net, int loss, floating *params, const floating *
                     bint count, Batch *ws, double *losses, cnp.int64_t *correct) noexcept nogil:
     """CoreNet.train_epochs after its checks: the epochs, batches and steps."""
     cdef isz n_in = net.sizes[0], n_out = net.out_width, P = net.n_params
-    cdef isz e, start, nb, i, r, n_batches, hits, run = epochs
+    cdef isz e, start, nb, i, j, r, n_batches, hits, run = epochs
     cdef const isz *order
     cdef const floating *mp
     cdef const floating *xb
@@ -1027,10 +1027,14 @@ cdef isz train_loop(const Net *net, int loss, floating *params, const floating *
         while start < n:
             nb = batch_size if start + batch_size <= n else n - start
             if order != NULL:
+                # plain loops, not memcpy: rows are 10-100 values, where a
+                # library call per row cost 4% of a mid-size step
                 for i in range(nb):
                     r = order[start + i]
-                    memcpy(gx + i * n_in, X + r * n_in, n_in * sizeof(floating))
-                    memcpy(gy + i * n_out, Y + r * n_out, n_out * sizeof(floating))
+                    for j in range(n_in):
+                        gx[i * n_in + j] = X[r * n_in + j]
+                    for j in range(n_out):
+                        gy[i * n_out + j] = Y[r * n_out + j]
                     if wp != NULL:
                         gw[i] = wp[r]
                 xb = gx
@@ -1071,7 +1075,8 @@ cdef isz train_loop(const Net *net, int loss, floating *params, const floating *
             if clipnorm > 0:
                 clip_gradient(grads, P, clipnorm)
             if not fused:
-                optimizer_step(opt, hyper, scalars, params, grads, state, P, lrs[e * lr_step])
+                optimizer_step(opt, hyper, scalars, params, grads, state, P, lrs[e * lr_step],
+                               net.n_threads)
             total += <double>value * <double>nb
             n_batches += 1
             start += nb

@@ -56,9 +56,9 @@ cdef extern from "cyn_kernels.h" nogil:
     void cyn_mul_f64(double *x, const double *m, cyn_int n)
     void cyn_mul_f32(float *x, const float *m, cyn_int n)
     void cyn_step_f64(int opt, const double *c, double *p, const double *g, double *m,
-                      double *v, cyn_int n)
+                      double *v, cyn_int n, int n_threads)
     void cyn_step_f32(int opt, const float *c, float *p, const float *g, float *m,
-                      float *v, cyn_int n)
+                      float *v, cyn_int n, int n_threads)
     int cyn_all_finite_f64(const double *x, cyn_int n)
     int cyn_all_finite_f32(const float *x, cyn_int n)
     int cyn_variant_count()
@@ -216,14 +216,14 @@ cdef inline void ew_mul(floating *x, const floating *m, isz n) noexcept nogil:
 
 
 cdef inline void ew_step(int opt, const floating *c, floating *p, const floating *g,
-                         floating *m, floating *v, isz n) noexcept nogil:
+                         floating *m, floating *v, isz n, int n_threads) noexcept nogil:
     if floating is double:
         if small_ew(n):
             cyn_ew_step_f64_inl(opt, c, p, g, m, v, n)
         else:
-            cyn_step_f64(opt, c, p, g, m, v, n)
+            cyn_step_f64(opt, c, p, g, m, v, n, n_threads)
     else:
         if small_ew(n):
             cyn_ew_step_f32_inl(opt, c, p, g, m, v, n)
         else:
-            cyn_step_f32(opt, c, p, g, m, v, n)
+            cyn_step_f32(opt, c, p, g, m, v, n, n_threads)
