@@ -1,10 +1,14 @@
 /*
  * cyneuron kernels: the one translation unit. It instantiates the SIMD
  * variants of the fixed-order products and elementwise passes
- * (cyn_instantiate.h, chosen at run time from the CPU, no -march), the
- * worker pool that runs a large product's parts (each thread owns whole rows
- * or whole columns of the output; the split is in cyn_kernels_impl.h), and
- * the build probes. csrc/README.md maps the files.
+ * (cyn_instantiate.h; the variant is chosen at run time from the CPU, no
+ * -march) and their tables, the public per-dtype entry points
+ * (cyn_kernels_impl.h over the plain loops of cyn_scalar_impl.h), the
+ * persistent worker pool that runs a large product's parts (the caller and
+ * the workers claim parts from one generation-tagged ticket, so a worker the
+ * OS has not scheduled does not hold the caller up; each part is whole rows
+ * or whole columns of the output, cut in cyn_kernels_impl.h), and the build
+ * probes. csrc/README.md maps the files.
  *
  * Variants (all give identical bits; tests force each one):
  *   0 scalar  plain loops (cyn_scalar_impl.h), any C compiler

@@ -1,8 +1,16 @@
 /*
- * cyneuron C kernels: the fixed-order matrix products of the numerical
- * contract (README, "The numerical contract").
+ * cyneuron C kernels: the C API the compiled core calls (declared once, in
+ * src/cyneuron/_kernels.pxd). It holds every activation, optimizer and loss
+ * code; the fixed-order products (cyn_affine with the activation's first
+ * step, cyn_backprop, cyn_wgrad) and the macros that spell an activation's
+ * step and derivative for the scalar loops; the elementwise passes; the
+ * finiteness check of input validation; the choice of SIMD variant, the
+ * worker-job counter and the build probes. The bodies are in the *_impl.h
+ * files, instantiated by cyn_kernels.c (csrc/README.md maps them).
  *
- * Every kernel sums in exactly the order the NumPy reference spells out:
+ * The products follow the numerical contract (README, "The numerical
+ * contract, in a few lines"): every kernel sums in exactly the order the
+ * NumPy reference spells out:
  * each accumulator starts at +0.0 and adds its terms left to right, one
  * separately rounded multiply and one separately rounded add per term. The
  * sources are compiled with -ffp-contract=off (see setup.py), so no

@@ -1,7 +1,7 @@
 """Handwritten digits (scikit-learn's bundled load_digits) with a 64-64-10 MLP.
 
 Standardised inputs, 75/25 split, ReLU hidden layer, softmax + categorical
-cross-entropy, Adam 1e-3, batch 32, 50 epochs: the setup of SPEC workload W3.
+cross-entropy, Adam 1e-3, batch 32, 50 epochs: the setup of workload W3 in benchmarks/README.md.
 scikit-learn is needed for the data set only (``pip install scikit-learn``).
 
     python examples/digits.py [--backend cython|numpy|both] [--dtype float32]

@@ -1,6 +1,6 @@
 """How the installed package was built and what it declares.
 
-* The compiled core must never fuse a multiply and an add (SPEC section 3):
+* The compiled core must never fuse a multiply and an add (README, "The numerical contract"):
   ``-ffp-contract=off`` on gcc/clang, ``/fp:contract-`` on MSVC. The probe
   ``_core.probe_mul_add(a, b, c)`` is C code compiled for an FMA target, so
   a build without the flag returns the fused (exactly rounded) ``a*b + c``;

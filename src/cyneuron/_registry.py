@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import reference as ref
+from .reference import FloatArray, Scalar
+
+# a reference function: f(z) or f(z, param) for an activation, f(a, y, w, count) for a loss
+RefFunction = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -21,26 +26,33 @@ class Activation:
     code: int
     param: float = 0.0
     output_only: bool = False
-    _forward: Callable = field(default=None, repr=False, compare=False)
-    _derivative: Callable = field(default=None, repr=False, compare=False)
+    _forward: RefFunction | None = field(default=None, repr=False, compare=False)
+    _derivative: RefFunction | None = field(default=None, repr=False, compare=False)  # softmax: none
     from_input: bool = False
 
-    def forward(self, z):
+    def forward(self, z: FloatArray) -> FloatArray:
+        """f(z) with the reference function."""
+        f = self._forward
+        if f is None:
+            raise TypeError(f"activation {self.name!r} has no reference function")
         if self.name == "leaky_relu":
-            return self._forward(z, self.param)
-        return self._forward(z)
+            return f(z, self.param)
+        return f(z)
 
-    def backward(self, a, g):
+    def backward(self, a: FloatArray, g: FloatArray) -> FloatArray:
         """dL/dz from dL/da = g; `a` is the layer's output (its input z when
         ``from_input``)."""
         if self.name == "softmax":
             return ref.softmax_backward(a, g)
+        d = self._derivative
+        if d is None:
+            raise TypeError(f"activation {self.name!r} has no reference derivative")
         if self.name == "leaky_relu":
-            return g * self._derivative(a, self.param)
-        return g * self._derivative(a)
+            return g * d(a, self.param)
+        return g * d(a)
 
     @property
-    def spec(self):
+    def spec(self) -> str | dict[str, Any]:
         """What this activation is called in a saved model or a repr."""
         if self.name == "leaky_relu":
             return {"name": self.name, "alpha": self.param}
@@ -60,20 +72,21 @@ class Loss:
 
     name: str
     code: int
-    _value: Callable = field(repr=False, compare=False)
-    gradient: Callable = field(default=None, repr=False, compare=False)
-    delta: Callable = field(default=None, repr=False, compare=False)
-    output: str = None            # the output activation it requires, if any
+    _value: RefFunction = field(repr=False, compare=False)
+    gradient: RefFunction | None = field(default=None, repr=False, compare=False)
+    delta: RefFunction | None = field(default=None, repr=False, compare=False)
+    output: str | None = None     # the output activation it requires, if any
     classification: bool = False
     per_row: int = 1
     per_output: bool = True
     is_mean: bool = True          # False for sse, a plain sum
 
-    def norm(self, m):
+    def norm(self, m: int) -> int:
         """The loss's divisor per row, for an output width m."""
         return self.per_row * (m if self.per_output else 1)
 
-    def value(self, a, y, w=None, count=None):
+    def value(self, a: FloatArray, y: FloatArray, w: FloatArray | None = None,
+              count: Scalar | None = None) -> Scalar:
         """The loss of outputs a against targets y (divided by rows x norm by default)."""
         if count is None:
             count = a.dtype.type(a.shape[0] * self.norm(a.shape[1]))
@@ -86,16 +99,16 @@ class Optimizer:
 
     name: str
     code: int
-    params: dict = field(default_factory=dict, compare=False)
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.name}({args})"
 
 
 # code numbers must match the enums of csrc/cyn_kernels.h (checked by tests/test_kernels.py)
 # name: (code, f, f', output only, f' written through z)
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str, tuple[int, RefFunction, RefFunction | None, bool, bool]] = {
     "identity": (0, ref.identity, ref.identity_derivative, False, False),
     "sigmoid": (1, ref.sigmoid, ref.sigmoid_derivative, False, False),
     "tanh": (2, ref.tanh, ref.tanh_derivative, False, False),
@@ -108,7 +121,7 @@ _ACTIVATIONS = {
 _ALIASES = {"linear": "identity", "logistic": "sigmoid", "none": "identity", "swish": "silu"}
 DEFAULT_LEAKY_SLOPE = 0.01
 
-LOSSES = {
+LOSSES: dict[str, Loss] = {
     "mse": Loss("mse", 0, ref.mse, ref.mse_gradient),
     "sse": Loss("sse", 1, ref.sse, ref.sse_gradient, is_mean=False),
     "binary_crossentropy": Loss("binary_crossentropy", 2, ref.binary_crossentropy,
@@ -133,7 +146,8 @@ _LOSS_ALIASES = {"bce": "binary_crossentropy", "cce": "categorical_crossentropy"
                  "mean_squared_error": "mse"}
 
 # name: (code, default hyperparameters, {hyperparameter: (low, low_inclusive, high, high_inclusive)})
-_OPTIMIZERS = {
+Bounds = tuple[float, bool, float | None, bool]
+_OPTIMIZERS: dict[str, tuple[int, dict[str, Any], dict[str, Bounds]]] = {
     "sgd": (0, {}, {}),
     "momentum": (1, {"momentum": 0.9, "nesterov": False},
                  {"momentum": (0.0, True, 1.0, False)}),
@@ -145,18 +159,19 @@ _OPTIMIZERS = {
 }
 # fit's learning rate when none is given (Keras' defaults)
 DEFAULT_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adam": 0.001}
-_OPTIMIZER_ALIASES = {"nesterov": ("momentum", {"nesterov": True}), "gd": ("sgd", {})}
+_OPTIMIZER_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "nesterov": ("momentum", {"nesterov": True}), "gd": ("sgd", {})}
 OPTIMIZER_NAMES = tuple(_OPTIMIZERS) + tuple(_OPTIMIZER_ALIASES)
 
 ACTIVATION_NAMES = tuple(_ACTIVATIONS)
 LOSS_NAMES = tuple(LOSSES)
 
 
-def activation(spec) -> Activation:
+def activation(spec: Any) -> Activation:
     """Resolve an activation spec: a name, ``(name, param)`` or ``{"name":..., "alpha":...}``."""
     if isinstance(spec, Activation):
         return spec
-    param = None
+    param: Any = None
     if isinstance(spec, dict):
         spec = dict(spec)
         name = spec.pop("name", None)
@@ -187,7 +202,7 @@ def activation(spec) -> Activation:
     return Activation(key, code, 0.0, output_only, fwd, der, from_input)
 
 
-def loss(name) -> Loss:
+def loss(name: str | Loss) -> Loss:
     """Resolve a loss name."""
     if isinstance(name, Loss):
         return name
@@ -199,16 +214,17 @@ def loss(name) -> Loss:
     return LOSSES[key]
 
 
-def optimizer(spec, **overrides) -> Optimizer:
+def optimizer(spec: str | Optimizer, **overrides: Any) -> Optimizer:
     """Resolve an optimizer: a name (with hyperparameter overrides) or an Optimizer."""
     if isinstance(spec, Optimizer):
         # re-resolved from its name and parameters: a hand-built Optimizer
         # (say code 3 without adam's parameters) must not reach the core
-        spec, overrides = spec.name, {**spec.params, **overrides}
+        overrides = {**spec.params, **overrides}
+        spec = spec.name
     if not isinstance(spec, str):
         raise TypeError(f"optimizer must be a name (str), got {type(spec).__name__}")
     key = spec.lower()
-    extra = {}
+    extra: dict[str, Any] = {}
     if key in _OPTIMIZER_ALIASES:
         key, extra = _OPTIMIZER_ALIASES[key]
     if key not in _OPTIMIZERS:

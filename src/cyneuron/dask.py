@@ -97,7 +97,7 @@ def _rows(arrays, start, stop):
         done = _dask().compute(*[parts[i] for i in lazy])
         for i, p in zip(lazy, done):
             parts[i] = p
-    out = []
+    out: list[np.ndarray | None] = []
     for p in parts:
         if p is None:
             out.append(None)

@@ -232,20 +232,26 @@ class Network:
         (softmax output; class indices, one-hot or multi-hot rows), and
         scikit-learn's ``"squared_error"`` (half the squared error summed
         over a row's outputs, mean over rows) and ``"binary_log_loss"``
-        (binary cross-entropy summed over a row's outputs).
+        (binary cross-entropy summed over a row's outputs). Aliases:
+        ``"bce"``, ``"log_loss"``, ``"cce"``, ``"crossentropy"``,
+        ``"mean_squared_error"``. Cross-entropy targets must lie in [0, 1].
     seed : int, numpy.random.Generator or None
         Seeds the network's own Generator (initialisation, and later
         shuffling and dropout).
     dtype : "float64" or "float32"
     backend : "cython" (compiled core) or "numpy" (the reference)
     init : "xavier" (Glorot uniform, Keras' default: U(-r, r) with
-        r = sqrt(6 / (n_in + n_out)), biases 0), "he" (r = sqrt(6 / n_in)) or
-        "uniform" (U[-1, 1) like the tutorials)
+        r = sqrt(6 / (n_in + n_out))), "he" (r = sqrt(6 / n_in)) or
+        "uniform" (U[-1, 1) like the tutorials); every bias starts at 0
     l1, l2 : float
         Penalties ``l1 * sum|W| + l2 * sum W**2`` added to each batch's loss
         (weights only, biases are not penalised).
     dropout : float or list of float
-        Inverted-dropout rate of each hidden layer's output during training.
+        Inverted-dropout rate in [0, 1) of the hidden layers' outputs during
+        training (kept outputs scaled by 1 / (1 - rate); never the output
+        layer, never at inference): one rate for every hidden layer, or a list
+        with one per hidden layer. The masks are drawn from the network's
+        Generator.
     n_threads : int
         Threads for the large matrix products of the compiled core (1: none,
         -1: every CPU this process may use). Each output element is computed

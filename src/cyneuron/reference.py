@@ -27,10 +27,16 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import types
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import _portable_reference
+
+if TYPE_CHECKING:   # the registry imports this module
+    from ._registry import Activation, Loss, Optimizer
 
 __all__ = [
     "seqsum", "row_sums", "sample_sum", "affine", "backprop", "weight_gradient",
@@ -55,9 +61,16 @@ _MATH = {
 }
 _numerics = contextvars.ContextVar("cyneuron_numerics", default="numpy")
 
+# names of the annotations (the docstrings give shapes and dtypes)
+FloatArray = NDArray[np.floating[Any]]
+Scalar = np.floating[Any]                  # a 0-d result in an array's dtype
+Pair = tuple[FloatArray, FloatArray]       # (W, b), or (dW, db)
+Weights = list[Pair]
+Masks = list[FloatArray | None]            # one dropout multiplier per layer, or None
+
 
 @contextlib.contextmanager
-def numerics(name):
+def numerics(name: str) -> Iterator[None]:
     """Run the reference with the transcendental functions of ``name``.
 
     Parameters
@@ -76,19 +89,19 @@ def numerics(name):
         _numerics.reset(token)
 
 
-def _m():
+def _m() -> types.SimpleNamespace:
     """exp, tanh, log and log1p of the numerics in effect (see `numerics`)."""
     return _MATH[_numerics.get()]
 
 
-def _c(x, value):
+def _c(x: FloatArray, value: float) -> Scalar:
     """The constant `value` in the dtype of array x."""
     return x.dtype.type(value)
 
 
 # --- sums in a fixed order ---------------------------------------------------
 
-def seqsum(x):
+def seqsum(x: FloatArray) -> Scalar:
     """Sum of all elements of x in C order, left to right, starting at +0.0.
 
     ``np.sum`` is pairwise; ``np.add.accumulate`` is sequential by definition.
@@ -107,7 +120,7 @@ def seqsum(x):
     return np.add.accumulate(flat)[-1]
 
 
-def row_sums(x):
+def row_sums(x: FloatArray) -> FloatArray:
     """Sum of each row of a 2-D array, left to right from +0.0; shape (n, 1).
 
     Parameters
@@ -125,7 +138,7 @@ def row_sums(x):
     return s
 
 
-def sample_sum(d):
+def sample_sum(d: FloatArray) -> FloatArray:
     """Sum over the rows (samples) of a 2-D array, in sample order from +0.0.
 
     Parameters
@@ -146,7 +159,7 @@ def sample_sum(d):
 
 # --- the three products of a layer --------------------------------------------
 
-def affine(x, W, b):
+def affine(x: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray:
     """z = x @ W + b, summed over the inputs k from left to right.
 
     The bias is added last, after the sum over k.
@@ -171,7 +184,7 @@ def affine(x, W, b):
     return z + b
 
 
-def backprop(delta, W):
+def backprop(delta: FloatArray, W: FloatArray) -> FloatArray:
     """delta @ W.T (the error sent to the previous layer), summed over outputs in order.
 
     Parameters
@@ -192,7 +205,7 @@ def backprop(delta, W):
     return g
 
 
-def weight_gradient(a_prev, delta):
+def weight_gradient(a_prev: FloatArray, delta: FloatArray) -> Pair:
     """(a_prev.T @ delta, delta summed over samples), both in sample order.
 
     Parameters
@@ -218,7 +231,7 @@ def weight_gradient(a_prev, delta):
 # --- activations: f(z), and f'(z) expressed through a = f(z), or through z
 # where a does not determine it (softplus, silu: the registry's from_input) ---
 
-def sigmoid(z):
+def sigmoid(z: FloatArray) -> FloatArray:
     """1 / (1 + exp(-z)), with NumPy's exp.
 
     Parameters
@@ -235,7 +248,7 @@ def sigmoid(z):
     return one / (one + _m().exp(-z))
 
 
-def sigmoid_derivative(a):
+def sigmoid_derivative(a: FloatArray) -> FloatArray:
     """sigmoid'(z) = a * (1 - a). (The tutorials' ``x * (x - 1)`` has the wrong sign.)
 
     Written through the output a, not the input z.
@@ -253,7 +266,7 @@ def sigmoid_derivative(a):
     return a * (_c(a, 1) - a)
 
 
-def tanh(z):
+def tanh(z: FloatArray) -> FloatArray:
     """tanh(z), with NumPy's tanh.
 
     Parameters
@@ -269,7 +282,7 @@ def tanh(z):
     return _m().tanh(z)
 
 
-def tanh_derivative(a):
+def tanh_derivative(a: FloatArray) -> FloatArray:
     """tanh'(z) = 1 - a * a, written through the output a.
 
     Parameters
@@ -285,7 +298,7 @@ def tanh_derivative(a):
     return _c(a, 1) - a * a
 
 
-def relu(z):
+def relu(z: FloatArray) -> FloatArray:
     """max(z, 0): NaN stays NaN and -0.0 becomes +0.0 (argument order matters).
 
     Parameters
@@ -301,7 +314,7 @@ def relu(z):
     return np.maximum(z, _c(z, 0))
 
 
-def relu_derivative(a):
+def relu_derivative(a: FloatArray) -> FloatArray:
     """relu'(z): 1 where a > 0, else 0 (also at z = 0), written through the output a.
 
     Parameters
@@ -317,7 +330,7 @@ def relu_derivative(a):
     return (a > 0).astype(a.dtype)
 
 
-def leaky_relu(z, alpha=0.01):
+def leaky_relu(z: FloatArray, alpha: float = 0.01) -> FloatArray:
     """z where z > 0, else alpha * z (alpha in z's dtype).
 
     Parameters
@@ -335,7 +348,7 @@ def leaky_relu(z, alpha=0.01):
     return np.where(z > 0, z, _c(z, alpha) * z)
 
 
-def leaky_relu_derivative(a, alpha=0.01):
+def leaky_relu_derivative(a: FloatArray, alpha: float = 0.01) -> FloatArray:
     """leaky_relu'(z): 1 where a > 0, else alpha, written through the output a.
 
     Parameters
@@ -353,7 +366,7 @@ def leaky_relu_derivative(a, alpha=0.01):
     return np.where(a > 0, _c(a, 1), _c(a, alpha))
 
 
-def identity(z):
+def identity(z: FloatArray) -> FloatArray:
     """z itself (the same array, not a copy).
 
     Parameters
@@ -369,7 +382,7 @@ def identity(z):
     return z
 
 
-def identity_derivative(a):
+def identity_derivative(a: FloatArray) -> FloatArray:
     """identity'(z) = 1, written through the output a (whose values it ignores).
 
     Parameters
@@ -385,7 +398,7 @@ def identity_derivative(a):
     return np.ones_like(a)
 
 
-def softplus(z):
+def softplus(z: FloatArray) -> FloatArray:
     """log(1 + exp(z)), computed as ``max(z, 0) + log1p(exp(-|z|))`` so that it
     neither overflows for large z nor loses the small values for very negative z.
 
@@ -403,7 +416,7 @@ def softplus(z):
     return np.maximum(z, _c(z, 0)) + m.log1p(m.exp(-np.abs(z)))
 
 
-def softplus_derivative(z):
+def softplus_derivative(z: FloatArray) -> FloatArray:
     """softplus'(z) = sigmoid(z), from the layer's input z.
 
     Written through the input z, not the output (registry ``from_input``).
@@ -422,7 +435,7 @@ def softplus_derivative(z):
     return one / (one + _m().exp(-z))
 
 
-def silu(z):
+def silu(z: FloatArray) -> FloatArray:
     """z * sigmoid(z) (SiLU, swish), computed as z / (1 + exp(-z)): one rounding less.
 
     Parameters
@@ -438,7 +451,7 @@ def silu(z):
     return z / (_c(z, 1) + _m().exp(-z))
 
 
-def silu_derivative(z):
+def silu_derivative(z: FloatArray) -> FloatArray:
     """silu'(z) = s * (1 + z * (1 - s)) with s = sigmoid(z), from the layer's input z
     (the output does not determine z: silu is not one-to-one).
 
@@ -459,7 +472,7 @@ def silu_derivative(z):
     return s * (one + z * (one - s))
 
 
-def softmax(z):
+def softmax(z: FloatArray) -> FloatArray:
     """Row-wise softmax, stabilised by subtracting the row maximum.
 
     Each row's exponentials are divided by their `row_sums` (left to right).
@@ -478,7 +491,7 @@ def softmax(z):
     return e / row_sums(e)
 
 
-def softmax_backward(a, g):
+def softmax_backward(a: FloatArray, g: FloatArray) -> FloatArray:
     """dL/dz from dL/da for a softmax layer: a * (g - sum_k g_k a_k), per row.
 
     Written through the output a; the row sums are `row_sums` of ``g * a``.
@@ -505,15 +518,16 @@ def softmax_backward(a, g):
 # crossentropy), so w = 1 everywhere gives exactly the unweighted bits;
 # loss_denominator gives it for a registry loss and a reduction.
 
-def _weigh(x, w):
+def _weigh(x: FloatArray, w: FloatArray | None) -> FloatArray:
     return x if w is None else x * w.reshape(-1, 1)
 
 
-def _count(a, count, default):
+def _count(a: FloatArray, count: Scalar | None, default: float) -> Scalar:
     return _c(a, default) if count is None else count
 
 
-def mse(a, y, w=None, count=None):
+def mse(a: FloatArray, y: FloatArray, w: FloatArray | None = None,
+        count: Scalar | None = None) -> Scalar:
     """Mean of the squared errors over all elements.
 
     Computed as ``seqsum(e * e * w) / count`` with ``e = a - y``.
@@ -538,7 +552,8 @@ def mse(a, y, w=None, count=None):
     return seqsum(_weigh(e * e, w)) / _count(a, count, a.size)
 
 
-def mse_gradient(a, y, w=None, count=None):
+def mse_gradient(a: FloatArray, y: FloatArray, w: FloatArray | None = None,
+                 count: Scalar | None = None) -> FloatArray:
     """dL/da of `mse`: (2 * (a - y)) / count, then times w.
 
     Parameters
@@ -560,7 +575,8 @@ def mse_gradient(a, y, w=None, count=None):
     return _weigh((_c(a, 2) * (a - y)) / _count(a, count, a.size), w)
 
 
-def sse(a, y, w=None, count=None):
+def sse(a: FloatArray, y: FloatArray, w: FloatArray | None = None,
+        count: Scalar | None = None) -> Scalar:
     """Half the sum of squared errors: its gradient is the raw error a - y.
 
     Computed as ``0.5 * seqsum(e * e * w)`` with ``e = a - y``; there is no divisor.
@@ -585,7 +601,8 @@ def sse(a, y, w=None, count=None):
     return _c(a, 0.5) * seqsum(_weigh(e * e, w))
 
 
-def sse_gradient(a, y, w=None, count=None):
+def sse_gradient(a: FloatArray, y: FloatArray, w: FloatArray | None = None,
+                 count: Scalar | None = None) -> FloatArray:
     """dL/da of `sse`: a - y, times w (no divisor).
 
     Parameters
@@ -610,7 +627,7 @@ def sse_gradient(a, y, w=None, count=None):
 EPSILON = 1e-7   # probabilities are clipped to [EPSILON, 1 - EPSILON] inside log
 
 
-def clip_probability(a):
+def clip_probability(a: FloatArray) -> FloatArray:
     """a clipped into [EPSILON, 1 - EPSILON], the bounds in a's dtype (NaN stays NaN).
 
     Parameters
@@ -627,7 +644,8 @@ def clip_probability(a):
     return np.minimum(np.maximum(a, eps), _c(a, 1) - eps)
 
 
-def binary_crossentropy(a, y, w=None, count=None):
+def binary_crossentropy(a: FloatArray, y: FloatArray, w: FloatArray | None = None,
+                        count: Scalar | None = None) -> Scalar:
     """Mean over all elements of -(y log a + (1 - y) log(1 - a)), a clipped into (0, 1).
 
     The clipping is `clip_probability`; the weighted terms are summed with
@@ -656,7 +674,8 @@ def binary_crossentropy(a, y, w=None, count=None):
     return seqsum(_weigh(terms, w)) / _count(a, count, a.size)
 
 
-def binary_crossentropy_delta(a, y, w=None, count=None):
+def binary_crossentropy_delta(a: FloatArray, y: FloatArray, w: FloatArray | None = None,
+                              count: Scalar | None = None) -> FloatArray:
     """dL/dz for a sigmoid output: (a - y) / count, exact even where a is 0 or 1.
 
     Then times w. This is the gradient with respect to the output layer's
@@ -681,7 +700,8 @@ def binary_crossentropy_delta(a, y, w=None, count=None):
     return _weigh((a - y) / _count(a, count, a.size), w)
 
 
-def categorical_crossentropy(a, y, w=None, count=None):
+def categorical_crossentropy(a: FloatArray, y: FloatArray, w: FloatArray | None = None,
+                             count: Scalar | None = None) -> Scalar:
     """Mean over samples of -sum_j y_j log a_j, a clipped into (0, 1).
 
     Each row's sum is `row_sums` of ``y * log(clip_probability(a))``; the
@@ -708,7 +728,8 @@ def categorical_crossentropy(a, y, w=None, count=None):
     return seqsum(_weigh(per_sample, w)) / _count(a, count, a.shape[0])
 
 
-def categorical_crossentropy_delta(a, y, w=None, count=None):
+def categorical_crossentropy_delta(a: FloatArray, y: FloatArray, w: FloatArray | None = None,
+                                   count: Scalar | None = None) -> FloatArray:
     """dL/dz for a softmax output: (a * sum_j y_j - y) / n_samples.
 
     For rows that sum to 1 (one-hot, smoothed labels) this is the familiar
@@ -738,7 +759,8 @@ def categorical_crossentropy_delta(a, y, w=None, count=None):
     return _weigh((a * row_sums(y) - y) / _count(a, count, a.shape[0]), w)
 
 
-def loss_denominator(loss, n, m, w, weighted_mean, dtype):
+def loss_denominator(loss: Loss, n: int, m: int, w: FloatArray | None, weighted_mean: bool,
+                     dtype: np.dtype[Any]) -> tuple[Scalar, Scalar]:
     """(divisor of a batch's loss, the batch's weight sum) for a registry loss.
 
     The divisor is the row count (or, with weighted_mean and weights, the
@@ -780,7 +802,15 @@ def loss_denominator(loss, n, m, w, weighted_mean, dtype):
 # `activations` is a list of registry entries (cyneuron._registry.Activation),
 # one per layer; `loss` a registry entry (cyneuron._registry.Loss).
 
-def forward(weights, activations, x, masks=None):
+@overload
+def forward(weights: Sequence[Pair], activations: Sequence[Activation], x: FloatArray,
+            masks: None = None) -> list[FloatArray]: ...
+@overload
+def forward(weights: Sequence[Pair], activations: Sequence[Activation], x: FloatArray,
+            masks: Sequence[FloatArray | None]) -> tuple[list[FloatArray], list[FloatArray]]: ...
+def forward(weights: Sequence[Pair], activations: Sequence[Activation], x: FloatArray,
+            masks: Sequence[FloatArray | None] | None = None
+            ) -> list[FloatArray] | tuple[list[FloatArray], list[FloatArray]]:
     """Outputs of every layer for the batch x: [x, a_1, ..., a_L].
 
     masks[l], when given, is layer l's inverted-dropout multiplier (0 or
@@ -816,13 +846,14 @@ def forward(weights, activations, x, masks=None):
         z = affine(outs[-1], W, b)
         a = act.forward(z)
         raw.append(z if act.from_input else a)
-        if masks is not None and masks[l] is not None:
-            a = a * masks[l]
+        mask = None if masks is None else masks[l]
+        if mask is not None:
+            a = a * mask
         outs.append(a)
     return (outs, raw) if masks is not None else outs
 
 
-def feedforward(weights, activations, x):
+def feedforward(weights: Weights, activations: Sequence[Activation], x: FloatArray) -> FloatArray:
     """The network's output for the batch x.
 
     Parameters
@@ -842,7 +873,7 @@ def feedforward(weights, activations, x):
     return forward(weights, activations, x)[-1]
 
 
-def penalty(weights, l1=0.0, l2=0.0):
+def penalty(weights: Weights, l1: float = 0.0, l2: float = 0.0) -> FloatArray | None:
     """l1 * sum|W| + l2 * sum W**2 over every weight matrix (biases are not penalised).
 
     Accumulated from +0.0 layer by layer, in each layer the l1 term before the
@@ -875,8 +906,10 @@ def penalty(weights, l1=0.0, l2=0.0):
     return total
 
 
-def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0.0,
-              weighted_mean=False):
+def gradients(weights: Weights, activations: Sequence[Activation], loss: Loss, x: FloatArray,
+              y: FloatArray, w: FloatArray | None = None, masks: Masks | None = None,
+              l1: float = 0.0, l2: float = 0.0,
+              weighted_mean: bool = False) -> tuple[Scalar, list[Pair]]:
     """(loss value, [(dW, db), ...]) for the batch (x, y), by backpropagation.
 
     The value includes the L1/L2 penalty; so does the gradient. With
@@ -929,11 +962,13 @@ def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0
         l1, l2 = l1 / float(wsum), l2 / float(wsum)
     if l1 or l2:
         value = value + penalty(weights, l1, l2)
-    grads = [None] * len(weights)
+    grads: list[Any] = [None] * len(weights)       # filled from the output layer down
     if loss.delta is not None:                    # sigmoid+BCE, softmax+CCE
         delta = loss.delta(a, y, w, count)
-    else:
+    elif loss.gradient is not None:
         delta = activations[-1].backward(raw[-1], loss.gradient(a, y, w, count))
+    else:
+        raise TypeError(f"loss {loss.name!r} has neither a delta nor a gradient")
     for l in range(len(weights) - 1, -1, -1):
         dW, db = weight_gradient(outs[l], delta)
         W = weights[l][0]
@@ -944,13 +979,14 @@ def gradients(weights, activations, loss, x, y, w=None, masks=None, l1=0.0, l2=0
         grads[l] = (dW, db)
         if l > 0:
             g = backprop(delta, W)        # dL/d(dropped a_l)
-            if masks[l - 1] is not None:
-                g = g * masks[l - 1]
+            mask = masks[l - 1]
+            if mask is not None:
+                g = g * mask
             delta = activations[l - 1].backward(raw[l], g)
     return value, grads
 
 
-def flatten(pairs):
+def flatten(pairs: Sequence[Pair]) -> FloatArray:
     """[(W1, b1), (W2, b2), ...] -> one vector W1, b1, W2, b2, ... (C order).
 
     Parameters
@@ -966,7 +1002,7 @@ def flatten(pairs):
     return np.concatenate([np.concatenate((W.ravel(), b)) for W, b in pairs])
 
 
-def unflatten(flat, like):
+def unflatten(flat: FloatArray, like: Sequence[Pair]) -> list[Pair]:
     """The inverse of `flatten`: (W, b) pairs shaped like `like`, viewing `flat`.
 
     Parameters
@@ -988,7 +1024,7 @@ def unflatten(flat, like):
     return out
 
 
-def clip_by_norm(g, clipnorm):
+def clip_by_norm(g: FloatArray, clipnorm: float) -> FloatArray:
     """Scale the whole gradient vector down to norm `clipnorm` when it is longer.
 
     The norm is ``sqrt(seqsum(g * g))``; a longer g becomes
@@ -1017,7 +1053,8 @@ def clip_by_norm(g, clipnorm):
 # State lives in a dict owned by the network: arrays "m"/"v" like p, and the
 # step count and bias-correction powers as Python floats (IEEE doubles).
 
-def optimizer_step(opt, state, p, g, learning_rate):
+def optimizer_step(opt: Optimizer, state: Any, p: FloatArray, g: FloatArray,
+                   learning_rate: float) -> FloatArray:
     """Return the updated p; update `state` in place. opt: registry Optimizer.
 
     Parameters
@@ -1025,7 +1062,7 @@ def optimizer_step(opt, state, p, g, learning_rate):
     opt : registry Optimizer
         ``opt.name`` is "sgd", "momentum", "rmsprop" or "adam"; ``opt.params``
         holds its hyperparameters.
-    state : dict
+    state : dict (None will do for sgd)
         The optimizer's state (see the comment above `optimizer_step`): "m"
         (momentum, adam) and "v" (rmsprop, adam) arrays like p; "t", "b1p" and
         "b2p" (adam) the step count and beta_1**t, beta_2**t as Python floats.
@@ -1081,7 +1118,8 @@ def optimizer_step(opt, state, p, g, learning_rate):
 # in this order per epoch: the permutation, then for each batch and each
 # dropout layer (input side first) one mask.
 
-def epoch_order(rng, n, batch_size, shuffle):
+def epoch_order(rng: np.random.Generator, n: int, batch_size: int,
+                shuffle: bool) -> NDArray[np.intp]:
     """Sample order of one epoch: a permutation when shuffling mini-batches.
 
     Parameters
@@ -1106,7 +1144,8 @@ def epoch_order(rng, n, batch_size, shuffle):
     return np.arange(n)
 
 
-def dropout_mask(rng, shape, rate, dtype):
+def dropout_mask(rng: np.random.Generator, shape: tuple[int, int], rate: float,
+                 dtype: np.dtype[Any]) -> FloatArray:
     """Inverted dropout: 0 with probability `rate`, else 1 / (1 - rate).
 
     One draw ``u = rng.random(shape)`` (doubles); an entry is kept where
@@ -1133,7 +1172,8 @@ def dropout_mask(rng, shape, rate, dtype):
     return (rng.random(shape) < keep).astype(dtype) / np.dtype(dtype).type(keep)
 
 
-def batch_masks(rng, rows, widths, rates, dtype):
+def batch_masks(rng: np.random.Generator, rows: int, widths: Sequence[int],
+                rates: Sequence[float], dtype: np.dtype[Any]) -> Masks:
     """The dropout masks of one batch: for each layer (input side first) a
     (rows, width) mask where its rate is not 0, else None.
 
@@ -1160,7 +1200,7 @@ def batch_masks(rng, rows, widths, rates, dtype):
             for m, rate in zip(widths, rates)]
 
 
-def correct_predictions(a, y):
+def correct_predictions(a: FloatArray, y: FloatArray) -> int:
     """How many rows are classified right: threshold 0.5 for one output, argmax otherwise.
 
     Parameters
@@ -1181,9 +1221,13 @@ def correct_predictions(a, y):
     return int(np.sum(np.argmax(a, axis=1) == np.argmax(y, axis=1)))
 
 
-def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_size=None,
-                shuffle=True, w=None, optimizer=None, state=None, l1=0.0, l2=0.0,
-                clipnorm=None, dropout=None, count_correct=False, weighted_mean=False):
+def train_epoch(weights: Weights, activations: Sequence[Activation], loss: Loss, x: FloatArray,
+                y: FloatArray, *, rng: np.random.Generator, learning_rate: float,
+                batch_size: int | None = None, shuffle: bool = True, w: FloatArray | None = None,
+                optimizer: Optimizer, state: dict[str, Any] | None = None,
+                l1: float = 0.0, l2: float = 0.0, clipnorm: float | None = None,
+                dropout: Sequence[float] | None = None, count_correct: bool = False,
+                weighted_mean: bool = False) -> tuple[Weights, float, int]:
     """One epoch of mini-batch training; returns (weights, epoch loss, correct count).
 
     The epoch loss is the batch losses weighted by batch size, averaged in
@@ -1219,8 +1263,8 @@ def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_s
     w : ndarray of shape (n,) or None, optional
         Per-sample weights; None for unweighted.
     optimizer : registry Optimizer
-        Required despite the default.
-    state : dict
+        The optimizer (required).
+    state : dict or None, optional
         The optimizer's state (see the comment above `optimizer_step`), updated
         in place; may be None for sgd.
     l1 : float, default 0.0
@@ -1255,7 +1299,7 @@ def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_s
         idx = order[start:start + bs]
         xb, yb = x[idx], y[idx]
         wb = None if w is None else w[idx]
-        masks = [None] * len(weights)
+        masks: Masks = [None] * len(weights)
         if dropout is not None:
             masks = batch_masks(rng, len(idx), [W.shape[1] for W, _ in weights], dropout,
                                 x.dtype)
@@ -1279,7 +1323,7 @@ def train_epoch(weights, activations, loss, x, y, *, rng, learning_rate, batch_s
     return weights, (last if n_batches == 1 else total / n), correct
 
 
-def sgd_step(weights, grads, learning_rate):
+def sgd_step(weights: Sequence[Pair], grads: Sequence[Pair], learning_rate: float) -> Weights:
     """Plain gradient descent: W = W - lr * dW (lr in the weights' dtype).
 
     Parameters
@@ -1303,7 +1347,8 @@ def sgd_step(weights, grads, learning_rate):
     return new
 
 
-def train_step(weights, activations, loss, x, y, learning_rate):
+def train_step(weights: Weights, activations: Sequence[Activation], loss: Loss, x: FloatArray,
+               y: FloatArray, learning_rate: float) -> tuple[Weights, Scalar]:
     """One gradient-descent step on the batch; returns (new weights, loss before it).
 
     No sample weights, dropout or penalty.
@@ -1334,7 +1379,8 @@ def train_step(weights, activations, loss, x, y, learning_rate):
     return sgd_step(weights, grads, learning_rate), value
 
 
-def fit(weights, activations, loss, x, y, epochs, learning_rate):
+def fit(weights: Weights, activations: Sequence[Activation], loss: Loss, x: FloatArray,
+        y: FloatArray, epochs: int, learning_rate: float) -> tuple[Weights, list[Scalar]]:
     """Full-batch gradient descent; returns (weights, [loss of each epoch]).
 
     Parameters
