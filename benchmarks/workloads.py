@@ -114,9 +114,9 @@ class W3(Workload):
         super().__init__("W3", "digits: 64-64-10 ReLU/softmax CE, Adam 1e-3, batch 32, "
                          "50 epochs", (64, 64, 10), unit="epochs", full_units=50,
                          pilot_units=2, budget_s=4.0, per="50 epochs", per_units=50,
-                         goal="<= 80 ms for 50 epochs, test accuracy >= 0.97",
+                         goal="<= 45 ms for 50 epochs, test accuracy >= 0.97",
                          params=dict(learning_rate=1e-3, batch_size=32, seed=0))
-        self.goal_total_s = 0.080
+        self.goal_total_s = 0.045
         self.goal_accuracy = 0.97
 
     @cached_property
