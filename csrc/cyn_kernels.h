@@ -112,6 +112,12 @@ void cyn_step_f64(int opt, const double *c, double *p, const double *g, double *
 void cyn_step_f32(int opt, const float *c, float *p, const float *g, float *m,
                   float *v, cyn_int n, int n_threads);
 
+/* out[i, :] = X[order[i], :] for i < n, rows `width` long (the minibatch gather). */
+void cyn_gather_rows_f64(const double *X, cyn_int width, const cyn_int *order, cyn_int n,
+                         double *out);
+void cyn_gather_rows_f32(const float *X, cyn_int width, const cyn_int *order, cyn_int n,
+                         float *out);
+
 /* 1 if x[0..n) holds no inf or NaN (input validation without a temporary). */
 int cyn_all_finite_f64(const double *x, cyn_int n);
 int cyn_all_finite_f32(const float *x, cyn_int n);

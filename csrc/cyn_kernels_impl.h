@@ -147,6 +147,28 @@ void CYN_FN(cyn_wgrad)(const T *A, const T *D, T *dW, T *db,
     CYN_FN(cyn_scalar_wgrad)(A, D, dW, db, n, k, m);
 }
 
+/* out[i, :] = X[order[i], :] for i < n (rows `width` long): the minibatch
+ * gather. The rows are scattered over an array larger than L2, so the copy
+ * waits on memory; the row CYN_GATHER_AHEAD places on is requested first. */
+#define CYN_GATHER_AHEAD 8
+void CYN_FN(cyn_gather_rows)(const T *X, cyn_int width, const cyn_int *order, cyn_int n, T *out)
+{
+    for (cyn_int i = 0; i < n; ++i) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (i + CYN_GATHER_AHEAD < n) {
+            const char *ahead = (const char *)(X + order[i + CYN_GATHER_AHEAD] * width);
+            for (cyn_int b = 0; b < width * (cyn_int)sizeof(T); b += 64)
+                __builtin_prefetch(ahead + b);
+        }
+#endif
+        const T *restrict src = X + order[i] * width;
+        T *restrict dst = out + i * width;
+        for (cyn_int j = 0; j < width; ++j)
+            dst[j] = src[j];
+    }
+}
+#undef CYN_GATHER_AHEAD
+
 /* 1 if no element is inf or NaN. x - x is +0 exactly for every finite x and
  * NaN otherwise; the comparison vectorises (no temporary array, unlike
  * np.isfinite(x).all(), whose page faults cost a 784-256-256-10 epoch a tenth of its time). */

@@ -109,7 +109,7 @@ class CoreBackend:
         if shuffle and bs < n:
             # every epoch's permutation drawn up front, as the reference draws them
             orders = np.concatenate([ref.epoch_order(net.rng, n, bs, True)
-                                     for _ in range(epochs)]).astype(np.intp)
+                                     for _ in range(epochs)]).astype(np.intp, copy=False)
         masks = self._no_weights
         if any(net.dropout):
             # one epoch's masks in the order CoreNet.train_epochs reads them

@@ -993,7 +993,7 @@ cdef isz train_loop(const Net *net, int loss, floating *params, const floating *
                     bint count, Batch *ws, double *losses, cnp.int64_t *correct) noexcept nogil:
     """CoreNet.train_epochs after its checks: the epochs, batches and steps."""
     cdef isz n_in = net.sizes[0], n_out = net.out_width, P = net.n_params
-    cdef isz e, start, nb, i, j, r, n_batches, hits, run = epochs
+    cdef isz e, start, nb, i, n_batches, hits, run = epochs
     cdef const isz *order
     cdef const floating *mp
     cdef const floating *xb
@@ -1027,16 +1027,11 @@ cdef isz train_loop(const Net *net, int loss, floating *params, const floating *
         while start < n:
             nb = batch_size if start + batch_size <= n else n - start
             if order != NULL:
-                # plain loops, not memcpy: rows are 10-100 values, where a
-                # library call per row cost 4% of a mid-size step
-                for i in range(nb):
-                    r = order[start + i]
-                    for j in range(n_in):
-                        gx[i * n_in + j] = X[r * n_in + j]
-                    for j in range(n_out):
-                        gy[i * n_out + j] = Y[r * n_out + j]
-                    if wp != NULL:
-                        gw[i] = wp[r]
+                gather_rows(X, n_in, order + start, nb, gx)
+                gather_rows(Y, n_out, order + start, nb, gy)
+                if wp != NULL:
+                    for i in range(nb):
+                        gw[i] = wp[order[start + i]]
                 xb = gx
                 yb = gy
                 wb = gw if wp != NULL else NULL
