@@ -112,11 +112,12 @@ void cyn_step_f64(int opt, const double *c, double *p, const double *g, double *
 void cyn_step_f32(int opt, const float *c, float *p, const float *g, float *m,
                   float *v, cyn_int n, int n_threads);
 
-/* out[i, :] = X[order[i], :] for i < n, rows `width` long (the minibatch gather). */
+/* out[i, :] = X[order[i], :] for i < n, rows `width` long (the minibatch gather),
+ * split over n_threads by rows when it is large. */
 void cyn_gather_rows_f64(const double *X, cyn_int width, const cyn_int *order, cyn_int n,
-                         double *out);
+                         double *out, int n_threads);
 void cyn_gather_rows_f32(const float *X, cyn_int width, const cyn_int *order, cyn_int n,
-                         float *out);
+                         float *out, int n_threads);
 
 /* 1 if x[0..n) holds no inf or NaN (input validation without a temporary). */
 int cyn_all_finite_f64(const double *x, cyn_int n);

@@ -151,11 +151,12 @@ void CYN_FN(cyn_wgrad)(const T *A, const T *D, T *dW, T *db,
  * gather. The rows are scattered over an array larger than L2, so the copy
  * waits on memory; the row CYN_GATHER_AHEAD places on is requested first. */
 #define CYN_GATHER_AHEAD 8
-void CYN_FN(cyn_gather_rows)(const T *X, cyn_int width, const cyn_int *order, cyn_int n, T *out)
+static void CYN_FN(cyn_gather_range)(const T *X, cyn_int width, const cyn_int *order,
+                                     cyn_int lo, cyn_int hi, T *out)
 {
-    for (cyn_int i = 0; i < n; ++i) {
+    for (cyn_int i = lo; i < hi; ++i) {
 #if defined(__GNUC__) || defined(__clang__)
-        if (i + CYN_GATHER_AHEAD < n) {
+        if (i + CYN_GATHER_AHEAD < hi) {
             const char *ahead = (const char *)(X + order[i + CYN_GATHER_AHEAD] * width);
             for (cyn_int b = 0; b < width * (cyn_int)sizeof(T); b += 64)
                 __builtin_prefetch(ahead + b);
@@ -168,6 +169,38 @@ void CYN_FN(cyn_gather_rows)(const T *X, cyn_int width, const cyn_int *order, cy
     }
 }
 #undef CYN_GATHER_AHEAD
+
+#if CYN_HAVE_SIMD
+typedef struct {
+    const T *X;
+    cyn_int width;
+    const cyn_int *order;
+    T *out;
+} CYN_FN(cyn_gather_args);
+
+static void CYN_FN(cyn_gather_part)(const void *args, cyn_int lo, cyn_int hi)
+{
+    const CYN_FN(cyn_gather_args) *g = (const CYN_FN(cyn_gather_args) *)args;
+    CYN_FN(cyn_gather_range)(g->X, g->width, g->order, lo, hi, g->out);
+}
+#endif
+
+void CYN_FN(cyn_gather_rows)(const T *X, cyn_int width, const cyn_int *order, cyn_int n, T *out,
+                             int n_threads)
+{
+#if CYN_HAVE_SIMD
+    /* waiting on memory from two cores overlaps twice the misses */
+    const int nt = cyn_threads_for(n_threads, (double)n * (double)width, CYN_THREAD_MIN_ELEMENTS / 2);
+    if (nt > 1) {
+        const CYN_FN(cyn_gather_args) g = {X, width, order, out};
+        cyn_parallel(CYN_FN(cyn_gather_part), &g, n, 8, nt, nt);
+        return;
+    }
+#else
+    (void)n_threads;
+#endif
+    CYN_FN(cyn_gather_range)(X, width, order, 0, n, out);
+}
 
 /* 1 if no element is inf or NaN. x - x is +0 exactly for every finite x and
  * NaN otherwise; the comparison vectorises (no temporary array, unlike

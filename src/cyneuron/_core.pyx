@@ -1027,8 +1027,8 @@ cdef isz train_loop(const Net *net, int loss, floating *params, const floating *
         while start < n:
             nb = batch_size if start + batch_size <= n else n - start
             if order != NULL:
-                gather_rows(X, n_in, order + start, nb, gx)
-                gather_rows(Y, n_out, order + start, nb, gy)
+                gather_rows(X, n_in, order + start, nb, gx, net.n_threads)
+                gather_rows(Y, n_out, order + start, nb, gy, net.n_threads)
                 if wp != NULL:
                     for i in range(nb):
                         gw[i] = wp[order[start + i]]

@@ -60,9 +60,9 @@ cdef extern from "cyn_kernels.h" nogil:
     void cyn_step_f32(int opt, const float *c, float *p, const float *g, float *m,
                       float *v, cyn_int n, int n_threads)
     void cyn_gather_rows_f64(const double *X, cyn_int width, const cyn_int *order, cyn_int n,
-                             double *out)
+                             double *out, int n_threads)
     void cyn_gather_rows_f32(const float *X, cyn_int width, const cyn_int *order, cyn_int n,
-                             float *out)
+                             float *out, int n_threads)
     int cyn_all_finite_f64(const double *x, cyn_int n)
     int cyn_all_finite_f32(const float *x, cyn_int n)
     int cyn_variant_count()
@@ -234,9 +234,9 @@ cdef inline void ew_step(int opt, const floating *c, floating *p, const floating
 
 
 cdef inline void gather_rows(const floating *X, isz width, const isz *order, isz n,
-                             floating *out) noexcept nogil:
+                             floating *out, int n_threads) noexcept nogil:
     # npy_intp and ptrdiff_t are one type on every platform NumPy supports
     if floating is double:
-        cyn_gather_rows_f64(X, width, <const cyn_int *>order, n, out)
+        cyn_gather_rows_f64(X, width, <const cyn_int *>order, n, out, n_threads)
     else:
-        cyn_gather_rows_f32(X, width, <const cyn_int *>order, n, out)
+        cyn_gather_rows_f32(X, width, <const cyn_int *>order, n, out, n_threads)
