@@ -766,8 +766,9 @@ cdef inline bint use_tiny(const Net *net, isz n, const void *masks) noexcept nog
     """Whether a batch of n rows takes the tiny-net path (inference: any
     activation; training: tiny_gradients' fused loops know only the
     activations whose derivative comes from their output)."""
-    return (cyn_inline_small and masks == NULL
-            and <double>n * <double>net.max_macs < CYN_SMALL_PRODUCT)
+    # every product of the batch is small: the widest layer's is (one size
+    # test, _kernels.small_product, for the per-product and per-net choices)
+    return masks == NULL and small_product(n, 1, net.max_macs)
 
 
 cdef inline bint use_tiny_training(const Net *net, isz n, const void *masks) noexcept nogil:
