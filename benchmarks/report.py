@@ -120,8 +120,32 @@ def status_cell(row):
             "error": "error"}.get(row.get("status"), "")
 
 
+PORTABLE = ("cyneuron compiled, portable", "float64")
+
+
+def portable_goal(row, wl, rows):
+    """numerics="portable" float64 (issue 17): W1/W2 against their own goal,
+    W3/W4 against the numpy-mode row of the same run (no slower)."""
+    if row.get("status") != "ok":
+        return "NOT met (not run)"
+    if hasattr(wl, "goal_portable_per_unit_s"):
+        need = wl.goal_portable_per_unit_s
+        return "met" if row["per_unit"] <= need else \
+            f"NOT met (> {fmt_time(need * wl.per_units)} per {wl.per})"
+    if wl.id in ("W3", "W4"):
+        base = baseline(rows, row["threads"])
+        if base is None:
+            return "n/a (no numpy-mode row)"
+        r = full_time(row) / full_time(base)
+        return f"{'met' if r <= 1.0 else 'NOT met'} ({r:.2f}x numpy mode's time)"
+    return ""
+
+
 def goal(row, wl, rows):
-    """'met' / 'NOT met (...)' for cyneuron compiled float64 rows, '' for the others."""
+    """'met' / 'NOT met (...)' for cyneuron compiled float64 rows (and the
+    portable float64 rows, see portable_goal), '' for the others."""
+    if (row["label"], row["dtype"]) == PORTABLE:
+        return portable_goal(row, wl, rows)
     if (row["label"], row["dtype"]) != BASELINE:
         return ""
     if row.get("status") != "ok":
@@ -356,6 +380,10 @@ def goal_summary(workloads, rows_by_wl):
         for r in base:
             lines.append(f"- {wl.id}: {measured(r, wl, rows)} -> **{goal(r, wl, rows)}** "
                          f"(goal: {wl.goal})")
+        for r in rows:
+            if (r["label"], r["dtype"]) == PORTABLE and r.get("status") == "ok":
+                lines.append(f"- {wl.id} portable: {measured(r, wl, rows)} -> "
+                             f"**{goal(r, wl, rows)}**")
         if rows and not base:
             lines.append(f"- {wl.id}: cyneuron did not run -> **NOT met** (goal: {wl.goal})")
     return "\n".join(lines)

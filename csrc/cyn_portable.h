@@ -158,9 +158,18 @@ CYNP_INLINE double cynp_tanh_poly(double w) {
 #undef CYNP_FN
 #undef CYNP_SEL
 
+/* 1 / (1 + exp(x)): the sigmoid's last two steps, after the affine map has
+ * negated its input (the core's sigmoid, cyn_ew_recip1p after the exp loop:
+ * the same operations in one loop; typed constants keep float32 in float32). */
+CYNP_INLINE double cynp_sigmoid_neg_f64_v(double x) { return 1.0 / (1.0 + cynp_exp_f64_v(x)); }
+CYNP_INLINE float cynp_sigmoid_neg_f32_v(float x) { return 1.0f / (1.0f + cynp_exp_f32_v(x)); }
+CYNP_INLINE double cynp_sigmoid_neg_f64(double x) { return 1.0 / (1.0 + cynp_exp_f64(x)); }
+CYNP_INLINE float cynp_sigmoid_neg_f32(float x) { return 1.0f / (1.0f + cynp_exp_f32(x)); }
+
 /* ---- array loops: contiguous buffers, x == y allowed ----
  * Blocks of CYNP_BLOCK go through a local buffer, so that the compiler can
- * vectorise the inner loop without an aliasing check (in-place calls too). */
+ * vectorise the inner loop without an aliasing check (in-place calls too).
+ */
 #define CYNP_BLOCK 64
 #define CYNP_DEFINE_LOOP(NAME, T, FUNC)                                        \
     CYNP_INLINE void NAME(const T *x, T *y, ptrdiff_t n) {                   \
@@ -181,6 +190,8 @@ CYNP_DEFINE_LOOP(cynp_exp_f32_n, float, cynp_exp_f32_v)
 CYNP_DEFINE_LOOP(cynp_log_f32_n, float, cynp_log_f32_v)
 CYNP_DEFINE_LOOP(cynp_log1p_f32_n, float, cynp_log1p_f32_v)
 CYNP_DEFINE_LOOP(cynp_tanh_f32_n, float, cynp_tanh_f32_v)
+CYNP_DEFINE_LOOP(cynp_sigmoid_neg_f64_n, double, cynp_sigmoid_neg_f64_v)
+CYNP_DEFINE_LOOP(cynp_sigmoid_neg_f32_n, float, cynp_sigmoid_neg_f32_v)
 
 #ifdef __cplusplus
 }

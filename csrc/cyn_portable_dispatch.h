@@ -17,7 +17,8 @@
 typedef void (*cynp_loop_f64)(const double *, double *, ptrdiff_t);
 typedef void (*cynp_loop_f32)(const float *, float *, ptrdiff_t);
 
-enum { CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, CYNP_FN_TANH, CYNP_N_FN };
+/* CYNP_FN_SIGMOID_NEG: 1 / (1 + exp(x)), the sigmoid after the affine map's negation */
+enum { CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, CYNP_FN_TANH, CYNP_FN_SIGMOID_NEG, CYNP_N_FN };
 enum { CYNP_VAR_INLINE, CYNP_VAR_SCALAR, CYNP_VAR_SSE42, CYNP_VAR_AVX2, CYNP_VAR_AVX512, CYNP_N_VAR };
 
 #define CYNP_VARIANT(SFX, ATTR)                                                          \
@@ -28,7 +29,9 @@ enum { CYNP_VAR_INLINE, CYNP_VAR_SCALAR, CYNP_VAR_SSE42, CYNP_VAR_AVX2, CYNP_VAR
     ATTR static void cynp_exp_f32_##SFX(const float *x, float *y, ptrdiff_t n) { cynp_exp_f32_n(x, y, n); }       \
     ATTR static void cynp_log_f32_##SFX(const float *x, float *y, ptrdiff_t n) { cynp_log_f32_n(x, y, n); }       \
     ATTR static void cynp_log1p_f32_##SFX(const float *x, float *y, ptrdiff_t n) { cynp_log1p_f32_n(x, y, n); }   \
-    ATTR static void cynp_tanh_f32_##SFX(const float *x, float *y, ptrdiff_t n) { cynp_tanh_f32_n(x, y, n); }
+    ATTR static void cynp_tanh_f32_##SFX(const float *x, float *y, ptrdiff_t n) { cynp_tanh_f32_n(x, y, n); }   \
+    ATTR static void cynp_sigmoid_neg_f64_##SFX(const double *x, double *y, ptrdiff_t n) { cynp_sigmoid_neg_f64_n(x, y, n); } \
+    ATTR static void cynp_sigmoid_neg_f32_##SFX(const float *x, float *y, ptrdiff_t n) { cynp_sigmoid_neg_f32_n(x, y, n); }
 
 CYNP_VARIANT(scalar, )
 
@@ -46,6 +49,8 @@ CYNP_INLINE_LOOP(cynp_exp_f32_inline, float, cynp_exp_f32)
 CYNP_INLINE_LOOP(cynp_log_f32_inline, float, cynp_log_f32)
 CYNP_INLINE_LOOP(cynp_log1p_f32_inline, float, cynp_log1p_f32)
 CYNP_INLINE_LOOP(cynp_tanh_f32_inline, float, cynp_tanh_f32)
+CYNP_INLINE_LOOP(cynp_sigmoid_neg_f64_inline, double, cynp_sigmoid_neg_f64)
+CYNP_INLINE_LOOP(cynp_sigmoid_neg_f32_inline, float, cynp_sigmoid_neg_f32)
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(CYN_NO_SIMD)
 #define CYNP_X86 1
@@ -57,7 +62,8 @@ CYNP_VARIANT(avx512, __attribute__((target("avx512f,avx512dq"))))
 #endif
 
 #define CYNP_TABLE(SFX, T)                                                  \
-    { cynp_exp_##T##_##SFX, cynp_log_##T##_##SFX, cynp_log1p_##T##_##SFX, cynp_tanh_##T##_##SFX }
+    { cynp_exp_##T##_##SFX, cynp_log_##T##_##SFX, cynp_log1p_##T##_##SFX, cynp_tanh_##T##_##SFX, \
+      cynp_sigmoid_neg_##T##_##SFX }
 
 /* 1 when variant v runs on this CPU */
 static int cynp_variant_supported(int v) {

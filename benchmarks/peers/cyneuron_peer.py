@@ -27,9 +27,16 @@ def version():
     return cn.__version__
 
 
-def _configs(threads, reference=True):
-    """(label, dtype, backend) of the rows to measure."""
+PORTABLE = "cyneuron compiled, portable"      # the label of the numerics="portable" rows
+
+
+def _configs(threads, reference=True, portable=False):
+    """(label, dtype, backend) of the rows to measure; with portable, also the
+    compiled core with numerics="portable" (backend "cython-portable"), so that
+    the two numerics modes are timed side by side in one run (W1-W4)."""
     rows = [("cyneuron compiled", "float64", "cython"), ("cyneuron compiled", "float32", "cython")]
+    if portable:
+        rows += [(PORTABLE, "float64", "cython-portable"), (PORTABLE, "float32", "cython-portable")]
     if reference and threads == 1:
         rows.append(("cyneuron NumPy reference", "float64", "numpy"))
     return rows
@@ -37,6 +44,8 @@ def _configs(threads, reference=True):
 
 def _network(sizes, dtype, backend, threads=None, **kw):
     import cyneuron as cn
+    if backend == "cython-portable":
+        backend, kw = "cython", dict(kw, numerics="portable")
     if threads is not None:
         try:
             return cn.Network(list(sizes), dtype=dtype, backend=backend, n_threads=threads, **kw)
@@ -48,7 +57,8 @@ def _network(sizes, dtype, backend, threads=None, **kw):
 
 
 def _case(label, dtype, backend, setup, run, check=None, threads=1):
-    note = "" if backend == "cython" else "executable spec; spelled-out products, no BLAS"
+    note = {"cython": "", "cython-portable": 'numerics="portable"'}.get(
+        backend, "executable spec; spelled-out products, no BLAS")
     return Case(label, dtype, setup, run, check, threads=threads, note=note,
                 unsupported=_NOT_YET, unsupported_prefix=_PREFIX)
 
@@ -71,7 +81,7 @@ def _seed_workload(wl, threads, **fit_kw):
             return {"final_loss": wl.loss(net.feedforward(wl.X), wl.y)}
         return setup, run, check
 
-    return [_case(lbl, dt, be, *make(dt, be)) for lbl, dt, be in _configs(threads)]
+    return [_case(lbl, dt, be, *make(dt, be)) for lbl, dt, be in _configs(threads, portable=True)]
 
 
 def w1(wl, threads=1):
@@ -110,7 +120,7 @@ def w3(wl, threads=1):
             return {"accuracy": _accuracy(net, Xte, yte)}
         return setup, run, check
 
-    return [_case(lbl, dt, be, *make(dt, be)) for lbl, dt, be in _configs(threads)]
+    return [_case(lbl, dt, be, *make(dt, be)) for lbl, dt, be in _configs(threads, portable=True)]
 
 
 def _same_bits_across_threads(wl, dtype, n=16 * 256):
@@ -150,7 +160,7 @@ def w4(wl, threads=1):
         return setup, run, check
 
     return [_case(lbl, dt, be, *make(dt, be), threads=threads)
-            for lbl, dt, be in _configs(threads)]
+            for lbl, dt, be in _configs(threads, portable=True)]
 
 
 

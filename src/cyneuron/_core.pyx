@@ -30,8 +30,9 @@ cnp.import_ufunc()
 
 from cyneuron._kernels cimport *
 from cyneuron._portable_decl cimport (CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, CYNP_FN_TANH,
-                                      CYNP_N_VAR, cynp_get_f32, cynp_get_f64, cynp_loop_f32,
-                                      cynp_loop_f64, cynp_variant_supported)
+                                      CYNP_FN_SIGMOID_NEG, CYNP_N_VAR, cynp_get_f32, cynp_get_f64,
+                                      cynp_loop_f32, cynp_loop_f64, cynp_sigmoid_neg_f32,
+                                      cynp_sigmoid_neg_f64, cynp_variant_supported)
 
 def codes():
     """The activation, loss and optimizer codes compiled into the core (from
@@ -125,12 +126,72 @@ cdef int _portable_best():
 
 
 cdef int _pvar = _portable_best()
-cdef cynp_loop_f64 _p_f64[N_FN]
-cdef cynp_loop_f32 _p_f32[N_FN]
-for _fn, _pfn in ((FN_EXP, CYNP_FN_EXP), (FN_TANH, CYNP_FN_TANH), (FN_LOG, CYNP_FN_LOG),
-                  (FN_LOG1P, CYNP_FN_LOG1P)):
-    _p_f64[_fn] = cynp_get_f64(_pvar, _pfn)
-    _p_f32[_fn] = cynp_get_f32(_pvar, _pfn)
+cdef cynp_loop_f64 _p_f64[N_FN + 1]
+cdef cynp_loop_f32 _p_f32[N_FN + 1]
+# FN_SIGMOID_NEG: 1 / (1 + exp(x)) in one portable loop (the sigmoid after the
+# affine map's negation); NumPy has no such loop, so numpy mode runs exp, then
+# ew_recip1p
+cdef enum:
+    FN_SIGMOID_NEG = N_FN
+    SIGMOID_INLINE = 2      # up to this many values, sigmoid_neg runs the scalar copy inline
+
+
+cdef void _portable_use(int v) noexcept:
+    cdef int fn
+    global _pvar
+    _pvar = v
+    for fn, pfn in ((FN_EXP, CYNP_FN_EXP), (FN_TANH, CYNP_FN_TANH), (FN_LOG, CYNP_FN_LOG),
+                    (FN_LOG1P, CYNP_FN_LOG1P), (FN_SIGMOID_NEG, CYNP_FN_SIGMOID_NEG)):
+        _p_f64[fn] = cynp_get_f64(v, pfn)
+        _p_f32[fn] = cynp_get_f32(v, pfn)
+
+
+_portable_use(_pvar)
+
+# the names of cyneuron._portable.VARIANT_NAMES, in the order of the C enum
+_PORTABLE_VARIANTS = ("inline", "scalar", "sse42", "avx2", "avx512")
+
+
+def set_portable_variant(name):
+    """Run numerics="portable" with the portable loop variant `name` (None:
+    the widest this CPU runs); returns the previous name.
+
+    For tests: every variant gives the same bits. Not to be called while
+    another thread trains.
+    """
+    old = _PORTABLE_VARIANTS[_pvar]
+    if name is None:
+        _portable_use(_portable_best())
+        return old
+    if name not in _PORTABLE_VARIANTS or not cynp_variant_supported(
+            _PORTABLE_VARIANTS.index(name)):
+        raise ValueError(f"unknown or unsupported portable variant {name!r}")
+    _portable_use(_PORTABLE_VARIANTS.index(name))
+    return old
+
+
+cdef inline void sigmoid_neg(floating *z, isz n, bint portable) noexcept nogil:
+    """z = 1 / (1 + exp(z)) in place: the sigmoid once the affine map has
+    negated its input (one portable loop, or NumPy's exp then ew_recip1p)."""
+    cdef isz i
+    if n <= 0:
+        return
+    if portable and n <= SIGMOID_INLINE:
+        # a value or two (per-sample SGD of a 2-2-1 net): the scalar copy of
+        # the portable exp, inline, is shorter than a call into a vector loop
+        for i in range(n):
+            if floating is double:
+                z[i] = cynp_sigmoid_neg_f64(z[i])
+            else:
+                z[i] = cynp_sigmoid_neg_f32(z[i])
+    elif portable:
+        if floating is double:
+            _p_f64[FN_SIGMOID_NEG](z, z, n)
+        else:
+            _p_f32[FN_SIGMOID_NEG](z, z, n)
+    else:
+        vexp(z, n, False)
+        ew_recip1p(z, n)
 
 
 cdef inline void _run_loop(npy_loop_t loop, void *data, char *buf, isz n,
@@ -285,8 +346,7 @@ cdef void activate_rest(int code, double param, floating *z, isz n, isz m,
     cdef floating *row
     if code == ACT_SIGMOID:
         # 1 / (1 + exp(-z)), the negation done
-        vexp(z, cnt, portable)
-        ew_recip1p(z, cnt)
+        sigmoid_neg(z, cnt, portable)
     elif code == ACT_TANH:
         vtanh(z, cnt, portable)
     elif code == ACT_SOFTMAX:
@@ -706,8 +766,9 @@ cdef inline bint use_tiny(const Net *net, isz n, const void *masks) noexcept nog
     """Whether a batch of n rows takes the tiny-net path (inference: any
     activation; training: tiny_gradients' fused loops know only the
     activations whose derivative comes from their output)."""
-    return (cyn_inline_small and masks == NULL
-            and <double>n * <double>net.max_macs < CYN_SMALL_PRODUCT)
+    # every product of the batch is small: the widest layer's is (one size
+    # test, _kernels.small_product, for the per-product and per-net choices)
+    return masks == NULL and small_product(n, 1, net.max_macs)
 
 
 cdef inline bint use_tiny_training(const Net *net, isz n, const void *masks) noexcept nogil:
@@ -745,8 +806,10 @@ cdef inline void tiny_forward(const Net *net, const floating *params, const floa
         code = net.acts[l]
         affine(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1], out,
                n, k, m, 1, code, net.act_params[l])
-        if code == ACT_SIGMOID:
-            vexp(out, n * m, net.portable)
+        if code == ACT_SIGMOID and net.portable:
+            sigmoid_neg(out, n * m, True)
+        elif code == ACT_SIGMOID:
+            vexp(out, n * m, False)
             for i in range(n * m):
                 out[i] = one / (one + out[i])
         else:

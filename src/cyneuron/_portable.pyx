@@ -10,7 +10,7 @@ hook of the portable numerics mode and the building block the core inlines.
 import numpy as np
 
 from cyneuron._portable_decl cimport (CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, CYNP_FN_TANH,
-                                      CYNP_N_VAR, cynp_get_f32, cynp_get_f64, cynp_loop_f32,
+                                      CYNP_FN_SIGMOID_NEG, CYNP_N_VAR, cynp_get_f32, cynp_get_f64, cynp_loop_f32,
                                       cynp_loop_f64, cynp_variant_supported)
 
 # Instruction-set variants of the loops, in the order of the C enum; every
@@ -124,3 +124,10 @@ def log1p(x, out=None):
 def tanh(x, out=None):
     """Portable hyperbolic tangent, elementwise (parameters as for `exp`)."""
     return _run("tanh", x, out, CYNP_FN_TANH)
+
+
+def sigmoid_neg(x, out=None):
+    """``1 / (1 + exp(x))`` with the portable exp, elementwise, in the dtype of
+    `x` (parameters as for `exp`): the core's sigmoid after its affine map
+    negated the input, one loop instead of exp then the reciprocal."""
+    return _run("sigmoid_neg", x, out, CYNP_FN_SIGMOID_NEG)

@@ -852,7 +852,9 @@ class Network:
                         bulk["accuracy"] = correct / x.shape[0]
                     history._extend(bulk, done, todo)
                     done += todo
-                    progress.update(done, {k: vals[-1] for k, vals in history.history.items()})
+                    # the last values from the arrays: reading history.history here
+                    # would turn every epoch's loss into a Python float at once
+                    progress.update(done, {k: float(vals[-1]) for k, vals in bulk.items()})
                     continue
                 for i in range(todo):
                     e = done + i
