@@ -379,17 +379,19 @@ CYN_VFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
               const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
 {
 #ifdef NARROW_ISA
-    /* A product narrower than one tile of this variant leaves lanes idle in
-     * every tile (or pays for the transposing pack below); the half-width
-     * variant NARROW_ISA (tile rows of NARROW_NV vectors of half this width),
-     * instantiated earlier in the same translation unit, computes the same
-     * bits. It takes over when its tiles waste fewer
-     * lanes: 10 outputs fill 10 of 12 float64 AVX2 lanes but 10 of 32
-     * AVX-512 ones (200x100x10 forward product: 9.9 against 18 us). */
+    /* A product narrower than one tile of this variant computes whole vectors
+     * of which the last may be mostly idle lanes; the half-width variant
+     * NARROW_ISA (instantiated earlier in the same translation unit) computes
+     * the same bits with vectors half as wide. It takes over when it leaves
+     * fewer lanes idle, by a margin: this variant's multiplies carry their
+     * broadcast (cyn_mul_bcast), which the narrow one pays for. 10 outputs:
+     * 12 half-width lanes against 16 (200x100x10 forward: 9.9 against 18 us
+     * before the edge vectors went straight to C); a thread's share of a
+     * 100-wide product (24 columns) stays here. */
     if (N < GNR) {
-        const cyn_int nr = (cyn_int)(NARROW_NV * (GL / 2));   /* its tile width */
-        const cyn_int wide = GNR, narrow = (N + nr - 1) / nr * nr;
-        if (narrow < wide) {
+        const cyn_int half = GL / 2;
+        const cyn_int wide = (N + GL - 1) / GL * GL, narrow = (N + half - 1) / half * half;
+        if (5 * narrow < 4 * wide) {
             CYN_CAT3(cyn_gemm, SFX, NARROW_ISA)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha,
                                               c, ldc);
             return;

@@ -2,7 +2,7 @@
  * One SIMD variant: the products and elementwise passes for both dtypes,
  * compiled for instruction set CYN_TARGET (a string such as "avx2"; none:
  * the compiler's baseline). Define ISA (name suffix), VB (vector bytes), MR
- * and NV (tile shape) and optionally CYN_TARGET and NARROW_ISA / NARROW_NV (a
+ * and NV (tile shape) and optionally CYN_TARGET and NARROW_ISA (a
  * half-width variant defined earlier that takes narrow products, see
  * cyn_gemm in cyn_gemm_impl.h) first; all are undefined
  * again at the end. Everything between push and pop is compiled for the
@@ -45,5 +45,4 @@ CYN_PRAGMA(GCC pop_options)
 #undef NV
 #ifdef NARROW_ISA
 #undef NARROW_ISA
-#undef NARROW_NV
 #endif

@@ -96,7 +96,6 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #define NV CYN_A512_NV
 #define CYN_TARGET "avx512f"
 #define NARROW_ISA avx2
-#define NARROW_NV CYN_A2_NV
 #define CYN_EMBEDDED_BCAST 1        /* see cyn_mul_bcast in cyn_gemm_impl.h */
 #include "cyn_instantiate.h"
 #undef CYN_EMBEDDED_BCAST
