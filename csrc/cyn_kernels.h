@@ -99,12 +99,15 @@ void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
 
 /* Elementwise passes, vectorised in the active variant (same bits in all):
  * z = 1 / (1 + z); g = g * f'(a) for activation `code`; x = x * m;
- * one optimizer update with the step constants c (see cyn_elementwise_impl.h),
- * split over n_threads by element ranges when it is large. */
+ * one optimizer update with the step constants c (see cyn_elementwise_impl.h);
+ * the derivative pass and the update split over n_threads by element ranges
+ * when they are large. */
 void cyn_recip1p_f64(double *z, cyn_int n);
 void cyn_recip1p_f32(float *z, cyn_int n);
-void cyn_dmul_f64(int code, double alpha, const double *a, double *g, cyn_int n);
-void cyn_dmul_f32(int code, float alpha, const float *a, float *g, cyn_int n);
+void cyn_dmul_f64(int code, double alpha, const double *a, double *g, cyn_int n,
+                  int n_threads);
+void cyn_dmul_f32(int code, float alpha, const float *a, float *g, cyn_int n,
+                  int n_threads);
 void cyn_mul_f64(double *x, const double *m, cyn_int n);
 void cyn_mul_f32(float *x, const float *m, cyn_int n);
 void cyn_step_f64(int opt, const double *c, double *p, const double *g, double *m,

@@ -230,9 +230,38 @@ static const CYN_FN(cyn_ew) *CYN_FN(cyn_ew_ops)(void)
 }
 
 void CYN_FN(cyn_recip1p)(T *z, cyn_int n) { CYN_FN(cyn_ew_ops)()->recip1p(z, n); }
-void CYN_FN(cyn_dmul)(int code, T alpha, const T *a, T *g, cyn_int n)
+#if CYN_HAVE_SIMD
+/* g = g * f'(a) split over threads by element ranges. */
+typedef struct {
+    void (*dmul)(int, T, const T *, T *, cyn_int);
+    int code;
+    T alpha;
+    const T *a;
+    T *g;
+} CYN_FN(cyn_dmul_args);
+
+static void CYN_FN(cyn_dmul_part)(const void *args, cyn_int lo, cyn_int hi)
 {
-    CYN_FN(cyn_ew_ops)()->dmul(code, alpha, a, g, n);
+    const CYN_FN(cyn_dmul_args) *d = (const CYN_FN(cyn_dmul_args) *)args;
+    d->dmul(d->code, d->alpha, d->a + lo, d->g + lo, hi - lo);
+}
+#endif
+
+void CYN_FN(cyn_dmul)(int code, T alpha, const T *a, T *g, cyn_int n, int n_threads)
+{
+    const CYN_FN(cyn_ew) *ops = CYN_FN(cyn_ew_ops)();
+#if CYN_HAVE_SIMD
+    /* elementwise: element ranges give the bits of one pass (see cyn_step) */
+    const int nt = cyn_threads_for(n_threads, (double)n, CYN_THREAD_MIN_ELEMENTS);
+    if (nt > 1) {
+        const CYN_FN(cyn_dmul_args) d = {ops->dmul, code, alpha, a, g};
+        cyn_parallel(CYN_FN(cyn_dmul_part), &d, n, 64, nt, nt);
+        return;
+    }
+#else
+    (void)n_threads;
+#endif
+    ops->dmul(code, alpha, a, g, n);
 }
 void CYN_FN(cyn_mul)(T *x, const T *m, cyn_int n) { CYN_FN(cyn_ew_ops)()->mul(x, m, n); }
 

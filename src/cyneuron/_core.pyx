@@ -429,7 +429,7 @@ cdef void from_input_derivative_mul(int code, const floating *z, floating *g,
 
 
 cdef void derivative_mul(int code, double param, const floating *a, floating *g,
-                         isz n, isz m, bint portable) noexcept nogil:
+                         isz n, isz m, bint portable, int n_threads) noexcept nogil:
     """g = g * f'(a) in place: dL/dA becomes dL/dZ. a is the activation output
     (the layer's input z for the from_input activations)."""
     cdef isz i, j, cnt = n * m
@@ -438,7 +438,7 @@ cdef void derivative_mul(int code, double param, const floating *a, floating *g,
         from_input_derivative_mul(code, a, g, cnt, portable)
         return
     if code == ACT_SIGMOID or code == ACT_TANH or code == ACT_RELU or code == ACT_LEAKY_RELU:
-        ew_dmul(code, <floating>param, a, g, cnt)
+        ew_dmul(code, <floating>param, a, g, cnt, n_threads)
     elif code == ACT_SOFTMAX:
         # Jacobian-vector product: a * (g - sum_k g_k a_k), per row
         for i in range(n):
@@ -517,7 +517,8 @@ cdef floating output_error(const Net *net, int loss, const floating *a,
         return loss_and_grad(loss, act, <floating>param, a, y, w, g, tmp, n, m, denom, inv,
                              net.portable)
     value = loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m, denom, inv, net.portable)
-    derivative_mul(act, param, a_deriv, g, n, m, net.portable)   # a_deriv: a, or z (from_input)
+    derivative_mul(act, param, a_deriv, g, n, m, net.portable,
+                   net.n_threads)   # a_deriv: a, or z (from_input)
     return value
 
 
@@ -743,7 +744,7 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
             elif from_input(net.acts[l - 1]):
                 a_deriv = raw_buf + (a_prev - acts_buf)
             derivative_mul(net.acts[l - 1], net.act_params[l - 1], a_deriv, dprev, n, k,
-                           net.portable)
+                           net.portable, net.n_threads)
             tmp = d
             d = dprev
             dprev = tmp

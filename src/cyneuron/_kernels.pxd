@@ -51,8 +51,10 @@ cdef extern from "cyn_kernels.h" nogil:
                        cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_recip1p_f64(double *z, cyn_int n)
     void cyn_recip1p_f32(float *z, cyn_int n)
-    void cyn_dmul_f64(int code, double alpha, const double *a, double *g, cyn_int n)
-    void cyn_dmul_f32(int code, float alpha, const float *a, float *g, cyn_int n)
+    void cyn_dmul_f64(int code, double alpha, const double *a, double *g, cyn_int n,
+                      int n_threads)
+    void cyn_dmul_f32(int code, float alpha, const float *a, float *g, cyn_int n,
+                      int n_threads)
     void cyn_mul_f64(double *x, const double *m, cyn_int n)
     void cyn_mul_f32(float *x, const float *m, cyn_int n)
     void cyn_step_f64(int opt, const double *c, double *p, const double *g, double *m,
@@ -193,17 +195,17 @@ cdef inline void ew_recip1p(floating *z, isz n) noexcept nogil:
 
 
 cdef inline void ew_dmul(int code, floating alpha, const floating *a, floating *g,
-                         isz n) noexcept nogil:
+                         isz n, int n_threads) noexcept nogil:
     if floating is double:
         if small_ew(n):
             cyn_ew_dmul_f64_inl(code, alpha, a, g, n)
         else:
-            cyn_dmul_f64(code, alpha, a, g, n)
+            cyn_dmul_f64(code, alpha, a, g, n, n_threads)
     else:
         if small_ew(n):
             cyn_ew_dmul_f32_inl(code, alpha, a, g, n)
         else:
-            cyn_dmul_f32(code, alpha, a, g, n)
+            cyn_dmul_f32(code, alpha, a, g, n, n_threads)
 
 
 cdef inline void ew_mul(floating *x, const floating *m, isz n) noexcept nogil:
