@@ -65,6 +65,7 @@ def extensions():
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         depends=["src/cyneuron/_kernels.pxd", "src/cyneuron/_portable_decl.pxd",
+                 "src/cyneuron/_core_transcendental.pxi", "src/cyneuron/_core_hooks.pxi",
                  "csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h",
                  "csrc/cyn_gemm_impl.h", "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h",
                  "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h",

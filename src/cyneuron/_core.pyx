@@ -15,6 +15,13 @@ Layout of a network (shared with the Python layer):
 * ``sizes``: layer widths, input first (``intp``).
 * ``acts``: activation code per layer (``intc``); ``act_params``: its scalar
   parameter (the leaky-ReLU slope), ``float64``.
+
+The file reads top-down: activations, losses, the forward pass, the backward
+pass, the tiny-net path, penalties and optimizers, the training loop, then the
+boundary (``CoreNet``). Two parts sit apart: ``_core_transcendental.pxi`` (exp,
+tanh, log, log1p: NumPy's own loops or the portable ones) and
+``_core_hooks.pxi`` (hooks for tests and benchmarks); the C declarations and
+per-dtype wrappers are in ``_kernels.pxd``.
 """
 
 cimport numpy as cnp
@@ -34,257 +41,12 @@ from cyneuron._portable_decl cimport (CYNP_FN_EXP, CYNP_FN_LOG, CYNP_FN_LOG1P, C
                                       cynp_loop_f32, cynp_loop_f64, cynp_sigmoid_neg_f32,
                                       cynp_sigmoid_neg_f64, cynp_variant_supported)
 
-def codes():
-    """The activation, loss and optimizer codes compiled into the core (from
-    csrc/cyn_kernels.h), for the test that checks cyneuron._registry."""
-    return {"activation": {"identity": ACT_IDENTITY, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
-                           "relu": ACT_RELU, "leaky_relu": ACT_LEAKY_RELU,
-                           "softmax": ACT_SOFTMAX, "softplus": ACT_SOFTPLUS, "silu": ACT_SILU},
-            "loss": {"mse": LOSS_MSE, "sse": LOSS_SSE, "binary_crossentropy": LOSS_BCE,
-                     "categorical_crossentropy": LOSS_CCE},
-            "optimizer": {"sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "rmsprop": OPT_RMSPROP,
-                          "adam": OPT_ADAM}}
+include "_core_transcendental.pxi"
 
 
 # ---------------------------------------------------------------------------
-# NumPy's own elementwise loops (exp, tanh): the core must call the very code
-# that np.exp / np.tanh run, because on AVX-512 machines that code is NumPy's
-# SIMD implementation and differs from the C library in some last bits.
+# Input checks.
 # ---------------------------------------------------------------------------
-
-ctypedef void (*npy_loop_t)(char **args, const cnp.npy_intp *dims,
-                            const cnp.npy_intp *steps, void *data) noexcept nogil
-
-# NumPy's loops per function (FN_*) and dtype, filled at import by _find_loop
-cdef enum:
-    FN_EXP = 0
-    FN_TANH = 1
-    FN_LOG = 2
-    FN_LOG1P = 3
-    N_FN = 4
-cdef npy_loop_t _np_f64[N_FN]
-cdef npy_loop_t _np_f32[N_FN]
-cdef void *_np_f64_data[N_FN]
-cdef void *_np_f32_data[N_FN]
-
-# The ufunc's fields are read through the C struct, which every NumPy C header
-# since 1.x defines, not through Cython's `cnp.ufunc` class: NumPy 2.5's
-# `__init__.pxd` dropped `types` from that class, so `u.types` silently became
-# the Python attribute (a list of strings) and indexing it crashed at import.
-cdef extern from "numpy/ufuncobject.h":
-    ctypedef struct _UFuncFields "PyUFuncObject":
-        int nin
-        int nout
-        int ntypes
-        char *types
-        void **functions
-        void **data
-
-
-cdef int _find_loop(object uf, int typenum, npy_loop_t *loop, void **data) except -1:
-    """Store the first inner loop of ufunc `uf` typed typenum -> typenum.
-
-    The index is taken from the Python-level ``uf.types`` signatures and checked
-    against the C fields, so that a struct layout this build does not expect ends
-    in an ImportError instead of a call through a wrong pointer.
-    """
-    if not isinstance(uf, np.ufunc):
-        raise TypeError(f"{uf!r} is not a ufunc")
-    cdef _UFuncFields *u = <_UFuncFields *><PyObject *>uf
-    cdef str char = np.dtype(np.float64 if typenum == cnp.NPY_DOUBLE else np.float32).char
-    cdef list signatures = list(uf.types)
-    cdef int i
-    if u.nin != 1 or u.nout != 1 or uf.nin != 1 or uf.nout != 1:
-        raise TypeError(f"{uf!r} is not a unary ufunc")
-    if (u.ntypes != len(signatures) or u.types == NULL or u.functions == NULL
-            or u.data == NULL):
-        raise ImportError(f"NumPy's {uf.__name__} ufunc does not have the layout this build of "
-                          "cyneuron expects; rebuild cyneuron against the installed NumPy")
-    for i in range(u.ntypes):
-        if signatures[i] == f"{char}->{char}":
-            if u.types[2 * i] != typenum or u.types[2 * i + 1] != typenum or u.functions[i] == NULL:
-                raise ImportError(f"NumPy's {uf.__name__} loop table does not match its signatures; "
-                                  "rebuild cyneuron against the installed NumPy")
-            loop[0] = <npy_loop_t>u.functions[i]
-            data[0] = u.data[i]
-            return 0
-    raise RuntimeError(f"NumPy's {uf.__name__} has no loop for type number {typenum}")
-
-
-for _fn, _uf in ((FN_EXP, np.exp), (FN_TANH, np.tanh), (FN_LOG, np.log), (FN_LOG1P, np.log1p)):
-    _find_loop(_uf, cnp.NPY_DOUBLE, &_np_f64[_fn], &_np_f64_data[_fn])
-    _find_loop(_uf, cnp.NPY_FLOAT, &_np_f32[_fn], &_np_f32_data[_fn])
-
-# numerics="portable": cyneuron's own exp, tanh, log and log1p (csrc/cyn_portable.h),
-# fixed sequences of IEEE operations that give the same bits on every machine;
-# the widest loop variant this CPU runs (every variant gives the same bits).
-cdef int _portable_best():
-    cdef int v = CYNP_N_VAR - 1
-    while v > 1 and not cynp_variant_supported(v):
-        v -= 1
-    return v
-
-
-cdef int _pvar = _portable_best()
-cdef cynp_loop_f64 _p_f64[N_FN + 1]
-cdef cynp_loop_f32 _p_f32[N_FN + 1]
-# FN_SIGMOID_NEG: 1 / (1 + exp(x)) in one portable loop (the sigmoid after the
-# affine map's negation); NumPy has no such loop, so numpy mode runs exp, then
-# ew_recip1p
-cdef enum:
-    FN_SIGMOID_NEG = N_FN
-    SIGMOID_INLINE = 2      # up to this many values, sigmoid_neg runs the scalar copy inline
-
-
-cdef void _portable_use(int v) noexcept:
-    cdef int fn
-    global _pvar
-    _pvar = v
-    for fn, pfn in ((FN_EXP, CYNP_FN_EXP), (FN_TANH, CYNP_FN_TANH), (FN_LOG, CYNP_FN_LOG),
-                    (FN_LOG1P, CYNP_FN_LOG1P), (FN_SIGMOID_NEG, CYNP_FN_SIGMOID_NEG)):
-        _p_f64[fn] = cynp_get_f64(v, pfn)
-        _p_f32[fn] = cynp_get_f32(v, pfn)
-
-
-_portable_use(_pvar)
-
-# the names of cyneuron._portable.VARIANT_NAMES, in the order of the C enum
-_PORTABLE_VARIANTS = ("inline", "scalar", "sse42", "avx2", "avx512")
-
-
-def set_portable_variant(name):
-    """Run numerics="portable" with the portable loop variant `name` (None:
-    the widest this CPU runs); returns the previous name.
-
-    For tests: every variant gives the same bits. Not to be called while
-    another thread trains.
-    """
-    old = _PORTABLE_VARIANTS[_pvar]
-    if name is None:
-        _portable_use(_portable_best())
-        return old
-    if name not in _PORTABLE_VARIANTS or not cynp_variant_supported(
-            _PORTABLE_VARIANTS.index(name)):
-        raise ValueError(f"unknown or unsupported portable variant {name!r}")
-    _portable_use(_PORTABLE_VARIANTS.index(name))
-    return old
-
-
-cdef inline void sigmoid_neg(floating *z, isz n, bint portable) noexcept nogil:
-    """z = 1 / (1 + exp(z)) in place: the sigmoid once the affine map has
-    negated its input (one portable loop, or NumPy's exp then ew_recip1p)."""
-    cdef isz i
-    if n <= 0:
-        return
-    if portable and n <= SIGMOID_INLINE:
-        # a value or two (per-sample SGD of a 2-2-1 net): the scalar copy of
-        # the portable exp, inline, is shorter than a call into a vector loop
-        for i in range(n):
-            if floating is double:
-                z[i] = cynp_sigmoid_neg_f64(z[i])
-            else:
-                z[i] = cynp_sigmoid_neg_f32(z[i])
-    elif portable:
-        if floating is double:
-            _p_f64[FN_SIGMOID_NEG](z, z, n)
-        else:
-            _p_f32[FN_SIGMOID_NEG](z, z, n)
-    else:
-        vexp(z, n, False)
-        ew_recip1p(z, n)
-
-
-cdef inline void _run_loop(npy_loop_t loop, void *data, char *buf, isz n,
-                           isz itemsize) noexcept nogil:
-    # In place (identical input and output buffers): NumPy's SIMD loops accept
-    # that; a partial overlap would send them to the C library instead.
-    cdef char *args[2]
-    cdef cnp.npy_intp dims[1]
-    cdef cnp.npy_intp steps[2]
-    if n <= 0:
-        return
-    args[0] = buf
-    args[1] = buf
-    dims[0] = n
-    steps[0] = itemsize
-    steps[1] = itemsize
-    loop(args, dims, steps, data)
-
-
-cdef inline void vmath(int fn, floating *x, isz n, bint portable) noexcept nogil:
-    """x[i] = f(x[i]) in place for f = FN_EXP, FN_TANH, FN_LOG or FN_LOG1P:
-    NumPy's loop for the dtype, or (portable) cyneuron's own."""
-    if n <= 0:
-        return
-    if portable:
-        if floating is double:
-            _p_f64[fn](x, x, n)
-        else:
-            _p_f32[fn](x, x, n)
-    elif floating is double:
-        _run_loop(_np_f64[fn], _np_f64_data[fn], <char *>x, n, sizeof(double))
-    else:
-        _run_loop(_np_f32[fn], _np_f32_data[fn], <char *>x, n, sizeof(float))
-
-
-cdef inline void vexp(floating *x, isz n, bint portable) noexcept nogil:
-    vmath(FN_EXP, x, n, portable)
-
-
-cdef inline void vtanh(floating *x, isz n, bint portable) noexcept nogil:
-    vmath(FN_TANH, x, n, portable)
-
-
-cdef inline void vlog(floating *x, isz n, bint portable) noexcept nogil:
-    vmath(FN_LOG, x, n, portable)
-
-
-cdef inline void vlog1p(floating *x, isz n, bint portable) noexcept nogil:
-    vmath(FN_LOG1P, x, n, portable)
-
-
-def numpy_log(floating[::1] x):
-    """Apply NumPy's log loop in place through the core (for self-checks)."""
-    with nogil:
-        vlog(&x[0], x.shape[0], False)
-
-
-def numpy_exp(floating[::1] x):
-    """Apply NumPy's exp loop in place through the core (for self-checks)."""
-    with nogil:
-        vexp(&x[0], x.shape[0], False)
-
-
-def numpy_tanh(floating[::1] x):
-    """Apply NumPy's tanh loop in place through the core (for self-checks)."""
-    with nogil:
-        vtanh(&x[0], x.shape[0], False)
-
-
-def build_info():
-    """Facts about how this extension was compiled, for tests and bug reports."""
-    return {"fp_contract_off": bool(cyn_fp_contract_off()),
-            "cpu_has_fma": bool(cyn_probe_cpu_has_fma())}
-
-
-def probe_mul_add(double a, double b, double c):
-    """a*b + c as the compiled kernels evaluate it (fused only if contraction is on)."""
-    return cyn_probe_mul_add(a, b, c)
-
-def kernel_variants():
-    """Names of the compiled product kernels and whether this CPU runs them."""
-    return {cyn_variant_name(v).decode(): bool(cyn_variant_supported(v))
-            for v in range(cyn_variant_count())}
-
-
-def kernel_variant():
-    """Name of the variant in use (the best supported one unless forced)."""
-    return cyn_get_variant_name()
-
-
-cdef str cyn_get_variant_name():
-    return cyn_variant_name(cyn_get_variant()).decode()
-
 
 def all_finite(const floating[::1] x):
     """True if x holds no inf or NaN (one pass, no temporary array)."""
@@ -298,38 +60,6 @@ def all_finite(const floating[::1] x):
         else:
             ok = cyn_all_finite_f32(&x[0], x.shape[0]) if x.shape[0] > 0 else 1
     return bool(ok)
-
-
-def small_product_limit():
-    """Products below this many multiply-adds take the inline tiny-net path
-    (when no kernel variant is forced)."""
-    return CYN_SMALL_PRODUCT
-
-
-def worker_jobs():
-    """Product jobs run on worker threads since import (for tests)."""
-    return cyn_worker_jobs()
-
-
-def set_kernel_variant(name):
-    """Force one kernel variant for every product size (None: automatic).
-
-    For tests and benchmarks: every variant gives the same bits, so this
-    changes only speed. Not to be called while another thread trains.
-    """
-    global cyn_inline_small
-    cdef int v
-    if name is None:
-        cyn_set_variant(-1)
-        cyn_inline_small = 1
-        return
-    names = list(kernel_variants())
-    if name not in names:
-        raise ValueError(f"unknown kernel variant {name!r}; known: {names}")
-    v = names.index(name)
-    if cyn_set_variant(v) != 0:
-        raise RuntimeError(f"kernel variant {name!r} is not supported on this CPU")
-    cyn_inline_small = 0
 
 # ---------------------------------------------------------------------------
 # Activations and their derivatives (from the activation's output).
@@ -653,6 +383,37 @@ cdef struct Batch:
     void *grads            # and the gradient (n_params)
 
 
+cdef struct Hyper:
+    # an optimizer's hyperparameters by name; the ones it does not take stay 0
+    double momentum
+    bint nesterov
+    double rho
+    double beta_1
+    double beta_2
+    double epsilon
+
+
+cdef struct Plan:
+    # what train_loop runs, apart from the dtype's buffers: CoreNet.train_epochs
+    # fills it after its checks
+    isz n                  # rows of X, Y (and of w when given)
+    const isz *orders      # epochs x n sample order, or NULL for 0..n-1
+    const double *lrs      # the learning rate per epoch (lr_step 1) or of all (0)
+    isz lr_step
+    isz epochs
+    isz batch_size
+    int opt                # optimizer code, its hyperparameters
+    Hyper hyper
+    double *scalars        # step count, beta_1**t, beta_2**t
+    double l1              # penalties added to each batch's loss (biases excluded)
+    double l2
+    double clipnorm        # > 0: clip the gradient's norm
+    const double *drop     # dropout rate of every layer's output
+    bint count             # count correct argmax predictions per epoch
+    double *losses         # out: the loss of every epoch
+    cnp.int64_t *correct   # out: the correct predictions of every epoch
+
+
 cdef inline isz act_offset(const Net *net, isz layer, isz n) noexcept nogil:
     """Offset of layer `layer`'s activations (n x sizes[layer+1]) in the workspace."""
     cdef isz q, off = 0
@@ -934,7 +695,7 @@ cdef void clip_gradient(floating *g, isz cnt, double clipnorm) noexcept nogil:
             g[i] = g[i] * scale
 
 
-cdef void optimizer_step(int opt, const double *hp, double *scalars, floating *p,
+cdef void optimizer_step(int opt, const Hyper *hp, double *scalars, floating *p,
                          const floating *g, floating *state, isz cnt,
                          double lr, int n_threads) noexcept nogil:
     """One update of the flat parameters p; state holds m then v (cnt each).
@@ -948,24 +709,24 @@ cdef void optimizer_step(int opt, const double *hp, double *scalars, floating *p
     cdef floating *v = state + cnt if state != NULL else NULL
     c[0] = <floating>lr
     if opt == OPT_MOMENTUM:
-        c[1] = <floating>hp[0]
-        if hp[1] != 0:
+        c[1] = <floating>hp.momentum
+        if hp.nesterov:
             opt = OPT_NESTEROV
     elif opt == OPT_RMSPROP:
-        c[1] = <floating>hp[0]
+        c[1] = <floating>hp.rho
         c[2] = one - c[1]
-        c[3] = <floating>hp[1]
+        c[3] = <floating>hp.epsilon
     elif opt == OPT_ADAM:
         # bias correction folded into the step size, in double
         scalars[0] += 1
-        scalars[1] = scalars[1] * hp[0]
-        scalars[2] = scalars[2] * hp[1]
+        scalars[1] = scalars[1] * hp.beta_1
+        scalars[2] = scalars[2] * hp.beta_2
         c[0] = <floating>(lr * sqrt(1.0 - scalars[2]) / (1.0 - scalars[1]))
-        c[1] = <floating>hp[0]
+        c[1] = <floating>hp.beta_1
         c[2] = one - c[1]
-        c[3] = <floating>hp[1]
+        c[3] = <floating>hp.beta_2
         c[4] = one - c[3]
-        c[5] = <floating>hp[2]
+        c[5] = <floating>hp.epsilon
     ew_step(opt, c, p, g, m, v, cnt, n_threads)
 
 
@@ -1000,14 +761,16 @@ cdef inline isz argmax_row(const floating *r, isz m) noexcept nogil:
             best = j
     return best
 
-cdef isz tiny_sgd_epochs(const Net *net, int loss, floating *params, const floating *X,
-                         const floating *Y, const floating *w, isz n, isz bs,
-                         const double *lrs, isz lr_step, isz epochs, Batch *ws,
-                         floating *grads, double *losses) noexcept nogil:
-    """train_epochs for tiny nets, plain SGD, batches in order, no dropout and
+cdef isz tiny_sgd_epochs(const Net *net, int loss, const Plan *plan, floating *params,
+                         const floating *X, const floating *Y, const floating *w, Batch *ws,
+                         floating *grads) noexcept nogil:
+    """train_loop for tiny nets, plain SGD, batches in order, no dropout and
     no accuracy count: the same steps and epoch losses, less bookkeeping.
     Returns the epochs run (fewer than asked if a loss was not finite)."""
     cdef isz e, start, nb, n_in = net.sizes[0], n_out = net.out_width
+    cdef isz n = plan.n, bs = plan.batch_size, epochs = plan.epochs, lr_step = plan.lr_step
+    cdef const double *lrs = plan.lrs
+    cdef double *losses = plan.losses
     cdef floating value, lr, denom, inv, wsum
     cdef const floating *wb
     cdef double total
@@ -1049,14 +812,26 @@ cdef inline bint not_finite(double x) noexcept nogil:
     return x - x != 0
 
 
-cdef isz train_loop(const Net *net, int loss, floating *params, const floating *X,
-                    const floating *Y, const floating *wp, isz n, const isz *orders,
-                    const double *lrs, isz lr_step, isz epochs, isz batch_size, int opt,
-                    const double *hyper, floating *state, double *scalars, double l1,
-                    double l2, double clipnorm, const floating *masks, const double *drop,
-                    bint count, Batch *ws, double *losses, cnp.int64_t *correct) noexcept nogil:
-    """CoreNet.train_epochs after its checks: the epochs, batches and steps."""
+cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params,
+                    const floating *X, const floating *Y, const floating *wp,
+                    floating *state, const floating *masks, Batch *ws) noexcept nogil:
+    """CoreNet.train_epochs after its checks: the epochs, batches and steps.
+
+    X, Y (and wp, the sample weights, or NULL) hold plan.n rows; state is the
+    optimizer's m then v (n_params each); masks the dropout multipliers of one
+    epoch (see CoreNet.train_epochs), or NULL.
+    """
     cdef isz n_in = net.sizes[0], n_out = net.out_width, P = net.n_params
+    cdef isz n = plan.n, epochs = plan.epochs, batch_size = plan.batch_size
+    cdef isz lr_step = plan.lr_step
+    cdef const isz *orders = plan.orders
+    cdef const double *lrs = plan.lrs
+    cdef const double *drop = plan.drop
+    cdef double l1 = plan.l1, l2 = plan.l2, clipnorm = plan.clipnorm
+    cdef int opt = plan.opt
+    cdef bint count = plan.count
+    cdef double *losses = plan.losses
+    cdef cnp.int64_t *correct = plan.correct
     cdef isz e, start, nb, i, n_batches, hits, run = epochs
     cdef const isz *order
     cdef const floating *mp
@@ -1078,8 +853,7 @@ cdef isz train_loop(const Net *net, int loss, floating *params, const floating *
         # The tutorials' case (tiny net, plain SGD, batches in order): nothing
         # but the fused step per batch; a few ns of bookkeeping per epoch
         # would be a tenth of a 3-4-1 net's step.
-        run = tiny_sgd_epochs(net, loss, params, X, Y, wp, n, batch_size, lrs, lr_step,
-                              epochs, ws, grads, losses)
+        run = tiny_sgd_epochs(net, loss, plan, params, X, Y, wp, ws, grads)
         return run if finite_params(params, P) else -run
     for e in range(epochs):
         order = orders + e * n if orders != NULL else NULL
@@ -1134,8 +908,8 @@ cdef isz train_loop(const Net *net, int loss, floating *params, const floating *
             if clipnorm > 0:
                 clip_gradient(grads, P, clipnorm)
             if not fused:
-                optimizer_step(opt, hyper, scalars, params, grads, state, P, lrs[e * lr_step],
-                               net.n_threads)
+                optimizer_step(opt, &plan.hyper, plan.scalars, params, grads, state, P,
+                               lrs[e * lr_step], net.n_threads)
             total += <double>value * <double>nb
             n_batches += 1
             start += nb
@@ -1332,8 +1106,26 @@ cdef bint _infer(const Net *net, const floating *params, const floating *X, isz 
 
 # An optimizer's hyperparameters, by name, in the order optimizer_step reads
 # them from its `hp` vector (the registry's Optimizer.params holds them by name).
-HYPERPARAMETERS = {OPT_SGD: (), OPT_MOMENTUM: ("momentum", "nesterov"),
-                   OPT_RMSPROP: ("rho", "epsilon"), OPT_ADAM: ("beta_1", "beta_2", "epsilon")}
+cdef int _read_hyper(int opt, params, Hyper *h) except -1:
+    """Fill h from a registry Optimizer's hyperparameter dict."""
+    memset(h, 0, sizeof(Hyper))
+    if not OPT_SGD <= opt <= OPT_ADAM:      # OPT_NESTEROV is the core's own
+        raise ValueError(f"core: unknown optimizer code {opt}")
+    try:
+        if opt == OPT_MOMENTUM:
+            h.momentum = float(params["momentum"])
+            h.nesterov = float(params["nesterov"]) != 0
+        elif opt == OPT_RMSPROP:
+            h.rho = float(params["rho"])
+            h.epsilon = float(params["epsilon"])
+        elif opt == OPT_ADAM:
+            h.beta_1 = float(params["beta_1"])
+            h.beta_2 = float(params["beta_2"])
+            h.epsilon = float(params["epsilon"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"core: optimizer code {opt} needs the hyperparameters of its "
+                         f"kind as numbers ({type(e).__name__}: {e})") from None
+    return 0
 
 # workspaces up to this many entries stay cached between inference calls
 # (a large prediction's scratch is given back at once)
@@ -1572,18 +1364,12 @@ cdef class CoreNet:
         """
         cdef Net net = self._with_threads(n_threads)
         cdef Batch ws
+        cdef Plan plan
         cdef isz n = X.shape[0], n_in = X.shape[1]
         cdef isz P = params.shape[0]
-        cdef int opt = optimizer.code
-        names = HYPERPARAMETERS.get(opt)
-        if names is None:
-            raise ValueError(f"core: unknown optimizer code {opt}")
-        try:
-            hyper_arr = np.array([float(optimizer.params[k]) for k in names] + [0.0])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"core: optimizer code {opt} needs the hyperparameters "
-                             f"{', '.join(names)}") from None
-        cdef const double[::1] hyper = hyper_arr
+        memset(&plan, 0, sizeof(plan))
+        plan.opt = optimizer.code
+        _read_hyper(plan.opt, optimizer.params, &plan.hyper)
         _check_len("params", P, net.n_params)
         _check_rows(&net, n, n_in, &Y.shape[0], w.shape[0])
         if not 1 <= batch_size <= n:
@@ -1608,18 +1394,29 @@ cdef class CoreNet:
         cdef double[::1] lv = losses
         cdef cnp.int64_t[::1] cv = correct
         cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
-        cdef const isz *op = &orders[0] if orders.shape[0] > 0 else NULL
         cdef const floating *mp = &masks[0] if masks.shape[0] > 0 else NULL
+        plan.n = n
+        plan.orders = &orders[0] if orders.shape[0] > 0 else NULL
+        plan.lrs = &lrs[0]
+        plan.lr_step = lrs.shape[0] > 1
+        plan.epochs = epochs
+        plan.batch_size = batch_size
+        plan.scalars = &scalars[0]
+        plan.l1 = l1
+        plan.l2 = l2
+        plan.clipnorm = clipnorm
+        plan.drop = self._drop
+        plan.count = count
+        plan.losses = &lv[0]
+        plan.correct = &cv[0]
         work = self._take(batch_size, True)
         cdef floating[::1] wk = work
         _layout(&net, batch_size, True, &ws, <char *>&wk[0], sizeof(floating))
         cdef isz run
         try:
             with nogil:
-                run = train_loop(&net, self.loss, &params[0], &X[0, 0], &Y[0, 0], wp, n, op,
-                                 &lrs[0], lrs.shape[0] > 1, epochs, batch_size, opt, &hyper[0],
-                                 &state[0], &scalars[0], l1, l2, clipnorm, mp, self._drop,
-                                 count, &ws, &lv[0], &cv[0])
+                run = train_loop(&net, self.loss, &plan, &params[0], &X[0, 0], &Y[0, 0], wp,
+                                 &state[0], mp, &ws)
         finally:
             self._give(work)
         return losses, correct, run
@@ -1629,3 +1426,6 @@ cdef object _frozen(a, dt):
     arr = np.array(a, dtype=dt, copy=True).reshape(-1)
     arr.setflags(write=False)
     return arr
+
+
+include "_core_hooks.pxi"

@@ -1,0 +1,107 @@
+# Included by _core.pyx (at its end): hooks for tests, benchmarks and bug
+# reports (codes, build probes, variant forcing, counters); nothing in the
+# training or inference path calls them.
+
+def codes():
+    """The activation, loss and optimizer codes compiled into the core (from
+    csrc/cyn_kernels.h), for the test that checks cyneuron._registry."""
+    return {"activation": {"identity": ACT_IDENTITY, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
+                           "relu": ACT_RELU, "leaky_relu": ACT_LEAKY_RELU,
+                           "softmax": ACT_SOFTMAX, "softplus": ACT_SOFTPLUS, "silu": ACT_SILU},
+            "loss": {"mse": LOSS_MSE, "sse": LOSS_SSE, "binary_crossentropy": LOSS_BCE,
+                     "categorical_crossentropy": LOSS_CCE},
+            "optimizer": {"sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "rmsprop": OPT_RMSPROP,
+                          "adam": OPT_ADAM}}
+
+
+def set_portable_variant(name):
+    """Run numerics="portable" with the portable loop variant `name` (None:
+    the widest this CPU runs); returns the previous name.
+
+    For tests: every variant gives the same bits. Not to be called while
+    another thread trains.
+    """
+    old = _PORTABLE_VARIANTS[_pvar]
+    if name is None:
+        _portable_use(_portable_best())
+        return old
+    if name not in _PORTABLE_VARIANTS or not cynp_variant_supported(
+            _PORTABLE_VARIANTS.index(name)):
+        raise ValueError(f"unknown or unsupported portable variant {name!r}")
+    _portable_use(_PORTABLE_VARIANTS.index(name))
+    return old
+
+
+def numpy_log(floating[::1] x):
+    """Apply NumPy's log loop in place through the core (for self-checks)."""
+    with nogil:
+        vlog(&x[0], x.shape[0], False)
+
+
+def numpy_exp(floating[::1] x):
+    """Apply NumPy's exp loop in place through the core (for self-checks)."""
+    with nogil:
+        vexp(&x[0], x.shape[0], False)
+
+
+def numpy_tanh(floating[::1] x):
+    """Apply NumPy's tanh loop in place through the core (for self-checks)."""
+    with nogil:
+        vtanh(&x[0], x.shape[0], False)
+
+
+def build_info():
+    """Facts about how this extension was compiled, for tests and bug reports."""
+    return {"fp_contract_off": bool(cyn_fp_contract_off()),
+            "cpu_has_fma": bool(cyn_probe_cpu_has_fma())}
+
+
+def probe_mul_add(double a, double b, double c):
+    """a*b + c as the compiled kernels evaluate it (fused only if contraction is on)."""
+    return cyn_probe_mul_add(a, b, c)
+
+def kernel_variants():
+    """Names of the compiled product kernels and whether this CPU runs them."""
+    return {cyn_variant_name(v).decode(): bool(cyn_variant_supported(v))
+            for v in range(cyn_variant_count())}
+
+
+def kernel_variant():
+    """Name of the variant in use (the best supported one unless forced)."""
+    return cyn_get_variant_name()
+
+
+cdef str cyn_get_variant_name():
+    return cyn_variant_name(cyn_get_variant()).decode()
+
+
+def small_product_limit():
+    """Products below this many multiply-adds take the inline tiny-net path
+    (when no kernel variant is forced)."""
+    return CYN_SMALL_PRODUCT
+
+
+def worker_jobs():
+    """Product jobs run on worker threads since import (for tests)."""
+    return cyn_worker_jobs()
+
+
+def set_kernel_variant(name):
+    """Force one kernel variant for every product size (None: automatic).
+
+    For tests and benchmarks: every variant gives the same bits, so this
+    changes only speed. Not to be called while another thread trains.
+    """
+    global cyn_inline_small
+    cdef int v
+    if name is None:
+        cyn_set_variant(-1)
+        cyn_inline_small = 1
+        return
+    names = list(kernel_variants())
+    if name not in names:
+        raise ValueError(f"unknown kernel variant {name!r}; known: {names}")
+    v = names.index(name)
+    if cyn_set_variant(v) != 0:
+        raise RuntimeError(f"kernel variant {name!r} is not supported on this CPU")
+    cyn_inline_small = 0
