@@ -6,10 +6,10 @@ agrees bit for bit with the plain NumPy reference in ``cyneuron.reference``.
 from . import callbacks, metrics, optimizers, reference, schedules
 from .callbacks import Callback, EarlyStopping
 from .io import load, save
-from .network import DivergenceError, History, Network, Neuron
+from .network import DivergenceError, DivergenceWarning, History, Network, Neuron
 
 __version__ = "0.1.0"
-__all__ = ["Network", "Neuron", "History", "DivergenceError", "load", "save", "Callback",
+__all__ = ["Network", "Neuron", "History", "DivergenceError", "DivergenceWarning", "load", "save", "Callback",
            "EarlyStopping",
            "MLPClassifier", "MLPRegressor", "to_onnx", "register_skl2onnx",
            "from_sklearn", "from_torch", "fit_blocks", "plot_decision_boundary", "export_c",

@@ -55,6 +55,15 @@ class DivergenceError(ValueError):
     Generator position); the message names the epoch.
     """
 
+
+class DivergenceWarning(RuntimeWarning):
+    """A fit's loss ran away while the weights stayed finite.
+
+    Raised as a warning (the weights are usable, if poor): the message gives
+    the loss at the start and the end of the call and suggests a lower
+    learning rate. Non-finite weights raise :class:`DivergenceError` instead.
+    """
+
 INITS = ("uniform", "xavier", "he")
 REDUCTIONS = ("sum_over_batch_size", "weighted_mean")
 NUMERICS = ref.NUMERICS
