@@ -506,6 +506,7 @@ def test_saved_estimators_are_checked(tmp_path, blobs):
     import json
 
     from cyneuron import io
+    from cyneuron._digest import state_digest
     X, y = blobs
     est = cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
     path = cn.save(est, tmp_path / "good")
@@ -513,9 +514,11 @@ def test_saved_estimators_are_checked(tmp_path, blobs):
         arrays = {k: f[k] for k in f.files}
     meta = json.loads(arrays["meta"].tobytes())
 
-    def write(change):
+    def write(change, reseal=True):
         m = json.loads(json.dumps(meta))
         change(m)
+        if reseal:     # a crafted file with a matching state digest: the field checks run
+            m["state_digest"] = state_digest(m, {k: a for k, a in arrays.items() if k != "meta"})
         p = tmp_path / "bad.npz"
         np.savez(p, **{**arrays, "meta": io.encode_header(m)})
         return p
@@ -534,6 +537,8 @@ def test_saved_estimators_are_checked(tmp_path, blobs):
     for change, msg in bad:
         with pytest.raises(ValueError, match=msg):
             cn.load(write(change))
+        with pytest.raises(ValueError, match="modified or damaged"):
+            cn.load(write(change, reseal=False))
     with pytest.raises(ValueError, match="not fitted"):
         cn.save(cn.MLPClassifier(), tmp_path / "unfitted")
     with pytest.raises(ValueError, match="random_state"):

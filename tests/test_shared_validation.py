@@ -15,6 +15,7 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 import cyneuron as cn
 from cyneuron import io
+from cyneuron._digest import state_digest
 
 
 def _model():
@@ -25,13 +26,19 @@ def _model():
     return net
 
 
+def _sealed(meta, arrays):
+    """`meta` with the state digest of a crafted file (cn.save adds it): the
+    field checks behind the digest check are what these tests compare."""
+    return {**meta, "state_digest": state_digest(meta, arrays)}
+
+
 def _write_npz(path, meta, arrays):
-    np.savez(path, meta=io.encode_header(meta), **arrays)
+    np.savez(path, meta=io.encode_header(_sealed(meta, arrays)), **arrays)
     return path
 
 
 def _write_safetensors(path, meta, arrays):
-    header, data = {"__metadata__": {"cyneuron": json.dumps(meta)}}, b""
+    header, data = {"__metadata__": {"cyneuron": json.dumps(_sealed(meta, arrays))}}, b""
     for name, a in arrays.items():
         raw = np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes()
         code = {"float64": "F64", "float32": "F32"}[a.dtype.name]

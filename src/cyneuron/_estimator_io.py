@@ -21,10 +21,9 @@ from numpy.typing import NDArray
 from . import io
 
 if TYPE_CHECKING:
-    from ._safetensors_io import _Tensors
     from .estimators import MLPClassifier, MLPRegressor
 
-PREFIX = "network_"
+PREFIX = io.ESTIMATOR_PREFIX
 _CLASSES = ("MLPClassifier", "MLPRegressor")
 # fitted attributes stored in the header: name -> allowed JSON types
 _NUMBERS = ("loss_", "best_loss_", "best_validation_score_", "_lr")
@@ -110,7 +109,7 @@ def _fail(why: str) -> NoReturn:
     raise ValueError(why)
 
 
-def estimator_from_archive(meta: dict[str, Any], archive: io.Archive | _Tensors,
+def estimator_from_archive(meta: dict[str, Any], archive: io.Archive | io.Tensors,
                            backend: str) -> MLPClassifier | MLPRegressor:
     """The estimator stored in an open archive whose header `meta` was read."""
     from . import estimators

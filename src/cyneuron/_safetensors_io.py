@@ -22,16 +22,12 @@ import json
 import os
 import struct
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import io
-
-if TYPE_CHECKING:
-    from .estimators import MLPClassifier, MLPRegressor
-    from .network import Network
 
 SUFFIX = ".safetensors"
 _DTYPES: dict[str, np.dtype[Any]] = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
@@ -57,34 +53,11 @@ def write(path: io.PathLike, meta: dict[str, Any], arrays: Mapping[str, NDArray[
                                                                           allow_nan=False)})
 
 
-class _Tensors(dict):
-    """The tensors of a file as the readers in io / _estimator_io take them:
-    a mapping of name to array, with ``members`` as an archive lists them."""
-
-    @property
-    def members(self) -> list[str]:
-        return ["meta.npy"] + [k + ".npy" for k in self]
-
-
 def _read_exact(f, n, what):
     data = f.read(n)
     if len(data) != n:
         raise ValueError(f"the file ends inside {what}")
     return data
-
-
-def _expected(meta: dict[str, Any]) -> io.Layout:
-    """{name: (dtype, shape)} of every tensor the cyneuron header allows."""
-    if meta.get("format") == io.ESTIMATOR_FORMAT:
-        from ._estimator_io import PREFIX
-        net = meta.get("network")
-        if not isinstance(net, dict):
-            raise ValueError("bad 'network': expected the network's header")
-        layout = io.model_layout(net, PREFIX)
-        dtype, (twice,) = layout[PREFIX + "optimizer_state"]
-        layout["best_params"] = (dtype, (twice // 2,))
-        return layout
-    return io.model_layout(meta)
 
 
 def _check_entry(name, entry):
@@ -102,9 +75,10 @@ def _check_entry(name, entry):
         raise ValueError(f"tensor {name!r:.80}: bad data_offsets {offs!r:.80}")
 
 
-def read(path: io.PathLike, backend: str = "cython", *, max_bytes: int = io.MAX_BYTES
-         ) -> Network | MLPClassifier | MLPRegressor:
-    """The model in a safetensors file (``cn.load`` of a ``.safetensors`` path)."""
+def read(path: io.PathLike, *, max_bytes: int = io.MAX_BYTES
+         ) -> tuple[dict[str, Any], io.Tensors]:
+    """The cyneuron header and the tensors of a safetensors file, checked as
+    the module's docstring says; ``cn.load`` builds the model from them."""
     io.check_max_bytes(max_bytes)
     f, size = io.open_regular(path)
     with f:
@@ -126,7 +100,7 @@ def read(path: io.PathLike, backend: str = "cython", *, max_bytes: int = io.MAX_
                              "'cyneuron' (a safetensors file that cyneuron did not write?)")
         meta = io.parse_header(extra[_META_KEY].encode("utf-8"), _META_KEY,
                                (io.FORMAT, io.ESTIMATOR_FORMAT))
-        expected = _expected(meta)
+        expected = io.stored_layout(meta)
         # every tensor's size and place, from the header, before any byte is read
         data_len = size - 8 - n
         spans = []
@@ -156,17 +130,11 @@ def read(path: io.PathLike, backend: str = "cython", *, max_bytes: int = io.MAX_
         if at > max_bytes:
             raise ValueError(f"the tensors need {at} bytes, over the limit max_bytes="
                              f"{max_bytes}")
-        tensors = _Tensors()
+        tensors = io.Tensors()
         for begin, end, name in spans:
             f.seek(8 + n + begin)
             raw = _read_exact(f, end - begin, f"tensor {name!r}")
             dtype, shape = expected[name]
             tensors[name] = np.frombuffer(raw, dtype=dtype.newbyteorder("<")) \
                 .astype(dtype).reshape(shape)
-    if meta["format"] == io.ESTIMATOR_FORMAT:
-        from ._estimator_io import estimator_from_archive
-        try:
-            return estimator_from_archive(meta, tensors, backend)
-        except TypeError as exc:
-            raise ValueError(str(exc)) from None
-    return io.network_from_arrays(meta, tensors, backend=backend)
+    return meta, tensors

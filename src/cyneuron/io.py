@@ -65,10 +65,16 @@ ActivationSpec = str | tuple[str, float] | list[Any] | dict[str, Any]
 Layout = dict[str, tuple[np.dtype[Any], tuple[int, ...]]]
 
 FORMAT = "cyneuron-model"
-VERSION = 1
+#: The format version written. Version 2 adds the state digest (a SHA-256 over
+#: the whole header and every array, cyneuron._digest); version-1 files, whose
+#: digest covers the network's weights only, still load.
+VERSION = 2
+READ_VERSIONS = (1, 2)
 #: A fitted scikit-learn estimator: its header holds the network's under
 #: "network", and the network's arrays carry the prefix "network_".
 ESTIMATOR_FORMAT = "cyneuron-estimator"
+#: The key prefix of an estimator's network's arrays.
+ESTIMATOR_PREFIX = "network_"
 
 #: Default bound on the inflated size of all members together (``load``'s
 #: ``max_bytes``); a model needs about 3 * n_params * itemsize (weights and
@@ -93,7 +99,7 @@ _NPY_MAGIC = b"\x93NUMPY"
 
 _HEADER_KEYS = ("format", "version", "layer_sizes", "activations", "loss", "dtype")
 _OPTIONAL_KEYS = ("init", "l1", "l2", "dropout", "optimizer", "optimizer_scalars", "rng",
-                  "reduction", "digest", "numerics")
+                  "reduction", "digest", "numerics", "state_digest")
 _INITIAL_SCALARS = (0.0, 1.0, 1.0)
 _MAX_STEP = 2 ** 53          # beyond it step + 1 == step in double precision
 
@@ -642,9 +648,9 @@ def parse_header(data: bytes, key: str = "meta",
         raise ValueError(f"not a cyneuron model (header {key!r} has format "
                          f"{meta.get('format')!r:.60})")
     version = meta.get("version")
-    if type(version) is not int or version != VERSION:
+    if type(version) is not int or version not in READ_VERSIONS:
         raise ValueError(f"unsupported format version {version!r:.60} (this cyneuron reads "
-                         f"version {VERSION})")
+                         f"versions {', '.join(map(str, READ_VERSIONS))})")
     return meta
 
 
@@ -721,7 +727,7 @@ def _check_meta(meta):
         raise ValueError(f"header has unknown field(s) {', '.join(unknown)[:200]}")
     if meta["format"] != FORMAT:
         raise ValueError(f"not a cyneuron model (format {meta['format']!r:.60})")
-    if not _is_int(meta["version"]) or meta["version"] != VERSION:
+    if not _is_int(meta["version"]) or meta["version"] not in READ_VERSIONS:
         raise ValueError(f"unsupported format version {meta['version']!r:.60}")
     sizes = meta["layer_sizes"]
     if (not isinstance(sizes, list) or not 2 <= len(sizes) <= MAX_LAYERS + 1
@@ -799,6 +805,41 @@ def model_layout(meta: Mapping[str, Any], prefix: str = "") -> Layout:
     """
     spec = _check_meta(meta)
     return _layout(spec, prefix)
+
+
+def stored_layout(meta: Mapping[str, Any]) -> Layout:
+    """Every array a model file with top-level header `meta` may hold.
+
+    Parameters
+    ----------
+    meta : dict
+        A network's header, or an estimator's (whose network's arrays carry
+        the prefix ``network_``, and which may hold ``best_params``).
+
+    Returns
+    -------
+    dict
+        ``{name: (dtype, shape)}``; the header itself is not listed.
+    """
+    if meta.get("format") == ESTIMATOR_FORMAT:
+        net = meta.get("network")
+        if not isinstance(net, dict):
+            raise ValueError("bad 'network': expected the network's header")
+        layout = model_layout(net, ESTIMATOR_PREFIX)
+        dtype, (twice,) = layout[ESTIMATOR_PREFIX + "optimizer_state"]
+        layout["best_params"] = (dtype, (twice // 2,))
+        return layout
+    return model_layout(meta)
+
+
+class Tensors(dict):
+    """A model file's arrays once a codec has read and checked them: a mapping
+    of name to numpy.ndarray, with ``members`` named as an archive lists them."""
+
+    @property
+    def members(self) -> list[str]:
+        """The header and every array, as ``.npy`` member names."""
+        return ["meta.npy"] + [k + ".npy" for k in self]
 
 
 def _layout(spec: dict[str, Any], prefix: str) -> Layout:
@@ -1182,6 +1223,8 @@ def save(network: Network | MLPClassifier | MLPRegressor, path: PathLike) -> str
                             f"got {type(network).__name__}")
     except ValueError as exc:
         raise ValueError(f"cannot save the {type(network).__name__}: {exc}") from None
+    from ._digest import STATE_KEY, state_digest
+    meta = {**meta, STATE_KEY: state_digest(meta, arrays)}
     path = model_path(path)
     from . import _safetensors_io
     if _safetensors_io.is_safetensors(path):
@@ -1230,19 +1273,59 @@ def load(path: PathLike, backend: str = "cython", *, max_bytes: int = MAX_BYTES
     try:
         from . import _safetensors_io
         if _safetensors_io.is_safetensors(path):
-            return _safetensors_io.read(path, backend, max_bytes=max_bytes)
-        with _open_archive(path, max_bytes) as archive:
-            meta = read_header(archive, formats=(FORMAT, ESTIMATOR_FORMAT))
-            if meta["format"] == ESTIMATOR_FORMAT:
-                from ._estimator_io import estimator_from_archive
-                try:
-                    return estimator_from_archive(meta, archive, backend)
-                except TypeError as exc:     # a field of the wrong type, anywhere
-                    raise ValueError(str(exc)) from None
-            allowed = set(model_layout(meta)) | {"meta"}
-            for name in archive.members:
-                if not (name.endswith(".npy") and name[:-4] in allowed):
-                    raise ValueError(f"unexpected member {name!r:.80}")
-            return network_from_arrays(meta, archive, backend=backend)
+            meta, arrays = _safetensors_io.read(path, max_bytes=max_bytes)
+        else:
+            meta, arrays = read_npz(path, max_bytes=max_bytes)
+        return model_from_state(meta, arrays, backend)
     except ValueError as exc:
         raise ValueError(f"{label} is not a valid cyneuron model file: {exc}") from None
+
+
+def read_npz(path: PathLike, *, max_bytes: int = MAX_BYTES) -> tuple[dict[str, Any], Tensors]:
+    """The header and arrays of an ``.npz`` model file, each checked as a codec
+    can check it (sizes from the zip directory first, then names, dtypes and
+    shapes against the header's layout); nothing is built from them.
+
+    Raises
+    ------
+    ValueError
+        Anything malformed, oversized or unexpected; the message names the member.
+    """
+    with _open_archive(path, max_bytes) as archive:
+        meta = read_header(archive, formats=(FORMAT, ESTIMATOR_FORMAT))
+        layout = stored_layout(meta)
+        for name in archive.members:
+            if not (name.endswith(".npy") and name[:-4] in set(layout) | {"meta"}):
+                raise ValueError(f"unexpected member {name!r:.80}")
+        present = {k: v for k, v in layout.items() if archive.info(k) is not None}
+        # every member's size from the directory before the first is inflated
+        for key, (dtype, shape) in present.items():
+            _expected_size(key, archive.info(key), dtype, shape, None)
+        arrays = Tensors()
+        for key, (dtype, shape) in present.items():
+            arrays[key] = read_array(archive, key, dtype, shape)
+    return meta, arrays
+
+
+def model_from_state(meta: dict[str, Any], arrays: Tensors, backend: str = "cython"
+                     ) -> Network | MLPClassifier | MLPRegressor:
+    """The model a file's header and arrays describe (the schema's one way in).
+
+    The state digest is checked first (:func:`cyneuron._digest.check_state`),
+    then every field as :func:`network_from_arrays` and the estimator reader
+    check them.
+
+    Raises
+    ------
+    ValueError
+        A changed or damaged file, or any field that is malformed or impossible.
+    """
+    from ._digest import check_state
+    check_state(meta, arrays)
+    if meta.get("format") == ESTIMATOR_FORMAT:
+        from ._estimator_io import estimator_from_archive
+        try:
+            return estimator_from_archive(meta, arrays, backend)
+        except TypeError as exc:     # a field of the wrong type, anywhere
+            raise ValueError(str(exc)) from None
+    return network_from_arrays(meta, arrays, backend=backend)

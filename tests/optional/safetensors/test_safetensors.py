@@ -14,6 +14,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.exceptions import ConvergenceWarning
 
 import cyneuron as cn
+from cyneuron._digest import state_digest
 
 
 def _data(n=60, d=4, seed=0):
@@ -50,6 +51,7 @@ def test_round_trip_and_the_library_reads_what_cyneuron_writes(tmp_path):
     # and cyneuron reads a file the library wrote from the same header and arrays
     from cyneuron import io
     meta, arrays = io.network_to_arrays(net)
+    meta["state_digest"] = state_digest(meta, arrays)
     other = tmp_path / "lib.safetensors"
     save_file({k: np.array(a) for k, a in arrays.items()}, str(other),
               metadata={"cyneuron": json.dumps(meta)})
@@ -101,6 +103,20 @@ def _parts(path):
 def _raw(path):
     with open(path, "rb") as f:
         return f.read()
+
+
+def _reseal(header, data):
+    """`header` with the cyneuron header's state digest computed anew over it
+    and the tensors in `data` (a crafted file): the checks after the digest run."""
+    h = json.loads(json.dumps(header))
+    meta = json.loads(h["__metadata__"]["cyneuron"])
+    kinds = {"F64": "<f8", "F32": "<f4"}
+    arrays = {k: np.frombuffer(data[e["data_offsets"][0]:e["data_offsets"][1]],
+                               kinds[e["dtype"]]).reshape(e["shape"])
+              for k, e in h.items() if k != "__metadata__"}
+    meta["state_digest"] = state_digest(meta, arrays)
+    h["__metadata__"]["cyneuron"] = json.dumps(meta)
+    return h
 
 
 def _build(header, data):
@@ -174,14 +190,17 @@ def test_malformed_headers_and_tensors(tmp_path, good):
     for k, e in h.items():
         if k != "__metadata__" and e["data_offsets"][0] >= w1[1]:
             e["data_offsets"] = [o - (w1[1] - w1[0]) for o in e["data_offsets"]]
-    _refused(tmp_path, _build(h, data[:w1[0]] + data[w1[1]:]), "missing array 'W1'")
+    cut = data[:w1[0]] + data[w1[1]:]
+    _refused(tmp_path, _build(h, cut), "modified or damaged")
+    _refused(tmp_path, _build(_reseal(h, cut), cut), "missing array 'W1'")
     # the bytes: a NaN, and a changed weight that the digest catches
     lo = header["W0"]["data_offsets"][0]
-    _refused(tmp_path, _build(header, data[:lo] + np.array([np.nan]).tobytes() +
-                              data[lo + 8:]), "NaN")
+    nan = data[:lo] + np.array([np.nan]).tobytes() + data[lo + 8:]
+    _refused(tmp_path, _build(_reseal(header, nan), nan), "NaN")
     w = np.frombuffer(data[lo:lo + 8], "<f8")[0]
-    _refused(tmp_path, _build(header, data[:lo] + np.array([w * 1.5 + 0.1]).tobytes() +
-                              data[lo + 8:]), "do not match the digest")
+    changed = data[:lo] + np.array([w * 1.5 + 0.1]).tobytes() + data[lo + 8:]
+    _refused(tmp_path, _build(header, changed), "content does not match its state_digest")
+    _refused(tmp_path, _build(_reseal(header, changed), changed), "do not match the digest")
     _refused(tmp_path, edit(lambda h: h["optimizer_state"].update(dtype="F32")),
              "array 'optimizer_state' has dtype 'float32', expected 'float64'")
     os.mkdir(tmp_path / "dir.safetensors")
@@ -219,3 +238,35 @@ def test_the_cli_writes_the_format_its_output_path_names(tmp_path):
     assert type(model).__name__ == "MLPClassifier" and model.n_iter_ == 3
     assert sorted(load_file(tmp_path / "m.safetensors")) == [     # the library reads it
         "network_W0", "network_W1", "network_b0", "network_b1", "network_optimizer_state"]
+
+
+def test_one_bit_flips_in_the_header_never_load_a_different_model(tmp_path):
+    """A one-bit flip in a .safetensors JSON header (a class label, a parameter)
+    once loaded without complaint; now every flip is refused or changes nothing
+    the model is made of (issue 26, item 2)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.array(["cat", "dog", "emu"])[np.argmax(X, axis=1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = cn.MLPClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y)
+    raw = _raw(cn.save(clf, tmp_path / "c.safetensors"))
+    n = struct.unpack("<Q", raw[:8])[0]
+    label_at = raw.index(b'\\"emu\\"')         # inside the escaped cyneuron header
+    positions = sorted({label_at + 3} | set(rng.choice(np.arange(8, 8 + n), 300,
+                                                       replace=False).tolist()))
+    refused = 0
+    for pos in positions:
+        flipped = bytearray(raw)
+        flipped[pos] ^= 1
+        p = tmp_path / "flip.safetensors"
+        p.write_bytes(bytes(flipped))
+        try:
+            back = cn.load(p)
+        except ValueError:
+            refused += 1
+            continue
+        assert list(back.classes_) == list(clf.classes_), pos
+        assert back.get_params() == clf.get_params(), pos
+        assert back.network_.digest() == clf.network_.digest(), pos
+    assert refused >= len(positions) - 5

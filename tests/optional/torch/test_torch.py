@@ -96,6 +96,8 @@ def _npz_refusal(tmp_path, meta, arrays):
     """What cn.load says about an .npz file of this header and arrays (without the file name)."""
     from cyneuron import io
     path = tmp_path / "bad.npz"
+    from cyneuron._digest import state_digest
+    meta = {**meta, "state_digest": state_digest(meta, arrays)}     # as cn.save seals it
     np.savez(path, meta=io.encode_header(meta), **arrays)
     message = _refusal(cn.load, path)
     return message[len(f"{path} is not a valid cyneuron model file: "):]
