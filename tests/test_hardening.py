@@ -344,3 +344,54 @@ def test_a_second_writer_gets_a_clear_error():
     assert len(errors) == 3 and all("being changed by another thread" in e for e in errors)
     twin.fit(X, y, epochs=600, batch_size=16, optimizer="adam", lr_schedule=slow_schedule)
     assert state_of(net) == state_of(twin)       # the first fit, untouched by the others
+
+
+# --- issue 26, item 6: a loss that runs away with finite weights is never silent -------------
+
+def _run_away(optimizer, backend="cython"):
+    """The issue's case: Network([4, 16, 1]), Adam or RMSprop at 1e6."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4))
+    y = X @ np.array([[1.0], [-2.0], [0.5], [1.5]]) + 0.1 * rng.normal(size=(64, 1))
+    net = cn.Network([4, 16, 1], activation="relu", output_activation="identity", seed=0,
+                     backend=backend)
+    return net, X, y
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+@pytest.mark.parametrize("backend", ["cython", "numpy"])
+def test_a_loss_that_runs_away_warns(optimizer, backend):
+    net, X, y = _run_away(optimizer, backend)
+    start = float(net.evaluate(X, y)["loss"])
+    with pytest.warns(cn.DivergenceWarning, match=r"the loss ran away: .* in the last epoch "
+                                                 r"\(epoch 19\), against .*lower learning_rate "
+                                                 r"\(this call started at 1e\+06\)") as rec:
+        history = net.fit(X, y, epochs=20, learning_rate=1e6, batch_size=16,
+                          optimizer=optimizer)
+    assert issubclass(cn.DivergenceWarning, RuntimeWarning)
+    assert history.history["loss"][-1] > 1e6 * start          # it really ran away
+    assert rec[0].filename == __file__                          # points at the caller's line
+    assert np.isfinite(net.get_weights()[0][0]).all()           # finite: a warning, no error
+
+
+@pytest.mark.parametrize("optimizer,lr", [("sgd", 0.1), ("momentum", 0.05), ("nesterov", 0.05),
+                                          ("adam", 0.01), ("adam", 0.1), ("rmsprop", 0.01)])
+@pytest.mark.parametrize("batch_size", [8, None])
+def test_ordinary_noisy_training_does_not_warn(optimizer, lr, batch_size):
+    """Noisy data, small batches, high-ish rates, a resumed fit from a trained
+    network (whose own loss is tiny): no DivergenceWarning."""
+    import warnings
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, :1] > 0) ^ (rng.uniform(size=(120, 1)) < 0.2)         # 20% label noise
+    net = cn.Network([4, 16, 1], activation="tanh", output_activation="sigmoid",
+                     loss="binary_crossentropy", seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cn.DivergenceWarning)
+        net.fit(X, y, epochs=40, learning_rate=lr, batch_size=batch_size, optimizer=optimizer)
+        net.fit(X, y, epochs=5, learning_rate=lr, batch_size=batch_size, optimizer=optimizer)
+        Xr = rng.normal(size=(50, 3))
+        yr = Xr.sum(axis=1, keepdims=True) + rng.normal(scale=0.5, size=(50, 1))
+        reg = cn.Network([3, 8, 1], output_activation="identity", seed=3)
+        reg.fit(Xr, yr, epochs=30, learning_rate=lr / 4, batch_size=batch_size,
+                optimizer=optimizer)

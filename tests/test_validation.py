@@ -228,3 +228,99 @@ def test_unaligned_inputs_are_copied_before_the_core_sees_them():
                for a, b in zip(ga, gb))
     with pytest.raises(ValueError, match="not aligned"):
         _core.all_finite(X.reshape(-1))
+
+
+# --- issue 26, items 4 and 10: sizes refused before allocation; every argument named ----------
+
+def _state(net):
+    return (bits(net.get_weights()), net._opt_state.tobytes(), net._opt_scalars.tobytes(),
+            str(net.rng.bit_generator.state), net.l1, net.l2)
+
+
+def test_a_network_larger_than_memory_is_refused_before_allocation(monkeypatch):
+    import resource
+    monkeypatch.setenv("CYNEURON_MAX_BYTES", str(50 << 20))
+    with pytest.raises(ValueError, match=r"layer_sizes \[20, 300000, 1\] .*needs 151\.1 MiB "
+                                         r".*CYNEURON_MAX_BYTES=52428800"):
+        cn.Network([20, 300000, 1])
+    monkeypatch.delenv("CYNEURON_MAX_BYTES")
+    # without the variable: the machine's physical memory is the limit (well under
+    # 2**31 parameters of 24 bytes each with the moments: 48 GiB)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    physical = cn._validation.memory_limit()
+    assert physical > 1 << 30
+    m = 1 << 14
+    k = physical // (24 * m) + 1           # 24 bytes per parameter: just over the memory
+    from cyneuron.network import MAX_PARAMS
+    msg = "of physical memory" if k * m + m <= MAX_PARAMS else "a network may have"
+    with pytest.raises(ValueError, match=msg):
+        cn.Network([k, m])
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 << 10   # KiB
+
+
+def test_estimators_refuse_sizes_before_drawing_weights(monkeypatch):
+    pytest.importorskip("sklearn")
+    monkeypatch.setenv("CYNEURON_MAX_BYTES", str(50 << 20))
+    X = np.zeros((10, 20))
+    y = np.arange(10) % 2
+    clf = cn.MLPClassifier(hidden_layer_sizes=(300000,))
+    with pytest.raises(ValueError, match=r"MLPClassifier: layer_sizes \[20, 300000, 1\]"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "classes_") and not hasattr(clf, "coefs_")
+    with pytest.raises(ValueError, match=r"MLPRegressor: layer_sizes\[1\] must be between"):
+        cn.MLPRegressor(hidden_layer_sizes=(10**9,)).fit(X, y * 1.0)
+
+
+@pytest.mark.parametrize("backend", ["cython", "numpy"])
+def test_fit_refuses_a_batch_that_cannot_fit_in_memory(monkeypatch, backend):
+    net = cn.Network([20, 2000, 1], backend=backend, seed=0)
+    before = _state(net)
+    X, y = np.zeros((4000, 20)), np.zeros((4000, 1))
+    monkeypatch.setenv("CYNEURON_MAX_BYTES", str(100 << 20))
+    with pytest.raises(ValueError, match=r"fit with batch_size=4000 on 4000 rows .*needs "):
+        net.fit(X, y, epochs=1)
+    assert _state(net) == before
+    net.fit(X[:64], y[:64], epochs=1, batch_size=32)       # a small batch fits
+    monkeypatch.setenv("CYNEURON_MAX_BYTES", "lots")
+    with pytest.raises(ValueError, match="CYNEURON_MAX_BYTES must be a positive integer"):
+        cn.Network([2, 1])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_penalties_are_checked_on_assignment(net, dtype):
+    net = cn.Network([3, 4, 2], seed=0, dtype=dtype, backend=net.backend)
+    before = _state(net)
+    for value, err, msg in ((-1, ValueError, "l1 must be >= 0"),
+                            (float("nan"), ValueError, "l1 must be finite"),
+                            ("0.1", TypeError, "l1 must be a real number")):
+        with pytest.raises(err, match=msg):
+            net.l1 = value
+    if dtype == "float32":
+        with pytest.raises(ValueError, match="l2=1e\\+39 is too large for a float32"):
+            net.l2 = 1e39
+    with pytest.raises(ValueError, match="l2 must be >= 0"):
+        net.l2 = -1
+    assert _state(net) == before
+    net.l2 = 0.5
+    assert net.l2 == 0.5
+
+
+@pytest.mark.parametrize("kwargs,err,msg", [
+    (dict(backend=[]), TypeError, "backend must be a name"),
+    (dict(backend="torch"), ValueError, "unknown backend 'torch'"),
+    (dict(activation={}), ValueError, "needs a 'name'"),
+    (dict(dtype=[]), TypeError, "dtype must be 'float64' or 'float32'"),
+])
+def test_every_constructor_argument_is_named(kwargs, err, msg):
+    with pytest.raises(err, match=msg):
+        cn.Network([2, 3, 1], **kwargs)
+
+
+def test_load_and_fit_name_their_arguments(tmp_path, net):
+    before = _state(net)
+    with pytest.raises(TypeError, match="optimizer_params must be a dict"):
+        net.fit(GOOD_X, GOOD_Y, optimizer="adam", optimizer_params=[])
+    assert _state(net) == before
+    path = cn.save(net, tmp_path / "m")
+    with pytest.raises(TypeError, match="backend must be a name"):
+        cn.load(path, backend=[])

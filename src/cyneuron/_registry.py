@@ -174,10 +174,12 @@ def activation(spec: Any) -> Activation:
     param: Any = None
     if isinstance(spec, dict):
         spec = dict(spec)
-        name = spec.pop("name", None)
+        if "name" not in spec:
+            raise ValueError(f"an activation given as a dict needs a 'name', got {spec!r:.80}")
+        name = spec.pop("name")
         param = spec.pop("alpha", None)
         if spec:
-            raise ValueError(f"unknown activation option(s) {sorted(spec)}")
+            raise ValueError(f"unknown activation option(s) {sorted(map(str, spec))}")
     elif isinstance(spec, (tuple, list)) and len(spec) == 2:
         name, param = spec
     else:

@@ -24,10 +24,12 @@ def resolve_dtype(dtype):
         if key not in _FLOAT_DTYPES:
             raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
         return np.dtype(_FLOAT_DTYPES[key])
+    if not (isinstance(dtype, (np.dtype, type)) or hasattr(dtype, "dtype")):
+        raise TypeError(f"dtype must be 'float64' or 'float32', got {dtype!r:.60}")
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"dtype must be 'float64' or 'float32', got {dtype!r}") from None
+        raise TypeError(f"dtype must be 'float64' or 'float32', got {dtype!r:.60}") from None
     if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise ValueError(f"dtype must be 'float64' or 'float32' in native byte order, got "
                          f"{dt.str!r}")
@@ -218,3 +220,45 @@ def check_threads(value):
         raise ValueError(f"n_threads must be between 1 and {MAX_THREADS}, or -1 for all "
                          f"CPUs; got {value}")
     return value
+
+
+#: Environment variable that sets the bytes one network or one fit may need
+#: (default: the machine's physical memory).
+MEMORY_ENV = "CYNEURON_MAX_BYTES"
+
+
+def memory_limit() -> int:
+    """Bytes one network or one call may need before it is refused.
+
+    ``CYNEURON_MAX_BYTES`` (a positive integer) if set, else the machine's
+    physical memory (``os.sysconf``), else no limit (2**63).
+    """
+    env = os.environ.get(MEMORY_ENV)
+    if env is not None:
+        try:
+            limit = int(env)
+        except ValueError:
+            raise ValueError(f"{MEMORY_ENV} must be a positive integer (bytes), got "
+                             f"{env!r:.40}") from None
+        if limit < 1:
+            raise ValueError(f"{MEMORY_ENV} must be a positive integer (bytes), got {env!r:.40}")
+        return limit
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):     # not POSIX, or not reported
+        return 1 << 63
+
+
+def _gib(n):
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+
+
+def check_memory(need: int, what: str) -> None:
+    """Refuse, before anything is allocated, what would need more than
+    :func:`memory_limit` bytes; `what` names the argument(s) responsible."""
+    limit = memory_limit()
+    if need > limit:
+        source = (f"{MEMORY_ENV}={limit}" if os.environ.get(MEMORY_ENV) is not None
+                  else f"the {_gib(limit)} of physical memory")
+        raise ValueError(f"{what} needs {_gib(need)} ({need} bytes), more than {source}; "
+                         f"set {MEMORY_ENV} to raise the limit")

@@ -53,7 +53,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from . import _registry as registry
 from . import _validation as v
-from .network import Network
+from .network import Network, check_layer_sizes
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -245,6 +245,10 @@ class _BaseMLP(BaseEstimator):
         """A new Network with scikit-learn's Glorot-uniform initialisation."""
         out_act, loss = self._loss_for_width(n_outputs)
         layer_sizes = [n_features] + sizes + [n_outputs]
+        try:         # before the weights are drawn: they alone may not fit in memory
+            check_layer_sizes(layer_sizes, self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{type(self).__name__}: {exc}") from None
         weights = []
         for l, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
             # scikit-learn's bound: sqrt(6 / (fan_in + fan_out)), sqrt(2 / ...) for

@@ -1265,11 +1265,10 @@ def load(path: PathLike, backend: str = "cython", *, max_bytes: int = MAX_BYTES
     TypeError
         `path` is not a path.
     """
-    from .network import BACKENDS
+    from .network import check_backend
 
     label = _path_label(path)
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    check_backend(backend)
     try:
         from . import _safetensors_io
         if _safetensors_io.is_safetensors(path):
