@@ -53,7 +53,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from . import _registry as registry
 from . import _validation as v
-from .network import Network
+from .network import DivergenceError, DivergenceWarning, Network
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -66,6 +66,11 @@ _SOLVERS = ("adam", "sgd", "lbfgs")
 _SCHEDULES = ("constant", "invscaling", "adaptive")
 # scikit-learn's names for the output activations
 _OUT_NAMES = {"softmax": "softmax", "sigmoid": "logistic", "identity": "identity"}
+
+
+# scikit-learn's words, which its tests match
+_NON_FINITE = ("Solver produced non-finite parameter weights. The input data may contain "
+               "large values and need to be preprocessed.")
 
 
 def _fail(est, name, what, value):
@@ -209,7 +214,14 @@ class _BaseMLP(BaseEstimator):
         _real(self, "beta_1", 0.0, 1.0, hi_open=True)
         _real(self, "beta_2", 0.0, 1.0, hi_open=True)
         _real(self, "epsilon", 0.0, lo_open=True)
-        _int(self, "n_iter_no_change", 1)
+        if not (isinstance(self.n_iter_no_change, numbers.Real)
+                and not isinstance(self.n_iter_no_change, bool)
+                and self.n_iter_no_change == math.inf):     # inf: never stop early
+            try:
+                _int(self, "n_iter_no_change", 1)
+            except ValueError:
+                _fail(self, "n_iter_no_change", "an int in the range [1, inf) or a float "
+                                                "among {inf}", self.n_iter_no_change)
         _int(self, "max_fun", 1)
         for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
             _flag(self, name)
@@ -325,20 +337,24 @@ class _BaseMLP(BaseEstimator):
                              "them are zero, so there is nothing to fit")
         return sw
 
-    def _fit(self, X, y, sample_weight, incremental):
-        # A rejected or failed call changes nothing: the attributes, and the
-        # network's weights and optimizer state, are put back as they were.
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        # A rejected or failed call changes nothing: the attributes (classes_
+        # of a first partial_fit included), the network's weights, optimizer
+        # state and Generator, and a RandomState given as random_state, are
+        # put back as they were.
         saved: dict[str, Any] = {k: list(val) if isinstance(val, list) else val
                                  for k, val in self.__dict__.items()}
         net = saved.get("_network")
         kept = None if net is None else (net._params.copy(), net._opt_state.copy(),
                                          net._opt_scalars.copy(), net.optimizer,
                                          net.rng.bit_generator.state)
+        rs = self.random_state
+        rs_state = rs.get_state() if isinstance(rs, np.random.RandomState) else None
         try:
             if net is None:
-                return self._fit_or_raise(X, y, sample_weight, incremental)
+                return self._fit_or_raise(X, y, sample_weight, incremental, classes)
             with net._guard.writing():        # one writer at a time, readers wait
-                return self._fit_or_raise(X, y, sample_weight, incremental)
+                return self._fit_or_raise(X, y, sample_weight, incremental, classes)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
@@ -346,10 +362,17 @@ class _BaseMLP(BaseEstimator):
                 net._params[...], net._opt_state[...], net._opt_scalars[...] = kept[:3]
                 net.optimizer = kept[3]
                 net.rng.bit_generator.state = kept[4]
+            if rs_state is not None:
+                rs.set_state(rs_state)
             raise
 
-    def _fit_or_raise(self, X, y, sample_weight, incremental):
+    def _partial_fit_classes(self, y, classes):
+        """The classifier's first partial_fit sets classes_ from `classes`."""
+
+    def _fit_or_raise(self, X, y, sample_weight, incremental, classes):
         sizes, acts = self._check_params()
+        if incremental:
+            self._partial_fit_classes(y, classes)
         first = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, Y = self._validate_xy(X, y, incremental, reset=first)
         n, n_features = X.shape
@@ -385,9 +408,9 @@ class _BaseMLP(BaseEstimator):
             self._fit_lbfgs(net, x, t, w)
         else:
             self._fit_stochastic(net, x, t, w, rs, incremental)
-        if not np.isfinite(net._params).all():
-            raise ValueError("Solver produced non-finite parameter weights. The input data "
-                             "may contain large values and need to be preprocessed.")
+        if not v.all_finite(net._params):
+            raise DivergenceError(_NON_FINITE + " (lbfgs; the estimator is as before this "
+                                  "call.)")
         self._bind(net)
         return self
 
@@ -424,10 +447,7 @@ class _BaseMLP(BaseEstimator):
         net._use_optimizer(name, params)
         x_val = t_val = w_val = None
         if self.early_stopping:
-            stratify = self._stratify(t)
-            parts = [x, t] + ([] if w is None else [w])
-            split = train_test_split(*parts, random_state=rs, test_size=self.validation_fraction,
-                                     stratify=stratify)
+            split = self._split([x, t] + ([] if w is None else [w]), t, rs)
             x, x_val, t, t_val = split[:4]
             if w is not None:
                 w, w_val = split[4:]
@@ -446,7 +466,10 @@ class _BaseMLP(BaseEstimator):
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
                           "going to be clipped", stacklevel=5)
         sgd = self.solver == "sgd"
+        self.n_iter_ = 0            # the epochs of this call, as scikit-learn counts them
         for _ in range(int(self.max_iter)):
+            before = (net._params.copy(), net._opt_state.copy(), net._opt_scalars.copy(),
+                      net.rng.bit_generator.state)
             loss = float(net._run_epochs(x, t, w, bs, self.shuffle, self._lr, 1,
                                          self.clipnorm)[0])
             self.n_iter_ += 1
@@ -455,9 +478,16 @@ class _BaseMLP(BaseEstimator):
             self.loss_curve_.append(loss)
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-            if not np.isfinite(loss):
+            if not (math.isfinite(loss) and v.all_finite(net._params)):
+                if self.early_stopping:
+                    assert self.validation_scores_ is not None
+                    self.validation_scores_.append(math.nan)
+                self._diverged(net, before, loss)
                 break
             self._update_no_improvement(net, x_val, t_val, w_val)
+            if self.early_stopping and math.isnan(self.validation_scores_[-1]):  # type: ignore[index]
+                self._diverged(net, before, loss)     # finite weights, non-finite outputs
+                break
             if sgd and self.learning_rate == "invscaling":
                 self._lr = float(self.learning_rate_init) / (self.t_ + 1) ** float(self.power_t)
             if self._no_improvement_count > self.n_iter_no_change:
@@ -481,6 +511,41 @@ class _BaseMLP(BaseEstimator):
                               ConvergenceWarning, stacklevel=5)
         if self.early_stopping and self._best is not None:
             net._params[...] = self._best
+
+    def _diverged(self, net, before, loss):
+        """The epoch that just ran diverged: raise, or go back to before it and warn.
+
+        As scikit-learn: without early stopping, non-finite weights end the
+        fit with its ValueError (a DivergenceError; the estimator is as
+        before the call); with early stopping the fit keeps the weights of
+        the best validation score and records NaN as that epoch's score.
+        Where the weights are usable (early stopping, or a non-finite loss
+        with finite weights), cyneuron stops in that epoch, goes back to the
+        weights, optimizer state and Generator of the end of the epoch
+        before, and warns with a DivergenceWarning.
+        """
+        epoch = self.n_iter_
+        hint = (f"Try a lower learning_rate_init (this fit used {self.learning_rate_init:g}), "
+                f"clipnorm, or scaled inputs.")
+        if not self.early_stopping and not v.all_finite(net._params):
+            raise DivergenceError(f"{_NON_FINITE} (Training diverged in epoch {epoch} of this "
+                                  f"call, loss {loss}; the estimator is as before this call. "
+                                  f"{hint})")
+        net._params[...], net._opt_state[...], net._opt_scalars[...] = before[:3]
+        net.rng.bit_generator.state = before[3]
+        if self.early_stopping and self._best is not None:
+            kept = "the weights of the best validation score"
+        elif epoch > 1:
+            kept = f"the weights of epoch {epoch - 1}"
+        else:
+            kept = "the weights this call started from"
+        warnings.warn(f"{type(self).__name__}: training diverged in epoch {epoch} of this "
+                      f"call (loss {loss}); stopped, keeping {kept}. {hint}",
+                      DivergenceWarning, stacklevel=6)
+
+    def _split(self, parts, t, rs):
+        """The early-stopping split of [x, t] or [x, t, w] (not stratified here)."""
+        return train_test_split(*parts, random_state=rs, test_size=self.validation_fraction)
 
     def _update_no_improvement(self, net, x_val, t_val, w_val):
         if self.early_stopping:
@@ -695,8 +760,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.class_weight = class_weight
 
     def _validate_xy(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32),
-                             reset=reset)
+        X, y = validate_data(self, X, y, multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -722,18 +787,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             self._labels = np.arange(np.asarray(y).shape[1])
             self.classes_ = self._labels
         else:
+            # one class fits, as in scikit-learn: one sigmoid unit trained towards
+            # 0, and every prediction is that class
             self._labels = unique_labels(y if classes is None else classes)
             self.classes_ = self._labels
-        if not self._multilabel and len(self._labels) < 2:
-            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in "
-                             f"the data, but the data contains only one class: "
-                             f"{self._labels[0]!r}")
 
     def _encode(self, y):
         if self._multilabel:
             return np.asarray(y, dtype=np.float64)
         idx = np.searchsorted(self._labels, y)
-        if len(self._labels) == 2:
+        if len(self._labels) <= 2:                # one class: a column of zeros
             return idx.reshape(-1, 1).astype(np.float64)
         out = np.zeros((len(idx), len(self._labels)))
         out[np.arange(len(idx)), idx] = 1.0
@@ -778,20 +841,38 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError("class_weight and sample_weight leave no weight on any sample")
         return w
 
-    def _stratify(self, t):
+    def _split(self, parts, t, rs):
         if self._multilabel:
-            return None
-        labels = t[:, 0] if t.shape[1] == 1 else np.argmax(t, axis=1)
-        return labels if np.min(np.bincount(labels.astype(np.intp))) >= 2 else None
+            return super()._split(parts, t, rs)
+        if t.shape[1] == 1:
+            # binary (or one class): scikit-learn's stratification, on its own
+            # array (the 0/1 column as booleans), so its split and its errors
+            return train_test_split(*parts, random_state=rs,
+                                    test_size=self.validation_fraction,
+                                    stratify=t.astype(bool))
+        # several classes: stratified where every class can be (scikit-learn
+        # stratifies none), else scikit-learn's plain split
+        state = rs.get_state()
+        try:
+            return train_test_split(*parts, random_state=rs,
+                                    test_size=self.validation_fraction,
+                                    stratify=np.argmax(t, axis=1))
+        except ValueError:
+            rs.set_state(state)
+            return super()._split(parts, t, rs)
 
     def _val_score(self, net, x, t, w):
         out = net._forward(x)
+        if not v.all_finite(out):
+            return math.nan
         return float(accuracy_score(self._decode(t), self._decode(out), sample_weight=w))
 
     def _decode(self, out):
         if self._multilabel:
             return (out > 0.5).astype(int)
         if out.shape[1] == 1:
+            if len(self._labels) == 1:
+                return np.repeat(self._labels, out.shape[0])
             return self._labels[(out[:, 0] > 0.5).astype(np.intp)]
         return self._labels[np.argmax(out, axis=1)]
 
@@ -831,6 +912,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         -------
         self : MLPClassifier
         """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _partial_fit_classes(self, y, classes):
+        # inside _fit: a rejected call leaves no classes_ behind
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -842,7 +927,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         elif classes is not None and not np.array_equal(np.unique(classes), self._labels):
             raise ValueError(f"`classes={np.asarray(classes)}` is not the same as on the first "
                              f"call to partial_fit, {self.classes_}")
-        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Labels for X (the user's own labels, or a multilabel indicator matrix).
@@ -948,8 +1032,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return "identity", "squared_error"
 
     def _validate_xy(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
-                             dtype=(np.float64, np.float32), reset=reset)
+        X, y = validate_data(self, X, y, multi_output=True,
+                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         return X, np.asarray(y, dtype=np.float64).reshape(len(y), -1)
@@ -957,11 +1041,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _class_weights(self, Y, sw):
         return sw
 
-    def _stratify(self, t):
-        return None
 
     def _val_score(self, net, x, t, w):
         out = net._forward(x)
+        if not v.all_finite(out):
+            return math.nan                     # as scikit-learn scores it
         if t.shape[1] == 1:
             t, out = t[:, 0], out[:, 0]
         return float(r2_score(t, out, sample_weight=w))
