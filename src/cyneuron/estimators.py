@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 
 try:
     import scipy.optimize
+    import scipy.sparse
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import accuracy_score, r2_score
@@ -319,10 +320,7 @@ class _BaseMLP(BaseEstimator):
         if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
             sw = np.full(n, float(sample_weight))
         else:
-            try:
-                sw = np.asarray(sample_weight, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError("sample_weight must be an array of numbers") from None
+            sw = np.asarray(v.check_numeric(sample_weight, "sample_weight"), dtype=np.float64)
             if sw.ndim != 1:
                 raise ValueError(f"Sample weights must be 1D array or scalar, got shape "
                                  f"{sw.shape}")
@@ -590,7 +588,7 @@ class _BaseMLP(BaseEstimator):
             if out is not None:
                 return out
         check_is_fitted(self, "coefs_")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(self, _numeric(X, "X"), reset=False, dtype=(np.float64, np.float32))
         net = self._network
         return net._guard.read(net._forward, v.check_inputs(X, net.n_inputs, net.dtype)[0])
 
@@ -641,6 +639,30 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "coefs_")
         from ._summary import summary_text
         print_fn(summary_text(self))
+
+
+def _numeric(X, name):
+    """X (or a regressor's y) if it holds real numbers; else the ValueError or
+    TypeError that Network gives (cyneuron._validation.check_numeric): no
+    strings, dates, durations, complex numbers or integers beyond the float
+    range, which scikit-learn's validation would convert or overflow on.
+
+    A DataFrame whose columns are all numeric, a sparse matrix, a complex
+    array and None are passed on as they are (scikit-learn's validation reads
+    feature names, and refuses sparse input, complex data and a missing y with
+    the errors its checks expect); anything else as the checked array.
+    """
+    if X is None or scipy.sparse.issparse(X):
+        return X
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(X, "columns"):
+        if all(getattr(dt, "kind", "O") in "biuf" for dt in dtypes):
+            return X
+        v.check_numeric(np.asarray(X), name)
+        return X
+    if getattr(X, "dtype", None) is not None and X.dtype.kind == "c":
+        return X            # scikit-learn's ValueError("Complex data not supported")
+    return v.check_numeric(X, name)
 
 
 def _stochastic(est):
@@ -760,7 +782,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.class_weight = class_weight
 
     def _validate_xy(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True,
+        X, y = validate_data(self, _numeric(X, "X"), y, multi_output=True,
                              dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -1032,7 +1054,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return "identity", "squared_error"
 
     def _validate_xy(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True,
+        X, y = validate_data(self, _numeric(X, "X"), _numeric(y, "y"), multi_output=True,
                              y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
