@@ -488,10 +488,19 @@ def test_fit_learning_rate_follows_the_optimizer():
                               dtype="float32"), "multilabel"),
     (lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, solver="lbfgs"), "binary"),
     (lambda: cn.MLPRegressor(hidden_layer_sizes=(6,), max_iter=3, batch_size=50), "two"),
+    # what the estimators accept since issue 26 and the model file does not yet
+    # read back (src/cyneuron/_estimator_io.py, the model-file side of issue 26)
+    pytest.param(lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3,
+                                          n_iter_no_change=np.inf), "names",
+                 marks=pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+                     "saved as the string 'inf', refused on load"))),
+    pytest.param(lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3), "one",
+                 marks=pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+                     "load refuses a classifier of one class"))),
 ])
 def test_save_and_load_estimators(tmp_path, blobs, make, target):
     X, y = blobs
-    Y = {"names": np.array(["a", "b", "c"])[y], "binary": y == 1,
+    Y = {"names": np.array(["a", "b", "c"])[y], "binary": y == 1, "one": np.full(len(y), "a"),
          "multilabel": np.column_stack([y == 0, y == 2]).astype(int),
          "two": np.column_stack([X[:, 0] * y, X[:, 1]])}[target]
     est = make().set_params(random_state=0).fit(X, Y)

@@ -343,9 +343,7 @@ class _BaseMLP(BaseEstimator):
         saved: dict[str, Any] = {k: list(val) if isinstance(val, list) else val
                                  for k, val in self.__dict__.items()}
         net = saved.get("_network")
-        kept = None if net is None else (net._params.copy(), net._opt_state.copy(),
-                                         net._opt_scalars.copy(), net.optimizer,
-                                         net.rng.bit_generator.state)
+        kept = None if net is None else net._snapshot()
         rs = self.random_state
         rs_state = rs.get_state() if isinstance(rs, np.random.RandomState) else None
         try:
@@ -357,9 +355,7 @@ class _BaseMLP(BaseEstimator):
             self.__dict__.clear()
             self.__dict__.update(saved)
             if net is not None and kept is not None:
-                net._params[...], net._opt_state[...], net._opt_scalars[...] = kept[:3]
-                net.optimizer = kept[3]
-                net.rng.bit_generator.state = kept[4]
+                net._restore(kept)
             if rs_state is not None:
                 rs.set_state(rs_state)
             raise
@@ -466,8 +462,7 @@ class _BaseMLP(BaseEstimator):
         sgd = self.solver == "sgd"
         self.n_iter_ = 0            # the epochs of this call, as scikit-learn counts them
         for _ in range(int(self.max_iter)):
-            before = (net._params.copy(), net._opt_state.copy(), net._opt_scalars.copy(),
-                      net.rng.bit_generator.state)
+            before = net._snapshot()       # what a diverging epoch goes back to
             loss = float(net._run_epochs(x, t, w, bs, self.shuffle, self._lr, 1,
                                          self.clipnorm)[0])
             self.n_iter_ += 1
@@ -529,8 +524,7 @@ class _BaseMLP(BaseEstimator):
             raise DivergenceError(f"{_NON_FINITE} (Training diverged in epoch {epoch} of this "
                                   f"call, loss {loss}; the estimator is as before this call. "
                                   f"{hint})")
-        net._params[...], net._opt_state[...], net._opt_scalars[...] = before[:3]
-        net.rng.bit_generator.state = before[3]
+        net._restore(before)
         if self.early_stopping and self._best is not None:
             kept = "the weights of the best validation score"
         elif epoch > 1:
@@ -712,11 +706,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     nesterovs_momentum : bool, default=True
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified by label) and
-        stop when its accuracy stops improving; the best weights are kept.
+        stop when its accuracy stops improving; the best weights are kept. A
+        binary target is stratified as in scikit-learn (a class with one
+        member is an error); several classes where every class can be split.
     validation_fraction : float, default=0.1
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's parameters.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without an improvement of ``tol`` before stopping; ``np.inf``:
+        never stop early.
     max_fun : int, default=15000
         lbfgs: most loss evaluations.
     dropout : float or list of float, default=0.0
@@ -749,6 +747,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     n_features_in_ : int
     feature_names_in_ : ndarray
     n_iter_ : int
+        Epochs (lbfgs: iterations) of the last call to ``fit`` or
+        ``partial_fit``, as in scikit-learn; ``loss_curve_`` has every epoch.
     n_layers_ : int
     n_outputs_ : int
     out_activation_ : str
@@ -1030,7 +1030,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         improving; the best weights are kept.
     validation_fraction : float, default=0.1
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or np.inf, default=10
     max_fun : int, default=15000
     dropout : float or list of float, default=0.0
     dtype : {"float64", "float32"}, default="float64"
