@@ -76,7 +76,10 @@ def test_train_classifier_with_string_labels(data, classifier):
     assert type(model).__name__ == "MLPClassifier"
     assert list(model.classes_) == sorted(set(labels))
     assert list(model.feature_names_in_) == ["length", "width"]
-    assert model.n_iter_ == 60 and model.network_.layer_sizes == (2, 16, 3)
+    # 60 partial_fit calls of one epoch each (n_iter_ counts the last call's, as in
+    # scikit-learn)
+    assert len(model.loss_curve_) == 60 and model.n_iter_ == 1
+    assert model.network_.layer_sizes == (2, 16, 3)
     train_acc = float(out.split("training:   accuracy ")[1].split()[0])
     assert train_acc > 0.8, out
 

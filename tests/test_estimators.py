@@ -192,10 +192,21 @@ def test_boolean_and_pandas_inputs(iris):
     assert b.classes_.dtype == bool and b.predict(X).dtype == bool
 
 
-def test_one_class_is_an_error(iris):
+def test_one_class_fits_as_in_sklearn(iris):
+    # scikit-learn fits one class (its feature-names test uses one): one
+    # sigmoid unit trained towards 0, predict_proba with the columns 1 - p, p
     X, _ = iris
-    with pytest.raises(ValueError, match="only one class"):
-        cn.MLPClassifier().fit(X, np.zeros(len(X)))
+    y = np.full(len(X), "only")
+    kw = dict(hidden_layer_sizes=(6,), random_state=0, max_iter=20)
+    ours, theirs = cn.MLPClassifier(**kw).fit(X, y), SkMLPClassifier(**kw).fit(X, y)
+    assert list(ours.classes_) == list(theirs.classes_) == ["only"]
+    assert ours.n_outputs_ == theirs.n_outputs_ == 1 and ours.out_activation_ == "logistic"
+    assert list(ours.predict(X[:3])) == ["only"] * 3 and ours.score(X, y) == 1.0
+    proba = ours.predict_proba(X)
+    assert proba.shape == theirs.predict_proba(X).shape == (len(X), 2)
+    np.testing.assert_allclose(proba, theirs.predict_proba(X), rtol=1e-9)
+    es = cn.MLPClassifier(early_stopping=True, **kw).fit(X, y)
+    assert es.validation_scores_ == [1.0] * es.n_iter_
 
 
 # --- exact and repeatable ---------------------------------------------------------------
@@ -269,7 +280,8 @@ def test_partial_fit_in_chunks_is_one_epoch(blobs, cls):
         for start in range(0, 240, 80):
             parts.partial_fit(X[start:start + 80], t[start:start + 80])
     assert weights_of(whole) == weights_of(parts)
-    assert parts.n_iter_ == 3 and parts.t_ == 240
+    # n_iter_ counts the epochs of the last call (scikit-learn's); t_ every sample
+    assert parts.n_iter_ == 1 and parts.t_ == 240 and len(parts.loss_curve_) == 3
 
 
 def test_pipeline_and_cross_validation(blobs):
@@ -345,9 +357,9 @@ def test_warm_start_and_rejected_fits_leave_the_model_unchanged(blobs):
     clf.set_params(alpha=1e-4)
     assert weights_of(clf) == before[0] and clf.network_._opt_state.tobytes() == state
     assert clf.loss_curve_ == before[1]["loss_curve_"] and clf.n_iter_ == before[1]["n_iter_"]
-    n_iter = clf.n_iter_
     clf.fit(X, y)                                     # warm start continues from there
-    assert clf.n_iter_ == n_iter + 3
+    # n_iter_ counts this call's epochs (scikit-learn's), loss_curve_ all of them
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 6
 
 
 @pytest.mark.parametrize("params,msg", [
@@ -476,10 +488,14 @@ def test_fit_learning_rate_follows_the_optimizer():
                               dtype="float32"), "multilabel"),
     (lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, solver="lbfgs"), "binary"),
     (lambda: cn.MLPRegressor(hidden_layer_sizes=(6,), max_iter=3, batch_size=50), "two"),
+    # what the estimators accept since issue 26: "never stop early", and one class
+    (lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, n_iter_no_change=np.inf),
+     "names"),
+    (lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3), "one"),
 ])
 def test_save_and_load_estimators(tmp_path, blobs, make, target):
     X, y = blobs
-    Y = {"names": np.array(["a", "b", "c"])[y], "binary": y == 1,
+    Y = {"names": np.array(["a", "b", "c"])[y], "binary": y == 1, "one": np.full(len(y), "a"),
          "multilabel": np.column_stack([y == 0, y == 2]).astype(int),
          "two": np.column_stack([X[:, 0] * y, X[:, 1]])}[target]
     est = make().set_params(random_state=0).fit(X, Y)

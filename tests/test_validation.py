@@ -42,6 +42,18 @@ BAD_X = [
     (None, TypeError, "None"),
     (np.zeros((5, 3), dtype=complex), TypeError, "complex"),
     ([[1, 2, 3], [1, 2]], (TypeError, ValueError), "X"),
+    # an object array whose items float() would read: strings, dates and
+    # durations as days, complex numbers without their imaginary part
+    (np.array([["1.5", 2, 3]], dtype=object), TypeError, "X must be .* str objects"),
+    (np.array([[b"1", 2, 3]], dtype=object), TypeError, "X must be .* bytes objects"),
+    (np.array([[np.datetime64("2020-01-01"), 2, 3]], dtype=object), TypeError,
+     "X must be .* datetime64 objects"),
+    (np.array([[np.timedelta64(3, "D"), 2, 3]], dtype=object), TypeError,
+     "X must be .* timedelta64 objects"),
+    (np.array([[np.complex128(1), 2, 3]], dtype=object), TypeError,
+     "X must be .* complex128 objects"),
+    (np.array([[{"a": 1}, 2, 3]], dtype=object), TypeError,
+     r"X must be an array of numbers; .*\(float\(\) argument must be .*dict"),
     (np.array([[1e300, 0, 0]]), None, None),  # finite in float64: accepted
 ]
 

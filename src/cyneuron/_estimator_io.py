@@ -134,6 +134,8 @@ def estimator_from_archive(meta: dict[str, Any], archive: io.Archive | io.Tensor
                  "validation_fraction", "beta_1", "beta_2", "epsilon", "clipnorm") \
                 and val is not None:
             params[k] = _unnumber(val, k)
+        if k == "n_iter_no_change" and val == "inf":    # "never stop early", as scikit-learn
+            params[k] = math.inf
     cw = params.get("class_weight")
     if isinstance(cw, list):
         if not all(isinstance(p, list) and len(p) == 2 for p in cw):
@@ -197,8 +199,6 @@ def estimator_from_archive(meta: dict[str, Any], archive: io.Archive | io.Tensor
             _fail("bad 'multilabel': expected true or false")
         est._multilabel = multilabel
         est._labels = est.classes_ = labels if not multilabel else np.arange(len(labels))
-        if len(labels) < 2 and not multilabel:
-            _fail("bad 'classes_': a classifier needs at least 2 classes")
         want = len(labels) if (multilabel or len(labels) > 2) else 1
         if n_out != want:
             _fail(f"the network has {n_out} outputs, but 'classes_' needs {want}")

@@ -77,7 +77,10 @@ def summary_text(model) -> str:
             raise TypeError(f"summary() needs a Network or a fitted estimator, got "
                             f"{type(model).__name__}")
         return "\n".join(network_lines(model) + _digest(model))
-    lines = [f"{type(model).__name__} (scikit-learn estimator), {model.n_iter_} epochs "
+    # n_iter_ counts the last call's epochs (scikit-learn's); loss_curve_ has them all
+    curve = getattr(model, "loss_curve_", None)
+    epochs = model.n_iter_ if curve is None else len(curve)
+    lines = [f"{type(model).__name__} (scikit-learn estimator), {epochs} epochs "
              f"trained, random_state={model.random_state}"]
     classes = getattr(model, "classes_", None)
     if classes is not None:

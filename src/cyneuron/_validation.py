@@ -36,6 +36,9 @@ def resolve_dtype(dtype):
     return dt.newbyteorder("=")
 
 
+_NOT_NUMBERS = (str, bytes, complex, np.datetime64, np.timedelta64, np.complexfloating)
+
+
 def _as_numeric_array(x, name):
     if x is None:
         raise TypeError(f"{name} must be an array of numbers, got None")
@@ -50,16 +53,34 @@ def _as_numeric_array(x, name):
         if kind == "c":
             raise TypeError(f"{name} must be real numbers, got complex dtype {arr.dtype}")
         if kind == "O":
+            # float() takes strings ("1.5"), bytes, dates and durations as numpy
+            # scalars (days since 1970) and numpy's complex (dropping the
+            # imaginary part): none of them is a number here
+            odd = {t for t in set(map(type, arr.flat)) if issubclass(t, _NOT_NUMBERS)}
+            if odd:
+                raise TypeError(f"{name} must be an array of numbers; it holds "
+                                f"{', '.join(sorted(t.__name__ for t in odd))} objects")
             try:
                 arr = arr.astype(np.float64)
             except OverflowError:
                 raise ValueError(f"{name} holds an integer too large for a float") from None
-            except (ValueError, TypeError):
+            except (ValueError, TypeError) as exc:
                 raise TypeError(f"{name} must be an array of numbers; it holds non-numeric "
-                                f"objects or rows of different lengths") from None
+                                f"objects or rows of different lengths ({exc})") from None
         else:
             raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
     return arr
+
+
+def check_numeric(x, name):
+    """x as an array of real numbers, not yet checked for shape or finiteness.
+
+    Booleans, integers and floats pass as they are; an object array of
+    numbers becomes float64. Strings, bytes, dates, durations and complex
+    numbers raise a TypeError, an integer beyond the float range a
+    ValueError, each naming `name`. Network and the estimators both use this.
+    """
+    return _as_numeric_array(x, name)
 
 
 def all_finite(a):

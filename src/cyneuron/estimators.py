@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 
 try:
     import scipy.optimize
+    import scipy.sparse
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import accuracy_score, r2_score
@@ -53,7 +54,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from . import _registry as registry
 from . import _validation as v
-from .network import Network, check_layer_sizes
+from .network import DivergenceError, DivergenceWarning, Network, check_layer_sizes
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -66,6 +67,11 @@ _SOLVERS = ("adam", "sgd", "lbfgs")
 _SCHEDULES = ("constant", "invscaling", "adaptive")
 # scikit-learn's names for the output activations
 _OUT_NAMES = {"softmax": "softmax", "sigmoid": "logistic", "identity": "identity"}
+
+
+# scikit-learn's words, which its tests match
+_NON_FINITE = ("Solver produced non-finite parameter weights. The input data may contain "
+               "large values and need to be preprocessed.")
 
 
 def _fail(est, name, what, value):
@@ -209,7 +215,14 @@ class _BaseMLP(BaseEstimator):
         _real(self, "beta_1", 0.0, 1.0, hi_open=True)
         _real(self, "beta_2", 0.0, 1.0, hi_open=True)
         _real(self, "epsilon", 0.0, lo_open=True)
-        _int(self, "n_iter_no_change", 1)
+        if not (isinstance(self.n_iter_no_change, numbers.Real)
+                and not isinstance(self.n_iter_no_change, bool)
+                and self.n_iter_no_change == math.inf):     # inf: never stop early
+            try:
+                _int(self, "n_iter_no_change", 1)
+            except ValueError:
+                _fail(self, "n_iter_no_change", "an int in the range [1, inf) or a float "
+                                                "among {inf}", self.n_iter_no_change)
         _int(self, "max_fun", 1)
         for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
             _flag(self, name)
@@ -311,10 +324,7 @@ class _BaseMLP(BaseEstimator):
         if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
             sw = np.full(n, float(sample_weight))
         else:
-            try:
-                sw = np.asarray(sample_weight, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError("sample_weight must be an array of numbers") from None
+            sw = np.asarray(v.check_numeric(sample_weight, "sample_weight"), dtype=np.float64)
             if sw.ndim != 1:
                 raise ValueError(f"Sample weights must be 1D array or scalar, got shape "
                                  f"{sw.shape}")
@@ -329,31 +339,38 @@ class _BaseMLP(BaseEstimator):
                              "them are zero, so there is nothing to fit")
         return sw
 
-    def _fit(self, X, y, sample_weight, incremental):
-        # A rejected or failed call changes nothing: the attributes, and the
-        # network's weights and optimizer state, are put back as they were.
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        # A rejected or failed call changes nothing: the attributes (classes_
+        # of a first partial_fit included), the network's weights, optimizer
+        # state and Generator, and a RandomState given as random_state, are
+        # put back as they were.
         saved: dict[str, Any] = {k: list(val) if isinstance(val, list) else val
                                  for k, val in self.__dict__.items()}
         net = saved.get("_network")
-        kept = None if net is None else (net._params.copy(), net._opt_state.copy(),
-                                         net._opt_scalars.copy(), net.optimizer,
-                                         net.rng.bit_generator.state)
+        kept = None if net is None else net._snapshot()
+        rs = self.random_state
+        rs_state = rs.get_state() if isinstance(rs, np.random.RandomState) else None
         try:
             if net is None:
-                return self._fit_or_raise(X, y, sample_weight, incremental)
+                return self._fit_or_raise(X, y, sample_weight, incremental, classes)
             with net._guard.writing():        # one writer at a time, readers wait
-                return self._fit_or_raise(X, y, sample_weight, incremental)
+                return self._fit_or_raise(X, y, sample_weight, incremental, classes)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
             if net is not None and kept is not None:
-                net._params[...], net._opt_state[...], net._opt_scalars[...] = kept[:3]
-                net.optimizer = kept[3]
-                net.rng.bit_generator.state = kept[4]
+                net._restore(kept)
+            if rs_state is not None:
+                rs.set_state(rs_state)
             raise
 
-    def _fit_or_raise(self, X, y, sample_weight, incremental):
+    def _partial_fit_classes(self, y, classes):
+        """The classifier's first partial_fit sets classes_ from `classes`."""
+
+    def _fit_or_raise(self, X, y, sample_weight, incremental, classes):
         sizes, acts = self._check_params()
+        if incremental:
+            self._partial_fit_classes(y, classes)
         first = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, Y = self._validate_xy(X, y, incremental, reset=first)
         n, n_features = X.shape
@@ -389,9 +406,9 @@ class _BaseMLP(BaseEstimator):
             self._fit_lbfgs(net, x, t, w)
         else:
             self._fit_stochastic(net, x, t, w, rs, incremental)
-        if not np.isfinite(net._params).all():
-            raise ValueError("Solver produced non-finite parameter weights. The input data "
-                             "may contain large values and need to be preprocessed.")
+        if not v.all_finite(net._params):
+            raise DivergenceError(_NON_FINITE + " (lbfgs; the estimator is as before this "
+                                  "call.)")
         self._bind(net)
         return self
 
@@ -428,10 +445,7 @@ class _BaseMLP(BaseEstimator):
         net._use_optimizer(name, params)
         x_val = t_val = w_val = None
         if self.early_stopping:
-            stratify = self._stratify(t)
-            parts = [x, t] + ([] if w is None else [w])
-            split = train_test_split(*parts, random_state=rs, test_size=self.validation_fraction,
-                                     stratify=stratify)
+            split = self._split([x, t] + ([] if w is None else [w]), t, rs)
             x, x_val, t, t_val = split[:4]
             if w is not None:
                 w, w_val = split[4:]
@@ -450,7 +464,9 @@ class _BaseMLP(BaseEstimator):
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
                           "going to be clipped", stacklevel=5)
         sgd = self.solver == "sgd"
+        self.n_iter_ = 0            # the epochs of this call, as scikit-learn counts them
         for _ in range(int(self.max_iter)):
+            before = net._snapshot()       # what a diverging epoch goes back to
             loss = float(net._run_epochs(x, t, w, bs, self.shuffle, self._lr, 1,
                                          self.clipnorm)[0])
             self.n_iter_ += 1
@@ -459,9 +475,16 @@ class _BaseMLP(BaseEstimator):
             self.loss_curve_.append(loss)
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-            if not np.isfinite(loss):
+            if not (math.isfinite(loss) and v.all_finite(net._params)):
+                if self.early_stopping:
+                    assert self.validation_scores_ is not None
+                    self.validation_scores_.append(math.nan)
+                self._diverged(net, before, loss)
                 break
             self._update_no_improvement(net, x_val, t_val, w_val)
+            if self.early_stopping and math.isnan(self.validation_scores_[-1]):  # type: ignore[index]
+                self._diverged(net, before, loss)     # finite weights, non-finite outputs
+                break
             if sgd and self.learning_rate == "invscaling":
                 self._lr = float(self.learning_rate_init) / (self.t_ + 1) ** float(self.power_t)
             if self._no_improvement_count > self.n_iter_no_change:
@@ -485,6 +508,40 @@ class _BaseMLP(BaseEstimator):
                               ConvergenceWarning, stacklevel=5)
         if self.early_stopping and self._best is not None:
             net._params[...] = self._best
+
+    def _diverged(self, net, before, loss):
+        """The epoch that just ran diverged: raise, or go back to before it and warn.
+
+        As scikit-learn: without early stopping, non-finite weights end the
+        fit with its ValueError (a DivergenceError; the estimator is as
+        before the call); with early stopping the fit keeps the weights of
+        the best validation score and records NaN as that epoch's score.
+        Where the weights are usable (early stopping, or a non-finite loss
+        with finite weights), cyneuron stops in that epoch, goes back to the
+        weights, optimizer state and Generator of the end of the epoch
+        before, and warns with a DivergenceWarning.
+        """
+        epoch = self.n_iter_
+        hint = (f"Try a lower learning_rate_init (this fit used {self.learning_rate_init:g}), "
+                f"clipnorm, or scaled inputs.")
+        if not self.early_stopping and not v.all_finite(net._params):
+            raise DivergenceError(f"{_NON_FINITE} (Training diverged in epoch {epoch} of this "
+                                  f"call, loss {loss}; the estimator is as before this call. "
+                                  f"{hint})")
+        net._restore(before)
+        if self.early_stopping and self._best is not None:
+            kept = "the weights of the best validation score"
+        elif epoch > 1:
+            kept = f"the weights of epoch {epoch - 1}"
+        else:
+            kept = "the weights this call started from"
+        warnings.warn(f"{type(self).__name__}: training diverged in epoch {epoch} of this "
+                      f"call (loss {loss}); stopped, keeping {kept}. {hint}",
+                      DivergenceWarning, stacklevel=6)
+
+    def _split(self, parts, t, rs):
+        """The early-stopping split of [x, t] or [x, t, w] (not stratified here)."""
+        return train_test_split(*parts, random_state=rs, test_size=self.validation_fraction)
 
     def _update_no_improvement(self, net, x_val, t_val, w_val):
         if self.early_stopping:
@@ -529,7 +586,7 @@ class _BaseMLP(BaseEstimator):
             if out is not None:
                 return out
         check_is_fitted(self, "coefs_")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(self, _numeric(X, "X"), reset=False, dtype=(np.float64, np.float32))
         net = self._network
         return net._guard.read(net._forward, v.check_inputs(X, net.n_inputs, net.dtype)[0])
 
@@ -582,6 +639,30 @@ class _BaseMLP(BaseEstimator):
         print_fn(summary_text(self))
 
 
+def _numeric(X, name):
+    """X (or a regressor's y) if it holds real numbers; else the ValueError or
+    TypeError that Network gives (cyneuron._validation.check_numeric): no
+    strings, dates, durations, complex numbers or integers beyond the float
+    range, which scikit-learn's validation would convert or overflow on.
+
+    A DataFrame whose columns are all numeric, a sparse matrix, a complex
+    array and None are passed on as they are (scikit-learn's validation reads
+    feature names, and refuses sparse input, complex data and a missing y with
+    the errors its checks expect); anything else as the checked array.
+    """
+    if X is None or scipy.sparse.issparse(X):
+        return X
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(X, "columns"):
+        if all(getattr(dt, "kind", "O") in "biuf" for dt in dtypes):
+            return X
+        v.check_numeric(np.asarray(X), name)
+        return X
+    if getattr(X, "dtype", None) is not None and X.dtype.kind == "c":
+        return X            # scikit-learn's ValueError("Complex data not supported")
+    return v.check_numeric(X, name)
+
+
 def _stochastic(est):
     """partial_fit exists for the stochastic solvers only (as in scikit-learn)."""
     if est.solver not in ("sgd", "adam"):
@@ -629,11 +710,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     nesterovs_momentum : bool, default=True
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified by label) and
-        stop when its accuracy stops improving; the best weights are kept.
+        stop when its accuracy stops improving; the best weights are kept. A
+        binary target is stratified as in scikit-learn (a class with one
+        member is an error); several classes where every class can be split.
     validation_fraction : float, default=0.1
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's parameters.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without an improvement of ``tol`` before stopping; ``np.inf``:
+        never stop early.
     max_fun : int, default=15000
         lbfgs: most loss evaluations.
     dropout : float or list of float, default=0.0
@@ -666,6 +751,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     n_features_in_ : int
     feature_names_in_ : ndarray
     n_iter_ : int
+        Epochs (lbfgs: iterations) of the last call to ``fit`` or
+        ``partial_fit``, as in scikit-learn; ``loss_curve_`` has every epoch.
     n_layers_ : int
     n_outputs_ : int
     out_activation_ : str
@@ -699,8 +786,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.class_weight = class_weight
 
     def _validate_xy(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32),
-                             reset=reset)
+        X, y = validate_data(self, _numeric(X, "X"), y, multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -726,18 +813,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             self._labels = np.arange(np.asarray(y).shape[1])
             self.classes_ = self._labels
         else:
+            # one class fits, as in scikit-learn: one sigmoid unit trained towards
+            # 0, and every prediction is that class
             self._labels = unique_labels(y if classes is None else classes)
             self.classes_ = self._labels
-        if not self._multilabel and len(self._labels) < 2:
-            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in "
-                             f"the data, but the data contains only one class: "
-                             f"{self._labels[0]!r}")
 
     def _encode(self, y):
         if self._multilabel:
             return np.asarray(y, dtype=np.float64)
         idx = np.searchsorted(self._labels, y)
-        if len(self._labels) == 2:
+        if len(self._labels) <= 2:                # one class: a column of zeros
             return idx.reshape(-1, 1).astype(np.float64)
         out = np.zeros((len(idx), len(self._labels)))
         out[np.arange(len(idx)), idx] = 1.0
@@ -782,20 +867,38 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError("class_weight and sample_weight leave no weight on any sample")
         return w
 
-    def _stratify(self, t):
+    def _split(self, parts, t, rs):
         if self._multilabel:
-            return None
-        labels = t[:, 0] if t.shape[1] == 1 else np.argmax(t, axis=1)
-        return labels if np.min(np.bincount(labels.astype(np.intp))) >= 2 else None
+            return super()._split(parts, t, rs)
+        if t.shape[1] == 1:
+            # binary (or one class): scikit-learn's stratification, on its own
+            # array (the 0/1 column as booleans), so its split and its errors
+            return train_test_split(*parts, random_state=rs,
+                                    test_size=self.validation_fraction,
+                                    stratify=t.astype(bool))
+        # several classes: stratified where every class can be (scikit-learn
+        # stratifies none), else scikit-learn's plain split
+        state = rs.get_state()
+        try:
+            return train_test_split(*parts, random_state=rs,
+                                    test_size=self.validation_fraction,
+                                    stratify=np.argmax(t, axis=1))
+        except ValueError:
+            rs.set_state(state)
+            return super()._split(parts, t, rs)
 
     def _val_score(self, net, x, t, w):
         out = net._forward(x)
+        if not v.all_finite(out):
+            return math.nan
         return float(accuracy_score(self._decode(t), self._decode(out), sample_weight=w))
 
     def _decode(self, out):
         if self._multilabel:
             return (out > 0.5).astype(int)
         if out.shape[1] == 1:
+            if len(self._labels) == 1:
+                return np.repeat(self._labels, out.shape[0])
             return self._labels[(out[:, 0] > 0.5).astype(np.intp)]
         return self._labels[np.argmax(out, axis=1)]
 
@@ -835,6 +938,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         -------
         self : MLPClassifier
         """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _partial_fit_classes(self, y, classes):
+        # inside _fit: a rejected call leaves no classes_ behind
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -846,7 +953,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         elif classes is not None and not np.array_equal(np.unique(classes), self._labels):
             raise ValueError(f"`classes={np.asarray(classes)}` is not the same as on the first "
                              f"call to partial_fit, {self.classes_}")
-        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Labels for X (the user's own labels, or a multilabel indicator matrix).
@@ -928,7 +1034,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         improving; the best weights are kept.
     validation_fraction : float, default=0.1
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or np.inf, default=10
     max_fun : int, default=15000
     dropout : float or list of float, default=0.0
     dtype : {"float64", "float32"}, default="float64"
@@ -952,8 +1058,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return "identity", "squared_error"
 
     def _validate_xy(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
-                             dtype=(np.float64, np.float32), reset=reset)
+        X, y = validate_data(self, _numeric(X, "X"), _numeric(y, "y"), multi_output=True,
+                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         return X, np.asarray(y, dtype=np.float64).reshape(len(y), -1)
@@ -961,11 +1067,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _class_weights(self, Y, sw):
         return sw
 
-    def _stratify(self, t):
-        return None
 
     def _val_score(self, net, x, t, w):
         out = net._forward(x)
+        if not v.all_finite(out):
+            return math.nan                     # as scikit-learn scores it
         if t.shape[1] == 1:
             t, out = t[:, 0], out[:, 0]
         return float(r2_score(t, out, sample_weight=w))
