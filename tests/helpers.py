@@ -274,3 +274,100 @@ def kill_during_saves(folder, suffix, kills=12, width=1400, seed=0, named=False)
         return outcomes
     finally:
         shutil.rmtree(scratch)
+
+
+def check_atomic_writer(folder, write, suffix):
+    """tests/test_files.py's checks, in one call, for a writer of an optional extra.
+
+    `write(path, which)` writes version `which` (0 or 1, different bytes) to `path`
+    and returns the path written. Each check runs with both kinds of temporary file.
+    """
+    import contextlib
+    import errno
+    import pathlib
+    import stat
+
+    import pytest
+    folder = pathlib.Path(folder)
+
+    def names(exc, path):
+        assert exc.filename == str(path), (exc.filename, path)
+        assert repr(str(path)) in str(exc)
+
+    faults = [("fsync", fail_fsync, errno.ENOSPC), ("replace", fail_replace, errno.ENOSPC),
+              ("read-only", fail_create, errno.EROFS)]
+    for kind in ("unnamed", "named"):
+        for label, inject, err in faults:
+            sub = folder / f"{kind}-{label}"
+            sub.mkdir()
+            path = str(sub / ("model" + suffix))
+            assert write(path, 0) == path
+            before = folder_state(sub)
+            with pytest.MonkeyPatch.context() as mp:
+                if kind == "named":
+                    named_temps(mp)
+                inject(mp)
+                with pytest.raises(OSError) as info:
+                    write(path, 1)
+            assert info.value.errno == err, (kind, label, info.value)
+            names(info.value, path)
+            assert folder_state(sub) == before, (kind, label)
+        sub = folder / f"{kind}-ctrl-c"
+        sub.mkdir()
+        path = str(sub / ("model" + suffix))
+        write(path, 0)
+        before = folder_state(sub)
+        with pytest.MonkeyPatch.context() as mp:
+            if kind == "named":
+                named_temps(mp)
+            fail_fsync(mp, KeyboardInterrupt())
+            with pytest.raises(KeyboardInterrupt):
+                write(path, 1)
+        assert folder_state(sub) == before, (kind, "ctrl-c")
+    # a missing folder: FileNotFoundError naming the path, nothing created
+    path = folder / "missing" / ("model" + suffix)
+    with pytest.raises(FileNotFoundError) as info:
+        write(str(path), 1)
+    names(info.value, path)
+    assert not path.parent.exists()
+    # empty and folder paths: ValueError naming the path, nothing written
+    sub = folder / "refused"
+    sub.mkdir()
+    (sub / ("dir" + suffix)).mkdir()
+    with contextlib.chdir(sub) if hasattr(contextlib, "chdir") else _chdir(sub):
+        for bad in ["", "dir" + suffix, "dir" + suffix + os.sep, "new" + suffix + os.sep]:
+            with pytest.raises(ValueError, match="folder|empty") as vinfo:
+                write(bad, 1)
+            assert repr(bad) in str(vinfo.value)
+            assert sorted(os.listdir(sub)) == ["dir" + suffix], bad
+            assert os.listdir(sub / ("dir" + suffix)) == [], bad
+    # the mode follows the umask, also over an existing file
+    sub = folder / "umask"
+    sub.mkdir()
+    old = os.umask(0o022)
+    try:
+        for mask, existing in [(0o022, None), (0o077, 0o644), (0o027, 0o600)]:
+            path = str(sub / f"m{mask:o}{suffix}")
+            if existing is not None:
+                write(path, 0)
+                os.chmod(path, existing)
+            os.umask(mask)
+            write(path, 1)
+            os.umask(0o022)
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~mask, (mask, existing)
+    finally:
+        os.umask(old)
+
+
+class _chdir:
+    """contextlib.chdir for Python < 3.11."""
+
+    def __init__(self, path):
+        self.path, self.old = path, None
+
+    def __enter__(self):
+        self.old = os.getcwd()
+        os.chdir(self.path)
+
+    def __exit__(self, *exc):
+        os.chdir(self.old)
