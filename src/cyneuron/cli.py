@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, TextIO, TypeGuard
 import numpy as np
 
 from . import __version__
+from ._files import atomic_write, check_target
 
 if TYPE_CHECKING:
     from .estimators import MLPClassifier, MLPRegressor
@@ -50,7 +51,6 @@ def _os_error(path, exc: OSError, verb: str = "read") -> CLIError:
 def _writable(path) -> None:
     """Refuse an output path before any work (training can take minutes): an empty
     one, a folder, a missing folder."""
-    from ._files import check_target
     try:
         check_target(path)
     except ValueError as exc:
@@ -300,7 +300,7 @@ def _split(n, fraction, seed):
 
 
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
-    from .io import model_path
+    from .io import model_path, save
     _writable(args.output)                      # "dir/" before model_path makes it "dir/.npz"
     _writable(model_path(args.output))
     if args.plot:
@@ -364,7 +364,6 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     print(f"training:   {_show(_metrics(model, Xt, yt))}", file=out)
     if val is not None:
         print(f"validation: {_show(_metrics(model, X[val], y[val]))}", file=out)
-    from .io import save
     path = model_path(args.output)
     try:
         save(model, path)
@@ -416,7 +415,6 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     if not args.output:
         _write_predictions(out, names, values)
         return 0
-    from ._files import atomic_write
     try:
         # atomic (cyneuron._files): an interrupted run leaves an old file as it was
         with atomic_write(args.output, text=True, encoding="utf-8", newline="") as f:

@@ -52,6 +52,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, overload
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from . import _files
+
 if TYPE_CHECKING:
     from ._registry import Optimizer
     from .estimators import MLPClassifier, MLPRegressor
@@ -1184,7 +1186,6 @@ def save(network: Network | MLPClassifier | MLPRegressor, path: PathLike) -> str
     new one. The new file's mode follows the umask, whether or not a file
     was there before.
     """
-    from . import _files
     from .network import Network
     # refused before the suffix is added: "" and "dir/" would become ".npz" and "dir/.npz"
     _files.check_target(path)
