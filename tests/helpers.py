@@ -105,3 +105,269 @@ def outputs_seen_during_fit(net, probe, X, y, n_readers=2, **fit_kw):
         for t in threads:
             t.join()
     return before, set(seen), bits(net.feedforward(probe))
+
+
+# --- atomic writes (tests/test_files.py and the optional extras' test_files_*.py) ------------
+
+ENOSPC = OSError(28, "No space left on device")     # errno.ENOSPC, as the kernel words it
+
+
+def folder_state(folder):
+    """{name: (mode, bytes)} of every entry in `folder`: equal before and after a failed
+    write means the old file is intact bit for bit and no temporary file was left."""
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        p = os.path.join(folder, name)
+        with open(p, "rb") as f:
+            out[name] = (os.stat(p).st_mode, f.read())
+    return out
+
+
+def fail_fsync(monkeypatch, exc=None):
+    """Every os.fsync raises `exc` (ENOSPC): where a full disk shows on delayed
+    allocation and network file systems."""
+    def fsync(fd):
+        raise exc if exc is not None else OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def fail_replace(monkeypatch, exc=None):
+    """os.replace raises (rename(2) gives ENOSPC when the folder needs a new block)."""
+    def replace(*args, **kwargs):
+        raise exc if exc is not None else OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def fail_create(monkeypatch, err=30):
+    """Creating a file with os.open raises `err` (default EROFS, a read-only folder),
+    without needing permissions: CI runs as root, where a chmod-ed folder is still
+    writable. Other opens go through."""
+    real = os.open
+    tmpfile = getattr(os, "O_TMPFILE", 0)
+
+    def fake(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT or (tmpfile and flags & tmpfile == tmpfile):
+            raise OSError(err, os.strerror(err), os.fsdecode(path))
+        return real(path, flags, *args, **kwargs)
+    monkeypatch.setattr(os, "open", fake)
+
+
+def named_temps(monkeypatch):
+    """Make cyneuron write through a named temporary file, as where Linux's O_TMPFILE
+    is missing (other systems, some file systems)."""
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+
+
+def file_size_limit(nbytes):
+    """A context in which writing past `nbytes` in any file fails with EFBIG (a real
+    I/O error in the middle of a write, through RLIMIT_FSIZE; SIGXFSZ ignored)."""
+    import contextlib
+    import resource
+    import signal
+
+    @contextlib.contextmanager
+    def limit():
+        old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, hard))
+        try:
+            yield
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+            signal.signal(signal.SIGXFSZ, old_handler)
+    return limit()
+
+
+def unnamed_temps_here(folder):
+    """Whether `folder` takes Linux's O_TMPFILE (then a killed write leaves nothing)."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag or not os.path.isdir("/proc/self/fd"):
+        return False
+    try:
+        os.close(os.open(folder, flag | os.O_RDWR, 0o600))
+        return True
+    except OSError:
+        return False
+
+
+_KILL_CHILD = r"""
+import sys
+import cyneuron as cn
+path, width = sys.argv[1], int(sys.argv[2])
+nets = [cn.Network([width, width, width], seed=s) for s in (1, 2)]
+print("ready", flush=True)
+i = 0
+while True:
+    print("saving", i, flush=True)
+    cn.save(nets[(i + 1) % 2], path)    # seed 2 over seed 1's file first, then back
+    print("saved", i, flush=True)
+    i += 1
+"""
+
+
+def kill_during_saves(folder, suffix, kills=12, width=1400, seed=0, named=False):
+    """Save a large model (2 x width^2 float64 weights: 31 MB at 1400) over an existing
+    one in a subprocess that saves two models in turn, and SIGKILL it at a random
+    moment, `kills` times. After each kill the file must load as one of the two, bit
+    for bit; returns [(delay, last line the child printed, leftover names)].
+
+    A leftover must be named as cyneuron's temporary files are; where O_TMPFILE works
+    it must also be complete (killed between naming it and the rename: microseconds).
+    `named`: the child writes through named temporary files (no O_TMPFILE), which a
+    kill leaves behind.
+    """
+    import random
+    import re
+    import shutil
+    import signal
+    import tempfile
+    import time
+
+    pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(cn.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [pkg_root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    nets = [cn.Network([width, width, width], seed=s) for s in (1, 2)]
+    want = [[bits(W) + bits(b) for W, b in n.get_weights()] for n in nets]
+    target = os.path.join(folder, "model" + suffix)
+    cn.save(nets[0], target)
+    scratch = tempfile.mkdtemp()
+    try:
+        start = time.perf_counter()
+        cn.save(nets[1], os.path.join(scratch, "probe" + suffix))
+        one_save = time.perf_counter() - start
+        pattern = re.compile(r"^\.model" + re.escape(suffix) + r"\.cyneuron-[0-9a-f]{12}\.tmp$")
+        complete_leftovers = unnamed_temps_here(folder) and not named
+        child = ("import os\nif hasattr(os, 'O_TMPFILE'): del os.O_TMPFILE\n" if named
+                 else "") + _KILL_CHILD
+        rng = random.Random(seed)
+        outcomes = []
+        for k in range(kills):
+            proc = subprocess.Popen([sys.executable, "-c", child, target, str(width)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                    text=True)
+            try:
+                assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+                delay = rng.uniform(0.0, 2.5 * one_save)
+                time.sleep(delay)
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=60)
+                # read through the same buffered file as readline (communicate would not)
+                out, err = proc.stdout.read(), proc.stderr.read()
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                proc.stdout.close()
+                proc.stderr.close()
+            assert proc.returncode == -signal.SIGKILL, (proc.returncode, err)
+            last = ([line for line in out.splitlines() if line] or ["ready"])[-1]
+            got = [bits(W) + bits(b) for W, b in cn.load(target).get_weights()]
+            assert got in want, f"kill {k} after {delay:.3f} s ({last}): neither model"
+            leftovers = sorted(set(os.listdir(folder)) - {"model" + suffix})
+            for name in leftovers:
+                assert pattern.match(name), f"kill {k}: a stray file {name!r}"
+                if complete_leftovers:
+                    copy = os.path.join(scratch, "leftover" + suffix)
+                    shutil.copyfile(os.path.join(folder, name), copy)
+                    assert [bits(W) + bits(b) for W, b in cn.load(copy).get_weights()] in want
+            outcomes.append((delay, last, leftovers))
+        return outcomes
+    finally:
+        shutil.rmtree(scratch)
+
+
+def check_atomic_writer(folder, write, suffix):
+    """tests/test_files.py's checks, in one call, for a writer of an optional extra.
+
+    `write(path, which)` writes version `which` (0 or 1, different bytes) to `path`
+    and returns the path written. Each check runs with both kinds of temporary file.
+    """
+    import contextlib
+    import errno
+    import pathlib
+    import stat
+
+    import pytest
+    folder = pathlib.Path(folder)
+
+    def names(exc, path):
+        assert exc.filename == str(path), (exc.filename, path)
+        assert repr(str(path)) in str(exc)
+
+    faults = [("fsync", fail_fsync, errno.ENOSPC), ("replace", fail_replace, errno.ENOSPC),
+              ("read-only", fail_create, errno.EROFS)]
+    for kind in ("unnamed", "named"):
+        for label, inject, err in faults:
+            sub = folder / f"{kind}-{label}"
+            sub.mkdir()
+            path = str(sub / ("model" + suffix))
+            assert write(path, 0) == path
+            before = folder_state(sub)
+            with pytest.MonkeyPatch.context() as mp:
+                if kind == "named":
+                    named_temps(mp)
+                inject(mp)
+                with pytest.raises(OSError) as info:
+                    write(path, 1)
+            assert info.value.errno == err, (kind, label, info.value)
+            names(info.value, path)
+            assert folder_state(sub) == before, (kind, label)
+        sub = folder / f"{kind}-ctrl-c"
+        sub.mkdir()
+        path = str(sub / ("model" + suffix))
+        write(path, 0)
+        before = folder_state(sub)
+        with pytest.MonkeyPatch.context() as mp:
+            if kind == "named":
+                named_temps(mp)
+            fail_fsync(mp, KeyboardInterrupt())
+            with pytest.raises(KeyboardInterrupt):
+                write(path, 1)
+        assert folder_state(sub) == before, (kind, "ctrl-c")
+    # a missing folder: FileNotFoundError naming the path, nothing created
+    path = folder / "missing" / ("model" + suffix)
+    with pytest.raises(FileNotFoundError) as info:
+        write(str(path), 1)
+    names(info.value, path)
+    assert not path.parent.exists()
+    # empty and folder paths: ValueError naming the path, nothing written
+    sub = folder / "refused"
+    sub.mkdir()
+    (sub / ("dir" + suffix)).mkdir()
+    with contextlib.chdir(sub) if hasattr(contextlib, "chdir") else _chdir(sub):
+        for bad in ["", "dir" + suffix, "dir" + suffix + os.sep, "new" + suffix + os.sep]:
+            with pytest.raises(ValueError, match="folder|empty") as vinfo:
+                write(bad, 1)
+            assert repr(bad) in str(vinfo.value)
+            assert sorted(os.listdir(sub)) == ["dir" + suffix], bad
+            assert os.listdir(sub / ("dir" + suffix)) == [], bad
+    # the mode follows the umask, also over an existing file
+    sub = folder / "umask"
+    sub.mkdir()
+    old = os.umask(0o022)
+    try:
+        for mask, existing in [(0o022, None), (0o077, 0o644), (0o027, 0o600)]:
+            path = str(sub / f"m{mask:o}{suffix}")
+            if existing is not None:
+                write(path, 0)
+                os.chmod(path, existing)
+            os.umask(mask)
+            write(path, 1)
+            os.umask(0o022)
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~mask, (mask, existing)
+    finally:
+        os.umask(old)
+
+
+class _chdir:
+    """contextlib.chdir for Python < 3.11."""
+
+    def __init__(self, path):
+        self.path, self.old = path, None
+
+    def __enter__(self):
+        self.old = os.getcwd()
+        os.chdir(self.path)
+
+    def __exit__(self, *exc):
+        os.chdir(self.old)

@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from . import _files
 from . import _portable_reference as pr
 from . import reference as ref
 from ._portable_c import PORTABLE_C
@@ -177,7 +178,12 @@ def export_c(model, path, *, name: str = "cyn_model") -> None:
         If `model` is not a Network or a fitted estimator, or `path` or `name`
         have the wrong type.
     ValueError
-        If `name` is not a C identifier or an activation cannot be exported.
+        If `name` is not a C identifier or an activation cannot be exported,
+        or `path` is empty or names a folder.
+    OSError
+        Any I/O error, naming `path` (a missing folder: before any work).
+        The file is written atomically (``cyneuron._files``): an old file
+        at `path` stays as it was unless the new one is complete.
     """
     net = _network(model)
     if not isinstance(name, str):
@@ -186,6 +192,7 @@ def export_c(model, path, *, name: str = "cyn_model") -> None:
         raise ValueError(f"name must be a C identifier, got {name!r}")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    _files.check_target(path)
     _check_activations(net)
     weights = net.get_weights()
     if not all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in weights):
@@ -245,5 +252,4 @@ def export_c(model, path, *, name: str = "cyn_model") -> None:
             "    long i;",
             f"    for (i = 0; i < n; i++) {name}_predict(X + i * {sizes[0]}, Y + i * {sizes[-1]});",
             "}", "", f"#endif /* {guard} */", ""]
-    with open(path, "w", encoding="ascii") as fh:
-        fh.write("\n".join(out))
+    _files.write_text(path, "\n".join(out), encoding="ascii")

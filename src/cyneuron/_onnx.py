@@ -22,6 +22,8 @@ import os
 
 import numpy as np
 
+from . import _files
+
 #: The lowest opset whose operators hold every graph; PRelu in a float64
 #: graph needs 16 (onnxruntime implements float64 PRelu from PRelu-16 on).
 BASE_OPSET = 9
@@ -194,8 +196,15 @@ def to_onnx(model, path: str | os.PathLike | None = None, dtype=None, opset: int
         onnx is not installed (``pip install 'cyneuron[onnx]'``).
     TypeError, ValueError
         Another kind of model, an unknown dtype, or an opset below the
-        lowest that holds the graph or above what onnx knows.
+        lowest that holds the graph or above what onnx knows; or `path` is
+        empty or names a folder.
+    OSError
+        Any I/O error writing `path`, naming it (a missing folder: before any
+        work). The file is written atomically (``cyneuron._files``): an old
+        file at `path` stays as it was unless the new one is complete.
     """
+    if path is not None:
+        _files.check_target(path)
     onnx = _onnx()
     net, kind, labels, multilabel = _model_parts(model)
     dtype = _graph_dtype(net, dtype)
@@ -237,8 +246,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, dtype=None, opset: int
     meta.key, meta.value = "cyneuron_digest", (model.digest())
     onnx.checker.check_model(proto, full_check=True)
     if path is not None:
-        with open(os.fspath(path), "wb") as f:
-            f.write(proto.SerializeToString())
+        _files.write_bytes(path, proto.SerializeToString())
     return proto
 
 

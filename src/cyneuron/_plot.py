@@ -5,9 +5,12 @@ they neither need nor change a global backend or a current figure.
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
+
+from . import _files
 
 _EXTRA = "pip install 'cyneuron[plot]'"
 
@@ -18,6 +21,25 @@ def _figure(**kwargs):
     except ImportError as exc:
         raise ImportError(f"plotting needs matplotlib: {_EXTRA}") from exc
     return Figure(**kwargs)
+
+
+def _save(fig, path):
+    """Write `fig` to `path` atomically (``cyneuron._files``), in the format its suffix
+    names, as ``fig.savefig(path)`` would: no suffix means matplotlib's default
+    format (``savefig.format``), added to the name. Returns the path written."""
+    p = os.fspath(path)
+    _files.check_target(p)
+    ext = os.path.splitext(os.fsdecode(p))[1][1:]
+    if not ext:
+        import matplotlib
+        ext = matplotlib.rcParams["savefig.format"]
+        dot = os.fsencode(".") if isinstance(p, bytes) else "."
+        fmt = os.fsencode(ext) if isinstance(p, bytes) else ext
+        p = p.rstrip(dot) + dot + fmt
+    # a file object: matplotlib takes the format from `format`, not from a name
+    with _files.atomic_write(p) as f:
+        fig.savefig(f, format=ext.lower(), dpi=100)
+    return p
 
 
 def _as_dict(history):
@@ -38,7 +60,10 @@ def plot_history(history, path=None):
         What :meth:`Network.fit` returns, or a dict of per-epoch lists
         (``loss``, ``accuracy``, ``val_loss``, ...).
     path : str or os.PathLike, optional
-        Also write the figure there (the format follows the suffix, e.g. ``.png``).
+        Also write the figure there (the format follows the suffix, e.g. ``.png``),
+        atomically: an old file there stays as it was unless the new one is
+        complete. An empty path or one naming a folder is a ``ValueError``;
+        I/O errors are ``OSError``s naming the path.
 
     Returns
     -------
@@ -62,7 +87,7 @@ def plot_history(history, path=None):
         ax.grid(True, alpha=0.3)
         ax.legend()
     if path is not None:
-        fig.savefig(path, dpi=100)
+        _save(fig, path)
     return fig
 
 
@@ -85,7 +110,7 @@ def plot_decision_boundary(model, X, y, path=None, resolution=200):
     y : array-like of shape (n_samples,) or (n_samples, n_classes)
         Labels (any type for an estimator; one-hot rows for a Network work too).
     path : str or os.PathLike, optional
-        Also write the figure there.
+        Also write the figure there, as :func:`plot_history` does.
     resolution : int, default=200
         Grid points along each axis.
 
@@ -161,5 +186,5 @@ def plot_decision_boundary(model, X, y, path=None, resolution=200):
     ax.set_xlabel("x[:, 0]")
     ax.set_ylabel("x[:, 1]")
     if path is not None:
-        fig.savefig(path, dpi=100)
+        _save(fig, path)
     return fig

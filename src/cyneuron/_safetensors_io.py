@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import io
+from . import _files, io
 
 SUFFIX = ".safetensors"
 _DTYPES: dict[str, np.dtype[Any]] = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
@@ -42,15 +42,25 @@ def is_safetensors(path: io.PathLike) -> bool:
 
 
 def write(path: io.PathLike, meta: dict[str, Any], arrays: Mapping[str, NDArray[Any]]) -> None:
-    """Write header `meta` and `arrays` (name -> float array) to `path`."""
+    """Write header `meta` and `arrays` (name -> float array) to `path`.
+
+    The library serialises to bytes and cyneuron's atomic writer writes them:
+    its own ``save_file`` leaves its temporary file behind when the process is
+    killed, creates the file with mode 0600, and reports I/O errors as
+    ``SafetensorError`` (here they are ``OSError``s naming `path`, as for ``.npz``).
+    """
     try:
-        from safetensors.numpy import save_file
+        from safetensors import SafetensorError
+        from safetensors.numpy import save
     except ImportError as exc:
         raise ImportError(f"writing .safetensors files needs the safetensors package: "
                           f"{_EXTRA}") from exc
     tensors = {k: np.ascontiguousarray(a) for k, a in arrays.items()}
-    save_file(tensors, os.fsdecode(path), metadata={_META_KEY: json.dumps(meta,
-                                                                          allow_nan=False)})
+    try:
+        data = save(tensors, metadata={_META_KEY: json.dumps(meta, allow_nan=False)})
+    except SafetensorError as exc:      # no I/O happens here: it is about the tensors
+        raise ValueError(f"safetensors cannot serialise the model: {exc}") from None
+    _files.write_bytes(path, data)
 
 
 def _read_exact(f, n, what):

@@ -20,11 +20,12 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TextIO, TypeGuard
+from typing import IO, TYPE_CHECKING, TextIO, TypeGuard
 
 import numpy as np
 
 from . import __version__
+from ._files import atomic_write, check_target
 
 if TYPE_CHECKING:
     from .estimators import MLPClassifier, MLPRegressor
@@ -45,6 +46,17 @@ def _os_error(path, exc: OSError, verb: str = "read") -> CLIError:
     if isinstance(exc, FileNotFoundError) and verb == "read":
         return CLIError(f"no such file: {path}")
     return CLIError(f"cannot {verb} {path}: {exc.strerror or exc}")
+
+
+def _writable(path) -> None:
+    """Refuse an output path before any work (training can take minutes): an empty
+    one, a folder, a missing folder."""
+    try:
+        check_target(path)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise _os_error(path, exc, "write") from None
 
 
 # --- CSV ------------------------------------------------------------------------------
@@ -288,6 +300,11 @@ def _split(n, fraction, seed):
 
 
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    from .io import model_path, save
+    _writable(args.output)                      # "dir/" before model_path makes it "dir/.npz"
+    _writable(model_path(args.output))
+    if args.plot:
+        _writable(args.plot)
     header, rows = read_csv(args.data)
     t = _column(header, args.target, args.data)
     names, X = _features(header, rows, args.data, exclude=(args.target,))
@@ -347,11 +364,10 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     print(f"training:   {_show(_metrics(model, Xt, yt))}", file=out)
     if val is not None:
         print(f"validation: {_show(_metrics(model, X[val], y[val]))}", file=out)
-    from .io import model_path, save
     path = model_path(args.output)
     try:
         save(model, path)
-    except ImportError as exc:          # a .safetensors path without the extra
+    except (ImportError, ValueError) as exc:    # no safetensors extra; a refused path
         raise CLIError(str(exc)) from None
     except OSError as exc:
         raise _os_error(path, exc, "write") from None
@@ -369,13 +385,15 @@ def _plot_history(history, path):
         raise CLIError(str(exc)) from None
     try:
         plot_history(history, path)
-    except ImportError as exc:
+    except (ImportError, ValueError) as exc:
         raise CLIError(str(exc)) from None
     except OSError as exc:
         raise _os_error(path, exc, "write") from None
 
 
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
+    if args.output:
+        _writable(args.output)
     model = load_model(args.model)
     header, rows = read_csv(args.data)
     X = _model_features(model, header, rows, args.data)
@@ -394,25 +412,27 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
         values = model.feedforward(X)
         names = [f"output_{i}" for i in range(values.shape[1])]
     values = np.asarray(values).reshape(len(X), -1)
-    f: TextIO
-    if args.output:
-        try:
-            f = open(args.output, "w", newline="", encoding="utf-8")
-        except OSError as exc:
-            raise _os_error(args.output, exc, "write") from None
-    else:
-        f = out
+    if not args.output:
+        _write_predictions(out, names, values)
+        return 0
     try:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(names)
-        for row in values:
-            w.writerow([repr(float(v)) if isinstance(v, (float, np.floating)) else str(v)
-                        for v in row])
-    finally:
-        if args.output:
-            f.close()
-            print(f"wrote {len(values)} predictions to {args.output}", file=sys.stderr)
+        # atomic (cyneuron._files): an interrupted run leaves an old file as it was
+        with atomic_write(args.output, text=True, encoding="utf-8", newline="") as f:
+            _write_predictions(f, names, values)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise _os_error(args.output, exc, "write") from None
+    print(f"wrote {len(values)} predictions to {args.output}", file=sys.stderr)
     return 0
+
+
+def _write_predictions(f: IO[str], names: list[str], values: np.ndarray) -> None:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(names)
+    for row in values:
+        w.writerow([repr(float(v)) if isinstance(v, (float, np.floating)) else str(v)
+                    for v in row])
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:

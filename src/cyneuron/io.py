@@ -52,6 +52,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, overload
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from . import _files
+
 if TYPE_CHECKING:
     from ._registry import Optimizer
     from .estimators import MLPClassifier, MLPRegressor
@@ -1209,9 +1211,26 @@ def save(network: Network | MLPClassifier | MLPRegressor, path: PathLike) -> str
     ------
     ValueError
         The weights or the optimizer state are not finite (a diverged fit),
-        or the optimizer state is impossible; nothing is written.
+        or the optimizer state is impossible; or `path` is empty or names a
+        folder (ends in a separator, or is an existing directory). Nothing is
+        written.
+    OSError
+        Any I/O error (a missing folder, checked before any work; no
+        permission; a full disk), naming the path, in both formats. The old
+        file, if any, is left exactly as it was.
+
+    Notes
+    -----
+    The write is atomic (``cyneuron._files.atomic_write``): a temporary file
+    in the same folder, fsync, rename over `path`, fsync of the folder. After
+    a crash, a kill or Ctrl-C, `path` holds the old model or the complete
+    new one. The new file's mode follows the umask, whether or not a file
+    was there before.
     """
     from .network import Network
+    # refused before the suffix is added: "" and "dir/" would become ".npz" and "dir/.npz"
+    _files.check_target(path)
+    path = _files.check_target(model_path(path))
     try:
         if isinstance(network, Network):
             meta, arrays = network._guard.read(_network_snapshot, network)
@@ -1225,13 +1244,14 @@ def save(network: Network | MLPClassifier | MLPRegressor, path: PathLike) -> str
         raise ValueError(f"cannot save the {type(network).__name__}: {exc}") from None
     from ._digest import STATE_KEY, state_digest
     meta = {**meta, STATE_KEY: state_digest(meta, arrays)}
-    path = model_path(path)
     from . import _safetensors_io
     if _safetensors_io.is_safetensors(path):
         _safetensors_io.write(path, meta, arrays)
         return path
-    # np.savez takes a str (it appends ".npz" to a bytes path by str methods)
-    np.savez(os.fsdecode(path), meta=encode_header(meta), **arrays)
+    header = encode_header(meta)
+    with _files.atomic_write(path) as f:
+        # a file object: np.savez neither adds a suffix nor opens (truncates) the target
+        np.savez(f, meta=header, **arrays)
     return path
 
 

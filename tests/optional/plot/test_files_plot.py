@@ -1,0 +1,27 @@
+"""Atomic writes (cyneuron._files) of the plots' files: the checks of tests/test_files.py;
+the format still follows the suffix, and no suffix adds matplotlib's default."""
+import matplotlib
+from helpers import check_atomic_writer
+
+matplotlib.use("Agg")
+
+from cyneuron._plot import plot_history  # noqa: E402
+
+HISTORIES = [{"loss": [1.0, 0.5, 0.25]}, {"loss": [2.0, 1.0], "val_loss": [2.5, 1.5]}]
+
+
+def _write(path, which):
+    plot_history(HISTORIES[which], path)       # what History.plot(path) calls
+    return path
+
+
+def test_plot_files_are_written_atomically_in_the_format_of_their_suffix(tmp_path):
+    (tmp_path / "checks").mkdir()
+    check_atomic_writer(tmp_path / "checks", _write, ".png")
+    _write(str(tmp_path / "a.svg"), 0)
+    assert (tmp_path / "a.svg").read_bytes().lstrip().startswith(b"<?xml")
+    _write(str(tmp_path / "b.PDF"), 0)
+    assert (tmp_path / "b.PDF").read_bytes().startswith(b"%PDF")
+    _write(str(tmp_path / "c"), 0)                 # as savefig: the default format added
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.svg", "b.PDF", "c.png", "checks"]
