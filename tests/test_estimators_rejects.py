@@ -113,16 +113,16 @@ def test_bad_X_is_refused_and_changes_nothing(kind, method):
     for name, bad, exc, match in BAD_X:
         n = len(bad) if hasattr(bad, "__len__") else 0
         if method.startswith("fit"):
-            def call():
+            def call(est=est, bad=bad, n=n):
                 est.fit(bad, labels(est, n))
         elif method == "partial_fit":
-            def call():
+            def call(est=est, bad=bad, n=n):
                 est.partial_fit(bad, labels(est, n))
         elif method == "score":
-            def call():
+            def call(est=est, bad=bad, n=n):
                 est.score(bad, labels(est, n))
         else:
-            def call():
+            def call(est=est, bad=bad):
                 getattr(est, method)(bad)
         if name == "3 features" and method == "fit":
             est.fit(bad, labels(est, n))        # a new fit may change the width
@@ -197,8 +197,8 @@ def test_bad_labels_and_targets_change_nothing():
         (np.column_stack([T, T]), ValueError, r"y has 2 output\(s\), but the fitted network "
                                               r"has 1"),
     ]:
-        check_rejected(reg, lambda: reg.fit(X, bad), exc, match)
-        check_rejected(reg, lambda: reg.partial_fit(X, bad), exc, match)
+        check_rejected(reg, lambda bad=bad: reg.fit(X, bad), exc, match)
+        check_rejected(reg, lambda bad=bad: reg.partial_fit(X, bad), exc, match)
 
 
 def test_bad_sample_weight_changes_nothing():
@@ -211,8 +211,9 @@ def test_bad_sample_weight_changes_nothing():
         (-np.ones(60), ValueError, r"Negative values in data passed to `sample_weight`"),
         (np.ones(59), ValueError, r"sample_weight.shape == \(59,\), expected \(60,\)"),
     ]:
-        check_rejected(reg, lambda: reg.fit(X, T, sample_weight=bad), exc, match)
-        check_rejected(reg, lambda: reg.partial_fit(X, T, sample_weight=bad), exc, match)
+        check_rejected(reg, lambda bad=bad: reg.fit(X, T, sample_weight=bad), exc, match)
+        check_rejected(reg, lambda bad=bad: reg.partial_fit(X, T, sample_weight=bad), exc,
+                       match)
 
 
 def test_set_params_then_a_refused_fit_changes_no_fitted_state():
@@ -236,9 +237,9 @@ def test_set_params_then_a_refused_fit_changes_no_fitted_state():
         clf.set_params(**original)
         clf.set_params(**params)
         if isinstance(target, np.ndarray) and target.ndim == 2:
-            check_rejected(clf, lambda: clf.fit(target, y), ValueError, match)
+            check_rejected(clf, lambda target=target: clf.fit(target, y), ValueError, match)
         else:
-            check_rejected(clf, lambda: clf.fit(X, y if target is None else target),
+            check_rejected(clf, lambda target=target: clf.fit(X, y if target is None else target),
                            ValueError, match)
     reg = fitted("regressor")
     reg.set_params(early_stopping=True, validation_fraction=0.01)     # 1 sample held out

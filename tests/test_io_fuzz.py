@@ -46,8 +46,7 @@ import numpy as np
 import cyneuron as cn
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ziptools import (DEFLATED, STORED, Member, build_zip, npy_bytes, read_members,  # noqa: E402
-                      reseal)
+from ziptools import DEFLATED, STORED, Member, build_zip, npy_bytes, read_members, reseal  # noqa: E402
 
 SEED = 20240611
 CASES = {"bytes": 1000, "zip": 1000, "json": 1000, "arrays": 1000}

@@ -360,7 +360,7 @@ class _BaseMLP(BaseEstimator):
             self.__dict__.update(saved)
             if net is not None and kept is not None:
                 net._restore(kept)
-            if rs_state is not None:
+            if rs_state is not None and isinstance(rs, np.random.RandomState):
                 rs.set_state(rs_state)
             raise
 
