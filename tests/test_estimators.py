@@ -560,3 +560,24 @@ def test_saved_estimators_are_checked(tmp_path, blobs):
     with pytest.raises(ValueError, match="random_state"):
         cn.save(clone(est).set_params(random_state=np.random.RandomState(0)).fit(X, y),
                 tmp_path / "rs")
+
+
+def test_a_loss_that_runs_away_in_an_estimator_warns():
+    """issue 26, item 6: the CLI's `--task regress --lr 1e6` printed R^2 = -5.7e22 and
+    exited 0; the estimators hold their last epoch to Network.fit's rule."""
+    import warnings
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 1.5]) + 0.1 * rng.normal(size=64)
+    with pytest.warns(cn.DivergenceWarning, match=r"MLPRegressor: the loss ran away: .* "
+                                                   r"learning_rate_init 1e\+06"):
+        cn.MLPRegressor(hidden_layer_sizes=(16,), learning_rate_init=1e6, max_iter=20,
+                        random_state=0).fit(X, y)
+    with warnings.catch_warnings():     # ordinary training, noisy labels: silent
+        warnings.simplefilter("error", cn.DivergenceWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cn.MLPRegressor(hidden_layer_sizes=(16,), max_iter=50, random_state=0).fit(X, y)
+        labels = (X[:, 0] + rng.normal(scale=1.0, size=64)) > 0
+        clf = cn.MLPClassifier(hidden_layer_sizes=(16,), max_iter=50, random_state=0,
+                               learning_rate_init=0.05).fit(X, labels)
+        clf.partial_fit(X, labels)

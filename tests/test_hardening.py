@@ -365,7 +365,8 @@ def test_a_loss_that_runs_away_warns(optimizer, backend):
     start = float(net.evaluate(X, y)["loss"])
     with pytest.warns(cn.DivergenceWarning, match=r"the loss ran away: .* in the last epoch "
                                                  r"\(epoch 19\), against .*lower learning_rate "
-                                                 r"\(this call started at 1e\+06\)") as rec:
+                                                 r"\(this call used learning_rate 1e\+06\)"
+                       ) as rec:
         history = net.fit(X, y, epochs=20, learning_rate=1e6, batch_size=16,
                           optimizer=optimizer)
     assert issubclass(cn.DivergenceWarning, RuntimeWarning)

@@ -54,7 +54,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from . import _registry as registry
 from . import _validation as v
-from .network import DivergenceError, DivergenceWarning, Network, check_layer_sizes
+from .network import (DivergenceError, DivergenceWarning, Network, check_layer_sizes,
+                      runaway_warning)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -465,6 +466,8 @@ class _BaseMLP(BaseEstimator):
                           "going to be clipped", stacklevel=5)
         sgd = self.solver == "sgd"
         self.n_iter_ = 0            # the epochs of this call, as scikit-learn counts them
+        reference = net._reference_loss(x, t)
+        ran_away = True             # until an epoch ends in a diverged break
         for _ in range(int(self.max_iter)):
             before = net._snapshot()       # what a diverging epoch goes back to
             loss = float(net._run_epochs(x, t, w, bs, self.shuffle, self._lr, 1,
@@ -480,10 +483,12 @@ class _BaseMLP(BaseEstimator):
                     assert self.validation_scores_ is not None
                     self.validation_scores_.append(math.nan)
                 self._diverged(net, before, loss)
+                ran_away = False
                 break
             self._update_no_improvement(net, x_val, t_val, w_val)
             if self.early_stopping and math.isnan(self.validation_scores_[-1]):  # type: ignore[index]
                 self._diverged(net, before, loss)     # finite weights, non-finite outputs
+                ran_away = False
                 break
             if sgd and self.learning_rate == "invscaling":
                 self._lr = float(self.learning_rate_init) / (self.t_ + 1) ** float(self.power_t)
@@ -508,6 +513,13 @@ class _BaseMLP(BaseEstimator):
                               ConvergenceWarning, stacklevel=5)
         if self.early_stopping and self._best is not None:
             net._params[...] = self._best
+        elif ran_away and self.n_iter_:
+            # a loss that grew without bound with finite weights: the rule of Network.fit
+            warning = runaway_warning(self.loss_curve_[-1], reference, self.n_iter_,
+                                      f"learning_rate_init {float(self.learning_rate_init):g}")
+            if warning is not None:
+                warnings.warn(f"{type(self).__name__}: {warning}", DivergenceWarning,
+                              stacklevel=5)
 
     def _diverged(self, net, before, loss):
         """The epoch that just ran diverged: raise, or go back to before it and warn.
