@@ -54,8 +54,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from . import _registry as registry
 from . import _validation as v
-from .network import (DivergenceError, DivergenceWarning, Network, check_layer_sizes,
-                      runaway_warning)
+from .network import DivergenceError, DivergenceWarning, Network, check_layer_sizes, runaway_warning
 
 if TYPE_CHECKING:
     from typing_extensions import Self
