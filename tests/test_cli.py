@@ -242,3 +242,101 @@ def test_model_files_are_checked_by_cn_load_alone(tmp_path):
                                f"it is {kind}; only regular files are read\n")
     proc = cyneuron("info", "absent.npz", cwd=tmp_path, status=2)
     assert proc.stderr == "cyneuron: error: no such file: absent.npz\n"
+
+
+# --- issue 26, items 4, 6, 8, 9: nothing taken hostage, nothing silent, one line ---------------
+
+def _peak_rss_mib_of(args, cwd, status):
+    """Run the command in a subprocess; (proc, its peak resident memory in MiB)."""
+    # VmHWM, not getrusage: ru_maxrss survives exec, so a child would report
+    # the test process's own peak
+    code = ("import sys\n"
+            "from cyneuron.cli import main\n"
+            "status = main(sys.argv[1:])\n"
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+            "sys.stderr.write('\\nPEAK %d\\n' % int(hwm.split()[1]))\n"
+            "sys.exit(status)\n")
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == status, (proc.returncode, proc.stderr[-500:])
+    return proc, int(proc.stderr.rsplit("PEAK ", 1)[1]) / 1024
+
+
+def test_fifos_and_devices_are_refused_at_once(tmp_path, classifier):
+    model = classifier[0] / "flowers.npz"
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)          # nobody writes to it: reading it would block forever
+    for args in (["train", fifo, "--target", "y", "-o", tmp_path / "m"],
+                 ["predict", model, fifo], ["evaluate", model, fifo, "--target", "y"],
+                 ["train", "/dev/zero", "--target", "y", "-o", tmp_path / "m"],
+                 ["train", "/dev/urandom", "--target", "y", "-o", tmp_path / "m"]):
+        proc = cyneuron(*args, cwd=tmp_path, status=2)
+        assert re.search(r"it is a (FIFO|character device); only regular files are read",
+                         proc.stderr), proc.stderr
+        assert proc.stderr.count("\n") == 1
+
+
+def test_a_line_over_the_limit_is_refused_in_bounded_memory(tmp_path):
+    """A 64 MB line (the issue's 1 GB line peaked at 6.3 GB before its error)."""
+    path = tmp_path / "long.csv"
+    with open(path, "w") as f:
+        f.write("a,b,y\n1,2,x\n3,4,")
+        f.write("z" * (64 << 20))
+        f.write("\n5,6,x\n")
+    proc, peak = _peak_rss_mib_of(["train", path, "--target", "y", "-o", tmp_path / "m"],
+                                  tmp_path, 2)
+    assert "long.csv, line 3: longer than 1048576 bytes (the limit of a line)" in proc.stderr
+    assert peak < 250, peak          # the interpreter, NumPy, pandas: not the line
+
+
+def test_reading_is_chunked_and_the_text_is_not_kept(tmp_path):
+    """200,000 x 20 numbers (about 40 MB of text): what is kept is the float matrix."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200_000, 20))
+    y = (X[:, 0] > 0).astype(int)
+    path = tmp_path / "big.csv"
+    np.savetxt(path, np.column_stack([X, y]), delimiter=",", fmt="%.6f",
+               header=",".join([f"f{i}" for i in range(20)] + ["y"]), comments="")
+    proc, peak = _peak_rss_mib_of(["train", path, "--target", "y", "--task", "classify",
+                                   "--epochs", "1", "--hidden", "8", "--quiet",
+                                   "-o", tmp_path / "m"], tmp_path, 0)
+    assert "MLPClassifier: 200000 training rows, 20 features" in proc.stdout
+    assert peak < 600, peak
+
+
+def test_one_line_errors_and_absurd_sizes_exit_2_at_once(tmp_path, data):
+    d, X, labels, price = data
+    proc = cyneuron("train", d / "houses.csv", "--target", "price", "--task", "classify",
+                    "-o", tmp_path / "m", cwd=tmp_path, status=2)
+    assert re.fullmatch(r"cyneuron: error: --task classify needs class labels, but the target "
+                        r"'price' holds fractional numbers such as -?\d\.\d+: use --task "
+                        r"regress\n", proc.stderr), proc.stderr
+    import time
+    for option, value, message in (("--epochs", "1099511627777", "must be at most 1000000"),
+                                   ("--hidden", "1000000000", "must be at most 16777216")):
+        t0 = time.perf_counter()
+        proc = cyneuron("train", d / "houses.csv", "--target", "price", option, value,
+                        "-o", tmp_path / "m", cwd=tmp_path, status=2)
+        assert message in proc.stderr and time.perf_counter() - t0 < 30
+        assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_missing_target_cell_is_an_error_naming_the_line(tmp_path):
+    write_csv(tmp_path / "gaps.csv", ["x", "y"], [["1", "2.5"], ["2", ""], ["3", "4.5"]])
+    proc = cyneuron("train", tmp_path / "gaps.csv", "--target", "y", "-o", tmp_path / "m",
+                    cwd=tmp_path, status=2)
+    assert "gaps.csv, line 3: the target 'y' is empty (1 row(s) have no target)" in proc.stderr
+
+
+def test_divergence_exits_3_with_one_line(tmp_path, data):
+    """`--task regress --lr 1e6` printed R^2 = -5.7e22 and exited 0."""
+    d, X, labels, price = data
+    proc = cyneuron("train", d / "houses.csv", "--target", "price", "--task", "regress",
+                    "--lr", "1e6", "--epochs", "20", "--quiet", "-o", tmp_path / "m",
+                    cwd=tmp_path, status=3)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the loss ran away" in lines[0] and "lower --lr" in lines[0]
+    proc = cyneuron("train", d / "houses.csv", "--target", "price", "--task", "regress",
+                    "--epochs", "20", "--quiet", "-o", tmp_path / "ok", cwd=tmp_path)
+    assert proc.stderr == ""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import math
 import os
 import sys
@@ -28,11 +27,23 @@ from . import __version__
 from ._files import atomic_write, check_target
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .estimators import MLPClassifier, MLPRegressor
     from .network import Network
 
 COMMANDS = ("train", "predict", "evaluate", "info", "demo")
+_PROGRESS_BYTES = 16 << 20    # files from this size on show a progress line while read
 MAX_CLASSES_INFERRED = 20     # an integer target with at most this many values is a label
+#: --epochs beyond this is refused at once (a million passes over the data is
+#: already days of training for any file worth a command line)
+MAX_EPOCHS = 1_000_000
+#: exit status of a training run that diverged (2 is bad input)
+EXIT_DIVERGED = 3
+
+
+class Diverged(Exception):
+    """Training diverged: reported as one line on stderr with exit status 3."""
 
 
 class CLIError(Exception):
@@ -40,6 +51,14 @@ class CLIError(Exception):
 
 
 # --- files ----------------------------------------------------------------------------
+
+def _terminal(stream: TextIO) -> TextIO | None:
+    """`stream` if it is a terminal (progress lines go there), else None."""
+    try:
+        return stream if stream.isatty() else None
+    except (AttributeError, ValueError):
+        return None
+
 
 def _os_error(path, exc: OSError, verb: str = "read") -> CLIError:
     """One line for what the operating system said about `path`."""
@@ -61,73 +80,95 @@ def _writable(path) -> None:
 
 # --- CSV ------------------------------------------------------------------------------
 
-def read_csv(path: str) -> tuple[list[str], list[list[str]]]:
-    """Read a CSV file with a header row: (column names, rows as lists of strings)."""
+def read_csv(path: str, progress_to: TextIO | None = None) -> pd.DataFrame:
+    """The CSV file at `path` (a header row, then data) as a DataFrame; any
+    failure is a one-line CLIError. Read by ``cyneuron._csvio`` (pandas' parser,
+    bounded memory, regular files only); a progress line goes to `progress_to`
+    (a terminal) while a large file is read."""
+    from ._csvio import CSVError
+    from ._csvio import read_csv as read
+
+    shown = [-1]
+
+    def progress(done, size):
+        percent = 100 * done // max(size, 1)
+        if progress_to is not None and size >= _PROGRESS_BYTES and percent != shown[0]:
+            shown[0] = percent
+            print(f"\rreading {path}: {percent}%", end="", file=progress_to, flush=True)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            text = f.read()
-    except IsADirectoryError:
-        raise CLIError(f"{path} is a directory, not a CSV file") from None
-    except UnicodeDecodeError:
-        raise CLIError(f"{path} is not a UTF-8 text (CSV) file") from None
+        frame, _ = read(path, progress=progress)
+    except CSVError as exc:
+        raise CLIError(str(exc)) from None
     except OSError as exc:
         raise _os_error(path, exc) from None
-    try:
-        rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
-    except csv.Error as exc:
-        raise CLIError(f"{path} is not a valid CSV file: {exc}") from None
-    if not rows:
-        raise CLIError(f"{path} is empty: expected a header row and data rows")
-    header = [c.strip() for c in rows[0]]
-    if len(set(header)) != len(header):
-        dup = next(c for c in header if header.count(c) > 1)
-        raise CLIError(f"{path}: column {dup!r} appears more than once in the header")
-    data = rows[1:]
-    if not data:
-        raise CLIError(f"{path} has a header but no data rows")
-    for i, row in enumerate(data, start=2):
-        if len(row) != len(header):
-            raise CLIError(f"{path}, line {i}: {len(row)} fields, but the header has "
-                           f"{len(header)}")
-    return header, data
+    finally:
+        if shown[0] >= 0 and progress_to is not None:
+            print(file=progress_to)
+    return frame
 
 
-def _column(header, name, path):
-    if name not in header:
-        raise CLIError(f"no column {name!r} in {path} (columns: {', '.join(header)})")
-    return header.index(name)
+def _line(frame, i):
+    """The line of row `i` in the file (a header line, then one line per row)."""
+    return i + 2
 
 
-def _numeric(header, rows, columns, path):
-    """The given columns as a float64 matrix; any non-number is an error naming it."""
-    out = np.empty((len(rows), len(columns)), dtype=np.float64)
-    for i, row in enumerate(rows):
-        for j, c in enumerate(columns):
-            text = row[c].strip()
-            try:
-                value = float(text)
-            except ValueError:
-                raise CLIError(f"{path}, line {i + 2}, column {header[c]!r}: {text!r} is not "
-                               f"a number (feature columns must be numeric)") from None
-            if not math.isfinite(value):
-                raise CLIError(f"{path}, line {i + 2}, column {header[c]!r}: {text!r} is not "
-                               f"a finite number")
-            out[i, j] = value
+def _column(frame, name, path):
+    if name not in frame.columns:
+        raise CLIError(f"no column {name!r} in {path} (columns: {', '.join(frame.columns)})"[:400])
+    return frame[name]
+
+
+def _first(mask):
+    return int(np.flatnonzero(np.asarray(mask))[0])
+
+
+def _numeric(frame, columns, path):
+    """The given columns as a float64 matrix; a missing value or a non-number is
+    an error naming its line and column."""
+    out = np.empty((len(frame), len(columns)), dtype=np.float64)
+    for j, name in enumerate(columns):
+        col = frame[name]
+        missing = col.isna().to_numpy()
+        if missing.any():
+            i = _first(missing)
+            raise CLIError(f"{path}, line {_line(frame, i)}, column {name!r}: missing value "
+                           f"(feature columns need every value)")
+        if col.dtype.kind in "iufb":
+            values = col.to_numpy(dtype=np.float64)
+        else:
+            import pandas as pd
+            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+            bad = np.isnan(values)
+            if bad.any():
+                i = _first(bad)
+                raise CLIError(f"{path}, line {_line(frame, i)}, column {name!r}: "
+                               f"{str(col.iloc[i])[:60]!r} is not a number (feature columns "
+                               f"must be numeric)")
+        if not np.isfinite(values).all():
+            i = _first(~np.isfinite(values))
+            raise CLIError(f"{path}, line {_line(frame, i)}, column {name!r}: "
+                           f"{values[i]!r} is not a finite number")
+        out[:, j] = values
     return out
 
 
-def _as_numbers(values):
-    """values as float64, or None if any is not a finite number."""
-    try:
-        out = np.array([float(v) for v in values], dtype=np.float64)
-    except ValueError:
-        return None
-    return out if np.all(np.isfinite(out)) else None
-
-
-def _target(values, task):
+def _target(col, task, path):
     """(labels or values, task, reason): the target column for the task."""
-    numbers = _as_numbers(values)
+    name = col.name
+    missing = col.isna().to_numpy()
+    if missing.any():
+        i = _first(missing)
+        raise CLIError(f"{path}, line {_line(col, i)}: the target {name!r} is empty "
+                       f"({int(missing.sum())} row(s) have no target)")
+    numbers: np.ndarray | None
+    if col.dtype.kind in "iuf":
+        numbers = col.to_numpy(dtype=np.float64)
+    else:
+        import pandas as pd
+        coerced = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+        numbers = None if np.isnan(coerced).any() else coerced
+    if numbers is not None and not np.isfinite(numbers).all():
+        numbers = None
     if task is None:
         if numbers is None:
             task, reason = "classify", "the target is not numeric"
@@ -145,25 +186,37 @@ def _target(values, task):
         reason = None
     if task == "regress":
         if numbers is None:
-            bad = next(v for v in values if _as_numbers([v]) is None)
-            raise CLIError(f"--task regress needs a numeric target; found {bad!r}")
+            bad = next(str(v) for v in col if not _is_number(v))
+            raise CLIError(f"--task regress needs a numeric target; column {name!r} holds "
+                           f"{bad[:60]!r}")
         return numbers, task, reason
     if numbers is not None and np.all(numbers == np.round(numbers)):
         return numbers.astype(np.int64), task, reason
     if numbers is not None:
-        return numbers, task, reason
-    return np.array(values, dtype=str), task, reason
+        example = numbers[_first(numbers != np.round(numbers))]
+        raise CLIError(f"--task classify needs class labels, but the target {name!r} holds "
+                       f"fractional numbers such as {float(example)!r}: use --task regress")
+    return np.array([str(v).strip() for v in col], dtype=str), task, reason
 
 
-def _features(header, rows, path, exclude=(), names=None):
+def _is_number(v):
+    try:
+        return np.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _features(frame, path, exclude=(), names=None):
     """(feature names, X) from the columns named in `names`, or all but `exclude`."""
     if names is not None:
-        cols = [_column(header, n, path) for n in names]
+        for n in names:
+            _column(frame, n, path)
+        cols = list(names)
     else:
-        cols = [i for i, n in enumerate(header) if n not in exclude]
+        cols = [n for n in frame.columns if n not in exclude]
         if not cols:
             raise CLIError(f"{path} has no feature columns besides the target")
-    return [header[c] for c in cols], _numeric(header, rows, cols, path)
+    return cols, _numeric(frame, cols, path)
 
 
 # --- models -----------------------------------------------------------------------------
@@ -199,12 +252,12 @@ def _is_estimator(model: object) -> TypeGuard[MLPClassifier | MLPRegressor]:
     return hasattr(model, "network_")
 
 
-def _model_features(model, header, rows, path, drop=()):
+def _model_features(model, frame, path, drop=()):
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
-        return _features(header, rows, path, names=[str(n) for n in names])[1]
+        return _features(frame, path, names=[str(n) for n in names])[1]
     n_in = model.n_features_in_ if _is_estimator(model) else model.n_inputs
-    _, X = _features(header, rows, path, exclude=drop)
+    _, X = _features(frame, path, exclude=drop)
     if X.shape[1] != n_in:
         raise CLIError(f"{path} has {X.shape[1]} feature columns; the model expects {n_in}")
     return X
@@ -255,6 +308,10 @@ def _hidden(text):
             f"expected comma-separated layer widths such as 64,64, got {text!r}") from None
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"layer widths must be at least 1, got {text!r}")
+    from .network import MAX_WIDTH
+    if any(s > MAX_WIDTH for s in sizes):
+        raise argparse.ArgumentTypeError(f"layer widths must be at most {MAX_WIDTH}, got "
+                                         f"{text!r}")
     return sizes
 
 
@@ -265,12 +322,14 @@ def _parsed(text, parse, what):
         raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
 
 
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer >= minimum."""
+def _int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer >= minimum (and <= maximum)."""
     def parse(text: str) -> int:
         value = _parsed(text, int, "an integer")
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
         return value
     return parse
 
@@ -305,10 +364,11 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     _writable(model_path(args.output))
     if args.plot:
         _writable(args.plot)
-    header, rows = read_csv(args.data)
-    t = _column(header, args.target, args.data)
-    names, X = _features(header, rows, args.data, exclude=(args.target,))
-    y, task, reason = _target([r[t].strip() for r in rows], args.task)
+    frame = read_csv(args.data, _terminal(sys.stderr))
+    target = _column(frame, args.target, args.data)
+    names, X = _features(frame, args.data, exclude=(args.target,))
+    y, task, reason = _target(target, args.task, args.data)
+    del frame
     MLPClassifier, MLPRegressor = _estimators()
     if reason:
         print(f"task: {task} ({reason}; --task to override)", file=out)
@@ -331,13 +391,17 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     progress = Progress(args.epochs, verbose=0 if args.quiet else 1, stream=out)
     start = time.perf_counter()
     extra = {"classes": np.unique(y)} if task == "classify" else {}
+    from .network import DivergenceError, DivergenceWarning
+    diverged: list[str] = []
     try:
         for epoch in range(args.epochs):
             # partial_fit: one epoch per call, the optimizer carries on; exactly --epochs
             # epochs (no early stopping), so a run's length is what was asked for
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DivergenceWarning)
                 model.partial_fit(Xt, yt, **extra)
+            diverged += [str(w.message) for w in caught
+                         if issubclass(w.category, DivergenceWarning)]
             extra = {}
             logs = {"loss": float(model.loss_)}
             if val is not None:
@@ -352,8 +416,12 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
                 history.setdefault(k, []).append(v)
             progress.update(epoch + 1, logs)
             if not math.isfinite(logs["loss"]):
-                raise CLIError(f"training diverged at epoch {epoch + 1} (loss {logs['loss']}); "
+                raise Diverged(f"training diverged at epoch {epoch + 1} (loss {logs['loss']}); "
                                f"try a smaller --lr or standardised features")
+            if diverged:
+                break
+    except DivergenceError as exc:
+        raise Diverged(f"{exc} (lower --lr, or standardise the features)") from None
     except (ValueError, TypeError) as exc:
         raise CLIError(str(exc)) from None
     finally:
@@ -375,6 +443,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     if args.plot:
         _plot_history(history, args.plot)
         print(f"wrote {args.plot}", file=out)
+    if diverged:
+        raise Diverged(f"{diverged[0]} (the model was written, but lower --lr, or standardise "
+                       f"the features)")
     return 0
 
 
@@ -395,8 +466,8 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     if args.output:
         _writable(args.output)
     model = load_model(args.model)
-    header, rows = read_csv(args.data)
-    X = _model_features(model, header, rows, args.data)
+    frame = read_csv(args.data, _terminal(sys.stderr))
+    X = _model_features(model, frame, args.data)
     if _is_estimator(model):
         if args.proba:
             if not hasattr(model, "predict_proba"):
@@ -440,17 +511,18 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     if not _is_estimator(model):
         raise CLIError(f"{args.model} holds a Network, not an estimator: evaluate needs a "
                        f"model written by 'cyneuron train'")
-    header, rows = read_csv(args.data)
-    t = _column(header, args.target, args.data)
-    X = _model_features(model, header, rows, args.data, drop=(args.target,))
-    values = [r[t].strip() for r in rows]
+    frame = read_csv(args.data, _terminal(sys.stderr))
+    target = _column(frame, args.target, args.data)
+    X = _model_features(model, frame, args.data, drop=(args.target,))
     if hasattr(model, "classes_"):
-        y, _, _ = _target(values, "classify")
-        if y.dtype.kind != model.classes_.dtype.kind and model.classes_.dtype.kind in "USO":
-            y = np.array(values, dtype=str)
+        if model.classes_.dtype.kind in "USO":
+            y = np.array([str(v).strip() for v in target], dtype=str)
+            _target(target, "classify", args.data)      # an empty cell is an error
+        else:
+            y, _, _ = _target(target, "classify", args.data)
         y = y.astype(model.classes_.dtype) if model.classes_.dtype.kind in "US" else y
     else:
-        y, _, _ = _target(values, "regress")
+        y, _, _ = _target(target, "regress", args.data)
     print(f"{len(y)} rows: {_show(_metrics(model, X, y))}", file=out)
     return 0
 
@@ -484,8 +556,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--activation", default="relu",
                    choices=("relu", "tanh", "logistic", "identity"),
                    help="hidden-layer activation (default: relu)")
-    p.add_argument("--epochs", type=_int_at_least(1), default=200,
-                   help="training epochs, all of them run (default: 200)")
+    p.add_argument("--epochs", type=_int_at_least(1, MAX_EPOCHS), default=200,
+                   help=f"training epochs, all of them run (default: 200, at most "
+                        f"{MAX_EPOCHS})")
     p.add_argument("--batch-size", type=_int_at_least(1), default=None,
                    help="default: min(200, rows)")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
@@ -554,6 +627,12 @@ def demo_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException, limit: int = 500) -> str:
+    """An error as one line: whitespace runs (an array's repr) collapsed, cut at `limit`."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cyneuron`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -566,9 +645,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args, sys.stdout)
-    except CLIError as exc:
+    except Diverged as exc:
         sys.stdout.flush()
-        print(f"cyneuron: error: {exc}", file=sys.stderr)
+        print(f"cyneuron: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_DIVERGED
+    except (CLIError, OSError) as exc:
+        sys.stdout.flush()
+        print(f"cyneuron: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("cyneuron: interrupted", file=sys.stderr)

@@ -465,7 +465,14 @@ class _BaseMLP(BaseEstimator):
                           "going to be clipped", stacklevel=5)
         sgd = self.solver == "sgd"
         self.n_iter_ = 0            # the epochs of this call, as scikit-learn counts them
-        reference = net._reference_loss(x, t)
+        if incremental and hasattr(self, "_run_reference"):
+            # partial_fit continues a run: its loss is held to where the run
+            # started (or to this data's constant prediction), not to a start
+            # that may already have run away
+            reference: float = max(self._run_reference, net._constant_loss(t))
+        else:
+            reference = net._reference_loss(x, t)
+            self._run_reference: float = reference
         ran_away = True             # until an epoch ends in a diverged break
         for _ in range(int(self.max_iter)):
             before = net._snapshot()       # what a diverging epoch goes back to

@@ -994,9 +994,12 @@ class Network:
         scale, and neither is the loss of an untrained one that starts far off."""
         rows = min(x.shape[0], self._REFERENCE_ROWS)
         start = self._dataset_loss(self._forward(x[:rows]), t[:rows])
+        return max(start, self._constant_loss(t))
+
+    def _constant_loss(self, t):
+        """The loss of predicting the mean of targets `t` for every row."""
         with ref.numerics(self._numerics):
-            constant = float(self.loss.value(np.broadcast_to(t.mean(axis=0), t.shape), t))
-        return max(start, constant)
+            return float(self.loss.value(np.broadcast_to(t.mean(axis=0), t.shape), t))
 
     @staticmethod
     def _schedule_rates(schedule, lr0, first, count, dtype):
