@@ -16,13 +16,12 @@ import re
 import numpy as np
 
 from . import _files
-from . import _portable_reference as pr
+from . import _registry as registry
 from . import reference as ref
 from ._portable_c import PORTABLE_C
 
 __all__ = ["export_c", "portable_feedforward"]
 
-SUPPORTED = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "softplus", "silu")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -50,32 +49,13 @@ def _network(model):
 
 
 def _check_activations(net):
+    """Refuse, naming it, an activation whose registry row has no C99 code."""
     for i, act in enumerate(net.activations):
-        if act.name not in SUPPORTED:
+        if act.row.c99 is None:
+            supported = [name for name, row in registry.ACTIVATIONS.items() if row.c99 is not None]
             raise ValueError(f"model: layer {i + 1}'s activation {act.name!r} cannot be "
-                             f"exported to C (supported: {', '.join(SUPPORTED)})")
-
-
-def _portable_activation(act, z):
-    one = z.dtype.type(1)
-    if act.name == "identity":
-        return z
-    if act.name == "sigmoid":
-        return one / (one + pr.exp(-z))
-    if act.name == "tanh":
-        return pr.tanh(z)
-    if act.name == "relu":
-        return np.maximum(z, z.dtype.type(0))
-    if act.name == "leaky_relu":
-        return np.where(z > 0, z, z.dtype.type(act.param) * z)
-    if act.name == "softplus":
-        return np.maximum(z, z.dtype.type(0)) + pr.log1p(pr.exp(-np.abs(z)))
-    if act.name == "silu":
-        return z / (one + pr.exp(-z))
-    if act.name == "softmax":
-        e = pr.exp(z - np.max(z, axis=1, keepdims=True))
-        return e / ref.row_sums(e)
-    raise ValueError(f"activation {act.name!r} has no portable form")
+                             f"exported to C: its registry row has no C99 code for export_c "
+                             f"(supported: {', '.join(supported)})")
 
 
 def portable_feedforward(model, X) -> np.ndarray:
@@ -103,9 +83,11 @@ def portable_feedforward(model, X) -> np.ndarray:
     if x.ndim != 2 or x.shape[1] != net.n_inputs:
         raise ValueError(f"X must have shape (n, {net.n_inputs}), got {x.shape}")
     a = x
-    with np.errstate(all="ignore"):
+    # the reference's own activations, with the portable exp/log1p/tanh: the
+    # operations the header spells out in C (the registry rows' c99)
+    with np.errstate(all="ignore"), ref.numerics("portable"):
         for (W, b), act in zip(net.get_weights(), net.activations):
-            a = _portable_activation(act, ref.affine(a, W, b))
+            a = act.forward(ref.affine(a, W, b))
     return a
 
 
@@ -120,28 +102,12 @@ def _literals(arr, T):
 
 
 def _activation_c(act, n, T, dst, src, dtype):
-    fsuf = "f32" if T == "float" else "f64"
-    one = "1.0f" if T == "float" else "1.0"
-    zero = "0.0f" if T == "float" else "0.0"
-    z = f"{src}[j]"
-    if act.name == "softmax":
-        # np.max propagates NaN; the sum runs left to right from +0.0 (reference.row_sums)
-        return (f"    {{\n        {T} m = {src}[0], s = {zero};\n"
-                f"        for (j = 1; j < {n}; j++) m = ({z} > m || {z} != {z}) ? {z} : m;\n"
-                f"        for (j = 0; j < {n}; j++) {{ {dst}[j] = cynx_exp_{fsuf}({z} - m); "
-                f"s = s + {dst}[j]; }}\n"
-                f"        for (j = 0; j < {n}; j++) {dst}[j] = {dst}[j] / s;\n    }}")
-    relu = f"({z} <= {zero} ? {zero} : {z})"          # = np.maximum(z, 0): NaN kept, -0 -> +0
-    expr = {
-        "identity": z,
-        "sigmoid": f"{one} / ({one} + cynx_exp_{fsuf}(-{z}))",
-        "tanh": f"cynx_tanh_{fsuf}({z})",
-        "relu": relu,
-        "leaky_relu": f"({z} > {zero} ? {z} : {_literal(dtype.type(act.param), T)} * {z})",
-        "softplus": f"{relu} + cynx_log1p_{fsuf}(cynx_exp_{fsuf}(-cynx_abs_{fsuf}({z})))",
-        "silu": f"{z} / ({one} + cynx_exp_{fsuf}(-{z}))",
-    }[act.name]
-    return f"    for (j = 0; j < {n}; j++) {dst}[j] = {expr};"
+    """The C99 statements of a layer's activation, from its registry row."""
+    words = registry.CWords(
+        T=T, fn="f32" if T == "float" else "f64", one="1.0f" if T == "float" else "1.0",
+        zero="0.0f" if T == "float" else "0.0",
+        param="" if act.row.param is None else _literal(dtype.type(act.param), T))
+    return act.row.c99(words, n, dst, src)
 
 
 def export_c(model, path, *, name: str = "cyn_model") -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _registry as registry
 from . import io
 
 if TYPE_CHECKING:
@@ -142,20 +143,22 @@ def _copy_solver_state(model, est, net, meta, arrays):
             parts += [np.ravel(arrays[l]), np.ravel(arrays[n_layers + l])]
         return np.concatenate(parts).astype(net.dtype)
 
+    # the halves of optimizer_state that scikit-learn's solver keeps, and the
+    # step count, as the registry row lays them out (m then v)
+    row = registry.optimizer(name).row
     P = net.n_params
     state = np.zeros(2 * P, dtype=net.dtype)
-    if name == "adam":
-        state[:P] = flat(opt.ms)
-        state[P:] = flat(opt.vs)
+    for half, attr in row.sklearn_state.items():
+        start = 0 if half == "m" else P
+        state[start:start + P] = flat(getattr(opt, attr))
+    if row.counts_steps:
         b1p = b2p = 1.0
         for _ in range(int(opt.t)):       # the products the core keeps, one rounding each
             b1p *= params["beta_1"]
             b2p *= params["beta_2"]
         meta["optimizer_scalars"] = [float(opt.t), b1p, b2p]
-    elif name == "momentum":
-        state[:P] = flat(opt.velocities)
     arrays["optimizer_state"] = state
-    est._lr = float(opt.learning_rate_init if name == "adam" else opt.learning_rate)
+    est._lr = float(getattr(opt, row.sklearn_learning_rate))
 
 
 # --- PyTorch ----------------------------------------------------------------------------------
@@ -168,30 +171,19 @@ def _torch():
     return torch
 
 
+def _torch_rows(nn):
+    """(torch.nn class, registry row) of each activation that is a torch module."""
+    return [(getattr(nn, row.torch.module), row) for row in registry.ACTIVATIONS.values()
+            if row.torch is not None and row.torch.module is not None]
+
+
 def _activation_of(module, nn):
-    """The registry spec of a torch activation module, or None if it is not one."""
-    if isinstance(module, nn.ReLU):
-        return "relu"
-    if isinstance(module, nn.Sigmoid):
-        return "sigmoid"
-    if isinstance(module, nn.Tanh):
-        return "tanh"
-    if isinstance(module, nn.LeakyReLU):
-        return ("leaky_relu", float(module.negative_slope))
-    if isinstance(module, nn.SiLU):
-        return "silu"
-    if isinstance(module, nn.Softplus):
-        # torch's softplus is linear above threshold / beta; cyneuron's is
-        # log(1 + exp(z)) everywhere (the two differ by < 2.1e-9 there)
-        if float(module.beta) != 1.0:
-            raise ValueError(f"Softplus(beta={module.beta}) is not supported: cyneuron's "
-                             f"softplus has beta 1")
-        return "softplus"
-    if isinstance(module, nn.Softmax):
-        if module.dim not in (1, -1):
-            raise ValueError(f"Softmax(dim={module.dim}) is not supported: cyneuron's "
-                             f"softmax runs over each row (dim=1 or -1)")
-        return "softmax"
+    """The registry spec of a torch activation module, or None if it is not one
+    (ValueError for a setting cyneuron cannot compute: the row's ``torch.read``)."""
+    for cls, row in _torch_rows(nn):
+        if isinstance(module, cls):
+            param = None if row.torch.read is None else row.torch.read(module)
+            return row.name if param is None else (row.name, param)
     return None
 
 
@@ -259,9 +251,12 @@ def from_torch(module: torch.nn.Sequential, *, loss: str | None = None,
             continue
         act = _activation_of(m, nn)
         if act is None:
+            rows = [row for _, row in _torch_rows(nn)]
+            hidden = [row.torch.module for row in rows if not row.output_only]
+            final = [row.torch.module for row in rows if row.output_only]
             raise ValueError(f"unsupported module {i}: {type(m).__name__} ({m!r:.80}); "
-                             f"cyneuron reads Linear, ReLU, Sigmoid, Tanh, LeakyReLU, SiLU, Softplus, "
-                             f"Identity and a final Softmax(dim=1)")
+                             f"cyneuron reads Linear, {', '.join(hidden)}, Identity and a "
+                             f"final {', '.join(final)}")
         if not weights:
             raise ValueError(f"module {i} ({type(m).__name__}) comes before any Linear layer")
         if pending is not None:
@@ -287,6 +282,10 @@ def to_torch(net: Network) -> torch.nn.Sequential:
     """A ``torch.nn.Sequential`` computing what `net` computes (Network.to_torch)."""
     torch = _torch()
     nn = torch.nn
+    for l, act in enumerate(net.activations):
+        if act.row.torch is None:
+            raise ValueError(f"activation {act.name!r} of layer {l + 1} has no PyTorch "
+                             f"module: its registry row has no torch form for to_torch")
     dtype = {"float64": torch.float64, "float32": torch.float32}[net.dtype.name]
     layers = []
     for (W, b), act in zip(net.get_weights(), net.activations):
@@ -295,20 +294,7 @@ def to_torch(net: Network) -> torch.nn.Sequential:
             lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
             lin.bias.copy_(torch.from_numpy(b))
         layers.append(lin)
-        if act.name == "relu":
-            layers.append(nn.ReLU())
-        elif act.name == "sigmoid":
-            layers.append(nn.Sigmoid())
-        elif act.name == "tanh":
-            layers.append(nn.Tanh())
-        elif act.name == "leaky_relu":
-            layers.append(nn.LeakyReLU(act.param))
-        elif act.name == "softmax":
-            layers.append(nn.Softmax(dim=1))
-        elif act.name == "silu":
-            layers.append(nn.SiLU())
-        elif act.name == "softplus":
-            layers.append(nn.Softplus())
-        elif act.name != "identity":
-            raise ValueError(f"activation {act.name!r} has no PyTorch module")
+        module = act.row.torch.module
+        if module is not None:           # None: the Linear layer alone (identity)
+            layers.append(getattr(nn, module)(**act.row.torch.kwargs(act.param)))
     return nn.Sequential(*layers)

@@ -24,10 +24,10 @@ import numpy as np
 
 from . import _files
 
-#: The lowest opset whose operators hold every graph; PRelu in a float64
-#: graph needs 16 (onnxruntime implements float64 PRelu from PRelu-16 on).
+#: The lowest opset whose operators hold every graph; an activation's nodes
+#: may need more (its registry row's ``onnx_opset``: PRelu in a float64 graph
+#: needs 16, onnxruntime implements float64 PRelu from PRelu-16 on).
 BASE_OPSET = 9
-PRELU_DOUBLE_OPSET = 16
 
 _EXTRA = "pip install 'cyneuron[onnx]'"
 
@@ -67,9 +67,10 @@ def _graph_dtype(net, dtype):
 
 
 def min_opset(net, dtype) -> int:
-    """The lowest opset that holds the graph of `net` in `dtype`."""
-    leaky = any(a.name == "leaky_relu" for a in net.activations)
-    return PRELU_DOUBLE_OPSET if leaky and np.dtype(dtype) == np.float64 else BASE_OPSET
+    """The lowest opset that holds the graph of `net` in `dtype` (the registry
+    rows' ``onnx_opset``: a float64 PRelu needs 16)."""
+    f64 = np.dtype(dtype) == np.float64
+    return max([BASE_OPSET] + [a.row.onnx_opset[int(f64)] for a in net.activations])
 
 
 class _Emitter:
@@ -98,43 +99,15 @@ class _Emitter:
 
 def _emit_network(e, net, dtype, x):
     """The network's layers from input tensor `x`; returns the output's name."""
+    for l, act in enumerate(net.activations):
+        if act.row.onnx is None:        # the registry grew: refuse, never guess
+            raise ValueError(f"activation {act.name!r} of layer {l + 1} has no ONNX export: "
+                             f"its registry row has no node builder for to_onnx")
     h = x
     for l, ((W, b), act) in enumerate(zip(net._layers, net.activations)):
         h = e.node("MatMul", [h, e.init(f"W{l}", W.astype(dtype))], f"matmul{l}")
         h = e.node("Add", [h, e.init(f"b{l}", b.astype(dtype))], f"z{l}")
-        if act.name == "sigmoid":
-            # 1 / (1 + exp(-z)), cyneuron's formula: onnxruntime's Sigmoid loses
-            # the tail (float64: 0.0 below z = -36.7, a relative error of 7e-5
-            # at z = -27), its Exp is within 2 ulp of NumPy's
-            one = e.init(f"one{l}", np.array([1.0], dtype=dtype))
-            h = e.node("Exp", [e.node("Neg", [h], f"negz{l}")], f"expnegz{l}")
-            h = e.node("Div", [one, e.node("Add", [one, h], f"denom{l}")], f"a{l}")
-        elif act.name == "tanh":
-            h = e.node("Tanh", [h], f"a{l}")
-        elif act.name == "relu":
-            h = e.node("Relu", [h], f"a{l}")
-        elif act.name == "leaky_relu":
-            slope = e.init(f"slope{l}", np.array([act.param], dtype=dtype))
-            h = e.node("PRelu", [h, slope], f"a{l}")
-        elif act.name == "softmax":
-            h = e.node("Softmax", [h], f"a{l}", axis=1)
-        elif act.name == "silu":
-            # z / (1 + exp(-z)), cyneuron's formula (see sigmoid above)
-            one = e.init(f"one{l}", np.array([1.0], dtype=dtype))
-            ez = e.node("Exp", [e.node("Neg", [h], f"negz{l}")], f"expnegz{l}")
-            h = e.node("Div", [h, e.node("Add", [one, ez], f"denom{l}")], f"a{l}")
-        elif act.name == "softplus":
-            # max(z, 0) + log(1 + exp(-|z|)), cyneuron's formula with Log(1 + .)
-            # for log1p (ONNX has none): the same to within an absolute 1e-16,
-            # relative in the far negative tail only
-            one = e.init(f"one{l}", np.array([1.0], dtype=dtype))
-            zero = e.init(f"zero{l}", np.array([0.0], dtype=dtype))
-            t = e.node("Exp", [e.node("Neg", [e.node("Abs", [h], f"absz{l}")], f"negabs{l}")],
-                       f"expneg{l}")
-            t = e.node("Log", [e.node("Add", [one, t], f"onep{l}")], f"log1p{l}")
-            h = e.node("Add", [e.node("Max", [h, zero], f"pos{l}"), t], f"a{l}")
-        elif act.name != "identity":        # the registry grew: refuse, never guess
-            raise ValueError(f"activation {act.name!r} of layer {l + 1} has no ONNX export")
+        h = act.row.onnx(e, h, l, dtype, act.param)
     return h
 
 

@@ -65,8 +65,10 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 
 _SOLVERS = ("adam", "sgd", "lbfgs")
 _SCHEDULES = ("constant", "invscaling", "adaptive")
-# scikit-learn's names for the output activations
-_OUT_NAMES = {"softmax": "softmax", "sigmoid": "logistic", "identity": "identity"}
+# the hidden activations as the estimators spell them: scikit-learn's names
+# where it has them (logistic), cyneuron's for the others (the registry rows)
+_HIDDEN_NAMES = tuple(row.sklearn_name or row.name for row in registry.ACTIVATIONS.values()
+                      if not row.output_only)
 
 
 # scikit-learn's words, which its tests match
@@ -195,8 +197,8 @@ class _BaseMLP(BaseEstimator):
             try:
                 entry = registry.activation(a)
             except (TypeError, ValueError) as exc:
-                _fail(self, "activation", f"one of 'identity', 'logistic', 'tanh', 'relu', "
-                                          f"'leaky_relu', 'softplus', 'silu' ({exc})", a)
+                _fail(self, "activation", f"one of {', '.join(map(repr, _HIDDEN_NAMES))} "
+                                          f"({exc})", a)
             if entry.output_only:
                 _fail(self, "activation", "a hidden-layer activation", a)
         if self.solver not in _SOLVERS:
@@ -269,7 +271,7 @@ class _BaseMLP(BaseEstimator):
             # one for the output layer); biases drawn from the same range
             feeds = acts[min(l, len(acts) - 1)] if acts else (
                 self.activation if isinstance(self.activation, str) else "relu")
-            factor = 2.0 if registry.activation(feeds).name == "sigmoid" else 6.0
+            factor = registry.activation(feeds).row.init_factor
             bound = np.sqrt(factor / (fan_in + fan_out))
             W = rs.uniform(-bound, bound, (fan_in, fan_out))
             b = rs.uniform(-bound, bound, fan_out)
@@ -286,7 +288,11 @@ class _BaseMLP(BaseEstimator):
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{type(self).__name__}: {exc}") from None
         net.set_weights(weights)
-        self.out_activation_ = _OUT_NAMES[out_act]
+        out_name = registry.activation(out_act).row.sklearn_name
+        if out_name is None:      # the output is scikit-learn's: it must have a name there
+            raise ValueError(f"output activation {out_act!r} has no scikit-learn name: its "
+                             f"registry row lacks the sklearn_name the estimators report")
+        self.out_activation_ = out_name
         return net
 
     def _bind(self, net):

@@ -1,0 +1,229 @@
+"""cyneuron._registry (issue 27, item 1): every row carries what each exporter
+and the model files need, so that a new activation or optimizer cannot be
+missing from one of them without a test here failing; an exporter refuses,
+naming the activation and itself, a row that lacks its field.
+
+The tests walk the rows; they do not list names. The golden digests of what
+the exporters write are tests/test_export_golden.py and
+tests/optional/{onnx,torch}/test_*_golden.py.
+"""
+import dataclasses
+import os
+import pickle
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import cyneuron as cn
+from cyneuron import _export_c as ec
+from cyneuron import _registry as registry
+from cyneuron import estimators
+
+ROWS = list(registry.ACTIVATIONS.values())
+IDS = [row.name for row in ROWS]
+CC = os.environ.get("CC", "cc")
+
+
+def spec_of(row):
+    """A spec with a parameter other than the default, where the row takes one."""
+    return row.name if row.param is None else (row.name, 0.25)
+
+
+def network_with(act, dtype="float64"):
+    """A small network that puts `act` (a spec or an Activation) in every layer it may hold."""
+    row = registry.activation(act).row
+    acts = ["tanh", act] if row.output_only else [act, act]
+    net = cn.Network([3, 4, 3], activation=acts, dtype=dtype, seed=0)
+    rng = np.random.default_rng(0)
+    net.set_weights([(rng.normal(0, 2, W.shape), rng.normal(0, 1, b.shape))
+                     for W, b in net.get_weights()])
+    return net
+
+
+def without(row, field):
+    """An Activation of `row` with the exporter field `field` taken out."""
+    return registry.Activation(dataclasses.replace(row, **{field: None}))
+
+
+class RecordingEmitter:
+    """The emitter interface of cyneuron._onnx, recording nodes and initializers."""
+
+    def __init__(self):
+        self.known, self.nodes, self.dtypes, self._n = {"z"}, [], set(), 0
+
+    def _name(self, base):
+        self._n += 1
+        return f"{base}_{self._n}"
+
+    def init(self, base, array):
+        array = np.asarray(array)
+        name = self._name(base)
+        self.known.add(name)
+        self.dtypes.add(array.dtype)
+        return name
+
+    def node(self, op, inputs, base, **attrs):
+        assert all(i in self.known for i in inputs), (op, inputs)
+        out = self._name(base)
+        self.known.add(out)
+        self.nodes.append(op)
+        return out
+
+
+# --- the rows --------------------------------------------------------------------------------
+
+def test_names_codes_and_aliases():
+    assert registry.ACTIVATION_NAMES == tuple(registry.ACTIVATIONS)
+    assert len({row.code for row in ROWS}) == len(ROWS)
+    assert all(registry.ACTIVATIONS[name].name == name for name in registry.ACTIVATION_NAMES)
+    for alias, name in registry._ALIASES.items():
+        assert registry.activation(alias).row is registry.ACTIVATIONS[name]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_every_row_has_every_exporters_field(row):
+    """A new activation starts here: each field an exporter reads is filled in."""
+    missing = [f for f in ("c99", "onnx", "torch") if getattr(row, f) is None]
+    assert not missing, f"activation {row.name!r} lacks {missing}"
+    assert callable(row.forward) and callable(row.backward)
+    assert callable(row.c99) and callable(row.onnx)
+    assert row.torch.module is None or isinstance(row.torch.module, str)
+    assert len(row.onnx_opset) == 2 and all(isinstance(v, int) for v in row.onnx_opset)
+    assert row.init_factor > 0
+    if row.param is not None:
+        assert np.isfinite(row.param.default) and row.param.default >= 0
+
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_activation_reads_its_row(row):
+    act = registry.activation(spec_of(row))
+    assert act.row is row and act.name == row.name and act.code == row.code
+    assert act.param == (0.0 if row.param is None else 0.25)
+    # the spec names it again, a pickle carries it, and the default parameter is the row's
+    assert registry.activation(act.spec) == act
+    assert pickle.loads(pickle.dumps(act)) == act
+    if row.param is not None:
+        assert registry.activation(row.name).param == row.param.default
+        assert act.spec == {"name": row.name, row.param.key: 0.25}
+        with pytest.raises(ValueError, match=f"{row.name} {row.param.word} must be finite"):
+            registry.activation((row.name, -1.0))
+    else:
+        assert act.spec == row.name
+        with pytest.raises(ValueError, match="takes no parameter"):
+            registry.activation((row.name, 0.5))
+    z = np.linspace(-3, 3, 12).reshape(4, 3)
+    a = act.forward(z)
+    assert a.shape == z.shape and a.dtype == z.dtype
+    g = act.backward(z if row.from_input else a, np.ones_like(z))
+    assert g.shape == z.shape and np.isfinite(g).all()
+
+
+# --- export_c ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_export_c_writes_every_row_and_the_header_compiles(tmp_path, row, dtype):
+    net = network_with(spec_of(row), dtype)
+    cn.export_c(net, tmp_path / "m.h", name="m")
+    assert ec.portable_feedforward(net, np.ones((2, 3))).shape == (2, 3)
+    assert shutil.which(CC), f"a C compiler is needed: {CC!r} not found (set CC)"
+    (tmp_path / "d.c").write_text('#include "m.h"\nint main(void) { '
+                                  f'{"float" if dtype == "float32" else "double"} x[3] = {{0}}, '
+                                  'y[3]; m_predict(x, y); return (int)y[0]; }\n')
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    res = subprocess.run([CC, "-std=c99", "-fsyntax-only", "-Wall", "-Wextra", "-I",
+                          str(tmp_path), str(tmp_path / "d.c")],
+                         capture_output=True, text=True, env=env)
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_export_c_refuses_a_row_without_c99(tmp_path, row):
+    net = network_with(without(row, "c99"))
+    with pytest.raises(ValueError, match=f"{row.name!r} cannot be exported to C.*export_c"):
+        cn.export_c(net, tmp_path / "m.h")
+    assert not (tmp_path / "m.h").exists()
+
+
+# --- ONNX --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_onnx_builder_wires_its_nodes(row, dtype):
+    """Without onnx: the builder's nodes read only tensors that exist, and its
+    initializers have the graph's dtype (tests/optional/onnx runs them)."""
+    e = RecordingEmitter()
+    act = registry.activation(spec_of(row))
+    out = row.onnx(e, "z", 0, np.dtype(dtype), act.param)
+    assert out in e.known
+    assert e.dtypes <= {np.dtype(dtype)}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_to_onnx_exports_every_row_and_refuses_one_without_a_builder(row):
+    pytest.importorskip("onnx")
+    for dtype in ("float64", "float32"):
+        proto = cn.to_onnx(network_with(spec_of(row), dtype))
+        assert proto.opset_import[0].version == max(9, row.onnx_opset[dtype == "float64"])
+    with pytest.raises(ValueError, match=f"{row.name!r} of layer \\d has no ONNX export.*to_onnx"):
+        cn.to_onnx(network_with(without(row, "onnx")))
+
+
+# --- torch -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_torch_round_trip_of_every_row_and_refusal(row):
+    torch = pytest.importorskip("torch")
+    if row.torch.module is not None:
+        assert issubclass(getattr(torch.nn, row.torch.module), torch.nn.Module)
+    net = network_with(spec_of(row))
+    back = cn.from_torch(net.to_torch())
+    assert [a.spec for a in back.activations] == [a.spec for a in net.activations]
+    with pytest.raises(ValueError, match=f"{row.name!r} of layer \\d has no PyTorch.*to_torch"):
+        network_with(without(row, "torch")).to_torch()
+
+
+# --- the estimators (scikit-learn's names and initialisation) ---------------------------------
+
+def test_estimators_spell_every_hidden_row():
+    hidden = [row for row in ROWS if not row.output_only]
+    assert len(estimators._HIDDEN_NAMES) == len(hidden)
+    for name, row in zip(estimators._HIDDEN_NAMES, hidden):
+        assert registry.activation(name).row is row
+        cn.MLPRegressor(hidden_layer_sizes=(3,), activation=name)._check_params()
+
+
+@pytest.mark.parametrize("multilabel", [False, True])
+@pytest.mark.parametrize("width", [1, 2, 3])
+def test_estimator_outputs_have_scikit_learn_names(multilabel, width):
+    clf = cn.MLPClassifier()
+    clf._multilabel = multilabel
+    for est in (clf, cn.MLPRegressor()):
+        out, _ = est._loss_for_width(width)
+        assert registry.activation(out).row.sklearn_name is not None
+
+
+def test_sklearn_names_are_scikit_learns():
+    from sklearn.neural_network._base import ACTIVATIONS
+    named = [row for row in ROWS if row.sklearn_name is not None]
+    assert named and all(row.sklearn_name in ACTIVATIONS for row in named)
+    # scikit-learn's Glorot factor: 2 for logistic units, 6 otherwise
+    assert all(row.init_factor == (2.0 if row.sklearn_name == "logistic" else 6.0)
+               for row in ROWS)
+
+
+# --- optimizers --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row", list(registry.OPTIMIZERS.values()), ids=list(registry.OPTIMIZERS))
+def test_optimizer_rows(row):
+    opt = registry.optimizer(row.name)
+    assert opt.row is row and opt.code == row.code and opt.params == row.defaults
+    assert set(row.bounds) <= set(row.defaults)
+    assert all(isinstance(row.defaults[k], bool) for k in set(row.defaults) - set(row.bounds))
+    assert set(row.state) <= {"m", "v"} and set(row.sklearn_state) <= set(row.state)
+    assert not row.squares or "v" in row.state
+    assert not row.counts_steps or {"beta_1", "beta_2"} <= set(row.defaults)
+    assert registry.DEFAULT_LEARNING_RATES[row.name] == row.learning_rate > 0
+    assert row.name in registry.OPTIMIZER_NAMES
