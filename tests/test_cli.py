@@ -76,9 +76,8 @@ def test_train_classifier_with_string_labels(data, classifier):
     assert type(model).__name__ == "MLPClassifier"
     assert list(model.classes_) == sorted(set(labels))
     assert list(model.feature_names_in_) == ["length", "width"]
-    # 60 partial_fit calls of one epoch each (n_iter_ counts the last call's, as in
-    # scikit-learn)
-    assert len(model.loss_curve_) == 60 and model.n_iter_ == 1
+    # one fit of up to --epochs 60 epochs (max_iter), tol stopping as scikit-learn
+    assert len(model.loss_curve_) == model.n_iter_ <= 60
     assert model.network_.layer_sizes == (2, 16, 3)
     train_acc = float(out.split("training:   accuracy ")[1].split()[0])
     assert train_acc > 0.8, out
@@ -339,4 +338,86 @@ def test_divergence_exits_3_with_one_line(tmp_path, data):
     assert len(lines) == 1 and "the loss ran away" in lines[0] and "lower --lr" in lines[0]
     proc = cyneuron("train", d / "houses.csv", "--target", "price", "--task", "regress",
                     "--epochs", "20", "--quiet", "-o", tmp_path / "ok", cwd=tmp_path)
-    assert proc.stderr == ""
+    assert "ran away" not in proc.stderr and "Maximum iterations (20)" in proc.stderr
+
+
+# --- issue 28, items 2-6: columns, dialects, targets, defaults, paths ----------------------------
+
+@pytest.fixture(scope="module")
+def iris_like(tmp_path_factory):
+    """Three classes in two informative columns, with an `id` column that would let a
+    network memorise the training rows."""
+    d = tmp_path_factory.mktemp("cols")
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(150, 2))
+    names = np.array(["a", "b", "c"])
+    y = names[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.3).astype(int)]
+    rows = [[i, f"{p:.4f}", f"{q:.4f}", c] for i, ((p, q), c) in enumerate(zip(X, y))]
+    write_csv(d / "with_id.csv", ["id", "p", "q", "kind"], rows)
+    with open(d / "semicolon.csv", "w") as f:      # a European spreadsheet's export
+        f.write("id;p;q;kind\n")
+        for i, p, q, c in rows:
+            f.write(f"{i};{p.replace('.', ',')};{q.replace('.', ',')};{c}\n")
+    with open(d / "no_header.csv", "w") as f:
+        for _i, p, q, c in rows:
+            f.write(f"{p},{q},{c}\n")
+    return d
+
+
+def test_columns_by_name_and_index_dropped_and_selected(iris_like):
+    d = iris_like
+    out = cyneuron("train", "with_id.csv", "--target", "kind", "--drop", "id", "--quiet",
+                   "-o", "m1", cwd=d).stdout
+    assert "read with_id.csv: 150 rows, 4 columns, separator comma (sniffed)" in out
+    assert "150 training rows, 2 features, hidden layers 100," in out       # the default width
+    assert "wrote m1.npz (added the suffix .npz to m1)" in out
+    assert list(cn.load(d / "m1.npz").feature_names_in_) == ["p", "q"]
+    out = cyneuron("train", "with_id.csv", "--target", "3", "--features", "q,p", "--quiet",
+                   "-o", "m2.npz", cwd=d).stdout
+    assert list(cn.load(d / "m2.npz").feature_names_in_) == ["q", "p"]
+    assert re.search(r"(stopped after \d+ epochs: the training loss did not improve by more "
+                     r"than tol=0.0001 for 10 consecutive epochs|ran all 200 epochs)", out)
+    for args, message in ((["--drop", "colour"], "no column 'colour'"),
+                          (["--target", "9"], "--target 9: with_id.csv has 4 columns"),
+                          (["--features", "kind"], "--features names the target 'kind'"),
+                          (["-o", "m.model"], "unknown model format '.model'")):
+        argv = ["train", "with_id.csv", "--target", "kind", "-o", "m3", *args]
+        assert message in cyneuron(*argv, cwd=d, status=2).stderr
+
+
+def test_dialects_sniffed_and_forced(iris_like):
+    d = iris_like
+    out = cyneuron("train", "semicolon.csv", "--target", "kind", "--drop", "id", "--decimal",
+                   ",", "--quiet", "-o", "semi.npz", cwd=d).stdout
+    assert "separator semicolon (sniffed)" in out
+    a, b = cn.load(d / "semi.npz"), cn.load(d / "m1.npz")
+    assert a.coefs_[0].tobytes() == b.coefs_[0].tobytes()         # the same numbers read
+    out = cyneuron("train", "no_header.csv", "--no-header", "--target", "2", "--sep", ",",
+                   "--quiet", "-o", "nh.npz", cwd=d).stdout
+    assert "150 rows, 3 columns, separator comma (given), no header" in out
+    with open(d / "numbers.csv", "w") as f:
+        f.write("".join(f"{i / 7:.3f},{i % 3}\n" for i in range(30)))
+    proc = cyneuron("train", "numbers.csv", "--target", "1", "--quiet", "-o", "x", cwd=d)
+    assert "every name in the header of numbers.csv is a number: if it is a data row, pass " \
+           "--no-header" in proc.stderr
+
+
+def test_targets_missing_cells_dropped_on_request_and_evaluate_checks_the_target(tmp_path,
+                                                                                  iris_like):
+    write_csv(tmp_path / "gaps.csv", ["x", "y"],
+              [[str(i), "" if i % 7 == 3 else str(i % 2)] for i in range(40)])
+    out = cyneuron("train", "gaps.csv", "--target", "y", "--drop-missing-target", "--quiet",
+                   "-o", "g", cwd=tmp_path).stdout
+    assert "dropped 6 row(s) without a target" in out and "34 training rows" in out
+    proc = cyneuron("evaluate", iris_like / "m1.npz", iris_like / "with_id.csv", "--target", "p",
+                    cwd=tmp_path, status=2)
+    assert re.search(r"with_id.csv, line 2: '-?\d\.\d+' in column 'p' is not one of the "
+                     r"model's classes \('a', 'b', 'c'\); 150 of 150 rows are not", proc.stderr)
+
+
+def test_model_names_without_their_suffix(iris_like):
+    d = iris_like
+    proc = cyneuron("info", "m1", cwd=d)
+    assert "m1 does not exist; reading m1.npz" in proc.stderr
+    proc = cyneuron("predict", "m1", "with_id.csv", cwd=d)
+    assert proc.stdout.startswith("prediction\n")

@@ -80,13 +80,23 @@ def _writable(path) -> None:
 
 # --- CSV ------------------------------------------------------------------------------
 
-def read_csv(path: str, progress_to: TextIO | None = None) -> pd.DataFrame:
-    """The CSV file at `path` (a header row, then data) as a DataFrame; any
-    failure is a one-line CLIError. Read by ``cyneuron._csvio`` (pandas' parser,
-    bounded memory, regular files only); a progress line goes to `progress_to`
-    (a terminal) while a large file is read."""
-    from ._csvio import CSVError
+def read_csv(path: str, progress_to: TextIO | None = None,
+             dialect: argparse.Namespace | None = None, say: TextIO | None = None
+             ) -> pd.DataFrame:
+    """The CSV file at `path` as a DataFrame; any failure is a one-line CLIError.
+
+    Read by ``cyneuron._csvio`` (pandas' parser, bounded memory, regular files
+    only) with the separator, decimal mark and header of `dialect` (``sep``,
+    ``decimal``, ``no_header``; the separator sniffed when not given); a
+    progress line goes to `progress_to` (a terminal) while a large file is
+    read; what was read, and how, is said on `say`.
+    """
+    from ._csvio import CSVError, separator_name
     from ._csvio import read_csv as read
+
+    sep = getattr(dialect, "sep", None)
+    decimal = getattr(dialect, "decimal", ".") or "."
+    header = not getattr(dialect, "no_header", False)
 
     shown = [-1]
 
@@ -96,7 +106,7 @@ def read_csv(path: str, progress_to: TextIO | None = None) -> pd.DataFrame:
             shown[0] = percent
             print(f"\rreading {path}: {percent}%", end="", file=progress_to, flush=True)
     try:
-        frame, _ = read(path, progress=progress)
+        frame, used = read(path, sep=sep, decimal=decimal, header=header, progress=progress)
     except CSVError as exc:
         raise CLIError(str(exc)) from None
     except OSError as exc:
@@ -104,12 +114,22 @@ def read_csv(path: str, progress_to: TextIO | None = None) -> pd.DataFrame:
     finally:
         if shown[0] >= 0 and progress_to is not None:
             print(file=progress_to)
+    frame.attrs["first_line"] = 2 if header else 1
+    if say is not None:
+        how = "given" if sep is not None else "sniffed"
+        print(f"read {path}: {len(frame)} rows, {frame.shape[1]} columns, separator "
+              f"{separator_name(used)} ({how})" + (", no header" if not header else ""),
+              file=say)
+        if header and all(_is_number(c) for c in frame.columns):
+            print(f"cyneuron: warning: every name in the header of {path} is a number: if "
+                  f"it is a data row, pass --no-header", file=sys.stderr)
     return frame
 
 
 def _line(frame, i):
-    """The line of row `i` in the file (a header line, then one line per row)."""
-    return i + 2
+    """The line of the `i`-th row of `frame` (a DataFrame or a column) in its
+    file: its row number (kept when rows are dropped) after the header."""
+    return int(frame.index[i]) + frame.attrs.get("first_line", 2)
 
 
 def _column(frame, name, path):
@@ -237,6 +257,9 @@ def load_model(path: str) -> Network | MLPClassifier | MLPRegressor:
     the zip directory, every field); this only words its errors.
     """
     from .io import load
+    if not os.path.lexists(path) and os.path.isfile(path + ".npz"):
+        print(f"cyneuron: {path} does not exist; reading {path}.npz", file=sys.stderr)
+        path += ".npz"
     try:
         return load(path)
     except ImportError as exc:
@@ -334,6 +357,30 @@ def _int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], i
     return parse
 
 
+def _non_negative_float(text: str) -> float:
+    value = _parsed(text, float, "a number")
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _dialect_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sep", metavar="CHAR", type=_separator,
+                   help="field separator (default: sniffed among comma, semicolon, tab, pipe; "
+                        "'\\t' for tab)")
+    p.add_argument("--decimal", choices=(".", ","), default=".",
+                   help="decimal mark of the numbers (default: .)")
+    p.add_argument("--no-header", action="store_true",
+                   help="the first row is data; columns are named by their 0-based index")
+
+
+def _separator(text: str) -> str:
+    text = {"\\t": "\t", "tab": "\t"}.get(text, text)
+    if len(text) != 1 or text in "\"\r\n":
+        raise argparse.ArgumentTypeError(f"expected one character, got {text!r}")
+    return text
+
+
 def _positive_float(text: str) -> float:
     value = _parsed(text, float, "a number")
     if not math.isfinite(value) or value <= 0:
@@ -358,68 +405,133 @@ def _split(n, fraction, seed):
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+def _output_path(path: str) -> tuple[str, str | None]:
+    """(the model file `-o PATH` writes, a note when a suffix was added): the
+    format comes from the suffix; no suffix gets ``.npz``; any other is refused."""
+    base = os.path.basename(path.rstrip("/" + os.sep))
+    suffix = os.path.splitext(base)[1].lower() if base else ""
+    if suffix in (".npz", ".safetensors"):
+        return path, None
+    if suffix:
+        raise CLIError(f"-o {path}: unknown model format {suffix!r} (use .npz or .safetensors, "
+                       f"or no suffix for .npz)")
+    return path + ".npz", f"(added the suffix .npz to {path})"
+
+
+def _check_format_extra(path: str) -> None:
+    if path.lower().endswith(".safetensors"):
+        try:
+            import safetensors  # noqa: F401
+        except ImportError:
+            raise CLIError(f"-o {path}: writing .safetensors files needs the safetensors "
+                           f"package: pip install 'cyneuron[safetensors]'") from None
+
+
+def _target_column(frame, spec: str, path: str) -> str:
+    """The target's column name from --target: a name, or a 0-based index."""
+    if spec in frame.columns:
+        return spec
+    if spec.isdigit():
+        i = int(spec)
+        if i < len(frame.columns):
+            return frame.columns[i]
+        raise CLIError(f"--target {spec}: {path} has {len(frame.columns)} columns "
+                       f"(indices 0 to {len(frame.columns) - 1})")
+    _column(frame, spec, path)          # raises, listing the columns
+    raise AssertionError
+
+
+def _names(text: str) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _feature_columns(frame, target: str, args, path: str) -> list[str]:
+    drop = _names(args.drop) if args.drop else []
+    for name in drop:
+        _column(frame, name, path)
+    if args.features:
+        cols = _names(args.features)
+        for name in cols:
+            _column(frame, name, path)
+            if name == target:
+                raise CLIError(f"--features names the target {target!r}")
+        cols = [c for c in cols if c not in drop]
+    else:
+        cols = [c for c in frame.columns if c != target and c not in drop]
+    if not cols:
+        raise CLIError(f"{path} has no feature columns besides the target"
+                       + (" and the dropped ones" if drop else ""))
+    return cols
+
+
+class _ProgressCallback:
+    """Feeds cyneuron._progress.Progress from the estimator's epochs."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.history: dict[str, list[float]] = {"loss": []}
+
+    def on_epoch_end(self, epoch, logs):
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(float(v))
+        self.progress.update(epoch + 1, logs)
+
+
+def _why_stopped(model, max_iter, early_stopping) -> str:
+    n = int(model.n_iter_)
+    if n >= max_iter:
+        return f"ran all {n} epochs (--epochs {max_iter})"
+    what = "validation score" if early_stopping else "training loss"
+    return (f"stopped after {n} epochs: the {what} did not improve by more than "
+            f"tol={model.tol:g} for {model.n_iter_no_change} consecutive epochs")
+
+
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
-    from .io import model_path, save
-    _writable(args.output)                      # "dir/" before model_path makes it "dir/.npz"
-    _writable(model_path(args.output))
+    from .io import save
+    from .network import DivergenceError, DivergenceWarning
+    _writable(args.output)                      # "dir/" before a suffix makes it "dir/.npz"
+    path, note = _output_path(args.output)
+    _writable(path)
+    _check_format_extra(path)
     if args.plot:
         _writable(args.plot)
-    frame = read_csv(args.data, _terminal(sys.stderr))
-    target = _column(frame, args.target, args.data)
-    names, X = _features(frame, args.data, exclude=(args.target,))
-    y, task, reason = _target(target, args.task, args.data)
-    del frame
     MLPClassifier, MLPRegressor = _estimators()
+    frame = read_csv(args.data, _terminal(sys.stderr), args, say=out)
+    target = _target_column(frame, args.target, args.data)
+    missing = frame[target].isna().to_numpy()
+    if missing.any() and args.drop_missing_target:
+        frame = frame.loc[~missing]
+        print(f"dropped {int(missing.sum())} row(s) without a target", file=out)
+        if not len(frame):
+            raise CLIError(f"{args.data}: no row has a target")
+    names = _feature_columns(frame, target, args, args.data)
+    X = _numeric(frame, names, args.data)
+    y, task, reason = _target(frame[target], args.task, args.data)
+    del frame
     if reason:
         print(f"task: {task} ({reason}; --task to override)", file=out)
-    if task == "classify" and len(np.unique(y)) < 2:
-        raise CLIError(f"column {args.target!r} has a single value: nothing to classify")
     train, val = _split(len(y), args.validation_split, args.seed)
     cls = MLPClassifier if task == "classify" else MLPRegressor
     model = cls(hidden_layer_sizes=args.hidden, activation=args.activation,
                 solver=args.optimizer, learning_rate_init=args.lr,
                 batch_size="auto" if args.batch_size is None else args.batch_size,
-                random_state=args.seed, dtype=args.dtype, max_iter=args.epochs)
+                random_state=args.seed, dtype=args.dtype, max_iter=args.epochs, tol=args.tol,
+                early_stopping=args.early_stopping)
     Xt, yt = X[train], y[train]
     print(f"{cls.__name__}: {len(train)} training rows"
           + (f", {len(val)} validation rows" if val is not None else "")
           + f", {X.shape[1]} features, hidden layers {','.join(map(str, args.hidden)) or 'none'}, "
-            f"{args.activation}, {args.optimizer} lr {args.lr:g}, {args.epochs} epochs, "
+            f"{args.activation}, {args.optimizer} lr {args.lr:g}, up to {args.epochs} epochs "
+            f"(tol {args.tol:g}{', early stopping' if args.early_stopping else ''}), "
             f"seed {args.seed}, {args.dtype}", file=out)
-    history: dict[str, list[float]] = {"loss": []}
     from ._progress import Progress
     progress = Progress(args.epochs, verbose=0 if args.quiet else 1, stream=out)
+    callback = _ProgressCallback(progress)
     start = time.perf_counter()
-    extra = {"classes": np.unique(y)} if task == "classify" else {}
-    from .network import DivergenceError, DivergenceWarning
-    diverged: list[str] = []
     try:
-        for epoch in range(args.epochs):
-            # partial_fit: one epoch per call, the optimizer carries on; exactly --epochs
-            # epochs (no early stopping), so a run's length is what was asked for
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", DivergenceWarning)
-                model.partial_fit(Xt, yt, **extra)
-            diverged += [str(w.message) for w in caught
-                         if issubclass(w.category, DivergenceWarning)]
-            extra = {}
-            logs = {"loss": float(model.loss_)}
-            if val is not None:
-                # the validation loss on the training loss's scale: log loss, or half the
-                # mean squared error (the penalty is left out)
-                m = _metrics(model, X[val], y[val])
-                if "accuracy" in m:
-                    logs.update(val_loss=m["log_loss"], val_accuracy=m["accuracy"])
-                else:
-                    logs.update(val_loss=m["mse"] / 2, val_r2=m["r2"])
-            for k, v in logs.items():
-                history.setdefault(k, []).append(v)
-            progress.update(epoch + 1, logs)
-            if not math.isfinite(logs["loss"]):
-                raise Diverged(f"training diverged at epoch {epoch + 1} (loss {logs['loss']}); "
-                               f"try a smaller --lr or standardised features")
-            if diverged:
-                break
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(Xt, yt, callbacks=callback)
     except DivergenceError as exc:
         raise Diverged(f"{exc} (lower --lr, or standardise the features)") from None
     except (ValueError, TypeError) as exc:
@@ -427,21 +539,27 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         progress.close()
     seconds = time.perf_counter() - start
+    diverged = []
+    for w in caught:                        # every warning shown, once, on stderr
+        if issubclass(w.category, DivergenceWarning):
+            diverged.append(str(w.message))
+        else:
+            print(f"cyneuron: warning: {_one_line(w.message)}", file=sys.stderr)
     model.feature_names_in_ = np.asarray(names, dtype=object)
-    print(f"trained in {seconds:.2f} s", file=out)
+    print(f"trained in {seconds:.2f} s; {_why_stopped(model, args.epochs, args.early_stopping)}",
+          file=out)
     print(f"training:   {_show(_metrics(model, Xt, yt))}", file=out)
     if val is not None:
         print(f"validation: {_show(_metrics(model, X[val], y[val]))}", file=out)
-    path = model_path(args.output)
     try:
         save(model, path)
     except (ImportError, ValueError) as exc:    # no safetensors extra; a refused path
         raise CLIError(str(exc)) from None
     except OSError as exc:
         raise _os_error(path, exc, "write") from None
-    print(f"wrote {path}", file=out)
+    print(f"wrote {path}" + (f" {note}" if note else ""), file=out)
     if args.plot:
-        _plot_history(history, args.plot)
+        _plot_history(callback.history, args.plot)
         print(f"wrote {args.plot}", file=out)
     if diverged:
         raise Diverged(f"{diverged[0]} (the model was written, but lower --lr, or standardise "
@@ -466,7 +584,7 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     if args.output:
         _writable(args.output)
     model = load_model(args.model)
-    frame = read_csv(args.data, _terminal(sys.stderr))
+    frame = read_csv(args.data, _terminal(sys.stderr), args)
     X = _model_features(model, frame, args.data)
     if _is_estimator(model):
         if args.proba:
@@ -511,16 +629,30 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     if not _is_estimator(model):
         raise CLIError(f"{args.model} holds a Network, not an estimator: evaluate needs a "
                        f"model written by 'cyneuron train'")
-    frame = read_csv(args.data, _terminal(sys.stderr))
-    target = _column(frame, args.target, args.data)
-    X = _model_features(model, frame, args.data, drop=(args.target,))
+    frame = read_csv(args.data, _terminal(sys.stderr), args)
+    target = frame[_target_column(frame, args.target, args.data)]
+    X = _model_features(model, frame, args.data, drop=(target.name,))
     if hasattr(model, "classes_"):
+        missing = target.isna().to_numpy()
+        if missing.any():
+            raise CLIError(f"{args.data}, line {_line(target, _first(missing))}: the target "
+                           f"{target.name!r} is empty")
         if model.classes_.dtype.kind in "USO":
+            # str, not classes_'s width: '<U1' would cut '0.5' to '0'
             y = np.array([str(v).strip() for v in target], dtype=str)
-            _target(target, "classify", args.data)      # an empty cell is an error
         else:
-            y, _, _ = _target(target, "classify", args.data)
-        y = y.astype(model.classes_.dtype) if model.classes_.dtype.kind in "US" else y
+            import pandas as pd
+            y = pd.to_numeric(target, errors="coerce").to_numpy()
+            y = np.where(np.isnan(y), np.nan, y) if y.dtype.kind == "f" else y
+        unknown = ~np.isin(y, model.classes_)
+        if unknown.any():
+            i = _first(unknown)
+            classes = ", ".join(map(repr, model.classes_.tolist()[:10]))
+            raise CLIError(f"{args.data}, line {_line(target, i)}: {str(y[i])[:40]!r} in column "
+                           f"{target.name!r} is not one of the model's classes ({classes}"
+                           f"{', ...' if len(model.classes_) > 10 else ''}); "
+                           f"{int(unknown.sum())} of {len(y)} rows are not: is {target.name!r} "
+                           f"the target the model was trained on?")
     else:
         y, _, _ = _target(target, "regress", args.data)
     print(f"{len(y)} rows: {_show(_metrics(model, X, y))}", file=out)
@@ -547,18 +679,33 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(header row, numeric features, any target column) and "
                                    "write the fitted model.")
     p.add_argument("data", metavar="DATA.csv")
-    p.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
+    p.add_argument("--target", required=True, metavar="COLUMN",
+                   help="the column to predict: its name, or its 0-based index")
+    p.add_argument("--drop", metavar="COL[,COL...]",
+                   help="columns that are not features (an id, a date)")
+    p.add_argument("--features", metavar="COL[,COL...]",
+                   help="the feature columns (default: every column but the target)")
+    p.add_argument("--drop-missing-target", action="store_true",
+                   help="drop rows whose target is empty (default: an error naming the line)")
+    _dialect_options(p)
     p.add_argument("--task", choices=("classify", "regress"),
                    help="default: inferred (a non-numeric target, or one with at most "
                         f"{MAX_CLASSES_INFERRED} distinct integer values, is classified)")
-    p.add_argument("--hidden", type=_hidden, default=(64,), metavar="W1,W2,...",
-                   help="hidden-layer widths (default: 64)")
+    p.add_argument("--hidden", type=_hidden, default=(100,), metavar="W1,W2,...",
+                   help="hidden-layer widths (default: 100, as scikit-learn)")
     p.add_argument("--activation", default="relu",
                    choices=("relu", "tanh", "logistic", "identity"),
                    help="hidden-layer activation (default: relu)")
     p.add_argument("--epochs", type=_int_at_least(1, MAX_EPOCHS), default=200,
-                   help=f"training epochs, all of them run (default: 200, at most "
-                        f"{MAX_EPOCHS})")
+                   help=f"at most this many epochs (max_iter; default: 200, at most "
+                        f"{MAX_EPOCHS}); training stops earlier when the loss stops improving "
+                        f"by --tol")
+    p.add_argument("--tol", type=_non_negative_float, default=1e-4,
+                   help="stop when the loss improves by less than this for 10 epochs "
+                        "(default: 1e-4; 0 runs every epoch)")
+    p.add_argument("--early-stopping", action="store_true",
+                   help="hold out 10%% of the training rows and stop when their score stops "
+                        "improving (scikit-learn's early_stopping)")
     p.add_argument("--batch-size", type=_int_at_least(1), default=None,
                    help="default: min(200, rows)")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
@@ -574,8 +721,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="plot the loss per epoch (needs cyneuron[plot])")
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.add_argument("-o", "--output", required=True, metavar="MODEL",
-                   help="model file to write (.npz added unless it ends in .npz or "
-                        ".safetensors)")
+                   help="model file to write: .npz or .safetensors by its suffix (no suffix: "
+                        ".npz is added, and said)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="predict with a model file",
@@ -584,12 +731,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA.csv")
     p.add_argument("-o", "--output", metavar="PREDS.csv", help="default: standard output")
     p.add_argument("--proba", action="store_true", help="class probabilities (classifiers)")
+    _dialect_options(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("evaluate", help="metrics of a model on labelled data")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("data", metavar="DATA.csv")
-    p.add_argument("--target", required=True, metavar="COLUMN")
+    p.add_argument("--target", required=True, metavar="COLUMN",
+                   help="the column of true values: its name, or its 0-based index")
+    _dialect_options(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("info", help="summary of a model file")
@@ -627,7 +777,7 @@ def demo_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(exc: BaseException, limit: int = 500) -> str:
+def _one_line(exc: BaseException | str, limit: int = 500) -> str:
     """An error as one line: whitespace runs (an array's repr) collapsed, cut at `limit`."""
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[:limit - 3] + "..."

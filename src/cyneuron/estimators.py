@@ -54,6 +54,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from . import _registry as registry
 from . import _validation as v
+from . import callbacks as callbacks_mod
 from .network import DivergenceError, DivergenceWarning, Network, check_layer_sizes, runaway_warning
 
 if TYPE_CHECKING:
@@ -345,7 +346,7 @@ class _BaseMLP(BaseEstimator):
                              "them are zero, so there is nothing to fit")
         return sw
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, incremental, classes=None, callbacks=None):
         # A rejected or failed call changes nothing: the attributes (classes_
         # of a first partial_fit included), the network's weights, optimizer
         # state and Generator, and a RandomState given as random_state, are
@@ -357,10 +358,11 @@ class _BaseMLP(BaseEstimator):
         rs = self.random_state
         rs_state = rs.get_state() if isinstance(rs, np.random.RandomState) else None
         try:
+            cbs = callbacks_mod.as_callbacks(callbacks)
             if net is None:
-                return self._fit_or_raise(X, y, sample_weight, incremental, classes)
+                return self._fit_or_raise(X, y, sample_weight, incremental, classes, cbs)
             with net._guard.writing():        # one writer at a time, readers wait
-                return self._fit_or_raise(X, y, sample_weight, incremental, classes)
+                return self._fit_or_raise(X, y, sample_weight, incremental, classes, cbs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
@@ -373,7 +375,7 @@ class _BaseMLP(BaseEstimator):
     def _partial_fit_classes(self, y, classes):
         """The classifier's first partial_fit sets classes_ from `classes`."""
 
-    def _fit_or_raise(self, X, y, sample_weight, incremental, classes):
+    def _fit_or_raise(self, X, y, sample_weight, incremental, classes, callbacks=()):
         sizes, acts = self._check_params()
         if incremental:
             self._partial_fit_classes(y, classes)
@@ -409,9 +411,12 @@ class _BaseMLP(BaseEstimator):
         if w is not None and not np.isfinite(w).all():
             raise ValueError(f"sample_weight times class_weight overflows {net.dtype.name}")
         if self.solver == "lbfgs":
+            if callbacks:
+                raise ValueError("callbacks need a stochastic solver ('adam' or 'sgd'); "
+                                 "lbfgs has no epochs")
             self._fit_lbfgs(net, x, t, w)
         else:
-            self._fit_stochastic(net, x, t, w, rs, incremental)
+            self._fit_stochastic(net, x, t, w, rs, incremental, callbacks)
         if not v.all_finite(net._params):
             raise DivergenceError(_NON_FINITE + " (lbfgs; the estimator is as before this "
                                   "call.)")
@@ -438,7 +443,7 @@ class _BaseMLP(BaseEstimator):
                           f"(status={res.status}): {msg}. Increase the number of iterations "
                           f"(max_iter) or scale the data.", ConvergenceWarning, stacklevel=5)
 
-    def _fit_stochastic(self, net, x, t, w, rs, incremental):
+    def _fit_stochastic(self, net, x, t, w, rs, incremental, callbacks=()):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         if not incremental or not hasattr(self, "_lr"):
@@ -502,6 +507,13 @@ class _BaseMLP(BaseEstimator):
                 self._diverged(net, before, loss)     # finite weights, non-finite outputs
                 ran_away = False
                 break
+            if callbacks:
+                logs = {"loss": loss}
+                if self.early_stopping:
+                    logs["val_score"] = self.validation_scores_[-1]  # type: ignore[index]
+                stop = [cb.on_epoch_end(self.n_iter_ - 1, logs) for cb in callbacks]
+                if any(flag is True for flag in stop):
+                    break
             if sgd and self.learning_rate == "invscaling":
                 self._lr = float(self.learning_rate_init) / (self.t_ + 1) ** float(self.power_t)
             if self._no_improvement_count > self.n_iter_no_change:
@@ -926,8 +938,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return self._labels[(out[:, 0] > 0.5).astype(np.intp)]
         return self._labels[np.argmax(out, axis=1)]
 
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-            ) -> Self:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+            callbacks: Any = None) -> Self:
         """Fit the model to data X and labels y.
 
         Parameters
@@ -938,12 +950,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples: an integer weight is the same as repeating
             the sample.
+        callbacks : callable, cyneuron.Callback or a list of them, default=None
+            Called after every epoch as ``on_epoch_end(epoch, logs)`` (a plain
+            function as ``f(epoch, logs)``), ``logs`` holding ``"loss"`` and,
+            with early stopping, ``"val_score"``; one returning True stops the
+            fit there (stochastic solvers only). Not a parameter of the
+            estimator: a Pipeline passes it as ``mlpclassifier__callbacks``.
 
         Returns
         -------
         self : MLPClassifier
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False, callbacks=callbacks)
 
     @available_if(_stochastic)
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
@@ -1100,8 +1118,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             t, out = t[:, 0], out[:, 0]
         return float(r2_score(t, out, sample_weight=w))
 
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-            ) -> Self:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+            callbacks: Any = None) -> Self:
         """Fit the model to data X and targets y.
 
         Parameters
@@ -1109,12 +1127,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
+        callbacks : callable, cyneuron.Callback or a list of them, default=None
+            As for :meth:`MLPClassifier.fit`.
 
         Returns
         -------
         self : MLPRegressor
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False, callbacks=callbacks)
 
     @available_if(_stochastic)
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
