@@ -26,6 +26,7 @@ from cyneuron._estimator_io import estimator_from_archive, estimator_to_arrays  
 from cyneuron.tabular import (  # noqa: E402
     ARRAY_PREFIX,
     RejectMissing,
+    describe_state,
     pipeline_from_state,
     pipeline_to_state,
     tabular_pipeline,
@@ -170,6 +171,11 @@ def test_round_trip_many_categories_multioutput_and_positions():
     back, meta, _ = round_trip(pipe)
     assert meta["feature_names_in_"] is None and meta["categorical"] == [2, 3]
     assert_same_outputs(pipe, back, to)
+    # built from an array, fitted on a DataFrame: positions and feature names
+    pipe = tabular_pipeline(Xo, yc, **SMALL).fit(train, yc)
+    back, meta, _ = round_trip(pipe)
+    assert meta["feature_names_in_"] == ["x", "k", "colour", "size"] and meta["numeric"] == [0, 1]
+    assert_same_outputs(pipe, back, test)
     # a numeric array
     Xn = train[["x", "k"]].to_numpy()
     pipe = tabular_pipeline(Xn, yc, **SMALL).fit(Xn, yc)
@@ -193,6 +199,22 @@ def test_state_is_json_and_plain_arrays():
         assert meta["categories_"] == [["blue", "green", "red"], ["L", "M", "S"]]
         assert meta["estimator"]["class"] == ("MLPClassifier" if task == "classification"
                                               else "MLPRegressor")
+
+
+def test_describe_state():
+    train = frame(100, 0)
+    y = targets(train, "regression")
+    pipe = tabular_pipeline(train, y, **SMALL).fit(train, y)
+    meta, arrays = pipeline_to_state(pipe, keeper()[0])
+    assert describe_state(meta, arrays) == [
+        "preprocessing: 4 input columns",
+        "  numeric (2): x, k; missing values imputed by the median; standardised",
+        "  text (2): colour (3 categories), size (3 categories); missing values imputed by the "
+        "most frequent category; one-hot encoded (an unseen category: all zeros)",
+        "  target: standardised for training, predictions mapped back"]
+    meta["numeric"] = ["x", "x"]
+    with pytest.raises(ValueError, match="'numeric'"):
+        describe_state(meta, arrays)
 
 
 # --- hostile states ----------------------------------------------------------------------
@@ -264,7 +286,8 @@ HOSTILE = {
                         "feature_names_in_"),
     "unknown column": (_edit_meta(("numeric",), ["x", "nope"]), "numeric"),
     "both kinds": (_edit_meta(("categorical",), ["x", "size"]), "categorical"),
-    "position with names": (_edit_meta(("numeric",), [0, 1]), "numeric"),
+    "names and positions": (_edit_meta(("numeric",), [0, 1]), "categorical"),
+    "position out of range": (_edit_meta(("numeric",), [0, 9]), "numeric"),
     "bool count": (_edit_meta(("n_features_in_",), True), "n_features_in_"),
     "names count": (_edit_meta(("n_features_in_",), 5), "feature_names_in_"),
     "unknown encoding": (_edit_meta(("encoding",), "target"), "encoding"),
@@ -341,8 +364,9 @@ def test_only_tabular_pipelines_are_stored():
     with pytest.raises(TypeError, match="MinMaxScaler is not supported"):
         pipeline_to_state(bad, to_state)
     # a category that is not a string cannot be stored
+    text = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "c": pd.Series(["p", "q"] * 2, dtype="category")})
     nums = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "c": pd.Series([1, 2, 1, 2], dtype="category")})
-    pipe = tabular_pipeline(nums, [0, 1, 0, 1], **SMALL).fit(nums, [0, 1, 0, 1])
+    pipe = tabular_pipeline(text, [0, 1, 0, 1], **SMALL).fit(nums, [0, 1, 0, 1])
     with pytest.raises(ValueError, match="categories_.* not a string"):
         pipeline_to_state(pipe, to_state)
     # the estimator's arrays must not clash with the preprocessing's
@@ -391,6 +415,12 @@ def test_pipeline_refuses_what_it_cannot_encode():
     df["obj"] = pd.Series(["a", None] * 5, dtype=object)
     with pytest.raises(ValueError, match="'obj' holds None"):
         tabular_pipeline(df, task="regression")
+    df = frame(10, 0)
+    df["code"] = pd.Series([1, 2] * 5, dtype="category")
+    with pytest.raises(ValueError, match="'code' is text but holds 1"):
+        tabular_pipeline(df, task="regression")
+    with pytest.raises(ValueError, match="column 1 is text but holds"):
+        tabular_pipeline(np.array([[1.0, "a"], [2.0, 3.0]], dtype=object), task="regression")
     with pytest.raises(TypeError, match="dtype <U1"):
         tabular_pipeline(np.array([["a", "b"]]), task="regression")
     with pytest.raises(TypeError, match="sparse"):

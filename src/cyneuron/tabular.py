@@ -56,7 +56,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from .estimators import MLPClassifier, MLPRegressor
 
-__all__ = ["tabular_pipeline", "pipeline_to_state", "pipeline_from_state", "RejectMissing",
+__all__ = ["tabular_pipeline", "pipeline_to_state", "pipeline_from_state", "describe_state",
+           "RejectMissing",
            "STATE_FORMAT", "ARRAY_PREFIX"]
 
 STATE_FORMAT = "cyneuron-tabular"
@@ -92,15 +93,7 @@ def _column_kinds(X: Any) -> tuple[list[Any], list[Any], bool]:
             if kind in "biuf":
                 num.append(key)
             elif kind in "OSU" or str(dt) in ("category", "str", "string"):
-                col = X.iloc[:, i]
-                if len(col) and col.isna().all():
-                    raise ValueError(f"column {name!r} has no values (every cell is missing): "
-                                     f"drop it")
-                if any(v is None for v in col.to_numpy(dtype=object)):
-                    # SimpleImputer's missing value is NaN; None in an object column is
-                    # neither a category nor missing to it
-                    raise ValueError(f"column {name!r} holds None: missing text cells must be "
-                                     f"NaN (pandas' string dtype does this)")
+                _check_text(X.iloc[:, i].to_numpy(dtype=object), name)
                 cat.append(key)
             else:
                 raise ValueError(f"column {name!r} has dtype {dt}, which is neither numeric nor "
@@ -125,17 +118,32 @@ def _column_kinds(X: Any) -> tuple[list[Any], list[Any], bool]:
     num, cat = [], []
     for j in range(X.shape[1]):
         values = [v for v in X[:, j] if not (isinstance(v, float) and math.isnan(v))]
-        if any(v is None for v in values):
-            raise ValueError(f"column {j} holds None: missing cells must be NaN")
         if X.shape[0] and not values:
             raise ValueError(f"column {j} has no values (every cell is missing): drop it")
-        if all(isinstance(v, str) for v in values):
-            cat.append(j)
-        elif all(isinstance(v, numbers.Real) for v in values):
+        if values and all(isinstance(v, numbers.Real) for v in values):
             num.append(j)
         else:
-            raise ValueError(f"column {j} mixes text and numbers (or holds other objects)")
+            _check_text(X[:, j], j)
+            cat.append(j)
     return num, cat, False
+
+
+def _check_text(values: NDArray[Any], name: Any) -> None:
+    """ValueError unless a text column holds strings and NaNs, with a value.
+
+    SimpleImputer's missing value is NaN: None is neither missing nor a
+    category to it; and only strings can be stored as categories.
+    """
+    present = [v for v in values if not (isinstance(v, float) and math.isnan(v))]
+    if len(values) and not present:
+        raise ValueError(f"column {name!r} has no values (every cell is missing): drop it")
+    for v in present:
+        if v is None:
+            raise ValueError(f"column {name!r} holds None: missing text cells must be NaN "
+                             f"(pandas' string dtype does this)")
+        if not isinstance(v, str):
+            raise ValueError(f"column {name!r} is text but holds {v!r:.40} "
+                             f"({type(v).__name__}): convert the column to str or to a number")
 
 
 class RejectMissing(TransformerMixin, BaseEstimator):
@@ -399,7 +407,7 @@ def _same_shape(obj: Any, template: Any, path: str, model: Any) -> None:
                     or [s[0] for s in items] != [s[0] for s in value]):
                 names = [s[0] for s in value]
                 raise TypeError(f"{path}.{key}: expected the steps {names}, got "
-                                f"{[getattr(s, '__getitem__', None) and s[0] for s in items]!r:.200}")
+                                f"{[s[0] if isinstance(s, tuple) else s for s in items]!r:.200}")
             for have, expect in zip(items, value):
                 if len(have) != len(expect) or (len(expect) == 3 and list(have[2]) != expect[2]):
                     raise TypeError(f"{path}.{key}[{expect[0]!r}]: unexpected columns")
@@ -628,9 +636,10 @@ def _text_list(value: Any, field: str, *, distinct: bool = True, sorted_: bool =
 
 
 def _columns(value: Any, field: str, names: list[str] | None, n_features: int) -> list[Any]:
+    """Column names (when X had them) or positions: the ColumnTransformer's selectors."""
     if not isinstance(value, list) or len(value) > n_features:
         raise _bad(field, "expected a list of column names or positions")
-    if names is not None:
+    if names is not None and all(isinstance(c, str) for c in value):
         cols: list[Any] = [_text(c, field) for c in value]
         missing = [c for c in cols if c not in names]
         if missing:
@@ -696,6 +705,8 @@ def _read(meta: Any, arrays: Mapping[str, Any]) -> dict[str, Any]:
         raise _bad("encoding", f"expected one of {_ENCODINGS}, got {encoding!r:.60}")
     num = _columns(meta.get("numeric"), "numeric", names, n_in)
     cat = _columns(meta.get("categorical"), "categorical", names, n_in)
+    if num and cat and isinstance(num[0], str) != isinstance(cat[0], str):
+        raise _bad("categorical", "names for some columns and positions for others")
     if set(num) & set(cat):
         raise _bad("categorical", f"the columns {sorted(set(num) & set(cat))!r:.100} are "
                                   f"also numeric")
@@ -771,13 +782,16 @@ def _synthetic_frame(s: dict[str, Any]) -> Any:
     rows = max([len(c) for c in cats] + [1])
     n_in, names = s["n_features_in_"], s["feature_names_in_"]
     keys = names if names is not None else list(range(n_in))
+    # the frame's own keys: names when X had them, even for positional selectors
+    num = [keys[c] if isinstance(c, int) else c for c in s["numeric"]]
+    cat = [keys[c] if isinstance(c, int) else c for c in s["categorical"]]
     columns: dict[Any, Any] = {k: np.zeros(rows) for k in keys}
-    for j, key in enumerate(s["numeric"]):
+    for j, key in enumerate(num):
         if "numeric_statistics" in s:
             columns[key] = np.full(rows, s["numeric_statistics"][j])
         elif "numeric_scaler" in s:
             columns[key] = np.full(rows, s["numeric_scaler"]["mean_"][j])
-    for j, key in enumerate(s["categorical"]):
+    for j, key in enumerate(cat):
         col = np.empty(rows, dtype=object)
         col[:] = [cats[j][i % len(cats[j])] for i in range(rows)]
         columns[key] = col
@@ -791,8 +805,8 @@ def _synthetic_frame(s: dict[str, Any]) -> Any:
     except ImportError as exc:   # pragma: no cover - pandas comes with the [cli] extra
         raise ImportError("a pipeline trained on a DataFrame with named columns needs pandas "
                           "to be loaded: pip install pandas") from exc
-    return pd.DataFrame({k: pd.Series(columns[k], dtype=object if k in s["categorical"]
-                                      else np.float64) for k in keys}, columns=keys)
+    return pd.DataFrame({k: pd.Series(columns[k], dtype=object if k in cat else np.float64)
+                         for k in keys}, columns=keys)
 
 
 def _set_scaler(scaler: StandardScaler, fields: dict[str, Any]) -> None:
@@ -873,3 +887,45 @@ def pipeline_from_state(meta: dict[str, Any], arrays: Mapping[str, NDArray[Any]]
         _set_scaler(model.transformer_, s["target_scaler"])
     return Pipeline([("preprocess", ct), ("model", model)])
 
+
+
+def describe_state(meta: dict[str, Any], arrays: Mapping[str, NDArray[Any]]) -> list[str]:
+    """Lines that say what a stored pipeline does to its data (for ``cyneuron info``).
+
+    Parameters
+    ----------
+    meta, arrays
+        As :func:`pipeline_from_state` takes them; checked the same way.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    ValueError
+        A malformed field, as :func:`pipeline_from_state`.
+    """
+    s = _read(meta, arrays)
+    names = s["feature_names_in_"]
+
+    def shown(cols: list[Any], extra: list[str] | None = None) -> str:
+        labels = [str(names[c] if isinstance(c, int) and names else c) for c in cols]
+        if extra:
+            labels = [f"{a} ({b})" for a, b in zip(labels, extra)]
+        return ", ".join(labels[:10]) + (f", ... ({len(labels)} in all)" if len(labels) > 10 else "")
+
+    missing = "missing values imputed by {}" if s["impute"] else "a missing value is an error"
+    lines = [f"preprocessing: {s['n_features_in_']} input columns"]
+    if s["numeric"]:
+        what = [missing.format("the median")] + (["standardised"] if s["scale"] else [])
+        lines.append(f"  numeric ({len(s['numeric'])}): {shown(s['numeric'])}; {'; '.join(what)}")
+    if s["categorical"]:
+        counts = [f"{len(c)} categories" for c in s["categories_"]]
+        enc = ("one-hot encoded (an unseen category: all zeros)" if s["encoding"] == "one_hot"
+               else "ordinal codes (an unseen category: -1)")
+        lines.append(f"  text ({len(s['categorical'])}): {shown(s['categorical'], counts)}; "
+                     f"{missing.format('the most frequent category')}; {enc}")
+    if s["scale_target"]:
+        lines.append("  target: standardised for training, predictions mapped back")
+    return lines
