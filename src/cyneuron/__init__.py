@@ -11,14 +11,15 @@ from .network import DivergenceError, DivergenceWarning, History, Network, Neuro
 __version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "DivergenceWarning", "load", "save", "Callback",
            "EarlyStopping",
-           "MLPClassifier", "MLPRegressor", "to_onnx", "register_skl2onnx",
+           "MLPClassifier", "MLPRegressor", "tabular_pipeline", "to_onnx", "register_skl2onnx",
            "from_sklearn", "from_torch", "fit_blocks", "plot_decision_boundary", "export_c",
            "callbacks", "metrics", "optimizers", "reference", "schedules", "__version__"]
 
 _LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators",
          "to_onnx": "_onnx", "register_skl2onnx": "_onnx",
          "from_sklearn": "_interop", "from_torch": "_interop", "fit_blocks": "dask",
-         "plot_decision_boundary": "_plot", "export_c": "_export_c"}
+         "plot_decision_boundary": "_plot", "export_c": "_export_c",
+         "tabular_pipeline": "tabular"}
 
 
 def __getattr__(name):
