@@ -4,13 +4,13 @@ The compiled core (Cython over typed memoryviews, C kernels in ``csrc/``)
 agrees bit for bit with the plain NumPy reference in ``cyneuron.reference``.
 """
 from . import callbacks, metrics, optimizers, reference, schedules
-from .callbacks import Callback, EarlyStopping
+from .callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
 from .io import load, save
 from .network import DivergenceError, DivergenceWarning, History, Network, Neuron
 
 __version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "DivergenceWarning", "load", "save", "Callback",
-           "EarlyStopping",
+           "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger",
            "MLPClassifier", "MLPRegressor", "tabular_pipeline", "to_onnx", "register_skl2onnx",
            "from_sklearn", "from_torch", "fit_blocks", "plot_decision_boundary", "export_c",
            "callbacks", "metrics", "optimizers", "reference", "schedules", "__version__"]
@@ -29,3 +29,8 @@ def __getattr__(name):
         import importlib
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'cyneuron' has no attribute {name!r}")
+
+
+def __dir__():
+    # the lazy names too: dir(cyneuron) and tab completion list every public name
+    return sorted(set(globals()) | set(__all__))

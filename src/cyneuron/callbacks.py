@@ -167,6 +167,288 @@ class EarlyStopping(Callback):
             network.set_weights(self.best_weights)
 
 
+def _mode_for(monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        return "max" if "acc" in monitor or monitor.endswith(("f1", "score")) else "min"
+    return mode
+
+
+class _Monitor(Callback):
+    """What the callbacks that watch one logged value share: the name, the
+    direction, the best value so far and the check that fit logs it."""
+
+    def __init__(self, monitor: str, mode: str, min_delta: float = 0.0) -> None:
+        if not isinstance(monitor, str):
+            raise TypeError(f"monitor must be a metric name, got {monitor!r}")
+        self.monitor = monitor
+        self.mode = _mode_for(monitor, mode)
+        self.min_delta = abs(v.check_real(min_delta, "min_delta"))
+
+    def check_logs(self, keys: set[str]) -> None:
+        """Refuse a fit whose logs lack the monitored value (before training).
+
+        Parameters
+        ----------
+        keys : set of str
+        """
+        if self.monitor not in keys:
+            raise ValueError(f"{type(self).__name__} monitors {self.monitor!r}, but the epoch "
+                             f"logs of this fit only have {sorted(keys)}"
+                             + (" (pass validation_data or validation_split)"
+                                if self.monitor.startswith("val_") else ""))
+
+    def on_train_begin(self, network: Any) -> None:
+        """Forget the best value of an earlier fit.
+
+        Parameters
+        ----------
+        network : Network
+        """
+        super().on_train_begin(network)
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def _value(self, logs: dict[str, float]) -> float:
+        if self.monitor not in logs:
+            raise ValueError(f"{type(self).__name__} monitors {self.monitor!r}, but the epoch "
+                             f"logs only have {sorted(logs)}")
+        return float(logs[self.monitor])
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class ModelCheckpoint(_Monitor):
+    """Save the network after every epoch, or only when `monitor` improves.
+
+    Each file is written by :func:`cyneuron.save`, atomically: an interrupted
+    save leaves the previous checkpoint intact.
+
+    Parameters
+    ----------
+    filepath : str
+        Where to save; may hold ``{epoch}`` (1-based, as Keras numbers
+        checkpoints) and any logged value, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``.
+        A ``.safetensors`` suffix writes that format.
+    monitor : str, default="val_loss"
+    save_best_only : bool, default=False
+        Save only when `monitor` improves on the best value so far (by more
+        than `min_delta`).
+    mode : {"auto", "min", "max"}, default="auto"
+    min_delta : float, default=0.0
+    verbose : int, default=0
+        1 prints a line per save.
+
+    Attributes
+    ----------
+    saved : list of str
+        The paths written, in order.
+    """
+
+    def __init__(self, filepath: str, monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto", min_delta: float = 0.0, verbose: int = 0) -> None:
+        if not isinstance(filepath, str) or not filepath:
+            raise TypeError(f"filepath must be a non-empty str, got {filepath!r}")
+        super().__init__(monitor, mode, min_delta)
+        self.filepath = filepath
+        self.save_best_only = bool(save_best_only)
+        self.verbose = verbose
+        self.saved: list[str] = []
+
+    def check_logs(self, keys: set[str]) -> None:
+        """Refuse a fit that does not log `monitor` when it decides what is saved.
+
+        Parameters
+        ----------
+        keys : set of str
+        """
+        if self.save_best_only:
+            super().check_logs(keys)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        """Save the network if this epoch should be kept.
+
+        Parameters
+        ----------
+        epoch : int
+        logs : dict of str to float
+
+        Returns
+        -------
+        None
+        """
+        if self.save_best_only:
+            value = self._value(logs)
+            if not self._improved(value):
+                return None
+            self.best = value
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} names what the epoch "
+                             f"logs do not have ({exc}); they have epoch and "
+                             f"{sorted(logs)}") from None
+        written = self.network.save(path)     # the network's own surface: no import of io
+        self.saved.append(str(written))
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saved {written}")
+        return None
+
+
+class ReduceLROnPlateau(_Monitor):
+    """Lower the learning rate when `monitor` stops improving (Keras' callback).
+
+    After `patience` epochs without an improvement by more than `min_delta`,
+    the learning rate of the next epochs is multiplied by `factor` (through
+    ``network.lr_multiplier``, on top of any schedule), never below `min_lr`
+    (held against the fit's `learning_rate` times the multiplier), then waits
+    `cooldown` epochs before counting again.
+
+    Parameters
+    ----------
+    monitor : str, default="val_loss"
+    factor : float, default=0.1
+        In (0, 1).
+    patience : int, default=10
+    mode : {"auto", "min", "max"}, default="auto"
+    min_delta : float, default=1e-4
+    cooldown : int, default=0
+    min_lr : float, default=0.0
+    verbose : int, default=0
+        1 prints a line when the rate is lowered.
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0,
+                 min_lr: float = 0.0, verbose: int = 0) -> None:
+        super().__init__(monitor, mode, min_delta)
+        self.factor = v.check_real(factor, "factor", minimum=0.0, strict=True, maximum=1.0,
+                                   max_strict=True)
+        self.patience = v.check_positive_int(patience, "patience", minimum=0)
+        self.cooldown = v.check_positive_int(cooldown, "cooldown", minimum=0)
+        self.min_lr = v.check_real(min_lr, "min_lr", minimum=0.0)
+        self.verbose = verbose
+
+    def on_train_begin(self, network: Any) -> None:
+        """Reset the counts (fit has reset ``lr_multiplier`` to 1).
+
+        Parameters
+        ----------
+        network : Network
+        """
+        super().on_train_begin(network)
+        self.wait = 0
+        self.cooldown_left = 0
+        self.reductions: list[int] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        """Count epochs without improvement; lower the rate after `patience`.
+
+        Parameters
+        ----------
+        epoch : int
+        logs : dict of str to float
+
+        Returns
+        -------
+        None
+        """
+        value = self._value(logs)
+        if self.cooldown_left > 0:
+            self.cooldown_left -= 1
+            self.wait = 0
+        if self._improved(value):
+            self.best, self.wait = value, 0
+            return None
+        if self.cooldown_left > 0:
+            return None
+        self.wait += 1
+        if self.wait >= self.patience:
+            base = getattr(self.network, "learning_rate", None)
+            old = self.network.lr_multiplier
+            new = old * self.factor
+            if base is not None and self.min_lr > 0:
+                new = max(new, self.min_lr / base)
+            if new < old:
+                self.network.lr_multiplier = new
+                self.reductions.append(epoch)
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: ReduceLROnPlateau multiplies the learning rate "
+                          f"by {new:g}")
+            self.wait = 0
+            self.cooldown_left = self.cooldown
+        return None
+
+
+class CSVLogger(Callback):
+    """Write every epoch's logs to a CSV file (epoch, then the logged values).
+
+    The whole file is rewritten atomically after each epoch (it is small), so
+    it is complete at every moment, also after a crash.
+
+    Parameters
+    ----------
+    filename : str
+    separator : str, default=","
+    append : bool, default=False
+        Keep the rows of an existing file (with the same columns) and add to them.
+    """
+
+    def __init__(self, filename: str, separator: str = ",", append: bool = False) -> None:
+        if not isinstance(filename, str) or not filename:
+            raise TypeError(f"filename must be a non-empty str, got {filename!r}")
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"separator must be one character, got {separator!r}")
+        self.filename, self.separator, self.append = filename, separator, bool(append)
+
+    def on_train_begin(self, network: Any) -> None:
+        """Start the rows (those of an existing file when `append`).
+
+        Parameters
+        ----------
+        network : Network
+        """
+        super().on_train_begin(network)
+        self.rows: list[str] = []
+        self.keys: list[str] | None = None
+        if self.append:
+            try:
+                with open(self.filename, encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+            except FileNotFoundError:
+                lines = []
+            if lines:
+                self.keys = lines[0].split(self.separator)[1:]
+                self.rows = lines
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        """Add this epoch's row and rewrite the file.
+
+        Parameters
+        ----------
+        epoch : int
+        logs : dict of str to float
+
+        Returns
+        -------
+        None
+        """
+        from ._files import write_text
+        if self.keys is None:
+            self.keys = sorted(logs)
+            self.rows = [self.separator.join(["epoch", *self.keys])]
+        if set(logs) != set(self.keys):
+            raise ValueError(f"CSVLogger: this epoch logs {sorted(logs)}, but {self.filename} "
+                             f"has the columns {self.keys}")
+        self.rows.append(self.separator.join([str(epoch)] + [repr(float(logs[k]))
+                                                              for k in self.keys]))
+        write_text(self.filename, "\n".join(self.rows) + "\n")
+        return None
+
+
 class LambdaCallback(Callback):
     """Wrap a function ``f(epoch, logs) -> bool | None`` as a callback.
 

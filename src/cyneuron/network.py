@@ -341,11 +341,24 @@ class Network:
         bits on every machine with IEEE binary64/binary32 arithmetic
         (round-to-nearest, subnormals not flushed; see the docs' page on
         portable numerics).
+
+    Attributes
+    ----------
+    stop_training : bool
+        Set by a callback to end the running fit after the current epoch.
+    learning_rate : float or None
+        The `learning_rate` of the running or last fit (None before any).
+    lr_multiplier : float
+        Multiplies the running fit's learning rate (its schedule's value) from
+        the next epoch on; every fit starts it at 1.0, and callbacks such as
+        :class:`cyneuron.callbacks.ReduceLROnPlateau` lower it.
     """
 
     optimizer: registry.Optimizer | None
     rng: np.random.Generator
     stop_training: bool
+    lr_multiplier: float
+    learning_rate: float | None
 
     def __init__(self, layer_sizes: Sequence[int],
                  activation: ActivationSpec | list[ActivationSpec] = "sigmoid",
@@ -401,6 +414,8 @@ class Network:
         self._dropout = self._check_dropout(dropout, n_layers)
         self.n_threads = n_threads
         self.stop_training = False
+        self.lr_multiplier = 1.0
+        self.learning_rate = None
         self._backend = backend
         self._init = init
         self._reduction = reduction
@@ -929,14 +944,17 @@ class Network:
             chunk = max(1, min(chunk, (8 << 20) // x.shape[0]))
         runner = self._engine.run_epochs
         rates = np.full(1, lr0)
+        self.lr_multiplier = 1.0
+        self.learning_rate = lr0
         done = 0
         last = None
         reference = self._reference_loss(x, t)
         try:
             while done < epochs and not self.stop_training:
                 todo = min(chunk, epochs - done)
-                if not constant:
-                    rates = self._schedule_rates(schedule, lr0, done, todo, self.dtype)
+                if not constant or self.lr_multiplier != 1.0:
+                    rates = self._schedule_rates(schedule, lr0, done, todo, self.dtype,
+                                                 self.lr_multiplier)
                 losses, correct, finite = runner(x, t, w, bs, shuffle, rates, todo, clipnorm,
                                                  count)
                 if losses.shape[0] < todo or not finite:
@@ -1002,8 +1020,9 @@ class Network:
             return float(self.loss.value(np.broadcast_to(t.mean(axis=0), t.shape), t))
 
     @staticmethod
-    def _schedule_rates(schedule, lr0, first, count, dtype):
-        """The learning rates of epochs first .. first+count-1, each checked."""
+    def _schedule_rates(schedule, lr0, first, count, dtype, multiplier=1.0):
+        """The learning rates of epochs first .. first+count-1 (times `multiplier`,
+        which a callback such as ReduceLROnPlateau lowers), each checked."""
         rates = np.empty(count, dtype=np.float64)
         for i in range(count):
             e = first + i
@@ -1023,6 +1042,8 @@ class Network:
             if not (np.isfinite(lr) and lr >= 0):
                 raise ValueError(f"lr_schedule gave learning rate {lr} for epoch {e}; it must "
                                  f"be finite and >= 0")
+            if multiplier != 1.0:       # untouched rates keep their bits exactly
+                lr *= multiplier
             rates[i] = v.check_fits(lr, dtype, f"lr_schedule's learning rate for epoch {e}")
         return rates
 

@@ -1,0 +1,124 @@
+"""cyneuron.callbacks: ModelCheckpoint, ReduceLROnPlateau and CSVLogger (issue 32, item 3)."""
+import csv
+
+import numpy as np
+import pytest
+from helpers import bits
+
+import cyneuron as cn
+
+
+def _problem():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, :1] + 0.5 * X[:, 1:2] ** 2 + 0.3 * rng.normal(size=(80, 1)) > 0.4).astype(float)
+    return X[:60], y[:60], X[60:], y[60:]
+
+
+def _net():
+    return cn.Network([3, 8, 1], activation="tanh", output_activation="sigmoid",
+                      loss="binary_crossentropy", seed=1)
+
+
+FIT = dict(epochs=30, learning_rate=0.5, batch_size=20, optimizer="momentum")
+
+
+def test_reduce_lr_on_plateau_equals_the_schedule_it_implies():
+    """The same bits as a fit whose lr_schedule lowers the rate at the epochs the
+    callback chose: the callback changes the rate, nothing else."""
+    X, y, Xv, yv = _problem()
+    net = _net()
+    cb = cn.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=2, min_delta=0.01)
+    h = net.fit(X, y, callbacks=[cb], **FIT)
+    assert cb.reductions, "the test must see at least one reduction"
+    cuts = [e + 1 for e in cb.reductions]        # lowered from the next epoch on
+
+    def schedule(epoch, lr0):
+        return lr0 * 0.5 ** sum(epoch >= c for c in cuts)
+    other = _net()
+    h2 = other.fit(X, y, lr_schedule=schedule, **FIT)
+    assert bits(net.get_weights()) == bits(other.get_weights())
+    assert h.history["loss"] == h2.history["loss"]
+    assert net.lr_multiplier == 0.5 ** len(cuts)
+    net.fit(X, y, epochs=1, learning_rate=0.1)        # every fit starts at 1.0 again
+    assert net.lr_multiplier == 1.0
+
+
+def test_reduce_lr_on_plateau_min_lr_and_cooldown():
+    X, y, _, _ = _problem()
+    cb = cn.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=10.0,
+                              min_lr=0.1, cooldown=2)
+    net = _net()
+    net.fit(X, y, callbacks=cb, **FIT)
+    # min_delta 10: no epoch but the first improves. As Keras counts: a cut, then the
+    # cooldown's epochs (the second of them counts again), until 0.5 * m >= min_lr
+    # no longer holds: 0.5, 0.25, then 0.2 (= min_lr / learning_rate), then none
+    assert cb.reductions == [1, 3, 5]
+    assert net.lr_multiplier == 0.1 / FIT["learning_rate"]
+
+
+def test_model_checkpoint_keeps_the_best_epoch(tmp_path):
+    X, y, Xv, yv = _problem()
+    seen = {}
+    net = _net()
+    ckpt = cn.ModelCheckpoint(str(tmp_path / "best-{epoch:02d}-{val_loss:.4f}.npz"),
+                              monitor="val_loss", save_best_only=True)
+    h = net.fit(X, y, validation_data=(Xv, yv), callbacks=[
+        lambda e, logs: seen.__setitem__(e, bits(net.get_weights())), ckpt], **FIT)
+    val = h.history["val_loss"]
+    best = int(np.argmin(val))
+    assert ckpt.saved and ckpt.saved[-1].endswith(f"best-{best + 1:02d}-{val[best]:.4f}.npz")
+    improving = [e for e in range(len(val)) if val[e] < min(val[:e], default=np.inf)]
+    assert len(ckpt.saved) == len(improving)
+    assert bits(cn.load(ckpt.saved[-1]).get_weights()) == seen[best]
+    every = cn.ModelCheckpoint(str(tmp_path / "last.npz"), monitor="val_loss")
+    _net().fit(X, y, epochs=3, callbacks=every)       # no validation needed: saves each epoch
+    assert every.saved == [str(tmp_path / "last.npz")] * 3
+
+
+def test_csv_logger_writes_every_epoch_and_appends(tmp_path):
+    X, y, Xv, yv = _problem()
+    path = tmp_path / "log.csv"
+    h = _net().fit(X, y, validation_data=(Xv, yv), callbacks=cn.CSVLogger(str(path)),
+                   epochs=4, learning_rate=0.3)
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
+    assert [float(r[2]) for r in rows[1:]] == h.history["loss"]      # repr: exact floats
+    assert [int(r[0]) for r in rows[1:]] == [0, 1, 2, 3]
+    _net().fit(X, y, validation_data=(Xv, yv), epochs=2,
+               callbacks=cn.CSVLogger(str(path), append=True))
+    with open(path) as f:
+        assert len(f.read().splitlines()) == 1 + 4 + 2
+
+
+@pytest.mark.parametrize("make,err,msg", [
+    (lambda: cn.ReduceLROnPlateau(factor=1.5), ValueError, "factor"),
+    (lambda: cn.ReduceLROnPlateau(patience=-1), ValueError, "patience"),
+    (lambda: cn.ModelCheckpoint(""), TypeError, "filepath"),
+    (lambda: cn.CSVLogger("x.csv", separator=";;"), ValueError, "separator"),
+    (lambda: cn.ReduceLROnPlateau(mode="up"), ValueError, "mode"),
+])
+def test_bad_arguments_are_named(make, err, msg):
+    with pytest.raises(err, match=msg):
+        make()
+
+
+def test_a_monitor_the_fit_does_not_log_is_refused_before_training(tmp_path):
+    X, y, _, _ = _problem()
+    net = _net()
+    before = bits(net.get_weights())
+    for cb in (cn.ReduceLROnPlateau(), cn.ModelCheckpoint(str(tmp_path / "m.npz"),
+                                                          save_best_only=True)):
+        with pytest.raises(ValueError, match="monitors 'val_loss'.*pass validation_data"):
+            net.fit(X, y, callbacks=cb, **FIT)
+        assert bits(net.get_weights()) == before
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_dir_lists_every_public_name_lazy_ones_included():
+    """issue 32, item 5: the callbacks (and the estimators, loaded lazily) in dir()."""
+    names = dir(cn)
+    assert {"ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "MLPClassifier",
+            "tabular_pipeline", "export_c"} <= set(names)
+    assert set(cn.__all__) <= set(names)
