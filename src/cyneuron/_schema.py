@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
@@ -44,9 +44,6 @@ from numpy.typing import DTypeLike, NDArray
 from . import _registry as registry
 from ._codec import Layout, check_array_type, parse_json
 from ._codec import is_int as _is_int
-
-if TYPE_CHECKING:
-    from .network import Network
 
 #: An activation as a header or a Network takes it: a name, (name, slope), or a dict.
 ActivationSpec = str | tuple[str, float] | list[Any] | dict[str, Any]
@@ -429,7 +426,7 @@ def generator(rng: dict[str, Any]) -> np.random.Generator:
     return np.random.Generator(bitgen)
 
 
-def network_state(network: Network, layers: Sequence[tuple[NDArray[Any], NDArray[Any]]],
+def network_state(network: Any, layers: Sequence[tuple[NDArray[Any], NDArray[Any]]],
                   opt_state: NDArray[Any], opt_scalars: NDArray[Any], prefix: str = ""
                   ) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     """A network's header and arrays, checked as loading checks them.
@@ -438,7 +435,8 @@ def network_state(network: Network, layers: Sequence[tuple[NDArray[Any], NDArray
     ----------
     network : Network
         Read through its public attributes (architecture, optimizer, Generator,
-        digest).
+        digest). Typed ``Any`` here: this module sits below ``cyneuron.network``
+        and does not import it, not even for its type.
     layers, opt_state, opt_scalars
         Its (W, b) pairs, optimizer moments and [step, beta_1**step,
         beta_2**step]: what only the network holds (``Network._state_for_file``).

@@ -14,8 +14,6 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
-    from .network import Network
-
 _TORCH_EXTRA = "pip install 'cyneuron[torch]'"
 
 
@@ -28,8 +26,10 @@ def torch_module() -> Any:
     return torch
 
 
-def to_torch(net: Network) -> torch.nn.Sequential:
-    """A ``torch.nn.Sequential`` computing what `net` computes (Network.to_torch)."""
+def to_torch(net: Any) -> torch.nn.Sequential:
+    """A ``torch.nn.Sequential`` computing what the Network `net` computes
+    (``Network.to_torch``; `net` is typed ``Any``: this module sits below
+    ``cyneuron.network`` and does not import it, not even for its type)."""
     torch = torch_module()
     nn = torch.nn
     for l, act in enumerate(net.activations):
