@@ -32,20 +32,8 @@ def pytest_report_header(config):
 # says so in the header; CI's "extras" cell installs every extra and sets
 # CYNEURON_REQUIRE_EXTRAS=1, which turns a missing library into a collection
 # error, so that these tests run on every CI machine and are never skipped.
-OPTIONAL_DIRS = {
-    # directory under tests/optional -> (extra, modules it needs)
-    "onnx": ("onnx", ("onnx", "onnxruntime", "skl2onnx")),
-    "torch": ("torch", ("torch",)),
-    "safetensors": ("safetensors", ("safetensors",)),
-    "dask": ("dask", ("dask", "distributed")),
-    "plot": ("plot", ("matplotlib",)),
-    "progress": ("progress", ("tqdm",)),
-}
-
-
-def _missing_modules(modules):
-    import importlib.util
-    return [m for m in modules if importlib.util.find_spec(m) is None]
+from extras import OPTIONAL_DIRS  # noqa: E402
+from extras import missing_modules as _missing_modules  # noqa: E402
 
 
 def pytest_ignore_collect(collection_path, config):

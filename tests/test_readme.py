@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import OPTIONAL_DIRS, _missing_modules
+from extras import OPTIONAL_DIRS, missing_modules
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 SRC = pathlib.Path(__import__("cyneuron").__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def _collected():
     out = []
     strict = os.environ.get("CYNEURON_REQUIRE_EXTRAS") == "1"
     for line, code in _blocks():
-        if strict or not _missing_modules(_needs(code)):
+        if strict or not missing_modules(_needs(code)):
             out.append(pytest.param(code, id=f"README.md:{line}"))
     return out
 

@@ -21,8 +21,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler  # noqa: E402
 
 import cyneuron as cn  # noqa: E402
-from cyneuron import io  # noqa: E402
-from cyneuron._estimator_io import estimator_from_archive, estimator_to_arrays  # noqa: E402
+from cyneuron.estimators import from_file_state  # noqa: E402
 from cyneuron.tabular import (  # noqa: E402
     ARRAY_PREFIX,
     RejectMissing,
@@ -83,9 +82,9 @@ def keeper():
 def file_callbacks():
     """The model-file code's own estimator storage, with the header through JSON."""
     def from_state(meta, arrays):
-        est_arrays = io.Tensors({k: v for k, v in arrays.items() if not k.startswith(ARRAY_PREFIX)})
-        return estimator_from_archive(meta, est_arrays, "cython")
-    return estimator_to_arrays, from_state
+        est_arrays = {k: v for k, v in arrays.items() if not k.startswith(ARRAY_PREFIX)}
+        return from_file_state(meta, est_arrays, "cython")
+    return (lambda est: est._state_for_file()), from_state
 
 
 def dense(a):
@@ -189,7 +188,7 @@ def test_state_is_json_and_plain_arrays():
     for task in ("classification", "regression"):
         y = targets(train, task)
         pipe = tabular_pipeline(train, y, **SMALL).fit(train, y)
-        meta, arrays = pipeline_to_state(pipe, estimator_to_arrays)
+        meta, arrays = pipeline_to_state(pipe, lambda est: est._state_for_file())
         json.dumps(meta, allow_nan=False)
         for name, a in arrays.items():
             assert isinstance(a, np.ndarray) and a.dtype.kind in "fiuU", name

@@ -1,6 +1,6 @@
 """CSV files for the command line: pandas' parser, in bounded memory, regular files only.
 
-Knows no model. :func:`read_csv` opens the file with ``io.open_regular`` (a
+Knows no model. :func:`read_csv` opens the file with ``_codec.open_regular`` (a
 FIFO, a device or a directory is refused before anything is read), feeds
 pandas' C parser through a reader that refuses any physical line over
 ``MAX_LINE_BYTES`` (so no line or field can make the parser buffer the whole
@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import io as cio
+from ._codec import open_regular
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -151,7 +151,7 @@ def read_csv(path: str, *, sep: str | None = None, decimal: str = ".", header: b
     pd = _pandas()
     label = os.fsdecode(path)
     try:
-        raw, size = cio.open_regular(path)
+        raw, size = open_regular(path)
     except ValueError as exc:           # a FIFO, a device, a directory
         raise CSVError(str(exc)) from None
     with raw:
@@ -208,7 +208,7 @@ def read_csv(path: str, *, sep: str | None = None, decimal: str = ".", header: b
 
 
 def _check_field_counts(path, label, sep, n_fields, max_line_bytes):
-    raw, _ = cio.open_regular(path)
+    raw, _ = open_regular(path)
     with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
         limit = csv.field_size_limit()
         csv.field_size_limit(max_line_bytes)

@@ -19,6 +19,7 @@ from . import _files
 from . import _registry as registry
 from . import reference as ref
 from ._portable_c import PORTABLE_C
+from .network import Network
 
 __all__ = ["export_c", "portable_feedforward"]
 
@@ -38,7 +39,6 @@ def portable_c_from(header: str, body: str) -> str:
 
 
 def _network(model):
-    from .network import Network
     if isinstance(model, Network):
         return model
     net = getattr(model, "network_", None)

@@ -17,15 +17,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _registry as registry
-from . import io
+from . import _schema as schema
+from ._to_torch import torch_module
+from .network import Network
 
 if TYPE_CHECKING:
     import torch
 
     from .estimators import MLPClassifier, MLPRegressor
-    from .network import Network
-
-_TORCH_EXTRA = "pip install 'cyneuron[torch]'"
 
 
 # --- scikit-learn -----------------------------------------------------------------------------
@@ -58,6 +57,8 @@ def from_sklearn(model: Any) -> MLPClassifier | MLPRegressor:
     from sklearn import neural_network as sknn
     from sklearn.utils.validation import check_is_fitted
 
+    # cyneuron's estimators need scikit-learn, an optional extra (here it is installed:
+    # `model` is one of its estimators)
     from . import estimators
 
     cls: type[estimators.MLPClassifier] | type[estimators.MLPRegressor]
@@ -94,7 +95,7 @@ def from_sklearn(model: Any) -> MLPClassifier | MLPRegressor:
     # with the weights and solver state of `model`, built by io's checked reader
     template = est._init_network(model.coefs_[0].shape[0], n_out, sizes, acts,
                                  np.random.RandomState(0 if seed is None else seed))
-    meta, arrays = io.network_to_arrays(template)
+    meta, arrays = template._state_for_file()
     del meta["digest"]                      # the template's weights are not the model's
     arrays = {"optimizer_state": arrays["optimizer_state"]}
     for l, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
@@ -102,11 +103,11 @@ def from_sklearn(model: Any) -> MLPClassifier | MLPRegressor:
     try:
         # the weights' dtypes and shapes first (as network_from_arrays reads them), so
         # that the solver's state is laid out over weights known to fit
-        layout, get = io.model_layout(meta), io._mapping_reader(arrays)
+        layout, get = schema.model_layout(meta), schema.mapping_reader(arrays)
         for key in list(arrays)[1:]:
             get(key, *layout.get(key, (template.dtype, ())))
         _copy_solver_state(model, est, template, meta, arrays)
-        net = io.network_from_arrays(meta, arrays, backend=est.backend)
+        net = Network._from_file_state(meta, arrays, backend=est.backend)
     except ValueError as exc:
         raise ValueError(f"model: {exc}") from None
     for name in ("n_features_in_", "feature_names_in_", "n_iter_", "t_", "loss_",
@@ -163,14 +164,6 @@ def _copy_solver_state(model, est, net, meta, arrays):
 
 # --- PyTorch ----------------------------------------------------------------------------------
 
-def _torch():
-    try:
-        import torch
-    except ImportError as exc:
-        raise ImportError(f"PyTorch conversion needs torch: {_TORCH_EXTRA}") from exc
-    return torch
-
-
 def _torch_rows(nn):
     """(torch.nn class, registry row) of each activation that is a torch module."""
     return [(getattr(nn, row.torch.module), row) for row in registry.ACTIVATIONS.values()
@@ -221,7 +214,7 @@ def from_torch(module: torch.nn.Sequential, *, loss: str | None = None,
         values, the architecture limits; the message is the loader's, after
         ``"module: "``).
     """
-    torch = _torch()
+    torch = torch_module()
     nn = torch.nn
     if not isinstance(module, nn.Sequential):
         raise TypeError(f"module must be a torch.nn.Sequential, got {type(module).__name__}")
@@ -272,29 +265,7 @@ def from_torch(module: torch.nn.Sequential, *, loss: str | None = None,
     if loss is None:
         loss = "categorical_crossentropy" if acts[-1] == "softmax" else "mse"
     try:
-        return io.network_from_weights(sizes, acts, loss, dtypes.pop(), weights,
-                                       backend=backend)
+        meta, arrays = schema.weights_state(sizes, acts, loss, dtypes.pop(), weights)
+        return Network._from_file_state(meta, arrays, backend=backend)
     except ValueError as exc:
         raise ValueError(f"module: {exc}") from None
-
-
-def to_torch(net: Network) -> torch.nn.Sequential:
-    """A ``torch.nn.Sequential`` computing what `net` computes (Network.to_torch)."""
-    torch = _torch()
-    nn = torch.nn
-    for l, act in enumerate(net.activations):
-        if act.row.torch is None:
-            raise ValueError(f"activation {act.name!r} of layer {l + 1} has no PyTorch "
-                             f"module: its registry row has no torch form for to_torch")
-    dtype = {"float64": torch.float64, "float32": torch.float32}[net.dtype.name]
-    layers = []
-    for (W, b), act in zip(net.get_weights(), net.activations):
-        lin = nn.Linear(W.shape[0], W.shape[1], dtype=dtype)
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
-            lin.bias.copy_(torch.from_numpy(b))
-        layers.append(lin)
-        module = act.row.torch.module
-        if module is not None:           # None: the Linear layer alone (identity)
-            layers.append(getattr(nn, module)(**act.row.torch.kwargs(act.param)))
-    return nn.Sequential(*layers)

@@ -23,6 +23,7 @@ import os
 import numpy as np
 
 from . import _files
+from .network import Network
 
 #: The lowest opset whose operators hold every graph; an activation's nodes
 #: may need more (its registry row's ``onnx_opset``: PRelu in a float64 graph
@@ -42,7 +43,6 @@ def _onnx():
 
 def _model_parts(model):
     """(network, kind, labels, multilabel) of a Network or fitted estimator."""
-    from .network import Network
     if isinstance(model, Network):
         return model, "network", None, False
     name = type(model).__name__
@@ -346,6 +346,7 @@ def register_skl2onnx() -> None:
         from skl2onnx import update_registered_converter
     except ImportError as exc:
         raise ImportError(f"the skl2onnx converter needs skl2onnx: {_EXTRA}") from exc
+    # the estimators need scikit-learn, an optional extra (skl2onnx brings it)
     from .estimators import MLPClassifier, MLPRegressor
     update_registered_converter(MLPClassifier, "CyneuronMLPClassifier",
                                 _skl_shape_calculator, _skl_converter, parser=_skl_parser)

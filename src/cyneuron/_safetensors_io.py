@@ -1,20 +1,18 @@
-"""Model files in the safetensors format (``cn.save(model, "m.safetensors")``).
+"""The safetensors codec: a JSON header and named arrays in a ``.safetensors`` file.
 
-The file is what the ``safetensors`` library writes: an 8-byte little-endian
-header length N, N bytes of JSON, then the tensors' bytes. cyneuron stores
-the same header as in its ``.npz`` files (architecture, loss, optimizer and
-its scalars, the Generator's state, the digest; an estimator's parameters
-and fitted attributes) as one JSON string under ``__metadata__["cyneuron"]``,
-and the same arrays as tensors (``W0``, ``b0``, ..., ``optimizer_state``; an
-estimator's under the prefix ``network_``, and ``best_params``).
+It knows no model. The file is what the ``safetensors`` library writes: an
+8-byte little-endian header length N, N bytes of JSON, then the tensors'
+bytes. cyneuron stores its header (the same dict as in its ``.npz`` files)
+as one JSON string under ``__metadata__["cyneuron"]``, and its arrays as
+tensors (float64 or float32).
 
 Reading does not use the library and runs no code: the header length is
-bounded and checked against the file's size; the JSON header is parsed by
-cyneuron.io's bounded parser; every tensor's dtype, shape and byte range are
-checked against what the cyneuron header describes (contiguous, in bounds,
-no overlap, all bytes accounted for, at most ``max_bytes``) before any
-tensor's bytes are read; then cyneuron.io's validators check every field
-(optimizer state included) and the digest, exactly as for ``.npz``.
+bounded and checked against the file's size; the JSON is parsed by
+:func:`cyneuron._codec.parse_json`; the cyneuron header goes to a
+:data:`cyneuron._codec.HeaderCheck` (the model-state schema's), which
+answers with the arrays it announces; every tensor's dtype, shape and byte
+range are checked against that (contiguous, in bounds, no overlap, all bytes
+accounted for, at most ``max_bytes``) before any tensor's bytes are read.
 """
 from __future__ import annotations
 
@@ -27,7 +25,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _files, io
+from . import _files
+from ._codec import (
+    MAX_BYTES,
+    MAX_HEADER_BYTES,
+    HeaderCheck,
+    PathLike,
+    Tensors,
+    check_array_type,
+    check_max_bytes,
+    is_int,
+    open_regular,
+    parse_json,
+)
 
 SUFFIX = ".safetensors"
 _DTYPES: dict[str, np.dtype[Any]] = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
@@ -35,13 +45,13 @@ _META_KEY = "cyneuron"
 _EXTRA = "pip install 'cyneuron[safetensors]'"
 
 
-def is_safetensors(path: io.PathLike) -> bool:
+def is_safetensors(path: PathLike) -> bool:
     """Whether `path` names a safetensors file (by its suffix)."""
     p = os.fspath(path)
     return p.endswith(SUFFIX.encode()) if isinstance(p, bytes) else p.endswith(SUFFIX)
 
 
-def write(path: io.PathLike, meta: dict[str, Any], arrays: Mapping[str, NDArray[Any]]) -> None:
+def write(path: PathLike, meta: Mapping[str, Any], arrays: Mapping[str, NDArray[Any]]) -> None:
     """Write header `meta` and `arrays` (name -> float array) to `path`.
 
     The library serialises to bytes and cyneuron's atomic writer writes them:
@@ -77,30 +87,52 @@ def _check_entry(name, entry):
         raise ValueError(f"tensor {name!r:.80}: dtype {entry['dtype']!r:.20} (cyneuron writes "
                          f"F64 or F32)")
     shape, offs = entry["shape"], entry["data_offsets"]
-    if not isinstance(shape, list) or len(shape) > 2 or not all(io._is_int(s) and s >= 0
+    if not isinstance(shape, list) or len(shape) > 2 or not all(is_int(s) and s >= 0
                                                                   for s in shape):
         raise ValueError(f"tensor {name!r:.80}: bad shape {shape!r:.80}")
-    if (not isinstance(offs, list) or len(offs) != 2 or not all(io._is_int(o) for o in offs)
+    if (not isinstance(offs, list) or len(offs) != 2 or not all(is_int(o) for o in offs)
             or not 0 <= offs[0] <= offs[1]):
         raise ValueError(f"tensor {name!r:.80}: bad data_offsets {offs!r:.80}")
 
 
-def read(path: io.PathLike, *, max_bytes: int = io.MAX_BYTES
-         ) -> tuple[dict[str, Any], io.Tensors]:
+def read(path: PathLike, check_header: HeaderCheck, *, max_bytes: int = MAX_BYTES
+         ) -> tuple[dict[str, Any], Tensors]:
     """The cyneuron header and the tensors of a safetensors file, checked as
-    the module's docstring says; ``cn.load`` builds the model from them."""
-    io.check_max_bytes(max_bytes)
-    f, size = io.open_regular(path)
+    the module's docstring says; nothing is built from them.
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike
+        A regular file.
+    check_header : callable
+        ``(header bytes, "cyneuron") -> (header, layout)``: checks the
+        cyneuron header and says which tensors it announces.
+    max_bytes : int
+        Bound on the tensors' bytes.
+
+    Returns
+    -------
+    header : dict
+    arrays : Tensors
+
+    Raises
+    ------
+    ValueError
+        Anything malformed, oversized or unexpected; the message names the
+        tensor, not the file (``load`` adds it).
+    """
+    check_max_bytes(max_bytes)
+    f, size = open_regular(path)
     with f:
         if size < 8:
             raise ValueError(f"the file has {size} bytes, too few for a safetensors header")
         (n,) = struct.unpack("<Q", _read_exact(f, 8, "the header length"))
-        if n < 2 or n > io.MAX_HEADER_BYTES:
-            raise ValueError(f"the header length {n} is outside [2, {io.MAX_HEADER_BYTES}]")
+        if n < 2 or n > MAX_HEADER_BYTES:
+            raise ValueError(f"the header length {n} is outside [2, {MAX_HEADER_BYTES}]")
         if 8 + n > size:
             raise ValueError(f"the header length {n} runs past the end of the file "
                              f"({size} bytes)")
-        header = io.parse_json(_read_exact(f, n, "the header"), "safetensors header")
+        header = parse_json(_read_exact(f, n, "the header"), "safetensors header")
         if not isinstance(header, dict):
             raise ValueError("the safetensors header is not a JSON object")
         extra = header.pop("__metadata__", None)
@@ -108,9 +140,7 @@ def read(path: io.PathLike, *, max_bytes: int = io.MAX_BYTES
                 or set(extra) - {_META_KEY, "format"}:
             raise ValueError("no cyneuron header: '__metadata__' must hold the string "
                              "'cyneuron' (a safetensors file that cyneuron did not write?)")
-        meta = io.parse_header(extra[_META_KEY].encode("utf-8"), _META_KEY,
-                               (io.FORMAT, io.ESTIMATOR_FORMAT))
-        expected = io.stored_layout(meta)
+        meta, expected = check_header(extra[_META_KEY].encode("utf-8"), _META_KEY)
         # every tensor's size and place, from the header, before any byte is read
         data_len = size - 8 - n
         spans = []
@@ -120,7 +150,7 @@ def read(path: io.PathLike, *, max_bytes: int = io.MAX_BYTES
             _check_entry(name, entry)
             dtype, shape = expected[name]
             # worded as for an .npz member or an array in memory, in numpy's dtype names
-            io.check_array_type(name, _DTYPES[entry["dtype"]].name, entry["shape"], dtype.name,
+            check_array_type(name, _DTYPES[entry["dtype"]].name, entry["shape"], dtype.name,
                                 shape)
             begin, end = entry["data_offsets"]
             if end - begin != int(np.prod(shape, dtype=object)) * dtype.itemsize:
@@ -140,7 +170,7 @@ def read(path: io.PathLike, *, max_bytes: int = io.MAX_BYTES
         if at > max_bytes:
             raise ValueError(f"the tensors need {at} bytes, over the limit max_bytes="
                              f"{max_bytes}")
-        tensors = io.Tensors()
+        tensors = Tensors()
         for begin, end, name in spans:
             f.seek(8 + n + begin)
             raw = _read_exact(f, end - begin, f"tensor {name!r}")

@@ -4,7 +4,7 @@
 estimator (:class:`cyneuron.MLPClassifier` or :class:`cyneuron.MLPRegressor`,
 so string labels and defaults behave as there); ``predict``, ``evaluate`` and
 ``info`` read the model file it writes; ``demo`` (also a bare ``cyneuron``)
-runs the tutorial demonstration of ``cyneuron.__main__``.
+runs the tutorial demonstration of ``cyneuron._demo``.
 
 Bad input (a missing file or column, a non-numeric feature, a file that is not
 a model) ends with exit status 2 and one line on stderr, never a traceback.
@@ -23,8 +23,15 @@ from typing import IO, TYPE_CHECKING, TextIO, TypeGuard
 
 import numpy as np
 
-from . import __version__
+from . import __version__, _demo
+from ._csvio import CSVError, separator_name
+from ._csvio import read_csv as _read_csv
 from ._files import atomic_write, check_target
+from ._plot import plot_history
+from ._progress import Progress
+from ._summary import summary_text
+from .io import load, save
+from .network import MAX_WIDTH, DivergenceError, DivergenceWarning
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,9 +98,6 @@ def read_csv(path: str, progress_to: TextIO | None = None,
     progress line goes to `progress_to` (a terminal) while a large file is
     read; what was read, and how, is said on `say`.
     """
-    from ._csvio import CSVError, separator_name
-    from ._csvio import read_csv as read
-
     sep = getattr(dialect, "sep", None)
     decimal = getattr(dialect, "decimal", ".") or "."
     header = not getattr(dialect, "no_header", False)
@@ -106,7 +110,8 @@ def read_csv(path: str, progress_to: TextIO | None = None,
             shown[0] = percent
             print(f"\rreading {path}: {percent}%", end="", file=progress_to, flush=True)
     try:
-        frame, used = read(path, sep=sep, decimal=decimal, header=header, progress=progress)
+        frame, used = _read_csv(path, sep=sep, decimal=decimal, header=header,
+                                progress=progress)
     except CSVError as exc:
         raise CLIError(str(exc)) from None
     except OSError as exc:
@@ -256,7 +261,6 @@ def load_model(path: str) -> Network | MLPClassifier | MLPRegressor:
     cn.load owns the checks of a model file (regular files only, sizes from
     the zip directory, every field); this only words its errors.
     """
-    from .io import load
     if not os.path.lexists(path) and os.path.isfile(path + ".npz"):
         print(f"cyneuron: {path} does not exist; reading {path}.npz", file=sys.stderr)
         path += ".npz"
@@ -331,7 +335,6 @@ def _hidden(text):
             f"expected comma-separated layer widths such as 64,64, got {text!r}") from None
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"layer widths must be at least 1, got {text!r}")
-    from .network import MAX_WIDTH
     if any(s > MAX_WIDTH for s in sizes):
         raise argparse.ArgumentTypeError(f"layer widths must be at most {MAX_WIDTH}, got "
                                          f"{text!r}")
@@ -487,8 +490,6 @@ def _why_stopped(model, max_iter, early_stopping) -> str:
 
 
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
-    from .io import save
-    from .network import DivergenceError, DivergenceWarning
     _writable(args.output)                      # "dir/" before a suffix makes it "dir/.npz"
     path, note = _output_path(args.output)
     _writable(path)
@@ -524,7 +525,6 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
             f"{args.activation}, {args.optimizer} lr {args.lr:g}, up to {args.epochs} epochs "
             f"(tol {args.tol:g}{', early stopping' if args.early_stopping else ''}), "
             f"seed {args.seed}, {args.dtype}", file=out)
-    from ._progress import Progress
     progress = Progress(args.epochs, verbose=0 if args.quiet else 1, stream=out)
     callback = _ProgressCallback(progress)
     start = time.perf_counter()
@@ -568,10 +568,6 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _plot_history(history, path):
-    try:
-        from ._plot import plot_history
-    except ImportError as exc:
-        raise CLIError(str(exc)) from None
     try:
         plot_history(history, path)
     except (ImportError, ValueError) as exc:
@@ -661,7 +657,6 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     model = load_model(args.model)
-    from ._summary import summary_text
     print(summary_text(model), file=out)
     return 0
 
@@ -777,6 +772,13 @@ def demo_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def demo_main(argv: Sequence[str] | None = None) -> int:
+    """Run the demonstration (:mod:`cyneuron._demo`) with the options in `argv`;
+    returns the exit status."""
+    parser = demo_parser()
+    return _demo.run(parser.parse_args(argv), parser)
+
+
 def _one_line(exc: BaseException | str, limit: int = 500) -> str:
     """An error as one line: whitespace runs (an array's repr) collapsed, cut at `limit`."""
     text = " ".join(str(exc).split())
@@ -787,10 +789,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cyneuron`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
-        from .__main__ import demo_main
         return demo_main(argv)          # bare `cyneuron [demo options]`
     if argv[0] == "demo":
-        from .__main__ import demo_main
         return demo_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:

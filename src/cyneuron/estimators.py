@@ -52,7 +52,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
         "cyneuron's MLPClassifier and MLPRegressor need scikit-learn (and scipy): "
         "pip install 'cyneuron[sklearn]'") from exc
 
+from . import _digest, _summary
 from . import _registry as registry
+from . import _schema as schema
 from . import _validation as v
 from . import callbacks as callbacks_mod
 from .network import DivergenceError, DivergenceWarning, Network, check_layer_sizes, runaway_warning
@@ -60,7 +62,7 @@ from .network import DivergenceError, DivergenceWarning, Network, check_layer_si
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from .io import ActivationSpec
+    from ._schema import ActivationSpec
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -307,8 +309,7 @@ class _BaseMLP(BaseEstimator):
     def digest(self) -> str:
         """SHA-256 of the fitted network's architecture, dtype and weights (and a
         classifier's labels); see ``cyneuron._digest`` for the bytes."""
-        from ._digest import estimator_digest
-        return estimator_digest(self)
+        return _digest.estimator_digest(self)
 
     @property
     def network_(self) -> Network:
@@ -626,6 +627,88 @@ class _BaseMLP(BaseEstimator):
         net = self._network
         return net._guard.read(net._forward, v.check_inputs(X, net.n_inputs, net.dtype)[0])
 
+    # --- model files: the surface cyneuron.io uses (the fields are cyneuron._schema's) ---
+
+    def _state_for_file(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        """This fitted estimator's model-file header and arrays
+        (:func:`cyneuron._schema.estimator_state`): its parameters, the fitted
+        attributes it has, its network's header and arrays (a snapshot, under
+        the prefix ``network_``), a classifier's labels, early stopping's best
+        weights. ValueError if it is not fitted or a parameter cannot be stored."""
+        d = self.__dict__
+        if "_network" not in d:
+            raise ValueError("the estimator is not fitted: fit it before saving it")
+        fitted = {k: d[k] for k in
+                  schema.FITTED_NUMBERS + schema.FITTED_INTS + schema.FITTED_LISTS
+                  if d.get(k) is not None}
+        return schema.estimator_state(
+            type(self).__name__, self.get_params(deep=False),
+            self._network._state_for_file(schema.ESTIMATOR_PREFIX), self.out_activation_,
+            fitted, feature_names=d.get("feature_names_in_"), best=d.get("_best"),
+            **self._labels_for_file())
+
+    def _labels_for_file(self) -> dict[str, Any]:
+        return {}
+
+    def _labels_from_file(self, meta: dict[str, Any], n_outputs: int) -> None:
+        pass
+
+    @classmethod
+    def _from_file_state(cls, meta: dict[str, Any], arrays: dict[str, NDArray[Any]],
+                         backend: str) -> Self:
+        """The fitted estimator a model file's header and arrays describe.
+
+        The schema checks each field's type (:mod:`cyneuron._schema`); the
+        parameters are checked as the constructor's are, and the network must
+        be the one they and the fitted attributes describe. ValueError otherwise.
+        """
+        params = schema.estimator_params(meta, list(cls().get_params(deep=False)))
+        params["backend"] = backend
+        try:
+            est = cls(**params)
+            sizes, acts = est._check_params()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"bad 'params': {exc}") from None
+        net = Network._from_file_state(meta["network"], arrays,
+                                       prefix=schema.ESTIMATOR_PREFIX, backend=backend)
+        if net.numerics != est.numerics:
+            raise ValueError(f"bad 'params': numerics {est.numerics!r} but the network was "
+                             f"trained with {net.numerics!r}")
+        attrs = schema.estimator_fitted(meta)
+        n_out = net.n_outputs
+        est._labels_from_file(meta, n_out)
+        # the network must be the one the parameters describe
+        out_act, loss = est._loss_for_width(n_out)
+        expect = [attrs["n_features_in_"]] + sizes + [n_out]
+        if list(net.layer_sizes) != expect:
+            raise ValueError(f"the network's layer_sizes {list(net.layer_sizes)} are not "
+                             f"{expect}, as the parameters and n_features_in_ say")
+        specs = [registry.activation(a).spec for a in acts] + [registry.activation(out_act).spec]
+        if ([a.spec for a in net.activations] != specs or net.loss.name != loss
+                or net.reduction != "weighted_mean" or net.l2 != est.alpha / 2.0 or net.l1 != 0
+                or net.dtype != np.dtype(est.dtype)):
+            raise ValueError("the network's activations, loss, penalty or dtype are not the "
+                             "ones the parameters describe")
+        if net.dropout != Network._check_dropout(est.dropout, len(net.layer_sizes) - 1):
+            raise ValueError("the network's dropout rates are not the ones the parameters "
+                             "describe")
+        names, best, out = schema.estimator_extras(meta, arrays, attrs["n_features_in_"],
+                                                   net.dtype, net.n_params)
+        if names is not None:
+            est.feature_names_in_ = names
+        if best is not None:
+            est._best = best  # type: ignore[assignment]
+        for k, val in attrs.items():
+            setattr(est, k, val)
+        # scikit-learn's attributes that a fit sets to None (they are not stored)
+        if "loss_curve_" in attrs:
+            for k in ("validation_scores_", "best_loss_", "best_validation_score_"):
+                if k not in attrs:
+                    setattr(est, k, None)
+        est._bind(net)
+        est.out_activation_ = out
+        return est
+
     # --- state: arrays, numbers and strings only ---------------------------------
 
     def __getstate__(self):
@@ -671,8 +754,7 @@ class _BaseMLP(BaseEstimator):
             Called once with the whole text.
         """
         check_is_fitted(self, "coefs_")
-        from ._summary import summary_text
-        print_fn(summary_text(self))
+        print_fn(_summary.summary_text(self))
 
 
 def _numeric(X, name):
@@ -863,6 +945,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         out = np.zeros((len(idx), len(self._labels)))
         out[np.arange(len(idx)), idx] = 1.0
         return out
+
+    def _labels_for_file(self) -> dict[str, Any]:
+        return {"labels": self._labels, "multilabel": self._multilabel}
+
+    def _labels_from_file(self, meta: dict[str, Any], n_outputs: int) -> None:
+        labels, multilabel = schema.estimator_labels(meta)
+        self._multilabel = multilabel
+        self._labels = self.classes_ = labels if not multilabel else np.arange(len(labels))
+        want = len(labels) if (multilabel or len(labels) > 2) else 1
+        if n_outputs != want:
+            raise ValueError(f"the network has {n_outputs} outputs, but 'classes_' needs {want}")
 
     def _loss_for_width(self, n_outputs):
         if self._multilabel:
@@ -1171,3 +1264,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def from_file_state(meta: dict[str, Any], arrays: dict[str, NDArray[Any]], backend: str
+                    ) -> MLPClassifier | MLPRegressor:
+    """The fitted estimator a model file's header (format ``cyneuron-estimator``)
+    and arrays describe; see ``_BaseMLP._from_file_state``."""
+    name = schema.estimator_class(meta)
+    cls: type[MLPClassifier] | type[MLPRegressor] = (
+        MLPClassifier if name == "MLPClassifier" else MLPRegressor)
+    return cls._from_file_state(meta, arrays, backend)

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _digest, _modelfile, _plot, _summary, _to_torch, metrics, schedules
 from . import _registry as registry
+from . import _schema as schema
 from . import _validation as v
 from . import callbacks as callbacks_mod
-from . import metrics, schedules
 from . import reference as ref
 from ._backends import BACKENDS
 from ._progress import Progress, check_verbose
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from ._backends import CoreBackend, NumpyBackend
+    from ._schema import ActivationSpec
     from .callbacks import Callback
-    from .io import ActivationSpec
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -273,8 +274,7 @@ class History:
         -------
         matplotlib.figure.Figure
         """
-        from ._plot import plot_history
-        return plot_history(self, path)
+        return _plot.plot_history(self, path)
 
     def __repr__(self) -> str:
         last = {k: (vals[-1] if vals else None) for k, vals in self.history.items()}
@@ -589,8 +589,7 @@ class Network:
         hashed are documented in ``cyneuron._digest``. ``repr`` shows the
         first 12 digits; ``cn.save`` stores it and ``cn.load`` checks it.
         """
-        from ._digest import network_digest
-        return network_digest(self)
+        return _digest.network_digest(self)
 
     def save(self, path: str | os.PathLike[str]) -> str:
         """Write this network to a model file (``cn.save(self, path)``).
@@ -606,14 +605,53 @@ class Network:
         str
             The path written.
         """
-        from . import io
-        return io.save(self, path)
+        return _modelfile.write(path, "Network", self._state_for_file)  # type: ignore[return-value]
 
     def to_torch(self) -> torch.nn.Sequential:
         """A ``torch.nn.Sequential`` of Linear layers and activations computing this
         network (needs ``pip install 'cyneuron[torch]'``); see ``cn.from_torch``."""
-        from ._interop import to_torch
-        return to_torch(self)
+        return _to_torch.to_torch(self)
+
+    # --- model files: the surface cyneuron._schema and cyneuron.io use -------------------
+
+    @_reads
+    def _state_for_file(self, prefix: str = "") -> tuple[dict[str, Any], dict[str, FloatArray]]:
+        """This network's model-file header and arrays (copies, taken under the
+        guard, so that what is written cannot change under a concurrent fit),
+        checked as loading checks them (ValueError otherwise). `prefix` goes
+        before every array's key (an estimator stores its network under one)."""
+        meta, arrays = schema.network_state(self, self._layers, self._opt_state,
+                                            self._opt_scalars, prefix)
+        return meta, {k: np.array(a) for k, a in arrays.items()}
+
+    @classmethod
+    def _from_file_state(cls, meta: Mapping[str, Any], arrays: Mapping[str, Any], *,
+                         prefix: str = "", backend: str = "cython") -> Network:
+        """The network a model file's header `meta` and `arrays` describe.
+
+        Every field is checked (:func:`cyneuron._schema.check_network_header`,
+        then this constructor's own rules, then the arrays, the optimizer
+        state and the stored digest); anything else is a ValueError naming it.
+        The arrays are copied.
+        """
+        spec = schema.check_network_header(meta)
+        try:
+            net = cls(spec["sizes"], activation=spec["activations"], loss=spec["loss"],
+                      dtype=spec["dtype"].name, backend=backend, init=spec["init"],
+                      l1=spec["l1"], l2=spec["l2"], dropout=spec["dropout"],
+                      reduction=spec["reduction"], numerics=spec["numerics"])
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(str(exc)) from None
+        weights, state = schema.network_arrays(spec, arrays, prefix)
+        net.set_weights(weights)
+        _digest.check_stored(meta.get("digest"), net)
+        if spec["optimizer"] is not None:
+            net._use_optimizer(spec["optimizer"].name, spec["optimizer"].params)
+        net._opt_state[...] = state
+        net._opt_scalars[...] = spec["scalars"]
+        if spec["rng"] is not None:
+            net.rng = schema.generator(spec["rng"])
+        return net
 
     # --- weights ---------------------------------------------------------------------
 
@@ -1148,8 +1186,7 @@ class Network:
         print_fn : callable, default=print
             Called once with the whole text (e.g. ``lines.append``).
         """
-        from ._summary import summary_text
-        print_fn(summary_text(self))
+        print_fn(_summary.summary_text(self))
 
     @_reads
     def evaluate(self, X: ArrayLike, y: ArrayLike) -> dict[str, float]:

@@ -130,8 +130,8 @@ def test_from_torch_refuses_non_finite_weights_as_a_model_file(tmp_path, where, 
 
 
 def test_from_torch_has_the_architecture_limits_of_a_model_file(tmp_path, monkeypatch):
-    from cyneuron import io
-    monkeypatch.setattr(io, "MAX_WIDTH", 4)          # a width of 2**24 + 1 needs 128 MB
+    from cyneuron import _schema, io
+    monkeypatch.setattr(_schema, "MAX_WIDTH", 4)     # a width of 2**24 + 1 needs 128 MB
     seq = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 1)).double()
     message = _refusal(cn.from_torch, seq)
     meta, arrays = io.network_to_arrays(cn.Network([2, 3, 1], activation=["relu", "identity"]))
