@@ -340,7 +340,7 @@ def test_only_tabular_pipelines_are_stored():
         pipeline_to_state(pipe[0], to_state)
     bad = fitted()
     bad[0].transformers[0][1].steps[1] = ("scale", MinMaxScaler())
-    with pytest.raises(TypeError, match="MinMaxScaler is not supported"):
+    with pytest.raises(TypeError, match="Pipeline: expected the steps"):
         pipeline_to_state(bad, to_state)
     bad = fitted()
     bad[0].transformers[1][1].steps[1] = ("encode", OneHotEncoder(handle_unknown="error"))
@@ -360,7 +360,7 @@ def test_only_tabular_pipelines_are_stored():
     yr = targets(train, "regression")
     bad = tabular_pipeline(train, yr, **SMALL)
     bad.set_params(model__transformer=MinMaxScaler()).fit(train, yr)
-    with pytest.raises(TypeError, match="MinMaxScaler is not supported"):
+    with pytest.raises(TypeError, match="Pipeline: expected the steps"):
         pipeline_to_state(bad, to_state)
     # a category that is not a string cannot be stored
     text = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "c": pd.Series(["p", "q"] * 2, dtype="category")})
@@ -501,3 +501,67 @@ def test_diabetes_raw_or_scaled_gives_the_same_r2():
         scores.append(pipe.fit(Xtr, ytr).score(Xte, yte))
     assert min(scores) >= 0.2, scores                 # measured: 0.2261 both
     assert abs(scores[0] - scores[1]) < 1e-6, scores
+
+
+# --- cn.save / cn.load of a pipeline (issue 28, item 1) -------------------------------------
+
+def _saved_pipeline(tmp_path, suffix=".npz", **kw):
+    import pandas as pd
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80),
+                       "c": rng.choice(["red", "green", "blue"], 80)})
+    df.loc[[2, 7], "a"] = np.nan
+    y = np.where(df["b"] + (df["c"] == "red") > 0.5, "yes", "no")
+    pipe = tabular_pipeline(df, y, **SMALL, **kw).fit(df, y)
+    return pipe, df, cn.save(pipe, tmp_path / f"p{suffix}", metadata={"cli": {"sep": ";"}})
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_save_and_load_a_pipeline(tmp_path, suffix):
+    pytest.importorskip("safetensors") if suffix == ".safetensors" else None
+    pipe, df, path = _saved_pipeline(tmp_path, suffix)
+    back, metadata = cn.load(path, with_metadata=True)
+    assert metadata == {"cli": {"sep": ";"}}
+    new = df.iloc[:5].copy()
+    new.loc[new.index[0], "c"] = "violet"                  # a category unseen in training
+    new.loc[new.index[1], "a"] = np.nan
+    assert bits(back.predict_proba(new)) == bits(pipe.predict_proba(new))
+    assert list(back.predict(new)) == list(pipe.predict(new))
+    assert isinstance(cn.load(path), type(pipe))           # without the metadata
+
+
+def test_a_changed_pipeline_file_is_refused(tmp_path):
+    import json
+    _, _, path = _saved_pipeline(tmp_path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    meta["pipeline"]["categories_"][0] = ["blue", "green", "violet"]     # one label changed
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match="modified or damaged"):
+        cn.load(tmp_path / "bad.npz")
+    from cyneuron._digest import state_digest       # a crafted file: the field checks
+    meta["pipeline"]["categories_"][0] = ["blue", "blue", "green"]
+    meta["state_digest"] = state_digest(meta, {k: a for k, a in arrays.items() if k != "meta"})
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "crafted.npz", **arrays)
+    with pytest.raises(ValueError, match="categories_"):
+        cn.load(tmp_path / "crafted.npz")
+
+
+def test_what_save_refuses_for_pipelines(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    other = make_pipeline(MinMaxScaler(), cn.MLPClassifier(**SMALL)).fit(X, y)
+    with pytest.raises(TypeError, match="Pipeline: expected the steps"):
+        cn.save(other, tmp_path / "x.npz")
+    net = cn.Network([2, 1])
+    with pytest.raises(TypeError, match="metadata is stored with a pipeline only"):
+        cn.save(net, tmp_path / "n.npz", metadata={"a": 1})
+    pipe, _, _ = _saved_pipeline(tmp_path)
+    with pytest.raises(ValueError, match="bad 'metadata'"):
+        cn.save(pipe, tmp_path / "m.npz", metadata={"a": float("nan")})
+    assert not any(p.name in ("x.npz", "n.npz", "m.npz") for p in tmp_path.iterdir())

@@ -34,6 +34,7 @@ rules as for a model built in code.
 """
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -61,6 +62,14 @@ READ_VERSIONS = (1, 2)
 ESTIMATOR_FORMAT = "cyneuron-estimator"
 #: The key prefix of an estimator's network's arrays.
 ESTIMATOR_PREFIX = "network_"
+#: A fitted preprocessing pipeline (cyneuron.tabular) around an estimator: its
+#: state under "pipeline" (the estimator's header inside it, under "estimator"),
+#: the preprocessing's arrays (prefix "preprocess_") beside the estimator's, and
+#: optional "metadata" (JSON values: the command line keeps how it read the data).
+PIPELINE_FORMAT = "cyneuron-pipeline"
+PIPELINE_PREFIX = "preprocess_"
+#: Bound on a pipeline file's metadata, as JSON text.
+MAX_METADATA_BYTES = 1 << 16
 MAX_LAYERS = 10_000
 MAX_WIDTH = 1 << 24
 _HEADER_KEYS = ("format", "version", "layer_sizes", "activations", "loss", "dtype")
@@ -109,7 +118,7 @@ def parse_header(data: bytes, key: str = "meta",
 def check_header(data: bytes, key: str) -> tuple[dict[str, Any], Layout]:
     """The header of a model file and the arrays it announces (what a codec
     asks, :data:`cyneuron._codec.HeaderCheck`): a network's or an estimator's."""
-    meta = parse_header(data, key, (FORMAT, ESTIMATOR_FORMAT))
+    meta = parse_header(data, key, (FORMAT, ESTIMATOR_FORMAT, PIPELINE_FORMAT))
     return meta, stored_layout(meta)
 
 
@@ -265,6 +274,8 @@ def stored_layout(meta: Mapping[str, Any]) -> Layout:
     dict
         ``{name: (dtype, shape)}``; the header itself is not listed.
     """
+    if meta.get("format") == PIPELINE_FORMAT:
+        return pipeline_layout(meta)
     if meta.get("format") == ESTIMATOR_FORMAT:
         net = meta.get("network")
         if not isinstance(net, dict):
@@ -274,6 +285,57 @@ def stored_layout(meta: Mapping[str, Any]) -> Layout:
         layout["best_params"] = (dtype, (twice // 2,))
         return layout
     return model_layout(meta)
+
+
+def pipeline_layout(meta: Mapping[str, Any]) -> Layout:
+    """The arrays of a pipeline file: the estimator's, and the preprocessing's
+    float64 vectors (the numeric columns' medians and scaler, the target's
+    scaler), sized from the header; every field is checked again, fully, by
+    ``cyneuron.tabular`` when the pipeline is built."""
+    if set(meta) - {"format", "version", "pipeline", "metadata", "state_digest"}:
+        extra = sorted(set(meta) - {"format", "version", "pipeline", "metadata",
+                                    "state_digest"})
+        raise ValueError(f"header has unknown field(s) {', '.join(map(str, extra))[:200]}")
+    tab = meta.get("pipeline")
+    if not isinstance(tab, dict) or not isinstance(tab.get("estimator"), dict):
+        raise ValueError("bad 'pipeline': expected the pipeline's state, with the "
+                         "estimator's header under 'estimator'")
+    if tab["estimator"].get("format") != ESTIMATOR_FORMAT:
+        raise ValueError("bad 'pipeline': its 'estimator' is not an estimator's header")
+    layout = stored_layout(tab["estimator"])
+    numeric = tab.get("numeric")
+    if not isinstance(numeric, list) or len(numeric) > 1 << 20:
+        raise ValueError("bad 'pipeline': 'numeric' must be a list of columns")
+    f8 = np.dtype(np.float64)
+    n = len(numeric)
+    if tab.get("impute") is True and n:
+        layout[PIPELINE_PREFIX + "numeric_statistics"] = (f8, (n,))
+    if tab.get("scale") is True:
+        for part in ("mean", "scale", "var"):
+            layout[f"{PIPELINE_PREFIX}numeric_{part}"] = (f8, (n,))
+    if tab.get("scale_target") is True:
+        outputs = layout[ESTIMATOR_PREFIX + "optimizer_state"]   # the network's width
+        sizes = tab["estimator"].get("network", {}).get("layer_sizes")
+        k = sizes[-1] if isinstance(sizes, list) and sizes and outputs else 0
+        for part in ("mean", "scale", "var"):
+            layout[f"{PIPELINE_PREFIX}target_{part}"] = (f8, (k,))
+    metadata = meta.get("metadata")
+    if metadata is not None:
+        check_metadata(metadata)
+    return layout
+
+
+def check_metadata(metadata: Any) -> dict[str, Any]:
+    """`metadata` if it is a JSON object of at most ``MAX_METADATA_BYTES``."""
+    if not isinstance(metadata, dict):
+        raise ValueError("bad 'metadata': expected an object")
+    try:
+        size = len(json.dumps(metadata, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"bad 'metadata': not plain JSON ({exc})") from None
+    if size > MAX_METADATA_BYTES:
+        raise ValueError(f"bad 'metadata': {size} bytes of JSON, over {MAX_METADATA_BYTES}")
+    return metadata
 
 
 def network_layout(spec: dict[str, Any], prefix: str = "") -> Layout:

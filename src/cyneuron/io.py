@@ -76,7 +76,7 @@ from ._schema import (
 from .network import Network, check_backend
 
 if TYPE_CHECKING:
-    from .estimators import MLPClassifier, MLPRegressor
+    pass
 
 __all__ = [
     "ESTIMATOR_FORMAT", "ESTIMATOR_PREFIX", "FORMAT", "MAX_BYTES", "MAX_DIRECTORY_BYTES",
@@ -209,17 +209,26 @@ def network_from_weights(layer_sizes: Sequence[int], activations: Sequence[Activ
 
 
 @overload
-def save(network: Network | MLPClassifier | MLPRegressor, path: str | os.PathLike[str]
-         ) -> str: ...
+def save(network: Any, path: str | os.PathLike[str], *,
+         metadata: dict[str, Any] | None = None) -> str: ...
 @overload
-def save(network: Network | MLPClassifier | MLPRegressor, path: bytes | os.PathLike[bytes]
-         ) -> bytes: ...
-def save(network: Network | MLPClassifier | MLPRegressor, path: PathLike) -> str | bytes:
-    """Write `network` (or a fitted MLPClassifier / MLPRegressor) to a model file.
+def save(network: Any, path: bytes | os.PathLike[bytes], *,
+         metadata: dict[str, Any] | None = None) -> bytes: ...
+def save(network: Any, path: PathLike, *, metadata: dict[str, Any] | None = None
+         ) -> str | bytes:
+    """Write `network` (or a fitted MLPClassifier / MLPRegressor, or a fitted
+    :func:`cyneuron.tabular_pipeline`) to a model file.
 
     Parameters
     ----------
-    network : Network, MLPClassifier or MLPRegressor
+    network : Network, MLPClassifier, MLPRegressor or sklearn.pipeline.Pipeline
+        A pipeline must be one :func:`cyneuron.tabular_pipeline` builds: its
+        preprocessing is stored field by field (never pickled), under the
+        same state digest.
+    metadata : dict, optional
+        Plain JSON values stored with a pipeline (at most 64 KiB), read back by
+        ``load(..., with_metadata=True)``; the command line keeps how it read
+        the data there.
     path : str, bytes or os.PathLike
         A ``.safetensors`` path writes the safetensors format (needs
         ``pip install 'cyneuron[safetensors]'``; see
@@ -255,15 +264,31 @@ def save(network: Network | MLPClassifier | MLPRegressor, path: PathLike) -> str
         # called after the path was checked, as before the split. An estimator is
         # recognised without importing cyneuron.estimators, which needs scikit-learn
         # (an optional extra).
+        if metadata is not None and not _is_pipeline(network):
+            raise TypeError("metadata is stored with a pipeline only")
         if isinstance(network, Network) or type(network).__module__ == "cyneuron.estimators":
             return network._state_for_file()
-        raise TypeError(f"save takes a cyneuron Network, MLPClassifier or MLPRegressor, "
-                        f"got {type(network).__name__}")
+        if _is_pipeline(network):
+            # scikit-learn is installed: the pipeline is one of its objects
+            from . import tabular
+            tab, arrays = tabular.pipeline_to_state(network, lambda est: est._state_for_file())
+            meta = {"format": schema.PIPELINE_FORMAT, "version": schema.VERSION,
+                    "pipeline": tab}
+            if metadata is not None:
+                meta["metadata"] = schema.check_metadata(metadata)
+            return meta, arrays
+        raise TypeError(f"save takes a cyneuron Network, MLPClassifier or MLPRegressor, or a "
+                        f"tabular_pipeline, got {type(network).__name__}")
     return _modelfile.write(path, type(network).__name__, state)
 
 
-def load(path: PathLike, backend: str = "cython", *, max_bytes: int = MAX_BYTES
-         ) -> Network | MLPClassifier | MLPRegressor:
+def _is_pipeline(model: object) -> bool:
+    return (type(model).__name__ == "Pipeline"
+            and type(model).__module__.startswith("sklearn."))
+
+
+def load(path: PathLike, backend: str = "cython", *, max_bytes: int = MAX_BYTES,
+         with_metadata: bool = False) -> Any:
     """Read a model written by :func:`save`.
 
     Parameters
@@ -276,11 +301,14 @@ def load(path: PathLike, backend: str = "cython", *, max_bytes: int = MAX_BYTES
     max_bytes : int
         Bound on what the archive may inflate to, checked from its zip
         directory before anything is read (default 2 GiB).
+    with_metadata : bool, default=False
+        Also return the metadata saved with a pipeline (``{}`` if none).
 
     Returns
     -------
-    Network, MLPClassifier or MLPRegressor
-        What was saved (an estimator needs scikit-learn to be loaded).
+    Network, MLPClassifier, MLPRegressor or sklearn.pipeline.Pipeline
+        What was saved (an estimator or a pipeline needs scikit-learn to be
+        loaded); with `with_metadata`, ``(model, metadata)``.
 
     Raises
     ------
@@ -296,14 +324,29 @@ def load(path: PathLike, backend: str = "cython", *, max_bytes: int = MAX_BYTES
     check_backend(backend)
     try:
         meta, arrays = _modelfile.read(path, max_bytes=max_bytes)
-        if meta["format"] != ESTIMATOR_FORMAT:
-            return Network._from_file_state(meta, arrays, backend=backend)
-        # the estimators need scikit-learn, an optional extra: imported only for
-        # an estimator's file
-        from . import estimators
-        try:
-            return estimators.from_file_state(meta, arrays, backend)
-        except TypeError as exc:     # a field of the wrong type, anywhere
-            raise ValueError(str(exc)) from None
+        model = _model_from_state(meta, arrays, backend)
+        if with_metadata:
+            return model, dict(meta.get("metadata") or {})
+        return model
     except ValueError as exc:
         raise ValueError(f"{label} is not a valid cyneuron model file: {exc}") from None
+
+
+def _model_from_state(meta: dict[str, Any], arrays: dict[str, Any], backend: str) -> Any:
+    """The model a file's checked header and arrays describe."""
+    if meta["format"] == schema.FORMAT:
+        return Network._from_file_state(meta, arrays, backend=backend)
+    # the estimators and pipelines need scikit-learn, an optional extra: imported
+    # only for their files
+    from . import estimators
+    try:
+        if meta["format"] == schema.ESTIMATOR_FORMAT:
+            return estimators.from_file_state(meta, arrays, backend)
+        from . import tabular
+        own = {k: a for k, a in arrays.items() if not k.startswith(schema.PIPELINE_PREFIX)}
+        return tabular.pipeline_from_state(
+            meta["pipeline"], arrays,
+            lambda est_meta: estimators.from_file_state(est_meta, own, backend))
+    except TypeError as exc:     # a field of the wrong type, anywhere
+        raise ValueError(str(exc)) from None
+
