@@ -541,7 +541,7 @@ def test_a_changed_pipeline_file_is_refused(tmp_path):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(ValueError, match="modified or damaged"):
         cn.load(tmp_path / "bad.npz")
-    from cyneuron._digest import state_digest       # a crafted file: the field checks
+    from cyneuron._digest import state_digest  # a crafted file: the field checks
     meta["pipeline"]["categories_"][0] = ["blue", "blue", "green"]
     meta["state_digest"] = state_digest(meta, {k: a for k, a in arrays.items() if k != "meta"})
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
