@@ -546,9 +546,8 @@ class Network:
             if bn.shape != b.shape:
                 raise ValueError(f"b{l + 1} has shape {bn.shape}, expected {b.shape}")
             new.append((Wn, bn))
-        for (W, b), (Wn, bn) in zip(self._layers, new):
-            W[...] = Wn
-            b[...] = bn
+        # one store into the flat buffer: Ctrl-C cannot land between two layers
+        self._params[...] = np.concatenate([a.ravel() for pair in new for a in pair])
 
     # --- inference ---------------------------------------------------------------------
 
@@ -673,9 +672,12 @@ class Network:
                           self.dtype, "learning_rate")
         x, t = self._check_xy(X, y)
         value, grads = self._gradients_flat(x, t)
-        # W = W - lr * dW, elementwise: the flat update gives the reference's bits
+        value = float(value)
+        # W = W - lr * dW, elementwise: the flat update gives the reference's bits.
+        # It is the call's one change and its last statement, a single store:
+        # Ctrl-C before it leaves the network as it was.
         self._params[...] = self._params - self.dtype.type(lr) * grads
-        return float(value)
+        return value
 
     # --- optimizer state (part of the model) -------------------------------------------
 
@@ -799,13 +801,15 @@ class Network:
 
         # --- train ------------------------------------------------------------------------
         # The call is all or nothing: if anything fails (a schedule's value, a
-        # callback, divergence), the weights, the optimizer and the Generator
-        # are put back as they were before it.
+        # callback, divergence) or interrupts it (Ctrl-C, which the core
+        # honours within milliseconds, SystemExit, a callback raising
+        # KeyboardInterrupt), the weights, the optimizer and the Generator are
+        # put back as they were before it.
         saved = self._snapshot()
         try:
             return self._train(x, t, w, bs, bool(shuffle), epochs, lr0, schedule, constant,
                                clipnorm, val, cbs, opt, verbose)
-        except Exception:
+        except BaseException:
             self._restore(saved)
             raise
 
