@@ -427,6 +427,83 @@ cdef int watch_raise(Watch *w) except -1:
     return -1
 
 
+# A product of more than WATCH_SPLIT multiply-adds (about 35 ms in float64 on
+# one core; W4's largest is a tenth of that, a 60000 x 784 full batch's first
+# layer 12 G) runs in pieces of about WATCH_PIECE, with a look at the signals
+# after each: the affine map and the error sent back by rows (every output row
+# has its own sums), the weight gradient by samples (wgrad_more continues each
+# sum in sample order). The bits are those of one call; the cost is one more
+# packing of the right operand per piece, under 1% of the piece.
+cdef isz WATCH_SPLIT = 1 << 29
+cdef isz WATCH_PIECE = 1 << 27
+
+
+cdef inline isz piece_rows(isz k, isz m) noexcept nogil:
+    """Rows per piece of a product with k * m multiply-adds per row: a whole
+    number of the tallest register tile (8 rows), at least one tile."""
+    cdef isz rows = WATCH_PIECE // (k * m)
+    return (rows + 7) // 8 * 8 if rows > 0 else 8
+
+
+cdef bint affine_watched(const floating *X, const floating *W, const floating *b,
+                         floating *Z, isz n, isz k, isz m, int nt, int act, double alpha,
+                         Watch *watch) noexcept nogil:
+    """affine, then watch_tick; in pieces of rows when large and watched.
+    True when Ctrl-C was noted (Z is then partly computed)."""
+    cdef isz i0 = 0, r, rows
+    if watch == NULL or n * k * m <= WATCH_SPLIT:
+        affine(X, W, b, Z, n, k, m, nt, act, alpha)
+        return watch_tick(watch, n * k * m)
+    rows = piece_rows(k, m)
+    while i0 < n:
+        r = rows if i0 + rows <= n else n - i0
+        affine(X + i0 * k, W, b, Z + i0 * m, r, k, m, nt, act, alpha)
+        i0 += r
+        if watch_tick(watch, r * k * m):
+            return True
+    return False
+
+
+cdef bint backprop_watched(const floating *D, const floating *W, floating *G, isz n, isz k,
+                           isz m, int nt, Watch *watch) noexcept nogil:
+    """backprop, then watch_tick; in pieces of rows when large and watched."""
+    cdef isz i0 = 0, r, rows
+    if watch == NULL or n * k * m <= WATCH_SPLIT:
+        backprop(D, W, G, n, k, m, nt)
+        return watch_tick(watch, n * k * m)
+    rows = piece_rows(k, m)
+    while i0 < n:
+        r = rows if i0 + rows <= n else n - i0
+        backprop(D + i0 * m, W, G + i0 * k, r, k, m, nt)
+        i0 += r
+        if watch_tick(watch, r * k * m):
+            return True
+    return False
+
+
+cdef bint wgrad_watched(const floating *A, const floating *D, floating *dW, floating *db,
+                        isz n, isz k, isz m, int nt, Watch *watch) noexcept nogil:
+    """wgrad, then watch_tick; in pieces of samples when large and watched,
+    each piece continuing the sums of the ones before it."""
+    cdef isz i0, r, rows
+    if watch == NULL or n * k * m <= WATCH_SPLIT:
+        wgrad(A, D, dW, db, n, k, m, nt)
+        return watch_tick(watch, n * k * m)
+    rows = piece_rows(k, m)
+    r = rows if rows <= n else n
+    wgrad(A, D, dW, db, r, k, m, nt)
+    i0 = r
+    if watch_tick(watch, r * k * m):
+        return True
+    while i0 < n:
+        r = rows if i0 + rows <= n else n - i0
+        wgrad_more(A + i0 * k, D + i0 * m, dW, db, r, k, m, nt)
+        i0 += r
+        if watch_tick(watch, r * k * m):
+            return True
+    return False
+
+
 # ---------------------------------------------------------------------------
 # A network seen from C: sizes, codes and parameter offsets.
 # ---------------------------------------------------------------------------
@@ -511,9 +588,9 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
     is computed from where that is not the stored output: the input z of a
     from_input activation, and the activation before dropout of a layer
     with masks (inverted-dropout multipliers, consecutive per dropout layer).
-    With a watch (training), Ctrl-C is looked for after every layer (one
-    layer of a 60000-row batch can take most of a second) and, once noted,
-    the remaining layers are skipped: the caller unwinds.
+    With a watch (training), Ctrl-C is looked for after every product, and
+    inside a huge one (see WATCH_SPLIT); once it is noted, the rest of the
+    pass is skipped: the caller unwinds.
     """
     cdef isz l, k, m, i, off
     cdef const floating *inp = X
@@ -521,8 +598,9 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
     for l in range(net.n_layers):
         k = net.sizes[l]
         m = net.sizes[l + 1]
-        affine(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1],
-               out, n, k, m, net.n_threads, net.acts[l], net.act_params[l])
+        if affine_watched(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1],
+                          out, n, k, m, net.n_threads, net.acts[l], net.act_params[l], watch):
+            return
         off = out - acts_buf
         if raw_buf != NULL and from_input(net.acts[l]):
             memcpy(raw_buf + off, out, n * m * sizeof(floating))
@@ -532,8 +610,6 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
                 memcpy(raw_buf + off, out, n * m * sizeof(floating))
             ew_mul(out, masks, n * m)
             masks = masks + n * m
-        if watch_tick(watch, n * k * m):
-            return
         inp = out
         out = out + n * m
 
@@ -584,13 +660,12 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
             a_prev = X
         else:
             a_prev = acts_buf + act_offset(net, l - 1, n)
-        wgrad(a_prev, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1], n, k, m,
-              net.n_threads)
-        if watch_tick(watch, n * k * m):
+        if wgrad_watched(a_prev, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1],
+                         n, k, m, net.n_threads, watch):
             return 0
         if l > 0:
-            backprop(d, params + net.offsets[2 * l], dprev, n, k, m, net.n_threads)
-            if watch_tick(watch, n * k * m):
+            if backprop_watched(d, params + net.offsets[2 * l], dprev, n, k, m, net.n_threads,
+                                watch):
                 return 0
             a_deriv = a_prev
             if masks != NULL and dropout[l - 1] > 0:
