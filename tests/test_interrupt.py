@@ -102,6 +102,29 @@ def test_sigint_stops_fit_fast_and_restores_everything(backend, dtype, kind):
     assert state_of(net) == before
 
 
+# the tutorials' nets take the core's fused tiny-net loop: a full batch of 5
+# rows (W1's shape; ~250 ns an epoch), and per-sample SGD over epochs of
+# 300000 steps, longer than the loop's look interval
+TINY = {
+    "tiny full batch": ([3, 4, 1], 5, dict(), 20_000_000),
+    "tiny per-sample, long epochs": ([2, 2, 1], 300_000, dict(batch_size=1, shuffle=False), 300),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", list(TINY))
+def test_sigint_stops_the_tiny_net_loop(kind, dtype):
+    sizes, n, fit_kw, epochs = TINY[kind]
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((n, sizes[0])), rng.random((n, 1))
+    net = cn.Network(sizes, seed=0, dtype=dtype)
+    net.fit(X[:5], y[:5], epochs=2, optimizer="adam")      # state the SGD fit would reset
+    before = state_of(net)
+    latency = interrupted(lambda: net.fit(X, y, epochs=epochs, learning_rate=0.1, **fit_kw))
+    assert latency < LATENCY, f"KeyboardInterrupt {latency:.3f} s after SIGINT"
+    assert state_of(net) == before
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit])
 def test_callback_raising_base_exception_restores_everything(backend, exc):

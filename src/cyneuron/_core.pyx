@@ -398,6 +398,8 @@ cdef inline void watch_init(Watch *w) noexcept nogil:
 
 cdef bint watch_look(Watch *w) noexcept nogil:
     """Run Python's pending signal handlers; True if one raised (noted in w)."""
+    if w.stop:
+        return True             # keep the first exception; the loops are unwinding
     w.left = WATCH_PERIOD
     with gil:
         if PyErr_CheckSignals() < 0:
@@ -939,7 +941,7 @@ cdef isz tiny_sgd_epochs(const Net *net, int loss, const Plan *plan, floating *p
     """train_loop for tiny nets, plain SGD, batches in order, no dropout and
     no accuracy count: the same steps and epoch losses, less bookkeeping.
     Returns the epochs run (fewer than asked if a loss was not finite, or
-    when Ctrl-C was noted in watch)."""
+    when Ctrl-C was noted in watch, which must not be NULL)."""
     cdef isz e, start, nb, n_in = net.sizes[0], n_out = net.out_width
     cdef isz n = plan.n, bs = plan.batch_size, epochs = plan.epochs, lr_step = plan.lr_step
     cdef const double *lrs = plan.lrs
@@ -947,9 +949,15 @@ cdef isz tiny_sgd_epochs(const Net *net, int loss, const Plan *plan, floating *p
     cdef floating value, lr, denom, inv, wsum
     cdef const floating *wb
     cdef double total
-    # a step's work for the watch: forward, backward and update (the last
-    # batch may be smaller; counting it as full only looks a little sooner)
-    cdef isz units = 3 * (bs if bs < n else n) * net.macs + net.n_params + WATCH_BATCH
+    # An epoch of more than per_look steps (tiny_steps_per_look) runs in
+    # chunks of per_look batches with a look at the signals after each;
+    # shorter epochs never look here: train_loop hands them over in slices
+    # of epochs and looks in between. Nothing is counted per step (a
+    # countdown in the batch loop cost 1% of W2's 100 ns step).
+    cdef isz per_look = tiny_steps_per_look(net, n, bs)
+    cdef isz n_batches = (n + bs - 1) // bs
+    cdef isz chunk = per_look * bs if per_look < n_batches else n     # rows
+    cdef isz stop
     if bs >= n:
         # one batch, the same every epoch: its divisor too
         denom = batch_denominator(net, w, n, &wsum, &inv)
@@ -962,29 +970,64 @@ cdef isz tiny_sgd_epochs(const Net *net, int loss, const Plan *plan, floating *p
             losses[e] = <double>value
             if not_finite(losses[e]):
                 return e + 1
-            if watch_tick(watch, units):
-                return e + 1
         return epochs
     for e in range(epochs):
         lr = <floating>lrs[e * lr_step]
         total = 0.0
         start = 0
-        while start < n:
-            nb = bs if start + bs <= n else n - start
-            wb = w + start if w != NULL else NULL
-            denom = batch_denominator(net, wb, nb, &wsum, &inv)
-            if wsum != 0:       # a batch without weight has no data: no step
-                value = tiny_gradients(net, loss, params, X + start * n_in,
-                                       Y + start * n_out, wb, nb, denom, inv, ws, grads,
-                                       params, lr)
-                total += <double>value * <double>nb
-            start += nb
-            if watch_tick(watch, units):
+        while True:
+            stop = start + chunk if chunk < n - start else n
+            while start < stop:
+                nb = bs if start + bs <= n else n - start
+                wb = w + start if w != NULL else NULL
+                denom = batch_denominator(net, wb, nb, &wsum, &inv)
+                if wsum != 0:       # a batch without weight has no data: no step
+                    value = tiny_gradients(net, loss, params, X + start * n_in,
+                                           Y + start * n_out, wb, nb, denom, inv, ws, grads,
+                                           params, lr)
+                    total += <double>value * <double>nb
+                start += nb
+            if start >= n:
+                break
+            if watch_look(watch):       # a whole chunk of per_look steps
                 return e + 1
         losses[e] = total / <double>n
         if not_finite(losses[e]):
             return e + 1
     return epochs
+
+
+cdef inline isz tiny_steps_per_look(const Net *net, isz n, isz bs) noexcept nogil:
+    """tiny_sgd_epochs' steps between two looks at the signals: a step's work
+    is its forward, backward and update (the last batch may be smaller;
+    counting it as full only looks a little sooner)."""
+    cdef isz units = 3 * (bs if bs < n else n) * net.macs + net.n_params + WATCH_BATCH
+    return WATCH_PERIOD // units + 1
+
+
+cdef isz tiny_sgd_slices(const Net *net, int loss, const Plan *plan, floating *params,
+                         const floating *X, const floating *Y, const floating *w, Batch *ws,
+                         floating *grads, Watch *watch) noexcept nogil:
+    """tiny_sgd_epochs in slices of about a watch period's epochs, with a look
+    at the signals between them (the loops stay as they were: W1's and W2's
+    steps are 100-250 ns). Returns the epochs run."""
+    cdef Plan part = plan[0]
+    cdef isz n_batches = (plan.n + plan.batch_size - 1) // plan.batch_size
+    cdef isz per_slice = tiny_steps_per_look(net, plan.n, plan.batch_size) // n_batches
+    cdef isz e0 = 0, run
+    if per_slice < 1:
+        per_slice = 1                   # long epochs: tiny_sgd_epochs looks inside them
+    while e0 < plan.epochs:
+        part.epochs = per_slice if e0 + per_slice <= plan.epochs else plan.epochs - e0
+        part.lrs = plan.lrs + e0 * plan.lr_step
+        part.losses = plan.losses + e0
+        run = tiny_sgd_epochs(net, loss, &part, params, X, Y, w, ws, grads, watch)
+        e0 += run
+        if watch.stop or run < part.epochs or e0 == plan.epochs:
+            return e0                   # Ctrl-C, a loss not finite, or done
+        if watch_look(watch):
+            return e0
+    return e0
 
 
 cdef inline bint not_finite(double x) noexcept nogil:
@@ -1037,7 +1080,7 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
         # The tutorials' case (tiny net, plain SGD, batches in order): nothing
         # but the fused step per batch; a few ns of bookkeeping per epoch
         # would be a tenth of a 3-4-1 net's step.
-        run = tiny_sgd_epochs(net, loss, plan, params, X, Y, wp, ws, grads, watch)
+        run = tiny_sgd_slices(net, loss, plan, params, X, Y, wp, ws, grads, watch)
         return run if finite_params(params, P) else -run
     for e in range(epochs):
         order = orders + e * n if orders != NULL else NULL

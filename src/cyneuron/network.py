@@ -740,7 +740,11 @@ class Network:
 
         All epochs and batches run inside the compiled core; it returns to
         Python at most once per epoch (for validation, callbacks, dropout
-        draws, progress), and only when one of those is asked for.
+        draws, progress), and only when one of those is asked for. Ctrl-C
+        still stops it within milliseconds: the core runs Python's signal
+        handlers every few milliseconds of work. Whatever ends the call early
+        (an error, KeyboardInterrupt, SystemExit) leaves the weights, the
+        optimizer (choice and state) and the Generator as they were before it.
         """
         # --- validate everything before anything changes -------------------------------
         epochs = v.check_positive_int(epochs, "epochs")
