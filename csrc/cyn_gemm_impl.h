@@ -271,6 +271,8 @@ CYN_VFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
     T pack[GKC * GNR] __attribute__((aligned(64)));
     T bpad[GNR] __attribute__((aligned(64)));
     T tile[MR * GNR] __attribute__((aligned(64)));
+    if (K == 0 && act == CYN_GEMM_CONTINUE)
+        return;                /* no terms to add to the sums in C */
     if (K == 0) {
         /* an empty sum is +0.0, then + bias */
         for (cyn_int i = 0; i < M; ++i)
@@ -290,7 +292,8 @@ CYN_VFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
         }
         for (cyn_int p0 = 0; p0 < K; p0 += GKC) {
             const cyn_int kc = K - p0 < GKC ? K - p0 : GKC;
-            const int init = p0 == 0;
+            /* the first block starts each sum at +0.0, unless C holds sums to continue */
+            const int init = p0 == 0 && act != CYN_GEMM_CONTINUE;
             const T *restrict bsrc = b + p0 * bps + j0 * bcs;
             const T *restrict bb = (bias && p0 + kc == K) ? bpad : NULL;
             if (bcs == 1 && nr == GNR) {
@@ -402,7 +405,8 @@ CYN_VFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
         CYN_VFN(cyn_gemm_strided)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc, 1);
         return;
     }
-    CYN_VFN(cyn_gemm_strided)(N, M, K, b, bcs, bps, a, acs, ars, NULL, 0, alpha, c, 1, ldc);
+    CYN_VFN(cyn_gemm_strided)(N, M, K, b, bcs, bps, a, acs, ars, NULL,
+                              act == CYN_GEMM_CONTINUE ? CYN_GEMM_CONTINUE : 0, alpha, c, 1, ldc);
     if (bias)
         for (cyn_int i = 0; i < M; ++i)
             for (cyn_int j = 0; j < N; ++j) {

@@ -96,6 +96,19 @@ void cyn_wgrad_f64(const double *A, const double *D, double *dW, double *db,
                    cyn_int n, cyn_int k, cyn_int m, int n_threads);
 void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
                    cyn_int n, cyn_int k, cyn_int m, int n_threads);
+/* The same sums continued: dW and db hold the sums over the samples before
+ * these n (cyn_wgrad's result for them), and these samples' terms are added
+ * in order. A weight gradient computed in pieces of samples (the core does
+ * it for huge batches, to look for Ctrl-C in between) has the bits of one
+ * cyn_wgrad call: each sum is the same sequence of rounded adds. */
+void cyn_wgrad_more_f64(const double *A, const double *D, double *dW, double *db,
+                        cyn_int n, cyn_int k, cyn_int m, int n_threads);
+void cyn_wgrad_more_f32(const float *A, const float *D, float *dW, float *db,
+                        cyn_int n, cyn_int k, cyn_int m, int n_threads);
+/* Not an activation: the `act` a variant's product is given, without a bias,
+ * to continue the sums already in C instead of starting them at +0.0
+ * (cyn_wgrad_more). */
+#define CYN_GEMM_CONTINUE (-1)
 
 /* Elementwise passes, vectorised in the active variant (same bits in all):
  * z = 1 / (1 + z); g = g * f'(a) for activation `code`; x = x * m;

@@ -5,7 +5,7 @@
  * cyn_scalar_impl.h, or a vectorised product) and split the outputs over
  * threads.
  * Defines (names through CYN_FN, cyn_names.h): the public cyn_affine_SFX,
- * cyn_backprop_SFX, cyn_wgrad_SFX, cyn_all_finite_SFX, cyn_recip1p_SFX,
+ * cyn_backprop_SFX, cyn_wgrad_SFX, cyn_wgrad_more_SFX, cyn_all_finite_SFX, cyn_recip1p_SFX,
  * cyn_dmul_SFX, cyn_mul_SFX, cyn_step_SFX (declared in cyn_kernels.h), and
  * the static cyn_split_SFX and cyn_ew_ops_SFX.
  */
@@ -145,6 +145,25 @@ void CYN_FN(cyn_wgrad)(const T *A, const T *D, T *dW, T *db,
 #endif
     (void)n_threads;
     CYN_FN(cyn_scalar_wgrad)(A, D, dW, db, n, k, m);
+}
+
+void CYN_FN(cyn_wgrad_more)(const T *A, const T *D, T *dW, T *db,
+                            cyn_int n, cyn_int k, cyn_int m, int n_threads)
+{
+#if CYN_HAVE_SIMD
+    const cyn_variant *v = cyn_pick(k, m, n);
+    if (v->CYN_FN(gemm)) {
+        CYN_FN(cyn_split)(v->CYN_FN(gemm), n_threads, k, m, n, A, 1, k, D, m, 1, NULL,
+                          CYN_GEMM_CONTINUE, 0, dW, m);
+        /* db's n*m adds are a k-th of the product's: the plain loop, in row order */
+        for (cyn_int i = 0; i < n; ++i)
+            for (cyn_int j = 0; j < m; ++j)
+                db[j] = db[j] + D[i * m + j];
+        return;
+    }
+#endif
+    (void)n_threads;
+    CYN_FN(cyn_scalar_wgrad_from)(A, D, dW, db, n, k, m, 1);
 }
 
 /* out[i, :] = X[order[i], :] for i < n (rows `width` long): the minibatch

@@ -4,7 +4,7 @@
  * cyn_inline.h, the loops the core inlines for tiny products. Define T and
  * SFX first; CYN_LOCAL defaults to static.
  * Defines (names through CYN_FN, cyn_names.h): cyn_scalar_affine_SFX,
- * cyn_scalar_backprop_SFX, cyn_scalar_wgrad_SFX.
+ * cyn_scalar_backprop_SFX, cyn_scalar_wgrad_SFX (and the static cyn_scalar_wgrad_from_SFX).
  */
 #include "cyn_names.h"
 #ifndef CYN_LOCAL
@@ -89,31 +89,34 @@ CYN_LOCAL void CYN_FN(cyn_scalar_backprop)(const T *restrict D, const T *restric
     }
 }
 
-CYN_LOCAL void CYN_FN(cyn_scalar_wgrad)(const T *restrict A, const T *restrict D,
-                                     T *restrict dW, T *restrict db,
-                                     cyn_int n, cyn_int k, cyn_int m)
+/* more = 1: continue the sums already in dW and db (cyn_wgrad_more) */
+static inline void CYN_FN(cyn_scalar_wgrad_from)(const T *restrict A, const T *restrict D,
+                                                 T *restrict dW, T *restrict db,
+                                                 cyn_int n, cyn_int k, cyn_int m, int more)
 {
     if (m <= CYN_NARROW) {
         /* few outputs: each sum over the samples in a register */
         for (cyn_int p = 0; p < k; ++p)
             for (cyn_int j = 0; j < m; ++j) {
-                T s = (T)0;
+                T s = more ? dW[p * m + j] : (T)0;
                 for (cyn_int i = 0; i < n; ++i)
                     s = s + A[i * k + p] * D[i * m + j];
                 dW[p * m + j] = s;
             }
         for (cyn_int j = 0; j < m; ++j) {
-            T s = (T)0;
+            T s = more ? db[j] : (T)0;
             for (cyn_int i = 0; i < n; ++i)
                 s = s + D[i * m + j];
             db[j] = s;
         }
         return;
     }
-    for (cyn_int q = 0; q < k * m; ++q)
-        dW[q] = (T)0;
-    for (cyn_int j = 0; j < m; ++j)
-        db[j] = (T)0;
+    if (!more) {
+        for (cyn_int q = 0; q < k * m; ++q)
+            dW[q] = (T)0;
+        for (cyn_int j = 0; j < m; ++j)
+            db[j] = (T)0;
+    }
     /* samples outer: every dW[p,j] and db[j] adds its terms in sample order */
     for (cyn_int i = 0; i < n; ++i) {
         const T *restrict a = A + i * k;
@@ -127,4 +130,11 @@ CYN_LOCAL void CYN_FN(cyn_scalar_wgrad)(const T *restrict A, const T *restrict D
         for (cyn_int j = 0; j < m; ++j)
             db[j] = db[j] + d[j];
     }
+}
+
+CYN_LOCAL void CYN_FN(cyn_scalar_wgrad)(const T *restrict A, const T *restrict D,
+                                     T *restrict dW, T *restrict db,
+                                     cyn_int n, cyn_int k, cyn_int m)
+{
+    CYN_FN(cyn_scalar_wgrad_from)(A, D, dW, db, n, k, m, 0);
 }

@@ -34,6 +34,12 @@ def write_csv(path, header, rows):
     return path
 
 
+def _frame(path, columns):
+    """The columns of a CSV file as pandas reads them (what the pipelines take)."""
+    import pandas as pd
+    return pd.read_csv(path)[columns]
+
+
 def read_csv(path):
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
@@ -73,12 +79,16 @@ def test_train_classifier_with_string_labels(data, classifier):
     assert "epoch 60/60  loss " in out                       # progress, not a terminal
     assert "validation: accuracy " in out and "wrote flowers.npz" in out
     model = cn.load(d / "flowers.npz")
-    assert type(model).__name__ == "MLPClassifier"
+    # a scikit-learn pipeline: standardisation, then the estimator (issue 28)
+    assert type(model).__name__ == "Pipeline"
+    mlp = model[-1]
+    assert type(mlp).__name__ == "MLPClassifier"
     assert list(model.classes_) == sorted(set(labels))
     assert list(model.feature_names_in_) == ["length", "width"]
+    assert "preprocessing: 2 numeric column(s) standardised" in out
     # one fit of up to --epochs 60 epochs (max_iter), tol stopping as scikit-learn
-    assert len(model.loss_curve_) == model.n_iter_ <= 60
-    assert model.network_.layer_sizes == (2, 16, 3)
+    assert len(mlp.loss_curve_) == mlp.n_iter_ <= 60
+    assert mlp.network_.layer_sizes == (2, 16, 3)
     train_acc = float(out.split("training:   accuracy ")[1].split()[0])
     assert train_acc > 0.8, out
 
@@ -88,7 +98,7 @@ def test_train_is_reproducible(data, classifier):
     cyneuron("train", "flowers.csv", "--target", "species", "--hidden", "16", "--epochs", "60",
              "--lr", "0.01", "--validation-split", "0.25", "--seed", "3", "--quiet",
              "-o", "again.npz", cwd=d)
-    a, b = cn.load(d / "flowers.npz"), cn.load(d / "again.npz")
+    a, b = cn.load(d / "flowers.npz")[-1], cn.load(d / "again.npz")[-1]
     for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         assert wa.tobytes() == wb.tobytes()
 
@@ -97,7 +107,7 @@ def test_predict_and_proba(data, classifier):
     d = classifier[0]
     _, X, _, _ = data
     model = cn.load(d / "flowers.npz")
-    Xf = np.array([[float(v) for v in r[:2]] for r in read_csv(d / "flowers.csv")[1]])
+    Xf = _frame(d / "flowers.csv", ["length", "width"])
     proc = cyneuron("predict", "flowers.npz", "flowers.csv", "-o", "preds.csv", cwd=d)
     assert "wrote 120 predictions to preds.csv" in proc.stderr
     header, rows = read_csv(d / "preds.csv")
@@ -119,7 +129,7 @@ def test_evaluate_matches_the_estimator(data, classifier):
     d = classifier[0]
     _, X, labels, _ = data
     model = cn.load(d / "flowers.npz")
-    Xf = np.array([[float(v) for v in r[:2]] for r in read_csv(d / "flowers.csv")[1]])
+    Xf = _frame(d / "flowers.csv", ["length", "width"])
     proc = cyneuron("evaluate", "flowers.npz", "flowers.csv", "--target", "species", cwd=d)
     import warnings
     with warnings.catch_warnings():
@@ -134,12 +144,14 @@ def test_regression_inferred_and_evaluated(data):
                     "--epochs", "80", "--lr", "0.01", "-o", "houses.npz", cwd=d)
     assert "task: regress (the target is numeric with fractional values" in proc.stdout
     model = cn.load(d / "houses.npz")
-    assert type(model).__name__ == "MLPRegressor"
+    # the target standardised for training, predictions mapped back (issue 28)
+    assert type(model[-1]).__name__ == "TransformedTargetRegressor"
+    assert type(model[-1].regressor_).__name__ == "MLPRegressor"
     assert list(model.feature_names_in_) == ["rooms", "age"]
     proc = cyneuron("evaluate", "houses.npz", "houses.csv", "--target", "price", cwd=d)
     r2 = float(proc.stdout.split("r2 ")[1].split()[0])
     from sklearn.metrics import r2_score
-    Xh = np.array([[float(v) for v in r[1:]] for r in read_csv(d / "houses.csv")[1]])
+    Xh = _frame(d / "houses.csv", ["rooms", "age"])
     yh = np.array([float(r[0]) for r in read_csv(d / "houses.csv")[1]])
     import warnings
     with warnings.catch_warnings():
@@ -164,15 +176,18 @@ def test_integer_labels_inferred_and_overridden(tmp_path):
     proc = cyneuron("train", "d.csv", "--target", "y", "--task", "regress", "--epochs", "3",
                     "-o", "r", cwd=tmp_path)
     assert "task:" not in proc.stdout
-    assert type(cn.load(tmp_path / "r.npz")).__name__ == "MLPRegressor"
+    assert type(cn.load(tmp_path / "r.npz")[-1].regressor_).__name__ == "MLPRegressor"
 
 
 def test_info_prints_the_summary(data, classifier):
     d = classifier[0]
     out = cyneuron("info", "flowers.npz", cwd=d).stdout
-    model = cn.load(d / "flowers.npz")
+    model = cn.load(d / "flowers.npz")[-1]
     total = sum(w.size for w in model.coefs_ + model.intercepts_)
-    assert "MLPClassifier" in out and "60 epochs trained" in out
+    assert out.startswith("Pipeline (cyneuron.tabular_pipeline)")
+    assert "numeric (2): length, width; missing values imputed by the median; standardised" \
+        in out
+    assert "MLPClassifier" in out and f"{len(model.loss_curve_)} epochs trained" in out
     assert f"Total params: {total:,}" in out
     assert re.search(r"(?m)^dense_1 +\(None, 16\) +relu +48$", out), out
     assert re.search(r"(?m)^output +\(None, 3\) +softmax +51$", out), out
@@ -188,8 +203,8 @@ def test_demo_sub_command(tmp_path):
 BAD = [
     (["train", "flowers.csv", "--target", "colour", "-o", "m"],
      "no column 'colour' in flowers.csv (columns: length, width, species)"),
-    (["train", "flowers.csv", "--target", "length", "-o", "m"],
-     "flowers.csv, line 2, column 'species': "),
+    (["train", "gaps.csv", "--target", "y", "--no-impute", "-o", "m"],
+     "column 'x' has a missing value"),
     (["train", "nothing.csv", "--target", "y", "-o", "m"], "no such file: nothing.csv"),
     (["train", "ragged.csv", "--target", "y", "-o", "m"], "ragged.csv, line 3: 1 fields"),
     (["train", "empty.csv", "--target", "y", "-o", "m"], "empty.csv is empty"),
@@ -197,7 +212,8 @@ BAD = [
      "--task regress needs a numeric target"),
     (["predict", "flowers.csv", "flowers.csv"], "not a valid cyneuron model file"),
     (["predict", "nope.npz", "flowers.csv"], "no such file: nope.npz"),
-    (["predict", "houses.npz", "flowers.csv"], "no column 'rooms' in flowers.csv"),
+    (["predict", "houses.npz", "flowers.csv"],
+     "flowers.csv lacks the column(s) 'rooms', 'age' the model was trained on"),
     (["predict", "houses.npz", "houses.csv", "--proba"], "--proba needs a classifier"),
     (["evaluate", "flowers.npz", "flowers.csv", "--target", "kind"], "no column 'kind'"),
 ]
@@ -208,6 +224,7 @@ BAD = [
 def test_bad_input_exits_2_with_one_line(data, classifier, args, message):
     d = data[0]
     write_csv(d / "ragged.csv", ["x", "y"], [["1", "2"], ["3"]])
+    write_csv(d / "gaps.csv", ["x", "y"], [["1", "2"], ["", "3"], ["2", "1"], ["4", "5"]])
     (d / "empty.csv").write_text("")
     if not (d / "houses.npz").exists():
         cyneuron("train", "houses.csv", "--target", "price", "--epochs", "2", "-o", "houses",
@@ -391,7 +408,7 @@ def test_dialects_sniffed_and_forced(iris_like):
                    ",", "--quiet", "-o", "semi.npz", cwd=d).stdout
     assert "separator semicolon (sniffed)" in out
     a, b = cn.load(d / "semi.npz"), cn.load(d / "m1.npz")
-    assert a.coefs_[0].tobytes() == b.coefs_[0].tobytes()         # the same numbers read
+    assert a[-1].coefs_[0].tobytes() == b[-1].coefs_[0].tobytes()   # the same numbers read
     out = cyneuron("train", "no_header.csv", "--no-header", "--target", "2", "--sep", ",",
                    "--quiet", "-o", "nh.npz", cwd=d).stdout
     assert "150 rows, 3 columns, separator comma (given), no header" in out

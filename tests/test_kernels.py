@@ -127,6 +127,35 @@ def test_variant_matches_reference(case, variant, dtype, forced):
     assert bits(fast.get_weights()) == bits(slow.get_weights())
 
 
+@pytest.fixture
+def small_pieces():
+    """Products of more than 64 multiply-adds run in pieces (as huge ones do,
+    to look for Ctrl-C in between), then back to the defaults."""
+    core.set_watch_pieces(64, 64)
+    yield
+    core.set_watch_pieces(None, None)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("case", range(len(SHAPES)))
+def test_products_in_pieces_match_reference(case, variant, dtype, n_threads, forced,
+                                            small_pieces):
+    """Forward and error pieces by rows, weight-gradient pieces by samples
+    (cyn_wgrad_more continuing the sums): the bits of one product."""
+    sizes, n = SHAPES[case]
+    X, Y, kw = _problem(sizes, n, dtype, case)
+    slow = cn.Network(sizes, backend="numpy", **kw)
+    expect_grad = bits(slow.gradients(X, Y))
+    slow.fit(X, Y, epochs=2, learning_rate=0.1, optimizer="adam")
+    forced(variant)
+    fast = cn.Network(sizes, n_threads=n_threads, **kw)
+    assert bits(fast.gradients(X, Y)) == expect_grad
+    fast.fit(X, Y, epochs=2, learning_rate=0.1, optimizer="adam")
+    assert bits(fast.get_weights()) == bits(slow.get_weights())
+
+
 OPTIMIZERS = [("sgd", {}), ("momentum", {}), ("momentum", {"nesterov": True}),
               ("rmsprop", {}), ("adam", {})]
 ACTIVATIONS = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.2), "identity"]

@@ -350,6 +350,163 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
         return s / denom
 
 # ---------------------------------------------------------------------------
+# Ctrl-C. The training loops run without the GIL, so Python's signal handlers
+# (KeyboardInterrupt's among them) cannot run until they return. A Watch
+# counts the work done in rough units (one multiply-add of a product, one
+# parameter of an update, WATCH_BATCH per batch for the fixed costs) and,
+# every WATCH_PERIOD units, takes the GIL for PyErr_CheckSignals. If a
+# handler raised, the loops only note it (`stop`) and unwind at once, before
+# the next update; CoreNet re-raises it once the GIL is back (the pattern of
+# scikit-learn's _sgd_fast), and Network puts the weights back. The checks
+# sit between kernel calls, never inside one, so the worker pool is idle
+# whenever a loop unwinds.
+# ---------------------------------------------------------------------------
+
+cdef extern from "Python.h":
+    # declared without an exception clause: the nogil loops only look at the
+    # result, and the raised exception is fetched and re-raised by hand
+    int PyErr_CheckSignals()
+    void PyErr_Fetch(PyObject **ptype, PyObject **pvalue, PyObject **ptb)
+    void PyErr_Restore(PyObject *ptype, PyObject *pvalue, PyObject *ptb)
+
+
+# Units between two looks at the signals. The slowest work per unit is the
+# tiny nets' (W1, W2: about 2 units per ns, so a look every ~15 ms); large
+# products do 10-60 units per ns (a look every 0.5-3 ms, a GIL round trip of
+# well under a microsecond each).
+cdef isz WATCH_PERIOD = 1 << 25
+# a batch's fixed cost (calls, loss, bookkeeping) in units: a tiny net's
+# step of ~100-250 ns is mostly that
+cdef isz WATCH_BATCH = 256
+
+
+cdef struct Watch:
+    isz left               # units before the next look
+    bint stop              # a signal handler raised: unwind, CoreNet re-raises
+    PyObject *etype        # what it raised (owned references until watch_raise)
+    PyObject *evalue
+    PyObject *etb
+
+
+cdef inline void watch_init(Watch *w) noexcept nogil:
+    w.left = WATCH_PERIOD
+    w.stop = False
+    w.etype = NULL
+    w.evalue = NULL
+    w.etb = NULL
+
+
+cdef bint watch_look(Watch *w) noexcept nogil:
+    """Run Python's pending signal handlers; True if one raised (noted in w)."""
+    if w.stop:
+        return True             # keep the first exception; the loops are unwinding
+    w.left = WATCH_PERIOD
+    with gil:
+        if PyErr_CheckSignals() < 0:
+            PyErr_Fetch(&w.etype, &w.evalue, &w.etb)
+            w.stop = True
+    return w.stop
+
+
+cdef inline bint watch_tick(Watch *w, isz units) noexcept nogil:
+    """Count `units` of work done; True when the loops must stop. A NULL
+    watch (inference, test hooks) never stops."""
+    if w == NULL:
+        return False
+    w.left -= units
+    if w.left >= 0:
+        return False
+    return watch_look(w)
+
+
+cdef int watch_raise(Watch *w) except -1:
+    """With the GIL, after the nogil block: raise what a signal handler raised."""
+    if not w.stop:
+        return 0
+    w.stop = False
+    PyErr_Restore(w.etype, w.evalue, w.etb)
+    w.etype = w.evalue = w.etb = NULL
+    return -1
+
+
+# A product of more than WATCH_SPLIT multiply-adds (about 35 ms in float64 on
+# one core; W4's largest is a tenth of that, a 60000 x 784 full batch's first
+# layer 12 G) runs in pieces of about WATCH_PIECE, with a look at the signals
+# after each: the affine map and the error sent back by rows (every output row
+# has its own sums), the weight gradient by samples (wgrad_more continues each
+# sum in sample order). The bits are those of one call; the cost is one more
+# packing of the right operand per piece, under 1% of the piece.
+cdef isz WATCH_SPLIT = 1 << 29
+cdef isz WATCH_PIECE = 1 << 27
+
+
+cdef inline isz piece_rows(isz k, isz m) noexcept nogil:
+    """Rows per piece of a product with k * m multiply-adds per row: a whole
+    number of the tallest register tile (8 rows), at least one tile."""
+    cdef isz rows = WATCH_PIECE // (k * m)
+    return (rows + 7) // 8 * 8 if rows > 0 else 8
+
+
+cdef bint affine_watched(const floating *X, const floating *W, const floating *b,
+                         floating *Z, isz n, isz k, isz m, int nt, int act, double alpha,
+                         Watch *watch) noexcept nogil:
+    """affine, then watch_tick; in pieces of rows when large and watched.
+    True when Ctrl-C was noted (Z is then partly computed)."""
+    cdef isz i0 = 0, r, rows
+    if watch == NULL or n * k * m <= WATCH_SPLIT:
+        affine(X, W, b, Z, n, k, m, nt, act, alpha)
+        return watch_tick(watch, n * k * m)
+    rows = piece_rows(k, m)
+    while i0 < n:
+        r = rows if i0 + rows <= n else n - i0
+        affine(X + i0 * k, W, b, Z + i0 * m, r, k, m, nt, act, alpha)
+        i0 += r
+        if watch_tick(watch, r * k * m):
+            return True
+    return False
+
+
+cdef bint backprop_watched(const floating *D, const floating *W, floating *G, isz n, isz k,
+                           isz m, int nt, Watch *watch) noexcept nogil:
+    """backprop, then watch_tick; in pieces of rows when large and watched."""
+    cdef isz i0 = 0, r, rows
+    if watch == NULL or n * k * m <= WATCH_SPLIT:
+        backprop(D, W, G, n, k, m, nt)
+        return watch_tick(watch, n * k * m)
+    rows = piece_rows(k, m)
+    while i0 < n:
+        r = rows if i0 + rows <= n else n - i0
+        backprop(D + i0 * m, W, G + i0 * k, r, k, m, nt)
+        i0 += r
+        if watch_tick(watch, r * k * m):
+            return True
+    return False
+
+
+cdef bint wgrad_watched(const floating *A, const floating *D, floating *dW, floating *db,
+                        isz n, isz k, isz m, int nt, Watch *watch) noexcept nogil:
+    """wgrad, then watch_tick; in pieces of samples when large and watched,
+    each piece continuing the sums of the ones before it."""
+    cdef isz i0, r, rows
+    if watch == NULL or n * k * m <= WATCH_SPLIT:
+        wgrad(A, D, dW, db, n, k, m, nt)
+        return watch_tick(watch, n * k * m)
+    rows = piece_rows(k, m)
+    r = rows if rows <= n else n
+    wgrad(A, D, dW, db, r, k, m, nt)
+    i0 = r
+    if watch_tick(watch, r * k * m):
+        return True
+    while i0 < n:
+        r = rows if i0 + rows <= n else n - i0
+        wgrad_more(A + i0 * k, D + i0 * m, dW, db, r, k, m, nt)
+        i0 += r
+        if watch_tick(watch, r * k * m):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------
 # A network seen from C: sizes, codes and parameter offsets.
 # ---------------------------------------------------------------------------
 
@@ -362,6 +519,7 @@ cdef struct Net:
     isz max_width          # widest layer (input excluded)
     isz sum_width          # sum of the layer widths (input excluded)
     isz max_macs           # largest k * m over the layers
+    isz macs               # sum of k * m over the layers: one row's forward pass
     isz out_width
     isz n_params
     int n_threads          # threads for the large products and updates (1: none)
@@ -424,13 +582,17 @@ cdef inline isz act_offset(const Net *net, isz layer, isz n) noexcept nogil:
 
 cdef void forward_pass(const Net *net, const floating *params, const floating *X,
                        isz n, floating *acts_buf, floating *raw_buf,
-                       const floating *masks, const double *dropout) noexcept nogil:
+                       const floating *masks, const double *dropout,
+                       Watch *watch) noexcept nogil:
     """Activations of every layer for X (n rows), stored one after another.
 
     raw_buf (training only, else NULL) receives what each layer's derivative
     is computed from where that is not the stored output: the input z of a
     from_input activation, and the activation before dropout of a layer
     with masks (inverted-dropout multipliers, consecutive per dropout layer).
+    With a watch (training), Ctrl-C is looked for after every product, and
+    inside a huge one (see WATCH_SPLIT); once it is noted, the rest of the
+    pass is skipped: the caller unwinds.
     """
     cdef isz l, k, m, i, off
     cdef const floating *inp = X
@@ -438,8 +600,9 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
     for l in range(net.n_layers):
         k = net.sizes[l]
         m = net.sizes[l + 1]
-        affine(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1],
-               out, n, k, m, net.n_threads, net.acts[l], net.act_params[l])
+        if affine_watched(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1],
+                          out, n, k, m, net.n_threads, net.acts[l], net.act_params[l], watch):
+            return
         off = out - acts_buf
         if raw_buf != NULL and from_input(net.acts[l]):
             memcpy(raw_buf + off, out, n * m * sizeof(floating))
@@ -456,10 +619,14 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
 cdef floating batch_gradients(const Net *net, int loss, const floating *params,
                               const floating *X, const floating *Y, const floating *w,
                               isz n, floating denom, floating inv, Batch *ws,
-                              const floating *masks,
-                              const double *dropout, floating *grads) noexcept nogil:
+                              const floating *masks, const double *dropout,
+                              floating *grads, Watch *watch) noexcept nogil:
     """Forward, loss and backpropagation for one batch of n rows; returns the loss
-    (without penalties). grads receives dLoss/dparams in the flat layout."""
+    (without penalties). grads receives dLoss/dparams in the flat layout.
+
+    With a watch, Ctrl-C is looked for between the products; once it is noted
+    (watch.stop) the batch is abandoned: loss and grads are then meaningless.
+    """
     cdef isz L = net.n_layers, l, k, m, i, off
     cdef floating *acts_buf = <floating *>ws.acts
     cdef floating *raw_buf = <floating *>ws.raw
@@ -473,8 +640,12 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
     cdef floating lossval
     cdef isz mask_total = 0
     if use_tiny_training(net, n, masks):
-        return tiny_gradients(net, loss, params, X, Y, w, n, denom, inv, ws, grads, NULL, 0)
-    forward_pass(net, params, X, n, acts_buf, raw_buf, masks, dropout)
+        lossval = tiny_gradients(net, loss, params, X, Y, w, n, denom, inv, ws, grads, NULL, 0)
+        watch_tick(watch, 3 * n * net.macs)
+        return lossval
+    forward_pass(net, params, X, n, acts_buf, raw_buf, masks, dropout, watch)
+    if watch != NULL and watch.stop:
+        return 0
     if masks != NULL:
         for l in range(L):
             if dropout[l] > 0:
@@ -491,10 +662,13 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
             a_prev = X
         else:
             a_prev = acts_buf + act_offset(net, l - 1, n)
-        wgrad(a_prev, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1], n, k, m,
-              net.n_threads)
+        if wgrad_watched(a_prev, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1],
+                         n, k, m, net.n_threads, watch):
+            return 0
         if l > 0:
-            backprop(d, params + net.offsets[2 * l], dprev, n, k, m, net.n_threads)
+            if backprop_watched(d, params + net.offsets[2 * l], dprev, n, k, m, net.n_threads,
+                                watch):
+                return 0
             a_deriv = a_prev
             if masks != NULL and dropout[l - 1] > 0:
                 # masks of layers l-1 .. L-1 sit at the end of this batch's block
@@ -763,10 +937,11 @@ cdef inline isz argmax_row(const floating *r, isz m) noexcept nogil:
 
 cdef isz tiny_sgd_epochs(const Net *net, int loss, const Plan *plan, floating *params,
                          const floating *X, const floating *Y, const floating *w, Batch *ws,
-                         floating *grads) noexcept nogil:
+                         floating *grads, Watch *watch) noexcept nogil:
     """train_loop for tiny nets, plain SGD, batches in order, no dropout and
     no accuracy count: the same steps and epoch losses, less bookkeeping.
-    Returns the epochs run (fewer than asked if a loss was not finite)."""
+    Returns the epochs run (fewer than asked if a loss was not finite, or
+    when Ctrl-C was noted in watch, which must not be NULL)."""
     cdef isz e, start, nb, n_in = net.sizes[0], n_out = net.out_width
     cdef isz n = plan.n, bs = plan.batch_size, epochs = plan.epochs, lr_step = plan.lr_step
     cdef const double *lrs = plan.lrs
@@ -774,6 +949,15 @@ cdef isz tiny_sgd_epochs(const Net *net, int loss, const Plan *plan, floating *p
     cdef floating value, lr, denom, inv, wsum
     cdef const floating *wb
     cdef double total
+    # An epoch of more than per_look steps (tiny_steps_per_look) runs in
+    # chunks of per_look batches with a look at the signals after each;
+    # shorter epochs never look here: train_loop hands them over in slices
+    # of epochs and looks in between. Nothing is counted per step (a
+    # countdown in the batch loop cost 1% of W2's 100 ns step).
+    cdef isz per_look = tiny_steps_per_look(net, n, bs)
+    cdef isz n_batches = (n + bs - 1) // bs
+    cdef isz chunk = per_look * bs if per_look < n_batches else n     # rows
+    cdef isz stop
     if bs >= n:
         # one batch, the same every epoch: its divisor too
         denom = batch_denominator(net, w, n, &wsum, &inv)
@@ -791,20 +975,59 @@ cdef isz tiny_sgd_epochs(const Net *net, int loss, const Plan *plan, floating *p
         lr = <floating>lrs[e * lr_step]
         total = 0.0
         start = 0
-        while start < n:
-            nb = bs if start + bs <= n else n - start
-            wb = w + start if w != NULL else NULL
-            denom = batch_denominator(net, wb, nb, &wsum, &inv)
-            if wsum != 0:       # a batch without weight has no data: no step
-                value = tiny_gradients(net, loss, params, X + start * n_in,
-                                       Y + start * n_out, wb, nb, denom, inv, ws, grads,
-                                       params, lr)
-                total += <double>value * <double>nb
-            start += nb
+        while True:
+            stop = start + chunk if chunk < n - start else n
+            while start < stop:
+                nb = bs if start + bs <= n else n - start
+                wb = w + start if w != NULL else NULL
+                denom = batch_denominator(net, wb, nb, &wsum, &inv)
+                if wsum != 0:       # a batch without weight has no data: no step
+                    value = tiny_gradients(net, loss, params, X + start * n_in,
+                                           Y + start * n_out, wb, nb, denom, inv, ws, grads,
+                                           params, lr)
+                    total += <double>value * <double>nb
+                start += nb
+            if start >= n:
+                break
+            if watch_look(watch):       # a whole chunk of per_look steps
+                return e + 1
         losses[e] = total / <double>n
         if not_finite(losses[e]):
             return e + 1
     return epochs
+
+
+cdef inline isz tiny_steps_per_look(const Net *net, isz n, isz bs) noexcept nogil:
+    """tiny_sgd_epochs' steps between two looks at the signals: a step's work
+    is its forward, backward and update (the last batch may be smaller;
+    counting it as full only looks a little sooner)."""
+    cdef isz units = 3 * (bs if bs < n else n) * net.macs + net.n_params + WATCH_BATCH
+    return WATCH_PERIOD // units + 1
+
+
+cdef isz tiny_sgd_slices(const Net *net, int loss, const Plan *plan, floating *params,
+                         const floating *X, const floating *Y, const floating *w, Batch *ws,
+                         floating *grads, Watch *watch) noexcept nogil:
+    """tiny_sgd_epochs in slices of about a watch period's epochs, with a look
+    at the signals between them (the loops stay as they were: W1's and W2's
+    steps are 100-250 ns). Returns the epochs run."""
+    cdef Plan part = plan[0]
+    cdef isz n_batches = (plan.n + plan.batch_size - 1) // plan.batch_size
+    cdef isz per_slice = tiny_steps_per_look(net, plan.n, plan.batch_size) // n_batches
+    cdef isz e0 = 0, run
+    if per_slice < 1:
+        per_slice = 1                   # long epochs: tiny_sgd_epochs looks inside them
+    while e0 < plan.epochs:
+        part.epochs = per_slice if e0 + per_slice <= plan.epochs else plan.epochs - e0
+        part.lrs = plan.lrs + e0 * plan.lr_step
+        part.losses = plan.losses + e0
+        run = tiny_sgd_epochs(net, loss, &part, params, X, Y, w, ws, grads, watch)
+        e0 += run
+        if watch.stop or run < part.epochs or e0 == plan.epochs:
+            return e0                   # Ctrl-C, a loss not finite, or done
+        if watch_look(watch):
+            return e0
+    return e0
 
 
 cdef inline bint not_finite(double x) noexcept nogil:
@@ -814,12 +1037,16 @@ cdef inline bint not_finite(double x) noexcept nogil:
 
 cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params,
                     const floating *X, const floating *Y, const floating *wp,
-                    floating *state, const floating *masks, Batch *ws) noexcept nogil:
+                    floating *state, const floating *masks, Batch *ws,
+                    Watch *watch) noexcept nogil:
     """CoreNet.train_epochs after its checks: the epochs, batches and steps.
 
     X, Y (and wp, the sample weights, or NULL) hold plan.n rows; state is the
     optimizer's m then v (n_params each); masks the dropout multipliers of one
-    epoch (see CoreNet.train_epochs), or NULL.
+    epoch (see CoreNet.train_epochs), or NULL. When Ctrl-C is noted in watch
+    (between batches, or between a large batch's products), it returns at
+    once, before that batch's update: the caller raises, and the return
+    value means nothing.
     """
     cdef isz n_in = net.sizes[0], n_out = net.out_width, P = net.n_params
     cdef isz n = plan.n, epochs = plan.epochs, batch_size = plan.batch_size
@@ -853,7 +1080,7 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
         # The tutorials' case (tiny net, plain SGD, batches in order): nothing
         # but the fused step per batch; a few ns of bookkeeping per epoch
         # would be a tenth of a 3-4-1 net's step.
-        run = tiny_sgd_epochs(net, loss, plan, params, X, Y, wp, ws, grads)
+        run = tiny_sgd_slices(net, loss, plan, params, X, Y, wp, ws, grads, watch)
         return run if finite_params(params, P) else -run
     for e in range(epochs):
         order = orders + e * n if orders != NULL else NULL
@@ -893,9 +1120,12 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
             if fused:
                 value = tiny_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws,
                                        grads, params, <floating>lrs[e * lr_step])
+                watch_tick(watch, 3 * nb * net.macs)
             else:
                 value = batch_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws, mp,
-                                        drop, grads)
+                                        drop, grads, watch)
+            if watch.stop:
+                return run
             if count:
                 hits += count_correct(<floating *>ws.acts + act_offset(net, net.n_layers - 1, nb),
                                       yb, nb, n_out)
@@ -913,6 +1143,8 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
             total += <double>value * <double>nb
             n_batches += 1
             start += nb
+            if watch_tick(watch, P + WATCH_BATCH):
+                return run
         losses[e] = <double>value if n_batches == 1 else total / <double>n
         correct[e] = hits
         if not_finite(losses[e]):
@@ -967,6 +1199,7 @@ cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
     net.max_width = 0
     net.sum_width = 0
     net.max_macs = 0
+    net.macs = 0
     net.any_from_input = False
     net.portable = False
     for l in range(L):
@@ -977,6 +1210,7 @@ cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
         net.sum_width += sizes[l + 1]
         if sizes[l] * sizes[l + 1] > net.max_macs:
             net.max_macs = sizes[l] * sizes[l + 1]
+        net.macs += sizes[l] * sizes[l + 1]
     net.out_width = sizes[L]
     net.n_params = off
     return 0
@@ -1098,7 +1332,7 @@ cdef bint _infer(const Net *net, const floating *params, const floating *X, isz 
     if use_tiny(net, n, NULL):
         tiny_forward(net, params, X, n, <floating *>ws.acts)
     else:
-        forward_pass(net, params, X, n, <floating *>ws.acts, NULL, NULL, NULL)
+        forward_pass(net, params, X, n, <floating *>ws.acts, NULL, NULL, NULL, NULL)
     memcpy(out, <floating *>ws.acts + act_offset(net, net.n_layers - 1, n),
            n * net.out_width * sizeof(floating))
     return True
@@ -1324,6 +1558,8 @@ cdef class CoreNet:
         cdef isz n = X.shape[0]
         cdef floating lossval, denom, inv, wsum
         cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
+        cdef Watch watch
+        watch_init(&watch)
         _check_len("params", params.shape[0], net.n_params)
         _check_rows(&net, X.shape[0], X.shape[1], &Y.shape[0], w.shape[0])
         grads = np.empty(net.n_params, dtype=self.dtype)
@@ -1335,9 +1571,10 @@ cdef class CoreNet:
             with nogil:
                 denom = batch_denominator(&net, wp, n, &wsum, &inv)
                 lossval = batch_gradients(&net, self.loss, &params[0], &X[0, 0], &Y[0, 0], wp,
-                                          n, denom, inv, &ws, NULL, NULL, &g[0])
-                if l1 != 0 or l2 != 0:
+                                          n, denom, inv, &ws, NULL, NULL, &g[0], &watch)
+                if (l1 != 0 or l2 != 0) and not watch.stop:
                     lossval = lossval + penalties(&net, &params[0], &g[0], l1, l2, wsum)
+            watch_raise(&watch)
         finally:
             self._give(work)
         return lossval, grads
@@ -1361,6 +1598,11 @@ cdef class CoreNet:
         Training stops after the first epoch whose loss is not finite (nothing
         after it runs); the count of epochs run is negated when the weights
         it ends with are not finite.
+
+        Python's signal handlers run every few milliseconds of work (see
+        Watch); if one raises (KeyboardInterrupt on Ctrl-C), training stops
+        before the next update and the exception propagates, with params,
+        state and scalars part-way: the caller restores them.
         """
         cdef Net net = self._with_threads(n_threads)
         cdef Batch ws
@@ -1413,10 +1655,15 @@ cdef class CoreNet:
         cdef floating[::1] wk = work
         _layout(&net, batch_size, True, &ws, <char *>&wk[0], sizeof(floating))
         cdef isz run
+        cdef Watch watch
+        watch_init(&watch)
         try:
             with nogil:
                 run = train_loop(&net, self.loss, &plan, &params[0], &X[0, 0], &Y[0, 0], wp,
-                                 &state[0], mp, &ws)
+                                 &state[0], mp, &ws, &watch)
+            # Ctrl-C (or another signal handler's exception) stopped the loop
+            # part-way: raise it; the caller restores the weights
+            watch_raise(&watch)
         finally:
             self._give(work)
         return losses, correct, run

@@ -105,3 +105,21 @@ def set_kernel_variant(name):
     if cyn_set_variant(v) != 0:
         raise RuntimeError(f"kernel variant {name!r} is not supported on this CPU")
     cyn_inline_small = 0
+
+
+def set_watch_pieces(split=None, piece=None):
+    """Split products of more than `split` multiply-adds into pieces of about
+    `piece` for the Ctrl-C watch (None: the defaults, 2**29 and 2**27);
+    returns the previous (split, piece).
+
+    For tests: the pieces give the bits of one product, which small values
+    check on small networks. Not to be called while another thread trains.
+    """
+    global WATCH_SPLIT, WATCH_PIECE
+    old = (WATCH_SPLIT, WATCH_PIECE)
+    new_split = (1 << 29) if split is None else int(split)
+    new_piece = (1 << 27) if piece is None else int(piece)
+    if new_split < 0 or new_piece < 1:
+        raise ValueError(f"split must be >= 0 and piece >= 1, got {split!r}, {piece!r}")
+    WATCH_SPLIT, WATCH_PIECE = new_split, new_piece
+    return old

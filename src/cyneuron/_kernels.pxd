@@ -49,6 +49,10 @@ cdef extern from "cyn_kernels.h" nogil:
                        cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_wgrad_f32(const float *A, const float *D, float *dW, float *db,
                        cyn_int n, cyn_int k, cyn_int m, int n_threads)
+    void cyn_wgrad_more_f64(const double *A, const double *D, double *dW, double *db,
+                            cyn_int n, cyn_int k, cyn_int m, int n_threads)
+    void cyn_wgrad_more_f32(const float *A, const float *D, float *dW, float *db,
+                            cyn_int n, cyn_int k, cyn_int m, int n_threads)
     void cyn_recip1p_f64(double *z, cyn_int n)
     void cyn_recip1p_f32(float *z, cyn_int n)
     void cyn_dmul_f64(int code, double alpha, const double *a, double *g, cyn_int n,
@@ -176,6 +180,14 @@ cdef inline void wgrad(const floating *A, const floating *D, floating *dW,
             cyn_scalar_wgrad_f32(A, D, dW, db, n, k, m)
         else:
             cyn_wgrad_f32(A, D, dW, db, n, k, m, nt)
+
+cdef inline void wgrad_more(const floating *A, const floating *D, floating *dW,
+                            floating *db, isz n, isz k, isz m, int nt) noexcept nogil:
+    """wgrad continued: n more samples' terms added to the sums in dW, db."""
+    if floating is double:
+        cyn_wgrad_more_f64(A, D, dW, db, n, k, m, nt)
+    else:
+        cyn_wgrad_more_f32(A, D, dW, db, n, k, m, nt)
 
 # Elementwise passes: inline up to EW_INLINE values, the active variant's
 # vectorised loop above.

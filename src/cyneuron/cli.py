@@ -19,7 +19,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import IO, TYPE_CHECKING, TextIO, TypeGuard
+from typing import IO, TYPE_CHECKING, Any, TextIO, TypeGuard
 
 import numpy as np
 
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .estimators import MLPClassifier, MLPRegressor
-    from .network import Network
 
 COMMANDS = ("train", "predict", "evaluate", "info", "demo")
 _PROGRESS_BYTES = 16 << 20    # files from this size on show a progress line while read
@@ -58,6 +57,11 @@ class CLIError(Exception):
 
 
 # --- files ----------------------------------------------------------------------------
+
+def used_sep(args: argparse.Namespace) -> str:
+    """The separator the data file was read with (given, or sniffed)."""
+    return getattr(args, "used_sep", None) or args.sep or ","
+
 
 def _terminal(stream: TextIO) -> TextIO | None:
     """`stream` if it is a terminal (progress lines go there), else None."""
@@ -120,6 +124,8 @@ def read_csv(path: str, progress_to: TextIO | None = None,
         if shown[0] >= 0 and progress_to is not None:
             print(file=progress_to)
     frame.attrs["first_line"] = 2 if header else 1
+    if dialect is not None:
+        dialect.used_sep = used
     if say is not None:
         how = "given" if sep is not None else "sniffed"
         print(f"read {path}: {len(frame)} rows, {frame.shape[1]} columns, separator "
@@ -255,17 +261,19 @@ def _estimators():
     return MLPClassifier, MLPRegressor
 
 
-def load_model(path: str) -> Network | MLPClassifier | MLPRegressor:
+def load_model(path: str, with_metadata: bool = False) -> Any:
     """cn.load, with every failure turned into a one-line CLIError.
 
     cn.load owns the checks of a model file (regular files only, sizes from
-    the zip directory, every field); this only words its errors.
+    the zip directory, every field); this only words its errors. With
+    `with_metadata`, (model, what the command line stored about its data).
     """
     if not os.path.lexists(path) and os.path.isfile(path + ".npz"):
         print(f"cyneuron: {path} does not exist; reading {path}.npz", file=sys.stderr)
         path += ".npz"
     try:
-        return load(path)
+        model, metadata = load(path, with_metadata=True)
+        return (model, metadata.get("cli", {})) if with_metadata else model
     except ImportError as exc:
         raise CLIError(f"{path}: {exc}") from None
     except OSError as exc:
@@ -276,11 +284,34 @@ def load_model(path: str) -> Network | MLPClassifier | MLPRegressor:
 
 
 def _is_estimator(model: object) -> TypeGuard[MLPClassifier | MLPRegressor]:
-    return hasattr(model, "network_")
+    return hasattr(model, "network_") or hasattr(model, "steps")
+
+
+def _dialect(args: argparse.Namespace, stored: dict[str, Any]) -> argparse.Namespace:
+    """The options to read a data file with: those given, else those the model
+    was trained with (a pipeline written by 'cyneuron train' stores them)."""
+    given = argparse.Namespace(**vars(args))
+    if given.sep is None and isinstance(stored.get("sep"), str):
+        given.sep = stored["sep"]
+    if given.decimal == "." and stored.get("decimal") == ",":
+        given.decimal = ","
+    if not given.no_header and stored.get("header") is False:
+        given.no_header = True
+    return given
 
 
 def _model_features(model, frame, path, drop=()):
     names = getattr(model, "feature_names_in_", None)
+    if hasattr(model, "steps"):          # a pipeline: its own columns, numbers or text
+        if names is None:
+            raise CLIError("the model's pipeline was fitted without column names: predict "
+                           "with it in Python")
+        wanted = [str(n) for n in names]
+        absent = [n for n in wanted if n not in frame.columns]
+        if absent:
+            raise CLIError(f"{path} lacks the column(s) {', '.join(map(repr, absent[:5]))} "
+                           f"the model was trained on (it has {', '.join(frame.columns)})"[:400])
+        return frame[wanted]
     if names is not None:
         return _features(frame, path, names=[str(n) for n in names])[1]
     n_in = model.n_features_in_ if _is_estimator(model) else model.n_inputs
@@ -489,6 +520,44 @@ def _why_stopped(model, max_iter, early_stopping) -> str:
             f"tol={model.tol:g} for {model.n_iter_no_change} consecutive epochs")
 
 
+def _mlp(model):
+    """The cyneuron estimator inside a tabular pipeline (or the model itself)."""
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    return getattr(last, "regressor_", getattr(last, "regressor", last))
+
+
+def _features_frame(frame, names, path):
+    """The feature columns: numbers, or text (categories); anything else is named."""
+    X = frame[names]
+    for name in names:
+        kind = X[name].dtype.kind
+        if kind not in "iufbO" and str(X[name].dtype) not in ("str", "string", "category"):
+            raise CLIError(f"{path}, column {name!r}: values of type {X[name].dtype} are "
+                           f"neither numbers nor text")
+    return X
+
+
+def _preprocessing_line(X, args) -> str:
+    """What the pipeline does to the features, and the missing values it imputes."""
+    text = [c for c in X.columns if X[c].dtype.kind not in "iufb"]
+    numeric = [c for c in X.columns if c not in text]
+    parts = [f"{len(numeric)} numeric column(s) "
+             + ("left as they are" if args.no_scale else "standardised")]
+    if text:
+        parts.append(f"{len(text)} text column(s) one-hot encoded (categories unseen in "
+                     f"training ignored): {', '.join(map(str, text[:5]))}"
+                     + (", ..." if len(text) > 5 else ""))
+    missing = X.isna().sum()
+    missing = missing[missing > 0]
+    if len(missing):
+        how = ("an error (--no-impute)" if args.no_impute else
+               "imputed: the median of a numeric column, the most frequent text")
+        parts.append(f"{int(missing.sum())} missing value(s) in "
+                     f"{', '.join(f'{c} ({n})' for c, n in list(missing.items())[:5])}"
+                     f"{', ...' if len(missing) > 5 else ''}: {how}")
+    return "preprocessing: " + "; ".join(parts)
+
+
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     _writable(args.output)                      # "dir/" before a suffix makes it "dir/.npz"
     path, note = _output_path(args.output)
@@ -506,32 +575,41 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         if not len(frame):
             raise CLIError(f"{args.data}: no row has a target")
     names = _feature_columns(frame, target, args, args.data)
-    X = _numeric(frame, names, args.data)
+    X = _features_frame(frame, names, args.data)
     y, task, reason = _target(frame[target], args.task, args.data)
     del frame
     if reason:
         print(f"task: {task} ({reason}; --task to override)", file=out)
     train, val = _split(len(y), args.validation_split, args.seed)
-    cls = MLPClassifier if task == "classify" else MLPRegressor
-    model = cls(hidden_layer_sizes=args.hidden, activation=args.activation,
-                solver=args.optimizer, learning_rate_init=args.lr,
-                batch_size="auto" if args.batch_size is None else args.batch_size,
-                random_state=args.seed, dtype=args.dtype, max_iter=args.epochs, tol=args.tol,
-                early_stopping=args.early_stopping)
-    Xt, yt = X[train], y[train]
-    print(f"{cls.__name__}: {len(train)} training rows"
+    from .tabular import tabular_pipeline
+    try:
+        model = tabular_pipeline(
+            X, y, task="classification" if task == "classify" else "regression",
+            hidden_layer_sizes=args.hidden, scale=not args.no_scale,
+            impute=not args.no_impute, scale_target=not args.no_target_scale,
+            random_state=args.seed, activation=args.activation, solver=args.optimizer,
+            learning_rate_init=args.lr,
+            batch_size="auto" if args.batch_size is None else args.batch_size,
+            dtype=args.dtype, max_iter=args.epochs, tol=args.tol,
+            early_stopping=args.early_stopping)
+    except (ValueError, TypeError) as exc:
+        raise CLIError(str(exc)) from None
+    Xt, yt = X.iloc[train], y[train]
+    mlp = _mlp(model)
+    print(f"{type(mlp).__name__}: {len(train)} training rows"
           + (f", {len(val)} validation rows" if val is not None else "")
           + f", {X.shape[1]} features, hidden layers {','.join(map(str, args.hidden)) or 'none'}, "
             f"{args.activation}, {args.optimizer} lr {args.lr:g}, up to {args.epochs} epochs "
             f"(tol {args.tol:g}{', early stopping' if args.early_stopping else ''}), "
             f"seed {args.seed}, {args.dtype}", file=out)
+    print(_preprocessing_line(X.iloc[train], args), file=out)
     progress = Progress(args.epochs, verbose=0 if args.quiet else 1, stream=out)
     callback = _ProgressCallback(progress)
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.fit(Xt, yt, callbacks=callback)
+            model.fit(Xt, yt, model__callbacks=callback)
     except DivergenceError as exc:
         raise Diverged(f"{exc} (lower --lr, or standardise the features)") from None
     except (ValueError, TypeError) as exc:
@@ -545,14 +623,16 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
             diverged.append(str(w.message))
         else:
             print(f"cyneuron: warning: {_one_line(w.message)}", file=sys.stderr)
-    model.feature_names_in_ = np.asarray(names, dtype=object)
-    print(f"trained in {seconds:.2f} s; {_why_stopped(model, args.epochs, args.early_stopping)}",
-          file=out)
+    print(f"trained in {seconds:.2f} s; "
+          f"{_why_stopped(_mlp(model), args.epochs, args.early_stopping)}", file=out)
     print(f"training:   {_show(_metrics(model, Xt, yt))}", file=out)
     if val is not None:
-        print(f"validation: {_show(_metrics(model, X[val], y[val]))}", file=out)
+        print(f"validation: {_show(_metrics(model, X.iloc[val], y[val]))}", file=out)
     try:
-        save(model, path)
+        # how the data were read, so that predict and evaluate read theirs alike
+        save(model, path, metadata={"cli": {
+            "sep": used_sep(args), "decimal": args.decimal, "header": not args.no_header,
+            "target": str(target), "task": task}})
     except (ImportError, ValueError) as exc:    # no safetensors extra; a refused path
         raise CLIError(str(exc)) from None
     except OSError as exc:
@@ -579,8 +659,8 @@ def _plot_history(history, path):
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     if args.output:
         _writable(args.output)
-    model = load_model(args.model)
-    frame = read_csv(args.data, _terminal(sys.stderr), args)
+    model, stored = load_model(args.model, with_metadata=True)
+    frame = read_csv(args.data, _terminal(sys.stderr), _dialect(args, stored))
     X = _model_features(model, frame, args.data)
     if _is_estimator(model):
         if args.proba:
@@ -621,11 +701,11 @@ def _write_predictions(f: IO[str], names: list[str], values: np.ndarray) -> None
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    model = load_model(args.model)
+    model, stored = load_model(args.model, with_metadata=True)
     if not _is_estimator(model):
         raise CLIError(f"{args.model} holds a Network, not an estimator: evaluate needs a "
                        f"model written by 'cyneuron train'")
-    frame = read_csv(args.data, _terminal(sys.stderr), args)
+    frame = read_csv(args.data, _terminal(sys.stderr), _dialect(args, stored))
     target = frame[_target_column(frame, args.target, args.data)]
     X = _model_features(model, frame, args.data, drop=(target.name,))
     if hasattr(model, "classes_"):
@@ -698,6 +778,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tol", type=_non_negative_float, default=1e-4,
                    help="stop when the loss improves by less than this for 10 epochs "
                         "(default: 1e-4; 0 runs every epoch)")
+    p.add_argument("--no-scale", action="store_true",
+                   help="do not standardise the numeric features")
+    p.add_argument("--no-impute", action="store_true",
+                   help="a missing feature value is an error (default: imputed, and said)")
+    p.add_argument("--no-target-scale", action="store_true",
+                   help="regression: train on the target as it is (default: standardised "
+                        "for training, predictions mapped back)")
     p.add_argument("--early-stopping", action="store_true",
                    help="hold out 10%% of the training rows and stop when their score stops "
                         "improving (scikit-learn's early_stopping)")
@@ -795,6 +882,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args, sys.stdout)
+    except BrokenPipeError:
+        # the reader went away (`cyneuron predict ... | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except Diverged as exc:
         sys.stdout.flush()
         print(f"cyneuron: error: {_one_line(exc)}", file=sys.stderr)
@@ -806,8 +898,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cyneuron: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # the reader went away (`cyneuron predict ... | head`): not an error of ours
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0

@@ -687,9 +687,8 @@ class Network:
             if bn.shape != b.shape:
                 raise ValueError(f"b{l + 1} has shape {bn.shape}, expected {b.shape}")
             new.append((Wn, bn))
-        for (W, b), (Wn, bn) in zip(self._layers, new):
-            W[...] = Wn
-            b[...] = bn
+        # one store into the flat buffer: Ctrl-C cannot land between two layers
+        self._params[...] = np.concatenate([a.ravel() for pair in new for a in pair])
 
     # --- inference ---------------------------------------------------------------------
 
@@ -814,9 +813,12 @@ class Network:
                           self.dtype, "learning_rate")
         x, t = self._check_xy(X, y)
         value, grads = self._gradients_flat(x, t)
-        # W = W - lr * dW, elementwise: the flat update gives the reference's bits
+        value = float(value)
+        # W = W - lr * dW, elementwise: the flat update gives the reference's bits.
+        # It is the call's one change and its last statement, a single store:
+        # Ctrl-C before it leaves the network as it was.
         self._params[...] = self._params - self.dtype.type(lr) * grads
-        return float(value)
+        return value
 
     # --- optimizer state (part of the model) -------------------------------------------
 
@@ -879,7 +881,11 @@ class Network:
 
         All epochs and batches run inside the compiled core; it returns to
         Python at most once per epoch (for validation, callbacks, dropout
-        draws, progress), and only when one of those is asked for.
+        draws, progress), and only when one of those is asked for. Ctrl-C
+        still stops it within milliseconds: the core runs Python's signal
+        handlers every few milliseconds of work. Whatever ends the call early
+        (an error, KeyboardInterrupt, SystemExit) leaves the weights, the
+        optimizer (choice and state) and the Generator as they were before it.
         """
         # --- validate everything before anything changes -------------------------------
         epochs = v.check_positive_int(epochs, "epochs")
@@ -946,13 +952,15 @@ class Network:
 
         # --- train ------------------------------------------------------------------------
         # The call is all or nothing: if anything fails (a schedule's value, a
-        # callback, divergence), the weights, the optimizer and the Generator
-        # are put back as they were before it.
+        # callback, divergence) or interrupts it (Ctrl-C, which the core
+        # honours within milliseconds, SystemExit, a callback raising
+        # KeyboardInterrupt), the weights, the optimizer and the Generator are
+        # put back as they were before it.
         saved = self._snapshot()
         try:
             return self._train(x, t, w, bs, bool(shuffle), epochs, lr0, schedule, constant,
                                clipnorm, val, cbs, opt, verbose)
-        except Exception:
+        except BaseException:
             self._restore(saved)
             raise
 

@@ -235,9 +235,11 @@ def test_the_cli_writes_the_format_its_output_path_names(tmp_path):
     assert "wrote m.safetensors" in proc.stdout
     assert sorted(os.listdir(tmp_path)) == ["d.csv", "m.safetensors"]
     model = cn.load(tmp_path / "m.safetensors")
-    assert type(model).__name__ == "MLPClassifier" and len(model.loss_curve_) == 3
+    assert type(model).__name__ == "Pipeline" and len(model[-1].loss_curve_) == 3
     assert sorted(load_file(tmp_path / "m.safetensors")) == [     # the library reads it
-        "network_W0", "network_W1", "network_b0", "network_b1", "network_optimizer_state"]
+        "network_W0", "network_W1", "network_b0", "network_b1", "network_optimizer_state",
+        "preprocess_numeric_mean", "preprocess_numeric_scale", "preprocess_numeric_statistics",
+        "preprocess_numeric_var"]
 
 
 def test_one_bit_flips_in_the_header_never_load_a_different_model(tmp_path):
