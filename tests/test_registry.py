@@ -8,13 +8,12 @@ the exporters write are tests/test_export_golden.py and
 tests/optional/{onnx,torch}/test_*_golden.py.
 """
 import dataclasses
-import os
 import pickle
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
+from c_compiler import CC, env, needs_cc
 
 import cyneuron as cn
 from cyneuron import _export_c as ec
@@ -23,7 +22,6 @@ from cyneuron import estimators
 
 ROWS = list(registry.ACTIVATIONS.values())
 IDS = [row.name for row in ROWS]
-CC = os.environ.get("CC", "cc")
 
 
 def spec_of(row):
@@ -122,20 +120,19 @@ def test_activation_reads_its_row(row):
 
 # --- export_c ----------------------------------------------------------------------------------
 
+@needs_cc
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("row", ROWS, ids=IDS)
 def test_export_c_writes_every_row_and_the_header_compiles(tmp_path, row, dtype):
     net = network_with(spec_of(row), dtype)
     cn.export_c(net, tmp_path / "m.h", name="m")
     assert ec.portable_feedforward(net, np.ones((2, 3))).shape == (2, 3)
-    assert shutil.which(CC), f"a C compiler is needed: {CC!r} not found (set CC)"
     (tmp_path / "d.c").write_text('#include "m.h"\nint main(void) { '
                                   f'{"float" if dtype == "float32" else "double"} x[3] = {{0}}, '
                                   'y[3]; m_predict(x, y); return (int)y[0]; }\n')
-    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-    res = subprocess.run([CC, "-std=c99", "-fsyntax-only", "-Wall", "-Wextra", "-I",
+    res = subprocess.run([*CC, "-std=c99", "-fsyntax-only", "-Wall", "-Wextra", "-I",
                           str(tmp_path), str(tmp_path / "d.c")],
-                         capture_output=True, text=True, env=env)
+                         capture_output=True, text=True, env=env())
     assert res.returncode == 0 and res.stderr == "", res.stderr
 
 

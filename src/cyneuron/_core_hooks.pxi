@@ -38,6 +38,12 @@ def numpy_log(floating[::1] x):
         vlog(&x[0], x.shape[0], False)
 
 
+def numpy_log1p(floating[::1] x):
+    """Apply NumPy's log1p loop in place through the core (for self-checks)."""
+    with nogil:
+        vlog1p(&x[0], x.shape[0], False)
+
+
 def numpy_exp(floating[::1] x):
     """Apply NumPy's exp loop in place through the core (for self-checks)."""
     with nogil:

@@ -4,11 +4,13 @@ The header holds the weights as hex float literals (exact) and a ``predict``
 function that performs the forward pass with the operations of
 ``cyneuron.reference``: for each output ``s = +0.0; s = s + x[k] * W[k][j]``
 for k ascending, then ``z = s + b[j]``; the activations with cyneuron's portable
-exp/log1p/tanh (``csrc/cyn_portable.h``, copied into the header).  Compiled by
-any conforming C99 compiler with contraction off (``-ffp-contract=off``) on an
-IEEE-754 machine (round-to-nearest, subnormals kept, no x87), it computes the
-same bits as `portable_feedforward`, the NumPy forward pass with the portable
-functions.
+exp/log1p/tanh (``csrc/cyn_portable.h``, copied into the header).  On an
+IEEE-754 machine (round-to-nearest, subnormals kept) it computes the same bits
+as `portable_feedforward`, the NumPy forward pass with the portable functions,
+with whatever flags it is compiled: the header turns contraction off for its own
+code (gcc and clang) and refuses to compile (``#error`` naming the flag to add)
+where the compiler evaluates the header's type in a wider format or is told to
+reorder arithmetic (``-ffast-math``).  ``docs/portable.rst`` states the promise.
 """
 import os
 import re
@@ -110,6 +112,59 @@ def _activation_c(act, n, T, dst, src, dtype):
     return act.row.c99(words, n, dst, src)
 
 
+def _guards(name: str, T: str) -> list[str]:
+    """The header's refusals: the builds that cannot compute the promised bits.
+
+    Why ``#error`` rather than code immune to the evaluation method: a float
+    header would need every float operation of every activation (registry rows'
+    C code) in its own rounded statement, a rule nothing but an s390x or x87 run
+    would check; and under x87's extended precision (FLT_EVAL_METHOD 2) double
+    results round twice whatever the source says.  One flag fixes each case.
+    """
+    # FLT_EVAL_METHOD values that keep T's arithmetic in T: 0, and TS 18661-3's
+    # 16 and 32 (gcc's GNU modes on targets with _Float16: only narrower types
+    # widen); for double also 1 and 64 (float widened to double, double kept)
+    ok = "0, 16, 32" if T == "float" else "0, 1, 16, 32, 64"
+    cond = " && ".join(f"FLT_EVAL_METHOD != {v}" for v in ok.split(", "))
+    return [
+        "/* The bits need IEEE-754 arithmetic as written: refuse the builds that do not give it. */",
+        "#if defined(__FAST_MATH__)",
+        f'#error "{name}.h: compiled with -ffast-math (or -Ofast), which reorders floating-point '
+        f'arithmetic; compile without it for the bits of cyneuron\'s forward pass"',
+        "#endif",
+        f"#if defined(FLT_EVAL_METHOD) && {cond}",
+        "#if FLT_EVAL_METHOD == 1",
+        f'#error "{name}.h: float arithmetic is evaluated in double here (FLT_EVAL_METHOD 1: gcc '
+        f'on s390x with -std=c99/-std=c11); add -fexcess-precision=fast or use -std=gnu99/-std=gnu11"',
+        "#elif FLT_EVAL_METHOD == 2",
+        f'#error "{name}.h: arithmetic is evaluated in x87 extended precision here '
+        f'(FLT_EVAL_METHOD 2: 32-bit x86); add -msse2 -mfpmath=sse"',
+        "#else",
+        f'#error "{name}.h: {T} arithmetic is not evaluated in {T} here (FLT_EVAL_METHOD is not '
+        f'one of {ok}); compile so that it is (gcc: -fexcess-precision=fast)"',
+        "#endif",
+        "#endif",
+        "",
+        "/* No contraction (a*b + c fused into one rounding) in this header's code, whatever the",
+        " * flags; the user's code after it keeps theirs.  gcc ignores the STDC pragma and contracts",
+        " * at -O2 on aarch64, s390x, ppc64le and with -mfma: its optimize pragma, pushed (a",
+        " * function compiled under it is not inlined into callers without it).  clang honours",
+        " * the STDC pragma (not under -ffp-contract=fast, which disregards every pragma);",
+        " * DEFAULT at the end restores the command line's setting. */",
+        "#if defined(__clang__)",
+        "#pragma STDC FP_CONTRACT OFF",
+        "#elif defined(__GNUC__)",
+        "#pragma GCC push_options",
+        '#pragma GCC optimize("fp-contract=off")',
+        "#endif",
+        "",
+    ]
+
+
+_RESTORE = ["#if defined(__clang__)", "#pragma STDC FP_CONTRACT DEFAULT",
+            "#elif defined(__GNUC__)", "#pragma GCC pop_options", "#endif"]
+
+
 def export_c(model, path, *, name: str = "cyn_model") -> None:
     """Write `model` as a dependency-free C99 header with a ``predict`` function.
 
@@ -119,13 +174,21 @@ def export_c(model, path, *, name: str = "cyn_model") -> None:
         void <name>_predict(const T *x, T *y);            /* one sample */
         void <name>_predict_n(const T *X, T *Y, long n);  /* n rows, row-major */
 
-    with ``T`` the network's dtype (``double`` or ``float``).  Compiled with
-    contraction off (``cc -std=c99 -O2 -ffp-contract=off``; never
-    ``-ffast-math``) on an IEEE-754 machine (round-to-nearest, subnormals
-    kept, not x87), it computes the same bits as `portable_feedforward`:
-    the network's forward pass with cyneuron's portable exp, log1p and tanh.
-    (The network's own ``feedforward`` uses NumPy's functions and agrees with
-    it to about an ulp, not to the bit.)
+    with ``T`` the network's dtype (``double`` or ``float``).  On an IEEE-754
+    machine (round-to-nearest, subnormals kept) it computes the same bits as
+    `portable_feedforward`, the network's forward pass with cyneuron's
+    portable exp, log1p and tanh, which is a ``numerics="portable"`` network's
+    own ``feedforward``.  (A ``numerics="numpy"`` network's ``feedforward``
+    uses NumPy's functions and agrees with it to about an ulp, not to the bit.)
+
+    Any C99 compiler and the flags a user would pass keep the bits: the header
+    turns contraction off for its own code under gcc and clang (``cc -O2``,
+    ``-mfma``, ``-march=native``; other compilers need ``-ffp-contract=off``
+    or their equivalent), and stops with an ``#error`` naming the flag to add
+    under ``-ffast-math`` and where the compiler evaluates ``T`` in a wider
+    format (``FLT_EVAL_METHOD``: float on s390x under ``-std=c99``, x87).
+    clang's ``-ffp-contract=fast`` disregards the header's pragma: not
+    supported.  ``docs/portable.rst`` has the details.
 
     Parameters
     ----------
@@ -172,13 +235,15 @@ def export_c(model, path, *, name: str = "cyn_model") -> None:
     out = [f"/* {name}: a cyneuron network exported by cyneuron.export_c ({'-'.join(map(str, sizes))}, "
            f"{np.dtype(net.dtype).name}).\n"
            " * Weights as hex float literals (exact); the forward pass of cyneuron.reference with\n"
-           " * cyneuron's portable exp/log1p/tanh.  Compile with contraction off\n"
-           " * (cc -std=c99 -O2 -ffp-contract=off, never -ffast-math) on an IEEE-754 machine\n"
-           " * (round-to-nearest, subnormals kept, no x87) for the bits of\n"
-           " * cyneuron._export_c.portable_feedforward. */",
+           " * cyneuron's portable exp/log1p/tanh: the bits of\n"
+           " * cyneuron._export_c.portable_feedforward on any IEEE-754 machine (round-to-nearest,\n"
+           " * subnormals kept), with any C99 compiler and flags (cc -O2, -std=c99, -march=native,\n"
+           " * ...): contraction is off inside this header for gcc and clang, and the builds that\n"
+           " * cannot give the bits (-ffast-math, a wider evaluation format) stop with an #error\n"
+           " * that names the flag to add.  Other compilers: contraction off (-ffp-contract=off). */",
            f"#ifndef {guard}", f"#define {guard}", "",
-           "#include <stddef.h>", "#include <stdint.h>", "#include <string.h>", "",
-           "#if defined(__clang__)", "#pragma STDC FP_CONTRACT OFF", "#endif", "",
+           "#include <float.h>", "#include <stddef.h>", "#include <stdint.h>", "#include <string.h>",
+           "", *_guards(name, T),
            "#ifndef CYNX_PORTABLE_FUNCS", "#define CYNX_PORTABLE_FUNCS",
            "#define CYNX_SEL(c, a, b) ((c) ? (a) : (b))",
            PORTABLE_C,
@@ -217,5 +282,5 @@ def export_c(model, path, *, name: str = "cyn_model") -> None:
             f"static inline void {name}_predict_n(const {T} *X, {T} *Y, long n) {{",
             "    long i;",
             f"    for (i = 0; i < n; i++) {name}_predict(X + i * {sizes[0]}, Y + i * {sizes[-1]});",
-            "}", "", f"#endif /* {guard} */", ""]
+            "}", "", *_RESTORE, "", f"#endif /* {guard} */", ""]
     _files.write_text(path, "\n".join(out), encoding="ascii")

@@ -1,10 +1,11 @@
 """Loads the compiled core and proves, once per process, that it uses NumPy's math.
 
-The core calls NumPy's own exp and tanh inner loops. Before anything trains
-on it, a self-check compares those calls with ``np.exp``/``np.tanh`` bit for
-bit on inputs that cover the awkward cases (NaN, +-inf, subnormals, -0.0,
-overflow and underflow thresholds, and a spread of ordinary values, in
-blocks long and short). If the check fails, ``backend="cython"`` refuses to
+The core calls NumPy's own exp, tanh, log and log1p inner loops. Before
+anything trains on it, a self-check compares those calls with ``np.exp``,
+``np.tanh``, ``np.log`` and ``np.log1p`` bit for bit on inputs that cover the
+awkward cases (NaN, +-inf, subnormals, -0.0, overflow and underflow
+thresholds, log's and log1p's neighbourhoods of 1, 0 and -1, and a spread of
+ordinary values, in blocks long and short). If the check fails, ``backend="cython"`` refuses to
 run with an error that says why, instead of silently breaking the contract.
 """
 from __future__ import annotations
@@ -32,7 +33,13 @@ def _check_inputs(dtype):
         parts = [special.astype(dtype),
                  np.linspace(-760, 760, 6007).astype(dtype),
                  (rng.standard_normal(20000) * 8).astype(dtype),
-                 rng.uniform(-1, 1, 3001).astype(dtype)]
+                 rng.uniform(-1, 1, 3001).astype(dtype),
+                 # log and log1p: positive values over the whole exponent range,
+                 # around 1 (log's cancellation), just above -1 and around 0 (log1p's)
+                 np.exp2(rng.uniform(-1080, 1030, 4001)).astype(dtype),
+                 (1 + rng.uniform(-2**-8, 2**-8, 1001)).astype(dtype),
+                 (-1 + np.exp2(rng.uniform(-60, -1, 1001))).astype(dtype),
+                 (rng.choice([-1, 1], 1001) * np.exp2(rng.uniform(-160, -1, 1001))).astype(dtype)]
     return np.concatenate(parts)
 
 
@@ -41,7 +48,9 @@ def _self_check():
         for dtype in (np.float64, np.float32):
             x = _check_inputs(dtype)
             for name, ufunc, corefn in (("exp", np.exp, _core.numpy_exp),
-                                        ("tanh", np.tanh, _core.numpy_tanh)):
+                                        ("tanh", np.tanh, _core.numpy_tanh),
+                                        ("log", np.log, _core.numpy_log),
+                                        ("log1p", np.log1p, _core.numpy_log1p)):
                 expected = ufunc(x)
                 # whole array, then short blocks: vector tails must agree too
                 got = x.copy()

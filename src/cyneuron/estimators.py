@@ -52,7 +52,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
         "cyneuron's MLPClassifier and MLPRegressor need scikit-learn (and scipy): "
         "pip install 'cyneuron[sklearn]'") from exc
 
-from . import _digest, _summary
+from . import _digest, _portable_reference, _summary
 from . import _registry as registry
 from . import _schema as schema
 from . import _validation as v
@@ -1122,6 +1122,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_log_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Logarithm of ``predict_proba``.
 
+        The logarithm of the fitted network's numerics: NumPy's ``np.log``, or
+        with ``numerics="portable"`` cyneuron's portable log (the same bits on
+        every machine, as the probabilities are).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -1130,8 +1134,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        proba = self.predict_proba(X)
+        # the network that computed the probabilities decides (a numerics set
+        # after fit takes effect at the next fit, as for predict_proba)
+        portable = self.network_.numerics == "portable"
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return _portable_reference.log(proba) if portable else np.log(proba)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
