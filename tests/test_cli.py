@@ -444,3 +444,18 @@ def test_model_names_without_their_suffix(iris_like):
     assert "m1 does not exist; reading m1.npz" in proc.stderr
     proc = cyneuron("predict", "m1", "with_id.csv", cwd=d)
     assert proc.stdout.startswith("prediction\n")
+
+
+def test_an_output_format_whose_extra_is_missing_is_refused_before_reading(data, tmp_path):
+    """issue 26, item 8: `-o m.safetensors` without the [safetensors] extra failed only
+    after training."""
+    from helpers import without_module
+    d = data[0]
+    code = ("import sys\n"
+            "from cyneuron.cli import main\n"
+            f"status = main(['train', {str(d / 'flowers.csv')!r}, '--target', 'species', "
+            f"'-o', {str(tmp_path / 'm.safetensors')!r}])\n"
+            "print('STATUS', status)\n")
+    out = without_module("safetensors", code)
+    assert "STATUS 2" in out and "read " not in out and "trained in" not in out
+    assert not (tmp_path / "m.safetensors").exists()
