@@ -60,8 +60,9 @@ def _absolute(current, is_package, level, name):
 class _Reader(ast.NodeVisitor):
     """Imports (with whether they sit in a function) and private reaches of one module."""
 
-    def __init__(self, name, is_package, known):
+    def __init__(self, name, is_package, known, compiled=frozenset()):
         self.name, self.is_package, self.known = name, is_package, known
+        self.compiled = compiled
         self.imports = []        # (module, in_function, line)
         self.aliases = set()     # names bound to modules
         self.private = []        # (line, text)
@@ -98,6 +99,8 @@ class _Reader(ast.NodeVisitor):
             full = f"{base}.{alias.name}" if base else alias.name
             if full in self.known:          # `from . import io`: a module
                 self._add(full, node.lineno)
+                self.aliases.add(alias.asname or alias.name)
+            elif full in self.compiled:     # `from . import _core`: an extension, no edge
                 self.aliases.add(alias.asname or alias.name)
             else:
                 self._add(base, node.lineno)
@@ -226,10 +229,13 @@ def main(argv=None):
     src = os.path.join(args.root, "src")
     mods = modules(src)
     graph, in_function, private = defaultdict(set), defaultdict(list), {}
+    # the compiled extensions (_core, _portable): imported, but no Python module
+    compiled = {f"{PACKAGE}.{f[:-4]}" for f in os.listdir(os.path.join(src, PACKAGE))
+                if f.endswith(".pyx")}
     for name, path in mods.items():
         with open(path, encoding="utf-8") as fh:
             tree = ast.parse(fh.read(), path)
-        reader = _Reader(name, path.endswith("__init__.py"), set(mods))
+        reader = _Reader(name, path.endswith("__init__.py"), set(mods), compiled)
         reader.visit(tree)
         graph[name]
         for target, inside, line in reader.imports:

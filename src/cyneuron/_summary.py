@@ -70,17 +70,8 @@ def _digest(obj):
 
 
 def summary_text(model) -> str:
-    """The summary of a Network, a fitted MLPClassifier / MLPRegressor, or a
-    fitted :func:`cyneuron.tabular_pipeline` (its preprocessing, then its estimator)."""
-    if hasattr(model, "steps"):
-        # a pipeline exists only where scikit-learn is installed
-        from .tabular import describe_state, pipeline_to_state
-        meta, arrays = pipeline_to_state(model, lambda est: ({}, {}))
-        last = model.steps[-1][1]
-        est = getattr(last, "regressor_", last)
-        return "\n".join(["Pipeline (cyneuron.tabular_pipeline): preprocessing, then the "
-                          "estimator"] + ["  " + line for line in describe_state(meta, arrays)]
-                         + [summary_text(est)])
+    """The summary of a Network or a fitted MLPClassifier / MLPRegressor (a
+    tabular pipeline's is :func:`cyneuron.tabular.pipeline_summary`)."""
     net = getattr(model, "network_", None)
     if net is None:
         if not hasattr(model, "layer_sizes"):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _validation as v
+from ._files import write_text
 
 
 class Callback:
@@ -436,7 +437,6 @@ class CSVLogger(Callback):
         -------
         None
         """
-        from ._files import write_text
         if self.keys is None:
             self.keys = sorted(logs)
             self.rows = [self.separator.join(["epoch", *self.keys])]

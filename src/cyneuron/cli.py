@@ -737,7 +737,11 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     model = load_model(args.model)
-    print(summary_text(model), file=out)
+    if hasattr(model, "steps"):          # a pipeline: scikit-learn is installed
+        from .tabular import pipeline_summary
+        print(pipeline_summary(model), file=out)
+    else:
+        print(summary_text(model), file=out)
     return 0
 
 

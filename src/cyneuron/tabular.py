@@ -54,6 +54,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
     raise ImportError("cyneuron.tabular_pipeline needs scikit-learn: "
                       "pip install 'cyneuron[sklearn]'") from exc
 
+from ._summary import summary_text
 from .estimators import MLPClassifier, MLPRegressor
 
 __all__ = ["tabular_pipeline", "pipeline_to_state", "pipeline_from_state", "describe_state",
@@ -929,3 +930,15 @@ def describe_state(meta: dict[str, Any], arrays: Mapping[str, NDArray[Any]]) -> 
     if s["scale_target"]:
         lines.append("  target: standardised for training, predictions mapped back")
     return lines
+
+
+def pipeline_summary(pipe: Pipeline) -> str:
+    """What ``cyneuron info`` prints for a fitted tabular pipeline: its
+    preprocessing (:func:`describe_state`), then its estimator's summary."""
+    meta, arrays = pipeline_to_state(pipe, lambda est: ({}, {}))
+    last = pipe.steps[-1][1]
+    est = getattr(last, "regressor_", last)
+    return "\n".join(["Pipeline (cyneuron.tabular_pipeline): preprocessing, then the "
+                      "estimator"] + ["  " + line for line in describe_state(meta, arrays)]
+                     + [summary_text(est)])
+
