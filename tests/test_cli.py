@@ -459,3 +459,38 @@ def test_an_output_format_whose_extra_is_missing_is_refused_before_reading(data,
     out = without_module("safetensors", code)
     assert "STATUS 2" in out and "read " not in out and "trained in" not in out
     assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer"])
+def test_defaults_match_a_scikit_learn_pipeline_on_raw_csv(tmp_path, name):
+    """issue 28's bar: scikit-learn's bundled classification data written as raw CSVs
+    (string labels, an id column), the CLI's defaults within 0.02 of
+    make_pipeline(StandardScaler(), MLPClassifier(random_state=0)) on the same split."""
+    import warnings
+
+    import sklearn.datasets as ds
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier as SkMLP
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    bunch = getattr(ds, f"load_{name}")(as_frame=True)
+    frame = bunch.frame.rename(columns={"target": "label"})
+    frame["label"] = np.asarray(bunch.target_names)[bunch.target]
+    frame.insert(0, "id", np.arange(len(frame)))
+    train, test = train_test_split(frame, test_size=0.2, random_state=0,
+                                   stratify=frame["label"])
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    cyneuron("train", "train.csv", "--target", "label", "--drop", "id", "--quiet", "-o", "m",
+             cwd=tmp_path)
+    out = cyneuron("evaluate", "m", "test.csv", "--target", "label", cwd=tmp_path).stdout
+    ours = float(out.split("accuracy ")[1].split()[0])
+    features = [c for c in frame.columns if c not in ("id", "label")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sk = make_pipeline(StandardScaler(), SkMLP(random_state=0)).fit(train[features],
+                                                                        train["label"])
+    theirs = sk.score(test[features], test["label"])
+    print(f"{name}: cyneuron CLI {ours:.4f}, scikit-learn pipeline {theirs:.4f}")
+    assert ours >= theirs - 0.02, (ours, theirs)
