@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import cyneuron as cn
 from cyneuron import reference as ref
 from cyneuron._layout import Layout
 
@@ -25,3 +26,22 @@ def test_layout_agrees_with_the_reference_flatten_and_unflatten(sizes):
     assert names["p_optimizer_state"] == (2 * flat.size,)
     assert [names[f"p_W{l}"] for l in range(len(sizes) - 1)] == [w for w, _ in layout.shapes]
 
+
+@pytest.mark.parametrize("backend", ["cython", "numpy"])
+def test_network_state_is_the_networks_own(backend):
+    net = cn.Network([3, 4, 2], seed=0, backend=backend)
+    st = net.state
+    assert st is net.state and st.layout.sizes == net.layer_sizes
+    assert st.layout.n_params == net.n_params
+    for (W, b), (Wc, bc) in zip(st.layers, net.get_weights()):
+        assert W.tobytes() == Wc.tobytes() and b.tobytes() == bc.tobytes()
+    st.layers[0][1][0] = 5.0          # the views write the network
+    assert net.get_weights()[0][1][0] == 5.0
+    X, y = np.ones((4, 3)), np.zeros((4, 2))
+    net.fit(X, y, epochs=2, optimizer="adam")
+    assert st.opt_scalars[0] == 2 and np.count_nonzero(st.opt_state)
+    saved = net.snapshot()
+    net.fit(X, y, epochs=2, optimizer="sgd")        # another optimizer: fresh state
+    assert st.opt_scalars[0] == 0
+    net.restore(saved)
+    assert st.opt_scalars[0] == 2 and net.optimizer.name == "adam"
