@@ -64,12 +64,12 @@ def fit_outcome(net, X, Y, **fit_kw):
     """What a fit did, comparable across backends: the loss history's bits, or,
     if it diverged, the error message (and the weights must be unchanged)."""
     before = bits(net.get_weights())
-    state = net._opt_state.tobytes()
+    state = net.state.opt_state.tobytes()
     try:
         with np.errstate(all="ignore"):
             hist = net.fit(X, Y, **fit_kw)
     except cn.DivergenceError as exc:
-        assert bits(net.get_weights()) == before and net._opt_state.tobytes() == state
+        assert bits(net.get_weights()) == before and net.state.opt_state.tobytes() == state
         return ("diverged", str(exc))
     return ("trained", bits(np.asarray(hist["loss"], dtype=np.float64)))
 

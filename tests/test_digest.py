@@ -179,7 +179,7 @@ def test_changed_optimizer_state_is_refused_even_when_possible(tmp_path):
     with pytest.raises(ValueError, match="modified or damaged"):
         cn.load(_rewrite(path, tmp_path / "bad.npz", arrays_fn=nudge, reseal=False))
     resealed = cn.load(_rewrite(path, tmp_path / "crafted.npz", arrays_fn=nudge))
-    assert resealed._opt_state.tobytes() != net._opt_state.tobytes()
+    assert resealed.state.opt_state.tobytes() != net.state.opt_state.tobytes()
 
 
 def test_version_2_needs_the_state_digest_and_version_1_files_load(tmp_path):

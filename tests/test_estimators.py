@@ -322,7 +322,7 @@ def test_pickle_keeps_the_bits_and_the_optimizer(blobs, est):
     est.partial_fit(X, y)
     back.partial_fit(X, y)
     assert weights_of(est) == weights_of(back)
-    assert est.network_._opt_state.tobytes() == back.network_._opt_state.tobytes()
+    assert est.network_.state.opt_state.tobytes() == back.network_.state.opt_state.tobytes()
 
 
 def test_skops_trusts_everything_but_the_estimator(tmp_path, blobs):
@@ -341,7 +341,7 @@ def test_warm_start_and_rejected_fits_leave_the_model_unchanged(blobs):
     clf = cn.MLPClassifier(hidden_layer_sizes=(5,), random_state=0, max_iter=3,
                            warm_start=True).fit(X, y)
     before = weights_of(clf), dict(clf.__dict__)
-    state = clf.network_._opt_state.tobytes()
+    state = clf.network_.state.opt_state.tobytes()
     bad = [
         (dict(sample_weight=-np.ones(len(y))), ValueError, "Negative values"),
         (dict(sample_weight=np.ones(3)), ValueError, "sample_weight"),
@@ -355,7 +355,7 @@ def test_warm_start_and_rejected_fits_leave_the_model_unchanged(blobs):
     with pytest.raises(ValueError, match="'alpha' parameter of MLPClassifier"):
         clf.set_params(alpha=-1).fit(X, y)
     clf.set_params(alpha=1e-4)
-    assert weights_of(clf) == before[0] and clf.network_._opt_state.tobytes() == state
+    assert weights_of(clf) == before[0] and clf.network_.state.opt_state.tobytes() == state
     assert clf.loss_curve_ == before[1]["loss_curve_"] and clf.n_iter_ == before[1]["n_iter_"]
     clf.fit(X, y)                                     # warm start continues from there
     # n_iter_ counts this call's epochs (scikit-learn's), loss_curve_ all of them

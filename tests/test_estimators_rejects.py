@@ -36,8 +36,8 @@ def snapshot(obj):
     if isinstance(obj, np.random.RandomState):
         return ("RandomState", snapshot(list(obj.get_state())))
     if isinstance(obj, cn.Network):
-        return ("Network", snapshot(obj._params), snapshot(obj._opt_state),
-                snapshot(obj._opt_scalars), repr(obj.optimizer),
+        return ("Network", snapshot(obj._params), snapshot(obj.state.opt_state),
+                snapshot(obj.state.opt_scalars), repr(obj.optimizer),
                 snapshot(obj.rng.bit_generator.state))
     return (type(obj).__name__, repr(obj))
 
@@ -57,7 +57,7 @@ def fitted(kind, **params):
         est = cn.MLPClassifier(**base).fit(X, np.array(["no", "yes"])[Y])
     else:
         est = cn.MLPRegressor(**base).fit(X, T)
-    assert len(est.loss_curve_) == 4 and est.network_._opt_state.any()
+    assert len(est.loss_curve_) == 4 and est.network_.state.opt_state.any()
     return est
 
 

@@ -37,7 +37,7 @@ def _takes_fast(net, x):
 
 
 def _state(net):
-    return bits(net._params) + bits(net._opt_state) + bits(net._opt_scalars)
+    return bits(net._params) + bits(net.state.opt_state) + bits(net.state.opt_scalars)
 
 
 # --- the same bits on both paths and as the reference -------------------------------------

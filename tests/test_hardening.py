@@ -12,7 +12,7 @@ import cyneuron as cn
 
 
 def state_of(net):
-    return (bits(net.get_weights()), net._opt_state.tobytes(), net._opt_scalars.tobytes(),
+    return (bits(net.get_weights()), net.state.opt_state.tobytes(), net.state.opt_scalars.tobytes(),
             repr(net.optimizer), str(net.rng.bit_generator.state))
 
 
@@ -243,15 +243,18 @@ def test_core_entry_points_check_their_buffers():
     core = _native.core()
     net = cn.Network([3, 4, 2], seed=0)
     X = np.ones((5, 3))
-    layout = lambda **kw: {**dict(sizes=net._sizes, acts=net._act_codes,   # noqa: E731
-                                  act_params=net._act_params, offsets=net._offsets,
+    sizes, offsets = net.state.layout.core_arrays()
+    codes = np.array([a.code for a in net.activations], dtype=np.intc)
+    params = np.array([a.param for a in net.activations])
+    layout = lambda **kw: {**dict(sizes=sizes, acts=codes,   # noqa: E731
+                                  act_params=params, offsets=offsets,
                                   dropout=np.zeros(2), loss=0, norm=2, weighted_mean=False,
                                   dtype=np.float64), **kw}
     corenet = core.CoreNet(**layout())
-    assert corenet.forward(net._params, X).tobytes() == net.feedforward(X).tobytes()
+    assert corenet.forward(net.state.params, X).tobytes() == net.feedforward(X).tobytes()
     for kw, msg in [
         (dict(sizes=np.array([3, 9, 2], dtype=np.intp)), "offsets"),
-        (dict(offsets=net._offsets[:-1]), "describe one network"),
+        (dict(offsets=offsets[:-1]), "describe one network"),
         (dict(acts=np.array([1, 77], dtype=np.intc)), "activation code"),
         (dict(acts=np.array([5, 1], dtype=np.intc)), "softmax is an output activation"),
         (dict(loss=9), "unknown loss code"),

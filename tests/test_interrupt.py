@@ -51,7 +51,7 @@ def data(n=4000, seed=0):
 
 
 def state_of(net):
-    return (bits(net.get_weights()), net._opt_state.tobytes(), net._opt_scalars.tobytes(),
+    return (bits(net.get_weights()), net.state.opt_state.tobytes(), net.state.opt_scalars.tobytes(),
             repr(net.optimizer), str(net.rng.bit_generator.state))
 
 

@@ -104,7 +104,7 @@ def test_training_resumes_identically_after_load(tmp_path, backend):
     back.fit(X, y, epochs=3, **fit)
     assert back.l2 == 1e-3 and back.dropout == (0.2, 0.0) and back.optimizer.name == "adam"
     assert bits(back.get_weights()) == bits(a.get_weights())
-    assert back._opt_state.tobytes() == a._opt_state.tobytes()
+    assert back.state.opt_state.tobytes() == a.state.opt_state.tobytes()
 
 
 # --- hostile and damaged files (issue 11, item 11) ---------------------------------------
@@ -468,7 +468,7 @@ def _with_state(tmp_path, net, scalars=None, state=None):
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
 def test_negative_second_moments_are_refused(tmp_path, optimizer):
     net = _trained(optimizer)
-    state = net._opt_state.copy()
+    state = net.state.opt_state.copy()
     P = net.n_params
     assert (state[P:] > 0).any()
     state[P + 3] = -1e-3
@@ -493,7 +493,7 @@ def test_negative_second_moments_are_refused(tmp_path, optimizer):
 ])
 def test_inconsistent_adam_scalars_are_refused(tmp_path, scalars, msg):
     net = _trained("adam", epochs=3)           # 9 steps
-    assert net._opt_scalars[0] == 9
+    assert net.state.opt_scalars[0] == 9
     with pytest.raises(ValueError, match=msg):
         cn.load(_with_state(tmp_path, net, scalars=scalars))
 
@@ -510,7 +510,7 @@ def test_state_an_optimizer_never_writes_must_be_zero(tmp_path, optimizer, half)
     net = _trained(optimizer or "sgd")
     if optimizer is None:
         net.reset_optimizer()
-    state = net._opt_state.copy()
+    state = net.state.opt_state.copy()
     state[half * net.n_params + 1] = 0.5
     with pytest.raises(ValueError, match="optimizer_state"):
         cn.load(_with_state(tmp_path, net, state=state))
@@ -534,10 +534,10 @@ def test_long_adam_runs_still_load(tmp_path, dtype, betas):
     X, y = rng.standard_normal((40, 2)), rng.standard_normal((40, 1))
     net.fit(X, y, epochs=30, learning_rate=1e-3, batch_size=1, optimizer="adam",
             optimizer_params={"beta_1": betas[0], "beta_2": betas[1]})
-    assert net._opt_scalars[0] == 1200
+    assert net.state.opt_scalars[0] == 1200
     back = cn.load(cn.save(net, tmp_path / "m"))
-    assert back._opt_scalars.tobytes() == net._opt_scalars.tobytes()
-    assert back._opt_state.tobytes() == net._opt_state.tobytes()
+    assert back.state.opt_scalars.tobytes() == net.state.opt_scalars.tobytes()
+    assert back.state.opt_state.tobytes() == net.state.opt_state.tobytes()
 
 
 def test_bad_rng_states_are_refused(tmp_path):
@@ -572,7 +572,7 @@ def test_save_refuses_non_finite_models(tmp_path, where, value):
     elif where == "b":
         net._layers[0][1][2] = value
     else:
-        net._opt_state[5] = value
+        net.state.opt_state[5] = value
     with pytest.raises(ValueError, match="NaN or infinity"):
         cn.save(net, tmp_path / "diverged")
     assert list(tmp_path.iterdir()) == []
@@ -580,7 +580,7 @@ def test_save_refuses_non_finite_models(tmp_path, where, value):
 
 def test_save_refuses_impossible_optimizer_state(tmp_path):
     net = _trained("adam")
-    net._opt_state[net.n_params] = -1.0
+    net.state.opt_state[net.n_params] = -1.0
     with pytest.raises(ValueError, match="second moment"):
         cn.save(net, tmp_path / "bad")
     assert list(tmp_path.iterdir()) == []
@@ -599,8 +599,8 @@ def test_version_1_files_still_load(name):
         assert list(net.layer_sizes) == meta["layer_sizes"]
         for l, (W, b) in enumerate(net.get_weights()):
             assert bits(W) == bits(raw[f"W{l}"]) and bits(b) == bits(raw[f"b{l}"])
-        assert net._opt_state.tobytes() == raw["optimizer_state"].tobytes()
-    assert list(net._opt_scalars) == meta["optimizer_scalars"]
+        assert net.state.opt_state.tobytes() == raw["optimizer_state"].tobytes()
+    assert list(net.state.opt_scalars) == meta["optimizer_scalars"]
     assert net.rng.bit_generator.state == meta["rng"]
     assert (net.optimizer and net.optimizer.name) == (meta["optimizer"] and
                                                        meta["optimizer"]["name"])
@@ -653,8 +653,8 @@ def test_saved_file_is_version_2_and_reloads_exactly(tmp_path, optimizer, dtype)
     assert len(meta["state_digest"]) == 64
     back = cn.load(path)
     assert bits(back.get_weights()) == bits(net.get_weights())
-    assert back._opt_state.tobytes() == net._opt_state.tobytes()
-    assert back._opt_scalars.tobytes() == net._opt_scalars.tobytes()
+    assert back.state.opt_state.tobytes() == net.state.opt_state.tobytes()
+    assert back.state.opt_scalars.tobytes() == net.state.opt_scalars.tobytes()
     assert back.rng.bit_generator.state == net.rng.bit_generator.state
 
 
@@ -675,7 +675,7 @@ def test_network_embedded_in_a_larger_archive(tmp_path):
             meta = cio.read_header(archive, prefix + "meta")
             back = cio.network_from_arrays(meta, archive, prefix=prefix)
             assert bits(back.get_weights()) == bits(net.get_weights())
-            assert back._opt_state.tobytes() == net._opt_state.tobytes()
+            assert back.state.opt_state.tobytes() == net.state.opt_state.tobytes()
     # and from a plain dict of arrays, with the same checks
     meta, arrs = cio.network_to_arrays(a, prefix="p.")
     back = cio.network_from_arrays(meta, arrs, prefix="p.")

@@ -454,8 +454,8 @@ def check_loaded(net, path):
     again = cn.load(cn.save(net, path + ".again"))
     assert b"".join(W.tobytes() + b.tobytes() for W, b in again.get_weights()) == \
         b"".join(W.tobytes() + b.tobytes() for W, b in net.get_weights())
-    assert again._opt_state.tobytes() == net._opt_state.tobytes()
-    assert again._opt_scalars.tobytes() == net._opt_scalars.tobytes()
+    assert again.state.opt_state.tobytes() == net.state.opt_state.tobytes()
+    assert again.state.opt_scalars.tobytes() == net.state.opt_scalars.tobytes()
 
 
 def run_fuzzer(tmpdir, cases=CASES, seed=SEED):

@@ -31,7 +31,7 @@ def test_bits_do_not_depend_on_verbosity(kwargs, capsys):
                          loss="binary_crossentropy", seed=2)
         h = net.fit(X, y, epochs=37, verbose=verbose, **{"learning_rate": 0.1, **kwargs})
         runs.append((weight_bytes(net), np.asarray(h["loss"]).tobytes(),
-                     net._opt_state.tobytes()))
+                     net.state.opt_state.tobytes()))
     out = capsys.readouterr().out
     assert runs[0] == runs[1] == runs[2]
     assert len(re.findall(r"(?m)^epoch ", out)) == 10 + 37     # verbose=1 + verbose=2
@@ -68,10 +68,10 @@ def test_bad_verbose_is_rejected_and_changes_nothing(bad, exc):
     X, y = problem()
     net = cn.Network([3, 4, 1], loss="mse", seed=0)
     net.fit(X, y, epochs=2, learning_rate=0.1, optimizer="adam")
-    before = (weight_bytes(net), net._opt_state.tobytes(), net.rng.bit_generator.state)
+    before = (weight_bytes(net), net.state.opt_state.tobytes(), net.rng.bit_generator.state)
     with pytest.raises(exc, match="verbose"):
         net.fit(X, y, epochs=2, learning_rate=0.1, optimizer="adam", verbose=bad)
-    assert (weight_bytes(net), net._opt_state.tobytes(), net.rng.bit_generator.state) == before
+    assert (weight_bytes(net), net.state.opt_state.tobytes(), net.rng.bit_generator.state) == before
 
 
 def test_not_a_terminal_means_lines():

@@ -24,7 +24,7 @@ TALLY = collections.defaultdict(lambda: [0, 0, 0])      # family: tried, named e
 
 
 def state_of(net):
-    return (bits(net.get_weights()), net._opt_state.tobytes(), net._opt_scalars.tobytes(),
+    return (bits(net.get_weights()), net.state.opt_state.tobytes(), net.state.opt_scalars.tobytes(),
             repr(net.optimizer), str(net.rng.bit_generator.state))
 
 
@@ -190,7 +190,7 @@ def test_backends_agree_on_random_problems(sizes, hidden, out, n, batch, opt, dt
     hf, hs = fast.fit(X, y, **fit), slow.fit(X, y, **fit)
     assert bits(np.asarray(hf["loss"])) == bits(np.asarray(hs["loss"]))
     assert bits(fast.get_weights()) == bits(slow.get_weights())
-    assert fast._opt_state.tobytes() == slow._opt_state.tobytes()
+    assert fast.state.opt_state.tobytes() == slow.state.opt_state.tobytes()
 
 
 @settings(derandomize=True, deadline=None, max_examples=25, database=None,

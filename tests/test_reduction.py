@@ -56,7 +56,7 @@ def test_weighted_mean_fits_agree(dtype, hidden, out, loss, m, fit_kw):
     hs = slow.fit(X, y, epochs=7, sample_weight=w, **fit_kw)
     assert bits(np.asarray(hf["loss"])) == bits(np.asarray(hs["loss"]))
     assert bits(fast.get_weights()) == bits(slow.get_weights())
-    assert fast._opt_state.tobytes() == slow._opt_state.tobytes()
+    assert fast.state.opt_state.tobytes() == slow.state.opt_state.tobytes()
     lf, gf = fast.loss_and_gradients(X, y)
     ls, gs = slow.loss_and_gradients(X, y)
     assert np.float64(lf).tobytes() == np.float64(ls).tobytes() and bits(gf) == bits(gs)
@@ -112,7 +112,7 @@ def test_weighted_mean_objective_by_hand():
     per_row = 0.5 * np.sum((a - y) ** 2, axis=1)
     sq = sum(np.sum(W ** 2) for W, _ in net.get_weights())
     expected = (np.sum(w * per_row) + 0.3 * sq) / np.sum(w)
-    value, grads = net._gradients_flat(*net._check_xy(X, y), w)
+    value, grads = net.batch_gradient(*net._check_xy(X, y), w)
     assert abs(float(value) - expected) < 1e-13
     # central differences of the same objective
     flat = net._params.copy()
@@ -122,7 +122,7 @@ def test_weighted_mean_objective_by_hand():
         for step in (h, -h):
             net._params[...] = flat
             net._params[i] += step
-            vals.append(float(net._gradients_flat(*net._check_xy(X, y), w)[0]))
+            vals.append(float(net.batch_gradient(*net._check_xy(X, y), w)[0]))
         net._params[...] = flat
         assert abs((vals[0] - vals[1]) / (2 * h) - grads[i]) < 1e-7
 

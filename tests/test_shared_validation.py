@@ -124,7 +124,7 @@ def test_untampered_files_of_both_formats_load_the_same_network(tmp_path):
     b = cn.load(_write_safetensors(tmp_path / "ok.safetensors", meta, arrays))
     for m in (a, b):
         assert m.digest() == net.digest()
-        assert m._opt_state.tobytes() == net._opt_state.tobytes()
+        assert m.state.opt_state.tobytes() == net.state.opt_state.tobytes()
 
 
 def test_a_mapping_needs_arrays_of_the_exact_dtype():
@@ -188,5 +188,5 @@ def test_from_sklearn_still_converts_exactly():
     # scikit-learn orders the moments coefs then intercepts, cyneuron W0 b0 W1 b1
     P, (vW0, vW1, vb0, vb1) = est.network_.n_params, model._optimizer.vs
     expected = np.concatenate([np.ravel(a) for a in (vW0, vb0, vW1, vb1)])
-    assert est.network_._opt_state[P:].tobytes() == expected.tobytes()
-    assert est.network_._opt_scalars[0] == model._optimizer.t
+    assert est.network_.state.opt_state[P:].tobytes() == expected.tobytes()
+    assert est.network_.state.opt_scalars[0] == model._optimizer.t

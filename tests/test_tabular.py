@@ -84,7 +84,7 @@ def file_callbacks():
     def from_state(meta, arrays):
         est_arrays = {k: v for k, v in arrays.items() if not k.startswith(ARRAY_PREFIX)}
         return from_file_state(meta, est_arrays, "cython")
-    return (lambda est: est._state_for_file()), from_state
+    return (lambda est: est.state_for_file()), from_state
 
 
 def dense(a):
@@ -188,7 +188,7 @@ def test_state_is_json_and_plain_arrays():
     for task in ("classification", "regression"):
         y = targets(train, task)
         pipe = tabular_pipeline(train, y, **SMALL).fit(train, y)
-        meta, arrays = pipeline_to_state(pipe, lambda est: est._state_for_file())
+        meta, arrays = pipeline_to_state(pipe, lambda est: est.state_for_file())
         json.dumps(meta, allow_nan=False)
         for name, a in arrays.items():
             assert isinstance(a, np.ndarray) and a.dtype.kind in "fiuU", name

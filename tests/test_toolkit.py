@@ -68,19 +68,19 @@ def test_adam_closed_form(backend):
     assert W[0, 0] == pytest.approx(1 - alpha * m / (math.sqrt(v) + 1e-8), rel=1e-15)
     assert W[0, 0] == pytest.approx(0.99, abs=1e-7)
     assert b[0] == pytest.approx(-0.01, abs=1e-7)
-    assert net._opt_scalars[0] == 1
+    assert net.state.opt_scalars[0] == 1
 
 
 def test_optimizer_state_persists_and_resets():
     net = one_neuron("cython")
     net.fit(X1, Y1, epochs=3, learning_rate=0.01, optimizer="adam")
-    assert net._opt_scalars[0] == 3
+    assert net.state.opt_scalars[0] == 3
     net.fit(X1, Y1, epochs=2, learning_rate=0.01, optimizer="adam")
-    assert net._opt_scalars[0] == 5
+    assert net.state.opt_scalars[0] == 5
     net.fit(X1, Y1, epochs=1, learning_rate=0.01, optimizer="rmsprop")
-    assert net.optimizer.name == "rmsprop" and net._opt_scalars[0] == 0
+    assert net.optimizer.name == "rmsprop" and net.state.opt_scalars[0] == 0
     net.reset_optimizer()
-    assert net.optimizer is None and not net._opt_state.any()
+    assert net.optimizer is None and not net.state.opt_state.any()
 
 
 # --- calculus: finite differences with penalties and the cross-entropy pairs --------

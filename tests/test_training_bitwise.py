@@ -67,8 +67,8 @@ def assert_same_fit(fast, slow, X, y, **fit_kw):
     for k in hf.history:
         assert bits(np.asarray(hf[k])) == bits(np.asarray(hs[k])), k
     assert bits(fast.get_weights()) == bits(slow.get_weights())
-    assert bits(fast._opt_state) == bits(slow._opt_state)
-    assert fast._opt_scalars.tobytes() == slow._opt_scalars.tobytes()
+    assert bits(fast.state.opt_state) == bits(slow.state.opt_state)
+    assert fast.state.opt_scalars.tobytes() == slow.state.opt_scalars.tobytes()
     assert bits(fast.feedforward(X)) == bits(slow.feedforward(X))
     assert fast.rng.bit_generator.state == slow.rng.bit_generator.state
     return hf
@@ -102,7 +102,7 @@ def test_regularisation_dropout_clipping(seed, dtype):
     # training continues from the same optimizer state, still identical
     assert_same_fit(fast, slow, X, y, epochs=3, learning_rate=0.05, batch_size=4,
                     optimizer="adam", clipnorm=0.5)
-    assert fast._opt_scalars[0] == 15 * 5
+    assert fast.state.opt_scalars[0] == 15 * 5
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -245,7 +245,7 @@ def test_unaligned_inputs_are_copied_before_the_core_sees_them():
 # --- issue 26, items 4 and 10: sizes refused before allocation; every argument named ----------
 
 def _state(net):
-    return (bits(net.get_weights()), net._opt_state.tobytes(), net._opt_scalars.tobytes(),
+    return (bits(net.get_weights()), net.state.opt_state.tobytes(), net.state.opt_scalars.tobytes(),
             str(net.rng.bit_generator.state), net.l1, net.l2)
 
 

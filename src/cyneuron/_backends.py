@@ -14,6 +14,9 @@ way, to the bit:
 What ``backend="numpy"`` changes is this file: ``NumpyBackend`` calls
 ``cyneuron.reference`` one epoch at a time; ``CoreBackend`` calls the core's
 ``CoreNet``, which owns the network's layout and scratch in C.
+
+A backend reads and writes the network only through its declared surface:
+``net.state`` (parameters, optimizer state, layout) and public properties.
 """
 from __future__ import annotations
 
@@ -32,27 +35,29 @@ class NumpyBackend:
 
     def __init__(self, net):
         self.net = net
+        self.state = net.state       # one object for the network's life
+        self.weighted_mean = net.reduction == "weighted_mean"
 
     def forward(self, x):
         net = self.net
         with ref.numerics(net.numerics):
-            return ref.feedforward(net._layers, net.activations, x)
+            return ref.feedforward(self.state.layers, net.activations, x)
 
     def loss_and_gradients(self, x, t, w=None):
-        net = self.net
+        net, st = self.net, self.state
         with ref.numerics(net.numerics):
-            value, g = ref.gradients(net._layers, net.activations, net.loss, x, t, w,
-                                     l1=net.l1, l2=net.l2, weighted_mean=net._weighted_mean)
-        return value, ref.flatten(g)
+            value, g = ref.gradients(st.layers, net.activations, net.loss, x, t, w,
+                                     l1=net.l1, l2=net.l2, weighted_mean=self.weighted_mean)
+        return value, st.layout.flatten(g)
 
     def run_epochs(self, x, t, w, bs, shuffle, rates, epochs, clipnorm, count):
-        net = self.net
-        P = net._params.size
+        net, st = self.net, self.state
+        m, v2 = st.layout.state_halves(st.opt_state)
         # the reference keeps its optimizer state in a dict (see reference.optimizer_step)
-        state = {"m": net._opt_state[:P].copy(), "v": net._opt_state[P:].copy(),
-                 "t": net._opt_scalars[0], "b1p": float(net._opt_scalars[1]),
-                 "b2p": float(net._opt_scalars[2])}
-        weights = net._layers
+        state = {"m": m.copy(), "v": v2.copy(),
+                 "t": st.opt_scalars[0], "b1p": float(st.opt_scalars[1]),
+                 "b2p": float(st.opt_scalars[2])}
+        weights = st.layers
         losses, correct = np.empty(epochs), np.zeros(epochs, dtype=np.int64)
         for e in range(epochs):
             lr = rates[e] if rates.size > 1 else rates[0]
@@ -62,17 +67,18 @@ class NumpyBackend:
                     learning_rate=float(lr), batch_size=bs, shuffle=shuffle, w=w,
                     optimizer=net.optimizer, state=state, l1=net.l1, l2=net.l2,
                     clipnorm=clipnorm, dropout=net.dropout if any(net.dropout) else None,
-                    count_correct=count, weighted_mean=net._weighted_mean)
+                    count_correct=count, weighted_mean=self.weighted_mean)
             if not np.isfinite(losses[e]):
                 losses, correct = losses[:e + 1], correct[:e + 1]
                 break
-        for (W, b), (Wn, bn) in zip(net._layers, weights):
+        for (W, b), (Wn, bn) in zip(st.layers, weights):
             W[...] = Wn
             b[...] = bn
-        net._opt_state[:P] = state["m"]
-        net._opt_state[P:] = state["v"]
-        net._opt_scalars[:] = (state["t"], state["b1p"], state["b2p"])
-        return losses, correct, bool(np.isfinite(losses).all()) and v.all_finite(net._params)
+        m, v2 = st.layout.state_halves(st.opt_state)
+        m[...] = state["m"]
+        v2[...] = state["v"]
+        st.opt_scalars[:] = (state["t"], state["b1p"], state["b2p"])
+        return losses, correct, bool(np.isfinite(losses).all()) and v.all_finite(st.params)
 
 
 class CoreBackend:
@@ -82,28 +88,32 @@ class CoreBackend:
 
     def __init__(self, net):
         self.net = net
+        self.state = st = net.state       # one object for the network's life
+        sizes, offsets = st.layout.core_arrays()
+        acts = net.activations
         self.core = _native.core().CoreNet(
-            net._sizes, net._act_codes, net._act_params, net._offsets,
-            np.asarray(net.dropout, dtype=np.float64), net.loss.code, net._norm,
-            net._weighted_mean, net.dtype, net.numerics == "portable")
+            sizes, np.asarray([a.code for a in acts], dtype=np.intc),
+            np.asarray([a.param for a in acts], dtype=np.float64), offsets,
+            np.asarray(net.dropout, dtype=np.float64), net.loss.code,
+            net.loss.norm(net.n_outputs), net.reduction == "weighted_mean", net.dtype,
+            net.numerics == "portable")
         self._no_weights = np.empty(0, dtype=net.dtype)
         self._no_order = np.empty(0, dtype=np.intp)
         # (params, X, n_threads) -> output, or None where Network's checked path must run
         self.fast_forward = self.core.forward_fast
 
     def forward(self, x):
-        net = self.net
-        return self.core.forward(net._params, x, net.n_threads)
+        return self.core.forward(self.state.params, x, self.net.n_threads)
 
     def loss_and_gradients(self, x, t, w=None):
         net = self.net
-        value, grads = self.core.gradients(net._params, x, t,
+        value, grads = self.core.gradients(self.state.params, x, t,
                                            self._no_weights if w is None else w,
                                            net.l1, net.l2, net.n_threads)
         return net.dtype.type(value), grads
 
     def run_epochs(self, x, t, w, bs, shuffle, rates, epochs, clipnorm, count):
-        net = self.net
+        net, st = self.net, self.state
         n = x.shape[0]
         orders = self._no_order
         if shuffle and bs < n:
@@ -122,8 +132,8 @@ class CoreBackend:
                           if m is not None]
             masks = np.concatenate(parts)
         losses, correct, run = self.core.train_epochs(
-            net._params, x, t, self._no_weights if w is None else w, orders, rates, epochs, bs,
-            net.optimizer, net._opt_state, net._opt_scalars, net.l1, net.l2,
+            st.params, x, t, self._no_weights if w is None else w, orders, rates, epochs, bs,
+            net.optimizer, st.opt_state, st.opt_scalars, net.l1, net.l2,
             0.0 if clipnorm is None else clipnorm, masks, count, net.n_threads)
         # a negative count: that many epochs, and then the weights were not finite
         return losses[:abs(run)], correct[:abs(run)], run > 0

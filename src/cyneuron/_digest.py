@@ -75,8 +75,8 @@ def _hash(sizes, specs, dtype, layers, extra=None):
 def network_digest(net) -> str:
     """The digest of a Network (see the module's docstring for the bytes)."""
     extra = {"numerics": "portable"} if net.numerics == "portable" else None
-    return net._guard.read(lambda: _hash(net.layer_sizes, [a.spec for a in net.activations],
-                                         net.dtype, net._layers, extra))
+    return net.guard.read(lambda: _hash(net.layer_sizes, [a.spec for a in net.activations],
+                                         net.dtype, net.state.layers, extra))
 
 
 def estimator_digest(est) -> str:
@@ -85,10 +85,10 @@ def estimator_digest(est) -> str:
     net = est.network_            # raises NotFittedError when not fitted
     extra = {"numerics": "portable"} if net.numerics == "portable" else {}
     if type(est).__name__ == "MLPClassifier":
-        labels = np.asarray(est._labels)
+        labels = np.asarray(est.label_encoding()[0])
         extra.update({"classes": labels.tolist(), "classes_dtype": labels.dtype.str})
-    return net._guard.read(lambda: _hash(net.layer_sizes, [a.spec for a in net.activations],
-                                         net.dtype, net._layers, extra))
+    return net.guard.read(lambda: _hash(net.layer_sizes, [a.spec for a in net.activations],
+                                         net.dtype, net.state.layers, extra))
 
 
 def check_stored(meta_digest, net, what="the network"):

@@ -95,7 +95,7 @@ def from_sklearn(model: Any) -> MLPClassifier | MLPRegressor:
     # with the weights and solver state of `model`, built by io's checked reader
     template = est._init_network(model.coefs_[0].shape[0], n_out, sizes, acts,
                                  np.random.RandomState(0 if seed is None else seed))
-    meta, arrays = template._state_for_file()
+    meta, arrays = template.state_for_file()
     del meta["digest"]                      # the template's weights are not the model's
     arrays = {"optimizer_state": arrays["optimizer_state"]}
     for l, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
@@ -107,7 +107,7 @@ def from_sklearn(model: Any) -> MLPClassifier | MLPRegressor:
         for key in list(arrays)[1:]:
             get(key, *layout.get(key, (template.dtype, ())))
         _copy_solver_state(model, est, template, meta, arrays)
-        net = Network._from_file_state(meta, arrays, backend=est.backend)
+        net = Network.from_file_state(meta, arrays, backend=est.backend)
     except ValueError as exc:
         raise ValueError(f"model: {exc}") from None
     for name in ("n_features_in_", "feature_names_in_", "n_iter_", "t_", "loss_",
@@ -137,21 +137,21 @@ def _copy_solver_state(model, est, net, meta, arrays):
     meta["optimizer"] = {"name": name, "params": params}
     n_layers = len(model.coefs_)
 
+    layout = net.state.layout
+
     def flat(arrays):
         # sklearn orders its parameters coefs_ then intercepts_; cyneuron W0 b0 W1 b1 ...
-        parts = []
-        for l in range(n_layers):
-            parts += [np.ravel(arrays[l]), np.ravel(arrays[n_layers + l])]
-        return np.concatenate(parts).astype(net.dtype)
+        pairs = [(np.asarray(arrays[l]), np.ravel(arrays[n_layers + l]))
+                 for l in range(n_layers)]
+        return layout.flatten(pairs).astype(net.dtype)
 
     # the halves of optimizer_state that scikit-learn's solver keeps, and the
     # step count, as the registry row lays them out (m then v)
     row = registry.optimizer(name).row
-    P = net.n_params
-    state = np.zeros(2 * P, dtype=net.dtype)
+    state = np.zeros(layout.n_state, dtype=net.dtype)
+    halves = dict(zip("mv", layout.state_halves(state)))
     for half, attr in row.sklearn_state.items():
-        start = 0 if half == "m" else P
-        state[start:start + P] = flat(getattr(opt, attr))
+        halves[half][...] = flat(getattr(opt, attr))
     if row.counts_steps:
         b1p = b2p = 1.0
         for _ in range(int(opt.t)):       # the products the core keeps, one rounding each
@@ -266,6 +266,6 @@ def from_torch(module: torch.nn.Sequential, *, loss: str | None = None,
         loss = "categorical_crossentropy" if acts[-1] == "softmax" else "mse"
     try:
         meta, arrays = schema.weights_state(sizes, acts, loss, dtypes.pop(), weights)
-        return Network._from_file_state(meta, arrays, backend=backend)
+        return Network.from_file_state(meta, arrays, backend=backend)
     except ValueError as exc:
         raise ValueError(f"module: {exc}") from None

@@ -51,7 +51,8 @@ def _model_parts(model):
         net = model.network_            # NotFittedError before fit
         if name == "MLPRegressor":
             return net, "regressor", None, False
-        return net, "classifier", np.asarray(model._labels), bool(model._multilabel)
+        labels, multilabel = model.label_encoding()
+        return net, "classifier", np.asarray(labels), bool(multilabel)
     raise TypeError(f"model must be a cyneuron Network, MLPClassifier or MLPRegressor, got "
                     f"{name}")
 
@@ -104,7 +105,7 @@ def _emit_network(e, net, dtype, x):
             raise ValueError(f"activation {act.name!r} of layer {l + 1} has no ONNX export: "
                              f"its registry row has no node builder for to_onnx")
     h = x
-    for l, ((W, b), act) in enumerate(zip(net._layers, net.activations)):
+    for l, ((W, b), act) in enumerate(zip(net.state.layers, net.activations)):
         h = e.node("MatMul", [h, e.init(f"W{l}", W.astype(dtype))], f"matmul{l}")
         h = e.node("Add", [h, e.init(f"b{l}", b.astype(dtype))], f"z{l}")
         h = act.row.onnx(e, h, l, dtype, act.param)
@@ -196,7 +197,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, dtype=None, opset: int
     elem = onnx.helper.np_dtype_to_tensor_dtype(dtype)
     inputs = [make("X", elem, ["N", net.n_inputs])]
     if kind == "classifier":
-        label, proba = net._guard.read(_emit_classifier, e, net, dtype, "X", labels,
+        label, proba = net.guard.read(_emit_classifier, e, net, dtype, "X", labels,
                                        multilabel)
         outputs = [("label", label, _tensor_type(onnx, labels.dtype) if not multilabel
                     else onnx.TensorProto.INT64,
@@ -204,7 +205,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, dtype=None, opset: int
                    ("probabilities", proba, elem,
                     ["N", max(2, net.n_outputs) if not multilabel else net.n_outputs])]
     else:
-        out = net._guard.read(_emit_network, e, net, dtype, "X")
+        out = net.guard.read(_emit_network, e, net, dtype, "X")
         outputs = [("output" if kind == "network" else "predictions", out, elem,
                     ["N", net.n_outputs])]
     for public, internal, _, _ in outputs:
@@ -273,16 +274,17 @@ def _skl_shape_calculator(operator):
     if type(model).__name__ == "MLPRegressor":
         operator.outputs[0].set_type(real([n, model.network_.n_outputs]))
         return
-    if model._multilabel:
+    labels, multilabel = model.label_encoding()
+    if multilabel:
         raise ValueError("skl2onnx conversion of a multilabel cyneuron MLPClassifier is not "
                          "supported; use cyneuron.to_onnx")
-    kind = np.asarray(model._labels).dtype.kind
+    kind = np.asarray(labels).dtype.kind
     if kind not in "iuU":
         raise ValueError(f"skl2onnx converts classifiers with integer or string labels; "
-                         f"these have dtype {np.asarray(model._labels).dtype}")
+                         f"these have dtype {np.asarray(labels).dtype}")
     label = StringTensorType([n]) if kind == "U" else Int64TensorType([n])
     operator.outputs[0].set_type(label)
-    operator.outputs[1].set_type(real([n, len(model._labels)]))
+    operator.outputs[1].set_type(real([n, len(labels)]))
 
 
 def _skl_converter(scope, operator, container):
@@ -296,13 +298,13 @@ def _skl_converter(scope, operator, container):
     e = _SklEmitter(onnx, scope, container)
     x = operator.inputs[0].full_name
     if kind == "regressor":
-        out = net._guard.read(_emit_network, e, net, dtype, x)
+        out = net.guard.read(_emit_network, e, net, dtype, x)
         container.add_node("Identity", [out], [operator.outputs[0].full_name],
                            name=scope.get_unique_operator_name("Identity"))
         return
     if labels.dtype.kind in "iu":
         labels = labels.astype(np.int64)
-    label, proba = net._guard.read(_emit_classifier, e, net, dtype, x, labels, multilabel)
+    label, proba = net.guard.read(_emit_classifier, e, net, dtype, x, labels, multilabel)
     for internal, var in ((label, operator.outputs[0]), (proba, operator.outputs[1])):
         container.add_node("Identity", [internal], [var.full_name],
                            name=scope.get_unique_operator_name("Identity"))

@@ -3,8 +3,8 @@
 One schema for every model and every codec. A model file is a JSON header
 and named arrays (a codec, :mod:`cyneuron._npz` or
 :mod:`cyneuron._safetensors_io`, stores them); this module says what they
-hold, and checks it. It builds no model: ``Network._state_for_file`` /
-``Network._from_file_state`` and the estimators' method pair of the same
+hold, and checks it. It builds no model: ``Network.state_for_file`` /
+``Network.from_file_state`` and the estimators' method pair of the same
 names turn a model into a header and arrays and back, with the functions
 here.
 
@@ -45,6 +45,7 @@ from numpy.typing import DTypeLike, NDArray
 from . import _registry as registry
 from ._codec import Layout, check_array_type, parse_json
 from ._codec import is_int as _is_int
+from ._layout import Layout as ParamLayout
 
 #: An activation as a header or a Network takes it: a name, (name, slope), or a dict.
 ActivationSpec = str | tuple[str, float] | list[Any] | dict[str, Any]
@@ -340,13 +341,9 @@ def check_metadata(metadata: Any) -> dict[str, Any]:
 
 def network_layout(spec: dict[str, Any], prefix: str = "") -> Layout:
     """Where the arrays of the network checked as `spec` are: key -> (dtype, shape)."""
-    sizes, dtype = spec["sizes"], spec["dtype"]
-    n_params = sum(k * m + m for k, m in zip(sizes[:-1], sizes[1:]))
-    out: Layout = {prefix + "optimizer_state": (dtype, (2 * n_params,))}
-    for l, (k, m) in enumerate(zip(sizes[:-1], sizes[1:])):
-        out[f"{prefix}W{l}"] = (dtype, (k, m))
-        out[f"{prefix}b{l}"] = (dtype, (m,))
-    return out
+    dtype = spec["dtype"]
+    return {key: (dtype, shape)
+            for key, shape in ParamLayout(spec["sizes"]).array_shapes(prefix).items()}
 
 
 def _power_is_consistent(power, beta, step):
@@ -473,7 +470,8 @@ def network_arrays(spec: dict[str, Any], arrays: Mapping[str, Any], prefix: str 
         state = np.zeros(layout[key][1], dtype=spec["dtype"])
     if not np.isfinite(state).all():
         raise ValueError(f"array {key!r} contains NaN or infinity")
-    check_optimizer_state(spec["optimizer"], state, spec["scalars"], layout[key][1][0] // 2)
+    check_optimizer_state(spec["optimizer"], state, spec["scalars"],
+                          ParamLayout(spec["sizes"]).n_params)
     return weights, state
 
 
@@ -501,7 +499,7 @@ def network_state(network: Any, layers: Sequence[tuple[NDArray[Any], NDArray[Any
         and does not import it, not even for its type.
     layers, opt_state, opt_scalars
         Its (W, b) pairs, optimizer moments and [step, beta_1**step,
-        beta_2**step]: what only the network holds (``Network._state_for_file``).
+        beta_2**step]: what only the network holds (``Network.state_for_file``).
     prefix : str
         Prefix of the array keys.
 
@@ -554,7 +552,7 @@ def weights_state(layer_sizes: Sequence[int], activations: Sequence[ActivationSp
                   ) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     """The header and arrays of a network without an optimizer, from an
     architecture and weights that come from elsewhere (another library): read
-    back with ``Network._from_file_state``, they pass the checks a loaded
+    back with ``Network.from_file_state``, they pass the checks a loaded
     file does, with the same messages."""
     meta = {"format": FORMAT, "version": VERSION, "layer_sizes": list(layer_sizes),
             "activations": [list(a) if isinstance(a, tuple) else a for a in activations],
@@ -620,7 +618,7 @@ def estimator_state(class_name: str, params: Mapping[str, Any],
                     labels: NDArray[Any] | None = None, multilabel: bool = False,
                     best: NDArray[Any] | None = None
                     ) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-    """A fitted estimator's header and arrays (``_state_for_file`` of the estimators).
+    """A fitted estimator's header and arrays (``state_for_file`` of the estimators).
 
     Parameters
     ----------

@@ -23,10 +23,9 @@ def _optimizer_lines(net):
     if opt is None:
         return ["optimizer: none yet (not trained, or reset)"]
     params = ", ".join(f"{k}={v:g}" for k, v in opt.params.items())
-    scalars = getattr(net, "_opt_scalars", None)
-    steps = int(scalars[0]) if scalars is not None and len(scalars) else 0
-    state = getattr(net, "_opt_state", None)
-    nonzero = int(np.count_nonzero(state)) if state is not None else 0
+    state = net.state
+    steps = int(state.opt_scalars[0])
+    nonzero = int(np.count_nonzero(state.opt_state))
     return [f"optimizer: {opt.name}({params}); {steps} update steps taken, "
             f"{nonzero} non-zero state values"]
 

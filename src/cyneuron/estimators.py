@@ -57,7 +57,14 @@ from . import _registry as registry
 from . import _schema as schema
 from . import _validation as v
 from . import callbacks as callbacks_mod
-from .network import DivergenceError, DivergenceWarning, Network, check_layer_sizes, runaway_warning
+from .network import (
+    DivergenceError,
+    DivergenceWarning,
+    Network,
+    check_dropout,
+    check_layer_sizes,
+    runaway_warning,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -248,7 +255,7 @@ class _BaseMLP(BaseEstimator):
                     raise ValueError(f"class_weight[{label!r}] must be a finite number >= 0 "
                                      f"keyed by a label, got {weight!r}")
         try:
-            Network._check_dropout(self.dropout, len(sizes) + 1)
+            check_dropout(self.dropout, len(sizes) + 1)
         except (TypeError, ValueError) as exc:
             _fail(self, "dropout", f"a rate in [0, 1), or a list of one per hidden layer "
                                    f"({exc})", self.dropout)
@@ -301,8 +308,8 @@ class _BaseMLP(BaseEstimator):
     def _bind(self, net):
         """Make `net` the fitted network: coefs_ / intercepts_ are views of its weights."""
         self._network = net
-        self.coefs_ = [W for W, _ in net._layers]
-        self.intercepts_ = [b for _, b in net._layers]
+        self.coefs_ = [W for W, _ in net.state.layers]
+        self.intercepts_ = [b for _, b in net.state.layers]
         self.n_layers_ = len(net.layer_sizes)
         self.n_outputs_ = net.n_outputs
 
@@ -355,20 +362,20 @@ class _BaseMLP(BaseEstimator):
         saved: dict[str, Any] = {k: list(val) if isinstance(val, list) else val
                                  for k, val in self.__dict__.items()}
         net = saved.get("_network")
-        kept = None if net is None else net._snapshot()
+        kept = None if net is None else net.snapshot()
         rs = self.random_state
         rs_state = rs.get_state() if isinstance(rs, np.random.RandomState) else None
         try:
             cbs = callbacks_mod.as_callbacks(callbacks)
             if net is None:
                 return self._fit_or_raise(X, y, sample_weight, incremental, classes, cbs)
-            with net._guard.writing():        # one writer at a time, readers wait
+            with net.guard.writing():        # one writer at a time, readers wait
                 return self._fit_or_raise(X, y, sample_weight, incremental, classes, cbs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
             if net is not None and kept is not None:
-                net._restore(kept)
+                net.restore(kept)
             if rs_state is not None and isinstance(rs, np.random.RandomState):
                 rs.set_state(rs_state)
             raise
@@ -418,7 +425,7 @@ class _BaseMLP(BaseEstimator):
             self._fit_lbfgs(net, x, t, w)
         else:
             self._fit_stochastic(net, x, t, w, rs, incremental, callbacks)
-        if not v.all_finite(net._params):
+        if not v.all_finite(net.state.params):
             raise DivergenceError(_NON_FINITE + " (lbfgs; the estimator is as before this "
                                   "call.)")
         self._bind(net)
@@ -426,16 +433,16 @@ class _BaseMLP(BaseEstimator):
 
     def _fit_lbfgs(self, net, x, t, w):
         def loss_and_grad(p):
-            net._params[...] = p          # rounded to the network's dtype
-            value, g = net._gradients_flat(x, t, w)
+            net.state.params[...] = p          # rounded to the network's dtype
+            value, g = net.batch_gradient(x, t, w)
             return float(value), g.astype(np.float64)
 
         net.reset_optimizer()
         res = scipy.optimize.minimize(
-            loss_and_grad, net._params.astype(np.float64), method="L-BFGS-B", jac=True,
+            loss_and_grad, net.state.params.astype(np.float64), method="L-BFGS-B", jac=True,
             options={"maxfun": int(self.max_fun), "maxiter": int(self.max_iter),
                      "gtol": float(self.tol)})
-        net._params[...] = res.x
+        net.state.params[...] = res.x
         self.n_iter_ = int(res.nit)
         self.loss_ = float(res.fun)
         if res.status != 0:
@@ -454,7 +461,7 @@ class _BaseMLP(BaseEstimator):
             self._lr = float(self.learning_rate_init)
             self._best = None
         name, params = self._optimizer()
-        net._use_optimizer(name, params)
+        net.use_optimizer(name, params)
         x_val = t_val = w_val = None
         if self.early_stopping:
             split = self._split([x, t] + ([] if w is None else [w]), t, rs)
@@ -481,14 +488,14 @@ class _BaseMLP(BaseEstimator):
             # partial_fit continues a run: its loss is held to where the run
             # started (or to this data's constant prediction), not to a start
             # that may already have run away
-            reference: float = max(self._run_reference, net._constant_loss(t))
+            reference: float = max(self._run_reference, net.constant_loss(t))
         else:
-            reference = net._reference_loss(x, t)
+            reference = net.reference_loss(x, t)
             self._run_reference: float = reference
         ran_away = True             # until an epoch ends in a diverged break
         for _ in range(int(self.max_iter)):
-            before = net._snapshot()       # what a diverging epoch goes back to
-            loss = float(net._run_epochs(x, t, w, bs, self.shuffle, self._lr, 1,
+            before = net.snapshot()       # what a diverging epoch goes back to
+            loss = float(net.train_epochs(x, t, w, bs, self.shuffle, self._lr, 1,
                                          self.clipnorm)[0])
             self.n_iter_ += 1
             self.t_ += n
@@ -496,7 +503,7 @@ class _BaseMLP(BaseEstimator):
             self.loss_curve_.append(loss)
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-            if not (math.isfinite(loss) and v.all_finite(net._params)):
+            if not (math.isfinite(loss) and v.all_finite(net.state.params)):
                 if self.early_stopping:
                     assert self.validation_scores_ is not None
                     self.validation_scores_.append(math.nan)
@@ -537,7 +544,7 @@ class _BaseMLP(BaseEstimator):
                               f"reached and the optimization hasn't converged yet.",
                               ConvergenceWarning, stacklevel=5)
         if self.early_stopping and self._best is not None:
-            net._params[...] = self._best
+            net.state.params[...] = self._best
         elif ran_away and self.n_iter_:
             # a loss that grew without bound with finite weights: the rule of Network.fit
             warning = runaway_warning(self.loss_curve_[-1], reference, self.n_iter_,
@@ -561,11 +568,11 @@ class _BaseMLP(BaseEstimator):
         epoch = self.n_iter_
         hint = (f"Try a lower learning_rate_init (this fit used {self.learning_rate_init:g}), "
                 f"clipnorm, or scaled inputs.")
-        if not self.early_stopping and not v.all_finite(net._params):
+        if not self.early_stopping and not v.all_finite(net.state.params):
             raise DivergenceError(f"{_NON_FINITE} (Training diverged in epoch {epoch} of this "
                                   f"call, loss {loss}; the estimator is as before this call. "
                                   f"{hint})")
-        net._restore(before)
+        net.restore(before)
         if self.early_stopping and self._best is not None:
             kept = "the weights of the best validation score"
         elif epoch > 1:
@@ -595,7 +602,7 @@ class _BaseMLP(BaseEstimator):
                 self._no_improvement_count = 0
             if score > best:
                 self.best_validation_score_ = score
-                self._best = net._params.copy()
+                self._best = net.state.params.copy()
         else:
             best = self.best_loss_
             assert best is not None             # inf from the first fit without early stopping
@@ -619,22 +626,34 @@ class _BaseMLP(BaseEstimator):
             # The core answers None for anything it does not take as it is (another
             # dtype or layout, NaN, inf), and then scikit-learn's checks below run and
             # raise their own errors.
-            out = net._try_forward(X)
+            out = net.try_forward(X)
             if out is not None:
                 return out
         check_is_fitted(self, "coefs_")
         X = validate_data(self, _numeric(X, "X"), reset=False, dtype=(np.float64, np.float32))
         net = self._network
-        return net._guard.read(net._forward, v.check_inputs(X, net.n_inputs, net.dtype)[0])
+        return net.guard.read(net.forward_array, v.check_inputs(X, net.n_inputs, net.dtype)[0])
 
     # --- model files: the surface cyneuron.io uses (the fields are cyneuron._schema's) ---
 
-    def _state_for_file(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-        """This fitted estimator's model-file header and arrays
-        (:func:`cyneuron._schema.estimator_state`): its parameters, the fitted
-        attributes it has, its network's header and arrays (a snapshot, under
-        the prefix ``network_``), a classifier's labels, early stopping's best
-        weights. ValueError if it is not fitted or a parameter cannot be stored."""
+    def state_for_file(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        """This fitted estimator's model-file header and arrays.
+
+        Its parameters, the fitted attributes it has, its network's header and
+        arrays (a snapshot, under the prefix ``network_``), a classifier's
+        labels, early stopping's best weights
+        (:func:`cyneuron._schema.estimator_state`); ``cn.save`` writes them.
+
+        Returns
+        -------
+        meta : dict
+        arrays : dict of str to numpy.ndarray
+
+        Raises
+        ------
+        ValueError
+            If it is not fitted or a parameter cannot be stored.
+        """
         d = self.__dict__
         if "_network" not in d:
             raise ValueError("the estimator is not fitted: fit it before saving it")
@@ -643,7 +662,7 @@ class _BaseMLP(BaseEstimator):
                   if d.get(k) is not None}
         return schema.estimator_state(
             type(self).__name__, self.get_params(deep=False),
-            self._network._state_for_file(schema.ESTIMATOR_PREFIX), self.out_activation_,
+            self._network.state_for_file(schema.ESTIMATOR_PREFIX), self.out_activation_,
             fitted, feature_names=d.get("feature_names_in_"), best=d.get("_best"),
             **self._labels_for_file())
 
@@ -654,60 +673,85 @@ class _BaseMLP(BaseEstimator):
         pass
 
     @classmethod
-    def _from_file_state(cls, meta: dict[str, Any], arrays: dict[str, NDArray[Any]],
+    def from_file_state(cls, meta: dict[str, Any], arrays: dict[str, NDArray[Any]],
                          backend: str) -> Self:
         """The fitted estimator a model file's header and arrays describe.
 
         The schema checks each field's type (:mod:`cyneuron._schema`); the
         parameters are checked as the constructor's are, and the network must
-        be the one they and the fitted attributes describe. ValueError otherwise.
+        be the one they and the fitted attributes describe.
+
+        Parameters
+        ----------
+        meta : dict
+            The header, as :meth:`state_for_file` writes it.
+        arrays : dict of str to numpy.ndarray
+        backend : {"cython", "numpy"}
+
+        Returns
+        -------
+        MLPClassifier or MLPRegressor
+
+        Raises
+        ------
+        ValueError
+            Naming what does not fit.
         """
         params = schema.estimator_params(meta, list(cls().get_params(deep=False)))
         params["backend"] = backend
         try:
             est = cls(**params)
-            sizes, acts = est._check_params()
         except (TypeError, ValueError) as exc:
             raise ValueError(f"bad 'params': {exc}") from None
-        net = Network._from_file_state(meta["network"], arrays,
-                                       prefix=schema.ESTIMATOR_PREFIX, backend=backend)
-        if net.numerics != est.numerics:
-            raise ValueError(f"bad 'params': numerics {est.numerics!r} but the network was "
+        return est._take_file_state(meta, arrays, backend)
+
+    def _take_file_state(self, meta: dict[str, Any], arrays: dict[str, NDArray[Any]],
+                         backend: str) -> Self:
+        """from_file_state, on the estimator built from the stored parameters:
+        check the rest of the file against them and become the fitted model."""
+        try:
+            sizes, acts = self._check_params()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"bad 'params': {exc}") from None
+        net = Network.from_file_state(meta["network"], arrays,
+                                      prefix=schema.ESTIMATOR_PREFIX, backend=backend)
+        if net.numerics != self.numerics:
+            raise ValueError(f"bad 'params': numerics {self.numerics!r} but the network was "
                              f"trained with {net.numerics!r}")
         attrs = schema.estimator_fitted(meta)
         n_out = net.n_outputs
-        est._labels_from_file(meta, n_out)
+        self._labels_from_file(meta, n_out)
         # the network must be the one the parameters describe
-        out_act, loss = est._loss_for_width(n_out)
+        out_act, loss = self._loss_for_width(n_out)
         expect = [attrs["n_features_in_"]] + sizes + [n_out]
         if list(net.layer_sizes) != expect:
             raise ValueError(f"the network's layer_sizes {list(net.layer_sizes)} are not "
                              f"{expect}, as the parameters and n_features_in_ say")
         specs = [registry.activation(a).spec for a in acts] + [registry.activation(out_act).spec]
         if ([a.spec for a in net.activations] != specs or net.loss.name != loss
-                or net.reduction != "weighted_mean" or net.l2 != est.alpha / 2.0 or net.l1 != 0
-                or net.dtype != np.dtype(est.dtype)):
+                or net.reduction != "weighted_mean" or net.l2 != self.alpha / 2.0 or net.l1 != 0
+                or net.dtype != np.dtype(self.dtype)):
             raise ValueError("the network's activations, loss, penalty or dtype are not the "
                              "ones the parameters describe")
-        if net.dropout != Network._check_dropout(est.dropout, len(net.layer_sizes) - 1):
+        if net.dropout != check_dropout(self.dropout, len(net.layer_sizes) - 1):
             raise ValueError("the network's dropout rates are not the ones the parameters "
                              "describe")
         names, best, out = schema.estimator_extras(meta, arrays, attrs["n_features_in_"],
                                                    net.dtype, net.n_params)
         if names is not None:
-            est.feature_names_in_ = names
+            self.feature_names_in_ = names
         if best is not None:
-            est._best = best  # type: ignore[assignment]
+            self._best = best
         for k, val in attrs.items():
-            setattr(est, k, val)
+            setattr(self, k, val)
         # scikit-learn's attributes that a fit sets to None (they are not stored)
         if "loss_curve_" in attrs:
             for k in ("validation_scores_", "best_loss_", "best_validation_score_"):
                 if k not in attrs:
-                    setattr(est, k, None)
-        est._bind(net)
-        est.out_activation_ = out
-        return est
+                    setattr(self, k, None)
+        self._bind(net)
+        self.out_activation_ = out
+        return self
 
     # --- state: arrays, numbers and strings only ---------------------------------
 
@@ -720,8 +764,8 @@ class _BaseMLP(BaseEstimator):
             state["_network_state"] = {
                 "optimizer": None if net.optimizer is None else net.optimizer.name,
                 "optimizer_params": None if net.optimizer is None else dict(net.optimizer.params),
-                "optimizer_state": net._opt_state.copy(),
-                "optimizer_scalars": net._opt_scalars.copy(),
+                "optimizer_state": net.state.opt_state.copy(),
+                "optimizer_scalars": net.state.opt_scalars.copy(),
                 "rng": net.rng.bit_generator.state,
             }
         return state
@@ -737,9 +781,9 @@ class _BaseMLP(BaseEstimator):
                                  np.random.RandomState(0))
         net.set_weights(list(zip(self.coefs_, self.intercepts_)))
         if netstate["optimizer"] is not None:
-            net._use_optimizer(netstate["optimizer"], netstate["optimizer_params"])
-            net._opt_state[...] = netstate["optimizer_state"]
-            net._opt_scalars[...] = netstate["optimizer_scalars"]
+            net.use_optimizer(netstate["optimizer"], netstate["optimizer_params"])
+            net.state.opt_state[...] = netstate["optimizer_state"]
+            net.state.opt_scalars[...] = netstate["optimizer_scalars"]
         bitgen = np.random.PCG64()
         bitgen.state = netstate["rng"]
         net.rng = np.random.Generator(bitgen)
@@ -946,6 +990,20 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         out[np.arange(len(idx)), idx] = 1.0
         return out
 
+    def label_encoding(self) -> tuple[NDArray[Any], bool]:
+        """What the fitted network's outputs stand for (the exporters and the digest ask).
+
+        Returns
+        -------
+        labels : numpy.ndarray
+            ``classes_``: the label of each output column (multilabel: the
+            column indices).
+        multilabel : bool
+            Whether each output is a label of its own (sigmoid outputs, any
+            number on at once) rather than one class among all.
+        """
+        return self._labels, self._multilabel
+
     def _labels_for_file(self) -> dict[str, Any]:
         return {"labels": self._labels, "multilabel": self._multilabel}
 
@@ -1017,7 +1075,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return super()._split(parts, t, rs)
 
     def _val_score(self, net, x, t, w):
-        out = net._forward(x)
+        out = net.forward_array(x)
         if not v.all_finite(out):
             return math.nan
         return float(accuracy_score(self._decode(t), self._decode(out), sample_weight=w))
@@ -1212,7 +1270,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
 
     def _val_score(self, net, x, t, w):
-        out = net._forward(x)
+        out = net.forward_array(x)
         if not v.all_finite(out):
             return math.nan                     # as scikit-learn scores it
         if t.shape[1] == 1:
@@ -1277,8 +1335,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 def from_file_state(meta: dict[str, Any], arrays: dict[str, NDArray[Any]], backend: str
                     ) -> MLPClassifier | MLPRegressor:
     """The fitted estimator a model file's header (format ``cyneuron-estimator``)
-    and arrays describe; see ``_BaseMLP._from_file_state``."""
+    and arrays describe; see ``_BaseMLP.from_file_state``."""
     name = schema.estimator_class(meta)
     cls: type[MLPClassifier] | type[MLPRegressor] = (
         MLPClassifier if name == "MLPClassifier" else MLPRegressor)
-    return cls._from_file_state(meta, arrays, backend)
+    return cls.from_file_state(meta, arrays, backend)

@@ -16,7 +16,7 @@ the schema (:mod:`cyneuron._schema`)
     (:mod:`cyneuron._digest`): a model's state to a file and back.
 the models
     ``Network`` and the estimators turn themselves into a header and arrays
-    and back (``_state_for_file`` / ``_from_file_state``, with the schema).
+    and back (``state_for_file`` / ``from_file_state``, with the schema).
 this module
     :func:`save` and :func:`load`.
 
@@ -143,7 +143,7 @@ def network_to_arrays(network: Network, prefix: str = ""
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a cyneuron Network, got {type(network).__name__}")
-    return network._state_for_file(prefix)
+    return network.state_for_file(prefix)
 
 
 def network_from_arrays(meta: Mapping[str, Any], arrays: Archive | Mapping[str, Any], *,
@@ -190,7 +190,7 @@ def network_from_arrays(meta: Mapping[str, Any], arrays: Archive | Mapping[str, 
         arrays = {k: read_array(arrays, k, dt, shape) for k, (dt, shape) in present.items()}
     elif not isinstance(arrays, Mapping):
         raise TypeError(f"arrays must be an Archive or a mapping, got {type(arrays).__name__}")
-    return Network._from_file_state(meta, arrays, prefix=prefix, backend=backend)
+    return Network.from_file_state(meta, arrays, prefix=prefix, backend=backend)
 
 
 def network_from_weights(layer_sizes: Sequence[int], activations: Sequence[ActivationSpec],
@@ -205,7 +205,7 @@ def network_from_weights(layer_sizes: Sequence[int], activations: Sequence[Activ
     are copied. ValueError for anything :func:`network_from_arrays` refuses.
     """
     meta, arrays = schema.weights_state(layer_sizes, activations, loss, dtype, weights)
-    return Network._from_file_state(meta, arrays, backend=backend)
+    return Network.from_file_state(meta, arrays, backend=backend)
 
 
 @overload
@@ -267,11 +267,11 @@ def save(network: Any, path: PathLike, *, metadata: dict[str, Any] | None = None
         if metadata is not None and not _is_pipeline(network):
             raise TypeError("metadata is stored with a pipeline only")
         if isinstance(network, Network) or type(network).__module__ == "cyneuron.estimators":
-            return network._state_for_file()
+            return network.state_for_file()
         if _is_pipeline(network):
             # scikit-learn is installed: the pipeline is one of its objects
             from . import tabular
-            tab, arrays = tabular.pipeline_to_state(network, lambda est: est._state_for_file())
+            tab, arrays = tabular.pipeline_to_state(network, lambda est: est.state_for_file())
             meta = {"format": schema.PIPELINE_FORMAT, "version": schema.VERSION,
                     "pipeline": tab}
             if metadata is not None:
@@ -335,7 +335,7 @@ def load(path: PathLike, backend: str = "cython", *, max_bytes: int = MAX_BYTES,
 def _model_from_state(meta: dict[str, Any], arrays: dict[str, Any], backend: str) -> Any:
     """The model a file's checked header and arrays describe."""
     if meta["format"] == schema.FORMAT:
-        return Network._from_file_state(meta, arrays, backend=backend)
+        return Network.from_file_state(meta, arrays, backend=backend)
     # the estimators and pipelines need scikit-learn, an optional extra: imported
     # only for their files
     from . import estimators

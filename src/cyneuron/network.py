@@ -10,28 +10,29 @@ from __future__ import annotations
 import functools
 import numbers
 import os
-import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _digest, _modelfile, _plot, _summary, _to_torch, metrics, schedules
+from . import _digest, _modelfile, _summary, _to_torch, metrics, schedules
 from . import _registry as registry
 from . import _schema as schema
 from . import _validation as v
 from . import callbacks as callbacks_mod
 from . import reference as ref
 from ._backends import BACKENDS
+from ._guard import Guard
+from ._history import History
+from ._layout import Layout, NetworkState
 from ._progress import Progress, check_verbose
 
 if TYPE_CHECKING:
     import os
 
     import torch
-    from matplotlib.figure import Figure
 
     from ._backends import CoreBackend, NumpyBackend
     from ._schema import ActivationSpec
@@ -74,15 +75,72 @@ def check_layer_sizes(layer_sizes: Sequence[int], dtype: Any = "float64") -> tup
     TypeError, ValueError
         Naming ``layer_sizes`` and the size.
     """
-    sizes = Network._check_sizes(layer_sizes)
-    n_params = sum(k * m + m for k, m in zip(sizes[:-1], sizes[1:]))
+    sizes = _check_sizes(layer_sizes)
+    n_params = Layout(sizes).n_params
     v.check_memory(3 * n_params * v.resolve_dtype(dtype).itemsize,
                    f"layer_sizes {list(sizes)} ({n_params} weights and biases, and the "
                    f"optimizer's two moments of each)")
     return sizes
 
 
-# A loss this many times the reference (Network._reference_loss) in a fit's last
+def _check_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
+    if not isinstance(layer_sizes, (list, tuple, range, np.ndarray)):
+        raise TypeError(f"layer_sizes must be a list or tuple of integers, e.g. [2, 2, 1]; "
+                        f"got {type(layer_sizes).__name__}")
+    sizes = list(layer_sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"layer_sizes needs at least an input and an output width, "
+                         f"got {sizes}")
+    out = []
+    for i, s in enumerate(sizes):
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral):
+            raise TypeError(f"layer_sizes[{i}] must be an integer, got {s!r}")
+        if not 1 <= s <= MAX_WIDTH:  # type: ignore[operator]  # Integral lacks <= in typeshed
+            raise ValueError(f"layer_sizes[{i}] must be between 1 and {MAX_WIDTH}, got {s}")
+        out.append(int(s))
+    n_params = Layout(out).n_params
+    if n_params > MAX_PARAMS:
+        raise ValueError(f"layer_sizes {out} need {n_params} weights and biases, more than "
+                         f"the {MAX_PARAMS} a network may have")
+    return tuple(out)
+
+
+def check_dropout(dropout: float | Sequence[float], n_layers: int) -> tuple[float, ...]:
+    """The per-layer dropout rates of a network of `n_layers` layers.
+
+    Parameters
+    ----------
+    dropout : float or sequence of float
+        One rate in [0, 1) for every hidden layer, or one per hidden layer.
+    n_layers : int
+        The network's weight layers (hidden layers and the output layer).
+
+    Returns
+    -------
+    tuple of float
+        One rate per layer; the output layer's is 0 (it never drops).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming ``dropout`` and the value.
+    """
+    hidden = n_layers - 1
+    if isinstance(dropout, (list, tuple)):
+        if len(dropout) != hidden:
+            raise ValueError(f"dropout list has {len(dropout)} rates, but the network has "
+                             f"{hidden} hidden layer(s)")
+        rates = [v.check_real(r, "dropout", minimum=0.0, maximum=1.0, max_strict=True)
+                 for r in dropout]
+    else:
+        r = v.check_real(dropout, "dropout", minimum=0.0, maximum=1.0, max_strict=True)
+        if r and not hidden:
+            raise ValueError("dropout applies to hidden layers; this network has none")
+        rates = [r] * hidden
+    return tuple(rates) + (0.0,)
+
+
+# A loss this many times the reference (Network.reference_loss) in a fit's last
 # epoch is divergence. Measured on digits, diabetes and noise data (30 epochs of
 # SGD, momentum, Nesterov, Adam and RMSprop at learning rates 1e-3 .. 1e6, batches
 # of 32 and full batch): every run that trained ended below 1.1x it; runs at rates
@@ -95,7 +153,7 @@ def runaway_warning(last: float, reference: float, epoch: int, rate: str
                     ) -> DivergenceWarning | None:
     """The warning for a fit whose last epoch's loss `last` ran away from
     `reference` (the larger of the loss before the call's first update and a
-    constant prediction's, ``Network._reference_loss``), or None.
+    constant prediction's, ``Network.reference_loss``), or None.
 
     `epoch` numbers the last epoch for the message; `rate` names the learning
     rate the call used (e.g. ``"learning_rate 0.1"``). Network.fit and the
@@ -131,75 +189,6 @@ REDUCTIONS = ("sum_over_batch_size", "weighted_mean")
 NUMERICS = ref.NUMERICS
 
 
-class _Guard:
-    """One network, several threads.
-
-    A call that changes the network (``fit``, ``train_step``, ``set_weights``,
-    ``reset_optimizer``, an estimator's ``fit``/``partial_fit``) holds it
-    alone: a second such call from another thread raises RuntimeError at
-    once (two fits of one network are a bug in the caller, not something to
-    queue). A call that reads it (``feedforward``, ``gradients``,
-    ``evaluate``, ``get_weights``, ``save``) never sees a half-changed
-    network: it waits for a running change to finish, and one that overlaps
-    a change (the core runs without the GIL) is computed again. Readers do
-    not wait for each other. The thread that is changing the network may
-    read and change it freely (callbacks inside ``fit``).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._owner: int | None = None
-        self._version = 0          # odd while a change is running
-
-    def writing(self) -> _Writing:
-        """The context of a change (``with guard.writing(): ...``)."""
-        return _Writing(self)
-
-    def read(self, fn: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        if self._owner == threading.get_ident():
-            return fn(*args, **kwargs)
-        while True:
-            v0 = self._version
-            if v0 & 1:
-                with self._lock:              # wait for the change to finish
-                    pass
-                continue
-            out = fn(*args, **kwargs)
-            if self._version == v0:
-                return out
-
-
-class _Writing:
-    """_Guard.writing's context (a class: a generator context costs a
-    microsecond, a tenth of a tiny fit)."""
-
-    __slots__ = ("guard", "nested")
-
-    def __init__(self, guard: _Guard) -> None:
-        self.guard = guard
-
-    def __enter__(self) -> None:
-        g = self.guard
-        me = threading.get_ident()
-        self.nested = g._owner == me          # a callback inside fit
-        if self.nested:
-            return
-        if not g._lock.acquire(blocking=False):
-            raise RuntimeError("this network is being changed by another thread (fit, "
-                               "train_step, set_weights or partial_fit); it takes one such "
-                               "call at a time")
-        g._owner = me
-        g._version += 1
-
-    def __exit__(self, *exc: object) -> Literal[False]:
-        if not self.nested:
-            g = self.guard
-            g._version += 1
-            g._owner = None
-            g._lock.release()
-        return False
-
-
 def _writes(method: Callable[Concatenate[Network, _P], _R]
             ) -> Callable[Concatenate[Network, _P], _R]:
     @functools.wraps(method)
@@ -215,70 +204,6 @@ def _reads(method: Callable[Concatenate[Network, _P], _R]
     def wrapper(self: Network, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         return self._guard.read(method, self, *args, **kwargs)
     return wrapper
-
-
-class History:
-    """What ``fit`` returns: per-epoch values, like Keras' History.
-
-    ``history["loss"]`` (or ``history.history["loss"]``) is the training loss
-    of each epoch (the batch losses weighted by batch size; the loss before
-    the update for full-batch training); classifiers also get "accuracy";
-    with validation data, "val_loss" (and "val_accuracy").
-    """
-
-    def __init__(self) -> None:
-        self._history: dict[str, list[float]] = {"loss": []}
-        self._epoch: list[int] = []
-        # Epochs trained in bulk stay NumPy arrays until someone looks: turning
-        # 60000 losses into Python floats costs more than training a tiny net.
-        self._pending: list[tuple[dict[str, NDArray[Any]], int, int]] = []
-
-    def _extend(self, arrays, first, count):
-        """Record `count` epochs from `first` on, one array per key."""
-        self._pending.append((arrays, first, count))
-
-    def _flush(self):
-        for arrays, first, count in self._pending:
-            for key, values in arrays.items():
-                self._history[key].extend(values.tolist())
-            self._epoch.extend(range(first, first + count))
-        self._pending.clear()
-
-    @property
-    def history(self) -> dict[str, list[float]]:
-        """{name: list of per-epoch values}."""
-        self._flush()
-        return self._history
-
-    @property
-    def epoch(self) -> list[int]:
-        """The epoch indices trained, from 0."""
-        self._flush()
-        return self._epoch
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def plot(self, path: str | os.PathLike[str] | None = None) -> Figure:
-        """Plot loss and metrics per epoch (needs ``cyneuron[plot]``).
-
-        Parameters
-        ----------
-        path : str or os.PathLike, optional
-            Also write the figure there (e.g. ``"loss.png"``).
-
-        Returns
-        -------
-        matplotlib.figure.Figure
-        """
-        return _plot.plot_history(self, path)
-
-    def __repr__(self) -> str:
-        last = {k: (vals[-1] if vals else None) for k, vals in self.history.items()}
-        return f"History(epochs={len(self.epoch)}, last={last})"
 
 
 class Network:
@@ -368,8 +293,8 @@ class Network:
                  l1: float = 0.0,
                  l2: float = 0.0, dropout: float | Sequence[float] = 0.0, n_threads: int = 1,
                  reduction: str = "sum_over_batch_size", numerics: str = "numpy") -> None:
-        self._guard = _Guard()
-        sizes = self._check_sizes(layer_sizes)
+        self._guard = Guard()
+        sizes = _check_sizes(layer_sizes)
         n_layers = len(sizes) - 1
         if isinstance(activation, list):
             if len(activation) != n_layers:
@@ -411,7 +336,7 @@ class Network:
         self.l2 = l2
         for l, a in enumerate(acts):
             v.check_fits(a.param, self.dtype, f"the leaky_relu slope of layer {l + 1}")
-        self._dropout = self._check_dropout(dropout, n_layers)
+        self._dropout = check_dropout(dropout, n_layers)
         self.n_threads = n_threads
         self.stop_training = False
         self.lr_multiplier = 1.0
@@ -421,31 +346,24 @@ class Network:
         self._reduction = reduction
         self._numerics = numerics
         self._weighted_mean = reduction == "weighted_mean"
-        self._norm = lossobj.norm(sizes[-1])
         self.rng = self._make_rng(seed)
         self._seed = None if seed is None or isinstance(seed, np.random.Generator) else int(seed)
 
-        # Flat parameter buffer [W1, b1, W2, b2, ...] and the per-layer views into it.
-        offsets, total = [], 0
-        for k, m in zip(sizes[:-1], sizes[1:]):
-            offsets += [total, total + k * m]
-            total += k * m + m
+        # One flat parameter buffer [W1, b1, W2, b2, ...] laid out by the
+        # Layout, and the per-layer views into it.
+        layout = Layout(sizes)
+        total = layout.n_params
         check_layer_sizes(sizes, self.dtype)
         try:
-            self._params = np.zeros(total, dtype=self.dtype)
+            params = np.zeros(total, dtype=self.dtype)
         except MemoryError:
             raise ValueError(f"layer_sizes {list(sizes)} need {total} weights and biases "
                              f"({total * self.dtype.itemsize / 2**30:.1f} GiB): more memory "
                              f"than this process can have") from None
-        self._offsets = np.asarray(offsets, dtype=np.intp)
-        self._sizes = np.asarray(sizes, dtype=np.intp)
-        self._act_codes = np.asarray([a.code for a in acts], dtype=np.intc)
-        self._act_params = np.asarray([a.param for a in acts], dtype=np.float64)
-        self._layers = []
-        for l, (k, m) in enumerate(zip(sizes[:-1], sizes[1:])):
-            W = self._params[offsets[2 * l]:offsets[2 * l] + k * m].reshape(k, m)
-            b = self._params[offsets[2 * l + 1]:offsets[2 * l + 1] + m]
-            self._layers.append((W, b))
+        self._state = NetworkState(layout, params)
+        # the network's own shorthands for the state's arrays that are never replaced
+        self._params = params
+        self._layers = self._state.layers
         self._engine: CoreBackend | NumpyBackend = BACKENDS[backend](self)
         self._initialise()
         self.reset_optimizer()
@@ -501,45 +419,6 @@ class Network:
         self._l2 = v.check_fits(v.check_real(value, "l2", minimum=0.0), self.dtype, "l2")
 
     @staticmethod
-    def _check_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
-        if not isinstance(layer_sizes, (list, tuple, range, np.ndarray)):
-            raise TypeError(f"layer_sizes must be a list or tuple of integers, e.g. [2, 2, 1]; "
-                            f"got {type(layer_sizes).__name__}")
-        sizes = list(layer_sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"layer_sizes needs at least an input and an output width, "
-                             f"got {sizes}")
-        out = []
-        for i, s in enumerate(sizes):
-            if isinstance(s, bool) or not isinstance(s, numbers.Integral):
-                raise TypeError(f"layer_sizes[{i}] must be an integer, got {s!r}")
-            if not 1 <= s <= MAX_WIDTH:  # type: ignore[operator]  # Integral lacks <= in typeshed
-                raise ValueError(f"layer_sizes[{i}] must be between 1 and {MAX_WIDTH}, got {s}")
-            out.append(int(s))
-        n_params = sum(k * m + m for k, m in zip(out[:-1], out[1:]))
-        if n_params > MAX_PARAMS:
-            raise ValueError(f"layer_sizes {out} need {n_params} weights and biases, more than "
-                             f"the {MAX_PARAMS} a network may have")
-        return tuple(out)
-
-    @staticmethod
-    def _check_dropout(dropout, n_layers):
-        """Per-layer dropout rates; the output layer never drops."""
-        hidden = n_layers - 1
-        if isinstance(dropout, (list, tuple)):
-            if len(dropout) != hidden:
-                raise ValueError(f"dropout list has {len(dropout)} rates, but the network has "
-                                 f"{hidden} hidden layer(s)")
-            rates = [v.check_real(r, "dropout", minimum=0.0, maximum=1.0, max_strict=True)
-                     for r in dropout]
-        else:
-            r = v.check_real(dropout, "dropout", minimum=0.0, maximum=1.0, max_strict=True)
-            if r and not hidden:
-                raise ValueError("dropout applies to hidden layers; this network has none")
-            rates = [r] * hidden
-        return tuple(rates) + (0.0,)
-
-    @staticmethod
     def _make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
         if isinstance(seed, np.random.Generator):
             return seed
@@ -574,6 +453,34 @@ class Network:
     def n_params(self) -> int:
         return int(self._params.size)
 
+    # --- the declared surface: what the estimators, the formats and the exporters use ---
+    # They ask for these public names, never for the attributes behind them:
+    # ``state`` (the numbers and their layout), ``guard`` (the thread
+    # discipline), and the training protocol below (``forward_array``,
+    # ``batch_gradient``, ``train_epochs``, ``use_optimizer``, ``snapshot`` /
+    # ``restore``, ``reference_loss`` / ``constant_loss``), all on arrays
+    # already validated for this network.
+
+    @property
+    def state(self) -> NetworkState:
+        """The network's numbers: parameters, optimizer state, layout.
+
+        One :class:`cyneuron._layout.NetworkState` for the network's life; its
+        arrays are the network's own, so writing into them changes the
+        network (hold :attr:`guard` while doing so from another thread).
+        """
+        return self._state
+
+    @property
+    def guard(self) -> Guard:
+        """The network's read/write guard (:class:`cyneuron._guard.Guard`).
+
+        A change made from outside the network's own methods (an estimator's
+        fit) runs inside ``with net.guard.writing():``; a read of several
+        arrays that must agree, inside ``net.guard.read(fn)``.
+        """
+        return self._guard
+
     def __repr__(self) -> str:
         acts = [a.spec for a in self.activations]
         act = acts[0] if all(a == acts[0] for a in acts) else acts
@@ -605,7 +512,7 @@ class Network:
         str
             The path written.
         """
-        return _modelfile.write(path, "Network", self._state_for_file)  # type: ignore[return-value]
+        return _modelfile.write(path, "Network", self.state_for_file)  # type: ignore[return-value]
 
     def to_torch(self) -> torch.nn.Sequential:
         """A ``torch.nn.Sequential`` of Linear layers and activations computing this
@@ -615,24 +522,59 @@ class Network:
     # --- model files: the surface cyneuron._schema and cyneuron.io use -------------------
 
     @_reads
-    def _state_for_file(self, prefix: str = "") -> tuple[dict[str, Any], dict[str, FloatArray]]:
-        """This network's model-file header and arrays (copies, taken under the
-        guard, so that what is written cannot change under a concurrent fit),
-        checked as loading checks them (ValueError otherwise). `prefix` goes
-        before every array's key (an estimator stores its network under one)."""
-        meta, arrays = schema.network_state(self, self._layers, self._opt_state,
-                                            self._opt_scalars, prefix)
+    def state_for_file(self, prefix: str = "") -> tuple[dict[str, Any], dict[str, FloatArray]]:
+        """This network's model-file header and arrays.
+
+        The arrays are copies taken under the guard, so that what is written
+        cannot change under a concurrent fit; both are checked as loading
+        checks them.
+
+        Parameters
+        ----------
+        prefix : str, default=""
+            Goes before every array's key (an estimator stores its network under one).
+
+        Returns
+        -------
+        meta : dict
+            The header (:func:`cyneuron._schema.network_state`).
+        arrays : dict of str to numpy.ndarray
+
+        Raises
+        ------
+        ValueError
+            If the network cannot be stored.
+        """
+        meta, arrays = schema.network_state(self, self._layers, self._state.opt_state,
+                                            self._state.opt_scalars, prefix)
         return meta, {k: np.array(a) for k, a in arrays.items()}
 
     @classmethod
-    def _from_file_state(cls, meta: Mapping[str, Any], arrays: Mapping[str, Any], *,
+    def from_file_state(cls, meta: Mapping[str, Any], arrays: Mapping[str, Any], *,
                          prefix: str = "", backend: str = "cython") -> Network:
         """The network a model file's header `meta` and `arrays` describe.
 
         Every field is checked (:func:`cyneuron._schema.check_network_header`,
         then this constructor's own rules, then the arrays, the optimizer
-        state and the stored digest); anything else is a ValueError naming it.
-        The arrays are copied.
+        state and the stored digest). The arrays are copied.
+
+        Parameters
+        ----------
+        meta : mapping
+            The header, as :meth:`state_for_file` writes it.
+        arrays : mapping of str to numpy.ndarray
+        prefix : str, default=""
+            Before every array's key.
+        backend : {"cython", "numpy"}, default="cython"
+
+        Returns
+        -------
+        Network
+
+        Raises
+        ------
+        ValueError
+            Naming the field, for anything a saved network could not hold.
         """
         spec = schema.check_network_header(meta)
         try:
@@ -646,9 +588,9 @@ class Network:
         net.set_weights(weights)
         _digest.check_stored(meta.get("digest"), net)
         if spec["optimizer"] is not None:
-            net._use_optimizer(spec["optimizer"].name, spec["optimizer"].params)
-        net._opt_state[...] = state
-        net._opt_scalars[...] = spec["scalars"]
+            net.use_optimizer(spec["optimizer"].name, spec["optimizer"].params)
+        net.state.opt_state[...] = state
+        net.state.opt_scalars[...] = spec["scalars"]
         if spec["rng"] is not None:
             net.rng = schema.generator(spec["rng"])
         return net
@@ -703,32 +645,50 @@ class Network:
         -------
         numpy.ndarray of shape (n_samples, n_outputs) or (n_outputs,)
         """
-        out = self._try_forward(X)
+        out = self.try_forward(X)
         return out if out is not None else self._guard.read(self._feedforward_checked, X)
 
-    def _try_forward(self, X):
-        """feedforward of an input the core takes as it is (an ndarray of this
-        dtype and width, C order, finite), checked and computed in one core
-        call; None for any other input, and where the call overlapped a change
-        of the network, for the checked path (_Guard.read) to answer."""
+    def try_forward(self, X: Any) -> FloatArray | None:
+        """feedforward of an input the core takes as it is, or None.
+
+        An ndarray of this dtype and width, C order, finite, is checked and
+        computed in one core call; any other input, and a call that
+        overlapped a change of the network, gives None, and the caller takes
+        the checked path (``feedforward``; the estimators' ``predict``).
+
+        Parameters
+        ----------
+        X : object
+            Anything; only a 2-D ndarray can take this path.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_outputs) or None
+        """
         fast = self._engine.fast_forward
-        if fast is not None:
-            g = self._guard
-            v0 = g._version
-            if not v0 & 1:
-                out = fast(self._params, X, self._n_threads)
-                if g._version == v0:
-                    return out
-        return None
+        if fast is None:
+            return None
+        return self._guard.attempt(fast, self._params, X, self._n_threads)
 
     def _feedforward_checked(self, X):
         x, single = v.check_inputs(X, self.n_inputs, self.dtype)
-        out = self._forward(x)
+        out = self.forward_array(x)
         return out[0] if single else out
 
     predict = feedforward
 
-    def _forward(self, x):
+    def forward_array(self, x: FloatArray) -> FloatArray:
+        """The output for a batch already validated for this network (training protocol).
+
+        Parameters
+        ----------
+        x : numpy.ndarray of shape (n_samples, n_inputs)
+            Of the network's dtype, C order, finite (as ``feedforward`` makes it).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_outputs)
+        """
         return self._engine.forward(x)
 
     # --- training ----------------------------------------------------------------------
@@ -747,12 +707,29 @@ class Network:
                     f"accepts any labels.")
         return x, t
 
-    def _gradients_flat(self, x, t, w=None):
-        """(loss, flat gradient vector) for a validated batch."""
+    def batch_gradient(self, x: FloatArray, t: FloatArray, w: FloatArray | None = None
+                       ) -> tuple[np.floating[Any], FloatArray]:
+        """The loss and flat gradient of a validated batch (training protocol).
+
+        Parameters
+        ----------
+        x : numpy.ndarray of shape (n_samples, n_inputs)
+        t : numpy.ndarray of shape (n_samples, n_outputs)
+            Validated as ``fit`` validates them, in the network's dtype.
+        w : numpy.ndarray of shape (n_samples,), optional
+            Sample weights.
+
+        Returns
+        -------
+        loss : numpy.floating
+            Penalty included.
+        gradient : numpy.ndarray of shape (n_params,)
+            Laid out as :attr:`state` ``.params`` (``state.layout.views`` splits it).
+        """
         return self._engine.loss_and_gradients(x, t, w)
 
     def _unflatten(self, flat):
-        return [(W.copy(), b.copy()) for W, b in ref.unflatten(flat, self._layers)]
+        return [(W.copy(), b.copy()) for W, b in self._state.layout.views(flat)]
 
     @_reads
     def gradients(self, X: ArrayLike, y: ArrayLike) -> Weights:
@@ -771,7 +748,7 @@ class Network:
         list of (numpy.ndarray, numpy.ndarray)
         """
         x, t = self._check_xy(X, y)
-        return self._unflatten(self._gradients_flat(x, t)[1])
+        return self._unflatten(self.batch_gradient(x, t)[1])
 
     @_reads
     def loss_and_gradients(self, X: ArrayLike, y: ArrayLike) -> tuple[float, Weights]:
@@ -789,7 +766,7 @@ class Network:
         gradients : list of (dW, db) pairs, shaped like the weights
         """
         x, t = self._check_xy(X, y)
-        value, flat = self._gradients_flat(x, t)
+        value, flat = self.batch_gradient(x, t)
         return float(value), self._unflatten(flat)
 
     @_writes
@@ -812,8 +789,8 @@ class Network:
         lr = v.check_fits(v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True),
                           self.dtype, "learning_rate")
         x, t = self._check_xy(X, y)
-        value, grads = self._gradients_flat(x, t)
-        value = float(value)
+        loss, grads = self.batch_gradient(x, t)
+        value = float(loss)
         # W = W - lr * dW, elementwise: the flat update gives the reference's bits.
         # It is the call's one change and its last statement, a single store:
         # Ctrl-C before it leaves the network as it was.
@@ -826,10 +803,23 @@ class Network:
     def reset_optimizer(self) -> None:
         """Forget the optimizer and its state (moments, step count)."""
         self.optimizer = None
-        self._opt_state = np.zeros(2 * self._params.size, dtype=self.dtype)
-        self._opt_scalars = np.array([0.0, 1.0, 1.0])   # step, beta_1**t, beta_2**t
+        self._state.reset_optimizer_state()
 
-    def _use_optimizer(self, optimizer, params):
+    def use_optimizer(self, optimizer: str | registry.Optimizer,
+                      params: Mapping[str, Any] | None) -> None:
+        """Train with `optimizer` from now on, keeping its state if it is the one in use.
+
+        Another optimizer, or other hyperparameters, start from fresh state
+        (as ``reset_optimizer``). Training protocol: call it before
+        :meth:`train_epochs`, under ``guard.writing()``.
+
+        Parameters
+        ----------
+        optimizer : str or cyneuron._registry.Optimizer
+        params : mapping or None
+            Hyperparameters over the optimizer's defaults (None with a
+            resolved Optimizer: take it as it is).
+        """
         # fit hands in what it has just resolved; everything else is resolved here
         opt = (optimizer if isinstance(optimizer, registry.Optimizer) and params is None
                else registry.optimizer(optimizer, **(params or {})))
@@ -956,12 +946,12 @@ class Network:
         # honours within milliseconds, SystemExit, a callback raising
         # KeyboardInterrupt), the weights, the optimizer and the Generator are
         # put back as they were before it.
-        saved = self._snapshot()
+        saved = self.snapshot()
         try:
             return self._train(x, t, w, bs, bool(shuffle), epochs, lr0, schedule, constant,
                                clipnorm, val, cbs, opt, verbose)
         except BaseException:
-            self._restore(saved)
+            self.restore(saved)
             raise
 
     # epochs per call into the core at most: bounds what one call allocates
@@ -970,7 +960,7 @@ class Network:
 
     def _train(self, x, t, w, bs, shuffle, epochs, lr0, schedule, constant, clipnorm, val,
                cbs, opt, verbose):
-        self._use_optimizer(opt, None)
+        self.use_optimizer(opt, None)
         history = History()
         count = self.loss.classification
         if count:
@@ -994,7 +984,7 @@ class Network:
         self.learning_rate = lr0
         done = 0
         last = None
-        reference = self._reference_loss(x, t)
+        reference = self.reference_loss(x, t)
         try:
             while done < epochs and not self.stop_training:
                 todo = min(chunk, epochs - done)
@@ -1010,7 +1000,7 @@ class Network:
                     bulk = {"loss": losses}
                     if count:
                         bulk["accuracy"] = correct / x.shape[0]
-                    history._extend(bulk, done, todo)
+                    history.add_epochs(bulk, done, todo)
                     done += todo
                     last = losses[-1]
                     # the last values from the arrays: reading history.history here
@@ -1023,7 +1013,7 @@ class Network:
                     if count:
                         logs["accuracy"] = correct[i] / x.shape[0]
                     if val is not None:
-                        out = self._forward(val[0])
+                        out = self.forward_array(val[0])
                         logs["val_loss"] = self._dataset_loss(out, val[1])
                         if count:
                             logs["val_accuracy"] = metrics.accuracy(metrics.to_labels(val[1]),
@@ -1051,17 +1041,38 @@ class Network:
     # the check costs a small forward pass whatever the data's size
     _REFERENCE_ROWS = 1024
 
-    def _reference_loss(self, x, t):
-        """The larger of the loss before this call's first update (on the first
-        rows) and the loss of predicting the targets' mean, the scale the final
-        loss is held against: a well-trained network's tiny loss is not the
-        scale, and neither is the loss of an untrained one that starts far off."""
-        rows = min(x.shape[0], self._REFERENCE_ROWS)
-        start = self._dataset_loss(self._forward(x[:rows]), t[:rows])
-        return max(start, self._constant_loss(t))
+    def reference_loss(self, x: FloatArray, t: FloatArray) -> float:
+        """The scale a training call's final loss is held against (training protocol).
 
-    def _constant_loss(self, t):
-        """The loss of predicting the mean of targets `t` for every row."""
+        The larger of the loss before the call's first update (on the first
+        rows) and the loss of predicting the targets' mean: a well-trained
+        network's tiny loss is not the scale, and neither is the loss of an
+        untrained one that starts far off (see :func:`runaway_warning`).
+
+        Parameters
+        ----------
+        x, t : numpy.ndarray
+            The call's validated inputs and targets.
+
+        Returns
+        -------
+        float
+        """
+        rows = min(x.shape[0], self._REFERENCE_ROWS)
+        start = self._dataset_loss(self.forward_array(x[:rows]), t[:rows])
+        return max(start, self.constant_loss(t))
+
+    def constant_loss(self, t: FloatArray) -> float:
+        """The loss of predicting the mean of targets `t` for every row.
+
+        Parameters
+        ----------
+        t : numpy.ndarray of shape (n_samples, n_outputs)
+
+        Returns
+        -------
+        float
+        """
         with ref.numerics(self._numerics):
             return float(self.loss.value(np.broadcast_to(t.mean(axis=0), t.shape), t))
 
@@ -1111,17 +1122,30 @@ class Network:
             need += n * width * item
         return need
 
-    def _snapshot(self):
-        """What a failed call must give back: weights, optimizer, Generator position."""
-        return (self._params.copy(), self._opt_state, self._opt_state.copy(),
-                self._opt_scalars.copy(), self.optimizer, self.rng.bit_generator.state)
+    def snapshot(self) -> tuple[Any, ...]:
+        """What a failed call must give back: weights, optimizer, Generator position.
 
-    def _restore(self, saved):
+        Returns
+        -------
+        tuple
+            Opaque; hand it to :meth:`restore`.
+        """
+        return (self._params.copy(), self._state.opt_state, self._state.opt_state.copy(),
+                self._state.opt_scalars.copy(), self.optimizer, self.rng.bit_generator.state)
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        """Put back what :meth:`snapshot` took (weights, optimizer, Generator).
+
+        Parameters
+        ----------
+        saved : tuple
+            A :meth:`snapshot` of this network.
+        """
         params, state_array, state, scalars, optimizer, rng_state = saved
         self._params[...] = params
-        self._opt_state = state_array
-        self._opt_state[...] = state
-        self._opt_scalars[...] = scalars
+        self._state.opt_state = state_array
+        self._state.opt_state[...] = state
+        self._state.opt_scalars[...] = scalars
         self.optimizer = optimizer
         self.rng.bit_generator.state = rng_state
 
@@ -1138,13 +1162,36 @@ class Network:
             value = value + ref.penalty(self._layers, l1, l2)
         return float(value)
 
-    def _run_epochs(self, x, t, w, batch_size, shuffle, learning_rate, epochs=1,
-                    clipnorm=None):
-        """`epochs` epochs on arrays already validated for this network, with the
-        optimizer already chosen (``_use_optimizer``); returns the epoch losses.
+    def train_epochs(self, x: FloatArray, t: FloatArray, w: FloatArray | None,
+                     batch_size: int, shuffle: bool, learning_rate: float, epochs: int = 1,
+                     clipnorm: float | None = None) -> NDArray[np.float64]:
+        """Train `epochs` epochs on validated arrays (training protocol).
 
         The estimators drive their own epoch loops through this, so that what
-        a backend does stays in cyneuron._backends.
+        a backend does stays in cyneuron._backends. The optimizer is the one
+        chosen with :meth:`use_optimizer`; hold ``guard.writing()``, and
+        take a :meth:`snapshot` first if a failure must change nothing.
+
+        Parameters
+        ----------
+        x, t : numpy.ndarray
+            Inputs and targets validated for this network.
+        w : numpy.ndarray of shape (n_samples,) or None
+            Sample weights.
+        batch_size : int
+            In 1 .. n_samples.
+        shuffle : bool
+            Reshuffle the batches every epoch with the network's Generator.
+        learning_rate : float
+        epochs : int, default=1
+            Dropout masks are drawn one epoch at a time: 1 with dropout.
+        clipnorm : float, optional
+
+        Returns
+        -------
+        numpy.ndarray
+            The epoch losses; shorter than `epochs` if the weights stopped
+            being finite.
         """
         losses, _, _ = self._engine.run_epochs(x, t, w, batch_size, bool(shuffle),
                                                np.full(1, float(learning_rate)), epochs,
@@ -1214,7 +1261,7 @@ class Network:
             and ``confusion_matrix``.
         """
         x, t = self._check_xy(X, y)
-        a = self._forward(x)
+        a = self.forward_array(x)
         out = {"loss": self._dataset_loss(a, t)}
         if self.loss.classification:
             out.update(metrics.classification_report(metrics.to_labels(t),
@@ -1270,11 +1317,11 @@ class Neuron:
 
     @property
     def weights(self) -> FloatArray:
-        return self._net._layers[0][0][:, 0].copy()
+        return self._net.state.layers[0][0][:, 0].copy()
 
     @property
     def bias(self) -> float:
-        return float(self._net._layers[0][1][0])
+        return float(self._net.state.layers[0][1][0])
 
     def feedforward(self, inputs: ArrayLike) -> float | FloatArray:
         """The neuron's output: a float for one sample, an (n,) array for a batch.

@@ -508,7 +508,7 @@ def pipeline_to_state(pipe: Pipeline, estimator_to_state: EstimatorToState
         Fitted, and one that :func:`tabular_pipeline` builds (any switches).
     estimator_to_state : callable
         ``estimator_to_state(est) -> (meta, arrays)`` for the fitted cyneuron
-        estimator inside (as the estimators' ``_state_for_file``);
+        estimator inside (as the estimators' ``state_for_file``);
         its header is stored under ``"estimator"``, its arrays beside the
         preprocessing arrays (whose names start with :data:`ARRAY_PREFIX`).
 

@@ -64,7 +64,7 @@ def test_dask_array_same_bits_as_in_memory_blocks_and_never_whole():
     got = fit_blocks(make(), dX, dy, classes=classes, epochs=3)
     want = _by_hand(make(), X, y, bounds, 3, classes=classes)
     assert _weights(got) == _weights(want)
-    assert got.network_._opt_state.tobytes() == want.network_._opt_state.tobytes()
+    assert got.network_.state.opt_state.tobytes() == want.network_.state.opt_state.tobytes()
     assert got.loss_curve_ == want.loss_curve_ and len(got.loss_curve_) == 12
     # each block read once per epoch (dask also reads 0 rows, for its meta)
     assert sorted(r for r in guard.reads if r) == sorted(CHUNKS * 3)
@@ -134,7 +134,7 @@ def test_bad_input_rejected_before_training():
     X, y = _data(n=60)
     est = cn.MLPClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(
         X[:30], y[:30], classes=["a", "b", "c"])
-    before = (_weights(est), est.network_._opt_state.tobytes(), list(est.loss_curve_))
+    before = (_weights(est), est.network_.state.opt_state.tobytes(), list(est.loss_curve_))
     cases = [
         (dict(X=X[:, 0], y=y), ValueError, "X must be 2-D"),
         (dict(X=X, y=y[:50]), ValueError, "y must have one row per row of X"),
@@ -159,7 +159,7 @@ def test_bad_input_rejected_before_training():
     Xbad[55, 2] = np.nan
     with pytest.raises(ValueError, match="NaN|infinity"):
         fit_blocks(est, Xbad, y, block_size=10)
-    assert (_weights(est), est.network_._opt_state.tobytes(), list(est.loss_curve_)) == before
+    assert (_weights(est), est.network_.state.opt_state.tobytes(), list(est.loss_curve_)) == before
     est.predict(X)                               # and still works
 
 

@@ -162,7 +162,7 @@ def test_cross_validate_estimators_fitted_in_workers(dask_client, kind):
             assert out[key].tobytes() == ref[key].tobytes()
         for e_ref, e in zip(ref["estimator"], out["estimator"]):
             assert _weights(e) == _weights(e_ref)
-            assert e.network_._opt_state.tobytes() == e_ref.network_._opt_state.tobytes()
+            assert e.network_.state.opt_state.tobytes() == e_ref.network_.state.opt_state.tobytes()
             e_ref, e = copy.deepcopy(e_ref), copy.deepcopy(e)
             e_ref.partial_fit(X[:20], y[:20])
             e.partial_fit(X[:20], y[:20])

@@ -32,7 +32,7 @@ def _trained():
 
 
 def _state(net):
-    return (net._params.tobytes(), net._opt_state.tobytes(), net._opt_scalars.tobytes(),
+    return (net._params.tobytes(), net.state.opt_state.tobytes(), net.state.opt_scalars.tobytes(),
             repr(net.optimizer), str(net.rng.bit_generator.state))
 
 
@@ -47,7 +47,7 @@ def test_round_trip_and_the_library_reads_what_cyneuron_writes(tmp_path):
     for l, (W, b) in enumerate(net.get_weights()):
         assert tensors[f"W{l}"].tobytes() == W.tobytes()
         assert tensors[f"b{l}"].tobytes() == b.tobytes()
-    assert tensors["optimizer_state"].tobytes() == net._opt_state.tobytes()
+    assert tensors["optimizer_state"].tobytes() == net.state.opt_state.tobytes()
     # and cyneuron reads a file the library wrote from the same header and arrays
     from cyneuron import io
     meta, arrays = io.network_to_arrays(net)
