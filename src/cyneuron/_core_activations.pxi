@@ -13,7 +13,7 @@ cdef void activate_rest(int code, double param, floating *z, isz n, isz m,
     applied its first step: for sigmoid z holds -(x.W + b), for relu and leaky
     ReLU the activation itself (see cyn_affine in csrc/cyn_kernels.h)."""
     cdef isz i, j, cnt = n * m
-    cdef floating one = 1, zero = 0, alpha, mx, s, v
+    cdef floating zero = 0, mx, s, v
     cdef floating *row
     if code == ACT_SIGMOID:
         # 1 / (1 + exp(-z)), the negation done

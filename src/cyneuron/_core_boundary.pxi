@@ -127,10 +127,9 @@ cdef isz _layout(const Net *net, isz cap, bint train, Batch *ws, char *base,
     return off
 
 
-cdef int _check_len(str name, isz have, isz need, bint at_least=False) except -1:
-    if have < need or (have != need and not at_least):
-        raise ValueError(f"core: {name} has {have} entries, expected "
-                         f"{'at least ' if at_least else ''}{need}")
+cdef int _check_len(str name, isz have, isz need) except -1:
+    if have != need:
+        raise ValueError(f"core: {name} has {have} entries, expected {need}")
     return 0
 
 
@@ -296,10 +295,6 @@ cdef class CoreNet:
     def n_params(self):
         """Entries of the flat parameter vector."""
         return self.net.n_params
-
-    def workspace_size(self, isz rows, bint train=False):
-        """Entries of the workspace for batches of up to `rows` rows."""
-        return _layout(&self.net, rows, train, NULL, NULL, self.dtype.itemsize)
 
     cdef object _take(self, isz rows, bint train):
         # Called with the GIL held, so the flag cannot race: a reader on

@@ -17,7 +17,7 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
     inside a huge one (see WATCH_SPLIT); once it is noted, the rest of the
     pass is skipped: the caller unwinds.
     """
-    cdef isz l, k, m, i, off
+    cdef isz l, k, m, off
     cdef const floating *inp = X
     cdef floating *out = acts_buf
     for l in range(net.n_layers):
@@ -50,7 +50,7 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
     With a watch, Ctrl-C is looked for between the products; once it is noted
     (watch.stop) the batch is abandoned: loss and grads are then meaningless.
     """
-    cdef isz L = net.n_layers, l, k, m, i, off
+    cdef isz L = net.n_layers, l, k, m
     cdef floating *acts_buf = <floating *>ws.acts
     cdef floating *raw_buf = <floating *>ws.raw
     cdef floating *d = <floating *>ws.dbuf

@@ -5,7 +5,7 @@
 
 cdef isz count_correct(const floating *a, const floating *y, isz n, isz m) noexcept nogil:
     """Rows classified right: threshold 0.5 for one output, first argmax otherwise."""
-    cdef isz i, j, ba, by, c = 0
+    cdef isz i, ba, by, c = 0
     cdef floating half = 0.5
     if m == 1:
         for i in range(n):
