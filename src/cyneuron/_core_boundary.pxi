@@ -425,11 +425,11 @@ cdef class CoreNet:
         _layout(&net, n, False, &ws, <char *>&wk[0], sizeof(floating))
         try:
             with nogil:
-                denom = batch_denominator(&net, wp, n, &wsum, &inv)
+                denom = loss_denominator(&net, wp, n, &wsum, &inv)
                 lossval = batch_gradients(&net, self.loss, &params[0], &X[0, 0], &Y[0, 0], wp,
                                           n, denom, inv, &ws, NULL, NULL, &g[0], &watch)
                 if (l1 != 0 or l2 != 0) and not watch.stop:
-                    lossval = lossval + penalties(&net, &params[0], &g[0], l1, l2, wsum)
+                    lossval = lossval + penalty(&net, &params[0], &g[0], l1, l2, wsum)
             watch_raise(&watch)
         finally:
             self._give(work)

@@ -1,7 +1,7 @@
-# Included by _core.pyx: mirrors reference.py's "losses" section (mse, sse,
-# binary_crossentropy, categorical_crossentropy and their gradients:
-# loss_and_grad; clip_probability: clip_prob; loss_denominator:
-# batch_denominator).
+# Included by _core.pyx: mirrors reference.py's "losses" section under the
+# same names (clip_probability, loss_denominator), except that one loop,
+# loss_and_grad, computes each loss with its gradient (reference.mse and
+# mse_gradient, ..., categorical_crossentropy and its delta).
 
 # ---------------------------------------------------------------------------
 # Losses. Each returns the batch loss and writes the output layer's error:
@@ -11,7 +11,7 @@
 # tmp holds 2 * n * m scratch values for the logarithms.
 # ---------------------------------------------------------------------------
 
-cdef inline floating clip_prob(floating a, floating eps, floating ome) noexcept nogil:
+cdef inline floating clip_probability(floating a, floating eps, floating ome) noexcept nogil:
     # np.minimum(np.maximum(a, eps), 1 - eps); NaN passes through
     if a < eps:
         a = eps
@@ -46,7 +46,7 @@ cdef floating output_error(const Net *net, int loss, const floating *a,
     """The batch loss; g receives dL/dz of the output layer. For mse/sse and an
     elementwise activation the derivative is applied in the loss's own loop
     (one pass, nothing reloaded; the same multiplications in the same order).
-    denom is the loss's divisor (see batch_denominator), inv 1/denom when that
+    denom is the loss's divisor (see loss_denominator), inv 1/denom when that
     is exact, else 0."""
     cdef int act = net.acts[net.n_layers - 1]
     cdef double param = net.act_params[net.n_layers - 1]
@@ -63,7 +63,7 @@ cdef floating output_error(const Net *net, int loss, const floating *a,
     return value
 
 
-cdef inline floating batch_denominator(const Net *net, const floating *w, isz n,
+cdef inline floating loss_denominator(const Net *net, const floating *w, isz n,
                                        floating *wsum, floating *inv) noexcept nogil:
     """The divisor of a batch's loss: its row count, or (weighted_mean with
     weights) the sum of its weights in sample order from +0.0, times the
@@ -122,7 +122,7 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
         return half * s
     elif code == LOSS_BCE:
         for q in range(cnt):
-            p = clip_prob(a[q], eps, ome)
+            p = clip_probability(a[q], eps, ome)
             tmp[q] = p
             tmp[cnt + q] = one - p
         vlog(tmp, 2 * cnt, portable)
@@ -138,7 +138,7 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
         return s / denom
     else:  # LOSS_CCE
         for q in range(cnt):
-            tmp[q] = clip_prob(a[q], eps, ome)
+            tmp[q] = clip_probability(a[q], eps, ome)
         vlog(tmp, cnt, portable)
         for i in range(n):
             r = zero

@@ -41,7 +41,7 @@ cdef floating add_penalties(const Net *net, const floating *params, floating *gr
     return pen
 
 
-cdef inline floating penalties(const Net *net, const floating *params, floating *grads,
+cdef inline floating penalty(const Net *net, const floating *params, floating *grads,
                                double l1, double l2, floating wsum) noexcept nogil:
     """add_penalties, per unit of weight under weighted_mean (the coefficients
     divided by the batch's weight sum, in double, as the reference does)."""
@@ -51,7 +51,7 @@ cdef inline floating penalties(const Net *net, const floating *params, floating 
     return add_penalties(net, params, grads, l1, l2)
 
 
-cdef void clip_gradient(floating *g, isz cnt, double clipnorm) noexcept nogil:
+cdef void clip_by_norm(floating *g, isz cnt, double clipnorm) noexcept nogil:
     cdef isz i
     cdef floating s = 0, norm, c = <floating>clipnorm, scale
     for i in range(cnt):

@@ -136,7 +136,7 @@ cdef isz tiny_sgd_epochs(const Net *net, int loss, const Plan *plan, floating *p
     cdef isz stop
     if bs >= n:
         # one batch, the same every epoch: its divisor too
-        denom = batch_denominator(net, w, n, &wsum, &inv)
+        denom = loss_denominator(net, w, n, &wsum, &inv)
         for e in range(epochs):
             if wsum == 0:
                 losses[e] = 0.0
@@ -156,7 +156,7 @@ cdef isz tiny_sgd_epochs(const Net *net, int loss, const Plan *plan, floating *p
             while start < stop:
                 nb = bs if start + bs <= n else n - start
                 wb = w + start if w != NULL else NULL
-                denom = batch_denominator(net, wb, nb, &wsum, &inv)
+                denom = loss_denominator(net, wb, nb, &wsum, &inv)
                 if wsum != 0:       # a batch without weight has no data: no step
                     value = tiny_gradients(net, loss, params, X + start * n_in,
                                            Y + start * n_out, wb, nb, denom, inv, ws, grads,

@@ -1,9 +1,9 @@
 # Included by _core.pyx: mirrors reference.py's "batching, shuffling and
 # dropout draws" section: the training loop (reference.train_epoch, for many
 # epochs; the draws themselves are made by the caller) and the accuracy count
-# (reference.correct_predictions: count_correct).
+# (correct_predictions).
 
-cdef isz count_correct(const floating *a, const floating *y, isz n, isz m) noexcept nogil:
+cdef isz correct_predictions(const floating *a, const floating *y, isz n, isz m) noexcept nogil:
     """Rows classified right: threshold 0.5 for one output, first argmax otherwise."""
     cdef isz i, ba, by, c = 0
     cdef floating half = 0.5
@@ -104,7 +104,7 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
                 xb = X + start * n_in
                 yb = Y + start * n_out
                 wb = wp + start if wp != NULL else NULL
-            denom = batch_denominator(net, wb, nb, &wsum, &inv)
+            denom = loss_denominator(net, wb, nb, &wsum, &inv)
             if wsum == 0:
                 # weighted_mean: a batch without weight has no data, so no
                 # step (its dropout masks are still consumed, in order)
@@ -127,16 +127,16 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
             if watch.stop:
                 return run
             if count:
-                hits += count_correct(<floating *>ws.acts + act_offset(net, net.n_layers - 1, nb),
+                hits += correct_predictions(<floating *>ws.acts + act_offset(net, net.n_layers - 1, nb),
                                       yb, nb, n_out)
             if mp != NULL:
                 for i in range(net.n_layers):
                     if drop[i] > 0:
                         mp = mp + nb * net.sizes[i + 1]
             if penal:
-                value = value + penalties(net, params, grads, l1, l2, wsum)
+                value = value + penalty(net, params, grads, l1, l2, wsum)
             if clipnorm > 0:
-                clip_gradient(grads, P, clipnorm)
+                clip_by_norm(grads, P, clipnorm)
             if not fused:
                 optimizer_step(opt, &plan.hyper, plan.scalars, params, grads, state, P,
                                lrs[e * lr_step], net.n_threads)
