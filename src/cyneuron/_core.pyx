@@ -20,21 +20,24 @@ How to read it: this file only imports and includes; the core is the
 sections below, one file each, in this order, each mirroring the section of
 ``reference.py`` named in its first lines (Cython compiles them as one
 module, so a section may call into a later one, as batch_gradients calls the
-tiny path; the order is for the reader):
+tiny path; the order is for the reader, except that a struct held by value
+in another is declared first, as Hyper before Plan):
 
 =============================  ==============================================
 ``_core_transcendental.pxi``   exp, tanh, log, log1p: NumPy's own loops or the
                                portable ones (``reference``'s ``numerics``)
-``_core_net.pxi``              a network seen from C: ``Net``, ``Batch``,
-                               ``Hyper``, ``Plan``; dtype dispatch helpers
+``_core_net.pxi``              a network seen from C: ``Net``, ``Batch``;
+                               dtype dispatch helpers
 ``_core_watch.pxi``            Ctrl-C in the nogil loops; the three products
                                of a layer, in pieces, between looks
 ``_core_activations.pxi``      activations and their derivatives
 ``_core_losses.pxi``           losses, their gradients and divisor
 ``_core_network.pxi``          the forward pass and one batch's gradients
 ``_core_tiny.pxi``             the tiny-net path (fused loops, SGD epochs)
-``_core_optimizers.pxi``       penalties, norm clipping, the optimizer step
-``_core_training.pxi``         the training loop and the accuracy count
+``_core_optimizers.pxi``       an optimizer's ``Hyper`` and step; penalties,
+                               norm clipping
+``_core_training.pxi``         the ``Plan`` of a run, the training loop, the
+                               accuracy count
 ``_core_boundary.pxi``         the Python boundary: ``all_finite``,
                                ``CoreNet`` (``_core.pyi`` is its stub)
 ``_core_hooks.pxi``            hooks for tests and benchmarks

@@ -198,29 +198,6 @@ cdef bint _infer(const Net *net, const floating *params, const floating *X, isz 
     return True
 
 
-# An optimizer's hyperparameters, by name, in the order optimizer_step reads
-# them from its `hp` vector (the registry's Optimizer.params holds them by name).
-cdef int _read_hyper(int opt, params, Hyper *h) except -1:
-    """Fill h from a registry Optimizer's hyperparameter dict."""
-    memset(h, 0, sizeof(Hyper))
-    if not OPT_SGD <= opt <= OPT_ADAM:      # OPT_NESTEROV is the core's own
-        raise ValueError(f"core: unknown optimizer code {opt}")
-    try:
-        if opt == OPT_MOMENTUM:
-            h.momentum = float(params["momentum"])
-            h.nesterov = float(params["nesterov"]) != 0
-        elif opt == OPT_RMSPROP:
-            h.rho = float(params["rho"])
-            h.epsilon = float(params["epsilon"])
-        elif opt == OPT_ADAM:
-            h.beta_1 = float(params["beta_1"])
-            h.beta_2 = float(params["beta_2"])
-            h.epsilon = float(params["epsilon"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"core: optimizer code {opt} needs the hyperparameters of its "
-                         f"kind as numbers ({type(e).__name__}: {e})") from None
-    return 0
-
 # workspaces up to this many entries stay cached between inference calls
 # (a large prediction's scratch is given back at once)
 cdef isz CACHED_ENTRIES = 1 << 20

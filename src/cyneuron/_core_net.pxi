@@ -1,5 +1,6 @@
 # Included by _core.pyx: a network seen from C (the layout, the batch's
-# scratch, an optimizer's hyperparameters, the plan of a training run) and
+# scratch; the plan of a training run is the training section's, an
+# optimizer's hyperparameters the optimizers') and
 # the dtype dispatch of the few libm calls and finiteness tests the sections
 # below share. reference.py passes lists of (W, b) pairs instead (its
 # `Weights`, `Pair`); the flat layout is reference.flatten's.
@@ -37,37 +38,6 @@ cdef struct Batch:
     void *gy               # targets
     void *gw               # and sample weights
     void *grads            # and the gradient (n_params)
-
-
-cdef struct Hyper:
-    # an optimizer's hyperparameters by name; the ones it does not take stay 0
-    double momentum
-    bint nesterov
-    double rho
-    double beta_1
-    double beta_2
-    double epsilon
-
-
-cdef struct Plan:
-    # what train_loop runs, apart from the dtype's buffers: CoreNet.train_epochs
-    # fills it after its checks
-    isz n                  # rows of X, Y (and of w when given)
-    const isz *orders      # epochs x n sample order, or NULL for 0..n-1
-    const double *lrs      # the learning rate per epoch (lr_step 1) or of all (0)
-    isz lr_step
-    isz epochs
-    isz batch_size
-    int opt                # optimizer code, its hyperparameters
-    Hyper hyper
-    double *scalars        # step count, beta_1**t, beta_2**t
-    double l1              # penalties added to each batch's loss (biases excluded)
-    double l2
-    double clipnorm        # > 0: clip the gradient's norm
-    const double *drop     # dropout rate of every layer's output
-    bint count             # count correct argmax predictions per epoch
-    double *losses         # out: the loss of every epoch
-    cnp.int64_t *correct   # out: the correct predictions of every epoch
 
 
 cdef inline isz act_offset(const Net *net, isz layer, isz n) noexcept nogil:

@@ -1,6 +1,43 @@
 # Included by _core.pyx: mirrors reference.py's "optimizers" section
 # (optimizer_step), with the penalty and the gradient's norm clipping
-# (reference.penalty, clip_by_norm) applied before the step.
+# (reference.penalty, clip_by_norm) applied before the step. Everything the
+# core knows of an optimizer is here: its hyperparameters (Hyper, read from
+# the registry's Optimizer by _read_hyper at the boundary) and its step
+# (ew_step in csrc/cyn_elementwise_impl.h does the arithmetic).
+
+cdef struct Hyper:
+    # an optimizer's hyperparameters by name; the ones it does not take stay 0
+    double momentum
+    bint nesterov
+    double rho
+    double beta_1
+    double beta_2
+    double epsilon
+
+
+# With the GIL, at the boundary (CoreNet.train_epochs): the registry's
+# Optimizer.params holds the hyperparameters by name, optimizer_step reads Hyper.
+cdef int _read_hyper(int opt, params, Hyper *h) except -1:
+    """Fill h from a registry Optimizer's hyperparameter dict."""
+    memset(h, 0, sizeof(Hyper))
+    if not OPT_SGD <= opt <= OPT_ADAM:      # OPT_NESTEROV is the core's own
+        raise ValueError(f"core: unknown optimizer code {opt}")
+    try:
+        if opt == OPT_MOMENTUM:
+            h.momentum = float(params["momentum"])
+            h.nesterov = float(params["nesterov"]) != 0
+        elif opt == OPT_RMSPROP:
+            h.rho = float(params["rho"])
+            h.epsilon = float(params["epsilon"])
+        elif opt == OPT_ADAM:
+            h.beta_1 = float(params["beta_1"])
+            h.beta_2 = float(params["beta_2"])
+            h.epsilon = float(params["epsilon"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"core: optimizer code {opt} needs the hyperparameters of its "
+                         f"kind as numbers ({type(e).__name__}: {e})") from None
+    return 0
+
 
 cdef floating add_penalties(const Net *net, const floating *params, floating *grads,
                             double l1, double l2) noexcept nogil:

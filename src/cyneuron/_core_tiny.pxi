@@ -1,7 +1,8 @@
 # Included by _core.pyx: the tiny-net path, a second copy of the forward
 # pass, the gradients and the SGD training loop for networks whose products
 # are all tiny; reference.py has no such section (its forward, gradients and
-# train_epoch with sgd are what these compute, bit for bit).
+# train_epoch with sgd are what these compute, bit for bit). Plan, what a
+# training run does, is declared in _core_training.pxi.
 
 # ---------------------------------------------------------------------------
 # Tiny networks (every product below CYN_SMALL_PRODUCT multiply-adds: the

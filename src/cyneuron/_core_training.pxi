@@ -3,6 +3,27 @@
 # epochs; the draws themselves are made by the caller) and the accuracy count
 # (correct_predictions).
 
+cdef struct Plan:
+    # what train_loop runs, apart from the dtype's buffers: CoreNet.train_epochs
+    # fills it after its checks
+    isz n                  # rows of X, Y (and of w when given)
+    const isz *orders      # epochs x n sample order, or NULL for 0..n-1
+    const double *lrs      # the learning rate per epoch (lr_step 1) or of all (0)
+    isz lr_step
+    isz epochs
+    isz batch_size
+    int opt                # optimizer code, its hyperparameters
+    Hyper hyper
+    double *scalars        # step count, beta_1**t, beta_2**t
+    double l1              # penalties added to each batch's loss (biases excluded)
+    double l2
+    double clipnorm        # > 0: clip the gradient's norm
+    const double *drop     # dropout rate of every layer's output
+    bint count             # count correct argmax predictions per epoch
+    double *losses         # out: the loss of every epoch
+    cnp.int64_t *correct   # out: the correct predictions of every epoch
+
+
 cdef isz correct_predictions(const floating *a, const floating *y, isz n, isz m) noexcept nogil:
     """Rows classified right: threshold 0.5 for one output, first argmax otherwise."""
     cdef isz i, ba, by, c = 0
