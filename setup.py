@@ -65,7 +65,10 @@ def extensions():
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         depends=["src/cyneuron/_kernels.pxd", "src/cyneuron/_portable_decl.pxd",
-                 "src/cyneuron/_core_transcendental.pxi", "src/cyneuron/_core_hooks.pxi",
+                 # the core's sections, in _core.pyx's include order
+                 *(f"src/cyneuron/_core_{s}.pxi" for s in (
+                     "transcendental", "net", "watch", "activations", "losses", "network",
+                     "tiny", "optimizers", "training", "boundary", "hooks")),
                  "csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h",
                  "csrc/cyn_gemm_impl.h", "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h",
                  "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h",
