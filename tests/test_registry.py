@@ -158,28 +158,8 @@ def test_onnx_builder_wires_its_nodes(row, dtype):
     assert e.dtypes <= {np.dtype(dtype)}
 
 
-@pytest.mark.parametrize("row", ROWS, ids=IDS)
-def test_to_onnx_exports_every_row_and_refuses_one_without_a_builder(row):
-    pytest.importorskip("onnx")
-    for dtype in ("float64", "float32"):
-        proto = cn.to_onnx(network_with(spec_of(row), dtype))
-        assert proto.opset_import[0].version == max(9, row.onnx_opset[dtype == "float64"])
-    with pytest.raises(ValueError, match=f"{row.name!r} of layer \\d has no ONNX export.*to_onnx"):
-        cn.to_onnx(network_with(without(row, "onnx")))
-
-
-# --- torch -------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("row", ROWS, ids=IDS)
-def test_torch_round_trip_of_every_row_and_refusal(row):
-    torch = pytest.importorskip("torch")
-    if row.torch.module is not None:
-        assert issubclass(getattr(torch.nn, row.torch.module), torch.nn.Module)
-    net = network_with(spec_of(row))
-    back = cn.from_torch(net.to_torch())
-    assert [a.spec for a in back.activations] == [a.spec for a in net.activations]
-    with pytest.raises(ValueError, match=f"{row.name!r} of layer \\d has no PyTorch.*to_torch"):
-        network_with(without(row, "torch")).to_torch()
+# (to_onnx and the torch round trip of every row: tests/optional/onnx/test_registry_onnx.py
+# and tests/optional/torch/test_registry_torch.py, collected where those extras are)
 
 
 # --- the estimators (scikit-learn's names and initialisation) ---------------------------------
