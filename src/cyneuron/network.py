@@ -666,9 +666,16 @@ class Network:
         numpy.ndarray of shape (n_samples, n_outputs) or None
         """
         fast = self._engine.fast_forward
-        if fast is None:
-            return None
-        return self._guard.attempt(fast, self._params, X, self._n_threads)
+        if fast is not None:
+            # Guard.attempt's test written out: a one-row call costs about 0.8 us,
+            # and a call through *args would add a tenth to it (W5)
+            g = self._guard
+            v0 = g.version
+            if not v0 & 1:
+                out = fast(self._params, X, self._n_threads)
+                if g.version == v0:
+                    return out
+        return None
 
     def _feedforward_checked(self, X):
         x, single = v.check_inputs(X, self.n_inputs, self.dtype)
@@ -949,7 +956,7 @@ class Network:
         saved = self.snapshot()
         try:
             return self._train(x, t, w, bs, bool(shuffle), epochs, lr0, schedule, constant,
-                               clipnorm, val, cbs, opt, verbose)
+                               clipnorm, val, cbs, opt, verbose, saved[0])
         except BaseException:
             self.restore(saved)
             raise
@@ -959,7 +966,7 @@ class Network:
     _MAX_CHUNK = 1 << 16
 
     def _train(self, x, t, w, bs, shuffle, epochs, lr0, schedule, constant, clipnorm, val,
-               cbs, opt, verbose):
+               cbs, opt, verbose, params_before):
         self.use_optimizer(opt, None)
         history = History()
         count = self.loss.classification
@@ -984,7 +991,6 @@ class Network:
         self.learning_rate = lr0
         done = 0
         last = None
-        reference = self.reference_loss(x, t)
         try:
             while done < epochs and not self.stop_training:
                 todo = min(chunk, epochs - done)
@@ -1032,7 +1038,18 @@ class Network:
             for cb in cbs:
                 if hasattr(cb, "on_train_end"):
                     cb.on_train_end(self)
-        if last is not None:
+        # The rule of runaway_warning, in its cheap order: the reference is at
+        # least the constant prediction's loss, so only a last loss above twice
+        # that needs the loss before the call, computed then (by the reference,
+        # from the weights the call started with) - a tutorial net's fit pays
+        # microseconds for the check, not a forward pass
+        if last is not None and float(last) > DIVERGENCE_FACTOR * self.constant_loss(t):
+            rows = min(x.shape[0], self._REFERENCE_ROWS)
+            layers = self._state.layout.views(params_before)
+            with ref.numerics(self._numerics):
+                out = ref.forward(layers, self.activations, x[:rows])[-1]
+            start = self._dataset_loss(out, t[:rows], layers)
+            reference = max(start, self.constant_loss(t))
             warning = runaway_warning(float(last), reference, done - 1, f"learning_rate {lr0:g}")
             if warning is not None:
                 warnings.warn(warning, stacklevel=4)
@@ -1149,17 +1166,18 @@ class Network:
         self.optimizer = optimizer
         self.rng.bit_generator.state = rng_state
 
-    def _dataset_loss(self, out, t):
-        """The loss of outputs `out` on a whole data set, with the penalty as
-        training adds it to a batch of that size: the one place it is computed
-        (evaluate, and val_loss in fit)."""
+    def _dataset_loss(self, out, t, layers=None):
+        """The loss of outputs `out` on a whole data set, with the penalty (of
+        `layers`, default the network's) as training adds it to a batch of that
+        size: the one place it is computed (evaluate, val_loss in fit, the
+        divergence check)."""
         with ref.numerics(self._numerics):
             value = self.loss.value(out, t)
         if self.l1 or self.l2:
             l1, l2 = self.l1, self.l2
             if self._weighted_mean:
                 l1, l2 = l1 / out.shape[0], l2 / out.shape[0]
-            value = value + ref.penalty(self._layers, l1, l2)
+            value = value + ref.penalty(self._layers if layers is None else layers, l1, l2)
         return float(value)
 
     def train_epochs(self, x: FloatArray, t: FloatArray, w: FloatArray | None,
