@@ -39,6 +39,17 @@
 
 #define CYN_MAX_THREADS 64
 
+/* ---- codes --------------------------------------------------------------- */
+
+#define CYN_CODE_ROW_(kind, NAME, name, value) {#kind, name, value},
+static const cyn_code cyn_code_table[] = { CYN_CODES(CYN_CODE_ROW_) };
+
+const cyn_code *cyn_codes(int *n)
+{
+    *n = (int)(sizeof cyn_code_table / sizeof cyn_code_table[0]);
+    return cyn_code_table;
+}
+
 /* ---- elementwise tables ------------------------------------------------ */
 
 #define CYN_EW_TYPE(T, SFX)                                                     \

@@ -35,19 +35,33 @@ typedef ptrdiff_t cyn_int;
 #define restrict __restrict
 #endif
 
-/* The codes of activations, optimizers and losses: the one definition. The
- * core declares them from here (_kernels.pxd) and cyneuron._registry's
- * numbers are checked against them (tests/test_kernels.py). */
-enum { CYN_ACT_IDENTITY = 0, CYN_ACT_SIGMOID = 1, CYN_ACT_TANH = 2, CYN_ACT_RELU = 3,
-       CYN_ACT_LEAKY_RELU = 4, CYN_ACT_SOFTMAX = 5,
-       /* no C kernel switches on these: the core finishes them around NumPy's loops */
-       CYN_ACT_SOFTPLUS = 6, CYN_ACT_SILU = 7 };
-/* CYN_OPT_NESTEROV is the core's own code for momentum with nesterov=True. */
-enum { CYN_OPT_SGD = 0, CYN_OPT_MOMENTUM = 1, CYN_OPT_RMSPROP = 2, CYN_OPT_ADAM = 3,
-       CYN_OPT_NESTEROV = 4 };
-/* Losses: no C kernel switches on them (the core computes them), but their
- * codes live here with the others so that one header owns every code. */
-enum { CYN_LOSS_MSE = 0, CYN_LOSS_SSE = 1, CYN_LOSS_BCE = 2, CYN_LOSS_CCE = 3 };
+/* The codes of activations, optimizers and losses: the one definition, one
+ * row each (kind, NAME, name, value). The enums below spell CYN_<kind>_<NAME>;
+ * the core declares the ones its Cython branches on (_kernels.pxd), and
+ * cyn_codes() lists every row for the test that checks cyneuron._registry's
+ * numbers (tests/test_kernels.py). Softplus and silu: no C kernel switches on
+ * them, the core finishes them around NumPy's loops. Losses: no C kernel
+ * switches on them either (the core computes them), but their codes live here
+ * so that one header owns every code. */
+#define CYN_CODES(X)                                                          \
+    X(ACT, IDENTITY, "identity", 0) X(ACT, SIGMOID, "sigmoid", 1)             \
+    X(ACT, TANH, "tanh", 2) X(ACT, RELU, "relu", 3)                           \
+    X(ACT, LEAKY_RELU, "leaky_relu", 4) X(ACT, SOFTMAX, "softmax", 5)         \
+    X(ACT, SOFTPLUS, "softplus", 6) X(ACT, SILU, "silu", 7)                   \
+    X(OPT, SGD, "sgd", 0) X(OPT, MOMENTUM, "momentum", 1)                     \
+    X(OPT, RMSPROP, "rmsprop", 2) X(OPT, ADAM, "adam", 3)                     \
+    X(LOSS, MSE, "mse", 0) X(LOSS, SSE, "sse", 1) X(LOSS, BCE, "binary_crossentropy", 2) \
+    X(LOSS, CCE, "categorical_crossentropy", 3)
+
+#define CYN_CODE_ENUM_(kind, NAME, name, value) CYN_##kind##_##NAME = value,
+enum { CYN_CODES(CYN_CODE_ENUM_) };
+/* the largest activation code (the core's bounds check), and the core's own
+ * code for momentum with nesterov=True (no registry row of its own) */
+enum { CYN_ACT_LAST = CYN_ACT_SILU, CYN_OPT_NESTEROV = 4 };
+
+typedef struct { const char *kind; const char *name; int code; } cyn_code;
+/* Every row of CYN_CODES, in order; *n receives their number. */
+const cyn_code *cyn_codes(int *n);
 
 /* Z[n,m] = step(X[n,k] @ W[k,m] + b[m])   (sum over k in order, then + b),
  * step the first step of activation `act`, applied as each output is stored:

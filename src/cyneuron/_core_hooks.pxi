@@ -3,15 +3,16 @@
 # training or inference path calls them.
 
 def codes():
-    """The activation, loss and optimizer codes compiled into the core (from
-    csrc/cyn_kernels.h), for the test that checks cyneuron._registry."""
-    return {"activation": {"identity": ACT_IDENTITY, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
-                           "relu": ACT_RELU, "leaky_relu": ACT_LEAKY_RELU,
-                           "softmax": ACT_SOFTMAX, "softplus": ACT_SOFTPLUS, "silu": ACT_SILU},
-            "loss": {"mse": LOSS_MSE, "sse": LOSS_SSE, "binary_crossentropy": LOSS_BCE,
-                     "categorical_crossentropy": LOSS_CCE},
-            "optimizer": {"sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "rmsprop": OPT_RMSPROP,
-                          "adam": OPT_ADAM}}
+    """The activation, loss and optimizer codes compiled into the core (the
+    rows of CYN_CODES in csrc/cyn_kernels.h), for the test that checks
+    cyneuron._registry."""
+    cdef int n, i
+    cdef const cyn_code *rows = cyn_codes(&n)
+    kinds = {"ACT": "activation", "LOSS": "loss", "OPT": "optimizer"}
+    out = {kind: {} for kind in kinds.values()}
+    for i in range(n):
+        out[kinds[rows[i].kind.decode()]][rows[i].name.decode()] = rows[i].code
+    return out
 
 
 def set_portable_variant(name):

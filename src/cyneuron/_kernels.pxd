@@ -15,7 +15,8 @@ ctypedef cnp.intp_t isz
 
 cdef extern from "cyn_kernels.h" nogil:
     ctypedef ptrdiff_t cyn_int
-    # the codes of cyneuron._registry, defined once in the header
+    # the codes of cyneuron._registry, defined once in the header (CYN_CODES);
+    # declared here are the ones the core branches on
     enum:
         ACT_IDENTITY "CYN_ACT_IDENTITY"
         ACT_SIGMOID "CYN_ACT_SIGMOID"
@@ -25,7 +26,7 @@ cdef extern from "cyn_kernels.h" nogil:
         ACT_SOFTMAX "CYN_ACT_SOFTMAX"
         ACT_SOFTPLUS "CYN_ACT_SOFTPLUS"      # derivative from the layer's input z
         ACT_SILU "CYN_ACT_SILU"              # derivative from z
-        ACT_LAST "CYN_ACT_SILU"
+        ACT_LAST "CYN_ACT_LAST"
         OPT_SGD "CYN_OPT_SGD"
         OPT_MOMENTUM "CYN_OPT_MOMENTUM"
         OPT_RMSPROP "CYN_OPT_RMSPROP"
@@ -35,6 +36,11 @@ cdef extern from "cyn_kernels.h" nogil:
         LOSS_SSE "CYN_LOSS_SSE"
         LOSS_BCE "CYN_LOSS_BCE"
         LOSS_CCE "CYN_LOSS_CCE"
+    ctypedef struct cyn_code:
+        const char *kind
+        const char *name
+        int code
+    const cyn_code *cyn_codes(int *n)
     void cyn_affine_f64(const double *X, const double *W, const double *b,
                         double *Z, cyn_int n, cyn_int k, cyn_int m, int act, double alpha,
                         int n_threads)
