@@ -122,3 +122,48 @@ def test_dir_lists_every_public_name_lazy_ones_included():
     assert {"ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "MLPClassifier",
             "tabular_pipeline", "export_c"} <= set(names)
     assert set(cn.__all__) <= set(names)
+
+
+def test_estimator_callbacks_see_the_network_and_predict_mid_fit():
+    """The estimators call a callback's hooks as Network.fit does: check_logs with
+    the logs' names, on_train_begin with the network, on_train_end; and inside
+    on_epoch_end the estimator predicts with the weights as they stand."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    seen = {}
+
+    class Spy(cn.callbacks.Callback):
+        def check_logs(self, keys):
+            seen["keys"] = set(keys)
+
+        def on_train_begin(self, network):
+            seen["network"] = network
+
+        def on_epoch_end(self, epoch, logs):
+            seen.setdefault("proba", []).append(clf.predict_proba(X[:5]).copy())
+
+        def on_train_end(self, network):
+            seen["end"] = network
+
+    clf = cn.MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0,
+                           early_stopping=True)
+    with pytest.warns(Warning):
+        clf.fit(X, y, callbacks=Spy())
+    assert seen["keys"] == {"loss", "val_score"}
+    assert seen["network"] is seen["end"] is clf.network_
+    assert len(seen["proba"]) == 3 and not np.array_equal(seen["proba"][0], seen["proba"][2])
+
+    # a callback that fails ends the call: on_train_end runs, the estimator is
+    # as before (here: unfitted)
+    class Boom(cn.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs):
+            raise RuntimeError("boom")
+
+        def on_train_end(self, network):
+            seen["ended after boom"] = True
+
+    fresh = cn.MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    with pytest.raises(RuntimeError, match="boom"):
+        fresh.fit(X, y, callbacks=Boom())
+    assert seen["ended after boom"] and not hasattr(fresh, "coefs_")

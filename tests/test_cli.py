@@ -461,7 +461,7 @@ def test_an_output_format_whose_extra_is_missing_is_refused_before_reading(data,
     assert not (tmp_path / "m.safetensors").exists()
 
 
-@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer"])
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits"])
 def test_defaults_match_a_scikit_learn_pipeline_on_raw_csv(tmp_path, name):
     """issue 28's bar: scikit-learn's bundled classification data written as raw CSVs
     (string labels, an id column), the CLI's defaults within 0.02 of
@@ -476,7 +476,10 @@ def test_defaults_match_a_scikit_learn_pipeline_on_raw_csv(tmp_path, name):
     from sklearn.preprocessing import StandardScaler
     bunch = getattr(ds, f"load_{name}")(as_frame=True)
     frame = bunch.frame.rename(columns={"target": "label"})
-    frame["label"] = np.asarray(bunch.target_names)[bunch.target]
+    # string labels (digits' names are the numbers 0-9: written as "digit 3")
+    names = np.asarray(bunch.target_names).astype(str)
+    frame["label"] = np.char.add("digit ", names)[bunch.target] if name == "digits" else \
+        names[bunch.target]
     frame.insert(0, "id", np.arange(len(frame)))
     train, test = train_test_split(frame, test_size=0.2, random_state=0,
                                    stratify=frame["label"])
@@ -515,3 +518,69 @@ def test_diabetes_raw_and_scaled_give_the_same_r2(tmp_path):
         r2[scaled] = float(out.split("r2 ")[1].split()[0])
     print(f"diabetes R^2: scaled {r2[True]:.4f}, raw {r2[False]:.4f}")
     assert min(r2.values()) >= 0.2 and abs(r2[True] - r2[False]) < 0.01, r2
+
+
+def test_text_column_and_missing_cells_match_a_scikit_learn_pipeline(tmp_path):
+    """A categorical text column and missing numeric cells, through the CLI: within
+    0.02 of the equivalent scikit-learn pipeline (imputation, scaling, one-hot
+    encoding in a ColumnTransformer) on the same split."""
+    import warnings
+
+    from sklearn.compose import make_column_transformer
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.impute import SimpleImputer
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier as SkMLP
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    bunch = load_breast_cancer(as_frame=True)
+    frame = bunch.frame.rename(columns={"target": "label"})
+    frame["label"] = np.asarray(bunch.target_names)[bunch.target]
+    rng = np.random.default_rng(0)
+    numeric = [c for c in frame.columns if c != "label"]
+    for c in numeric[:10]:
+        frame.loc[rng.random(len(frame)) < 0.1, c] = np.nan
+    frame["size"] = np.where(frame["mean radius"].fillna(14) > 14, "large", "small")
+    frame.loc[rng.random(len(frame)) < 0.2, "size"] = "medium"
+    train, test = train_test_split(frame, test_size=0.2, random_state=0,
+                                   stratify=frame["label"])
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    out = cyneuron("train", "train.csv", "--target", "label", "--quiet", "-o", "m",
+                   cwd=tmp_path).stdout
+    assert "1 text column(s) one-hot encoded" in out and "imputed" in out, out
+    out = cyneuron("evaluate", "m", "test.csv", "--target", "label", cwd=tmp_path).stdout
+    ours = float(out.split("accuracy ")[1].split()[0])
+    prep = make_column_transformer(
+        (make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+        (make_pipeline(SimpleImputer(strategy="most_frequent"),
+                       OneHotEncoder(handle_unknown="ignore")), ["size"]))
+    features = numeric + ["size"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sk = make_pipeline(prep, SkMLP(random_state=0)).fit(train[features], train["label"])
+    theirs = sk.score(test[features], test["label"])
+    print(f"cyneuron CLI {ours:.4f}, scikit-learn pipeline {theirs:.4f}")
+    assert ours >= theirs - 0.02, (ours, theirs)
+
+
+@pytest.mark.parametrize("target, metric", [("kind", "accuracy"), ("q", "r2")])
+def test_progress_lines_show_the_validation_rows_metrics(iris_like, target, metric):
+    """With --validation-split, every progress line carries the validation rows'
+    metrics (Keras' val_ logs), and the last epoch's equal the summary's."""
+    d = iris_like
+    args = ["train", "with_id.csv", "--target", target, "--drop", "id",
+            "--validation-split", "0.25", "--epochs", "20", "-o", f"v{metric}.npz"]
+    if metric == "r2":
+        args += ["--drop", "kind"]
+    out = cyneuron(*args, cwd=d).stdout
+    # --drop given twice drops both
+    assert f"rows, {1 if metric == 'r2' else 2} features" in out, out
+    lines = [line for line in out.splitlines() if line.startswith("epoch ")]
+    assert len(lines) == 10 and all(f"val_{metric} " in line for line in lines), out
+    last = float(lines[-1].split(f"val_{metric} ")[1].split()[0])
+    summary = float(out.split("validation: ")[1].split(f"{metric} ")[1].split()[0])
+    assert abs(last - summary) < 1e-4, (last, summary)
+    quiet = cyneuron(*args, "--quiet", cwd=d).stdout
+    assert "val_" not in quiet and "epoch " not in quiet

@@ -88,6 +88,14 @@ class Progress:
         return {"off": self.total, "lines": self.every, "every": 1,
                 "bar": max(1, self.total // 200)}[self.mode]
 
+    def shows(self, done: int) -> bool:
+        """Whether :meth:`update` for epoch `done` (1-based) will show its logs, so
+        that logs that cost something (validation metrics) are computed only then."""
+        if self.mode == "off":
+            return False
+        return (self.mode in ("every", "bar") or done % self.every == 0
+                or done == self.total)
+
     def update(self, done: int, logs: dict, force: bool = False) -> None:
         """Epoch `done` (1-based) has ended with these logs; `force` shows it in any mode."""
         if self.mode == "off":

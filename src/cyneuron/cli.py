@@ -475,8 +475,9 @@ def _target_column(frame, spec: str, path: str) -> str:
     raise AssertionError
 
 
-def _names(text: str) -> list[str]:
-    return [c.strip() for c in text.split(",") if c.strip()]
+def _names(texts: list[str]) -> list[str]:
+    # the option may be given several times, each a comma-separated list
+    return [c.strip() for text in texts for c in text.split(",") if c.strip()]
 
 
 def _feature_columns(frame, target: str, args, path: str) -> list[str]:
@@ -499,13 +500,27 @@ def _feature_columns(frame, target: str, args, path: str) -> list[str]:
 
 
 class _ProgressCallback:
-    """Feeds cyneuron._progress.Progress from the estimator's epochs."""
+    """Feeds cyneuron._progress.Progress from the estimator's epochs, with the
+    validation rows' metrics (as Keras' ``val_`` logs) when there are any."""
 
-    def __init__(self, progress):
+    def __init__(self, progress, pipeline=None, X_val=None, y_val=None, every_epoch=False):
         self.progress = progress
         self.history: dict[str, list[float]] = {"loss": []}
+        self.pipeline, self.X_val, self.y_val = pipeline, X_val, y_val
+        self.every_epoch = every_epoch      # a plot needs a value per epoch
+        self._Xv = None
+
+    def _val_metrics(self):
+        # The preprocessing is fitted before the model's first epoch: transform
+        # the validation rows once, then predict with the model as it stands.
+        if self._Xv is None:
+            self._Xv = _quiet_names(self.pipeline[:-1].transform, self.X_val)
+        return _metrics(self.pipeline[-1], self._Xv, self.y_val)
 
     def on_epoch_end(self, epoch, logs):
+        logs = dict(logs)
+        if self.X_val is not None and (self.every_epoch or self.progress.shows(epoch + 1)):
+            logs.update({f"val_{k}": v for k, v in self._val_metrics().items()})
         for k, v in logs.items():
             self.history.setdefault(k, []).append(float(v))
         self.progress.update(epoch + 1, logs)
@@ -604,7 +619,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
             f"seed {args.seed}, {args.dtype}", file=out)
     print(_preprocessing_line(X.iloc[train], args), file=out)
     progress = Progress(args.epochs, verbose=0 if args.quiet else 1, stream=out)
-    callback = _ProgressCallback(progress)
+    callback = _ProgressCallback(progress, model, None if val is None else X.iloc[val],
+                                 None if val is None else y[val], every_epoch=bool(args.plot))
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -760,10 +776,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA.csv")
     p.add_argument("--target", required=True, metavar="COLUMN",
                    help="the column to predict: its name, or its 0-based index")
-    p.add_argument("--drop", metavar="COL[,COL...]",
-                   help="columns that are not features (an id, a date)")
-    p.add_argument("--features", metavar="COL[,COL...]",
-                   help="the feature columns (default: every column but the target)")
+    p.add_argument("--drop", metavar="COL[,COL...]", action="append",
+                   help="columns that are not features (an id, a date); may be repeated")
+    p.add_argument("--features", metavar="COL[,COL...]", action="append",
+                   help="the feature columns (default: every column but the target); may "
+                        "be repeated")
     p.add_argument("--drop-missing-target", action="store_true",
                    help="drop rows whose target is empty (default: an error naming the line)")
     _dialect_options(p)

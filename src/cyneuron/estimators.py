@@ -424,7 +424,22 @@ class _BaseMLP(BaseEstimator):
                                  "lbfgs has no epochs")
             self._fit_lbfgs(net, x, t, w)
         else:
-            self._fit_stochastic(net, x, t, w, rs, incremental, callbacks)
+            # bound before the first epoch, so that a callback can predict with the
+            # weights as they stand (a failed call unbinds them with the rest)
+            self._bind(net)
+            keys = {"loss"} | ({"val_score"} if self.early_stopping else set())
+            for cb in callbacks:
+                if hasattr(cb, "check_logs"):
+                    cb.check_logs(keys)
+            for cb in callbacks:
+                if hasattr(cb, "on_train_begin"):
+                    cb.on_train_begin(net)
+            try:
+                self._fit_stochastic(net, x, t, w, rs, incremental, callbacks)
+            finally:
+                for cb in callbacks:
+                    if hasattr(cb, "on_train_end"):
+                        cb.on_train_end(net)
         if not v.all_finite(net.state.params):
             raise DivergenceError(_NON_FINITE + " (lbfgs; the estimator is as before this "
                                   "call.)")
