@@ -167,3 +167,15 @@ def test_estimator_callbacks_see_the_network_and_predict_mid_fit():
     with pytest.raises(RuntimeError, match="boom"):
         fresh.fit(X, y, callbacks=Boom())
     assert seen["ended after boom"] and not hasattr(fresh, "coefs_")
+
+
+def test_early_stopping_reads_a_score_as_higher_is_better():
+    """EarlyStopping shares ModelCheckpoint's reading of a monitor's name: the
+    estimators' ``val_score`` (an accuracy or R^2) improves upwards."""
+    assert cn.callbacks.EarlyStopping(monitor="val_score").mode == "max"
+    assert cn.callbacks.EarlyStopping(monitor="val_accuracy").mode == "max"
+    assert cn.callbacks.EarlyStopping(monitor="val_loss").mode == "min"
+    with pytest.raises(TypeError, match="monitor must be a metric name"):
+        cn.callbacks.EarlyStopping(monitor=3)
+    with pytest.raises(ValueError, match="mode must be"):
+        cn.callbacks.EarlyStopping(mode="up")

@@ -68,106 +68,6 @@ class Callback:
         """
 
 
-class EarlyStopping(Callback):
-    """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
-
-    Parameters
-    ----------
-    monitor : str, default="val_loss"
-        A key of the epoch logs.
-    patience : int, default=5
-    min_delta : float, default=0.0
-    restore_best_weights : bool, default=False
-        End with the weights of the best epoch.
-    mode : {"auto", "min", "max"}, default="auto"
-        "min" for losses, "max" for accuracies; "auto" picks from the name.
-    """
-
-    def __init__(self, monitor="val_loss", patience=5, min_delta=0.0,
-                 restore_best_weights=False, mode="auto"):
-        if not isinstance(monitor, str):
-            raise TypeError(f"monitor must be a metric name, got {monitor!r}")
-        self.monitor = monitor
-        self.patience = v.check_positive_int(patience, "patience", minimum=0)
-        self.min_delta = abs(v.check_real(min_delta, "min_delta"))
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if mode == "auto":
-            mode = "max" if "acc" in monitor or monitor.endswith("f1") else "min"
-        self.mode = mode
-        self.restore_best_weights = bool(restore_best_weights)
-
-    def check_logs(self, keys: set[str]) -> None:
-        """Refuse a fit whose logs lack the monitored quantity (before training).
-
-        Parameters
-        ----------
-        keys : set of str
-        """
-        if self.monitor not in keys:
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs of "
-                             f"this fit only have {sorted(keys)}"
-                             + (" (pass validation_data or validation_split)"
-                                if self.monitor.startswith("val_") else ""))
-
-    def on_train_begin(self, network: Any) -> None:
-        """Reset the best value and the patience count.
-
-        Parameters
-        ----------
-        network : Network
-        """
-        super().on_train_begin(network)
-        self.best = math.inf if self.mode == "min" else -math.inf
-        self.best_epoch: int | None = None
-        self.best_weights = None
-        self.wait = 0
-        self.stopped_epoch: int | None = None
-
-    def _improved(self, value):
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
-        """Keep the best weights; stop after `patience` epochs without improvement.
-
-        Parameters
-        ----------
-        epoch : int
-        logs : dict of str to float
-
-        Returns
-        -------
-        bool
-            True when training should stop.
-        """
-        if self.monitor not in logs:
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs "
-                             f"only have {sorted(logs)}")
-        value = logs[self.monitor]
-        if self._improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best_weights:
-                self.best_weights = self.network.get_weights()
-            return False
-        self.wait += 1
-        if self.wait >= self.patience:
-            self.stopped_epoch = epoch
-            return True
-        return False
-
-    def on_train_end(self, network: Any) -> None:
-        """Put the best weights back when ``restore_best_weights``.
-
-        Parameters
-        ----------
-        network : Network
-        """
-        if self.restore_best_weights and self.best_weights is not None:
-            network.set_weights(self.best_weights)
-
-
 def _mode_for(monitor: str, mode: str) -> str:
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
@@ -220,6 +120,76 @@ class _Monitor(Callback):
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
+
+
+class EarlyStopping(_Monitor):
+    """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
+
+    Parameters
+    ----------
+    monitor : str, default="val_loss"
+        A key of the epoch logs.
+    patience : int, default=5
+    min_delta : float, default=0.0
+    restore_best_weights : bool, default=False
+        End with the weights of the best epoch.
+    mode : {"auto", "min", "max"}, default="auto"
+        "min" for losses, "max" for accuracies and scores; "auto" picks from the name.
+    """
+
+    def __init__(self, monitor="val_loss", patience=5, min_delta=0.0,
+                 restore_best_weights=False, mode="auto"):
+        super().__init__(monitor, mode, min_delta)
+        self.patience = v.check_positive_int(patience, "patience", minimum=0)
+        self.restore_best_weights = bool(restore_best_weights)
+
+    def on_train_begin(self, network: Any) -> None:
+        """Reset the best value and the patience count.
+
+        Parameters
+        ----------
+        network : Network
+        """
+        super().on_train_begin(network)
+        self.best_epoch: int | None = None
+        self.best_weights = None
+        self.wait = 0
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        """Keep the best weights; stop after `patience` epochs without improvement.
+
+        Parameters
+        ----------
+        epoch : int
+        logs : dict of str to float
+
+        Returns
+        -------
+        bool
+            True when training should stop.
+        """
+        value = self._value(logs)
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.network.get_weights()
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def on_train_end(self, network: Any) -> None:
+        """Put the best weights back when ``restore_best_weights``.
+
+        Parameters
+        ----------
+        network : Network
+        """
+        if self.restore_best_weights and self.best_weights is not None:
+            network.set_weights(self.best_weights)
 
 
 class ModelCheckpoint(_Monitor):
