@@ -20,11 +20,16 @@ A backend reads and writes the network only through its declared surface:
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import _native
 from . import _validation as v
 from . import reference as ref
+
+if TYPE_CHECKING:       # the compiled core's stub, _core.pyi: calls are checked against it
+    from ._core import CoreNet
 
 
 class NumpyBackend:
@@ -85,6 +90,7 @@ class CoreBackend:
     """The compiled core: one ``CoreNet`` holds the layout, checked once."""
 
     name = "cython"
+    core: CoreNet
 
     def __init__(self, net):
         self.net = net

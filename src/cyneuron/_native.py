@@ -10,16 +10,15 @@ run with an error that says why, instead of silently breaking the contract.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-_core: Any = None      # the extension module (no stubs)
 _error: str | None = None
-
 try:
-    from . import _core  # type: ignore[no-redef]  # noqa: F811
+    # typed by _core.pyi (the self-check below is checked against it; the
+    # backends annotate what they take from core() with the stub's classes)
+    from . import _core
 except ImportError as exc:  # pragma: no cover - exercised only on a broken install
+    _core = None  # type: ignore[assignment]
     _error = f"cyneuron's compiled core could not be imported ({exc}); reinstall cyneuron"
 
 
