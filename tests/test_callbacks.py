@@ -179,3 +179,36 @@ def test_early_stopping_reads_a_score_as_higher_is_better():
         cn.callbacks.EarlyStopping(monitor=3)
     with pytest.raises(ValueError, match="mode must be"):
         cn.callbacks.EarlyStopping(mode="up")
+
+
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_fit_says_when_early_stopping_stopped_and_which_weights_it_restored(capsys, verbose):
+    """Keras' "Epoch 28: early stopping", with the epoch whose weights came back,
+    after the last progress line; nothing with verbose=0."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = (X[:, :1] > 0).astype(float)
+    net = cn.Network([4, 8, 1], seed=0)
+    es = cn.callbacks.EarlyStopping(monitor="val_loss", patience=2, min_delta=0.01,
+                                    restore_best_weights=True)
+    net.fit(X[:150], y[:150], epochs=500, learning_rate=0.5,
+            validation_data=(X[150:], y[150:]), callbacks=[es], verbose=verbose)
+    out = capsys.readouterr().out
+    assert es.stopped_epoch is not None and es.restored_epoch == es.best_epoch
+    line = (f"Epoch {es.stopped_epoch + 1}: early stopping (val_loss did not improve for 2 "
+            f"epochs); restored the weights of epoch {es.best_epoch + 1}")
+    assert (line in out) == bool(verbose), out
+    assert out.strip().splitlines()[-1].startswith("Epoch ") if verbose else out == ""
+    # a fit that ran all its epochs has nothing to say
+    assert cn.callbacks.EarlyStopping(patience=10**6).summary() is None
+
+
+def test_estimators_print_the_callbacks_summary_when_verbose(capsys):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    es = cn.callbacks.EarlyStopping(monitor="loss", patience=1, min_delta=10.0)
+    cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=50, random_state=0,
+                     verbose=True).fit(X, y, callbacks=es)
+    out = capsys.readouterr().out
+    assert "Epoch 2: early stopping (loss did not improve for 1 epoch)" in out, out

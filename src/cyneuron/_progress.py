@@ -121,3 +121,9 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+    def say(self, text: str) -> None:
+        """A line of its own after the epochs (why training stopped), unless off."""
+        if self.mode != "off":
+            self.close()
+            print(text, file=self.stream, flush=True)

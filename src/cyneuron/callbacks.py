@@ -67,6 +67,18 @@ class Callback:
         network : Network
         """
 
+    def summary(self) -> str | None:
+        """A line on what the callback did to the fit that just ended, or None.
+
+        ``fit(verbose>=1)`` prints it after the last epoch (Keras'
+        "Epoch 28: early stopping").
+
+        Returns
+        -------
+        str or None
+        """
+        return None
+
 
 def _mode_for(monitor: str, mode: str) -> str:
     if mode not in ("auto", "min", "max"):
@@ -188,8 +200,28 @@ class EarlyStopping(_Monitor):
         ----------
         network : Network
         """
+        self.restored_epoch: int | None = None
         if self.restore_best_weights and self.best_weights is not None:
             network.set_weights(self.best_weights)
+            self.restored_epoch = self.best_epoch
+
+    def summary(self) -> str | None:
+        """"Epoch N: early stopping" and the epoch whose weights were restored, if it stopped.
+
+        Returns
+        -------
+        str or None
+        """
+        stopped = getattr(self, "stopped_epoch", None)
+        if stopped is None:
+            return None
+        text = (f"Epoch {stopped + 1}: early stopping ({self.monitor} did not "
+                f"improve for {self.patience} epoch{'' if self.patience == 1 else 's'})")
+        restored = getattr(self, "restored_epoch", None)
+        if restored is not None:
+            text += (f"; restored the weights of epoch {restored + 1} "
+                     f"({self.monitor} {self.best:.6g})")
+        return text
 
 
 class ModelCheckpoint(_Monitor):

@@ -440,6 +440,10 @@ class _BaseMLP(BaseEstimator):
                 for cb in callbacks:
                     if hasattr(cb, "on_train_end"):
                         cb.on_train_end(net)
+            for cb in callbacks:
+                text = cb.summary() if self.verbose and hasattr(cb, "summary") else None
+                if text:
+                    print(text)
         if not v.all_finite(net.state.params):
             raise DivergenceError(_NON_FINITE + " (lbfgs; the estimator is as before this "
                                   "call.)")

@@ -1038,6 +1038,10 @@ class Network:
             for cb in cbs:
                 if hasattr(cb, "on_train_end"):
                     cb.on_train_end(self)
+        for cb in cbs:                  # why training stopped, as Keras says it
+            text = cb.summary() if hasattr(cb, "summary") else None
+            if text:
+                progress.say(text)
         # The rule of runaway_warning, in its cheap order: the reference is at
         # least the constant prediction's loss, so only a last loss above twice
         # that needs the loss before the call, computed then (by the reference,
