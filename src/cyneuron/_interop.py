@@ -94,7 +94,8 @@ def from_sklearn(model: Any) -> MLPClassifier | MLPRegressor:
     # the network the parameters describe (architecture, penalty, dropout, Generator),
     # with the weights and solver state of `model`, built by io's checked reader
     template = est._init_network(model.coefs_[0].shape[0], n_out, sizes, acts,
-                                 np.random.RandomState(0 if seed is None else seed))
+                                 np.random.RandomState(0 if seed is None else seed),
+                                 dtype.name)
     meta, arrays = template.state_for_file()
     del meta["digest"]                      # the template's weights are not the model's
     arrays = {"optimizer_state": arrays["optimizer_state"]}

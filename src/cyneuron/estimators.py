@@ -149,7 +149,7 @@ class _BaseMLP(BaseEstimator):
                  nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000,
-                 dropout: float | Sequence[float] = 0.0, dtype: str = "float64",
+                 dropout: float | Sequence[float] = 0.0, dtype: str | None = None,
                  n_threads: int = 1, clipnorm: float | None = None, backend: str = "cython",
                  numerics: str = "numpy") -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -207,12 +207,15 @@ class _BaseMLP(BaseEstimator):
             try:
                 entry = registry.activation(a)
             except (TypeError, ValueError) as exc:
-                _fail(self, "activation", f"one of {', '.join(map(repr, _HIDDEN_NAMES))} "
-                                          f"({exc})", a)
+                # an unknown name gets this one list; a (name, param) pair the
+                # registry refused gets the registry's reason too
+                why = "" if isinstance(a, str) else f" ({exc})"
+                _fail(self, "activation", f"one of {', '.join(map(repr, _HIDDEN_NAMES))}{why}",
+                      a)
             if entry.output_only:
                 _fail(self, "activation", "a hidden-layer activation", a)
         if self.solver not in _SOLVERS:
-            _fail(self, "solver", f"a str among {set(_SOLVERS)}", self.solver)
+            _fail(self, "solver", f"one of {', '.join(map(repr, _SOLVERS))}", self.solver)
         if self.learning_rate not in _SCHEDULES:
             _fail(self, "learning_rate", f"a str among {set(_SCHEDULES)}", self.learning_rate)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
@@ -242,8 +245,8 @@ class _BaseMLP(BaseEstimator):
             _fail(self, "verbose", "an int or a bool", self.verbose)
         if self.clipnorm is not None:
             _real(self, "clipnorm", 0.0, lo_open=True)
-        if self.dtype not in ("float64", "float32", np.float64, np.float32):
-            _fail(self, "dtype", "'float64' or 'float32'", self.dtype)
+        if self.dtype not in (None, "float64", "float32", np.float64, np.float32):
+            _fail(self, "dtype", "None, 'float64' or 'float32'", self.dtype)
         if self.backend not in ("cython", "numpy"):
             _fail(self, "backend", "'cython' or 'numpy'", self.backend)
         if not isinstance(self.numerics, str) or self.numerics not in ("numpy", "portable"):
@@ -266,12 +269,12 @@ class _BaseMLP(BaseEstimator):
 
     # --- what both estimators share -----------------------------------------------
 
-    def _init_network(self, n_features, n_outputs, sizes, acts, rs):
-        """A new Network with scikit-learn's Glorot-uniform initialisation."""
+    def _init_network(self, n_features, n_outputs, sizes, acts, rs, dtype):
+        """A new Network of `dtype` with scikit-learn's Glorot-uniform initialisation."""
         out_act, loss = self._loss_for_width(n_outputs)
         layer_sizes = [n_features] + sizes + [n_outputs]
         try:         # before the weights are drawn: they alone may not fit in memory
-            check_layer_sizes(layer_sizes, self.dtype)
+            check_layer_sizes(layer_sizes, dtype)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{type(self).__name__}: {exc}") from None
         weights = []
@@ -291,7 +294,7 @@ class _BaseMLP(BaseEstimator):
             # random_state, same initial weights); shuffling and dropout use
             # the network's own Generator, seeded from the same stream
             net = Network(layer_sizes, activation=acts + [out_act], loss=loss,
-                          dtype=self.dtype, backend=self.backend, init="xavier",
+                          dtype=dtype, backend=self.backend, init="xavier",
                           l2=self.alpha / 2.0, dropout=self.dropout, n_threads=self.n_threads,
                           reduction="weighted_mean", numerics=self.numerics,
                           seed=int(rs.randint(np.iinfo(np.int32).max)))
@@ -394,7 +397,9 @@ class _BaseMLP(BaseEstimator):
         sw = self._class_weights(Y, sw)
         rs = check_random_state(self.random_state)
         if first:
-            net = self._init_network(n_features, Y.shape[1], sizes, acts, rs)
+            # dtype=None follows X, as scikit-learn's MLP does: float32 stays float32
+            dtype = X.dtype.name if self.dtype is None else np.dtype(self.dtype).name
+            net = self._init_network(n_features, Y.shape[1], sizes, acts, rs, dtype)
             self.n_iter_ = 0
             self.t_ = 0
             if self.solver != "lbfgs":
@@ -749,7 +754,7 @@ class _BaseMLP(BaseEstimator):
         specs = [registry.activation(a).spec for a in acts] + [registry.activation(out_act).spec]
         if ([a.spec for a in net.activations] != specs or net.loss.name != loss
                 or net.reduction != "weighted_mean" or net.l2 != self.alpha / 2.0 or net.l1 != 0
-                or net.dtype != np.dtype(self.dtype)):
+                or (self.dtype is not None and net.dtype != np.dtype(self.dtype))):
             raise ValueError("the network's activations, loss, penalty or dtype are not the "
                              "ones the parameters describe")
         if net.dropout != check_dropout(self.dropout, len(net.layer_sizes) - 1):
@@ -797,7 +802,7 @@ class _BaseMLP(BaseEstimator):
         sizes, acts = self._check_params()
         n_features = self.coefs_[0].shape[0]
         net = self._init_network(n_features, self.coefs_[-1].shape[1], sizes, acts,
-                                 np.random.RandomState(0))
+                                 np.random.RandomState(0), self.coefs_[0].dtype.name)
         net.set_weights(list(zip(self.coefs_, self.intercepts_)))
         if netstate["optimizer"] is not None:
             net.use_optimizer(netstate["optimizer"], netstate["optimizer_params"])
@@ -904,7 +909,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         lbfgs: most loss evaluations.
     dropout : float or list of float, default=0.0
         Inverted dropout on the hidden layers (stochastic solvers).
-    dtype : {"float64", "float32"}, default="float64"
+    dtype : {"float64", "float32"} or None, default=None
+        The network's dtype; None: float32 when X is float32 (as scikit-learn's
+        MLP keeps it), float64 otherwise. Predictions come in this dtype.
     n_threads : int, default=1
         Threads for large products (-1: every CPU); bits do not change.
     clipnorm : float or None, default=None
@@ -950,7 +957,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000,
-                 dropout: float | Sequence[float] = 0.0, dtype: str = "float64",
+                 dropout: float | Sequence[float] = 0.0, dtype: str | None = None,
                  n_threads: int = 1, clipnorm: float | None = None,
                  class_weight: dict[Any, float] | str | None = None, backend: str = "cython",
                  numerics: str = "numpy") -> None:
@@ -1257,7 +1264,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     n_iter_no_change : int or np.inf, default=10
     max_fun : int, default=15000
     dropout : float or list of float, default=0.0
-    dtype : {"float64", "float32"}, default="float64"
+    dtype : {"float64", "float32"} or None, default=None
+        The network's dtype; None: float32 when X is float32 (as scikit-learn's
+        MLP keeps it), float64 otherwise. Predictions come in this dtype.
     n_threads : int, default=1
     clipnorm : float or None, default=None
     backend : {"cython", "numpy"}, default="cython"
