@@ -309,7 +309,7 @@ def test_s390x_big_endian_under_qemu(tmp_path, dtype):
 @needs_cc
 def test_exported_functions_equal_the_spec(tmp_path):
     """The copy of the portable functions inside the header computes the bits of
-    cyneuron._portable (itself held to the NumPy spec by test_portable_math)."""
+    cyneuron._portable (itself held to the NumPy spec by test_portable.py)."""
     net = make_net([2, 2], ["sigmoid"], "float64", 0)
     cn.export_c(net, tmp_path / "fn.h", name="fn")
     rng = np.random.default_rng(3)

@@ -4,8 +4,8 @@ missing from one of them without a test here failing; an exporter refuses,
 naming the activation and itself, a row that lacks its field.
 
 The tests walk the rows; they do not list names. The golden digests of what
-the exporters write are tests/test_export_golden.py and
-tests/optional/{onnx,torch}/test_*_golden.py.
+the exporters write are tests/test_golden_export_c.py and
+tests/optional/{onnx,torch}/test_golden_*.py.
 """
 import dataclasses
 import pickle

@@ -29,7 +29,7 @@ Anything else (another exception type, a case slower than CASE_SECONDS, a
 crash) fails the test. A hang would stop the run: faulthandler then dumps
 the stacks and exits.
 
-Standalone, for longer runs: ``python tests/test_io_fuzz.py --cases 20000``.
+Standalone, for longer runs: ``python tests/test_fuzz_load.py --cases 20000``.
 """
 import collections
 import copy

@@ -294,7 +294,7 @@ def test_feedforward_inside_fit_sees_the_current_weights():
 
 def test_one_row_readers_never_see_a_half_trained_network():
     # one row of this net runs with the GIL held (the 7-row probe of
-    # test_hardening's version of this test runs without it)
+    # test_network.py's version of this test runs without it)
     rng = np.random.default_rng(7)
     X, y = rng.standard_normal((400, 64)), rng.integers(0, 10, 400)
     net = cn.Network([64, 128, 10], activation="relu", output_activation="softmax",
