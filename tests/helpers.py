@@ -74,6 +74,16 @@ def fit_outcome(net, X, Y, **fit_kw):
     return ("trained", bits(np.asarray(hist["loss"], dtype=np.float64)))
 
 
+def takes_fast_path(net, x):
+    """Whether ``net.feedforward(x)`` takes the core's fast path (one checked core call)."""
+    return net._engine.fast_forward(net._params, x, net.n_threads) is not None
+
+
+def network_numbers(net):
+    """The bytes of a network's parameters and optimizer state (step and beta powers too)."""
+    return bits(net._params) + bits(net.state.opt_state) + bits(net.state.opt_scalars)
+
+
 def without_module(module, code):
     """Run `code` in a fresh interpreter in which ``import <module>`` fails; its stdout.
 

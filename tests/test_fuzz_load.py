@@ -1,4 +1,4 @@
-"""A seeded fuzzer for cn.load (issue 11, item 13).
+"""Oracle fuzzing: a seeded fuzzer for cn.load (cyneuron.io, its codecs and the schema).
 
 Valid model files are mutated in four families, each case from its own
 seed so that any failure can be replayed alone:

@@ -1,4 +1,4 @@
-"""Property-based tests (hypothesis, derandomized, bounded so that CI stays fast).
+"""Oracle fuzzing: hypothesis over cyneuron.network (derandomized, bounded so that CI stays fast).
 
 * Bad inputs of every family are rejected with a ValueError or TypeError and
   leave the network byte-identical: weights, optimizer state, optimizer,

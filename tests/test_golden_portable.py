@@ -1,4 +1,5 @@
-"""numerics="portable": the same bits on every machine, proven by golden digests.
+"""Oracle golden digests: numerics="portable" (cyneuron._portable, the core, the reference) gives
+the same bits on every machine.
 
 Each case trains a small network from data built with exact arithmetic
 (integers scaled by powers of two, so that no transcendental function of the

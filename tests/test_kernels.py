@@ -1,4 +1,4 @@
-"""Every kernel variant and every thread count gives the reference's bits.
+"""csrc's kernels through cyneuron._core: every kernel variant and thread count gives the reference's bits.
 
 The compiled products come in several instruction-set variants (scalar
 loops, 16-byte vectors, AVX2, AVX-512) picked at run time, and can split
@@ -7,6 +7,8 @@ compared, exact bits, with the NumPy reference on shapes that reach every
 edge of the register tiles: row counts that leave 1..7 rows over, column
 counts that leave a partial vector, reductions longer than one 128-deep
 block, and the transposed products of backpropagation and weight gradients.
+
+Oracle bitwise: the NumPy reference (cyneuron.reference), every variant forced in turn.
 """
 import os
 import platform

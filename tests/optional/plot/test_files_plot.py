@@ -1,5 +1,8 @@
-"""Atomic writes (cyneuron._files) of the plots' files: the checks of tests/test_files.py;
-the format still follows the suffix, and no suffix adds matplotlib's default."""
+"""cyneuron._files with matplotlib: atomic writes of the plots' files: the checks of tests/test_files.py;
+the format still follows the suffix, and no suffix adds matplotlib's default.
+
+Oracle: the folder's state after injected failures.
+"""
 import matplotlib
 from helpers import check_atomic_writer
 
