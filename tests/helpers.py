@@ -75,13 +75,16 @@ def fit_outcome(net, X, Y, **fit_kw):
 
 
 def takes_fast_path(net, x):
-    """Whether ``net.feedforward(x)`` takes the core's fast path (one checked core call)."""
-    return net._engine.fast_forward(net._params, x, net.n_threads) is not None
+    """Whether ``net.feedforward(x)`` takes the core's fast path (one checked core call).
+
+    Only for a network of the compiled backend, with no concurrent writer.
+    """
+    return net.try_forward(x) is not None
 
 
 def network_numbers(net):
     """The bytes of a network's parameters and optimizer state (step and beta powers too)."""
-    return bits(net._params) + bits(net.state.opt_state) + bits(net.state.opt_scalars)
+    return bits(net.state.params) + bits(net.state.opt_state) + bits(net.state.opt_scalars)
 
 
 def without_module(module, code):

@@ -42,18 +42,18 @@ def test_core_entry_points_check_their_buffers():
         with pytest.raises(ValueError, match=msg):
             core.CoreNet(**layout(**kw))
     with pytest.raises(ValueError, match="params has"):
-        corenet.forward(net._params[:-1], X)
+        corenet.forward(net.state.params[:-1], X)
     with pytest.raises(ValueError, match="X is"):
-        corenet.forward(net._params, np.ones((5, 4)))
+        corenet.forward(net.state.params, np.ones((5, 4)))
     with pytest.raises(ValueError, match="Y is"):
-        corenet.gradients(net._params, X, np.ones((5, 3)), np.empty(0), 0.0, 0.0)
+        corenet.gradients(net.state.params, X, np.ones((5, 3)), np.empty(0), 0.0, 0.0)
     with pytest.raises(ValueError, match="w has"):
-        corenet.gradients(net._params, X, np.ones((5, 2)), np.ones(4), 0.0, 0.0)
+        corenet.gradients(net.state.params, X, np.ones((5, 2)), np.ones(4), 0.0, 0.0)
     e = np.empty(0)
     adam = SimpleNamespace(code=3, params={"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8})
     state, scalars = np.zeros(2 * net.n_params), np.array([0.0, 1.0, 1.0])
     train = lambda **kw: corenet.train_epochs(**{**dict(   # noqa: E731
-        params=net._params.copy(), X=X, Y=np.ones((5, 2)), w=e, orders=np.empty(0, np.intp),
+        params=net.state.params.copy(), X=X, Y=np.ones((5, 2)), w=e, orders=np.empty(0, np.intp),
         lrs=np.full(1, 0.1), epochs=2, batch_size=5, optimizer=adam, state=state,
         scalars=scalars, l1=0.0, l2=0.0, clipnorm=0.0, masks=e, count=False), **kw})
     losses, correct, run = train()
@@ -68,13 +68,13 @@ def test_core_entry_points_check_their_buffers():
         (dict(orders=np.zeros(3, np.intp)), "orders has"),
         (dict(batch_size=6), "batch_size"),
         (dict(epochs=0), "epochs"),
-        (dict(params=net._params[:-1].copy()), "params has"),
+        (dict(params=net.state.params[:-1].copy()), "params has"),
     ]:
         with pytest.raises(ValueError, match=msg):
             train(**kw)
     dropped = core.CoreNet(**layout(dropout=np.array([0.5, 0.0])))
     with pytest.raises(ValueError, match="masks has"):
-        dropped.train_epochs(net._params.copy(), X, np.ones((5, 2)), e, np.empty(0, np.intp),
+        dropped.train_epochs(net.state.params.copy(), X, np.ones((5, 2)), e, np.empty(0, np.intp),
                              np.full(1, 0.1), 1, 5, adam, state, scalars, 0.0, 0.0, 0.0,
                              np.ones(7), False)
     assert dropped.mask_width == 4

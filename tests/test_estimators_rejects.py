@@ -38,7 +38,7 @@ def snapshot(obj):
     if isinstance(obj, np.random.RandomState):
         return ("RandomState", snapshot(list(obj.get_state())))
     if isinstance(obj, cn.Network):
-        return ("Network", snapshot(obj._params), snapshot(obj.state.opt_state),
+        return ("Network", snapshot(obj.state.params), snapshot(obj.state.opt_state),
                 snapshot(obj.state.opt_scalars), repr(obj.optimizer),
                 snapshot(obj.rng.bit_generator.state))
     return (type(obj).__name__, repr(obj))

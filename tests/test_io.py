@@ -575,9 +575,9 @@ def test_bad_rng_states_are_refused(tmp_path):
 def test_save_refuses_non_finite_models(tmp_path, where, value):
     net = _trained("adam")
     if where == "W":
-        net._layers[1][0][0, 1] = value
+        net.state.layers[1][0][0, 1] = value
     elif where == "b":
-        net._layers[0][1][2] = value
+        net.state.layers[0][1][2] = value
     else:
         net.state.opt_state[5] = value
     with pytest.raises(ValueError, match="NaN or infinity"):

@@ -200,7 +200,7 @@ def test_extreme_values_every_variant(act, forced):
     fast = cn.Network(sizes, activation=act, seed=3)
     with np.errstate(all="ignore"):
         # set_weights rejects non-finite values, so write into the layer views
-        for (Ws, bs), (Wf, bf) in zip(slow._layers, fast._layers):
+        for (Ws, bs), (Wf, bf) in zip(slow.state.layers, fast.state.layers):
             Ws[...] = rng.choice(special, Ws.shape) * rng.standard_normal(Ws.shape)
             Wf[...] = Ws
             bs[...] = rng.standard_normal(bs.shape)

@@ -238,12 +238,11 @@ def test_architecture_is_read_only(attr, value):
 
 
 def test_hand_built_optimizer_is_resolved():
-    from cyneuron import _registry
     net, X, y = trained()
-    net.fit(X, y, epochs=1, optimizer=_registry.Optimizer("adam", 3, {}))
+    net.fit(X, y, epochs=1, optimizer=cn.optimizers.Optimizer("adam", 3, {}))
     assert net.optimizer.params == {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
     with pytest.raises(ValueError, match="unknown optimizer"):
-        net.fit(X, y, epochs=1, optimizer=_registry.Optimizer("lion", 3, {}))
+        net.fit(X, y, epochs=1, optimizer=cn.optimizers.Optimizer("lion", 3, {}))
 
 
 # --- one network, several threads ---------------------------------------------------------
@@ -627,18 +626,20 @@ def test_weighted_mean_objective_by_hand():
     per_row = 0.5 * np.sum((a - y) ** 2, axis=1)
     sq = sum(np.sum(W ** 2) for W, _ in net.get_weights())
     expected = (np.sum(w * per_row) + 0.3 * sq) / np.sum(w)
-    value, grads = net.batch_gradient(*net._check_xy(X, y), w)
+    x, t = np.ascontiguousarray(X, net.dtype), np.ascontiguousarray(y, net.dtype)  # as fit has them
+    assert x.shape == (6, 4) and t.shape == (6, 2)
+    value, grads = net.batch_gradient(x, t, w)
     assert abs(float(value) - expected) < 1e-13
     # central differences of the same objective
-    flat = net._params.copy()
+    flat = net.state.params.copy()
     h = 1e-6
     for i in range(0, flat.size, 3):
         vals = []
         for step in (h, -h):
-            net._params[...] = flat
-            net._params[i] += step
-            vals.append(float(net.batch_gradient(*net._check_xy(X, y), w)[0]))
-        net._params[...] = flat
+            net.state.params[...] = flat
+            net.state.params[i] += step
+            vals.append(float(net.batch_gradient(x, t, w)[0]))
+        net.state.params[...] = flat
         assert abs((vals[0] - vals[1]) / (2 * h) - grads[i]) < 1e-7
 
 

@@ -125,11 +125,11 @@ def test_a_params_vector_of_another_kind_is_refused_by_the_core():
     net = _net("relu", "softmax", "float64")
     X = np.ones((2, 20))
     fast = net._engine.fast_forward
-    assert fast(net._params, X, 1) is not None
-    assert fast(net._params.astype(np.float32), X.astype(np.float32), 1) is None
-    assert fast(net._params[:-1], X, 1) is None
-    assert fast(np.repeat(net._params, 2)[::2], X, 1) is None
-    assert fast(list(net._params), X, 1) is None
+    assert fast(net.state.params, X, 1) is not None
+    assert fast(net.state.params.astype(np.float32), X.astype(np.float32), 1) is None
+    assert fast(net.state.params[:-1], X, 1) is None
+    assert fast(np.repeat(net.state.params, 2)[::2], X, 1) is None
+    assert fast(list(net.state.params), X, 1) is None
 
 
 # --- bad input: the same errors, nothing changed ----------------------------------------
@@ -146,7 +146,7 @@ def test_nan_and_inf_on_the_fast_path_raise_the_same_error(dtype):
                              ((5, 20), (4, 19)), ((500, 20), (250, 3))]:
             X = rng.standard_normal(shape).astype(dtype)
             X[where] = bad
-            assert net._engine.fast_forward(net._params, X, 1) is None
+            assert not takes_fast_path(net, X)
             with pytest.raises(ValueError, match=r"^X contains NaN or infinity"):
                 net.feedforward(X)
     assert network_numbers(net) == before
@@ -164,7 +164,7 @@ def test_nan_and_inf_on_the_fast_path_raise_the_same_error(dtype):
 def test_bad_arrays_meet_the_checked_paths_errors(X, exc, msg):
     net = _net("relu", "softmax", "float64")
     before = network_numbers(net)
-    assert net._engine.fast_forward(net._params, X, 1) is None
+    assert not takes_fast_path(net, X)
     with pytest.raises(exc, match=msg):
         net.feedforward(X)
     assert network_numbers(net) == before

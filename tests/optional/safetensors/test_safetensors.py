@@ -36,7 +36,7 @@ def _trained():
 
 
 def _state(net):
-    return (net._params.tobytes(), net.state.opt_state.tobytes(), net.state.opt_scalars.tobytes(),
+    return (net.state.params.tobytes(), net.state.opt_state.tobytes(), net.state.opt_scalars.tobytes(),
             repr(net.optimizer), str(net.rng.bit_generator.state))
 
 
