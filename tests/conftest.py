@@ -1,6 +1,8 @@
 """Shared pytest setup for cyneuron's tests (keep it small; add fixtures below)."""
 import os
 
+import pytest
+
 
 def pytest_report_header(config):
     """Say which cyneuron and NumPy a run tests, and at which SIMD level.
@@ -49,6 +51,9 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
+_LEFT_OUT = pytest.StashKey[list]()
+
+
 def pytest_collection_modifyitems(config, items):
     """Name, in the summary, each optional test directory that was left out."""
     if os.environ.get("CYNEURON_REQUIRE_EXTRAS") == "1":
@@ -56,11 +61,11 @@ def pytest_collection_modifyitems(config, items):
     left_out = [f"tests/optional/{d} (pip install 'cyneuron[{extra}]')"
                 for d, (extra, mods) in OPTIONAL_DIRS.items() if _missing_modules(mods)]
     if left_out:
-        config._cyneuron_left_out = left_out
+        config.stash[_LEFT_OUT] = left_out
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    left_out = getattr(config, "_cyneuron_left_out", None)
+    left_out = config.stash.get(_LEFT_OUT, None)
     if left_out:
         terminalreporter.write_line(
             "not collected (optional extras missing; CI's extras cell runs them): "

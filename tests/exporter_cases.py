@@ -1,9 +1,9 @@
 """Networks that put every activation of the registry through the exporters,
 and canonical texts of what the exporters write, for the golden digests of
-tests/test_export_golden.py and tests/optional/{onnx,torch}/test_*_golden.py.
+tests/test_golden_export_c.py and tests/optional/{onnx,torch}/test_golden_*.py.
 
 The digests were taken from the exporters as they were before their
-activation ladders moved into the registry's rows (issue 27): a change of
+activation ladders moved into the registry's rows: a change of
 any exported byte fails them. The canonical texts leave out what belongs to
 the installed library rather than to cyneuron (the ONNX IR version, torch's
 reprs), so that a new onnx or torch release does not move them.

@@ -74,6 +74,19 @@ def fit_outcome(net, X, Y, **fit_kw):
     return ("trained", bits(np.asarray(hist["loss"], dtype=np.float64)))
 
 
+def takes_fast_path(net, x):
+    """Whether ``net.feedforward(x)`` takes the core's fast path (one checked core call).
+
+    Only for a network of the compiled backend, with no concurrent writer.
+    """
+    return net.try_forward(x) is not None
+
+
+def network_numbers(net):
+    """The bytes of a network's parameters and optimizer state (step and beta powers too)."""
+    return bits(net.state.params) + bits(net.state.opt_state) + bits(net.state.opt_scalars)
+
+
 def without_module(module, code):
     """Run `code` in a fresh interpreter in which ``import <module>`` fails; its stdout.
 

@@ -1,6 +1,6 @@
 """Error in ulps of cyneuron's portable functions against mpmath (the oracle).
 
-Shared by tests/test_portable_math.py and benchmarks/portable_accuracy.py.
+Shared by tests/test_portable.py and benchmarks/portable_accuracy.py.
 """
 import numpy as np
 

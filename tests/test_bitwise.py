@@ -1,4 +1,4 @@
-"""Exact-bits agreement between the compiled core and the NumPy reference.
+"""Oracle bitwise: the compiled core (cyneuron._core) against the NumPy reference (cyneuron.reference).
 
 Every comparison is ``tobytes()`` equality, never a tolerance. The cases
 cover random depths, widths (including 1), batch sizes (including 1),

@@ -1,4 +1,4 @@
-"""How the installed package was built and what it declares.
+"""The build (setup.py, pyproject.toml): how the installed package was built and what it declares.
 
 * The compiled core must never fuse a multiply and an add (README, "The numerical contract"):
   ``-ffp-contract=off`` on gcc/clang, ``/fp:contract-`` on MSVC. The probe
@@ -9,6 +9,9 @@
   and NumPy range.
 * When CI says so (``CYNEURON_EXPECT_INSTALLED=1``), the package under test
   is the installed wheel, not the source tree.
+
+Oracles: a multiply-add probe whose fused and separate results differ; the
+installed distribution's metadata.
 """
 import importlib.machinery
 import importlib.metadata

@@ -1,4 +1,8 @@
-"""cyneuron.callbacks: ModelCheckpoint, ReduceLROnPlateau and CSVLogger (issue 32, item 3)."""
+"""cyneuron.callbacks: EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, CSVLogger, LambdaCallback.
+
+Oracles: exact bits against the fit the callback implies (a schedule, the
+best epoch's weights), the files they write read back.
+"""
 import csv
 
 import numpy as np
@@ -117,7 +121,7 @@ def test_a_monitor_the_fit_does_not_log_is_refused_before_training(tmp_path):
 
 
 def test_dir_lists_every_public_name_lazy_ones_included():
-    """issue 32, item 5: the callbacks (and the estimators, loaded lazily) in dir()."""
+    """The callbacks (and the estimators, loaded lazily) in dir()."""
     names = dir(cn)
     assert {"ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "MLPClassifier",
             "tabular_pipeline", "export_c"} <= set(names)
@@ -212,3 +216,27 @@ def test_estimators_print_the_callbacks_summary_when_verbose(capsys):
                      verbose=True).fit(X, y, callbacks=es)
     out = capsys.readouterr().out
     assert "Epoch 2: early stopping (loss did not improve for 1 epoch)" in out, out
+
+
+# --- EarlyStopping; a callback that stops training ----------------------------------------
+
+def test_early_stopping_restores_best_weights():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 3)), rng.random((40, 1))
+    Xv, yv = rng.standard_normal((10, 3)), rng.random((10, 1))
+    net = cn.Network([3, 32, 1], activation="relu", output_activation="identity", seed=0)
+    es = cn.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    hist = net.fit(X, y, epochs=500, learning_rate=0.05, batch_size=4,
+                   validation_data=(Xv, yv), callbacks=[es])
+    assert len(hist) < 500 and es.stopped_epoch == len(hist) - 1
+    best = int(np.argmin(hist["val_loss"]))
+    assert es.best_epoch == best
+    assert net.evaluate(Xv, yv)["loss"] == hist["val_loss"][best]
+
+
+def test_callback_can_stop_training():
+    net = cn.Network([2, 3, 1], seed=0)
+    seen = []
+    hist = net.fit(np.ones((4, 2)), np.zeros(4), epochs=100,
+                   callbacks=[lambda e, logs: seen.append(logs["loss"]) or e == 4])
+    assert len(hist) == 5 and len(seen) == 5

@@ -1,4 +1,8 @@
-"""The ``cyneuron`` command end to end: subprocesses on CSV files the tests write."""
+"""cyneuron.cli: the ``cyneuron`` command end to end, subprocesses on CSV files the tests write.
+
+Oracles: the estimators' and scikit-learn pipelines' results on the same data, exit codes
+and one-line errors, bounded memory (peak RSS) on hostile input.
+"""
 import csv
 import os
 import pathlib
@@ -79,7 +83,7 @@ def test_train_classifier_with_string_labels(data, classifier):
     assert "epoch 60/60  loss " in out                       # progress, not a terminal
     assert "validation: accuracy " in out and "wrote flowers.npz" in out
     model = cn.load(d / "flowers.npz")
-    # a scikit-learn pipeline: standardisation, then the estimator (issue 28)
+    # a scikit-learn pipeline: standardisation, then the estimator
     assert type(model).__name__ == "Pipeline"
     mlp = model[-1]
     assert type(mlp).__name__ == "MLPClassifier"
@@ -144,7 +148,7 @@ def test_regression_inferred_and_evaluated(data):
                     "--epochs", "80", "--lr", "0.01", "-o", "houses.npz", cwd=d)
     assert "task: regress (the target is numeric with fractional values" in proc.stdout
     model = cn.load(d / "houses.npz")
-    # the target standardised for training, predictions mapped back (issue 28)
+    # the target standardised for training, predictions mapped back
     assert type(model[-1]).__name__ == "TransformedTargetRegressor"
     assert type(model[-1].regressor_).__name__ == "MLPRegressor"
     assert list(model.feature_names_in_) == ["rooms", "age"]
@@ -260,7 +264,7 @@ def test_model_files_are_checked_by_cn_load_alone(tmp_path):
     assert proc.stderr == "cyneuron: error: no such file: absent.npz\n"
 
 
-# --- issue 26, items 4, 6, 8, 9: nothing taken hostage, nothing silent, one line ---------------
+# --- nothing taken hostage, nothing silent, one line --------------------------------------
 
 def _bound(mib):
     """A memory bound in MiB, four times as large under AddressSanitizer (CI's
@@ -300,7 +304,7 @@ def test_fifos_and_devices_are_refused_at_once(tmp_path, classifier):
 
 
 def test_a_line_over_the_limit_is_refused_in_bounded_memory(tmp_path):
-    """A 64 MB line (the issue's 1 GB line peaked at 6.3 GB before its error)."""
+    """A 64 MB line (a 1 GB line once peaked at 6.3 GB before its error)."""
     path = tmp_path / "long.csv"
     with open(path, "w") as f:
         f.write("a,b,y\n1,2,x\n3,4,")
@@ -364,7 +368,7 @@ def test_divergence_exits_3_with_one_line(tmp_path, data):
     assert "ran away" not in proc.stderr and "Maximum iterations (20)" in proc.stderr
 
 
-# --- issue 28, items 2-6: columns, dialects, targets, defaults, paths ----------------------------
+# --- columns, dialects, targets, defaults, paths ------------------------------------------
 
 @pytest.fixture(scope="module")
 def iris_like(tmp_path_factory):
@@ -447,8 +451,8 @@ def test_model_names_without_their_suffix(iris_like):
 
 
 def test_an_output_format_whose_extra_is_missing_is_refused_before_reading(data, tmp_path):
-    """issue 26, item 8: `-o m.safetensors` without the [safetensors] extra failed only
-    after training."""
+    """`-o m.safetensors` without the [safetensors] extra once failed only after
+    training."""
     from helpers import without_module
     d = data[0]
     code = ("import sys\n"
@@ -463,7 +467,7 @@ def test_an_output_format_whose_extra_is_missing_is_refused_before_reading(data,
 
 @pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits"])
 def test_defaults_match_a_scikit_learn_pipeline_on_raw_csv(tmp_path, name):
-    """issue 28's bar: scikit-learn's bundled classification data written as raw CSVs
+    """The bar: scikit-learn's bundled classification data written as raw CSVs
     (string labels, an id column), the CLI's defaults within 0.02 of
     make_pipeline(StandardScaler(), MLPClassifier(random_state=0)) on the same split."""
     import warnings
@@ -500,7 +504,7 @@ def test_defaults_match_a_scikit_learn_pipeline_on_raw_csv(tmp_path, name):
 
 
 def test_diabetes_raw_and_scaled_give_the_same_r2(tmp_path):
-    """The issue's R^2 = -4.15 on diabetes as scikit-learn ships it (scaled features,
+    """The R^2 = -4.15 once reported on diabetes as scikit-learn ships it (scaled features,
     a target in the hundreds): with the target standardised for training, raw and
     scaled features give the same fit, R^2 >= 0.2 on held-out rows."""
     from sklearn.datasets import load_diabetes

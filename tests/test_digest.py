@@ -1,4 +1,7 @@
-"""model.digest(): SHA-256 over architecture, dtype and weights, stored and checked by save/load."""
+"""cyneuron._digest: model.digest(), SHA-256 over architecture, dtype and weights, checked by load.
+
+Oracle: the digest recomputed by hand from the documented layout (hashlib).
+"""
 import hashlib
 import json
 
@@ -106,7 +109,7 @@ def test_estimator_digest_includes_the_labels_and_survives_save(tmp_path):
     assert reg.digest() == reg.network_.digest()
 
 
-# --- the state digest: everything a model file holds (issue 26, item 2) ----------------------
+# --- the state digest: everything a model file holds --------------------------------------
 
 def _by_hand_state(path):
     """The documented state-digest bytes, written out from the raw archive."""

@@ -1,4 +1,4 @@
-"""NumPy's SIMD dispatch level, and the core's agreement with it.
+"""Oracle: NumPy's SIMD dispatch level, and the core's (cyneuron._core) agreement with it.
 
 CI re-runs the bitwise tests with NumPy's dispatch lowered through
 ``NPY_DISABLE_CPU_FEATURES``. The level is read from NumPy's own feature

@@ -1,4 +1,4 @@
-"""scikit-learn's estimator check suite, the contract with the ecosystem.
+"""Oracle: scikit-learn's estimator check suite on cyneuron.estimators, the contract with the ecosystem.
 
 With default settings both estimators pass every check: there is no
 ``expected_failed_checks`` for them (Keras' and scikeras' wrappers must mark

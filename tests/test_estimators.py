@@ -1,10 +1,13 @@
-"""cyneuron.MLPClassifier / MLPRegressor: scikit-learn's meaning, exact and repeatable.
+"""cyneuron.estimators: MLPClassifier / MLPRegressor, scikit-learn's meaning, exact and repeatable.
 
-scikit-learn's own MLP is the oracle for the meaning: the same random_state
-gives the same initial weights, and where the batches coincide (full batch,
-or shuffle=False) the training follows scikit-learn's to rounding. Exactness
-is checked with tobytes(): the same random_state, clone, both backends, any
-thread count, GridSearchCV with 1 or 2 jobs, partial_fit in chunks.
+Oracles: scikit-learn's own MLP for the meaning (the same random_state
+gives the same initial weights, and where the batches coincide, full batch
+or shuffle=False, the training follows scikit-learn's to rounding); exact
+bits (``tobytes()``) for repeatability: the same random_state, clone, both
+backends, any thread count, GridSearchCV with 1 or 2 jobs, partial_fit in
+chunks, numerics=, predict's fast path against the reference. Rejected calls
+are tests/test_estimators_rejects.py; scikit-learn's suites are
+tests/test_estimator_checks.py and tests/test_sklearn_mlp_contract.py.
 """
 import pickle
 import subprocess
@@ -13,7 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import bits, without_module
+from helpers import DTYPES, bits, network_numbers, takes_fast_path, without_module
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -25,6 +28,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
 import cyneuron as cn
+from cyneuron import _portable as cp
+from cyneuron import _portable_reference as pref
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -488,7 +493,7 @@ def test_fit_learning_rate_follows_the_optimizer():
                               dtype="float32"), "multilabel"),
     (lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, solver="lbfgs"), "binary"),
     (lambda: cn.MLPRegressor(hidden_layer_sizes=(6,), max_iter=3, batch_size=50), "two"),
-    # what the estimators accept since issue 26: "never stop early", and one class
+    # what the estimators accept: "never stop early", and one class
     (lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, n_iter_no_change=np.inf),
      "names"),
     (lambda: cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3), "one"),
@@ -563,7 +568,7 @@ def test_saved_estimators_are_checked(tmp_path, blobs):
 
 
 def test_a_loss_that_runs_away_in_an_estimator_warns():
-    """issue 26, item 6: the CLI's `--task regress --lr 1e6` printed R^2 = -5.7e22 and
+    """The CLI's `--task regress --lr 1e6` once printed R^2 = -5.7e22 and
     exited 0; the estimators hold their last epoch to Network.fit's rule."""
     import warnings
     rng = np.random.default_rng(0)
@@ -643,3 +648,166 @@ def test_a_float32_fit_stays_close_to_the_float64_fit():
             X[300:].astype(np.float32))
     assert p32.dtype == np.float32 and p64.dtype == np.float64
     assert np.abs(p64 - p32).max() < 5e-5, np.abs(p64 - p32).max()
+
+
+# --- numerics= ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["ieee", None, 3])
+def test_estimators_reject_bad_numerics_before_changing_anything(bad):
+    X = np.arange(24.0).reshape(8, 3) / 8
+    y = np.array([0, 1] * 4)
+    clf = cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
+    before = [w.tobytes() for w in clf.coefs_]
+    clf.set_params(numerics=bad)
+    with pytest.raises(ValueError, match="numerics"):
+        clf.fit(X, y)
+    assert [w.tobytes() for w in clf.coefs_] == before
+
+
+def test_estimator_carries_numerics_to_its_network_and_its_file(tmp_path):
+    X = np.linspace(-1, 1, 60).reshape(20, 3)
+    y = (X.sum(axis=1) > 0).astype(int)
+    clf = cn.MLPClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0,
+                           numerics="portable").fit(X, y)
+    assert clf.network_.numerics == "portable"
+    cn.save(clf, tmp_path / "clf.npz")
+    back = cn.load(tmp_path / "clf.npz")
+    assert back.get_params()["numerics"] == "portable"
+    assert bits(back.predict_proba(X)) == bits(clf.predict_proba(X))
+    ref = cn.MLPClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0,
+                           numerics="portable", backend="numpy").fit(X, y)
+    assert bits(ref.predict_proba(X)) == bits(clf.predict_proba(X))
+
+
+def data(n_classes, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((300, 6))
+    y = (X[:, :3] @ rng.standard_normal((3, n_classes))).argmax(axis=1)
+    return X, np.array(["a", "b", "c", "d"])[y]
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])          # a sigmoid output and a softmax
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("numerics", ["numpy", "portable"])
+def test_predict_log_proba_uses_the_networks_log(numerics, dtype, n_classes):
+    X, y = data(n_classes)
+    clf = cn.MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0, dtype=dtype,
+                           numerics=numerics, tol=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    got = clf.predict_log_proba(X)
+    assert got.dtype == np.dtype(dtype) and got.shape == proba.shape
+    with np.errstate(divide="ignore"):
+        if numerics == "portable":
+            # the NumPy spec of the portable log, and the compiled one: the same bits
+            assert got.tobytes() == pref.log(proba).tobytes()
+            assert got.tobytes() == cp.log(np.ascontiguousarray(proba)).tobytes()
+        else:
+            assert got.tobytes() == np.log(proba).tobytes()
+
+
+def test_portable_log_proba_is_not_numpys():
+    # the two logarithms differ on some of these 6000 probabilities, so the test
+    # above tells them apart
+    X, y = data(4, seed=1)
+    clf = cn.MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0,
+                           numerics="portable", tol=0).fit(X, y)
+    X = np.concatenate([X] * 20) * np.repeat(np.linspace(0.5, 2, 20), 300)[:, None]
+    proba = clf.predict_proba(X)
+    got = clf.predict_log_proba(X)
+    assert got.tobytes() == pref.log(proba).tobytes()
+    assert got.tobytes() != np.log(proba).tobytes()
+
+
+# --- predict's fast path: the network's bits, scikit-learn's errors -----------------------
+
+def _clf(dtype="float64"):
+    from sklearn.datasets import make_classification
+    X, y = make_classification(120, 20, n_informative=5, n_classes=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = cn.MLPClassifier(hidden_layer_sizes=(64,), max_iter=20, random_state=0,
+                               dtype=dtype).fit(X, y)
+    return clf, X, y
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_estimator_fast_path_gives_the_references_bits(dtype):
+    clf, X, _ = _clf(dtype)
+    net = clf.network_
+    ref = cn.Network(net.layer_sizes, activation=["relu", "softmax"],
+                     loss="categorical_crossentropy", dtype=dtype, backend="numpy")
+    ref.set_weights(net.get_weights())
+    for rows in (X[:1], X[:5], X):
+        A = np.ascontiguousarray(rows, dtype=dtype)
+        assert takes_fast_path(net, A)
+        p = clf.predict_proba(A)
+        assert bits(p) == bits(ref.feedforward(A))
+        assert bits(p) == bits(clf.predict_proba(A.tolist()))          # checked path
+        assert bits(p) == bits(clf.predict_proba(np.asfortranarray(A)))
+        assert (clf.predict(A) == clf.classes_[np.argmax(p, axis=1)]).all()
+    reg = cn.MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg.fit(X, X[:, 0])
+    A = np.ascontiguousarray(X[:3], dtype=dtype)
+    assert bits(reg.predict(A)) == bits(reg.predict(A.tolist()))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_estimator_bad_input_keeps_scikit_learns_errors():
+    clf, X, _ = _clf()
+    before = network_numbers(clf.network_)
+    row = X[:1].copy()
+    for bad, msg in [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains infinity")]:
+        A = row.copy()
+        A[0, 3] = bad
+        with pytest.raises(ValueError, match=msg):
+            clf.predict_proba(A)
+        with pytest.raises(ValueError, match=msg):
+            clf.predict(A)
+    with pytest.raises(ValueError, match="X has 19 features, but MLPClassifier is expecting 20"):
+        clf.predict_proba(X[:2, :19].copy())
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
+        clf.predict_proba(X[0].copy())
+    with pytest.raises(ValueError, match="minimum of 1 is required"):
+        clf.predict_proba(np.ones((0, 20)))
+    assert network_numbers(clf.network_) == before
+    from sklearn.exceptions import NotFittedError
+    with pytest.raises(NotFittedError):
+        cn.MLPClassifier().predict_proba(row)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_estimator_feature_names_are_still_checked():
+    import pandas as pd
+    clf, X, y = _clf()
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(20)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        named = cn.MLPClassifier(hidden_layer_sizes=(64,), max_iter=20,
+                                 random_state=0).fit(df, y)
+    row = X[:1].copy()
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        named.predict_proba(row)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        named.predict_proba(df.iloc[:1])
+        clf.predict_proba(row)                 # fitted without names: no warning
+    with pytest.raises(ValueError, match="feature names"):
+        named.predict_proba(df.iloc[:1].rename(columns={"f0": "g0"}))
+
+
+# --- sizes refused before drawing weights -------------------------------------------------
+
+def test_estimators_refuse_sizes_before_drawing_weights(monkeypatch):
+    pytest.importorskip("sklearn")
+    monkeypatch.setenv("CYNEURON_MAX_BYTES", str(50 << 20))
+    X = np.zeros((10, 20))
+    y = np.arange(10) % 2
+    clf = cn.MLPClassifier(hidden_layer_sizes=(300000,))
+    with pytest.raises(ValueError, match=r"MLPClassifier: layer_sizes \[20, 300000, 1\]"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "classes_") and not hasattr(clf, "coefs_")
+    with pytest.raises(ValueError, match=r"MLPRegressor: layer_sizes\[1\] must be between"):
+        cn.MLPRegressor(hidden_layer_sizes=(10**9,)).fit(X, y * 1.0)

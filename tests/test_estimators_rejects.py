@@ -1,10 +1,12 @@
-"""MLPClassifier / MLPRegressor: a rejected call changes nothing (issue 26).
+"""cyneuron.estimators: a rejected call to MLPClassifier / MLPRegressor changes nothing.
 
 Every estimator method given bad input raises a ValueError or TypeError that
 names the problem, and the estimator is afterwards the same to the bit:
 every attribute (classes_, coefs_, intercepts_, n_iter_, loss_curve_, ...),
 the network's weights, optimizer state and Generator, and a RandomState
 given as random_state. Non-numeric X is refused as Network refuses it.
+
+Oracle: the estimator's bytes before and after each refused call.
 """
 import math
 import warnings
@@ -36,7 +38,7 @@ def snapshot(obj):
     if isinstance(obj, np.random.RandomState):
         return ("RandomState", snapshot(list(obj.get_state())))
     if isinstance(obj, cn.Network):
-        return ("Network", snapshot(obj._params), snapshot(obj.state.opt_state),
+        return ("Network", snapshot(obj.state.params), snapshot(obj.state.opt_state),
                 snapshot(obj.state.opt_scalars), repr(obj.optimizer),
                 snapshot(obj.rng.bit_generator.state))
     return (type(obj).__name__, repr(obj))
@@ -156,7 +158,7 @@ def test_a_first_partial_fit_given_bad_X_leaves_nothing(kind):
 
 
 def test_a_rejected_first_partial_fit_leaves_no_classes():
-    # issue 26 item 5: the classes of a refused first call stayed behind, so the
+    # the classes of a refused first call once stayed behind, so the
     # next, correct call was refused, or a call without classes accepted
     clf = cn.MLPClassifier(hidden_layer_sizes=(3,), random_state=0)
     before = state(clf)
@@ -246,7 +248,7 @@ def test_set_params_then_a_refused_fit_changes_no_fitted_state():
     check_rejected(reg, lambda: reg.fit(X, T), ValueError, r"The validation set is too small")
 
 
-# --- divergence (issue 26 item 11) ---------------------------------------------------
+# --- divergence ---------------------------------------------------------------------------
 
 DIVERGES = dict(hidden_layer_sizes=100, activation="identity", solver="sgd",
                 learning_rate_init=1.0, max_iter=20, random_state=0)

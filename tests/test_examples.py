@@ -1,4 +1,6 @@
-"""The examples and ``python -m cyneuron`` run, print the tutorials' numbers, and agree bit for bit.
+"""examples/ and ``python -m cyneuron`` (cyneuron.__main__, _demo) run and print the tutorials' numbers.
+
+Oracles: the tutorials' printed numbers; exact bits between the two backends.
 
 Each example runs once as a subprocess (module-scoped fixtures) and several
 tests read its output. About 15 s in all on the project's machines; seed 001

@@ -1,4 +1,4 @@
-"""cn.export_c (issue 17, item 5; issue 30): the exported C99 header,
+"""cyneuron._export_c: cn.export_c's C99 header,
 compiled with the system's C compiler and the flags a user would pass, computes
 the same bits as the NumPy forward pass with the portable functions
 (cyneuron._export_c.portable_feedforward), which is a portable network's own
@@ -10,6 +10,9 @@ clang on PATH); where there is none (the cibuildwheel test run on Windows) they
 skip, saying so, and on Linux and macOS a test insists that one is found, so the
 skip can never hide them there.  clang and gcc are used too when they are on PATH
 beside $CC (.ci/run's clang cell installs clang and runs the ``bitwise`` tests).
+
+Oracles: exact bits between the compiled header and the NumPy forward pass
+with the portable functions; the compiler's #error for an unsafe build.
 """
 import os
 import shutil
@@ -20,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from c_compiler import CC, env, needs_cc
+from helpers import bits
 
 import cyneuron as cn
 from cyneuron import _export_c as ec
@@ -309,7 +313,7 @@ def test_s390x_big_endian_under_qemu(tmp_path, dtype):
 @needs_cc
 def test_exported_functions_equal_the_spec(tmp_path):
     """The copy of the portable functions inside the header computes the bits of
-    cyneuron._portable (itself held to the NumPy spec by test_portable_math)."""
+    cyneuron._portable (itself held to the NumPy spec by test_portable.py)."""
     net = make_net([2, 2], ["sigmoid"], "float64", 0)
     cn.export_c(net, tmp_path / "fn.h", name="fn")
     rng = np.random.default_rng(3)
@@ -381,3 +385,17 @@ def test_export_c_bad_input(tmp_path):
     with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):
         ec.portable_feedforward(net, np.zeros((3, 5)))
     assert not (tmp_path / "a.h").exists()
+
+
+# --- a portable network's own feedforward is the header's spec ----------------------------
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_export_c_reproduces_the_portable_network(dtype):
+    # cn.export_c's header computes _export_c.portable_feedforward (tests/test_export_c.py);
+    # that is the portable network's own feedforward, to the bit
+    from cyneuron._export_c import portable_feedforward
+    X = (np.random.default_rng(0).standard_normal((40, 4)) * 3).astype(dtype)
+    for acts in (["sigmoid", "softmax"], ["tanh", "sigmoid"], ["softplus", "identity"],
+                 ["silu", "softmax"], ["relu", "tanh"]):
+        net = cn.Network([4, 7, 3], activation=acts, seed=1, dtype=dtype, numerics="portable")
+        assert bits(net.feedforward(X)) == bits(np.asarray(portable_feedforward(net, X)))

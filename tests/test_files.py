@@ -5,6 +5,8 @@ CLI's predictions. ``.safetensors``, ``to_onnx`` and the plots have the same tes
 in tests/optional/<extra>/test_files_<extra>.py. Failures are injected (os.fsync,
 os.replace, os.open; RLIMIT_FSIZE for a real error in the middle of a write), so
 that the tests need no small disk and no permissions (CI runs as root).
+
+Oracle: the folder's state (the old file or the new one, never a temporary file).
 """
 import errno
 import os

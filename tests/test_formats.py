@@ -1,7 +1,10 @@
-"""The codec layer alone (cyneuron._codec, _npz, _safetensors_io): a header and
+"""The model formats' codec layer alone (cyneuron._codec, _npz, _safetensors_io): a header and
 named arrays to a file and back, with no model anywhere; what a codec refuses
 it refuses before the schema sees anything; and the codecs import nothing that
-knows a model."""
+knows a model.
+
+Oracles: exact bytes after a round trip; the error each refused file must raise.
+"""
 import ast
 import json
 import os

@@ -1,7 +1,8 @@
-"""Gradients against central finite differences (float64).
+"""Oracle: gradients against central finite differences (float64).
 
 Two implementations that agree bit for bit can still both be wrong; this
-checks the calculus itself, for every activation and loss.
+checks the calculus itself (Network.gradients, both backends), for every
+activation and loss, with and without L1/L2 penalties.
 """
 import zlib
 
@@ -69,3 +70,21 @@ def test_gradcheck_detects_a_wrong_gradient():
     bad = [(dW * 1.01, db) for dW, db in good]
     with pytest.raises(AssertionError):
         assert_close(bad, numeric_gradients(net, X, Y))
+
+
+@pytest.mark.parametrize("backend", ["cython", "numpy"])
+@pytest.mark.parametrize("loss,out,n_out", [("binary_crossentropy", "sigmoid", 1),
+                                            ("binary_crossentropy", "sigmoid", 3),
+                                            ("categorical_crossentropy", "softmax", 4),
+                                            ("mse", "tanh", 2), ("sse", "softmax", 3)])
+@pytest.mark.parametrize("l1,l2", [(0.0, 0.0), (0.01, 0.0), (0.0, 0.05), (0.02, 0.03)])
+def test_gradients_with_penalties(backend, loss, out, n_out, l1, l2):
+    rng = np.random.default_rng(n_out)
+    net = cn.Network([3, 5, n_out], activation="tanh", output_activation=out, loss=loss,
+                     l1=l1, l2=l2, seed=1, backend=backend, init="xavier")
+    X = rng.standard_normal((7, 3))
+    if loss == "categorical_crossentropy":
+        Y = np.eye(n_out)[rng.integers(0, n_out, 7)]
+    else:
+        Y = rng.integers(0, 2, (7, n_out)).astype(float)
+    assert_close(net.gradients(X, Y), numeric_gradients(net, X, Y))

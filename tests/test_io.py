@@ -1,4 +1,10 @@
-"""Saving and loading: round trips exactly; corrupt or hostile files raise ValueError."""
+"""cyneuron.io: cn.save / cn.load round trip exactly; corrupt or hostile files raise ValueError.
+
+Oracles: exact bits after a round trip and after resumed training; the
+error a hand-built hostile file (zip bombs, lying .npy headers, bad JSON)
+must raise. The codecs alone are tests/test_formats.py, the shared model
+check tests/test_schema.py, the fuzzer tests/test_fuzz_load.py.
+"""
 import importlib.util
 import io as _io
 import json
@@ -108,7 +114,7 @@ def test_training_resumes_identically_after_load(tmp_path, backend):
     assert back.state.opt_state.tobytes() == a.state.opt_state.tobytes()
 
 
-# --- hostile and damaged files (issue 11, item 11) ---------------------------------------
+# --- hostile and damaged files ------------------------------------------------------------
 
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -569,9 +575,9 @@ def test_bad_rng_states_are_refused(tmp_path):
 def test_save_refuses_non_finite_models(tmp_path, where, value):
     net = _trained("adam")
     if where == "W":
-        net._layers[1][0][0, 1] = value
+        net.state.layers[1][0][0, 1] = value
     elif where == "b":
-        net._layers[0][1][2] = value
+        net.state.layers[0][1][2] = value
     else:
         net.state.opt_state[5] = value
     with pytest.raises(ValueError, match="NaN or infinity"):
@@ -705,3 +711,30 @@ def test_save_and_load_with_a_bytes_path(tmp_path):
     assert path == base + b".npz" and os.path.isfile(path)
     assert cn.load(path).digest() == net.digest()
     assert cn.save(net, path) == path                      # the suffix is not doubled
+
+
+# --- numerics= through save and load; Network.save ----------------------------------------
+
+def _net(**kw):
+    kw.setdefault("seed", 0)
+    return cn.Network([3, 5, 2], activation=["tanh", "sigmoid"], loss="binary_crossentropy",
+                      **kw)
+
+
+def test_numerics_survives_save_and_load(tmp_path):
+    net = _net(numerics="portable")
+    X = np.linspace(-2, 2, 30).reshape(10, 3)
+    net.fit(X, (X[:, :2] > 0).astype(float), epochs=2, learning_rate=0.1)
+    cn.save(net, tmp_path / "m.npz")
+    back = cn.load(tmp_path / "m.npz")
+    assert back.numerics == "portable"
+    assert back.digest() == net.digest()
+    assert bits(back.feedforward(X)) == bits(net.feedforward(X))
+    assert _net().numerics == "numpy"
+
+
+def test_network_save_method_is_cn_save(tmp_path):
+    net = _net(numerics="portable")
+    path = net.save(tmp_path / "m")
+    assert path.endswith("m.npz")
+    assert cn.load(path).digest() == net.digest()

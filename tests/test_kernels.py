@@ -1,4 +1,4 @@
-"""Every kernel variant and every thread count gives the reference's bits.
+"""csrc's kernels through cyneuron._core: every kernel variant and thread count gives the reference's bits.
 
 The compiled products come in several instruction-set variants (scalar
 loops, 16-byte vectors, AVX2, AVX-512) picked at run time, and can split
@@ -7,6 +7,8 @@ compared, exact bits, with the NumPy reference on shapes that reach every
 edge of the register tiles: row counts that leave 1..7 rows over, column
 counts that leave a partial vector, reductions longer than one 128-deep
 block, and the transposed products of backpropagation and weight gradients.
+
+Oracle bitwise: the NumPy reference (cyneuron.reference), every variant forced in turn.
 """
 import os
 import platform
@@ -198,7 +200,7 @@ def test_extreme_values_every_variant(act, forced):
     fast = cn.Network(sizes, activation=act, seed=3)
     with np.errstate(all="ignore"):
         # set_weights rejects non-finite values, so write into the layer views
-        for (Ws, bs), (Wf, bf) in zip(slow._layers, fast._layers):
+        for (Ws, bs), (Wf, bf) in zip(slow.state.layers, fast.state.layers):
             Ws[...] = rng.choice(special, Ws.shape) * rng.standard_normal(Ws.shape)
             Wf[...] = Ws
             bs[...] = rng.standard_normal(bs.shape)

@@ -1,4 +1,7 @@
-"""cyneuron._layout: the one owner of the parameter layout."""
+"""cyneuron._layout: the one owner of the parameter layout.
+
+Oracles: the reference's flatten/unflatten; the network's own arrays (views, not copies).
+"""
 import numpy as np
 import pytest
 

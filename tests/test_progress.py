@@ -1,4 +1,7 @@
-"""fit's progress reports: what each verbosity prints, and that it never changes the bits."""
+"""cyneuron._progress: fit's progress reports, what each verbosity prints.
+
+Oracles: the lines printed; exact bits whatever the verbosity.
+"""
 import io
 import re
 

@@ -1,10 +1,12 @@
-"""Every Python block of README.md runs as written, on its own, in a fresh
-interpreter (issue 32, item 2).
+"""README.md: every Python block runs as written, on its own, in a fresh
+interpreter.
 
 A block that names an optional extra (``cyneuron[plot]``, ``import torch``,
 ...) is collected only where that extra is installed, as tests/optional is;
 CI's extras cell (``CYNEURON_REQUIRE_EXTRAS=1``) installs them all and runs
 every block.
+
+Oracle: the blocks' own asserts and printed results, in a fresh interpreter.
 """
 import os
 import pathlib

@@ -1,4 +1,4 @@
-"""scikit-learn's own MLP tests, run against cyneuron's estimators.
+"""Oracle: scikit-learn's own MLP tests, run against cyneuron.estimators.
 
 The installed scikit-learn's ``sklearn/neural_network/tests/test_mlp.py`` is
 read at test time (nothing of it is copied into this repository, so the

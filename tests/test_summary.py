@@ -1,4 +1,7 @@
-"""summary(): the Keras-style table of a Network and of a fitted estimator."""
+"""cyneuron._summary: summary(), the Keras-style table of a Network and of a fitted estimator.
+
+Oracle: the table's rows and totals counted by hand.
+"""
 import re
 
 import numpy as np

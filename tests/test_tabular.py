@@ -1,4 +1,7 @@
-"""cyneuron.tabular: tabular_pipeline and the safe state of a fitted pipeline."""
+"""cyneuron.tabular: tabular_pipeline and the safe state of a fitted pipeline.
+
+Oracles: scikit-learn's own pipelines on the same data; exact bits after a round trip.
+"""
 import copy
 import importlib.util
 import itertools
@@ -455,7 +458,7 @@ def test_unseen_categories_encode_as_zeros():
     assert (out[:3, 2:5] == 0).all() and (out[3:, 2:5].sum(axis=1) == 1).all()
 
 
-# --- the issue's accuracy targets ------------------------------------------------------------
+# --- accuracy targets against scikit-learn ------------------------------------------------
 
 def test_wine_matches_scikit_learn():
     X, y = load_wine(return_X_y=True, as_frame=True)
@@ -504,7 +507,7 @@ def test_diabetes_raw_or_scaled_gives_the_same_r2():
     assert abs(scores[0] - scores[1]) < 1e-6, scores
 
 
-# --- cn.save / cn.load of a pipeline (issue 28, item 1) -------------------------------------
+# --- cn.save / cn.load of a pipeline ------------------------------------------------------
 
 def _saved_pipeline(tmp_path, suffix=".npz", **kw):
     import pandas as pd

@@ -1,4 +1,11 @@
-"""Bad input ends in a clear ValueError/TypeError and leaves the model unchanged."""
+"""cyneuron._validation: the argument checks, through Network's public methods.
+
+Bad input ends in a ValueError/TypeError naming the argument and leaves the
+model unchanged (its bytes compared before and after); sizes are refused
+before anything is allocated.
+
+Oracles: the error naming the argument; the model's bytes before and after.
+"""
 import numpy as np
 import pytest
 from helpers import bits
@@ -242,7 +249,7 @@ def test_unaligned_inputs_are_copied_before_the_core_sees_them():
         _core.all_finite(X.reshape(-1))
 
 
-# --- issue 26, items 4 and 10: sizes refused before allocation; every argument named ----------
+# --- sizes refused before allocation; every argument named --------------------------------
 
 def _state(net):
     return (bits(net.get_weights()), net.state.opt_state.tobytes(), net.state.opt_scalars.tobytes(),
@@ -268,19 +275,6 @@ def test_a_network_larger_than_memory_is_refused_before_allocation(monkeypatch):
     with pytest.raises(ValueError, match=msg):
         cn.Network([k, m])
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 << 10   # KiB
-
-
-def test_estimators_refuse_sizes_before_drawing_weights(monkeypatch):
-    pytest.importorskip("sklearn")
-    monkeypatch.setenv("CYNEURON_MAX_BYTES", str(50 << 20))
-    X = np.zeros((10, 20))
-    y = np.arange(10) % 2
-    clf = cn.MLPClassifier(hidden_layer_sizes=(300000,))
-    with pytest.raises(ValueError, match=r"MLPClassifier: layer_sizes \[20, 300000, 1\]"):
-        clf.fit(X, y)
-    assert not hasattr(clf, "classes_") and not hasattr(clf, "coefs_")
-    with pytest.raises(ValueError, match=r"MLPRegressor: layer_sizes\[1\] must be between"):
-        cn.MLPRegressor(hidden_layer_sizes=(10**9,)).fit(X, y * 1.0)
 
 
 @pytest.mark.parametrize("backend", ["cython", "numpy"])

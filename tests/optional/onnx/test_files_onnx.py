@@ -1,4 +1,7 @@
-"""Atomic writes (cyneuron._files) of to_onnx(model, path): the checks of tests/test_files.py."""
+"""cyneuron._files with onnx: atomic writes of to_onnx(model, path): the checks of tests/test_files.py.
+
+Oracle: the folder's state after injected failures.
+"""
 import onnx
 from helpers import check_atomic_writer
 

@@ -1,4 +1,5 @@
-"""cn.to_onnx and the skl2onnx converter, checked with onnxruntime as the oracle."""
+"""cyneuron._onnx: cn.to_onnx and the skl2onnx converter, checked with onnxruntime as the oracle.
+"""
 import warnings
 
 import numpy as np

@@ -1,4 +1,8 @@
-"""cn.to_onnx of every registry row (tests/test_registry.py walks the rows without the extra)."""
+"""cyneuron._registry with onnx: cn.to_onnx of every registry row (tests/test_registry.py
+walks the rows without the extra).
+
+Oracles: the opset each row declares; the error naming a row without a builder.
+"""
 import pytest
 from test_registry import IDS, ROWS, network_with, spec_of, without
 

@@ -1,17 +1,24 @@
-"""Atomic writes (cyneuron._files) of the plots' files: the checks of tests/test_files.py;
-the format still follows the suffix, and no suffix adds matplotlib's default."""
+"""cyneuron._files with matplotlib: atomic writes of the plots' files: the checks of tests/test_files.py;
+the format still follows the suffix, and no suffix adds matplotlib's default.
+
+Oracle: the folder's state after injected failures.
+"""
 import matplotlib
 from helpers import check_atomic_writer
 
 matplotlib.use("Agg")
 
-from cyneuron._plot import plot_history  # noqa: E402
+import numpy as np  # noqa: E402
 
-HISTORIES = [{"loss": [1.0, 0.5, 0.25]}, {"loss": [2.0, 1.0], "val_loss": [2.5, 1.5]}]
+import cyneuron as cn  # noqa: E402
+
+_X, _Y = np.linspace(-1, 1, 8).reshape(4, 2), np.arange(4.0).reshape(4, 1)
+HISTORIES = [cn.Network([2, 1], seed=0).fit(_X, _Y, epochs=3),
+             cn.Network([2, 1], seed=0).fit(_X, _Y, epochs=2, validation_data=(_X, _Y))]
 
 
 def _write(path, which):
-    plot_history(HISTORIES[which], path)       # what History.plot(path) calls
+    HISTORIES[which].plot(path)
     return path
 
 

@@ -1,4 +1,7 @@
-"""History.plot, plot_decision_boundary and the CLI's --plot, rendered with Agg."""
+"""cyneuron._plot: History.plot, plot_decision_boundary and the CLI's --plot, rendered with Agg.
+
+Oracle: the figures' artists (lines, labels, contours) read back from matplotlib.
+"""
 import os
 import pathlib
 import subprocess

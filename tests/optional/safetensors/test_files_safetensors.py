@@ -1,5 +1,8 @@
-"""Atomic writes (cyneuron._files) of .safetensors model files: the checks of
-tests/test_files.py, and no SafetensorError ever escapes for an I/O failure."""
+"""cyneuron._files with safetensors: atomic writes of .safetensors model files: the checks of
+tests/test_files.py, and no SafetensorError ever escapes for an I/O failure.
+
+Oracle: the folder's state after injected failures.
+"""
 import os
 
 import pytest

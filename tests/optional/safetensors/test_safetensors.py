@@ -1,4 +1,8 @@
-"""cn.save / cn.load with .safetensors files: round trips, exact resume, hostile files."""
+"""cyneuron._safetensors_io: cn.save / cn.load with .safetensors files: round trips, exact
+resume, hostile files.
+
+Oracles: the safetensors package reading what cyneuron writes; exact bits after a round trip.
+"""
 import json
 import os
 import struct
@@ -32,7 +36,7 @@ def _trained():
 
 
 def _state(net):
-    return (net._params.tobytes(), net.state.opt_state.tobytes(), net.state.opt_scalars.tobytes(),
+    return (net.state.params.tobytes(), net.state.opt_state.tobytes(), net.state.opt_scalars.tobytes(),
             repr(net.optimizer), str(net.rng.bit_generator.state))
 
 
@@ -245,7 +249,7 @@ def test_the_cli_writes_the_format_its_output_path_names(tmp_path):
 def test_one_bit_flips_in_the_header_never_load_a_different_model(tmp_path):
     """A one-bit flip in a .safetensors JSON header (a class label, a parameter)
     once loaded without complaint; now every flip is refused or changes nothing
-    the model is made of (issue 26, item 2)."""
+    the model is made of."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
     y = np.array(["cat", "dog", "emu"])[np.argmax(X, axis=1)]

@@ -1,4 +1,5 @@
-"""cn.from_torch and Network.to_torch, with PyTorch as the oracle."""
+"""cyneuron._interop and _to_torch: cn.from_torch and Network.to_torch, with PyTorch as the oracle.
+"""
 
 import numpy as np
 import pytest

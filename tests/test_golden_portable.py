@@ -1,4 +1,5 @@
-"""numerics="portable": the same bits on every machine, proven by golden digests.
+"""Oracle golden digests: numerics="portable" (cyneuron._portable, the core, the reference) gives
+the same bits on every machine.
 
 Each case trains a small network from data built with exact arithmetic
 (integers scaled by powers of two, so that no transcendental function of the
@@ -8,7 +9,7 @@ digests of the trained weights (``Network.digest()``) were computed once and
 are committed below: every CI cell (NumPy 1.26 and 2.x, NumPy's SIMD dispatch
 lowered, gcc and clang, Python 3.10-3.13) and the cibuildwheel test command
 on other platforms must reproduce them exactly. ``python
-tests/test_portable_golden.py`` prints them again (for a deliberate change of
+tests/test_golden_portable.py`` prints them again (for a deliberate change of
 the portable functions, which must then say so in CHANGELOG.md).
 """
 import json

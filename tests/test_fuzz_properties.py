@@ -1,9 +1,9 @@
-"""Property-based tests (hypothesis, derandomized, bounded so that CI stays fast).
+"""Oracle fuzzing: hypothesis over cyneuron.network (derandomized, bounded so that CI stays fast).
 
 * Bad inputs of every family are rejected with a ValueError or TypeError and
   leave the network byte-identical: weights, optimizer state, optimizer,
   Generator position. The tally per family is printed at the end
-  (``pytest tests/test_properties.py -s``).
+  (``pytest tests/test_fuzz_properties.py -s``).
 * Valid random problems give the same bits on both backends.
 * save/load round-trips exactly, optimizer state and Generator included.
 """

@@ -1,4 +1,7 @@
-"""cn.from_sklearn: scikit-learn's fitted MLPs as cyneuron estimators (scikit-learn as oracle)."""
+"""cyneuron._interop: cn.from_sklearn, scikit-learn's fitted MLPs as cyneuron estimators.
+
+Oracle: scikit-learn (its predictions and probabilities, to a few ulps).
+"""
 import warnings
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Golden digests of what cn.to_onnx writes for every activation (issue 27).
+"""Oracle golden digests: what cn.to_onnx (cyneuron._onnx) writes for every activation.
 
 The graph as text (nodes, attributes, initializers' bytes, opset), taken
 before the exporter read the registry's rows: moving an activation's node

@@ -1,4 +1,4 @@
-"""Whole fits agree bit for bit across the training toolkit.
+"""Oracle bitwise: whole fits (Network.fit, both backends, and cyneuron.reference) agree bit for bit.
 
 The product activation x loss x optimizer x batch mode x dtype, plus
 dropout, L1/L2, clipping, schedules, sample/class weights, validation and

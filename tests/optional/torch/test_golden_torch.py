@@ -1,4 +1,4 @@
-"""Golden digests of what Network.to_torch writes for every activation (issue 27).
+"""Oracle golden digests: what Network.to_torch (cyneuron._to_torch) writes for every activation.
 
 The modules as text (class, settings, parameters' bytes), and the digest
 of the Network cn.from_torch reads back, taken before the conversions read

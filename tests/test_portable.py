@@ -1,4 +1,4 @@
-"""cyneuron's portable exp, log, log1p and tanh (issue 17).
+"""cyneuron._portable: the portable exp, log, log1p and tanh, against cyneuron._portable_reference.
 
 The compiled functions (``cyneuron._portable``, every SIMD variant) must equal
 the NumPy spec (``cyneuron._portable_reference``) bit for bit, on random inputs
@@ -6,11 +6,15 @@ over the whole exponent range and every edge case, in place and at every tail
 length of the vectorised loops; and both must be within 1 ulp of the exact
 value (mpmath).  The full-size accuracy measurement is
 ``benchmarks/portable_accuracy.py``.
+
+Oracles: exact bits against the NumPy spec (bitwise), mpmath within 1 ulp.
 """
 import numpy as np
 import pytest
 from portable_oracle import NAMES, edge_cases, random_inputs, ulp_error
 
+import cyneuron as cn
+from cyneuron import _core as core
 from cyneuron import _portable as cp
 from cyneuron import _portable_reference as ref
 
@@ -157,3 +161,70 @@ def test_bad_out():
     before = x.copy()
     cp.tanh(x, out=x)
     assert x.tobytes() == ref.tanh(before).tobytes()
+
+
+# --- the tiny nets: the fused sigmoid loop and the core's inlined copy --------------------
+# numerics="portable" on the tutorials' tiny nets: cyneuron._portable.sigmoid_neg and the
+# scalar copy the core inlines for one or two values give the NumPy spec's bits under
+# every portable loop variant the core can run.
+
+VARIANTS = cp.variants()
+
+
+@pytest.fixture(params=VARIANTS)
+def core_variant(request):
+    old = core.set_portable_variant(request.param)
+    yield request.param
+    core.set_portable_variant(old)
+
+
+def test_set_portable_variant_rejects_unknown_names_and_restores():
+    with pytest.raises(ValueError, match="portable variant 'sse9'"):
+        core.set_portable_variant("sse9")
+    old = core.set_portable_variant("inline")
+    assert core.set_portable_variant(old) == "inline"
+    assert core.set_portable_variant(None) == old
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_neg_equals_the_spec_in_every_variant(dtype):
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.uniform(-40, 40, 20000), rng.standard_normal(5000),
+                        [0.0, -0.0, 710.0, -746.0, 800.0, -800.0, np.inf, -np.inf, np.nan,
+                         5e-324, -5e-324]]).astype(dtype)
+    one = dtype(1)
+    expected = one / (one + ref.exp(x))
+    old = cp.get_variant()
+    try:
+        for v in VARIANTS:
+            cp.set_variant(v)
+            assert cp.sigmoid_neg(x).tobytes() == expected.tobytes(), v
+            for n in (1, 2, 3, 5, 7, 8, 9, 20, 63, 64, 65):
+                y = x[:n].copy()
+                assert cp.sigmoid_neg(y, out=y).tobytes() == expected[:n].tobytes(), (v, n)
+    finally:
+        cp.set_variant(old)
+
+
+# (sizes, batch_size, loss, output activation): W1's and W2's nets and their
+# neighbours, so that layers of 1, 2 and more values per batch (the inline
+# scalar sigmoid and the vector loop) all train
+NETS = [([3, 4, 1], None, "sse", "sigmoid"), ([2, 2, 1], 1, "mse", "sigmoid"),
+        ([2, 1, 2], 1, "mse", "sigmoid"), ([2, 2, 1], 2, "binary_crossentropy", "sigmoid"),
+        ([3, 4, 1], 1, "sse", "tanh")]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("sizes,bs,loss,out", NETS)
+def test_tiny_training_matches_the_reference(core_variant, sizes, bs, loss, out, dtype):
+    rng = np.random.default_rng(len(sizes) * 7 + (bs or 0))
+    X = rng.uniform(-3, 3, size=(5, sizes[0])).astype(dtype)
+    Y = rng.integers(0, 2, size=(5, sizes[-1])).astype(dtype)
+    digests = []
+    for backend in ("cython", "numpy"):
+        net = cn.Network(sizes, activation=["sigmoid"] * (len(sizes) - 2) + [out], loss=loss,
+                         seed=3, dtype=dtype, numerics="portable", backend=backend)
+        net.fit(X, Y, epochs=30, learning_rate=0.5, batch_size=bs, shuffle=False)
+        digests.append((net.digest(), net.feedforward(X[:1]).tobytes(),
+                        net.feedforward(X).tobytes()))
+    assert digests[0] == digests[1], core_variant

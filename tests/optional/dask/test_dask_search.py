@@ -1,9 +1,11 @@
-"""Searches and cross-validation on a Dask cluster give the same bits as n_jobs=1 and loky.
+"""cyneuron.dask: searches and cross-validation on a Dask cluster give the same bits as n_jobs=1 and loky.
 
 Every candidate and fold is fitted in a worker process and its scores (and,
 for cross_validate, its fitted estimator) come back pickled; the comparison
 is on exact bytes. The data are drawn from a NumPy Generator with
 elementwise operations only: no BLAS, so they are the same on every machine.
+
+Oracle: exact bits against n_jobs=1.
 """
 import copy
 import warnings

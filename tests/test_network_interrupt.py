@@ -1,15 +1,17 @@
-"""Ctrl-C during training (issue 26, item 3; SPEC section 5).
+"""cyneuron.network: Ctrl-C during training (SPEC section 5).
 
 A SIGINT must reach the caller as KeyboardInterrupt within half a second,
 also while the compiled core trains without the GIL, and the interrupted
 call must leave the network exactly as before it: weights, optimizer state
 (moments, step count, beta powers), optimizer choice and Generator position,
 to the bit. The same for a callback that raises KeyboardInterrupt or
-SystemExit. Afterwards the network (and the core's worker pool) trains as
-if nothing had happened.
+SystemExit, and for an estimator's fit (it trains through the network).
+Afterwards the network (and the core's worker pool) trains as if nothing
+had happened.
 
-Every interrupted fit here would run for several seconds if the signal were
-not honoured, so each test fails (slowly) on a core that ignores it.
+Oracles: the model's bytes before and after; a fresh copy's bits. Every
+interrupted fit here would run for several seconds if the signal were not
+honoured, so each test fails (slowly) on a core that ignores it.
 """
 import signal
 import threading
@@ -56,7 +58,7 @@ def state_of(net):
 
 
 def trained(backend="cython", dtype="float64", n_threads=1):
-    """The issue's network after a short Adam fit: optimizer state and a moved
+    """A wide network after a short Adam fit: optimizer state and a moved
     Generator to lose."""
     net = cn.Network([20, 128, 128, 1], seed=0, dtype=dtype, backend=backend,
                      n_threads=n_threads)

@@ -1,19 +1,22 @@
-"""The inference fast path (CoreNet.forward_fast) against the checked path.
+"""cyneuron.network: the inference fast path (Network.try_forward) against the checked path.
 
 Network.feedforward and the estimators' predict/predict_proba hand an input
 that is already an ndarray of the network's dtype, width and layout straight
 to the core, which checks its flags and finiteness in C; everything else
-takes the checked path. These tests prove which path ran (forward_fast answers
+takes the checked path. These tests prove which path ran (try_forward answers
 None exactly where the checked path must run), that both give the reference's
 bits, that bad input meets the same errors with the model unchanged, and that
-concurrent readers do not share a workspace.
+concurrent readers do not share a workspace. The estimators' side is in
+tests/test_estimators.py.
+
+Oracles: exact bits against the NumPy reference and the checked path; the
+model unchanged after a refusal.
 """
 import threading
-import warnings
 
 import numpy as np
 import pytest
-from helpers import DTYPES, HIDDEN, OUTPUT, bits, outputs_seen_during_fit
+from helpers import DTYPES, HIDDEN, OUTPUT, bits, network_numbers, outputs_seen_during_fit, takes_fast_path
 
 import cyneuron as cn
 
@@ -32,14 +35,6 @@ def _pair(hidden, out, dtype, sizes=(20, 64, 3)):
     return fast, ref
 
 
-def _takes_fast(net, x):
-    return net._engine.fast_forward(net._params, x, net.n_threads) is not None
-
-
-def _state(net):
-    return bits(net._params) + bits(net.state.opt_state) + bits(net.state.opt_scalars)
-
-
 # --- the same bits on both paths and as the reference -------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -50,18 +45,18 @@ def test_fast_path_gives_the_checked_paths_and_the_references_bits(hidden, out, 
     rng = np.random.default_rng(3)
     for n in (1, 2, 5, 300):     # the tiny-net path, the kernels, and the GIL released
         X = (rng.standard_normal((n, 20)) * 3).astype(dtype)
-        assert _takes_fast(fast, X)
+        assert takes_fast_path(fast, X)
         want = bits(ref.feedforward(X))
         assert bits(fast.feedforward(X)) == want
         # the checked path: a list, and a Fortran-order copy, are not taken as they are
-        assert not _takes_fast(fast, X.tolist())
+        assert not takes_fast_path(fast, X.tolist())
         assert bits(fast.feedforward(X.tolist())) == want
         F = np.asfortranarray(X)
         if n > 1:
-            assert not _takes_fast(fast, F)
+            assert not takes_fast_path(fast, F)
         assert bits(fast.feedforward(F)) == want
     x = X[7].copy()                                   # one sample, 1-D
-    assert _takes_fast(fast, x)
+    assert takes_fast_path(fast, x)
     got = fast.feedforward(x)
     assert got.shape == (3,) and bits(got) == bits(ref.feedforward(x))
     assert bits(got) == bits(fast.feedforward(x.tolist()))
@@ -79,7 +74,7 @@ def test_fast_path_on_deeper_and_wider_nets(dtype):
                          backend="numpy")
         for n in (1, 3, 64):
             X = rng.standard_normal((n, sizes[0])).astype(dtype)
-            assert _takes_fast(net, X)
+            assert takes_fast_path(net, X)
             assert bits(net.feedforward(X)) == bits(ref.feedforward(X))
 
 
@@ -114,15 +109,15 @@ def test_other_layouts_and_dtypes_take_the_checked_path_and_agree(dtype):
         "list": X.tolist(),
     }
     for name, A in cases.items():
-        assert not _takes_fast(net, A), name
+        assert not takes_fast_path(net, A), name
         assert bits(net.feedforward(A)) == want, name
-    assert _takes_fast(net, ro) and bits(net.feedforward(ro)) == want
+    assert takes_fast_path(net, ro) and bits(net.feedforward(ro)) == want
     # another dtype is converted first, as before
     Xo = X.astype(other)
-    assert not _takes_fast(net, Xo)
+    assert not takes_fast_path(net, Xo)
     assert bits(net.feedforward(Xo)) == bits(net.feedforward(Xo.astype(dtype)))
     Xi = rng.integers(-3, 3, (4, 20))
-    assert not _takes_fast(net, Xi)
+    assert not takes_fast_path(net, Xi)
     assert bits(net.feedforward(Xi)) == bits(net.feedforward(Xi.astype(dtype)))
 
 
@@ -130,11 +125,11 @@ def test_a_params_vector_of_another_kind_is_refused_by_the_core():
     net = _net("relu", "softmax", "float64")
     X = np.ones((2, 20))
     fast = net._engine.fast_forward
-    assert fast(net._params, X, 1) is not None
-    assert fast(net._params.astype(np.float32), X.astype(np.float32), 1) is None
-    assert fast(net._params[:-1], X, 1) is None
-    assert fast(np.repeat(net._params, 2)[::2], X, 1) is None
-    assert fast(list(net._params), X, 1) is None
+    assert fast(net.state.params, X, 1) is not None
+    assert fast(net.state.params.astype(np.float32), X.astype(np.float32), 1) is None
+    assert fast(net.state.params[:-1], X, 1) is None
+    assert fast(np.repeat(net.state.params, 2)[::2], X, 1) is None
+    assert fast(list(net.state.params), X, 1) is None
 
 
 # --- bad input: the same errors, nothing changed ----------------------------------------
@@ -144,17 +139,17 @@ def test_nan_and_inf_on_the_fast_path_raise_the_same_error(dtype):
     net = _net("relu", "softmax", dtype)
     net.fit(np.ones((4, 20), dtype=dtype), np.eye(3)[[0, 1, 2, 0]], epochs=2,
             optimizer="adam")
-    before = _state(net)
+    before = network_numbers(net)
     rng = np.random.default_rng(2)
     for bad in (np.nan, np.inf, -np.inf):
         for shape, where in [((20,), (0,)), ((20,), (19,)), ((1, 20), (0, 7)),
                              ((5, 20), (4, 19)), ((500, 20), (250, 3))]:
             X = rng.standard_normal(shape).astype(dtype)
             X[where] = bad
-            assert net._engine.fast_forward(net._params, X, 1) is None
+            assert not takes_fast_path(net, X)
             with pytest.raises(ValueError, match=r"^X contains NaN or infinity"):
                 net.feedforward(X)
-    assert _state(net) == before
+    assert network_numbers(net) == before
 
 
 @pytest.mark.parametrize("X, exc, msg", [
@@ -168,88 +163,12 @@ def test_nan_and_inf_on_the_fast_path_raise_the_same_error(dtype):
 ])
 def test_bad_arrays_meet_the_checked_paths_errors(X, exc, msg):
     net = _net("relu", "softmax", "float64")
-    before = _state(net)
-    assert net._engine.fast_forward(net._params, X, 1) is None
+    before = network_numbers(net)
+    assert not takes_fast_path(net, X)
     with pytest.raises(exc, match=msg):
         net.feedforward(X)
-    assert _state(net) == before
+    assert network_numbers(net) == before
 
-
-# --- the estimators ---------------------------------------------------------------------
-
-def _clf(dtype="float64"):
-    from sklearn.datasets import make_classification
-    X, y = make_classification(120, 20, n_informative=5, n_classes=3, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf = cn.MLPClassifier(hidden_layer_sizes=(64,), max_iter=20, random_state=0,
-                               dtype=dtype).fit(X, y)
-    return clf, X, y
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_estimator_fast_path_gives_the_references_bits(dtype):
-    clf, X, _ = _clf(dtype)
-    net = clf.network_
-    ref = cn.Network(net.layer_sizes, activation=["relu", "softmax"],
-                     loss="categorical_crossentropy", dtype=dtype, backend="numpy")
-    ref.set_weights(net.get_weights())
-    for rows in (X[:1], X[:5], X):
-        A = np.ascontiguousarray(rows, dtype=dtype)
-        assert _takes_fast(net, A)
-        p = clf.predict_proba(A)
-        assert bits(p) == bits(ref.feedforward(A))
-        assert bits(p) == bits(clf.predict_proba(A.tolist()))          # checked path
-        assert bits(p) == bits(clf.predict_proba(np.asfortranarray(A)))
-        assert (clf.predict(A) == clf.classes_[np.argmax(p, axis=1)]).all()
-    reg = cn.MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0, dtype=dtype)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        reg.fit(X, X[:, 0])
-    A = np.ascontiguousarray(X[:3], dtype=dtype)
-    assert bits(reg.predict(A)) == bits(reg.predict(A.tolist()))
-
-
-def test_estimator_bad_input_keeps_scikit_learns_errors():
-    clf, X, _ = _clf()
-    before = _state(clf.network_)
-    row = X[:1].copy()
-    for bad, msg in [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains infinity")]:
-        A = row.copy()
-        A[0, 3] = bad
-        with pytest.raises(ValueError, match=msg):
-            clf.predict_proba(A)
-        with pytest.raises(ValueError, match=msg):
-            clf.predict(A)
-    with pytest.raises(ValueError, match="X has 19 features, but MLPClassifier is expecting 20"):
-        clf.predict_proba(X[:2, :19].copy())
-    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
-        clf.predict_proba(X[0].copy())
-    with pytest.raises(ValueError, match="minimum of 1 is required"):
-        clf.predict_proba(np.ones((0, 20)))
-    assert _state(clf.network_) == before
-    from sklearn.exceptions import NotFittedError
-    with pytest.raises(NotFittedError):
-        cn.MLPClassifier().predict_proba(row)
-
-
-def test_estimator_feature_names_are_still_checked():
-    import pandas as pd
-    clf, X, y = _clf()
-    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(20)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        named = cn.MLPClassifier(hidden_layer_sizes=(64,), max_iter=20,
-                                 random_state=0).fit(df, y)
-    row = X[:1].copy()
-    with pytest.warns(UserWarning, match="does not have valid feature names"):
-        named.predict_proba(row)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        named.predict_proba(df.iloc[:1])
-        clf.predict_proba(row)                 # fitted without names: no warning
-    with pytest.raises(ValueError, match="feature names"):
-        named.predict_proba(df.iloc[:1].rename(columns={"f0": "g0"}))
 
 
 # --- threads ----------------------------------------------------------------------------
@@ -294,13 +213,13 @@ def test_feedforward_inside_fit_sees_the_current_weights():
 
 def test_one_row_readers_never_see_a_half_trained_network():
     # one row of this net runs with the GIL held (the 7-row probe of
-    # test_hardening's version of this test runs without it)
+    # test_network.py's version of this test runs without it)
     rng = np.random.default_rng(7)
     X, y = rng.standard_normal((400, 64)), rng.integers(0, 10, 400)
     net = cn.Network([64, 128, 10], activation="relu", output_activation="softmax",
                      loss="categorical_crossentropy", seed=0)
     probe = X[3].copy()
-    assert _takes_fast(net, probe)
+    assert takes_fast_path(net, probe)
     before, seen, after = outputs_seen_during_fit(net, probe, X, y, epochs=30, batch_size=16,
                                                   optimizer="adam")
     assert seen and seen <= {before, after} and before != after
@@ -313,6 +232,6 @@ def test_fast_path_with_two_threads_gives_the_same_bits(dtype):
     two.set_weights(one.get_weights())
     two.n_threads = 2
     X = np.random.default_rng(4).standard_normal((600, 40)).astype(dtype)
-    assert _takes_fast(two, X)
+    assert takes_fast_path(two, X)
     want = bits(ref.feedforward(X))
     assert bits(one.feedforward(X)) == want and bits(two.feedforward(X)) == want

@@ -1,9 +1,11 @@
-"""Every path that builds a Network from outside arrays checks them in one place.
+"""cyneuron._schema: every path that builds a Network from outside arrays checks them in one place.
 
 ``.npz`` files, ``.safetensors`` files (read without the safetensors package,
 so these files are written by hand here), arrays in memory
 (``io.network_from_arrays``) and ``cn.from_sklearn`` all go through
 ``io.network_from_arrays``: the same hostile content gets the same ValueError.
+
+Oracle: one error per tampering, alike for every path; exact bits for untampered input.
 """
 import json
 import struct

@@ -1,7 +1,9 @@
-"""Out-of-core training: cyneuron.dask.fit_blocks from dask.array and memory-mapped .npy.
+"""cyneuron.dask: out-of-core training, fit_blocks from dask.array and memory-mapped .npy.
 
 The result must be the same bits as the same partial_fit calls on in-memory
 blocks, and no more than one block may ever be read at a time.
+
+Oracle: exact bits against partial_fit on in-memory blocks.
 """
 import sys
 import tracemalloc

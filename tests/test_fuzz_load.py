@@ -1,4 +1,4 @@
-"""A seeded fuzzer for cn.load (issue 11, item 13).
+"""Oracle fuzzing: a seeded fuzzer for cn.load (cyneuron.io, its codecs and the schema).
 
 Valid model files are mutated in four families, each case from its own
 seed so that any failure can be replayed alone:
@@ -29,7 +29,7 @@ Anything else (another exception type, a case slower than CASE_SECONDS, a
 crash) fails the test. A hang would stop the run: faulthandler then dumps
 the stacks and exits.
 
-Standalone, for longer runs: ``python tests/test_io_fuzz.py --cases 20000``.
+Standalone, for longer runs: ``python tests/test_fuzz_load.py --cases 20000``.
 """
 import collections
 import copy

@@ -1,4 +1,7 @@
-"""On a terminal, verbose=1 draws a tqdm bar that updates in place."""
+"""cyneuron._progress with tqdm: on a terminal, verbose=1 draws a bar that updates in place.
+
+Oracle: the terminal's output, captured.
+"""
 import io
 
 import numpy as np

@@ -1,11 +1,11 @@
-"""Golden digests of what cn.export_c writes for every activation (issue 27).
+"""Oracle golden digests: what cn.export_c (cyneuron._export_c) writes for every activation.
 
 The header's text (less the portable functions copied from csrc, which
-belong to tests/test_portable_golden.py) and the bits of
+belong to tests/test_golden_portable.py) and the bits of
 portable_feedforward, taken before the exporters read the registry's rows:
 moving an activation's C spelling must not move a byte.  The header digests
 were retaken once when the header gained its compiler guards and contraction
-pragmas (issue 30, item 2); the forward-pass digests did not move.
+pragmas; the forward-pass digests did not move.
 The networks and the canonical texts are in tests/exporter_cases.py.
 """
 import pytest
