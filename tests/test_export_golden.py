@@ -17,6 +17,10 @@ from cyneuron._portable_c import PORTABLE_C
 
 # "<case>-<dtype>": (header less the portable functions, portable_feedforward's bits)
 GOLDEN = {
+ 'elu+softmax-float32': ('45f04c856d6f8450', 'a29f772521a68899'),
+ 'elu+softmax-float64': ('93265d884d0b8812', 'f22328d2a920ccd8'),
+ 'elu-float32': ('aff7b09cfa2486bf', '1eef6596576a053c'),
+ 'elu-float64': ('0fee2152b363bc6e', 'cfa08b86dbcfc698'),
  'identity+softmax-float32': ('134cd13696a98895', '5c0630aecd6d0d46'),
  'identity+softmax-float64': ('6386f629566ad8b0', 'c5abbe4988c77733'),
  'identity-float32': ('9f64eec0ebc99a68', '4230f1c3f9053477'),

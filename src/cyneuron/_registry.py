@@ -294,6 +294,17 @@ def _onnx_softplus(e: Any, h: str, l: int, dtype: np.dtype, param: float) -> str
     return e.node("Add", [e.node("Max", [h, zero], f"pos{l}"), t], f"a{l}")
 
 
+def _onnx_elu(e: Any, h: str, l: int, dtype: np.dtype, param: float) -> str:
+    # z > 0 ? z : alpha * (exp(min(z, 0)) - 1), cyneuron's formula: Elu's
+    # alpha attribute is a float32 and onnxruntime has no float64 Elu
+    one = _onnx_const(e, "one", l, 1.0, dtype)
+    zero = _onnx_const(e, "zero", l, 0.0, dtype)
+    alpha = _onnx_const(e, "alpha", l, param, dtype)
+    t = e.node("Exp", [e.node("Min", [h, zero], f"neg{l}")], f"expneg{l}")
+    t = e.node("Mul", [alpha, e.node("Sub", [t, one], f"expm1_{l}")], f"elu_neg{l}")
+    return e.node("Where", [e.node("Greater", [h, zero], f"pos{l}"), h, t], f"a{l}")
+
+
 def _onnx_op(op: str, **attrs: Any) -> OnnxBuilder:
     """The nodes of an activation that is one ONNX operator."""
     return lambda e, h, l, dtype, param: e.node(op, [h], f"a{l}", **attrs)
@@ -314,6 +325,7 @@ def _torch_softmax(module: Any) -> None:
 
 
 DEFAULT_LEAKY_SLOPE = 0.01
+DEFAULT_ELU_ALPHA = 1.0
 
 # code numbers must match the enums of csrc/cyn_kernels.h (checked by tests/test_kernels.py);
 # the order is the order of ACTIVATION_NAMES
@@ -359,6 +371,15 @@ _ACTIVATION_ROWS = (
         "silu", 7, _plain(ref.silu), _chain(ref.silu_derivative), from_input=True,
         c99=_c_each(lambda z, w: f"{z} / ({w.one} + cynx_exp_{w.fn}(-{z}))"),
         onnx=_onnx_silu, torch=TorchForm("SiLU")),
+    ActivationRow(
+        "elu", 8, ref.elu, lambda z, g, param: g * ref.elu_derivative(z, param),
+        from_input=True, param=Param("alpha", "alpha", DEFAULT_ELU_ALPHA),
+        # exp only where z <= 0 (or NaN): elsewhere the reference's exp(min(z, 0)) is unused
+        c99=_c_each(lambda z, w: f"({z} > {w.zero} ? {z} : "
+                                 f"{w.param} * (cynx_exp_{w.fn}({z}) - {w.one}))"),
+        onnx=_onnx_elu,
+        torch=TorchForm("ELU", lambda param: {"alpha": param},
+                        lambda module: float(module.alpha))),
 )
 ACTIVATIONS: dict[str, ActivationRow] = {row.name: row for row in _ACTIVATION_ROWS}
 _ALIASES = {"linear": "identity", "logistic": "sigmoid", "none": "identity", "swish": "silu"}

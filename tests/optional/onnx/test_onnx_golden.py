@@ -11,6 +11,10 @@ from exporter_cases import DTYPES, cases, network, onnx_canonical, sha
 import cyneuron as cn
 
 GOLDEN = {
+ 'elu+softmax-float32': '23f9a9d553ff038f',
+ 'elu+softmax-float64': '89d64a1ace4a10da',
+ 'elu-float32': '7d405edf26101eff',
+ 'elu-float64': 'ca5e03624ba5f543',
  'identity+softmax-float32': '52989ac3eeba71ed',
  'identity+softmax-float64': '15ccaf6ddfe1f169',
  'identity-float32': '7bdda3091821dc4a',
