@@ -9,9 +9,9 @@ import numpy as np
 import cyneuron as cn
 
 HIDDEN = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.1), "identity", "softplus", "silu",
-          ("elu", 0.5)]
+          ("elu", 0.5), "gelu"]
 OUTPUT = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.03), "identity", "softmax", "softplus", "silu",
-          "elu"]
+          "elu", "gelu"]
 DTYPES = ["float64", "float32"]
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import warnings
 
+import mpmath
 import numpy as np
 import pytest
 from c_compiler import CC, env, needs_cc
@@ -21,7 +22,7 @@ import cyneuron as cn
 from cyneuron import reference as ref
 
 # every activation this file covers, with a non-default parameter where it takes one
-SPECS = ["elu", ("elu", 0.5), ("elu", 0.0)]
+SPECS = ["elu", ("elu", 0.5), ("elu", 0.0), "gelu"]
 NUMERICS = ["numpy", "portable"]
 DTYPES = ["float64", "float32"]
 
@@ -144,6 +145,11 @@ def _exact(spec, x):
         if x > 0:
             return x, 1.0
         return alpha * math.expm1(x), alpha * math.exp(x)
+    if name == "gelu":
+        beta, kappa = math.sqrt(2 / math.pi), 0.044715
+        t = math.tanh(beta * (x + kappa * x ** 3))
+        d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * beta * (1 + 3 * kappa * x * x)
+        return 0.5 * x * (1 + t), d
     raise AssertionError(name)
 
 
@@ -156,9 +162,12 @@ def test_values_against_the_standard_library(spec):
     d = act.backward(z, np.ones_like(z)).ravel()
     for x, got_a, got_d in zip(z.ravel(), a, d):
         want_a, want_d = _exact(spec, x)
-        # exp(z) - 1 rather than expm1: an absolute error of about an ulp of 1 near 0
-        assert got_a == pytest.approx(want_a, rel=4e-16, abs=4.5e-16)
-        assert got_d == pytest.approx(want_d, rel=4e-16, abs=1e-300)
+        # elu: exp(z) - 1 rather than expm1, an absolute error of about an ulp of 1
+        # near 0; gelu: 1 + tanh cancels for negative z, an ulp of 1 times |z|
+        tol = 4.5e-16 * max(1.0, abs(x))
+        assert got_a == pytest.approx(want_a, rel=4e-16, abs=tol)
+        assert got_d == pytest.approx(want_d, rel=4e-16, abs=tol if _name(spec) == "gelu"
+                                      else 1e-300)
 
 
 def test_elu_is_continuous_and_saturates_at_minus_alpha():
@@ -167,6 +176,18 @@ def test_elu_is_continuous_and_saturates_at_minus_alpha():
         a = net.feedforward(np.array([[0.0], [-0.0], [-40.0], [-800.0], [-1e-20]])).ravel()
         assert list(a[:4]) == [0.0, 0.0, -alpha, -alpha]
         assert a[4] == 0.0                      # exp(-1e-20) - 1 rounds to 0 (no expm1)
+
+
+def test_gelu_is_the_tanh_form_with_correctly_rounded_constants():
+    with mpmath.workprec(200):
+        assert ref.GELU_BETA == float(mpmath.sqrt(2 / mpmath.pi))
+    assert ref.GELU_KAPPA == 0.044715
+    net = _unit("gelu", "float64", "numpy", "cython")
+    a = net.feedforward(np.array([[0.0], [1.0], [-1.0], [40.0], [-40.0]])).ravel()
+    assert a[0] == 0.0 and a[3] == 40.0 and a[4] == 0.0
+    # the tanh form, not the erf form: 0.8411919906082768 against erf's 0.8413447460685429
+    assert a[1] == pytest.approx(0.8411919906082768, rel=2e-16)
+    assert a[2] == pytest.approx(0.8411919906082768 - 1.0, rel=1e-15)   # gelu(-z) = gelu(z) - z
 
 
 # --- the parameter -----------------------------------------------------------------------------

@@ -48,18 +48,25 @@ cdef void activate_rest(int code, double param, floating *z, isz n, isz m,
 cdef enum:
     CHUNK = 256         # values per call into NumPy's loops for the stack scratch below
 
+# gelu's constants, reference.GELU_BETA and GELU_KAPPA (the same float64
+# literals; a floating variable initialised from them rounds once to float32)
+cdef double GELU_BETA = 0.7978845608028654
+cdef double GELU_KAPPA = 0.044715
+
 
 cdef inline bint from_input(int code) noexcept nogil:
     """Whether the activation's derivative is written through its input z."""
-    return code == ACT_SOFTPLUS or code == ACT_SILU or code == ACT_ELU
+    return code == ACT_SOFTPLUS or code == ACT_SILU or code == ACT_ELU or code == ACT_GELU
 
 
 cdef void from_input_forward(int code, double param, floating *z, isz cnt,
                              bint portable) noexcept nogil:
     """softplus: max(z, 0) + log1p(exp(-|z|)); silu: z / (1 + exp(-z));
-    elu: z > 0 ? z : alpha * (exp(min(z, 0)) - 1); in place."""
+    elu: z > 0 ? z : alpha * (exp(min(z, 0)) - 1);
+    gelu: 0.5 * z * (1 + tanh(beta * (z + kappa * z**3))); in place."""
     cdef floating t[CHUNK]
     cdef floating one = 1, zero = 0, alpha = <floating>param, v
+    cdef floating half = 0.5, beta = GELU_BETA, kappa = GELU_KAPPA
     cdef isz s, i, c
     s = 0
     while s < cnt:
@@ -80,6 +87,13 @@ cdef void from_input_forward(int code, double param, floating *z, isz cnt,
             for i in range(c):
                 if not z[s + i] > zero:
                     z[s + i] = alpha * (t[i] - one)
+        elif code == ACT_GELU:
+            for i in range(c):
+                v = z[s + i]
+                t[i] = beta * (v + kappa * (v * v * v))
+            vtanh(t, c, portable)
+            for i in range(c):
+                z[s + i] = half * z[s + i] * (one + t[i])
         else:
             for i in range(c):
                 t[i] = -z[s + i]
@@ -92,9 +106,11 @@ cdef void from_input_forward(int code, double param, floating *z, isz cnt,
 cdef void from_input_derivative_mul(int code, double param, const floating *z, floating *g,
                                     isz cnt, bint portable) noexcept nogil:
     """g = g * f'(z): softplus' = sigmoid(z), silu' = s * (1 + z * (1 - s)),
-    elu' = z > 0 ? 1 : alpha * exp(min(z, 0))."""
+    elu' = z > 0 ? 1 : alpha * exp(min(z, 0)),
+    gelu' = 0.5 (1 + t) + 0.5 z (1 - t^2) beta (1 + 3 kappa z^2), t gelu's tanh."""
     cdef floating t[CHUNK]
     cdef floating one = 1, zero = 0, alpha = <floating>param, sg, v
+    cdef floating half = 0.5, three = 3, beta = GELU_BETA, kappa = GELU_KAPPA
     cdef isz s, i, c
     s = 0
     while s < cnt:
@@ -106,6 +122,18 @@ cdef void from_input_derivative_mul(int code, double param, const floating *z, f
             vexp(t, c, portable)
             for i in range(c):
                 g[s + i] = g[s + i] * (one if z[s + i] > zero else alpha * t[i])
+            s += c
+            continue
+        if code == ACT_GELU:
+            for i in range(c):
+                v = z[s + i]
+                t[i] = beta * (v + kappa * (v * v * v))
+            vtanh(t, c, portable)
+            for i in range(c):
+                v = z[s + i]
+                sg = t[i]
+                g[s + i] = g[s + i] * (half * (one + sg) + half * v * (one - sg * sg)
+                                       * (beta * (one + three * kappa * (v * v))))
             s += c
             continue
         for i in range(c):

@@ -240,6 +240,19 @@ def _c_each(expr: Callable[[str, CWords], str]) -> CCode:
                                    f"{expr(f'{src}[j]', w)};")
 
 
+def _c_const(value: float, w: CWords) -> str:
+    """`value` rounded to the type T as an exact hex literal of T."""
+    if w.T == "float":
+        return float(np.float32(value)).hex() + "f"
+    return float(value).hex()
+
+
+def _c_gelu(z: str, w: CWords) -> str:
+    half, beta, kappa = (_c_const(v, w) for v in (0.5, ref.GELU_BETA, ref.GELU_KAPPA))
+    return (f"{half} * {z} * ({w.one} + cynx_tanh_{w.fn}({beta} * ({z} + {kappa} * "
+            f"({z} * {z} * {z}))))")
+
+
 def _c_relu(z: str, w: CWords) -> str:
     return f"({z} <= {w.zero} ? {w.zero} : {z})"      # = np.maximum(z, 0): NaN kept, -0 -> +0
 
@@ -305,6 +318,19 @@ def _onnx_elu(e: Any, h: str, l: int, dtype: np.dtype, param: float) -> str:
     return e.node("Where", [e.node("Greater", [h, zero], f"pos{l}"), h, t], f"a{l}")
 
 
+def _onnx_gelu(e: Any, h: str, l: int, dtype: np.dtype, param: float) -> str:
+    # 0.5 * z * (1 + tanh(beta * (z + kappa * ((z * z) * z)))), cyneuron's
+    # formula: Gelu arrives only in opset 20
+    def const(base: str, value: float) -> str:
+        return _onnx_const(e, base, l, value, dtype)
+    z3 = e.node("Mul", [e.node("Mul", [h, h], f"zsq{l}"), h], f"zcube{l}")
+    u = e.node("Add", [h, e.node("Mul", [const("kappa", ref.GELU_KAPPA), z3], f"kz3_{l}")],
+               f"inner{l}")
+    t = e.node("Tanh", [e.node("Mul", [const("beta", ref.GELU_BETA), u], f"u{l}")], f"t{l}")
+    half_z = e.node("Mul", [const("half", 0.5), h], f"halfz{l}")
+    return e.node("Mul", [half_z, e.node("Add", [const("one", 1.0), t], f"onept{l}")], f"a{l}")
+
+
 def _onnx_op(op: str, **attrs: Any) -> OnnxBuilder:
     """The nodes of an activation that is one ONNX operator."""
     return lambda e, h, l, dtype, param: e.node(op, [h], f"a{l}", **attrs)
@@ -316,6 +342,12 @@ def _torch_softplus(module: Any) -> None:
     if float(module.beta) != 1.0:
         raise ValueError(f"Softplus(beta={module.beta}) is not supported: cyneuron's "
                          f"softplus has beta 1")
+
+
+def _torch_gelu(module: Any) -> None:
+    if module.approximate != "tanh":
+        raise ValueError(f"GELU(approximate={module.approximate!r}) is not supported: "
+                         f"cyneuron's gelu is the tanh form (approximate='tanh')")
 
 
 def _torch_softmax(module: Any) -> None:
@@ -380,6 +412,10 @@ _ACTIVATION_ROWS = (
         onnx=_onnx_elu,
         torch=TorchForm("ELU", lambda param: {"alpha": param},
                         lambda module: float(module.alpha))),
+    ActivationRow(
+        "gelu", 9, _plain(ref.gelu), _chain(ref.gelu_derivative), from_input=True,
+        c99=_c_each(_c_gelu), onnx=_onnx_gelu,
+        torch=TorchForm("GELU", lambda param: {"approximate": "tanh"}, _torch_gelu)),
 )
 ACTIVATIONS: dict[str, ActivationRow] = {row.name: row for row in _ACTIVATION_ROWS}
 _ALIASES = {"linear": "identity", "logistic": "sigmoid", "none": "identity", "swish": "silu"}

@@ -9,7 +9,7 @@ from onnx_ulp import session
 
 import cyneuron as cn
 
-SPECS = ["elu", ("elu", 0.3)]
+SPECS = ["elu", ("elu", 0.3), "gelu"]
 
 
 def _wide(n_in, dtype):
@@ -44,3 +44,11 @@ def test_elu_nodes_carry_alpha_exactly():
     assert "Elu" not in ops and {"Where", "Min", "Exp"} <= set(ops)
     consts = [numpy_helper.to_array(i) for i in proto.graph.initializer if i.dims == [1]]
     assert any(c[0] == 0.1 for c in consts)     # 0.1 as a float64, not a float32 attribute
+
+
+def test_gelu_is_its_formula_in_nodes_from_opset_9():
+    net = cn.Network([2, 3, 1], activation=["gelu", "identity"], seed=0, dtype="float32")
+    proto = cn.to_onnx(net)
+    ops = [n.op_type for n in proto.graph.node]
+    assert "Gelu" not in ops and "Tanh" in ops
+    assert proto.opset_import[0].version == 9
