@@ -39,8 +39,8 @@ typedef ptrdiff_t cyn_int;
  * row each (kind, NAME, name, value). The enums below spell CYN_<kind>_<NAME>;
  * the core declares the ones its Cython branches on (_kernels.pxd), and
  * cyn_codes() lists every row for the test that checks cyneuron._registry's
- * numbers (tests/test_kernels.py). Softplus and silu: no C kernel switches on
- * them, the core finishes them around NumPy's loops. Losses: no C kernel
+ * numbers (tests/test_kernels.py). Softplus, silu, elu and gelu: no C kernel
+ * switches on them, the core finishes them around NumPy's loops. Losses: no C kernel
  * switches on them either (the core computes them), but their codes live here
  * so that one header owns every code. */
 #define CYN_CODES(X)                                                          \
@@ -48,6 +48,7 @@ typedef ptrdiff_t cyn_int;
     X(ACT, TANH, "tanh", 2) X(ACT, RELU, "relu", 3)                           \
     X(ACT, LEAKY_RELU, "leaky_relu", 4) X(ACT, SOFTMAX, "softmax", 5)         \
     X(ACT, SOFTPLUS, "softplus", 6) X(ACT, SILU, "silu", 7)                   \
+    X(ACT, ELU, "elu", 8) X(ACT, GELU, "gelu", 9)                             \
     X(OPT, SGD, "sgd", 0) X(OPT, MOMENTUM, "momentum", 1)                     \
     X(OPT, RMSPROP, "rmsprop", 2) X(OPT, ADAM, "adam", 3)                     \
     X(LOSS, MSE, "mse", 0) X(LOSS, SSE, "sse", 1) X(LOSS, BCE, "binary_crossentropy", 2) \
@@ -57,7 +58,7 @@ typedef ptrdiff_t cyn_int;
 enum { CYN_CODES(CYN_CODE_ENUM_) };
 /* the largest activation code (the core's bounds check), and the core's own
  * code for momentum with nesterov=True (no registry row of its own) */
-enum { CYN_ACT_LAST = CYN_ACT_SILU, CYN_OPT_NESTEROV = 4 };
+enum { CYN_ACT_LAST = CYN_ACT_GELU, CYN_OPT_NESTEROV = 4 };
 
 typedef struct { const char *kind; const char *name; int code; } cyn_code;
 /* Every row of CYN_CODES, in order; *n receives their number. */

@@ -8,8 +8,10 @@ import numpy as np
 
 import cyneuron as cn
 
-HIDDEN = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.1), "identity", "softplus", "silu"]
-OUTPUT = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.03), "identity", "softmax", "softplus", "silu"]
+HIDDEN = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.1), "identity", "softplus", "silu",
+          ("elu", 0.5), "gelu"]
+OUTPUT = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.03), "identity", "softmax", "softplus", "silu",
+          "elu", "gelu"]
 DTYPES = ["float64", "float32"]
 
 

@@ -76,6 +76,8 @@ NETS = [  # layer sizes, activations: every exportable activation, in several po
     ([4, 6, 3], ["silu", ("leaky_relu", 0.1)]),
     ([6, 9, 1], ["tanh", "sigmoid"]),
     ([2, 3], ["softmax"]),
+    ([5, 6, 4, 3], [("elu", 0.5), "elu", "identity"]),
+    ([4, 7, 2], ["gelu", "gelu"]),
 ]
 
 # The flag sets a user would compile the header with (with -Wall -Wextra, which

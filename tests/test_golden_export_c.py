@@ -17,6 +17,14 @@ from cyneuron._portable_c import PORTABLE_C
 
 # "<case>-<dtype>": (header less the portable functions, portable_feedforward's bits)
 GOLDEN = {
+ 'elu+softmax-float32': ('45f04c856d6f8450', 'a29f772521a68899'),
+ 'elu+softmax-float64': ('93265d884d0b8812', 'f22328d2a920ccd8'),
+ 'elu-float32': ('aff7b09cfa2486bf', '1eef6596576a053c'),
+ 'elu-float64': ('0fee2152b363bc6e', 'cfa08b86dbcfc698'),
+ 'gelu+softmax-float32': ('003e0d3a9b001cc5', '096560622f938a25'),
+ 'gelu+softmax-float64': ('1c3156de94452ddf', '18cbf3fc5a4855f6'),
+ 'gelu-float32': ('c6662c0b9ca1ad05', 'c3c1f48797134e7e'),
+ 'gelu-float64': ('52b62fd4d613fc4d', '79c5c342aa58d96b'),
  'identity+softmax-float32': ('134cd13696a98895', '5c0630aecd6d0d46'),
  'identity+softmax-float64': ('6386f629566ad8b0', 'c5abbe4988c77733'),
  'identity-float32': ('9f64eec0ebc99a68', '4230f1c3f9053477'),

@@ -11,7 +11,8 @@ import pytest
 
 import cyneuron as cn
 
-ACTS = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.2), "identity", "softplus", "silu"]
+ACTS = ["sigmoid", "tanh", "relu", ("leaky_relu", 0.2), "identity", "softplus", "silu",
+        ("elu", 0.5), "gelu"]
 
 
 def numeric_gradients(net, X, Y, h=1e-6):

@@ -40,24 +40,33 @@ cdef void activate_rest(int code, double param, floating *z, isz n, isz m,
                 s = s + row[j]
             for j in range(m):
                 row[j] = row[j] / s
-    elif code == ACT_SOFTPLUS or code == ACT_SILU:
-        from_input_forward(code, z, cnt, portable)
+    elif from_input(code):
+        from_input_forward(code, param, z, cnt, portable)
     # ACT_RELU, ACT_LEAKY_RELU: done by the affine map; ACT_IDENTITY: nothing to do
 
 
 cdef enum:
     CHUNK = 256         # values per call into NumPy's loops for the stack scratch below
 
+# gelu's constants, reference.GELU_BETA and GELU_KAPPA (the same float64
+# literals; a floating variable initialised from them rounds once to float32)
+cdef double GELU_BETA = 0.7978845608028654
+cdef double GELU_KAPPA = 0.044715
+
 
 cdef inline bint from_input(int code) noexcept nogil:
     """Whether the activation's derivative is written through its input z."""
-    return code == ACT_SOFTPLUS or code == ACT_SILU
+    return code == ACT_SOFTPLUS or code == ACT_SILU or code == ACT_ELU or code == ACT_GELU
 
 
-cdef void from_input_forward(int code, floating *z, isz cnt, bint portable) noexcept nogil:
-    """softplus: max(z, 0) + log1p(exp(-|z|)); silu: z / (1 + exp(-z)); in place."""
+cdef void from_input_forward(int code, double param, floating *z, isz cnt,
+                             bint portable) noexcept nogil:
+    """softplus: max(z, 0) + log1p(exp(-|z|)); silu: z / (1 + exp(-z));
+    elu: z > 0 ? z : alpha * (exp(min(z, 0)) - 1);
+    gelu: 0.5 * z * (1 + tanh(beta * (z + kappa * z**3))); in place."""
     cdef floating t[CHUNK]
-    cdef floating one = 1, zero = 0, v
+    cdef floating one = 1, zero = 0, alpha = <floating>param, v
+    cdef floating half = 0.5, beta = GELU_BETA, kappa = GELU_KAPPA
     cdef isz s, i, c
     s = 0
     while s < cnt:
@@ -70,6 +79,21 @@ cdef void from_input_forward(int code, floating *z, isz cnt, bint portable) noex
             for i in range(c):
                 v = z[s + i]
                 z[s + i] = (zero if v <= zero else v) + t[i]
+        elif code == ACT_ELU:
+            for i in range(c):
+                v = z[s + i]
+                t[i] = zero if v > zero else v          # np.minimum(z, 0): NaN kept
+            vexp(t, c, portable)
+            for i in range(c):
+                if not z[s + i] > zero:
+                    z[s + i] = alpha * (t[i] - one)
+        elif code == ACT_GELU:
+            for i in range(c):
+                v = z[s + i]
+                t[i] = beta * (v + kappa * (v * v * v))
+            vtanh(t, c, portable)
+            for i in range(c):
+                z[s + i] = half * z[s + i] * (one + t[i])
         else:
             for i in range(c):
                 t[i] = -z[s + i]
@@ -79,15 +103,39 @@ cdef void from_input_forward(int code, floating *z, isz cnt, bint portable) noex
         s += c
 
 
-cdef void from_input_derivative_mul(int code, const floating *z, floating *g,
+cdef void from_input_derivative_mul(int code, double param, const floating *z, floating *g,
                                     isz cnt, bint portable) noexcept nogil:
-    """g = g * f'(z): softplus' = sigmoid(z), silu' = s * (1 + z * (1 - s))."""
+    """g = g * f'(z): softplus' = sigmoid(z), silu' = s * (1 + z * (1 - s)),
+    elu' = z > 0 ? 1 : alpha * exp(min(z, 0)),
+    gelu' = 0.5 (1 + t) + 0.5 z (1 - t^2) beta (1 + 3 kappa z^2), t gelu's tanh."""
     cdef floating t[CHUNK]
-    cdef floating one = 1, sg
+    cdef floating one = 1, zero = 0, alpha = <floating>param, sg, v
+    cdef floating half = 0.5, three = 3, beta = GELU_BETA, kappa = GELU_KAPPA
     cdef isz s, i, c
     s = 0
     while s < cnt:
         c = cnt - s if cnt - s < CHUNK else CHUNK
+        if code == ACT_ELU:
+            for i in range(c):
+                v = z[s + i]
+                t[i] = zero if v > zero else v
+            vexp(t, c, portable)
+            for i in range(c):
+                g[s + i] = g[s + i] * (one if z[s + i] > zero else alpha * t[i])
+            s += c
+            continue
+        if code == ACT_GELU:
+            for i in range(c):
+                v = z[s + i]
+                t[i] = beta * (v + kappa * (v * v * v))
+            vtanh(t, c, portable)
+            for i in range(c):
+                v = z[s + i]
+                sg = t[i]
+                g[s + i] = g[s + i] * (half * (one + sg) + half * v * (one - sg * sg)
+                                       * (beta * (one + three * kappa * (v * v))))
+            s += c
+            continue
         for i in range(c):
             t[i] = -z[s + i]
         vexp(t, c, portable)
@@ -106,7 +154,7 @@ cdef void derivative_mul(int code, double param, const floating *a, floating *g,
     cdef isz i, j, cnt = n * m
     cdef floating zero = 0, dot
     if from_input(code):
-        from_input_derivative_mul(code, a, g, cnt, portable)
+        from_input_derivative_mul(code, param, a, g, cnt, portable)
         return
     if code == ACT_SIGMOID or code == ACT_TANH or code == ACT_RELU or code == ACT_LEAKY_RELU:
         ew_dmul(code, <floating>param, a, g, cnt, n_threads)

@@ -195,7 +195,7 @@ def export_c(model, path, *, name: str = "cyn_model") -> None:
     model : Network or fitted MLPClassifier / MLPRegressor
         The network (an estimator's ``network_``; its output activation, not
         the estimator's label decoding).  Activations: identity, sigmoid,
-        tanh, relu, leaky_relu, softmax, softplus, silu.
+        tanh, relu, leaky_relu, softmax, softplus, silu, elu, gelu.
     path : str or os.PathLike
         The header file to write.
     name : str, default "cyn_model"

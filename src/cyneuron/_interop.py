@@ -190,7 +190,7 @@ def from_torch(module: torch.nn.Sequential, *, loss: str | None = None,
     module : torch.nn.Sequential
         ``Linear`` layers, each followed by at most one of ``ReLU``,
         ``Sigmoid``, ``Tanh``, ``LeakyReLU``, ``SiLU``, ``Softplus`` (beta 1),
-        ``Identity`` and, after the last
+        ``ELU``, ``GELU(approximate="tanh")``, ``Identity`` and, after the last
         one, ``Softmax(dim=1)``; all weights float64 or all float32.
     loss : str, optional
         The Network's loss; by default ``"categorical_crossentropy"`` after a

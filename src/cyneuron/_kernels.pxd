@@ -26,6 +26,8 @@ cdef extern from "cyn_kernels.h" nogil:
         ACT_SOFTMAX "CYN_ACT_SOFTMAX"
         ACT_SOFTPLUS "CYN_ACT_SOFTPLUS"      # derivative from the layer's input z
         ACT_SILU "CYN_ACT_SILU"              # derivative from z
+        ACT_ELU "CYN_ACT_ELU"                # derivative from z
+        ACT_GELU "CYN_ACT_GELU"              # derivative from z
         ACT_LAST "CYN_ACT_LAST"
         OPT_SGD "CYN_OPT_SGD"
         OPT_MOMENTUM "CYN_OPT_MOMENTUM"

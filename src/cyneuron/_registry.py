@@ -240,6 +240,19 @@ def _c_each(expr: Callable[[str, CWords], str]) -> CCode:
                                    f"{expr(f'{src}[j]', w)};")
 
 
+def _c_const(value: float, w: CWords) -> str:
+    """`value` rounded to the type T as an exact hex literal of T."""
+    if w.T == "float":
+        return float(np.float32(value)).hex() + "f"
+    return float(value).hex()
+
+
+def _c_gelu(z: str, w: CWords) -> str:
+    half, beta, kappa = (_c_const(v, w) for v in (0.5, ref.GELU_BETA, ref.GELU_KAPPA))
+    return (f"{half} * {z} * ({w.one} + cynx_tanh_{w.fn}({beta} * ({z} + {kappa} * "
+            f"({z} * {z} * {z}))))")
+
+
 def _c_relu(z: str, w: CWords) -> str:
     return f"({z} <= {w.zero} ? {w.zero} : {z})"      # = np.maximum(z, 0): NaN kept, -0 -> +0
 
@@ -294,6 +307,30 @@ def _onnx_softplus(e: Any, h: str, l: int, dtype: np.dtype, param: float) -> str
     return e.node("Add", [e.node("Max", [h, zero], f"pos{l}"), t], f"a{l}")
 
 
+def _onnx_elu(e: Any, h: str, l: int, dtype: np.dtype, param: float) -> str:
+    # z > 0 ? z : alpha * (exp(min(z, 0)) - 1), cyneuron's formula: Elu's
+    # alpha attribute is a float32 and onnxruntime has no float64 Elu
+    one = _onnx_const(e, "one", l, 1.0, dtype)
+    zero = _onnx_const(e, "zero", l, 0.0, dtype)
+    alpha = _onnx_const(e, "alpha", l, param, dtype)
+    t = e.node("Exp", [e.node("Min", [h, zero], f"neg{l}")], f"expneg{l}")
+    t = e.node("Mul", [alpha, e.node("Sub", [t, one], f"expm1_{l}")], f"elu_neg{l}")
+    return e.node("Where", [e.node("Greater", [h, zero], f"pos{l}"), h, t], f"a{l}")
+
+
+def _onnx_gelu(e: Any, h: str, l: int, dtype: np.dtype, param: float) -> str:
+    # 0.5 * z * (1 + tanh(beta * (z + kappa * ((z * z) * z)))), cyneuron's
+    # formula: Gelu arrives only in opset 20
+    def const(base: str, value: float) -> str:
+        return _onnx_const(e, base, l, value, dtype)
+    z3 = e.node("Mul", [e.node("Mul", [h, h], f"zsq{l}"), h], f"zcube{l}")
+    u = e.node("Add", [h, e.node("Mul", [const("kappa", ref.GELU_KAPPA), z3], f"kz3_{l}")],
+               f"inner{l}")
+    t = e.node("Tanh", [e.node("Mul", [const("beta", ref.GELU_BETA), u], f"u{l}")], f"t{l}")
+    half_z = e.node("Mul", [const("half", 0.5), h], f"halfz{l}")
+    return e.node("Mul", [half_z, e.node("Add", [const("one", 1.0), t], f"onept{l}")], f"a{l}")
+
+
 def _onnx_op(op: str, **attrs: Any) -> OnnxBuilder:
     """The nodes of an activation that is one ONNX operator."""
     return lambda e, h, l, dtype, param: e.node(op, [h], f"a{l}", **attrs)
@@ -307,6 +344,12 @@ def _torch_softplus(module: Any) -> None:
                          f"softplus has beta 1")
 
 
+def _torch_gelu(module: Any) -> None:
+    if module.approximate != "tanh":
+        raise ValueError(f"GELU(approximate={module.approximate!r}) is not supported: "
+                         f"cyneuron's gelu is the tanh form (approximate='tanh')")
+
+
 def _torch_softmax(module: Any) -> None:
     if module.dim not in (1, -1):
         raise ValueError(f"Softmax(dim={module.dim}) is not supported: cyneuron's "
@@ -314,6 +357,7 @@ def _torch_softmax(module: Any) -> None:
 
 
 DEFAULT_LEAKY_SLOPE = 0.01
+DEFAULT_ELU_ALPHA = 1.0
 
 # code numbers must match the enums of csrc/cyn_kernels.h (checked by tests/test_kernels.py);
 # the order is the order of ACTIVATION_NAMES
@@ -359,6 +403,19 @@ _ACTIVATION_ROWS = (
         "silu", 7, _plain(ref.silu), _chain(ref.silu_derivative), from_input=True,
         c99=_c_each(lambda z, w: f"{z} / ({w.one} + cynx_exp_{w.fn}(-{z}))"),
         onnx=_onnx_silu, torch=TorchForm("SiLU")),
+    ActivationRow(
+        "elu", 8, ref.elu, lambda z, g, param: g * ref.elu_derivative(z, param),
+        from_input=True, param=Param("alpha", "alpha", DEFAULT_ELU_ALPHA),
+        # exp only where z <= 0 (or NaN): elsewhere the reference's exp(min(z, 0)) is unused
+        c99=_c_each(lambda z, w: f"({z} > {w.zero} ? {z} : "
+                                 f"{w.param} * (cynx_exp_{w.fn}({z}) - {w.one}))"),
+        onnx=_onnx_elu,
+        torch=TorchForm("ELU", lambda param: {"alpha": param},
+                        lambda module: float(module.alpha))),
+    ActivationRow(
+        "gelu", 9, _plain(ref.gelu), _chain(ref.gelu_derivative), from_input=True,
+        c99=_c_each(_c_gelu), onnx=_onnx_gelu,
+        torch=TorchForm("GELU", lambda param: {"approximate": "tanh"}, _torch_gelu)),
 )
 ACTIVATIONS: dict[str, ActivationRow] = {row.name: row for row in _ACTIVATION_ROWS}
 _ALIASES = {"linear": "identity", "logistic": "sigmoid", "none": "identity", "swish": "silu"}

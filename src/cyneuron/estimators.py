@@ -870,7 +870,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Widths of the hidden layers.
     activation : str or list of str, default="relu"
         Hidden activation: "identity", "logistic", "tanh", "relu",
-        "leaky_relu" (or ``("leaky_relu", slope)``), "softplus", "silu"; a
+        "leaky_relu" (or ``("leaky_relu", slope)``), "softplus", "silu",
+        "elu" (or ``("elu", alpha)``), "gelu" (the tanh form); a
         list gives one per hidden layer.
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         "lbfgs" runs ``scipy.optimize``'s L-BFGS-B on the full batch.

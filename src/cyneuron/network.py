@@ -216,8 +216,9 @@ class Network:
     activation : str, tuple or list
         One activation for every layer, or a list with one per layer
         (``"sigmoid"``, ``"tanh"``, ``"relu"``, ``("leaky_relu", 0.1)``,
-        ``"identity"``, ``"softplus"``, ``"silu"`` (alias ``"swish"``), and
-        ``"softmax"`` for the output layer).
+        ``"identity"``, ``"softplus"``, ``"silu"`` (alias ``"swish"``),
+        ``("elu", alpha)`` (alpha 1.0 by default), ``"gelu"`` (the tanh
+        form), and ``"softmax"`` for the output layer).
     output_activation : str, optional
         Overrides the activation of the output layer only.
     loss : str

@@ -42,7 +42,8 @@ __all__ = [
     "seqsum", "row_sums", "sample_sum", "affine", "backprop", "weight_gradient",
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative", "relu", "relu_derivative",
     "leaky_relu", "leaky_relu_derivative", "identity", "identity_derivative",
-    "softplus", "softplus_derivative", "silu", "silu_derivative",
+    "softplus", "softplus_derivative", "silu", "silu_derivative", "elu", "elu_derivative",
+    "gelu", "gelu_derivative",
     "softmax", "softmax_backward", "mse", "mse_gradient", "sse", "sse_gradient",
     "binary_crossentropy", "binary_crossentropy_delta", "categorical_crossentropy",
     "categorical_crossentropy_delta", "forward", "feedforward", "penalty", "gradients",
@@ -229,7 +230,7 @@ def weight_gradient(a_prev: FloatArray, delta: FloatArray) -> Pair:
 
 
 # --- activations: f(z), and f'(z) expressed through a = f(z), or through z
-# where a does not determine it (softplus, silu: the registry's from_input) ---
+# where a does not determine it (softplus, silu, elu, gelu: the registry's from_input) ---
 
 def sigmoid(z: FloatArray) -> FloatArray:
     """1 / (1 + exp(-z)), with NumPy's exp.
@@ -470,6 +471,105 @@ def silu_derivative(z: FloatArray) -> FloatArray:
     one = _c(z, 1)
     s = one / (one + _m().exp(-z))
     return s * (one + z * (one - s))
+
+
+def elu(z: FloatArray, alpha: float = 1.0) -> FloatArray:
+    """z where z > 0, else alpha * (exp(z) - 1) (alpha in z's dtype).
+
+    exp runs on ``min(z, 0)`` (no overflow for large z; NaN stays NaN). The
+    portable numerics have no expm1, so ``exp(z) - 1`` is spelled out in both
+    modes: for z near 0 its absolute error is about one ulp of 1 (2.2e-16 in
+    float64) rather than a relative one.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+    alpha : float, default 1.0
+        The value approached as z goes to -inf is -alpha (the registry
+        requires alpha finite and >= 0).
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
+    e = _m().exp(np.minimum(z, _c(z, 0)))
+    return np.where(z > 0, z, _c(z, alpha) * (e - _c(z, 1)))
+
+
+def elu_derivative(z: FloatArray, alpha: float = 1.0) -> FloatArray:
+    """elu'(z): 1 where z > 0, else alpha * exp(z), from the layer's input z.
+
+    Written through the input z (registry ``from_input``), as PyTorch's ELU
+    does: through the output it would be ``a + alpha``, which cancels to 0 for
+    very negative z.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation.
+    alpha : float, default 1.0
+        As given to `elu`.
+
+    Returns
+    -------
+    ndarray
+        elu'(z) elementwise, shaped like z, in z's dtype.
+    """
+    e = _m().exp(np.minimum(z, _c(z, 0)))
+    return np.where(z > 0, _c(z, 1), _c(z, alpha) * e)
+
+
+# gelu's constants: sqrt(2 / pi) rounded to float64 (correctly: mpmath agrees),
+# and the cubic term's coefficient; each is rounded once more to float32 there
+GELU_BETA = 0.7978845608028654
+GELU_KAPPA = 0.044715
+
+
+def gelu(z: FloatArray) -> FloatArray:
+    """GELU in its tanh form: 0.5 * z * (1 + tanh(beta * (z + kappa * z**3))).
+
+    beta = sqrt(2 / pi) (`GELU_BETA`), kappa = 0.044715 (`GELU_KAPPA`), both in
+    z's dtype; z**3 is ``(z * z) * z``. PyTorch's ``GELU(approximate="tanh")``
+    and Keras' ``gelu(approximate=True)``, not the erf form.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation, shape (n, m) in a network.
+
+    Returns
+    -------
+    a : ndarray
+        The activation output, shaped like z, in z's dtype.
+    """
+    t = _m().tanh(_c(z, GELU_BETA) * (z + _c(z, GELU_KAPPA) * (z * z * z)))
+    return _c(z, 0.5) * z * (_c(z, 1) + t)
+
+
+def gelu_derivative(z: FloatArray) -> FloatArray:
+    """gelu'(z) = 0.5 (1 + t) + 0.5 z (1 - t^2) beta (1 + 3 kappa z^2), from the
+    layer's input z, with t the tanh of `gelu` (gelu is not one-to-one).
+
+    Written through the input z (registry ``from_input``). For |z| beyond
+    about 1e154 (float64) or 1e19 (float32) z^2 overflows and the result is
+    NaN (0 * inf), as in PyTorch.
+
+    Parameters
+    ----------
+    z : ndarray
+        The layer's pre-activation.
+
+    Returns
+    -------
+    ndarray
+        gelu'(z) elementwise, shaped like z, in z's dtype.
+    """
+    one, half, beta, kappa = _c(z, 1), _c(z, 0.5), _c(z, GELU_BETA), _c(z, GELU_KAPPA)
+    z2 = z * z
+    t = _m().tanh(beta * (z + kappa * (z2 * z)))
+    return half * (one + t) + half * z * (one - t * t) * (beta * (one + _c(z, 3) * kappa * z2))
 
 
 def softmax(z: FloatArray) -> FloatArray:

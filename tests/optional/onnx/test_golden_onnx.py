@@ -11,6 +11,14 @@ from exporter_cases import DTYPES, cases, network, onnx_canonical, sha
 import cyneuron as cn
 
 GOLDEN = {
+ 'elu+softmax-float32': '23f9a9d553ff038f',
+ 'elu+softmax-float64': '89d64a1ace4a10da',
+ 'elu-float32': '7d405edf26101eff',
+ 'elu-float64': 'ca5e03624ba5f543',
+ 'gelu+softmax-float32': 'bdafe8ad01b9b2da',
+ 'gelu+softmax-float64': '3ec839be4b855711',
+ 'gelu-float32': '4371f15ee6e336dc',
+ 'gelu-float64': '00f72756ba010dfc',
  'identity+softmax-float32': '52989ac3eeba71ed',
  'identity+softmax-float64': '15ccaf6ddfe1f169',
  'identity-float32': '7bdda3091821dc4a',

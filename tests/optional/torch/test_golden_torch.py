@@ -12,6 +12,14 @@ import cyneuron as cn
 
 # "<case>-<dtype>": (to_torch's modules, from_torch's network digest)
 GOLDEN = {
+ 'elu+softmax-float32': ('1b4b98bd247fb5ce', '297b2fd752063145'),
+ 'elu+softmax-float64': ('1eaec2abd86d889a', 'ab81ecf8a02c9409'),
+ 'elu-float32': ('3bb126954a1e7b0c', '82f381e84f461e51'),
+ 'elu-float64': ('56ba4ae35e0b3d48', 'd301b5a46a94b955'),
+ 'gelu+softmax-float32': ('7cbabc533c4554d8', '70aba9d868a0fb95'),
+ 'gelu+softmax-float64': ('06f4f6eed2294ae2', 'd2e26047ea333864'),
+ 'gelu-float32': ('29ac5d3b9effcb88', 'f96a4555c491d3a9'),
+ 'gelu-float64': ('758da72b43359f5f', '907ed62026bf74b9'),
  'identity+softmax-float32': ('d5f0e19770f4350e', '7c9f0fdf9dfb84ea'),
  'identity+softmax-float64': ('47fcd5e6bcd61894', '04b5563d42cc40f9'),
  'identity-float32': ('02686597eabfab8d', 'ec1ff4cffa09131b'),
