@@ -525,6 +525,12 @@ _OPTIMIZER_ROWS = (
                  state=("m", "v"), squares=True, counts_steps=True,
                  sklearn_state={"m": "ms", "v": "vs"},
                  sklearn_learning_rate="learning_rate_init", update=ref.adam_update),
+    # Adam's code and update after decoupled weight decay of the weights (torch.optim.AdamW)
+    OptimizerRow("adamw", 3, {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+                              WEIGHT_DECAY: 0.01},
+                 {"beta_1": _UNIT, "beta_2": _UNIT, "epsilon": _POSITIVE,
+                  WEIGHT_DECAY: (0.0, True, None, False)}, learning_rate=0.001,
+                 state=("m", "v"), squares=True, counts_steps=True, update=ref.adam_update),
 )
 OPTIMIZERS: dict[str, OptimizerRow] = {row.name: row for row in _OPTIMIZER_ROWS}
 # fit's learning rate when none is given (Keras' defaults)
