@@ -56,10 +56,57 @@ CYN_LOCAL void CYN_VFN(cyn_ew_mul)(T *restrict x, const T *restrict m, cyn_int n
         x[i] = x[i] * m[i];
 }
 
-/* One optimizer update of n parameters; see reference.optimizer_step.
- * c[] holds the step's constants in T, prepared by the caller:
+/* The constants c[] (at most 8) of one optimizer step, each rounded to T once
+ * as the reference rounds it, from the learning rate and the nh
+ * hyperparameters h[] (the registry row's, in its order, flags as 0 or 1,
+ * weight_decay left out); an optimizer that counts steps advances
+ * s[] = [step, beta_1**step, beta_2**step] here, in double. Returns the code
+ * cyn_ew_step switches on (momentum with nesterov: CYN_OPT_NESTEROV), -1 for
+ * a code it does not know, -2 for fewer hyperparameters than the code reads.
+ * Called once per step, before the update is split over threads; only the
+ * core's inline copy is called (static inline: the others cost nothing).
  *   sgd: lr;  momentum: lr, mu;  nesterov: lr, mu;  rmsprop: lr, rho, 1-rho, eps;
  *   adam: alpha (bias-corrected step), b1, 1-b1, b2, 1-b2, eps. */
+static inline int CYN_VFN(cyn_ew_constants)(int opt, const double *restrict h, int nh,
+                                             double *restrict s, double lr, T *restrict c)
+{
+    c[0] = (T)lr;
+    switch (opt) {
+    case CYN_OPT_SGD:
+        return opt;
+    case CYN_OPT_MOMENTUM:              /* momentum, nesterov */
+        if (nh < 2)
+            return -2;
+        c[1] = (T)h[0];
+        return h[1] != 0 ? CYN_OPT_NESTEROV : opt;
+    case CYN_OPT_RMSPROP:               /* rho, epsilon */
+        if (nh < 2)
+            return -2;
+        c[1] = (T)h[0];
+        c[2] = (T)1 - c[1];
+        c[3] = (T)h[1];
+        return opt;
+    case CYN_OPT_ADAM:                  /* beta_1, beta_2, epsilon */
+        if (nh < 3)
+            return -2;
+        /* bias correction folded into the step size, in double */
+        s[0] += 1;
+        s[1] = s[1] * h[0];
+        s[2] = s[2] * h[1];
+        c[0] = (T)(lr * sqrt(1.0 - s[2]) / (1.0 - s[1]));
+        c[1] = (T)h[0];
+        c[2] = (T)1 - c[1];
+        c[3] = (T)h[1];
+        c[4] = (T)1 - c[3];
+        c[5] = (T)h[2];
+        return opt;
+    default:
+        return -1;
+    }
+}
+
+/* One optimizer update of n parameters with the constants c[] of
+ * cyn_ew_constants; see reference.optimizer_step. */
 CYN_LOCAL void CYN_VFN(cyn_ew_step)(int opt, const T *restrict c, T *restrict p,
                              const T *restrict g, T *restrict m, T *restrict v, cyn_int n)
 {

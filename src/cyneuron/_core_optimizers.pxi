@@ -1,41 +1,56 @@
 # Included by _core.pyx: mirrors reference.py's "optimizers" section
 # (optimizer_step), with the penalty and the gradient's norm clipping
-# (reference.penalty, clip_by_norm) applied before the step. Everything the
-# core knows of an optimizer is here: its hyperparameters (Hyper, read from
-# the registry's Optimizer by _read_hyper at the boundary) and its step
-# (ew_step in csrc/cyn_elementwise_impl.h does the arithmetic).
+# (reference.penalty, clip_by_norm) applied before the step. Nothing here
+# names an optimizer: Hyper holds the registry row's hyperparameters in
+# order (read by _read_hyper at the boundary), and csrc/cyn_elementwise_impl.h
+# turns them into the step's constants and runs the step (cyn_ew_constants,
+# cyn_ew_step), after the decoupled weight decay a row may ask for.
+
+cdef enum:
+    MAX_HYPER = 8          # the most hyperparameters a step reads (and constants it makes)
+
 
 cdef struct Hyper:
-    # an optimizer's hyperparameters by name; the ones it does not take stay 0
-    double momentum
-    bint nesterov
-    double rho
-    double beta_1
-    double beta_2
-    double epsilon
+    # an optimizer's hyperparameters as its step reads them: the registry
+    # row's, in its order (flags as 0 or 1), and decoupled weight decay apart
+    double values[MAX_HYPER]
+    int n
+    double weight_decay    # 0: none
 
 
-# With the GIL, at the boundary (CoreNet.train_epochs): the registry's
-# Optimizer.params holds the hyperparameters by name, optimizer_step reads Hyper.
+# the hyperparameter of decoupled weight decay (cyneuron._registry.WEIGHT_DECAY)
+cdef str WEIGHT_DECAY = "weight_decay"
+
+
+# With the GIL, at the boundary (CoreNet.train_epochs): a registry Optimizer's
+# code, and its params in its row's order; optimizer_step reads Hyper.
 cdef int _read_hyper(int opt, params, Hyper *h) except -1:
-    """Fill h from a registry Optimizer's hyperparameter dict."""
+    """Fill h from a registry Optimizer's hyperparameter dict; refuse a code the
+    C step does not know, or too few hyperparameters for it."""
+    cdef double s[3]
+    cdef double c[MAX_HYPER]
+    cdef int known
     memset(h, 0, sizeof(Hyper))
-    if not OPT_SGD <= opt <= OPT_ADAM:      # OPT_NESTEROV is the core's own
-        raise ValueError(f"core: unknown optimizer code {opt}")
     try:
-        if opt == OPT_MOMENTUM:
-            h.momentum = float(params["momentum"])
-            h.nesterov = float(params["nesterov"]) != 0
-        elif opt == OPT_RMSPROP:
-            h.rho = float(params["rho"])
-            h.epsilon = float(params["epsilon"])
-        elif opt == OPT_ADAM:
-            h.beta_1 = float(params["beta_1"])
-            h.beta_2 = float(params["beta_2"])
-            h.epsilon = float(params["epsilon"])
-    except (KeyError, TypeError, ValueError) as e:
+        values = [float(v) for k, v in params.items() if k != WEIGHT_DECAY]
+        h.weight_decay = float(params.get(WEIGHT_DECAY, 0.0))
+    except (AttributeError, TypeError, ValueError) as e:
         raise ValueError(f"core: optimizer code {opt} needs the hyperparameters of its "
                          f"kind as numbers ({type(e).__name__}: {e})") from None
+    if len(values) > MAX_HYPER:
+        raise ValueError(f"core: optimizer code {opt} has {len(values)} hyperparameters, "
+                         f"at most {MAX_HYPER}")
+    h.n = len(values)
+    for i, x in enumerate(values):
+        h.values[i] = x
+    # a dry run of the step's constants on scratch scalars tells whether C knows the code
+    s[0], s[1], s[2] = 0.0, 1.0, 1.0
+    known = cyn_ew_constants_f64_inl(opt, h.values, h.n, s, 0.0, c)
+    if known == -1:
+        raise ValueError(f"core: unknown optimizer code {opt}")
+    if known < 0:
+        raise ValueError(f"core: optimizer code {opt} needs the hyperparameters of its "
+                         f"kind as numbers (got {h.n})")
     return 0
 
 
@@ -100,36 +115,32 @@ cdef void clip_by_norm(floating *g, isz cnt, double clipnorm) noexcept nogil:
             g[i] = g[i] * scale
 
 
-cdef void optimizer_step(int opt, const Hyper *hp, double *scalars, floating *p,
-                         const floating *g, floating *state, isz cnt,
+cdef void decay_weights(const Net *net, floating *params, floating factor) noexcept nogil:
+    """Decoupled weight decay: every weight (not the biases) times factor."""
+    cdef isz l, i, cnt
+    cdef floating *W
+    for l in range(net.n_layers):
+        W = params + net.offsets[2 * l]
+        cnt = net.sizes[l] * net.sizes[l + 1]
+        for i in range(cnt):
+            W[i] = W[i] * factor
+
+
+cdef void optimizer_step(const Net *net, int opt, const Hyper *hp, double *scalars,
+                         floating *p, const floating *g, floating *state, isz cnt,
                          double lr, int n_threads) noexcept nogil:
     """One update of the flat parameters p; state holds m then v (cnt each).
 
-    The step's constants are rounded to the parameters' dtype here, once, as
-    the reference does; the vectorised loop lives in csrc/cyn_elementwise_impl.h.
+    Weight decay first scales the weights by 1 - lr * weight_decay (in double,
+    then rounded), as reference.optimizer_step does. The step's constants are
+    rounded to the parameters' dtype once, and the vectorised loop run, by
+    csrc/cyn_elementwise_impl.h (cyn_ew_constants, cyn_ew_step): nothing here
+    names an optimizer.
     """
-    cdef floating one = 1
-    cdef floating c[6]
+    cdef floating c[MAX_HYPER]
     cdef floating *m = state
     cdef floating *v = state + cnt if state != NULL else NULL
-    c[0] = <floating>lr
-    if opt == OPT_MOMENTUM:
-        c[1] = <floating>hp.momentum
-        if hp.nesterov:
-            opt = OPT_NESTEROV
-    elif opt == OPT_RMSPROP:
-        c[1] = <floating>hp.rho
-        c[2] = one - c[1]
-        c[3] = <floating>hp.epsilon
-    elif opt == OPT_ADAM:
-        # bias correction folded into the step size, in double
-        scalars[0] += 1
-        scalars[1] = scalars[1] * hp.beta_1
-        scalars[2] = scalars[2] * hp.beta_2
-        c[0] = <floating>(lr * sqrt(1.0 - scalars[2]) / (1.0 - scalars[1]))
-        c[1] = <floating>hp.beta_1
-        c[2] = one - c[1]
-        c[3] = <floating>hp.beta_2
-        c[4] = one - c[3]
-        c[5] = <floating>hp.epsilon
+    if hp.weight_decay != 0:
+        decay_weights(net, p, <floating>(1.0 - lr * hp.weight_decay))
+    opt = ew_constants(opt, hp.values, hp.n, scalars, lr, c)
     ew_step(opt, c, p, g, m, v, cnt, n_threads)

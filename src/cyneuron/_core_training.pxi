@@ -94,7 +94,8 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
     cdef double total
     cdef bint penal = l1 != 0 or l2 != 0
     # plain SGD needs no gradient of the whole net before it updates a weight
-    cdef bint fuse_sgd = opt == OPT_SGD and not penal and not clipnorm > 0
+    cdef bint fuse_sgd = (opt == OPT_SGD and plan.hyper.weight_decay == 0 and not penal
+                          and not clipnorm > 0)
     cdef bint fused
     if (fuse_sgd and orders == NULL and masks == NULL and not count
             and use_tiny_training(net, batch_size, NULL)):
@@ -159,7 +160,7 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
             if clipnorm > 0:
                 clip_by_norm(grads, P, clipnorm)
             if not fused:
-                optimizer_step(opt, &plan.hyper, plan.scalars, params, grads, state, P,
+                optimizer_step(net, opt, &plan.hyper, plan.scalars, params, grads, state, P,
                                lrs[e * lr_step], net.n_threads)
             total += <double>value * <double>nb
             n_batches += 1

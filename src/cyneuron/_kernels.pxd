@@ -29,11 +29,7 @@ cdef extern from "cyn_kernels.h" nogil:
         ACT_ELU "CYN_ACT_ELU"                # derivative from z
         ACT_GELU "CYN_ACT_GELU"              # derivative from z
         ACT_LAST "CYN_ACT_LAST"
-        OPT_SGD "CYN_OPT_SGD"
-        OPT_MOMENTUM "CYN_OPT_MOMENTUM"
-        OPT_RMSPROP "CYN_OPT_RMSPROP"
-        OPT_ADAM "CYN_OPT_ADAM"
-        OPT_NESTEROV "CYN_OPT_NESTEROV"      # momentum with nesterov=True
+        OPT_SGD "CYN_OPT_SGD"                # the fused tiny-net step (the others: C only)
         LOSS_MSE "CYN_LOSS_MSE"
         LOSS_SSE "CYN_LOSS_SSE"
         LOSS_BCE "CYN_LOSS_BCE"
@@ -127,6 +123,10 @@ cdef extern from "cyn_inline.h" nogil:
                             cyn_int m)
     void cyn_tiny_wgrad_f32(const float *A, const float *D, float *dW, float *db,
                             float *Wu, float *bu, float lr, cyn_int n, cyn_int k, cyn_int m)
+    int cyn_ew_constants_f64_inl(int opt, const double *h, int nh, double *s, double lr,
+                                 double *c)
+    int cyn_ew_constants_f32_inl(int opt, const double *h, int nh, double *s, double lr,
+                                 float *c)
     void cyn_ew_step_f64_inl(int opt, const double *c, double *p, const double *g,
                              double *m, double *v, cyn_int n)
     void cyn_ew_step_f32_inl(int opt, const float *c, float *p, const float *g, float *m,
@@ -239,6 +239,14 @@ cdef inline void ew_mul(floating *x, const floating *m, isz n) noexcept nogil:
             cyn_ew_mul_f32_inl(x, m, n)
         else:
             cyn_mul_f32(x, m, n)
+
+
+cdef inline int ew_constants(int opt, const double *h, int nh, double *s, double lr,
+                             floating *c) noexcept nogil:
+    if floating is double:
+        return cyn_ew_constants_f64_inl(opt, h, nh, s, lr, c)
+    else:
+        return cyn_ew_constants_f32_inl(opt, h, nh, s, lr, c)
 
 
 cdef inline void ew_step(int opt, const floating *c, floating *p, const floating *g,

@@ -517,6 +517,14 @@ class OptimizerRow:
         ``coefs_`` then ``intercepts_``).
     sklearn_learning_rate : str
         The attribute of scikit-learn's solver that holds its learning rate.
+    update : callable
+        Its step in the reference, ``update(p, g, state, learning_rate, params)``
+        (`cyneuron.reference.adam_update` and friends).
+
+    A ``weight_decay`` hyperparameter is decoupled weight decay, a step of its
+    own before the update (`cyneuron.reference.optimizer_step`); the others,
+    in the order of `defaults` (which `Optimizer.params` keeps), are what the
+    compiled core's step reads, so two rows of one code list them alike.
     """
 
     name: str
@@ -529,6 +537,11 @@ class OptimizerRow:
     counts_steps: bool = False
     sklearn_state: dict[str, str] = field(default_factory=dict)
     sklearn_learning_rate: str = "learning_rate"
+    update: Callable[..., FloatArray] = ref.sgd_update
+
+
+# the hyperparameter of decoupled weight decay, a step of its own (see OptimizerRow)
+WEIGHT_DECAY = "weight_decay"
 
 
 @dataclass(frozen=True)
@@ -544,6 +557,12 @@ class Optimizer:
         """Its registry row (KeyError for a name the registry does not know)."""
         return OPTIMIZERS[self.name]
 
+    @property
+    def weight_decay(self) -> float:
+        """Its decoupled weight decay (0.0 for a row without one): before each
+        update the weights, not the biases, are scaled by ``1 - lr * weight_decay``."""
+        return float(self.params.get(WEIGHT_DECAY, 0.0))
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.name}({args})"
@@ -554,15 +573,21 @@ _POSITIVE = (0.0, False, None, False)     # (0, inf)
 _OPTIMIZER_ROWS = (
     OptimizerRow("sgd", 0),
     OptimizerRow("momentum", 1, {"momentum": 0.9, "nesterov": False}, {"momentum": _UNIT},
-                 state=("m",), sklearn_state={"m": "velocities"}),
+                 state=("m",), sklearn_state={"m": "velocities"}, update=ref.momentum_update),
     OptimizerRow("rmsprop", 2, {"rho": 0.9, "epsilon": 1e-8},
                  {"rho": _UNIT, "epsilon": _POSITIVE}, learning_rate=0.001,
-                 state=("v",), squares=True),
+                 state=("v",), squares=True, update=ref.rmsprop_update),
     OptimizerRow("adam", 3, {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8},
                  {"beta_1": _UNIT, "beta_2": _UNIT, "epsilon": _POSITIVE}, learning_rate=0.001,
                  state=("m", "v"), squares=True, counts_steps=True,
                  sklearn_state={"m": "ms", "v": "vs"},
-                 sklearn_learning_rate="learning_rate_init"),
+                 sklearn_learning_rate="learning_rate_init", update=ref.adam_update),
+    # Adam's code and update after decoupled weight decay of the weights (torch.optim.AdamW)
+    OptimizerRow("adamw", 3, {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+                              WEIGHT_DECAY: 0.01},
+                 {"beta_1": _UNIT, "beta_2": _UNIT, "epsilon": _POSITIVE,
+                  WEIGHT_DECAY: (0.0, True, None, False)}, learning_rate=0.001,
+                 state=("m", "v"), squares=True, counts_steps=True, update=ref.adam_update),
 )
 OPTIMIZERS: dict[str, OptimizerRow] = {row.name: row for row in _OPTIMIZER_ROWS}
 # fit's learning rate when none is given (Keras' defaults)

@@ -386,26 +386,26 @@ def check_optimizer_state(optimizer: registry.Optimizer | None, state: NDArray[n
         2**53), beta powers that do not match the step count and the betas,
         or scalars other than [0, 1, 1] for an optimizer that counts no steps.
     """
+    # what the optimizer's registry row says it writes (nothing without one)
+    row = None if optimizer is None else optimizer.row
     name = None if optimizer is None else optimizer.name
-    m, v = state[:n_params], state[n_params:]
+    halves = {"m": state[:n_params], "v": state[n_params:]}
     step, b1p, b2p = scalars
-    if name in ("rmsprop", "adam"):
-        bad = np.flatnonzero(v < 0)
+    if row is not None and row.squares:
+        bad = np.flatnonzero(halves["v"] < 0)
         if bad.size:
             raise ValueError(f"optimizer_state: negative second moment v[{bad[0]}] = "
-                             f"{v[bad[0]]!r} ({name} keeps averages of squared gradients, "
-                             f">= 0)")
-    unused = {None: ("m", "v"), "sgd": ("m", "v"), "momentum": ("v",), "rmsprop": ("m",),
-              "adam": ()}[name]
-    for half in unused:
-        values = m if half == "m" else v
-        if values.any():
+                             f"{halves['v'][bad[0]]!r} ({name} keeps averages of squared "
+                             f"gradients, >= 0)")
+    for half, values in halves.items():
+        if (row is None or half not in row.state) and values.any():
             raise ValueError(f"optimizer_state: the {half} half is not zero, but "
                              f"{name or 'a network without an optimizer'} never writes it")
-    if optimizer is None or name != "adam":
+    if optimizer is None or row is None or not row.counts_steps:
         if (step, b1p, b2p) != _INITIAL_SCALARS:
+            counting = ", ".join(r.name for r in registry.OPTIMIZERS.values() if r.counts_steps)
             raise ValueError(f"optimizer_scalars {list(scalars)} for "
-                             f"{name or 'no optimizer'}: only adam counts steps, "
+                             f"{name or 'no optimizer'}: only {counting} count steps, "
                              f"expected [0, 1, 1]")
         return
     if not (0 <= step <= _MAX_STEP and step == int(step)):
@@ -416,7 +416,7 @@ def check_optimizer_state(optimizer: registry.Optimizer | None, state: NDArray[n
             raise ValueError(f"optimizer_scalars: beta powers at step 0 must be 1, got "
                              f"{b1p!r}, {b2p!r}")
         if state.any():
-            raise ValueError("optimizer_state: adam's moments must be zero at step 0")
+            raise ValueError(f"optimizer_state: {name}'s moments must be zero at step 0")
         return
     for power, key in ((b1p, "beta_1"), (b2p, "beta_2")):
         beta = optimizer.params[key]

@@ -856,10 +856,10 @@ class Network:
         epochs : number of passes over the data.
         learning_rate : initial learning rate (see ``lr_schedule``); None takes
             the optimizer's default, as in Keras (sgd and momentum 0.01,
-            rmsprop and adam 0.001).
+            rmsprop, adam and adamw 0.001).
         batch_size : None for full-batch gradient descent, 1 for per-sample SGD,
             anything else for mini-batches (the last one may be smaller).
-        optimizer : "sgd", "momentum", "nesterov", "rmsprop", "adam", or
+        optimizer : "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", or
             ``cyneuron.optimizers.*``; ``optimizer_params`` overrides its
             hyperparameters. Its state persists across ``fit`` calls while the
             optimizer stays the same (``reset_optimizer()`` clears it).

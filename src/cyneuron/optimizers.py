@@ -66,3 +66,30 @@ def Adam(beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8) -> O
     Optimizer
     """
     return _resolve("adam", beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+
+
+def AdamW(beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+          weight_decay: float = 0.01) -> Optimizer:
+    """Adam with decoupled weight decay, as ``torch.optim.AdamW``.
+
+    Before each of Adam's steps (above) the weights, not the biases, shrink:
+    ``W = W * (1 - lr * weight_decay)``, the factor computed in double
+    precision and rounded to the weights' dtype. Unlike the ``l2`` penalty,
+    the decay never enters the gradient, so Adam's moments do not see it.
+
+    Parameters
+    ----------
+    beta_1, beta_2 : float, default=0.9, 0.999
+    epsilon : float, default=1e-8
+        Added to ``sqrt(v)`` as in `Adam` (Keras' placement; PyTorch adds it
+        after the bias correction, a difference that vanishes with a small
+        epsilon).
+    weight_decay : float, default=0.01
+        At least 0 (0 gives Adam's bits).
+
+    Returns
+    -------
+    Optimizer
+    """
+    return _resolve("adamw", beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                    weight_decay=weight_decay)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
@@ -47,7 +47,8 @@ __all__ = [
     "softmax", "softmax_backward", "mse", "mse_gradient", "sse", "sse_gradient",
     "binary_crossentropy", "binary_crossentropy_delta", "categorical_crossentropy",
     "categorical_crossentropy_delta", "forward", "feedforward", "penalty", "gradients",
-    "clip_by_norm", "optimizer_step", "epoch_order", "dropout_mask", "batch_masks",
+    "clip_by_norm", "optimizer_step", "sgd_update", "momentum_update", "rmsprop_update",
+    "adam_update", "epoch_order", "dropout_mask", "batch_masks",
     "train_epoch",
     "sgd_step", "train_step", "fit", "numerics", "NUMERICS",
 ]
@@ -1151,19 +1152,140 @@ def clip_by_norm(g: FloatArray, clipnorm: float) -> FloatArray:
 
 # --- optimizers: one step on the flat parameter vector p with gradient g -------
 # State lives in a dict owned by the network: arrays "m"/"v" like p, and the
-# step count and bias-correction powers as Python floats (IEEE doubles).
+# step count and bias-correction powers as Python floats (IEEE doubles). Each
+# optimizer's update is one function below, named by its registry row
+# (OptimizerRow.update); optimizer_step runs it after the decoupled weight
+# decay that a row with a weight_decay hyperparameter asks for.
+
+def sgd_update(p: FloatArray, g: FloatArray, state: Any, learning_rate: float,
+               hp: dict[str, Any]) -> FloatArray:
+    """Plain gradient descent: ``p - lr * g`` (no state, no hyperparameters).
+
+    Parameters
+    ----------
+    p, g : ndarray, shape (P,)
+        The flat parameters (not modified) and gradient.
+    state : dict or None
+        Unused.
+    learning_rate : float
+        Cast to p's dtype.
+    hp : dict
+        Unused.
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        The new parameters.
+    """
+    return p - _c(p, learning_rate) * g
+
+
+def momentum_update(p: FloatArray, g: FloatArray, state: Any, learning_rate: float,
+                    hp: dict[str, Any]) -> FloatArray:
+    """Momentum whose velocity holds the learning rate (Keras).
+
+    ``m = mu * m - lr * g``, then ``p + m``, or with ``hp["nesterov"]``
+    ``p + mu * m - lr * g``.
+
+    Parameters
+    ----------
+    p, g : ndarray, shape (P,)
+        The flat parameters (not modified) and gradient.
+    state : dict
+        "m", the velocity like p, replaced by its new value.
+    learning_rate : float
+        Cast to p's dtype.
+    hp : dict
+        "momentum" (cast to p's dtype) and "nesterov".
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        The new parameters.
+    """
+    lr, mu = _c(p, learning_rate), _c(p, hp["momentum"])
+    state["m"] = mu * state["m"] - lr * g
+    if hp["nesterov"]:
+        return p + mu * state["m"] - lr * g
+    return p + state["m"]
+
+
+def rmsprop_update(p: FloatArray, g: FloatArray, state: Any, learning_rate: float,
+                   hp: dict[str, Any]) -> FloatArray:
+    """RMSprop: ``v = rho * v + (1 - rho) * g**2; p - (lr * g) / (sqrt(v) + eps)``.
+
+    Parameters
+    ----------
+    p, g : ndarray, shape (P,)
+        The flat parameters (not modified) and gradient.
+    state : dict
+        "v", the average of squared gradients like p, replaced by its new value.
+    learning_rate : float
+        Cast to p's dtype.
+    hp : dict
+        "rho" and "epsilon", cast to p's dtype.
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        The new parameters.
+    """
+    lr, rho, one = _c(p, learning_rate), _c(p, hp["rho"]), _c(p, 1)
+    state["v"] = rho * state["v"] + (one - rho) * (g * g)
+    return p - (lr * g) / (np.sqrt(state["v"]) + _c(p, hp["epsilon"]))
+
+
+def adam_update(p: FloatArray, g: FloatArray, state: Any, learning_rate: float,
+                hp: dict[str, Any]) -> FloatArray:
+    """Adam with Keras' epsilon placement: the bias correction folded into the step.
+
+    ``alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)`` in double precision
+    (the powers of this step), cast; ``m = b1 * m + (1 - b1) * g``,
+    ``v = b2 * v + (1 - b2) * g**2``; ``p - (alpha * m) / (sqrt(v) + eps)``.
+
+    Parameters
+    ----------
+    p, g : ndarray, shape (P,)
+        The flat parameters (not modified) and gradient.
+    state : dict
+        "m" and "v" like p, "t", "b1p" and "b2p" (the step count and
+        beta_1**t, beta_2**t as Python floats), all replaced by their new values.
+    learning_rate : float
+        The step size before the bias correction.
+    hp : dict
+        "beta_1", "beta_2" and "epsilon".
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        The new parameters.
+    """
+    b1, b2, one = _c(p, hp["beta_1"]), _c(p, hp["beta_2"]), _c(p, 1)
+    state["t"] += 1
+    state["b1p"] *= hp["beta_1"]              # beta_1 ** t, in double precision
+    state["b2p"] *= hp["beta_2"]
+    alpha = _c(p, learning_rate * np.sqrt(1.0 - state["b2p"]) / (1.0 - state["b1p"]))
+    state["m"] = b1 * state["m"] + (one - b1) * g
+    state["v"] = b2 * state["v"] + (one - b2) * (g * g)
+    return p - (alpha * state["m"]) / (np.sqrt(state["v"]) + _c(p, hp["epsilon"]))
+
 
 def optimizer_step(opt: Optimizer, state: Any, p: FloatArray, g: FloatArray,
-                   learning_rate: float) -> FloatArray:
+                   learning_rate: float, like: Sequence[Pair] | None = None) -> FloatArray:
     """Return the updated p; update `state` in place. opt: registry Optimizer.
+
+    With a nonzero ``opt.weight_decay`` (AdamW's), the weights, not the
+    biases, are first scaled by ``1 - learning_rate * weight_decay``
+    (computed in double precision, then cast), as ``torch.optim.AdamW``
+    decays them; then ``opt.row.update`` (one of the ``*_update`` functions
+    above) takes the step.
 
     Parameters
     ----------
     opt : registry Optimizer
-        ``opt.name`` is "sgd", "momentum", "rmsprop" or "adam"; ``opt.params``
-        holds its hyperparameters.
+        Its row names the update; ``opt.params`` holds its hyperparameters.
     state : dict (None will do for sgd)
-        The optimizer's state (see the comment above `optimizer_step`): "m"
+        The optimizer's state (see the comment above `sgd_update`): "m"
         (momentum, adam) and "v" (rmsprop, adam) arrays like p; "t", "b1p" and
         "b2p" (adam) the step count and beta_1**t, beta_2**t as Python floats.
         Entries are replaced by their new values; sgd uses none of them.
@@ -1172,9 +1294,10 @@ def optimizer_step(opt: Optimizer, state: Any, p: FloatArray, g: FloatArray,
     g : ndarray, shape (P,)
         The flat gradient, in p's dtype.
     learning_rate : float
-        Cast to p's dtype; adam's step size
-        ``learning_rate * sqrt(1 - b2p) / (1 - b1p)``, with this step's powers,
-        is computed in double precision and then cast.
+        This step's learning rate.
+    like : list of (W, b), optional
+        The weights p flattens (their shapes tell the weights from the
+        biases); needed only with weight decay.
 
     Returns
     -------
@@ -1184,33 +1307,16 @@ def optimizer_step(opt: Optimizer, state: Any, p: FloatArray, g: FloatArray,
     Raises
     ------
     ValueError
-        For an unknown ``opt.name``.
+        With weight decay but without `like`.
     """
-    t = p.dtype.type
-    lr, one = t(learning_rate), t(1)
-    hp = opt.params
-    if opt.name == "sgd":
-        return p - lr * g
-    if opt.name == "momentum":
-        mu = t(hp["momentum"])
-        state["m"] = mu * state["m"] - lr * g
-        if hp["nesterov"]:
-            return p + mu * state["m"] - lr * g
-        return p + state["m"]
-    if opt.name == "rmsprop":
-        rho = t(hp["rho"])
-        state["v"] = rho * state["v"] + (one - rho) * (g * g)
-        return p - (lr * g) / (np.sqrt(state["v"]) + t(hp["epsilon"]))
-    if opt.name == "adam":
-        b1, b2 = t(hp["beta_1"]), t(hp["beta_2"])
-        state["t"] += 1
-        state["b1p"] *= hp["beta_1"]              # beta_1 ** t, in double precision
-        state["b2p"] *= hp["beta_2"]
-        alpha = t(learning_rate * np.sqrt(1.0 - state["b2p"]) / (1.0 - state["b1p"]))
-        state["m"] = b1 * state["m"] + (one - b1) * g
-        state["v"] = b2 * state["v"] + (one - b2) * (g * g)
-        return p - (alpha * state["m"]) / (np.sqrt(state["v"]) + t(hp["epsilon"]))
-    raise ValueError(f"unknown optimizer {opt.name!r}")
+    decay = opt.weight_decay
+    if decay:
+        if like is None:
+            raise ValueError("optimizer_step: weight decay needs the weights' shapes (like)")
+        factor = _c(p, 1.0 - learning_rate * decay)
+        p = flatten([(W * factor, b) for W, b in unflatten(p, like)])
+    update: Callable[..., FloatArray] = opt.row.update
+    return update(p, g, state, learning_rate, opt.params)
 
 
 # --- batching, shuffling and dropout draws -----------------------------------------
@@ -1365,7 +1471,7 @@ def train_epoch(weights: Weights, activations: Sequence[Activation], loss: Loss,
     optimizer : registry Optimizer
         The optimizer (required).
     state : dict or None, optional
-        The optimizer's state (see the comment above `optimizer_step`), updated
+        The optimizer's state (see the comment above `sgd_update`), updated
         in place; may be None for sgd.
     l1 : float, default 0.0
         The L1 coefficient.
@@ -1415,7 +1521,7 @@ def train_epoch(weights: Weights, activations: Sequence[Activation], loss: Loss,
         g = flatten(grads)
         if clipnorm is not None:
             g = clip_by_norm(g, clipnorm)
-        p = optimizer_step(optimizer, state, flatten(weights), g, learning_rate)
+        p = optimizer_step(optimizer, state, flatten(weights), g, learning_rate, like=weights)
         weights = unflatten(p, weights)
         total += float(value) * len(idx)
         last = float(value)
