@@ -112,8 +112,12 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
         start = 0
         while start < n:
             nb = batch_size if start + batch_size <= n else n - start
+            if net.sparse != NULL:
+                # a sparse X's batch is read in place, its rows by the order
+                csr_select(net.sparse, order, start)
             if order != NULL:
-                gather_rows(X, n_in, order + start, nb, gx, net.n_threads)
+                if net.sparse == NULL:
+                    gather_rows(X, n_in, order + start, nb, gx, net.n_threads)
                 gather_rows(Y, n_out, order + start, nb, gy, net.n_threads)
                 if wp != NULL:
                     for i in range(nb):
@@ -122,7 +126,7 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
                 yb = gy
                 wb = gw if wp != NULL else NULL
             else:
-                xb = X + start * n_in
+                xb = X + start * n_in if net.sparse == NULL else X
                 yb = Y + start * n_out
                 wb = wp + start if wp != NULL else NULL
             denom = loss_denominator(net, wb, nb, &wsum, &inv)
