@@ -47,8 +47,6 @@ DESELECTED = {
 
 # node names (function name, or name[params]) -> reason
 EXPECTED_TO_FAIL = {
-    "test_sparse_matrices[csr_matrix]": "sparse input is issue 29",
-    "test_sparse_matrices[csr_array]": "sparse input is issue 29",
     "test_mlp_param_dtypes[MLPClassifier-float32]":
         "float32 X giving float32 coefs_ (dtype='float64' by default) is issue 32",
     "test_mlp_param_dtypes[MLPRegressor-float32]":

@@ -8,8 +8,10 @@ weights are finite; the core and the reference agree on sparse input even
 where they are not. Bad sparse input is refused with an error that says
 "sparse" and names the argument, and the model is left as it was.
 """
+import contextlib
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -442,3 +444,126 @@ def test_core_checks_the_structure_again():
                            False, np.float32)
     with pytest.raises(ValueError, match="core: X's values are float64"):
         corenet.forward(net.state.params, x)
+
+
+# --- the estimators (slice 2): fit, partial_fit, predict, predict_proba, score ----------
+
+
+def estimator_states(est):
+    return bits(est.network_.state.params), bits(est.network_.state.opt_state)
+
+
+@pytest.mark.bitwise
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", [dict(solver="adam"), dict(solver="lbfgs"),
+                                dict(solver="sgd", early_stopping=True, momentum=0.8),
+                                dict(solver="adam", batch_size=7, backend="numpy")],
+                         ids=["adam", "lbfgs", "sgd-early-stopping", "numpy"])
+def test_classifier_on_sparse_x_is_the_dense_copy(kw, dtype):
+    X, Xs = dense_problem(20, n=60)
+    y = np.array(["a", "b", "c"])[labels(60, 3, seed=20)]
+    make = lambda: cn.MLPClassifier(hidden_layer_sizes=(9,), max_iter=15, random_state=0,  # noqa: E731
+                                    dtype=dtype, **kw)
+    with quiet():
+        dense = make().fit(X, y)
+    for form in (Xs, sp.csc_array(X), sp.coo_matrix(X)):
+        with quiet():
+            est = make().fit(form, y)
+        assert estimator_states(est) == estimator_states(dense)
+        assert bits(est.predict_proba(form)) == bits(dense.predict_proba(X))
+        assert np.array_equal(est.predict(form), dense.predict(X))
+        assert est.score(form, y) == dense.score(X, y)
+
+
+@contextlib.contextmanager
+def quiet():
+    """No ConvergenceWarning: these fits are short on purpose."""
+    from sklearn.exceptions import ConvergenceWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.mark.bitwise
+def test_partial_fit_and_regressor_on_sparse_x():
+    X, Xs = dense_problem(21, n=50)
+    y = labels(50, 2, seed=21)
+    a = cn.MLPClassifier(hidden_layer_sizes=(5,), random_state=1)
+    b = cn.MLPClassifier(hidden_layer_sizes=(5,), random_state=1)
+    for lo in (0, 25):
+        a.partial_fit(X[lo:lo + 25], y[lo:lo + 25], classes=[0, 1])
+        b.partial_fit(Xs[lo:lo + 25], y[lo:lo + 25], classes=[0, 1])
+    assert estimator_states(a) == estimator_states(b)
+    t = np.random.default_rng(0).standard_normal((50, 2))
+    r1 = cn.MLPRegressor(hidden_layer_sizes=(6,), max_iter=20, random_state=2)
+    r2 = cn.MLPRegressor(hidden_layer_sizes=(6,), max_iter=20, random_state=2)
+    with quiet():
+        r1.fit(X, t)
+    with quiet():
+        r2.fit(sp.csr_array(Xs), t)
+    assert estimator_states(r1) == estimator_states(r2)
+    assert bits(r1.predict(X)) == bits(r2.predict(Xs)) and r1.score(X, t) == r2.score(Xs, t)
+
+
+@pytest.mark.bitwise
+def test_pipelines_with_tfidf_and_one_hot_encoder():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+    rng = np.random.default_rng(5)
+    words = np.array(["net", "exact", "bits", "sparse", "dense", "rows", "core", "sum",
+                      "order", "zero", "float", "adam", "batch", "epoch"])
+    docs = [" ".join(rng.choice(words, rng.integers(2, 9))) for _ in range(80)]
+    y = np.array([("sparse" in d) + ("dense" in d) for d in docs])
+    densify = FunctionTransformer(lambda Z: Z.toarray(), accept_sparse=True)
+    sparse_pipe = make_pipeline(TfidfVectorizer(),
+                                cn.MLPClassifier(hidden_layer_sizes=(8,), max_iter=30,
+                                                 random_state=0))
+    dense_pipe = make_pipeline(TfidfVectorizer(), densify,
+                               cn.MLPClassifier(hidden_layer_sizes=(8,), max_iter=30,
+                                                random_state=0))
+    with quiet():
+        sparse_pipe.fit(docs, y)
+    with quiet():
+        dense_pipe.fit(docs, y)
+    assert scipy_sparse_output(sparse_pipe[0].transform(docs))
+    assert estimator_states(sparse_pipe[-1]) == estimator_states(dense_pipe[-1])
+    assert bits(sparse_pipe.predict_proba(docs)) == bits(dense_pipe.predict_proba(docs))
+    assert sparse_pipe.score(docs, y) == dense_pipe.score(docs, y)
+
+    cats = rng.integers(0, 300, (120, 2)).astype(str)      # high cardinality
+    t = rng.standard_normal(120)
+    one_hot = ColumnTransformer([("oh", OneHotEncoder(handle_unknown="ignore"), [0, 1])])
+    pipes = [make_pipeline(one_hot, *extra, cn.MLPRegressor(hidden_layer_sizes=(4,),
+                                                            max_iter=10, random_state=3))
+             for extra in ((), (densify,))]
+    for pipe in pipes:
+        with quiet():
+            pipe.fit(cats, t)
+    assert scipy_sparse_output(pipes[0][0].transform(cats))
+    assert estimator_states(pipes[0][-1]) == estimator_states(pipes[1][-1])
+    assert bits(pipes[0].predict(cats)) == bits(pipes[1].predict(cats))
+
+
+def scipy_sparse_output(Z):
+    return sp.issparse(Z)
+
+
+def test_estimators_refuse_bad_sparse_x_and_keep_their_state():
+    X, Xs = dense_problem(22, n=40)
+    y = labels(40, 2, seed=22)
+    est = cn.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with quiet():
+        est.fit(Xs, y)
+    before = estimator_states(est)
+    nan = Xs.copy()
+    nan.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit(nan, y)
+    with pytest.raises(ValueError, match="NaN"):
+        est.predict(nan)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(sp.csr_matrix(np.ones((2, N_IN + 1))))
+    assert estimator_states(est) == before
