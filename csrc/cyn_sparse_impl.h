@@ -4,8 +4,8 @@
  * included once per dtype with T and SFX defined, after cyn_kernels_impl.h
  * (it uses the thread split, cyn_parallel). The operations and their order
  * are explained in cyn_sparse.h.
- * Defines (names through CYN_FN, cyn_names.h): the public cyn_csr_affine_SFX
- * and cyn_csr_wgrad_SFX, and the static cyn_csr_affine_rows_SFX,
+ * Defines (names through CYN_FN, cyn_names.h): the public cyn_csr_affine_SFX,
+ * cyn_csr_wgrad_SFX and cyn_csr_clear_SFX, and the static cyn_csr_affine_rows_SFX,
  * cyn_csr_wgrad_cols_SFX and their thread parts.
  */
 #ifndef T
@@ -21,7 +21,7 @@ typedef struct {
     cyn_int row0, n, k, m;
     const T *W, *b, *D;
     T *Z, *dW, *db;
-    int act;
+    int act, zeroed;
     T alpha;
 } CYN_FN(cyn_csr_args);
 
@@ -79,7 +79,7 @@ static void CYN_FN(cyn_csr_wgrad_cols)(const CYN_FN(cyn_csr_args) *a, cyn_int lo
 {
     const cyn_int m = a->m, w = hi - lo;
     T *restrict db = a->db + lo;
-    for (cyn_int q = 0; q < a->k; ++q) {
+    for (cyn_int q = 0; q < (a->zeroed ? 0 : a->k); ++q) {
         T *restrict g = a->dW + q * m + lo;
         for (cyn_int j = 0; j < w; ++j)
             g[j] = (T)0;
@@ -117,7 +117,7 @@ void CYN_FN(cyn_csr_affine)(const T *data, const cyn_int *indices, const cyn_int
                             const T *b, T *Z, cyn_int m, int act, T alpha, int n_threads)
 {
     const CYN_FN(cyn_csr_args) a = {data, indices, indptr, rows, row0, n, 0, m, W, b, NULL,
-                                    Z, NULL, NULL, act, alpha};
+                                    Z, NULL, NULL, act, 0, alpha};
 #if CYN_HAVE_SIMD
     const double work = (double)cyn_csr_batch_nnz(indptr, rows, row0, n) * (double)m;
     const int nt = cyn_threads_for(n_threads, work, CYN_THREAD_MIN_WORK);
@@ -134,14 +134,14 @@ void CYN_FN(cyn_csr_affine)(const T *data, const cyn_int *indices, const cyn_int
 
 void CYN_FN(cyn_csr_wgrad)(const T *data, const cyn_int *indices, const cyn_int *indptr,
                            const cyn_int *rows, cyn_int row0, cyn_int n, const T *D, T *dW,
-                           T *db, cyn_int k, cyn_int m, int n_threads)
+                           T *db, cyn_int k, cyn_int m, int zeroed, int n_threads)
 {
     const CYN_FN(cyn_csr_args) a = {data, indices, indptr, rows, row0, n, k, m, NULL, NULL, D,
-                                    NULL, dW, db, 0, (T)0};
+                                    NULL, dW, db, 0, zeroed, (T)0};
 #if CYN_HAVE_SIMD
-    /* the zeroing of dW is part of the work: k * m stores */
-    const double work = ((double)cyn_csr_batch_nnz(indptr, rows, row0, n) + (double)k)
-                        * (double)m;
+    /* the zeroing of dW, when it is done, is part of the work: k * m stores */
+    const double work = ((double)cyn_csr_batch_nnz(indptr, rows, row0, n)
+                         + (zeroed ? 0.0 : (double)k)) * (double)m;
     /* columns in whole 64-byte lines, so that two parts never write one line */
     const cyn_int q = CYN_IS_F32 ? 16 : 8;
     const int nt = cyn_threads_for(n_threads, work, CYN_THREAD_MIN_WORK);
@@ -153,4 +153,17 @@ void CYN_FN(cyn_csr_wgrad)(const T *data, const cyn_int *indices, const cyn_int 
     (void)n_threads;
 #endif
     CYN_FN(cyn_csr_wgrad_cols)(&a, 0, m);
+}
+
+void CYN_FN(cyn_csr_clear)(const cyn_int *indices, const cyn_int *indptr, const cyn_int *rows,
+                           cyn_int row0, cyn_int n, T *dW, cyn_int m)
+{
+    for (cyn_int i = 0; i < n; ++i) {
+        const cyn_int r = rows ? rows[i] : row0 + i;
+        for (cyn_int p = indptr[r]; p < indptr[r + 1]; ++p) {
+            T *restrict g = dW + indices[p] * m;
+            for (cyn_int j = 0; j < m; ++j)
+                g[j] = (T)0;
+        }
+    }
 }

@@ -20,6 +20,7 @@ from helpers import DTYPES, HIDDEN, OUTPUT, bits
 
 import cyneuron as cn
 from cyneuron import _registry as registry
+from cyneuron import _validation as v
 from cyneuron._csr import CSRRows
 
 NUMERICS = ["numpy", "portable"]
@@ -334,8 +335,6 @@ def test_weights_that_are_not_finite_are_where_sparse_and_dense_differ():
 
 def test_batches_share_the_matrix():
     X, Xs = dense_problem(12)
-    x = cn.Network([N_IN, 2]).state and None
-    from cyneuron import _validation as v
     x = v.check_inputs(Xs, N_IN, np.dtype(np.float64))[0]
     assert isinstance(x, CSRRows) and x.shape == X.shape
     part = x[5:20]

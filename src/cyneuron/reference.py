@@ -161,7 +161,7 @@ def sample_sum(d: FloatArray) -> FloatArray:
 
 # --- the three products of a layer --------------------------------------------
 
-def affine(x: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray:
+def affine(x: FloatArray | CSRRows, W: FloatArray, b: FloatArray) -> FloatArray:
     """z = x @ W + b, summed over the inputs k from left to right.
 
     The bias is added last, after the sum over k.
@@ -212,7 +212,7 @@ def backprop(delta: FloatArray, W: FloatArray) -> FloatArray:
     return g
 
 
-def weight_gradient(a_prev: FloatArray, delta: FloatArray) -> Pair:
+def weight_gradient(a_prev: FloatArray | CSRRows, delta: FloatArray) -> Pair:
     """(a_prev.T @ delta, delta summed over samples), both in sample order.
 
     Parameters
