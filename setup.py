@@ -68,12 +68,13 @@ def extensions():
                  # the core's sections, in _core.pyx's include order
                  *(f"src/cyneuron/_core_{s}.pxi" for s in (
                      "transcendental", "net", "watch", "activations", "losses", "network",
-                     "tiny", "optimizers", "training", "boundary", "hooks")),
+                     "tiny", "optimizers", "training", "sparse", "boundary", "hooks")),
                  "csrc/cyn_kernels.h", "csrc/cyn_kernels_impl.h",
                  "csrc/cyn_gemm_impl.h", "csrc/cyn_elementwise_impl.h", "csrc/cyn_instantiate.h",
                  "csrc/cyn_scalar_impl.h", "csrc/cyn_inline.h", "csrc/cyn_tiny_impl.h",
                  "csrc/cyn_per_dtype.h", "csrc/cyn_names.h", "csrc/cyn_portable.h",
-                 "csrc/cyn_portable_body.h", "csrc/cyn_portable_dispatch.h"],
+                 "csrc/cyn_portable_body.h", "csrc/cyn_portable_dispatch.h",
+                 "csrc/cyn_sparse.h", "csrc/cyn_sparse_impl.h"],
     )
     # The portable transcendental functions (issue 17): a header-only C library
     # and its test hook; the same exact-arithmetic flags apply.

@@ -535,3 +535,37 @@ CYN_PROBE_TARGET double cyn_probe_mul_add(double a, double b, double c)
      * is rounded first. The caller picks inputs where the two differ. */
     return a * b + c;
 }
+
+/* ---- sparse input: the first layer's products over CSR rows (issue 29) -- */
+
+#include "cyn_sparse.h"
+
+cyn_int cyn_csr_batch_nnz(const cyn_int *indptr, const cyn_int *rows, cyn_int row0, cyn_int n)
+{
+    if (!rows)
+        return indptr[row0 + n] - indptr[row0];
+    cyn_int s = 0;
+    for (cyn_int i = 0; i < n; ++i)
+        s += indptr[rows[i] + 1] - indptr[rows[i]];
+    return s;
+}
+
+cyn_int cyn_csr_check(const cyn_int *indices, const cyn_int *indptr, cyn_int n_rows,
+                      cyn_int n_cols, cyn_int nnz)
+{
+    if (indptr[0] != 0 || indptr[n_rows] != nnz)
+        return 1;
+    for (cyn_int r = 0; r < n_rows; ++r) {
+        const cyn_int p0 = indptr[r], p1 = indptr[r + 1];
+        if (p1 < p0 || p1 > nnz)
+            return r + 1;
+        for (cyn_int p = p0; p < p1; ++p)
+            if (indices[p] < 0 || indices[p] >= n_cols || (p > p0 && indices[p] <= indices[p - 1]))
+                return r + 1;
+    }
+    return 0;
+}
+
+#define CYN_BODY "cyn_sparse_impl.h"
+#include "cyn_per_dtype.h"
+#undef CYN_BODY

@@ -47,8 +47,6 @@ DESELECTED = {
 
 # node names (function name, or name[params]) -> reason
 EXPECTED_TO_FAIL = {
-    "test_sparse_matrices[csr_matrix]": "sparse input is issue 29",
-    "test_sparse_matrices[csr_array]": "sparse input is issue 29",
     # float32 X trains in float32 (dtype=None, as scikit-learn): the test then
     # compares float32 and float64 predictions with rtol=5e-4, and one of
     # cyneuron's predictions is 1.35e-4 (scikit-learn's smallest is 1.3e-3), so

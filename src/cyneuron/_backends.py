@@ -17,6 +17,10 @@ What ``backend="numpy"`` changes is this file: ``NumpyBackend`` calls
 
 A backend reads and writes the network only through its declared surface:
 ``net.state`` (parameters, optimizer state, layout) and public properties.
+
+A sparse x (issue 29) arrives as a ``cyneuron._csr.CSRRows``: the reference
+reads it as it is (``reference.affine`` and ``weight_gradient`` take it), the
+core as the ``CsrInput`` made from it (``CoreBackend.core_input``).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import numpy as np
 from . import _native
 from . import _validation as v
 from . import reference as ref
+from ._csr import CSRRows
 
 if TYPE_CHECKING:       # the compiled core's stub, _core.pyi: calls are checked against it
     from ._core import CoreNet
@@ -108,12 +113,19 @@ class CoreBackend:
         # (params, X, n_threads) -> output, or None where Network's checked path must run
         self.fast_forward = self.core.forward_fast
 
+    def core_input(self, x):
+        """x as CoreNet reads it: the array itself, or a sparse x's CsrInput
+        (its structure checked once more, in C, for the call)."""
+        if isinstance(x, CSRRows):
+            return _native.core().CsrInput(x.data, x.indices, x.indptr, x.shape[1])
+        return x
+
     def forward(self, x):
-        return self.core.forward(self.state.params, x, self.net.n_threads)
+        return self.core.forward(self.state.params, self.core_input(x), self.net.n_threads)
 
     def loss_and_gradients(self, x, t, w=None):
         net = self.net
-        value, grads = self.core.gradients(self.state.params, x, t,
+        value, grads = self.core.gradients(self.state.params, self.core_input(x), t,
                                            self._no_weights if w is None else w,
                                            net.l1, net.l2, net.n_threads)
         return net.dtype.type(value), grads
@@ -138,8 +150,8 @@ class CoreBackend:
                           if m is not None]
             masks = np.concatenate(parts)
         losses, correct, run = self.core.train_epochs(
-            st.params, x, t, self._no_weights if w is None else w, orders, rates, epochs, bs,
-            net.optimizer, st.opt_state, st.opt_scalars, net.l1, net.l2,
+            st.params, self.core_input(x), t, self._no_weights if w is None else w, orders,
+            rates, epochs, bs, net.optimizer, st.opt_state, st.opt_scalars, net.l1, net.l2,
             0.0 if clipnorm is None else clipnorm, masks, count, net.n_threads)
         # a negative count: that many epochs, and then the weights were not finite
         return losses[:abs(run)], correct[:abs(run)], run > 0

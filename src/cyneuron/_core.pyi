@@ -31,6 +31,31 @@ class _Optimizer(Protocol):
     def params(self) -> Mapping[str, Any]: ...
 
 
+# _core_sparse.pxi: a sparse X in CSR form, its structure checked once
+@disjoint_base
+class CsrInput:
+    """A sparse X as the core reads it (see _core_sparse.pxi)."""
+
+    def __new__(cls, data: _Floats, indices: _Index, indptr: _Index,
+                n_cols: int) -> CsrInput: ...
+    @property
+    def data(self) -> _Floats: ...
+    @property
+    def indices(self) -> _Index: ...
+    @property
+    def indptr(self) -> _Index: ...
+    @property
+    def n_rows(self) -> int: ...
+    @property
+    def n_cols(self) -> int: ...
+    @property
+    def nnz(self) -> int: ...
+
+
+# X of CoreNet's methods: a dense (n, n_in) array, or a sparse one's CsrInput
+_Input = _Floats | CsrInput
+
+
 # an extension type: it cannot share a subclass with another such base
 @disjoint_base
 class CoreNet:
@@ -61,14 +86,14 @@ class CoreNet:
     def __new__(cls, sizes: npt.ArrayLike, acts: npt.ArrayLike, act_params: npt.ArrayLike,
                  offsets: npt.ArrayLike, dropout: npt.ArrayLike, loss: int, norm: int,
                  weighted_mean: bool, dtype: npt.DTypeLike, portable: bool = ...) -> CoreNet: ...
-    def forward(self, params: _Floats, X: _Floats, n_threads: int = ...) -> _Floats: ...
+    def forward(self, params: _Floats, X: _Input, n_threads: int = ...) -> _Floats: ...
     # None: not the common case (see the docstring); the caller's checked path runs
     def forward_fast(self, params: object, X: object, n_threads: int = ...) -> _Floats | None: ...
-    def gradients(self, params: _Floats, X: _Floats, Y: _Floats, w: _Floats, l1: float,
+    def gradients(self, params: _Floats, X: _Input, Y: _Floats, w: _Floats, l1: float,
                   l2: float, n_threads: int = ...) -> tuple[float, _Floats]: ...
     # (losses per epoch, correct counts per epoch, epochs run: negated when the
     # weights it ends with are not finite)
-    def train_epochs(self, params: _Floats, X: _Floats, Y: _Floats, w: _Floats, orders: _Index,
+    def train_epochs(self, params: _Floats, X: _Input, Y: _Floats, w: _Floats, orders: _Index,
                      lrs: _Doubles, epochs: int, batch_size: int, optimizer: _Optimizer,
                      state: _Floats, scalars: _Doubles, l1: float, l2: float, clipnorm: float,
                      masks: _Floats, count: bool, n_threads: int = ...

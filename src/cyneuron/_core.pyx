@@ -38,6 +38,8 @@ in another is declared first, as Hyper before Plan):
                                norm clipping
 ``_core_training.pxi``         the ``Plan`` of a run, the training loop, the
                                accuracy count
+``_core_sparse.pxi``           a sparse input: ``CsrInput``, the first layer's
+                               products over its rows (issue 29)
 ``_core_boundary.pxi``         the Python boundary: ``all_finite``,
                                ``CoreNet`` (``_core.pyi`` is its stub)
 ``_core_hooks.pxi``            hooks for tests and benchmarks
@@ -73,5 +75,6 @@ include "_core_network.pxi"
 include "_core_tiny.pxi"
 include "_core_optimizers.pxi"
 include "_core_training.pxi"
+include "_core_sparse.pxi"
 include "_core_boundary.pxi"
 include "_core_hooks.pxi"

@@ -50,6 +50,7 @@ cdef int _make_net(Net *net, const isz[::1] sizes, const int[::1] acts,
     if norm < 1:
         raise ValueError(f"core: the loss's divisor per row must be >= 1, got {norm}")
     net.n_threads = 1
+    net.sparse = NULL
     net.norm = norm
     net.weighted_mean = weighted_mean
     net.n_layers = L
@@ -105,7 +106,7 @@ cdef isz _layout(const Net *net, isz cap, bint train, Batch *ws, char *base,
     blocks[3] = 2 * cap * net.out_width
     if train:
         nb = 8
-        blocks[4] = cap * net.sizes[0]
+        blocks[4] = cap * net.sizes[0] if net.sparse == NULL else 0   # sparse: read in place
         blocks[5] = cap * net.out_width
         blocks[6] = cap
         blocks[7] = net.n_params
@@ -273,11 +274,15 @@ cdef class CoreNet:
         """Entries of the flat parameter vector."""
         return self.net.n_params
 
-    cdef object _take(self, isz rows, bint train):
+    cdef object _take(self, isz rows, bint train, const Net *net=NULL):
         # Called with the GIL held, so the flag cannot race: a reader on
         # another thread that holds the cached workspace makes this call
-        # allocate its own.
-        cdef isz need = _layout(&self.net, rows, train, NULL, NULL, self.dtype.itemsize)
+        # allocate its own. `net`: the call's copy, when it differs in what
+        # _layout reads (a sparse input's)
+        cdef const Net *lay = net
+        if lay == NULL:
+            lay = &self.net
+        cdef isz need = _layout(lay, rows, train, NULL, NULL, self.dtype.itemsize)
         if self._busy:
             return aligned_empty(need, self.dtype)
         if self._scratch is None or self._scratch.shape[0] < need:
@@ -296,22 +301,28 @@ cdef class CoreNet:
         net.n_threads = n_threads if n_threads > 0 else 1
         return net
 
-    def forward(self, const floating[::1] params, const floating[:, ::1] X, int n_threads=1):
-        """The network's output for X, a new (n, n_out) array."""
+    def forward(self, const floating[::1] params, X, int n_threads=1):
+        """The network's output for X, a new (n, n_out) array.
+
+        X: a C-contiguous (n, n_in) array of the network's dtype, or a
+        CsrInput (a sparse X, read in place)."""
         cdef Net net = self._with_threads(n_threads)
-        cdef isz n = X.shape[0]
+        cdef Sparse sp
+        cdef const floating *xp
+        cdef isz n, n_in
+        _input(X, &net, &sp, self._typenum, <const void **>&xp, &n, &n_in)
         _check_len("params", params.shape[0], net.n_params)
-        _check_rows(&net, X.shape[0], X.shape[1], NULL, 0)
+        _check_rows(&net, n, n_in, NULL, 0)
         out = np.empty((n, net.out_width), dtype=self.dtype)
         cdef floating[:, ::1] o = out
-        work = self._take(n, False)
+        work = self._take(n, False, &net)
         cdef floating[::1] wk = work
         try:
             if _hold_gil(&net, n):
-                _infer(&net, &params[0], &X[0, 0], n, &wk[0], &o[0, 0], False)
+                _infer(&net, &params[0], xp, n, &wk[0], &o[0, 0], False)
             else:
                 with nogil:
-                    _infer(&net, &params[0], &X[0, 0], n, &wk[0], &o[0, 0], False)
+                    _infer(&net, &params[0], xp, n, &wk[0], &o[0, 0], False)
         finally:
             self._give(work)
         return out
@@ -380,30 +391,33 @@ cdef class CoreNet:
             self._give(work)
         return out if ok else None
 
-    def gradients(self, const floating[::1] params, const floating[:, ::1] X,
+    def gradients(self, const floating[::1] params, X,
                   const floating[:, ::1] Y, const floating[::1] w, double l1, double l2,
                   int n_threads=1):
         """(loss with the L1/L2 penalty, dLoss/dparams as a new flat array) for
-        the batch (X, Y); w holds per-sample weights, or nothing. Under
-        weighted_mean the weights must not sum to 0."""
+        the batch (X, Y); X as in forward; w holds per-sample weights, or
+        nothing. Under weighted_mean the weights must not sum to 0."""
         cdef Net net = self._with_threads(n_threads)
         cdef Batch ws
-        cdef isz n = X.shape[0]
+        cdef Sparse sp
+        cdef const floating *xp
+        cdef isz n, n_in
+        _input(X, &net, &sp, self._typenum, <const void **>&xp, &n, &n_in)
         cdef floating lossval, denom, inv, wsum
         cdef const floating *wp = &w[0] if w.shape[0] > 0 else NULL
         cdef Watch watch
         watch_init(&watch)
         _check_len("params", params.shape[0], net.n_params)
-        _check_rows(&net, X.shape[0], X.shape[1], &Y.shape[0], w.shape[0])
+        _check_rows(&net, n, n_in, &Y.shape[0], w.shape[0])
         grads = np.empty(net.n_params, dtype=self.dtype)
         cdef floating[::1] g = grads
-        work = self._take(n, False)
+        work = self._take(n, False, &net)
         cdef floating[::1] wk = work
         _layout(&net, n, False, &ws, <char *>&wk[0], sizeof(floating))
         try:
             with nogil:
                 denom = loss_denominator(&net, wp, n, &wsum, &inv)
-                lossval = batch_gradients(&net, self.loss, &params[0], &X[0, 0], &Y[0, 0], wp,
+                lossval = batch_gradients(&net, self.loss, &params[0], xp, &Y[0, 0], wp,
                                           n, denom, inv, &ws, NULL, NULL, &g[0], &watch)
                 if (l1 != 0 or l2 != 0) and not watch.stop:
                     lossval = lossval + penalty(&net, &params[0], &g[0], l1, l2, wsum)
@@ -412,7 +426,7 @@ cdef class CoreNet:
             self._give(work)
         return lossval, grads
 
-    def train_epochs(self, floating[::1] params, const floating[:, ::1] X,
+    def train_epochs(self, floating[::1] params, X,
                      const floating[:, ::1] Y, const floating[::1] w, const isz[::1] orders,
                      const double[::1] lrs, isz epochs, isz batch_size, optimizer,
                      floating[::1] state, double[::1] scalars, double l1, double l2,
@@ -421,6 +435,7 @@ cdef class CoreNet:
         by the caller; returns (epoch losses, correct counts per epoch, epochs run).
 
         lrs: the learning rate of every epoch, or one for all of them.
+        X: as in forward (a sparse X's batches are its rows, read in place).
         orders: the sample order of every epoch (epochs x n), or empty for 0..n-1.
         optimizer: a registry Optimizer; its state is `state` (m then v, each
         like params) and `scalars` (step count, beta_1**t, beta_2**t).
@@ -440,7 +455,10 @@ cdef class CoreNet:
         cdef Net net = self._with_threads(n_threads)
         cdef Batch ws
         cdef Plan plan
-        cdef isz n = X.shape[0], n_in = X.shape[1]
+        cdef Sparse sp
+        cdef const floating *xp
+        cdef isz n, n_in
+        _input(X, &net, &sp, self._typenum, <const void **>&xp, &n, &n_in)
         cdef isz P = params.shape[0]
         memset(&plan, 0, sizeof(plan))
         plan.opt = optimizer.code
@@ -484,7 +502,7 @@ cdef class CoreNet:
         plan.count = count
         plan.losses = &lv[0]
         plan.correct = &cv[0]
-        work = self._take(batch_size, True)
+        work = self._take(batch_size, True, &net)
         cdef floating[::1] wk = work
         _layout(&net, batch_size, True, &ws, <char *>&wk[0], sizeof(floating))
         cdef isz run
@@ -492,7 +510,7 @@ cdef class CoreNet:
         watch_init(&watch)
         try:
             with nogil:
-                run = train_loop(&net, self.loss, &plan, &params[0], &X[0, 0], &Y[0, 0], wp,
+                run = train_loop(&net, self.loss, &plan, &params[0], xp, &Y[0, 0], wp,
                                  &state[0], mp, &ws, &watch)
             # Ctrl-C (or another signal handler's exception) stopped the loop
             # part-way: raise it; the caller restores the weights

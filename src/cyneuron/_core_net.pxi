@@ -9,6 +9,18 @@
 # A network seen from C: sizes, codes and parameter offsets.
 # ---------------------------------------------------------------------------
 
+cdef struct Sparse:
+    # a sparse input X in CSR form (issue 29; _core_sparse.pxi), read in place:
+    # the batch's sample i is CSR row rows[i], or row0 + i when rows is NULL
+    const void *data       # the stored values, of the network's dtype
+    const isz *indices     # their columns: sorted and unique within each row
+    const isz *indptr      # row r's entries are [indptr[r], indptr[r + 1])
+    const isz *rows
+    isz row0
+    bint dw_zero           # training: the first layer's dW is all +0.0 already (the
+                           # last batch's rows were cleared after its step)
+
+
 cdef struct Net:
     isz n_layers
     const isz *sizes       # n_layers + 1 widths
@@ -26,6 +38,8 @@ cdef struct Net:
     bint weighted_mean     # divide by the batch's weight sum, penalties too
     bint any_from_input    # some layer's derivative is written through its input z
     bint portable          # numerics="portable": cyneuron's own exp/tanh/log/log1p
+    Sparse *sparse         # the input is sparse (its first layer's products are
+                           # _core_sparse.pxi's), or NULL: X is dense
 
 
 cdef struct Batch:

@@ -23,8 +23,11 @@ cdef void forward_pass(const Net *net, const floating *params, const floating *X
     for l in range(net.n_layers):
         k = net.sizes[l]
         m = net.sizes[l + 1]
-        if affine_watched(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1],
-                          out, n, k, m, net.n_threads, net.acts[l], net.act_params[l], watch):
+        if l == 0 and net.sparse != NULL:
+            if csr_affine_watched(net, params, out, n, watch):
+                return
+        elif affine_watched(inp, params + net.offsets[2 * l], params + net.offsets[2 * l + 1],
+                            out, n, k, m, net.n_threads, net.acts[l], net.act_params[l], watch):
             return
         off = out - acts_buf
         if raw_buf != NULL and from_input(net.acts[l]):
@@ -85,8 +88,11 @@ cdef floating batch_gradients(const Net *net, int loss, const floating *params,
             a_prev = X
         else:
             a_prev = acts_buf + act_offset(net, l - 1, n)
-        if wgrad_watched(a_prev, d, grads + net.offsets[2 * l], grads + net.offsets[2 * l + 1],
-                         n, k, m, net.n_threads, watch):
+        if l == 0 and net.sparse != NULL:
+            if csr_wgrad_watched(net, d, grads, n, watch):
+                return 0
+        elif wgrad_watched(a_prev, d, grads + net.offsets[2 * l],
+                           grads + net.offsets[2 * l + 1], n, k, m, net.n_threads, watch):
             return 0
         if l > 0:
             if backprop_watched(d, params + net.offsets[2 * l], dprev, n, k, m, net.n_threads,

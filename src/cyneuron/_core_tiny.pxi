@@ -22,7 +22,8 @@ cdef inline bint use_tiny(const Net *net, isz n, const void *masks) noexcept nog
     activations whose derivative comes from their output)."""
     # every product of the batch is small: the widest layer's is (one size
     # test, _kernels.small_product, for the per-product and per-net choices)
-    return masks == NULL and small_product(n, 1, net.max_macs)
+    # (a sparse input never: the tiny loops read X dense)
+    return masks == NULL and net.sparse == NULL and small_product(n, 1, net.max_macs)
 
 
 cdef inline bint use_tiny_training(const Net *net, isz n, const void *masks) noexcept nogil:

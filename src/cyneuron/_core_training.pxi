@@ -113,8 +113,12 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
         start = 0
         while start < n:
             nb = batch_size if start + batch_size <= n else n - start
+            if net.sparse != NULL:
+                # a sparse X's batch is read in place, its rows by the order
+                csr_select(net.sparse, order, start)
             if order != NULL:
-                gather_rows(X, n_in, order + start, nb, gx, net.n_threads)
+                if net.sparse == NULL:
+                    gather_rows(X, n_in, order + start, nb, gx, net.n_threads)
                 gather_rows(Y, n_out, order + start, nb, gy, net.n_threads)
                 if wp != NULL:
                     for i in range(nb):
@@ -123,7 +127,7 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
                 yb = gy
                 wb = gw if wp != NULL else NULL
             else:
-                xb = X + start * n_in
+                xb = X + start * n_in if net.sparse == NULL else X
                 yb = Y + start * n_out
                 wb = wp + start if wp != NULL else NULL
             denom = loss_denominator(net, wb, nb, &wsum, &inv)
@@ -162,6 +166,10 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
             if not fused:
                 optimizer_step(net, opt, &plan.hyper, plan.scalars, params, grads, state, P,
                                lrs[e * lr_step], net.n_threads)
+            if net.sparse != NULL and not penal:
+                # the next batch's sparse weight gradient starts from a zero dW
+                # without storing k * m zeros (a penalty writes all of dW)
+                csr_clear(net, grads, nb)
             total += <double>value * <double>nb
             n_batches += 1
             start += nb

@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from . import _native
+from ._csr import CSRRows
 
 _FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32,
                  "double": np.float64, "single": np.float32}
@@ -121,7 +122,13 @@ def as_float(arr, dtype, name):
 
 
 def check_inputs(x, n_features, dtype, name="X"):
-    """X as an (n, n_features) array; returns (array, was_1d)."""
+    """X as an (n, n_features) array; returns (array, was_1d).
+
+    A scipy sparse X becomes a :class:`cyneuron._csr.CSRRows` instead
+    (:func:`check_sparse`; never 1-D).
+    """
+    if is_sparse(x):
+        return check_sparse(x, n_features, dtype, name), False
     arr = _as_numeric_array(x, name)
     single = arr.ndim == 1
     if arr.ndim == 0:
@@ -283,3 +290,135 @@ def check_memory(need: int, what: str) -> None:
                   else f"the {_gib(limit)} of physical memory")
         raise ValueError(f"{what} needs {_gib(need)} ({need} bytes), more than {source}; "
                          f"set {MEMORY_ENV} to raise the limit")
+
+
+# --- sparse inputs (issue 29) -----------------------------------------------------
+# A scipy sparse X (matrix or array; CSR, CSC or COO) is checked as thoroughly
+# as a dense one and converted once into a CSRRows: values of the network's
+# dtype, every row's columns sorted and unique (duplicates summed in storage
+# order, as X.toarray() sums them), intp indices. Nothing is densified.
+# scipy is not a dependency: it is imported only when X comes from it.
+
+SPARSE_FORMATS = ("csr", "csc", "coo")
+
+
+def is_sparse(x):
+    """True for a scipy sparse matrix or array (scipy is imported only if x's
+    type comes from it)."""
+    if not type(x).__module__.startswith("scipy.sparse"):
+        return False
+    import scipy.sparse
+    return bool(scipy.sparse.issparse(x))
+
+
+def check_sparse(x, n_features, dtype, name="X"):
+    """A scipy sparse X of shape (n, n_features) as a CSRRows of `dtype`.
+
+    Raises
+    ------
+    TypeError
+        For a format other than CSR, CSC or COO, or values that are not real
+        numbers; the message says "sparse" and names the argument.
+    ValueError
+        For a shape that does not fit, a malformed structure (index pointers,
+        indices out of range), or NaN or infinity among the stored values.
+    """
+    fmt = getattr(x, "format", None)
+    if fmt not in SPARSE_FORMATS:
+        raise TypeError(f"{name} is a sparse matrix in {fmt!r} format; cyneuron takes sparse "
+                        f"CSR, CSC or COO (convert with {name}.tocsr())")
+    if x.ndim != 2:
+        raise ValueError(f"{name} is a {x.ndim}-D sparse array; it must be 2-D "
+                         f"(samples x features)")
+    n, width = (int(d) for d in x.shape)
+    if n == 0 or width == 0:
+        raise ValueError(f"{name} is empty (sparse, shape {(n, width)}); it needs at least "
+                         f"one sample")
+    if width != n_features:
+        raise ValueError(f"{name} (sparse) has {width} features per sample, but the network "
+                         f"expects {n_features}")
+    values = np.asarray(x.data)
+    kind = values.dtype.kind
+    if kind not in "biuf":
+        what = "complex" if kind == "c" else "non-numeric"
+        raise TypeError(f"{name} is sparse with {what} values (dtype {values.dtype}); it must "
+                        f"hold real numbers")
+    if fmt == "coo":
+        rows, cols = _coo_coords(x, name)
+        nnz = values.shape[0]
+        if rows.shape != (nnz,) or cols.shape != (nnz,):
+            raise ValueError(f"{name} is a malformed sparse COO matrix: {rows.size} row and "
+                             f"{cols.size} column indices for {nnz} values")
+        _check_range(rows, n, name, "row")
+        _check_range(cols, width, name, "column")
+    else:
+        major, minor = (n, width) if fmt == "csr" else (width, n)
+        indptr = np.asarray(x.indptr)
+        indices = np.asarray(x.indices)
+        if (indptr.ndim != 1 or indptr.shape[0] != major + 1 or indptr.dtype.kind not in "iu"
+                or indices.ndim != 1 or indices.dtype.kind not in "iu"):
+            raise ValueError(f"{name} is a malformed sparse {fmt.upper()} matrix: its indptr "
+                             f"must hold {major + 1} integers")
+        nnz = int(indptr[-1])
+        if (indptr[0] != 0 or np.any(np.diff(indptr) < 0) or nnz > indices.shape[0]
+                or nnz > values.shape[0]):
+            raise ValueError(f"{name} is a malformed sparse {fmt.upper()} matrix: its indptr "
+                             f"must start at 0, never decrease, and end within its "
+                             f"{min(indices.shape[0], values.shape[0])} stored entries")
+        indices, values = indices[:nnz], values[:nnz]
+        _check_range(indices, minor, name, "column" if fmt == "csr" else "row")
+        lines = np.repeat(np.arange(major, dtype=np.intp), np.diff(indptr))
+        rows, cols = (lines, indices) if fmt == "csr" else (indices, lines)
+    if kind == "f" and not all_finite(np.ascontiguousarray(values)):
+        raise ValueError(f"{name} is sparse and its stored values ({name}.data) contain NaN "
+                         f"or infinity")
+    indptr_out, cols, values = _canonical(rows, cols, values, n, fmt == "csr")
+    with np.errstate(over="ignore"):
+        data = np.require(values, dtype=dtype, requirements=["C", "A"])
+    if not all_finite(data):
+        raise ValueError(f"{name} is sparse and its stored values are too large for float32")
+    return CSRRows(data, np.require(cols, dtype=np.intp, requirements=["C", "A"]),
+                   indptr_out, width)
+
+
+def _coo_coords(x, name):
+    coords = getattr(x, "coords", None)
+    if coords is None:                     # scipy before 1.13
+        coords = (x.row, x.col)
+    rows, cols = (np.asarray(c) for c in coords)
+    if rows.dtype.kind not in "iu" or cols.dtype.kind not in "iu":
+        raise ValueError(f"{name} is a malformed sparse COO matrix: its coordinates must be "
+                         f"integers")
+    return rows, cols
+
+
+def _check_range(idx, bound, name, what):
+    if idx.size and (idx.min() < 0 or idx.max() >= bound):
+        raise ValueError(f"{name} is a malformed sparse matrix: a {what} index lies outside "
+                         f"[0, {bound})")
+
+
+def _canonical(rows, cols, values, n, row_major):
+    """(indptr, columns, values) of the entries (rows, cols, values), given in
+    storage order: sorted by row, then column; duplicates summed in storage
+    order from 0, as toarray() sums them. Already canonical CSR is kept."""
+    nnz = values.shape[0]
+    if row_major and (nnz < 2 or bool(np.all((np.diff(cols) > 0) | (np.diff(rows) > 0)))):
+        order = None
+    else:
+        order = np.lexsort((cols, rows))       # stable: duplicates keep storage order
+        rows, cols, values = rows[order], cols[order], values[order]
+    if order is not None and nnz > 1:
+        first = np.ones(nnz, dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        if not first.all():
+            starts = np.flatnonzero(first)
+            sizes = np.diff(np.append(starts, nnz))
+            summed = np.zeros(starts.shape[0], dtype=values.dtype)
+            for t in range(int(sizes.max())):
+                sel = sizes > t
+                summed[sel] = summed[sel] + values[starts[sel] + t]
+            rows, cols, values = rows[starts], cols[starts], summed
+    indptr = np.zeros(n + 1, dtype=np.intp)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return indptr, cols, values

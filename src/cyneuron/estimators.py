@@ -21,6 +21,10 @@ Design:
   and gradient from the core. Results are bit for bit the same for the same
   ``random_state``, for ``backend="numpy"`` and ``"cython"``, and for any
   ``n_threads``.
+* A scipy sparse X (CSR, CSC, COO; scikit-learn's validation converts other
+  formats to CSR) is never densified: it trains and predicts with the bits of
+  its dense copy (``cyneuron.Network``'s sparse inputs), in pipelines behind
+  a ``TfidfVectorizer`` or ``OneHotEncoder`` too.
 * The pickled state is arrays, numbers and strings only (``__getstate__``):
   the network is rebuilt from them on unpickling.
 """
@@ -57,6 +61,7 @@ from . import _registry as registry
 from . import _schema as schema
 from . import _validation as v
 from . import callbacks as callbacks_mod
+from ._csr import CSRRows
 from .network import (
     DivergenceError,
     DivergenceWarning,
@@ -74,6 +79,9 @@ if TYPE_CHECKING:
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 _SOLVERS = ("adam", "sgd", "lbfgs")
+# the sparse formats X may come in (scikit-learn's validation turns any other
+# sparse format into the first); cyneuron reads them without densifying
+_SPARSE = ("csr", "csc", "coo")
 _SCHEDULES = ("constant", "invscaling", "adaptive")
 # the hidden activations as the estimators spell them: scikit-learn's names
 # where it has them (logistic), cyneuron's for the others (the registry rows)
@@ -488,12 +496,20 @@ class _BaseMLP(BaseEstimator):
         net.use_optimizer(name, params)
         x_val = t_val = w_val = None
         if self.early_stopping:
-            split = self._split([x, t] + ([] if w is None else [w]), t, rs)
+            # a sparse x is split by its row numbers: the same rows (the split
+            # draws from rs whatever the arrays hold), taken from it after
+            whole = x
+            sparse = isinstance(whole, CSRRows)
+            split = self._split([np.arange(x.shape[0]) if sparse else x, t]
+                                + ([] if w is None else [w]), t, rs)
             x, x_val, t, t_val = split[:4]
             if w is not None:
                 w, w_val = split[4:]
-            x, t = np.ascontiguousarray(x), np.ascontiguousarray(t)
-            x_val = np.ascontiguousarray(x_val)
+            if sparse:
+                x, x_val = whole.take(x), whole.take(x_val)
+            else:
+                x, x_val = np.ascontiguousarray(x), np.ascontiguousarray(x_val)
+            t = np.ascontiguousarray(t)
             w = None if w is None else np.ascontiguousarray(w)
             if x_val.shape[0] < 2:
                 raise ValueError("The validation set is too small. Increase "
@@ -654,7 +670,8 @@ class _BaseMLP(BaseEstimator):
             if out is not None:
                 return out
         check_is_fitted(self, "coefs_")
-        X = validate_data(self, _numeric(X, "X"), reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(self, _numeric(X, "X"), reset=False, dtype=(np.float64, np.float32),
+                          accept_sparse=_SPARSE)
         net = self._network
         return net.guard.read(net.forward_array, v.check_inputs(X, net.n_inputs, net.dtype)[0])
 
@@ -812,6 +829,13 @@ class _BaseMLP(BaseEstimator):
         bitgen.state = netstate["rng"]
         net.rng = np.random.Generator(bitgen)
         self._bind(net)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # scipy sparse X (CSR, CSC, COO; other formats via scikit-learn's
+        # conversion to CSR) trains and predicts with the bits of its dense copy
+        tags.input_tags.sparse = True
+        return tags
 
     def summary(self, print_fn: Callable[[str], object] = print) -> None:
         """Print a Keras-style summary of the fitted model (see ``Network.summary``).
@@ -976,7 +1000,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _validate_xy(self, X, y, incremental, reset):
         X, y = validate_data(self, _numeric(X, "X"), y, multi_output=True,
-                             dtype=(np.float64, np.float32), reset=reset)
+                             dtype=(np.float64, np.float32), reset=reset,
+                             accept_sparse=_SPARSE)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -1122,7 +1147,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Labels of any type, or a multilabel indicator matrix.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -1148,7 +1173,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
         sample_weight : array-like of shape (n_samples,), default=None
         classes : array-like of shape (n_classes,), default=None
@@ -1179,7 +1204,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -1192,7 +1217,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -1213,7 +1238,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -1289,7 +1314,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validate_xy(self, X, y, incremental, reset):
         X, y = validate_data(self, _numeric(X, "X"), _numeric(y, "y"), multi_output=True,
-                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset,
+                             accept_sparse=_SPARSE)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         return X, np.asarray(y, dtype=np.float64).reshape(len(y), -1)
@@ -1312,7 +1338,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
         callbacks : callable, cyneuron.Callback or a list of them, default=None
@@ -1331,7 +1357,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
 
@@ -1346,7 +1372,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------

@@ -24,6 +24,7 @@ from . import _validation as v
 from . import callbacks as callbacks_mod
 from . import reference as ref
 from ._backends import BACKENDS
+from ._csr import CSRRows
 from ._guard import Guard
 from ._history import History
 from ._layout import Layout, NetworkState
@@ -267,6 +268,15 @@ class Network:
         bits on every machine with IEEE binary64/binary32 arithmetic
         (round-to-nearest, subnormals not flushed; see the docs' page on
         portable numerics).
+
+    Sparse inputs: wherever a method takes X (``fit`` and its
+    ``validation_data``, ``feedforward``, ``gradients``, ``loss_and_gradients``,
+    ``train_step``, ``evaluate``), a scipy sparse matrix or array in CSR, CSC
+    or COO form is accepted. It is converted once to sorted, de-duplicated
+    compressed rows and never densified; the first layer's products skip its
+    zeros. While the weights are finite (``fit`` never leaves them otherwise)
+    the results are those of ``X.toarray()`` to the bit (see the docs' page
+    on the numerical contract).
 
     Attributes
     ----------
@@ -641,6 +651,8 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs) or (n_inputs,)
+            Or a scipy sparse matrix or array (CSR, CSC, COO) of shape
+            (n_samples, n_inputs): the bits of its dense copy.
 
         Returns
         -------
@@ -852,7 +864,9 @@ class Network:
         Parameters
         ----------
         X, y : training inputs (n, n_in) and targets (n, n_out); classifiers
-            also take class indices (n,).
+            also take class indices (n,). X may be a scipy sparse matrix or
+            array (CSR, CSC, COO): it trains to the bits of its dense copy,
+            its mini-batches read from it in place.
         epochs : number of passes over the data.
         learning_rate : initial learning rate (see ``lr_schedule``); None takes
             the optimizer's default, as in Keras (sgd and momentum 0.01,
@@ -935,7 +949,7 @@ class Network:
             bs = x.shape[0]
         else:
             bs = min(v.check_positive_int(batch_size, "batch_size"), x.shape[0])
-        v.check_memory(self._fit_bytes(x.shape[0], bs),
+        v.check_memory(self._fit_bytes(x.shape[0], bs, isinstance(x, CSRRows)),
                        f"fit with batch_size={bs} on {x.shape[0]} rows of a network of "
                        f"layer_sizes {list(self.layer_sizes)}")
         cbs = callbacks_mod.as_callbacks(callbacks)
@@ -1133,12 +1147,13 @@ class Network:
             f"finite); the weights and the optimizer state are as before this call. Try a "
             f"lower learning_rate (this call started at {lr0:g}), clipnorm, or scaled inputs.")
 
-    def _fit_bytes(self, n, bs):
+    def _fit_bytes(self, n, bs, sparse=False):
         """An upper estimate of what a fit on `n` rows in batches of `bs` allocates
         beyond the data: the call's snapshot (weights, both moments), a gradient,
-        a batch's pre-activations, activations and deltas, an epoch's dropout masks."""
+        a batch's pre-activations, activations and deltas, an epoch's dropout masks
+        (a sparse input's batches are read in place: no gathered copy)."""
         item = self.dtype.itemsize
-        width = sum(self.layer_sizes)
+        width = sum(self.layer_sizes) - (self.n_inputs if sparse else 0)
         need = 4 * self.n_params * item + 4 * width * bs * item
         if any(self.dropout):
             need += n * width * item

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _portable_reference
+from ._csr import CSRRows
 
 if TYPE_CHECKING:   # the registry imports this module
     from ._registry import Activation, Loss, Optimizer
@@ -51,6 +52,7 @@ __all__ = [
     "adam_update", "epoch_order", "dropout_mask", "batch_masks",
     "train_epoch",
     "sgd_step", "train_step", "fit", "numerics", "NUMERICS",
+    "sparse_affine", "sparse_weight_gradient",
 ]
 
 
@@ -161,7 +163,7 @@ def sample_sum(d: FloatArray) -> FloatArray:
 
 # --- the three products of a layer --------------------------------------------
 
-def affine(x: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray:
+def affine(x: FloatArray | CSRRows, W: FloatArray, b: FloatArray) -> FloatArray:
     """z = x @ W + b, summed over the inputs k from left to right.
 
     The bias is added last, after the sum over k.
@@ -179,7 +181,12 @@ def affine(x: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray:
     -------
     z : ndarray, shape (n, n_out)
         The layer's pre-activation, in W's dtype.
+
+    A sparse x (a :class:`cyneuron._csr.CSRRows`, the first layer's input)
+    takes `sparse_affine`.
     """
+    if isinstance(x, CSRRows):
+        return sparse_affine(x, W, b)
     z = np.zeros((x.shape[0], W.shape[1]), dtype=W.dtype)
     for k in range(W.shape[0]):
         z = z + x[:, k:k + 1] * W[k]
@@ -207,7 +214,7 @@ def backprop(delta: FloatArray, W: FloatArray) -> FloatArray:
     return g
 
 
-def weight_gradient(a_prev: FloatArray, delta: FloatArray) -> Pair:
+def weight_gradient(a_prev: FloatArray | CSRRows, delta: FloatArray) -> Pair:
     """(a_prev.T @ delta, delta summed over samples), both in sample order.
 
     Parameters
@@ -223,10 +230,85 @@ def weight_gradient(a_prev: FloatArray, delta: FloatArray) -> Pair:
         Sum over samples of ``outer(a_prev[i], delta[i])``, in delta's dtype.
     db : ndarray, shape (n_out,)
         ``sample_sum(delta)``.
+
+    A sparse a_prev (:class:`cyneuron._csr.CSRRows`) takes
+    `sparse_weight_gradient`.
     """
+    if isinstance(a_prev, CSRRows):
+        return sparse_weight_gradient(a_prev, delta)
     dW = np.zeros((a_prev.shape[1], delta.shape[1]), dtype=delta.dtype)
     for a_row, d_row in zip(a_prev, delta):
         dW = dW + np.outer(a_row, d_row)
+    return dW, sample_sum(delta)
+
+
+# --- sparse inputs (issue 29): the first layer's products over CSR rows ------
+# A sparse X is a CSRRows: every row's stored columns sorted and unique. Its
+# products are `affine` and `weight_gradient` with the terms of the zero
+# entries left out, every remaining operation in the dense order. A left-out
+# term x*w with x = 0 is a signed zero when w is finite, and adding a signed
+# zero to a sum that started at +0.0 never changes it (an exact zero sum is
+# +0.0, and +0.0 + -0.0 = +0.0). So both equal the dense products on the
+# densified x, to the bit, whenever the weights (for the affine map) and the
+# deltas (for the weight gradient) are finite. Where a weight is inf or NaN,
+# the dense product has 0 * inf = NaN terms that the sparse one does not:
+# that is the one place the two differ (fit never leaves such weights).
+
+def sparse_affine(x: CSRRows, W: FloatArray, b: FloatArray) -> FloatArray:
+    """`affine` of a sparse x: every output sums the row's stored terms only.
+
+    ``z[i, j] = +0.0``, then ``z[i, j] + x[i, k] * W[k, j]`` over row i's
+    stored k in increasing order, then ``+ b[j]``: the dense order without
+    the zero entries' terms.
+
+    Parameters
+    ----------
+    x : CSRRows, shape (n, n_in)
+        The batch's inputs, values in W's dtype.
+    W : ndarray, shape (n_in, n_out)
+    b : ndarray, shape (n_out,)
+
+    Returns
+    -------
+    z : ndarray, shape (n, n_out)
+        Bit for bit ``affine(x.toarray(), W, b)`` when W is finite.
+    """
+    z = np.zeros((x.shape[0], W.shape[1]), dtype=W.dtype)
+    lengths = x.row_lengths()
+    starts = x.indptr[:-1]
+    # the p-th stored entry of every row that has one, all rows at once: each
+    # row still adds its terms in increasing k
+    for p in range(int(lengths.max(initial=0))):
+        rows = np.flatnonzero(lengths > p)
+        q = starts[rows] + p
+        z[rows] = z[rows] + x.data[q, None] * W[x.indices[q]]
+    return z + b
+
+
+def sparse_weight_gradient(x: CSRRows, delta: FloatArray) -> Pair:
+    """`weight_gradient` of a sparse x: each sample adds its stored rows' terms.
+
+    ``dW = +0.0``, then for each sample i in order ``dW[k] + x[i, k] * delta[i]``
+    for row i's stored k; ``db = sample_sum(delta)``.
+
+    Parameters
+    ----------
+    x : CSRRows, shape (n, n_in)
+        The layer's (the first layer's) input.
+    delta : ndarray, shape (n, n_out)
+        dL/dz of the layer.
+
+    Returns
+    -------
+    dW : ndarray, shape (n_in, n_out)
+        Bit for bit ``weight_gradient(x.toarray(), delta)[0]`` when delta is finite.
+    db : ndarray, shape (n_out,)
+    """
+    dW = np.zeros((x.shape[1], delta.shape[1]), dtype=delta.dtype)
+    for i, d_row in enumerate(delta):
+        p0, p1 = x.indptr[i], x.indptr[i + 1]
+        k = x.indices[p0:p1]
+        dW[k] = dW[k] + np.outer(x.data[p0:p1], d_row)
     return dW, sample_sum(delta)
 
 
