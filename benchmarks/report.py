@@ -196,6 +196,8 @@ def goal(row, wl, rows):
             if same is not True:
                 why.append("bits differ from 1 thread" if same is False else "bits not checked")
         return "met" if not why else "NOT met (" + ", ".join(why) + ")"
+    if wl.id == "W7":
+        return _w7_goal(row, wl, rows)
     if wl.id == "W4":
         blas = blas_gflops(rows, wl).get(("float64", row["threads"]))
         need = wl.goal_vs_blas.get(row["threads"])
@@ -214,6 +216,49 @@ def goal(row, wl, rows):
             why.append("bits differ from 1 thread" if same is False else "bits not checked")
         return "met" if not why else "NOT met (" + ", ".join(why) + ")"
     return ""
+
+
+def _w7_goal(row, wl, rows):
+    """W7: >= 4x scikit-learn's speed on 1 thread with the same test accuracy
+    within noise; on 2 threads, the same bits as on 1."""
+    why = []
+    sk = _sklearn_row(rows, threads=row["threads"]) or _sklearn_row(rows)
+    acc = row.get("metrics", {}).get("accuracy")
+    if sk is None:
+        why.append("no scikit-learn figure")
+    else:
+        r = full_time(sk) / full_time(row)
+        if row["threads"] == 1 and r < wl.goal_vs_sklearn:
+            why.append(f"{r:.2f}x < {wl.goal_vs_sklearn:g}x scikit-learn")
+        sk_acc = sk.get("metrics", {}).get("accuracy")
+        if row.get("extrapolated") or sk.get("extrapolated"):
+            why.append("accuracy not measured over 2 epochs")
+        elif acc is None or sk_acc is None:
+            why.append("no accuracy")
+        elif abs(acc - sk_acc) > wl.accuracy_noise(sk_acc):
+            why.append(f"accuracy {acc:.4f} vs scikit-learn's {sk_acc:.4f}")
+    if row["threads"] > 1:
+        same = row.get("metrics", {}).get("same_bits_1_vs_2_threads")
+        if same is not True:
+            why.append("bits differ from 1 thread" if same is False else "bits not checked")
+    return "met" if not why else "NOT met (" + ", ".join(why) + ")"
+
+
+def _w7_table(wl, rows):
+    headers = ["peer", "dtype", "threads", wl.per, "per epoch", "IQR", "vs scikit-learn",
+               "test accuracy", "goal", "notes"]
+    out = []
+    for r in rows:
+        ok = r.get("status") == "ok"
+        sk = _sklearn_row(rows, threads=r["threads"]) or _sklearn_row(rows)
+        acc = r.get("metrics", {}).get("accuracy")
+        out.append([r["label"], r["dtype"], r["threads"],
+                    fmt_time(full_time(r)) if ok else status_cell(r),
+                    fmt_time(r["per_unit"]) if ok else "-", spread(r),
+                    f"{full_time(sk) / full_time(r):.2f}x" if ok and sk else "-",
+                    f"{acc:.4f}" if acc is not None else "-", goal(r, wl, rows),
+                    notes(r, wl)])
+    return table(headers, out)
 
 
 # --- tables per workload -----------------------------------------------------------
@@ -259,6 +304,8 @@ def workload_table(wl, rows):
                         acc or "-", goal(r, wl, rows), notes(r, wl)])
     elif wl.id == "W5":
         return _w5_table(wl, rows)
+    elif wl.id == "W7":
+        return _w7_table(wl, rows)
     elif wl.id == "W6":
         blas, peak = blas_gflops(rows, wl), blas_gflops(rows, wl, "peak")
         headers = ["peer", "dtype", "threads", wl.per, "per epoch", "GFLOP/s", "vs peak",
@@ -344,6 +391,19 @@ def measured(row, wl, rows):
         if sk is not None:
             text += f" (scikit-learn {fmt_time(sk['per_unit'])}, " \
                     f"{sk['per_unit'] / row['per_unit']:.1f}x as long)"
+        return text
+    if wl.id == "W7":
+        acc = row.get("metrics", {}).get("accuracy")
+        text = (f"{fmt_time(full_time(row))} for 2 epochs on {row['threads']} thread(s), "
+                f"test accuracy {fmt_num(acc)}")
+        sk = _sklearn_row(rows, threads=row["threads"]) or _sklearn_row(rows)
+        if sk is not None:
+            text += (f"; {full_time(sk) / full_time(row):.2f}x scikit-learn's speed "
+                     f"({fmt_time(full_time(sk))}, accuracy "
+                     f"{fmt_num(sk.get('metrics', {}).get('accuracy'))})")
+        same = row.get("metrics", {}).get("same_bits_1_vs_2_threads")
+        if same is not None:
+            text += f", same bits as 1 thread: {fmt_num(same)}"
         return text
     g = gflops(row, wl)
     blas = blas_gflops(rows, wl).get(("float64", row["threads"]))

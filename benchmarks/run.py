@@ -132,7 +132,7 @@ def run_workload(wl, peer_names, budget, timeout, versions, log):
             mod = None
         if wl.id not in getattr(mod, "WORKLOADS", (wl.id,)):
             continue
-        if mod is not None and not hasattr(mod, wl.id.lower()) and wl.id in ("W5", "W6"):
+        if mod is not None and not hasattr(mod, wl.id.lower()) and wl.id in ("W5", "W6", "W7"):
             continue           # the older peers (FANN, cynn) stop at W4: no empty rows
         for threads in getattr(mod, "THREADS", {}).get(wl.id, wl.threads):
             t0 = time.perf_counter()
@@ -205,6 +205,18 @@ def write_markdown(path, args, budget, scale, info, versions, wls, rows_by_wl, e
             L.append("GFLOP/s counts 6 x sum(k*m) = 90,000 FLOPs per sample, 360 MFLOP per "
                      "epoch of 4000 samples (as W4). 'same bits' trains 1-thread and 2-thread "
                      "cyneuron networks for 2 epochs and compares the weights byte for byte.\n")
+            for r in rows:
+                if "same_bits_1_vs_2_threads" in r.get("metrics", {}):
+                    L.append(f"- {r['label']} {r['dtype']}: same bits on 1 and 2 threads: "
+                             f"{report.fmt_num(r['metrics']['same_bits_1_vs_2_threads'])}")
+            L.append("")
+        if wl.id == "W7":
+            L.append("Every peer trains on the same float64 CSR matrix (scipy). 'same bits' "
+                     "trains 1-thread and 2-thread cyneuron networks for one epoch on the "
+                     "first 2048 rows and compares the weights byte for byte. The accuracy "
+                     "noise is two standard errors of the difference of two accuracies on "
+                     f"{wl.N_TEST} test rows. Peak memory of a larger sparse fit: "
+                     "benchmarks/sparse_memory.py.\n")
             for r in rows:
                 if "same_bits_1_vs_2_threads" in r.get("metrics", {}):
                     L.append(f"- {r['label']} {r['dtype']}: same bits on 1 and 2 threads: "

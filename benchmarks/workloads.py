@@ -1,4 +1,4 @@
-"""The benchmark workloads W1-W6 of SPEC section 4: data, sizes and goals.
+"""The benchmark workloads W1-W6 of SPEC section 4 (and W7, issue 29): data, sizes, goals.
 
 Every peer reads its data and hyper-parameters from here, so all of them do
 the same work.  A workload is measured in *units* (see ``unit``); a peer's
@@ -24,6 +24,10 @@ W6 mid-size       4000 x 40 standard-normal inputs (seed 0), random labels 0-9
                   (MNIST-1D's shape), 40-100-100-10 ReLU + softmax cross-entropy,
                   Adam lr 1e-3, batch 200, reshuffled every epoch, 100 epochs;
                   GFLOP/s on 1 and 2 threads, against the machine's GEMM peak.
+W7 sparse         (issue 29) 10000 x 20000 TF-IDF-like CSR rows, 100 non-zeros each
+                  (density 0.5%), 10 classes, 20000-128-10 ReLU + softmax cross-entropy,
+                  Adam lr 1e-3, batch 128, reshuffled, 2 epochs; time against
+                  scikit-learn's MLPClassifier on the same matrix, and test accuracy.
 
 FLOP count (W4, W6).  A dense layer k -> m on n samples does n*k*m multiply-adds
 (MACs) forward; backward does n*k*m for dW = A^T D and n*k*m for the error
@@ -266,7 +270,73 @@ class W6(Workload):
         return self.X.astype(np.float32)
 
 
-WORKLOADS = {"W1": W1, "W2": W2, "W3": W3, "W4": W4, "W5": W5, "W6": W6}
+class W7(Workload):
+    """Sparse input (issue 29): a TF-IDF-like CSR matrix, never densified.
+
+    10,000 training and 2,000 test rows of 20,000 features, 100 non-zeros a
+    row (density 0.5%), 10 classes. Each class has 400 topic words; a row
+    draws a Binomial(100, TOPIC) number of its class's topic words and fills
+    the rest of its 100 columns from the whole vocabulary, with values
+    uniform in [0.1, 1.1) normalised to unit length (as TF-IDF rows are).
+    Every peer trains on the same CSR matrix (float64).
+    """
+    N, N_TEST, FEATURES, NNZ, CLASSES, BATCH = 10000, 2000, 20000, 100, 10, 128
+    TOPIC = 0.08           # about 0.84 test accuracy after the 2 epochs
+
+    def __init__(self):
+        sizes = (self.FEATURES, 128, self.CLASSES)
+        super().__init__("W7", "sparse: 10000x20000 TF-IDF-like CSR (density 0.5%), "
+                         "20000-128-10 ReLU/softmax CE, Adam 1e-3, batch 128, 2 epochs",
+                         # step 2: every timed run is the whole workload, so that the
+                         # accuracy is always the one after 2 epochs
+                         sizes, unit="epochs", full_units=2, step=2, pilot_units=2,
+                         budget_s=8.0,
+                         per="2 epochs", per_units=2,
+                         goal=">= 4x scikit-learn's training speed on 1 thread on the same "
+                              "CSR matrix, test accuracy within noise of scikit-learn's",
+                         params=dict(learning_rate=1e-3, batch_size=self.BATCH, seed=0))
+        self.goal_vs_sklearn = 4.0
+        self.threads = (1, 2)
+
+    def accuracy_noise(self, acc):
+        """Two standard errors of the difference of two test accuracies near acc."""
+        return 2 * np.sqrt(2 * acc * (1 - acc) / self.N_TEST) + 1 / self.N_TEST
+
+    def _rows(self, n, seed):
+        import scipy.sparse as sp
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, self.CLASSES, n)
+        topics = np.random.default_rng(7).permutation(self.FEATURES)[:self.CLASSES * 400]
+        topics = topics.reshape(self.CLASSES, 400)
+        cols = np.empty((n, self.NNZ), dtype=np.int32)
+        for i in range(n):
+            a = rng.choice(topics[y[i]], rng.binomial(self.NNZ, self.TOPIC), replace=False)
+            b = rng.choice(self.FEATURES, 2 * self.NNZ, replace=False)
+            b = b[~np.isin(b, a)][:self.NNZ - a.size]
+            cols[i] = np.sort(np.concatenate([a, b]))
+        data = rng.random((n, self.NNZ)) + 0.1
+        data /= np.sqrt((data * data).sum(axis=1, keepdims=True))
+        X = sp.csr_matrix((data.ravel(), cols.ravel(),
+                           np.arange(0, n * self.NNZ + 1, self.NNZ)),
+                          shape=(n, self.FEATURES))
+        return X, y
+
+    @cached_property
+    def data(self):
+        """(X_train, y_train, X_test, y_test): CSR float64 matrices, integer labels."""
+        try:
+            import scipy.sparse  # noqa: F401
+        except ImportError as exc:
+            from timing import Unsupported
+            raise Unsupported(f"W7 needs scipy ({exc})") from None
+        return (*self._rows(self.N, 0), *self._rows(self.N_TEST, 1))
+
+    @staticmethod
+    def accuracy(pred_labels, y):
+        return float(np.mean(np.asarray(pred_labels) == y))
+
+
+WORKLOADS = {"W1": W1, "W2": W2, "W3": W3, "W4": W4, "W5": W5, "W6": W6, "W7": W7}
 
 
 def get(wid: str) -> Workload:

@@ -264,3 +264,44 @@ def _same_bits_w6(wl, dtype, epochs=2):
                 batch_size=p["batch_size"], optimizer="adam")
         weights.append(b"".join(W.tobytes() + b.tobytes() for W, b in net.get_weights()))
     return weights[0] == weights[1]
+
+
+def w7(wl, threads=1):
+    Xtr, ytr, Xte, yte = wl.data
+    p = wl.params
+    configs = [c for c in _configs(threads) if c[2] == "cython" and c[1] == "float64"] + (
+        [("cyneuron NumPy reference", "float64", "numpy")] if threads == 1 else [])
+
+    def make(dtype, backend):
+        def setup(units):
+            return _network(wl.sizes, dtype, backend, threads=threads, activation="relu",
+                            output_activation="softmax", loss="categorical_crossentropy",
+                            seed=p["seed"], init="xavier")
+
+        def run(net, units):
+            net.fit(Xtr, ytr, epochs=units, learning_rate=p["learning_rate"],
+                    batch_size=p["batch_size"], optimizer="adam")
+
+        def check(net, units):
+            out = {"accuracy": _accuracy(net, Xte, yte)}
+            if backend == "cython" and threads > 1:
+                out["same_bits_1_vs_2_threads"] = _same_bits_w7(wl)
+            return out
+        return setup, run, check
+
+    return [_case(lbl, dt, be, *make(dt, be), threads=threads) for lbl, dt, be in configs]
+
+
+def _same_bits_w7(wl, rows=2048):
+    """One epoch on the first rows with 1 and 2 threads: the same weights, byte for byte?"""
+    Xtr, ytr, _, _ = wl.data
+    p = wl.params
+    weights = []
+    for t in (1, 2):
+        net = _network(wl.sizes, "float64", "cython", threads=t, activation="relu",
+                       output_activation="softmax", loss="categorical_crossentropy",
+                       seed=p["seed"], init="xavier")
+        net.fit(Xtr[:rows], ytr[:rows], epochs=1, learning_rate=p["learning_rate"],
+                batch_size=p["batch_size"], optimizer="adam")
+        weights.append(b"".join(W.tobytes() + b.tobytes() for W, b in net.get_weights()))
+    return weights[0] == weights[1]

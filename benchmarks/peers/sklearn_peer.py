@@ -142,3 +142,21 @@ def w6(wl, threads=1):
         _fit(clf, wl.X, wl.y)
     return [Case("scikit-learn MLPClassifier", "float64", setup, run, threads=threads,
                  note="solver='adam', alpha=0, reshuffled each epoch")]
+
+
+def w7(wl, threads=1):
+    Xtr, ytr, Xte, yte = wl.data
+    p = wl.params
+
+    def setup(units):
+        return _classifier(hidden_layer_sizes=tuple(wl.sizes[1:-1]), solver="adam",
+                           learning_rate_init=p["learning_rate"], batch_size=p["batch_size"],
+                           alpha=0.0, max_iter=units)
+
+    def run(clf, units):
+        _fit(clf, Xtr, ytr)
+
+    def check(clf, units):
+        return {"accuracy": wl.accuracy(clf.predict(Xte), yte)}
+    return [Case("scikit-learn MLPClassifier", "float64", setup, run, check, threads=threads,
+                 note="solver='adam', alpha=0, reshuffled each epoch, the same CSR matrix")]
