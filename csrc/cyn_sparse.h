@@ -18,9 +18,11 @@
  * +0.0 never changes it: so the bits are those of the dense product on the
  * densified matrix whenever the weights (and the deltas) are finite.
  * Vectorised across the output columns (the compiler's baseline vectors);
- * split over threads by rows (the affine map) or by output columns (the
- * weight gradient), each output computed by one thread in the fixed order,
- * so the bits do not depend on n_threads.
+ * split over threads by output columns (or, for the affine map of a large
+ * batch, by rows), each output computed by one thread in the fixed order,
+ * so the bits do not depend on n_threads. A training batch's entries are
+ * first sorted by column, so that each row of W and dW it touches is visited
+ * once, in increasing order (cyn_sparse_impl.h).
  */
 #ifndef CYN_SPARSE_H
 #define CYN_SPARSE_H
@@ -43,25 +45,14 @@ void cyn_csr_affine_f32(const float *data, const cyn_int *indices, const cyn_int
                         int n_threads);
 
 /* dW[k, :] = sum over the batch's samples i in order, of x[i,k] * D[i, :]
- * (+0.0 where no sample stores k); db = sum over samples of D[i, :]. dW is
- * (k, m), D (n, m). zeroed: dW holds +0.0 everywhere already (a training
- * loop that cleared the last batch's rows with cyn_csr_clear), so the k * m
- * stores that start the sums are skipped. */
+ * (+0.0 where no sample stores k: every entry of dW is written); db = sum
+ * over samples of D[i, :]. dW is (k, m), D (n, m). */
 void cyn_csr_wgrad_f64(const double *data, const cyn_int *indices, const cyn_int *indptr,
                        const cyn_int *rows, cyn_int row0, cyn_int n, const double *D,
-                       double *dW, double *db, cyn_int k, cyn_int m, int zeroed,
-                       int n_threads);
+                       double *dW, double *db, cyn_int k, cyn_int m, int n_threads);
 void cyn_csr_wgrad_f32(const float *data, const cyn_int *indices, const cyn_int *indptr,
                        const cyn_int *rows, cyn_int row0, cyn_int n, const float *D,
-                       float *dW, float *db, cyn_int k, cyn_int m, int zeroed,
-                       int n_threads);
-/* dW[k, :] = +0.0 for every k the batch's rows store: after the update that
- * read it, the first layer's gradient is all zeros again at nnz * m stores
- * instead of k * m. */
-void cyn_csr_clear_f64(const cyn_int *indices, const cyn_int *indptr, const cyn_int *rows,
-                       cyn_int row0, cyn_int n, double *dW, cyn_int m);
-void cyn_csr_clear_f32(const cyn_int *indices, const cyn_int *indptr, const cyn_int *rows,
-                       cyn_int row0, cyn_int n, float *dW, cyn_int m);
+                       float *dW, float *db, cyn_int k, cyn_int m, int n_threads);
 
 /* Stored entries of the batch's rows (its multiply-adds per output column). */
 cyn_int cyn_csr_batch_nnz(const cyn_int *indptr, const cyn_int *rows, cyn_int row0, cyn_int n);

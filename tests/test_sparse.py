@@ -566,3 +566,25 @@ def test_estimators_refuse_bad_sparse_x_and_keep_their_state():
     with pytest.raises(ValueError, match="features"):
         est.predict(sp.csr_matrix(np.ones((2, N_IN + 1))))
     assert estimator_states(est) == before
+
+
+@pytest.mark.bitwise
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_both_orders_of_work_give_the_dense_bits(dtype):
+    # a training batch's outputs fit in a level-2 cache: the kernels sort its
+    # entries by column; a large batch (here 1500 x 96 outputs, over 512 KB)
+    # is worked row by row. Both, on 1 and 2 threads, are the dense product.
+    rng = np.random.default_rng(15)
+    Xs = sp.random(1500, 700, density=0.03, format="csr", random_state=rng)
+    X = Xs.toarray()
+    y = labels(1500, 4, seed=15)
+    for threads in (1, 2):
+        nets = trio([700, 96, 4], dtype, activation="relu", output_activation="softmax",
+                    loss="cce", n_threads=threads)
+        want = bits(nets[0].feedforward(X)), bits(nets[0].gradients(X, y))
+        for net in nets[1:]:
+            assert (bits(net.feedforward(Xs)), bits(net.gradients(Xs, y))) == want
+        nets[0].fit(X, y, epochs=1, batch_size=1000, optimizer="adam")
+        for net in nets[1:]:
+            net.fit(Xs, y, epochs=1, batch_size=1000, optimizer="adam")
+        assert len({net_state(n) for n in nets}) == 1

@@ -17,8 +17,6 @@ cdef struct Sparse:
     const isz *indptr      # row r's entries are [indptr[r], indptr[r + 1])
     const isz *rows
     isz row0
-    bint dw_zero           # training: the first layer's dW is all +0.0 already (the
-                           # last batch's rows were cleared after its step)
 
 
 cdef struct Net:

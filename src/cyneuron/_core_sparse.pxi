@@ -18,16 +18,10 @@ cdef extern from "cyn_sparse.h" nogil:
                             int n_threads)
     void cyn_csr_wgrad_f64(const double *data, const cyn_int *indices, const cyn_int *indptr,
                            const cyn_int *rows, cyn_int row0, cyn_int n, const double *D,
-                           double *dW, double *db, cyn_int k, cyn_int m, int zeroed,
-                           int n_threads)
+                           double *dW, double *db, cyn_int k, cyn_int m, int n_threads)
     void cyn_csr_wgrad_f32(const float *data, const cyn_int *indices, const cyn_int *indptr,
                            const cyn_int *rows, cyn_int row0, cyn_int n, const float *D,
-                           float *dW, float *db, cyn_int k, cyn_int m, int zeroed,
-                           int n_threads)
-    void cyn_csr_clear_f64(const cyn_int *indices, const cyn_int *indptr, const cyn_int *rows,
-                           cyn_int row0, cyn_int n, double *dW, cyn_int m)
-    void cyn_csr_clear_f32(const cyn_int *indices, const cyn_int *indptr, const cyn_int *rows,
-                           cyn_int row0, cyn_int n, float *dW, cyn_int m)
+                           float *dW, float *db, cyn_int k, cyn_int m, int n_threads)
     cyn_int cyn_csr_batch_nnz(const cyn_int *indptr, const cyn_int *rows, cyn_int row0,
                               cyn_int n)
     cyn_int cyn_csr_check(const cyn_int *indices, const cyn_int *indptr, cyn_int n_rows,
@@ -84,7 +78,6 @@ cdef class CsrInput:
         self.sp.indptr = pp
         self.sp.rows = NULL
         self.sp.row0 = 0
-        self.sp.dw_zero = False
 
 
 cdef int _input(object X, Net *net, Sparse *sp, int typenum, const void **xp, isz *n,
@@ -153,38 +146,18 @@ cdef bint csr_affine_watched(const Net *net, const floating *params, floating *Z
 cdef bint csr_wgrad_watched(const Net *net, const floating *D, floating *grads, isz n,
                             Watch *watch) noexcept nogil:
     """The first layer's weight and bias gradients from its delta D (n rows)
-    and the batch's sparse rows, into grads' first layer, then watch_tick.
-    Where dW is known to be zero already (sp.dw_zero, see csr_clear), its
-    k * m stores are skipped."""
-    cdef Sparse *sp = net.sparse
+    and the batch's sparse rows, into grads' first layer (every entry
+    written), then watch_tick."""
+    cdef const Sparse *sp = net.sparse
     cdef isz k = net.sizes[0], m = net.sizes[1]
-    cdef bint zeroed = sp.dw_zero
     if floating is double:
         cyn_csr_wgrad_f64(<const double *>sp.data, <const cyn_int *>sp.indices,
                           <const cyn_int *>sp.indptr, <const cyn_int *>sp.rows, sp.row0, n,
-                          D, grads + net.offsets[0], grads + net.offsets[1], k, m, zeroed,
+                          D, grads + net.offsets[0], grads + net.offsets[1], k, m,
                           net.n_threads)
     else:
         cyn_csr_wgrad_f32(<const float *>sp.data, <const cyn_int *>sp.indices,
                           <const cyn_int *>sp.indptr, <const cyn_int *>sp.rows, sp.row0, n,
-                          D, grads + net.offsets[0], grads + net.offsets[1], k, m, zeroed,
+                          D, grads + net.offsets[0], grads + net.offsets[1], k, m,
                           net.n_threads)
-    sp.dw_zero = False
-    return watch_tick(watch, (csr_nnz(sp, n) + (0 if zeroed else k)) * m)
-
-
-cdef void csr_clear(const Net *net, floating *grads, isz n) noexcept nogil:
-    """After the update that read it: zero the first layer's dW in the rows the
-    batch (n rows) stores, so that dW is all zeros again and the next batch's
-    gradient skips the k * m stores that would start its sums. Only valid
-    while nothing else writes into dW (train_loop: no penalty)."""
-    cdef Sparse *sp = net.sparse
-    if floating is double:
-        cyn_csr_clear_f64(<const cyn_int *>sp.indices, <const cyn_int *>sp.indptr,
-                          <const cyn_int *>sp.rows, sp.row0, n, grads + net.offsets[0],
-                          net.sizes[1])
-    else:
-        cyn_csr_clear_f32(<const cyn_int *>sp.indices, <const cyn_int *>sp.indptr,
-                          <const cyn_int *>sp.rows, sp.row0, n, grads + net.offsets[0],
-                          net.sizes[1])
-    sp.dw_zero = True
+    return watch_tick(watch, (csr_nnz(sp, n) + k) * m)

@@ -166,10 +166,6 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
             if not fused:
                 optimizer_step(net, opt, &plan.hyper, plan.scalars, params, grads, state, P,
                                lrs[e * lr_step], net.n_threads)
-            if net.sparse != NULL and not penal:
-                # the next batch's sparse weight gradient starts from a zero dW
-                # without storing k * m zeros (a penalty writes all of dW)
-                csr_clear(net, grads, nb)
             total += <double>value * <double>nb
             n_batches += 1
             start += nb
