@@ -14,6 +14,7 @@ import numpy as np
 
 import cyneuron as cn
 from cyneuron import _registry as registry
+from cyneuron import reference as ref
 
 DTYPES = ("float64", "float32")
 
@@ -95,3 +96,12 @@ def torch_canonical(seq) -> str:
                   for k, p in m.named_parameters()]
         lines.append(f"{type(m).__name__} {settings} {params}")
     return "\n".join(lines)
+
+
+def portable_forward(model, X):
+    """What cn.export_c's header computes: the reference's forward pass under
+    ``reference.numerics("portable")`` (a Network, or an estimator's network_)."""
+    net = getattr(model, "network_", model)
+    x = np.asarray(X, dtype=net.dtype)
+    with np.errstate(all="ignore"), ref.numerics("portable"):
+        return ref.feedforward(net.get_weights(), net.activations, x)

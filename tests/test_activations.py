@@ -226,6 +226,25 @@ def test_estimators_take_it_as_a_hidden_activation(spec):
         cn.MLPRegressor(activation=(_name(spec), -1.0)).fit(X, y)
 
 
+@pytest.mark.parametrize("spec", [("elu", 0.5), [("elu", 0.5), "gelu"], ("leaky_relu", 0.1)],
+                         ids=str)
+def test_an_estimator_with_a_parameter_loads_back(tmp_path, spec):
+    """A (name, param) activation survives the estimator's model file (it came
+    back as a list, read as one name per layer, and the file was refused)."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 3))
+    y = X[:, 0] - X[:, 1]
+    sizes = (4,) if isinstance(spec, tuple) else (4, 3)
+    est = cn.MLPRegressor(hidden_layer_sizes=sizes, activation=spec, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    cn.save(est, tmp_path / "est.npz")
+    back = cn.load(tmp_path / "est.npz")
+    assert back.get_params()["activation"] == spec
+    assert back.predict(X).tobytes() == est.predict(X).tobytes()
+
+
 # --- export_c: the header compiled and run -----------------------------------------------------
 
 DRIVER = """#include <stdio.h>

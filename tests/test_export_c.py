@@ -1,7 +1,7 @@
 """cyneuron._export_c: cn.export_c's C99 header,
 compiled with the system's C compiler and the flags a user would pass, computes
 the same bits as the NumPy forward pass with the portable functions
-(cyneuron._export_c.portable_feedforward), which is a portable network's own
+(the reference under portable numerics), which is a portable network's own
 feedforward; builds that cannot give those bits stop with an #error naming the
 flag to add.
 
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from c_compiler import CC, env, needs_cc
+from exporter_cases import portable_forward
 from helpers import bits
 
 import cyneuron as cn
@@ -176,7 +177,7 @@ def export_all(tmp_path, dtype):
 def check_outputs(tmp_path, nets, dtype):
     for name, (net, X) in nets.items():
         got = np.fromfile(tmp_path / f"{name}.y", dtype=dtype).reshape(len(X), net.n_outputs)
-        expected = ec.portable_feedforward(net, X)
+        expected = portable_forward(net, X)
         assert expected.dtype == np.dtype(dtype) and expected.shape == got.shape
         assert got.tobytes() == expected.tobytes(), name
         with np.errstate(all="ignore"):
@@ -206,7 +207,7 @@ def test_a_c_compiler_is_found_on_linux_and_macos():
 @pytest.mark.parametrize("cc", compilers())
 def test_header_gives_the_same_bits_with_every_flag_set(tmp_path, cc, flags, dtype):
     """Every net, both numerics modes, the header compiled as a user would: the bits
-    of portable_feedforward (and of a portable network's feedforward)."""
+    of the reference under portable numerics (and of a portable network's feedforward)."""
     if flags in OPTIONAL or cc != CC:
         # a second compiler on PATH may lack its C library (clang on a Windows
         # runner without MSVC's environment): then it is not one to test here
@@ -371,7 +372,7 @@ def test_estimator_exports_its_network(tmp_path):
     cn.export_c(clf, tmp_path / "clf.h", name="clf")
     text = (tmp_path / "clf.h").read_text()
     assert "#define CLF_N_INPUTS 4" in text and "clf_predict" in text
-    assert ec.portable_feedforward(clf, X).shape == clf.network_.feedforward(X).shape
+    assert portable_forward(clf, X).shape == clf.network_.feedforward(X).shape
 
 
 def test_export_c_bad_input(tmp_path):
@@ -384,8 +385,6 @@ def test_export_c_bad_input(tmp_path):
         cn.export_c(net, tmp_path / "a.h", name=3)
     with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
         cn.export_c(net, 3)
-    with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):
-        ec.portable_feedforward(net, np.zeros((3, 5)))
     assert not (tmp_path / "a.h").exists()
 
 
@@ -393,11 +392,10 @@ def test_export_c_bad_input(tmp_path):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_export_c_reproduces_the_portable_network(dtype):
-    # cn.export_c's header computes _export_c.portable_feedforward (tests/test_export_c.py);
-    # that is the portable network's own feedforward, to the bit
-    from cyneuron._export_c import portable_feedforward
+    # cn.export_c's header computes the reference under portable numerics
+    # (tests/test_export_c.py); that is the portable network's own feedforward, to the bit
     X = (np.random.default_rng(0).standard_normal((40, 4)) * 3).astype(dtype)
     for acts in (["sigmoid", "softmax"], ["tanh", "sigmoid"], ["softplus", "identity"],
                  ["silu", "softmax"], ["relu", "tanh"]):
         net = cn.Network([4, 7, 3], activation=acts, seed=1, dtype=dtype, numerics="portable")
-        assert bits(net.feedforward(X)) == bits(np.asarray(portable_feedforward(net, X)))
+        assert bits(net.feedforward(X)) == bits(np.asarray(portable_forward(net, X)))

@@ -91,6 +91,27 @@ def test_adamw_with_penalties_clipping_and_schedule(dtype):
     _same(fast, slow, X)
 
 
+@pytest.mark.bitwise
+@pytest.mark.parametrize("numerics", ["numpy", "portable"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_adamw_on_sparse_input(dtype, numerics):
+    """A sparse X gives its dense copy's bits, with weight decay too."""
+    import scipy.sparse as sp
+    X, y, _ = _problem(9, dtype, n=19)
+    X[np.abs(X) < 0.8] = 0
+    fit = dict(epochs=5, learning_rate=0.01, batch_size=4,
+               optimizer=cn.optimizers.AdamW(weight_decay=0.2))
+    nets = []
+    for backend, data in [("cython", sp.csr_matrix(X)), ("numpy", sp.csr_matrix(X)),
+                          ("cython", X)]:
+        net = cn.Network([4, 7, 2], activation="relu", dtype=dtype, seed=9, backend=backend,
+                         numerics=numerics)
+        net.fit(data, y, **fit)
+        nets.append(net)
+    _same(nets[0], nets[1], X)
+    _same(nets[0], nets[2], X)
+
+
 # --- AdamW -------------------------------------------------------------------------------------
 
 def _one_neuron(backend):

@@ -20,10 +20,10 @@ import warnings
 import numpy as np
 import pytest
 from c_compiler import CC, env, needs_cc
+from exporter_cases import portable_forward
 from helpers import bits
 
 import cyneuron as cn
-from cyneuron import _export_c as ec
 from cyneuron import _registry as registry
 from cyneuron import reference as ref
 
@@ -133,7 +133,7 @@ def test_activation_reads_its_row(row):
 def test_export_c_writes_every_row_and_the_header_compiles(tmp_path, row, dtype):
     net = network_with(spec_of(row), dtype)
     cn.export_c(net, tmp_path / "m.h", name="m")
-    assert ec.portable_feedforward(net, np.ones((2, 3))).shape == (2, 3)
+    assert portable_forward(net, np.ones((2, 3))).shape == (2, 3)
     (tmp_path / "d.c").write_text('#include "m.h"\nint main(void) { '
                                   f'{"float" if dtype == "float32" else "double"} x[3] = {{0}}, '
                                   'y[3]; m_predict(x, y); return (int)y[0]; }\n')

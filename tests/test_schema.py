@@ -69,7 +69,7 @@ def _file_refusal(path):
 def _tamper(meta, arrays, what):
     meta, arrays = json.loads(json.dumps(meta)), {k: np.array(a) for k, a in arrays.items()}
     if what == "unknown activation":
-        meta["activations"][0] = "gelu"
+        meta["activations"][0] = "mish"
     elif what == "inconsistent shape":        # W0 (4, 6) stored as (6, 4): same byte count
         arrays["W0"] = np.ascontiguousarray(arrays["W0"].T)
     elif what == "nan weight":
@@ -106,7 +106,7 @@ def test_npz_safetensors_and_arrays_refuse_alike(tmp_path, what):
                                                         arrays))
     from_memory = _refusal(io.network_from_arrays, meta, arrays)
     assert from_npz == from_safetensors == from_memory, (from_npz, from_safetensors)
-    expected = {"unknown activation": "unknown activation 'gelu'",
+    expected = {"unknown activation": "unknown activation 'mish'",
                 "inconsistent shape": "array 'W0' has shape (6, 4), expected (4, 6)",
                 "nan weight": "array 'W1' contains NaN or infinity",
                 "infinite bias": "array 'b0' contains NaN or infinity",

@@ -29,23 +29,24 @@ cdef int _read_hyper(int opt, params, Hyper *h) except -1:
     C step does not know, or too few hyperparameters for it."""
     cdef double s[3]
     cdef double c[MAX_HYPER]
-    cdef int known
+    cdef dict named
     memset(h, 0, sizeof(Hyper))
     try:
-        values = [float(v) for k, v in params.items() if k != WEIGHT_DECAY]
-        h.weight_decay = float(params.get(WEIGHT_DECAY, 0.0))
-    except (AttributeError, TypeError, ValueError) as e:
+        named = params
+        for key, value in named.items():
+            if key == WEIGHT_DECAY:
+                h.weight_decay = float(value)
+            elif h.n == MAX_HYPER:
+                raise ValueError(f"more than {MAX_HYPER}")
+            else:
+                h.values[h.n] = float(value)
+                h.n += 1
+    except (TypeError, ValueError) as e:
         raise ValueError(f"core: optimizer code {opt} needs the hyperparameters of its "
                          f"kind as numbers ({type(e).__name__}: {e})") from None
-    if len(values) > MAX_HYPER:
-        raise ValueError(f"core: optimizer code {opt} has {len(values)} hyperparameters, "
-                         f"at most {MAX_HYPER}")
-    h.n = len(values)
-    for i, x in enumerate(values):
-        h.values[i] = x
     # a dry run of the step's constants on scratch scalars tells whether C knows the code
     s[0], s[1], s[2] = 0.0, 1.0, 1.0
-    known = cyn_ew_constants_f64_inl(opt, h.values, h.n, s, 0.0, c)
+    cdef int known = cyn_ew_constants_f64_inl(opt, h.values, h.n, s, 0.0, c)
     if known == -1:
         raise ValueError(f"core: unknown optimizer code {opt}")
     if known < 0:

@@ -6,8 +6,9 @@ function that performs the forward pass with the operations of
 for k ascending, then ``z = s + b[j]``; the activations with cyneuron's portable
 exp/log1p/tanh (``csrc/cyn_portable.h``, copied into the header).  On an
 IEEE-754 machine (round-to-nearest, subnormals kept) it computes the same bits
-as `portable_feedforward`, the NumPy forward pass with the portable functions,
-with whatever flags it is compiled: the header turns contraction off for its own
+as ``cyneuron.reference.feedforward`` under ``reference.numerics("portable")``
+(the reference is the spec; no second forward pass here), with whatever flags
+it is compiled: the header turns contraction off for its own
 code (gcc and clang) and refuses to compile (``#error`` naming the flag to add)
 where the compiler evaluates the header's type in a wider format or is told to
 reorder arithmetic (``-ffast-math``).  ``docs/portable.rst`` states the promise.
@@ -19,11 +20,10 @@ import numpy as np
 
 from . import _files
 from . import _registry as registry
-from . import reference as ref
 from ._portable_c import PORTABLE_C
 from .network import Network
 
-__all__ = ["export_c", "portable_feedforward"]
+__all__ = ["export_c"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -58,39 +58,6 @@ def _check_activations(net):
             raise ValueError(f"model: layer {i + 1}'s activation {act.name!r} cannot be "
                              f"exported to C: its registry row has no C99 code for export_c "
                              f"(supported: {', '.join(supported)})")
-
-
-def portable_feedforward(model, X) -> np.ndarray:
-    """The forward pass of `model` with cyneuron's portable transcendental functions.
-
-    What the header written by `export_c` computes, in NumPy: the affine maps of
-    ``cyneuron.reference.affine`` and the activations of ``cyneuron.reference``
-    with ``exp``, ``log1p`` and ``tanh`` from ``cyneuron._portable_reference``.
-
-    Parameters
-    ----------
-    model : Network or fitted MLPClassifier / MLPRegressor
-        The network (an estimator's ``network_``).
-    X : array_like, shape (n, n_inputs)
-        Inputs, converted to the network's dtype.
-
-    Returns
-    -------
-    ndarray, shape (n, n_outputs)
-        The last layer's output, in the network's dtype.
-    """
-    net = _network(model)
-    _check_activations(net)
-    x = np.asarray(X, dtype=net.dtype)
-    if x.ndim != 2 or x.shape[1] != net.n_inputs:
-        raise ValueError(f"X must have shape (n, {net.n_inputs}), got {x.shape}")
-    a = x
-    # the reference's own activations, with the portable exp/log1p/tanh: the
-    # operations the header spells out in C (the registry rows' c99)
-    with np.errstate(all="ignore"), ref.numerics("portable"):
-        for (W, b), act in zip(net.get_weights(), net.activations):
-            a = act.forward(ref.affine(a, W, b))
-    return a
 
 
 def _literal(v, T):
@@ -176,10 +143,11 @@ def export_c(model, path, *, name: str = "cyn_model") -> None:
 
     with ``T`` the network's dtype (``double`` or ``float``).  On an IEEE-754
     machine (round-to-nearest, subnormals kept) it computes the same bits as
-    `portable_feedforward`, the network's forward pass with cyneuron's
-    portable exp, log1p and tanh, which is a ``numerics="portable"`` network's
-    own ``feedforward``.  (A ``numerics="numpy"`` network's ``feedforward``
-    uses NumPy's functions and agrees with it to about an ulp, not to the bit.)
+    ``cyneuron.reference.feedforward`` under ``reference.numerics("portable")``,
+    the network's forward pass with cyneuron's portable exp, log1p and tanh,
+    which is a ``numerics="portable"`` network's own ``feedforward``.  (A
+    ``numerics="numpy"`` network's ``feedforward`` uses NumPy's functions and
+    agrees with it to about an ulp, not to the bit.)
 
     Any C99 compiler and the flags a user would pass keep the bits: the header
     turns contraction off for its own code under gcc and clang (``cc -O2``,
@@ -236,7 +204,8 @@ def export_c(model, path, *, name: str = "cyn_model") -> None:
            f"{np.dtype(net.dtype).name}).\n"
            " * Weights as hex float literals (exact); the forward pass of cyneuron.reference with\n"
            " * cyneuron's portable exp/log1p/tanh: the bits of\n"
-           " * cyneuron._export_c.portable_feedforward on any IEEE-754 machine (round-to-nearest,\n"
+           " * cyneuron.reference.feedforward under reference.numerics(\"portable\") on any\n"
+           " * IEEE-754 machine (round-to-nearest,\n"
            " * subnormals kept), with any C99 compiler and flags (cc -O2, -std=c99, -march=native,\n"
            " * ...): contraction is off inside this header for gcc and clang, and the builds that\n"
            " * cannot give the bits (-ffast-math, a wider evaluation format) stop with an #error\n"

@@ -702,7 +702,12 @@ def estimator_params(meta: Mapping[str, Any], known: Sequence[str]) -> dict[str,
         if k in ("hidden_layer_sizes",) and isinstance(val, list):
             params[k] = tuple(val)
         if k == "activation" and isinstance(val, list):
-            params[k] = [tuple(a) if isinstance(a, list) else a for a in val]
+            # [name, param] is one spec for every layer (a layer's spec is never
+            # a number); otherwise one spec per layer
+            if len(val) == 2 and isinstance(val[0], str) and _is_number(val[1]):
+                params[k] = tuple(val)
+            else:
+                params[k] = [tuple(a) if isinstance(a, list) else a for a in val]
         if k in _FLOAT_PARAMS and val is not None:
             params[k] = _unnumber(val, k)
         if k == "n_iter_no_change" and val == "inf":    # "never stop early", as scikit-learn

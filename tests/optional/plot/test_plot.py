@@ -122,5 +122,6 @@ def test_cli_plot(tmp_path):
                           text=True, timeout=240, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "wrote loss.png" in proc.stdout
-    # the training loss per epoch (--validation-split's rows are scored once, at the end)
-    assert png_size(tmp_path / "loss.png") == (500, 360)
+    # three panels: the training loss, and --validation-split's rows scored after
+    # every epoch (val_accuracy, val_log_loss)
+    assert png_size(tmp_path / "loss.png") == (1500, 360)
