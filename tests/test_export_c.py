@@ -303,7 +303,9 @@ def _s390x():
     gcc = next((shutil.which(n) for n in ("s390x-linux-gnu-gcc", "s390x-linux-gnu-gcc-12",
                                           "s390x-linux-gnu-gcc-13", "s390x-linux-gnu-gcc-14")
                 if shutil.which(n)), None)
-    return (gcc, shutil.which("qemu-s390x")) if gcc and shutil.which("qemu-s390x") else None
+    # qemu-user installs qemu-s390x, qemu-user-static (.ci/run's emulated cells) qemu-s390x-static
+    qemu = shutil.which("qemu-s390x") or shutil.which("qemu-s390x-static")
+    return (gcc, qemu) if gcc and qemu else None
 
 
 @pytest.mark.skipif(_s390x() is None, reason="no s390x cross compiler and qemu-s390x here")
