@@ -635,7 +635,7 @@ def gelu_derivative(z: FloatArray) -> FloatArray:
     """gelu'(z) = 0.5 (1 + t) + 0.5 z (1 - t^2) beta (1 + 3 kappa z^2), from the
     layer's input z, with t the tanh of `gelu` (gelu is not one-to-one).
 
-    Written through the input z (registry ``from_input``). For |z| beyond
+    Written through the input z (registry ``from_input``). For ``|z|`` beyond
     about 1e154 (float64) or 1e19 (float32) z^2 overflows and the result is
     NaN (0 * inf), as in PyTorch.
 
