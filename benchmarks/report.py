@@ -449,6 +449,57 @@ def goal_summary(workloads, rows_by_wl):
     return "\n".join(lines)
 
 
+def _ratio_line(text, value, need, what):
+    """A goal line: '- text: 0.93x -> **met** (goal: >= 0.92x what)'."""
+    if value is None:
+        return f"- {text}: not measured -> **NOT met** (goal: >= {need:g}x {what})"
+    verdict = "met" if value >= need else "NOT met"
+    return f"- {text}: {value:.2f}x -> **{verdict}** (goal: >= {need:g}x {what})"
+
+
+# issue 31's goals, as ratios measured in one run: W6 one thread against
+# OpenBLAS's measured peak, two threads against one, W3 against scikit-learn
+ISSUE31 = {"W6 peak": {"float64": 0.92, "float32": 0.80}, "W6 2 threads": 1.75,
+           "W6 worst 2 threads": 1.0, "W3 vs sklearn": {"float64": 11.0, "float32": 19.0}}
+
+
+def issue31_summary(workloads, rows_by_wl):
+    """The goals of issue 31, each met or not, from the rows of this run."""
+    lines = []
+    by_id = {wl.id: wl for wl in workloads}
+    if "W6" in by_id:
+        wl, rows = by_id["W6"], rows_by_wl.get("W6", [])
+        for dtype, need in ISSUE31["W6 peak"].items():
+            one = baseline(rows, 1, dtype=dtype)
+            peak = blas_gflops(rows, wl, "peak").get((dtype, 1))
+            r = gflops(one, wl) / peak if one is not None and peak else None
+            lines.append(_ratio_line(f"W6 {dtype}, 1 thread, GFLOP/s", r,
+                                     need, "OpenBLAS's measured peak"))
+        for dtype in ("float64", "float32"):
+            one, two = baseline(rows, 1, dtype=dtype), baseline(rows, 2, dtype=dtype)
+            r = full_time(one) / full_time(two) if one is not None and two is not None else None
+            lines.append(_ratio_line(f"W6 {dtype}, 2 threads' speed", r,
+                                     ISSUE31["W6 2 threads"], "1 thread's"))
+        worst = [row for row in rows if row.get("kind") == "worst 2 threads"
+                 and row.get("status") == "ok"]
+        for row in worst:
+            ratio = row.get("metrics", {}).get("worst_speedup")
+            lines.append(_ratio_line(f"W6 {row['dtype']}, 2 threads' speed in the worst of "
+                                     f"{row.get('metrics', {}).get('runs', '?')} runs", ratio,
+                                     ISSUE31["W6 worst 2 threads"],
+                                     "1 thread's, in fresh processes and after scikit-learn "
+                                     "and NumPy's BLAS"))
+    if "W3" in by_id:
+        rows = rows_by_wl.get("W3", [])
+        sk = _sklearn_row(rows)
+        for dtype, need in ISSUE31["W3 vs sklearn"].items():
+            row = baseline(rows, 1, dtype=dtype)
+            r = full_time(sk) / full_time(row) if sk is not None and row is not None else None
+            lines.append(_ratio_line(f"W3 {dtype}, speed", r, need,
+                                     "scikit-learn's float64 fit"))
+    return "\n".join(lines)
+
+
 # --- machine ---------------------------------------------------------------------------
 
 def machine_info():

@@ -193,6 +193,10 @@ def write_markdown(path, args, budget, scale, info, versions, wls, rows_by_wl, e
     L.append("")
     L.append("## SPEC section 4 goals, cyneuron compiled float64\n")
     L.append(report.goal_summary(wls, rows_by_wl) + "\n")
+    later = report.issue31_summary(wls, rows_by_wl)
+    if later:
+        L.append("## Issue 31 goals (ratios measured in this run)\n")
+        L.append(later + "\n")
     for wl in wls:
         rows = rows_by_wl[wl.id]
         L.append(f"## {wl.id}: {wl.title}\n")
@@ -315,6 +319,9 @@ def main(argv=None):
                    versions, wls, rows_by_wl, elapsed)
     print(f"\nGoals (SPEC section 4), cyneuron compiled float64:\n"
           f"{report.goal_summary(wls, rows_by_wl)}")
+    later = report.issue31_summary(wls, rows_by_wl)
+    if later:
+        print(f"\nIssue 31 goals:\n{later}")
     print(f"\nwrote {os.path.relpath(out)} in {elapsed / 60:.1f} min")
     return 0
 

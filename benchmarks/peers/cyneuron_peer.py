@@ -249,7 +249,31 @@ def w6(wl, threads=1):
             return {"same_bits_1_vs_2_threads": _same_bits_w6(wl, dtype)}
         return setup, run, check
 
-    return [_case(lbl, dt, be, *make(dt, be), threads=threads) for lbl, dt, be in configs]
+    cases = [_case(lbl, dt, be, *make(dt, be), threads=threads) for lbl, dt, be in configs]
+    if threads == 2:
+        cases += [_worst_two_threads(wl, dtype, *make(dtype, "cython"))
+                  for dtype in ("float64", "float32")]
+    return cases
+
+
+def _worst_two_threads(wl, dtype, setup, run, check):
+    """Issue 31: the 2-thread fit timed in a process where scikit-learn and
+    NumPy's BLAS have run; its metrics, the worst 2-thread speed-up over
+    fresh processes (benchmarks/thread_check.py)."""
+    def setup_after(units):
+        import thread_check
+        thread_check.other_pools()
+        return setup(units)
+
+    def worst(net, units):
+        import thread_check
+        res = thread_check.check(runs=6, epochs=20, dtypes=(dtype,))[dtype]
+        return {"worst_speedup": res["worst"], "runs": len(res["runs"]),
+                "speedups": [r["speedups"] for r in res["runs"]]}
+    return Case("cyneuron compiled, after other pools", dtype, setup_after, run, worst,
+                threads=2, kind="worst 2 threads",
+                note="the 2-thread fit after scikit-learn and NumPy's BLAS ran in the "
+                     "process; metrics: the worst 2-thread speed-up in 6 fresh processes")
 
 
 def _same_bits_w6(wl, dtype, epochs=2):

@@ -7,9 +7,12 @@ way, to the bit:
 * ``forward(x)``: the output for a batch;
 * ``loss_and_gradients(x, t, w)``: the batch loss (penalty included) and the
   flat gradient, laid out like the parameters ``[W1, b1, W2, b2, ...]``;
-* ``run_epochs(x, t, w, bs, shuffle, rates, epochs, clipnorm, count)``:
+* ``run_epochs(x, t, w, bs, shuffle, rates, epochs, clipnorm, count, progress)``:
   train, updating the network's parameters and optimizer state in place;
   returns (epoch losses, correct counts, whether the weights ended finite).
+  ``progress`` (None or ``progress(epoch, rows, loss_sum)``, see
+  ``cyneuron._progress.batch_hook``) hears where an epoch is: the core calls
+  it every few milliseconds of work, the reference after every batch.
 
 What ``backend="numpy"`` changes is this file: ``NumpyBackend`` calls
 ``cyneuron.reference`` one epoch at a time; ``CoreBackend`` calls the core's
@@ -60,7 +63,7 @@ class NumpyBackend:
                                      l1=net.l1, l2=net.l2, weighted_mean=self.weighted_mean)
         return value, st.layout.flatten(g)
 
-    def run_epochs(self, x, t, w, bs, shuffle, rates, epochs, clipnorm, count):
+    def run_epochs(self, x, t, w, bs, shuffle, rates, epochs, clipnorm, count, progress=None):
         net, st = self.net, self.state
         m, v2 = st.layout.state_halves(st.opt_state)
         # the reference keeps its optimizer state in a dict (see reference.optimizer_step)
@@ -71,13 +74,18 @@ class NumpyBackend:
         losses, correct = np.empty(epochs), np.zeros(epochs, dtype=np.int64)
         for e in range(epochs):
             lr = rates[e] if rates.size > 1 else rates[0]
+            on_batch = None
+            if progress is not None:
+                def on_batch(rows, total, e=e):
+                    progress(e, rows, total)
             with ref.numerics(net.numerics):
                 weights, losses[e], correct[e] = ref.train_epoch(
                     weights, net.activations, net.loss, x, t, rng=net.rng,
                     learning_rate=float(lr), batch_size=bs, shuffle=shuffle, w=w,
                     optimizer=net.optimizer, state=state, l1=net.l1, l2=net.l2,
                     clipnorm=clipnorm, dropout=net.dropout if any(net.dropout) else None,
-                    count_correct=count, weighted_mean=self.weighted_mean)
+                    count_correct=count, weighted_mean=self.weighted_mean,
+                    on_batch=on_batch)
             if not np.isfinite(losses[e]):
                 losses, correct = losses[:e + 1], correct[:e + 1]
                 break
@@ -130,7 +138,7 @@ class CoreBackend:
                                            net.l1, net.l2, net.n_threads)
         return net.dtype.type(value), grads
 
-    def run_epochs(self, x, t, w, bs, shuffle, rates, epochs, clipnorm, count):
+    def run_epochs(self, x, t, w, bs, shuffle, rates, epochs, clipnorm, count, progress=None):
         net, st = self.net, self.state
         n = x.shape[0]
         orders = self._no_order
@@ -152,7 +160,7 @@ class CoreBackend:
         losses, correct, run = self.core.train_epochs(
             st.params, self.core_input(x), t, self._no_weights if w is None else w, orders,
             rates, epochs, bs, net.optimizer, st.opt_state, st.opt_scalars, net.l1, net.l2,
-            0.0 if clipnorm is None else clipnorm, masks, count, net.n_threads)
+            0.0 if clipnorm is None else clipnorm, masks, count, net.n_threads, progress)
         # a negative count: that many epochs, and then the weights were not finite
         return losses[:abs(run)], correct[:abs(run)], run > 0
 

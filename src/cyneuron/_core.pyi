@@ -8,7 +8,7 @@ Cython); the stub names them as NumPy arrays of a floating dtype, which is what
 the Python side hands in. Keep it in step with _core_boundary.pxi and
 _core_hooks.pxi: mypy checks callers against this file, not the .pyx.
 """
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -96,7 +96,8 @@ class CoreNet:
     def train_epochs(self, params: _Floats, X: _Input, Y: _Floats, w: _Floats, orders: _Index,
                      lrs: _Doubles, epochs: int, batch_size: int, optimizer: _Optimizer,
                      state: _Floats, scalars: _Doubles, l1: float, l2: float, clipnorm: float,
-                     masks: _Floats, count: bool, n_threads: int = ...
+                     masks: _Floats, count: bool, n_threads: int = ...,
+                     progress: Callable[[int, int, float], object] | None = ...
                      ) -> tuple[_Doubles, npt.NDArray[np.int64], int]: ...
 
 

@@ -430,7 +430,8 @@ cdef class CoreNet:
                      const floating[:, ::1] Y, const floating[::1] w, const isz[::1] orders,
                      const double[::1] lrs, isz epochs, isz batch_size, optimizer,
                      floating[::1] state, double[::1] scalars, double l1, double l2,
-                     double clipnorm, const floating[::1] masks, bint count, int n_threads=1):
+                     double clipnorm, const floating[::1] masks, bint count, int n_threads=1,
+                     progress=None):
         """Train for `epochs` epochs entirely in C, with everything random drawn
         by the caller; returns (epoch losses, correct counts per epoch, epochs run).
 
@@ -451,6 +452,12 @@ cdef class CoreNet:
         Watch); if one raises (KeyboardInterrupt on Ctrl-C), training stops
         before the next update and the exception propagates, with params,
         state and scalars part-way: the caller restores them.
+
+        progress: None, or a callable that the same looks call as
+        ``progress(epoch, rows, loss_sum)`` (the epoch of this call, its rows
+        done, the sum of their batches' losses times their rows) while an
+        epoch runs; what it raises stops training as a signal handler's
+        exception does.
         """
         cdef Net net = self._with_threads(n_threads)
         cdef Batch ws
@@ -508,6 +515,11 @@ cdef class CoreNet:
         cdef isz run
         cdef Watch watch
         watch_init(&watch)
+        if progress is not None:
+            if not callable(progress):
+                raise TypeError(f"core: progress must be callable or None, got "
+                                f"{type(progress).__name__}")
+            watch.hook = <PyObject *>progress     # borrowed: `progress` outlives the loop
         try:
             with nogil:
                 run = train_loop(&net, self.loss, &plan, &params[0], xp, &Y[0, 0], wp,

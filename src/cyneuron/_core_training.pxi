@@ -169,6 +169,10 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
             total += <double>value * <double>nb
             n_batches += 1
             start += nb
+            if watch.hook != NULL:
+                watch.epoch = e
+                watch.rows = start
+                watch.loss_sum = total
             if watch_tick(watch, P + WATCH_BATCH):
                 return run
         losses[e] = <double>value if n_batches == 1 else total / <double>n

@@ -24,6 +24,8 @@ cdef extern from "Python.h":
     int PyErr_CheckSignals()
     void PyErr_Fetch(PyObject **ptype, PyObject **pvalue, PyObject **ptb)
     void PyErr_Restore(PyObject *ptype, PyObject *pvalue, PyObject *ptb)
+    PyObject *PyObject_CallFunction(PyObject *callable, const char *fmt, ...)
+    void Py_DecRef(PyObject *o)
 
 
 # Units between two looks at the signals. The slowest work per unit is the
@@ -38,7 +40,11 @@ cdef isz WATCH_BATCH = 256
 
 cdef struct Watch:
     isz left               # units before the next look
-    bint stop              # a signal handler raised: unwind, CoreNet re-raises
+    bint stop              # a signal handler (or the hook) raised: unwind, CoreNet re-raises
+    PyObject *hook         # or NULL: called at each look as hook(epoch, rows, loss_sum)
+    isz epoch              # where training is, for the hook: the epoch of the call,
+    isz rows               # the rows of it done, and the sum of their batches' losses
+    double loss_sum        # (each batch's loss times its rows)
     PyObject *etype        # what it raised (owned references until watch_raise)
     PyObject *evalue
     PyObject *etb
@@ -47,20 +53,35 @@ cdef struct Watch:
 cdef inline void watch_init(Watch *w) noexcept nogil:
     w.left = WATCH_PERIOD
     w.stop = False
+    w.hook = NULL
+    w.epoch = 0
+    w.rows = 0
+    w.loss_sum = 0.0
     w.etype = NULL
     w.evalue = NULL
     w.etb = NULL
 
 
 cdef bint watch_look(Watch *w) noexcept nogil:
-    """Run Python's pending signal handlers; True if one raised (noted in w)."""
+    """Run Python's pending signal handlers, then the progress hook if any;
+    True if one raised (noted in w)."""
     if w.stop:
         return True             # keep the first exception; the loops are unwinding
     w.left = WATCH_PERIOD
+    cdef PyObject *r
     with gil:
         if PyErr_CheckSignals() < 0:
             PyErr_Fetch(&w.etype, &w.evalue, &w.etb)
             w.stop = True
+        elif w.hook != NULL:
+            # the in-epoch progress report; it throttles itself (a look comes
+            # every few milliseconds of work) and may raise like a handler
+            r = PyObject_CallFunction(w.hook, "nnd", w.epoch, w.rows, w.loss_sum)
+            if r == NULL:
+                PyErr_Fetch(&w.etype, &w.evalue, &w.etb)
+                w.stop = True
+            else:
+                Py_DecRef(r)
     return w.stop
 
 

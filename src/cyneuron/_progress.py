@@ -7,6 +7,10 @@
   per tenth of the run.
 - ``verbose=2``: one line per epoch, always.
 
+Within an epoch, training reports where it is through a hook (see
+:func:`batch_hook`): a bar moves within long epochs, with the running loss;
+lines mode adds a line when an epoch has run for half a minute since the last.
+
 Reporting only reads the logs: the bits of a run never depend on verbosity.
 """
 from __future__ import annotations
@@ -64,6 +68,7 @@ class Progress:
         self.every = max(1, -(-self.total // 10))      # at most ten lines
         self._bar: Any = None          # a tqdm bar (an optional extra) in mode "bar"
         self._last = 0
+        self._line_time = self.start   # when the last line was printed
         if self.verbose == 0:
             self.mode = "off"
         elif self.verbose == 2:
@@ -78,8 +83,11 @@ class Progress:
             from tqdm.auto import tqdm
         except ImportError:
             return False
+        # n is fractional within long epochs: shown with 4 digits, not as a float's repr
         self._bar = tqdm(total=self.total, unit="epoch", file=self.stream, dynamic_ncols=True,
-                         leave=True, desc="epoch")
+                         leave=True, desc="epoch",
+                         bar_format="{l_bar}{bar}| {n:.4g}/{total_fmt} "
+                                    "[{elapsed}<{remaining}{postfix}]")
         return True
 
     @property
@@ -103,18 +111,44 @@ class Progress:
         shown = "  ".join(f"{k} {v:.6g}" for k, v in logs.items())
         if self.mode == "bar":
             self._bar.set_postfix_str(shown, refresh=False)
-            self._bar.update(done - self._last)
+            self._bar.update(done - self._bar.n)
             self._last = done
             return
         if not (self.mode == "every" or force or done % self.every == 0 or done == self.total):
             return
         self._last = done
-        elapsed = time.perf_counter() - self.start
+        self._line_time = time.perf_counter()
+        elapsed = self._line_time - self.start
         left = ""
         if done < self.total:
             left = f", ~{_seconds(elapsed / done * (self.total - done))} left"
         print(f"epoch {done:>{len(str(self.total))}}/{self.total}  {shown}  "
               f"({_seconds(elapsed)}{left})", file=self.stream, flush=True)
+
+    # lines mode: a line within an epoch only after this long without one
+    LINE_EVERY = 30.0
+
+    def within(self, epoch: int, fraction: float, logs: dict) -> None:
+        """Epoch `epoch` (0-based) is `fraction` done, with running `logs`.
+
+        The bar moves to ``epoch + fraction`` with the logs as its postfix;
+        the line modes print a line if none came for :attr:`LINE_EVERY` seconds.
+        """
+        if self.mode == "off":
+            return
+        shown = "  ".join(f"{k} {v:.6g}" for k, v in logs.items())
+        if self.mode == "bar":
+            # drawn at once: batch_hook calls this ten times a second at most
+            self._bar.set_postfix_str(f"{shown} (epoch {epoch + 1}, running)", refresh=False)
+            self._bar.n = epoch + fraction
+            self._bar.refresh()
+            return
+        now = time.perf_counter()
+        if now - self._line_time < self.LINE_EVERY:
+            return
+        self._line_time = now
+        print(f"epoch {epoch + 1:>{len(str(self.total))}}/{self.total}  {fraction:4.0%} done  "
+              f"{shown} (running)  ({_seconds(now - self.start)})", file=self.stream, flush=True)
 
     def close(self) -> None:
         """End the report (a bar stays on screen, with its last numbers)."""
@@ -127,3 +161,40 @@ class Progress:
         if self.mode != "off":
             self.close()
             print(text, file=self.stream, flush=True)
+
+
+def batch_hook(targets, n_rows: int, first_epoch: int, interval: float = 0.1):
+    """The `progress` hook of a backend's ``run_epochs``, or None without `targets`.
+
+    The backend calls it as ``hook(epoch, rows, loss_sum)`` (the epoch of its
+    call, the rows of it done, the sum of their batches' losses times their
+    rows) every few milliseconds of work; it passes ``(first_epoch + epoch,
+    rows / n_rows, {"loss": loss_sum / rows})`` to every target, at most once
+    per `interval` seconds, the first `interval` seconds after it is made: an
+    epoch shorter than that reports nothing within itself.
+
+    Parameters
+    ----------
+    targets : list of callable
+        Each called as ``target(epoch, fraction, logs)``.
+    n_rows : int
+        Rows per epoch.
+    first_epoch : int
+        The 0-based number of the call's first epoch in the whole run.
+    interval : float, default=0.1
+        Seconds between two reports.
+    """
+    if not targets:
+        return None
+    clock = time.perf_counter
+    due = [clock() + interval]
+
+    def hook(epoch, rows, loss_sum):
+        now = clock()
+        if now < due[0] or rows <= 0 or rows >= n_rows:
+            return
+        due[0] = now + interval
+        logs = {"loss": loss_sum / rows}
+        for target in targets:
+            target(first_epoch + epoch, rows / n_rows, logs)
+    return hook

@@ -4,6 +4,11 @@ A callback is either a plain function ``f(epoch, logs)`` or an object with
 any of ``on_train_begin(network)``, ``on_epoch_end(epoch, logs)`` and
 ``on_train_end(network)``. Returning True from ``on_epoch_end`` (or setting
 ``network.stop_training = True``) ends training after that epoch.
+
+A callback that defines ``on_epoch_progress(epoch, fraction, logs)`` is also
+told where a long epoch is, at most ten times a second (``fraction`` of epoch
+``epoch`` done, ``logs`` holding the running ``loss``); the base class leaves
+it out, so that training with callbacks that do not want it pays nothing.
 """
 from __future__ import annotations
 

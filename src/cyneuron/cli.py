@@ -525,6 +525,9 @@ class _ProgressCallback:
             self.history.setdefault(k, []).append(float(v))
         self.progress.update(epoch + 1, logs)
 
+    def on_epoch_progress(self, epoch, fraction, logs):
+        self.progress.within(epoch, fraction, logs)
+
 
 def _why_stopped(model, max_iter, early_stopping) -> str:
     n = int(model.n_iter_)

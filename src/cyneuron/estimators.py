@@ -62,6 +62,7 @@ from . import _schema as schema
 from . import _validation as v
 from . import callbacks as callbacks_mod
 from ._csr import CSRRows
+from ._progress import batch_hook
 from .network import (
     DivergenceError,
     DivergenceWarning,
@@ -533,10 +534,13 @@ class _BaseMLP(BaseEstimator):
             reference = net.reference_loss(x, t)
             self._run_reference: float = reference
         ran_away = True             # until an epoch ends in a diverged break
+        # callbacks that want to hear where a long epoch is (the CLI's bar)
+        within = [cb.on_epoch_progress for cb in callbacks if hasattr(cb, "on_epoch_progress")]
         for _ in range(int(self.max_iter)):
             before = net.snapshot()       # what a diverging epoch goes back to
             loss = float(net.train_epochs(x, t, w, bs, self.shuffle, self._lr, 1,
-                                         self.clipnorm)[0])
+                                         self.clipnorm,
+                                         batch_hook(within, n, self.n_iter_))[0])
             self.n_iter_ += 1
             self.t_ += n
             self.loss_ = loss

@@ -28,7 +28,7 @@ from ._csr import CSRRows
 from ._guard import Guard
 from ._history import History
 from ._layout import Layout, NetworkState
-from ._progress import Progress, check_verbose
+from ._progress import Progress, batch_hook, check_verbose
 
 if TYPE_CHECKING:
     import os
@@ -1001,6 +1001,9 @@ class Network:
         if shuffle and bs < x.shape[0]:   # bound the pre-drawn permutations to ~64 MB
             chunk = max(1, min(chunk, (8 << 20) // x.shape[0]))
         runner = self._engine.run_epochs
+        # who hears where a long epoch is (nobody: no hook, no cost)
+        within = ([progress.within] if progress.mode != "off" else []) + [
+            cb.on_epoch_progress for cb in cbs if hasattr(cb, "on_epoch_progress")]
         rates = np.full(1, lr0)
         self.lr_multiplier = 1.0
         self.learning_rate = lr0
@@ -1013,7 +1016,7 @@ class Network:
                     rates = self._schedule_rates(schedule, lr0, done, todo, self.dtype,
                                                  self.lr_multiplier)
                 losses, correct, finite = runner(x, t, w, bs, shuffle, rates, todo, clipnorm,
-                                                 count)
+                                                 count, batch_hook(within, x.shape[0], done))
                 if losses.shape[0] < todo or not finite:
                     self._diverged(done + losses.shape[0], epochs, losses[-1], lr0)
                 if not per_epoch:
@@ -1202,7 +1205,9 @@ class Network:
 
     def train_epochs(self, x: FloatArray, t: FloatArray, w: FloatArray | None,
                      batch_size: int, shuffle: bool, learning_rate: float, epochs: int = 1,
-                     clipnorm: float | None = None) -> NDArray[np.float64]:
+                     clipnorm: float | None = None,
+                     progress: Callable[[int, int, float], object] | None = None
+                     ) -> NDArray[np.float64]:
         """Train `epochs` epochs on validated arrays (training protocol).
 
         The estimators drive their own epoch loops through this, so that what
@@ -1224,6 +1229,10 @@ class Network:
         epochs : int, default=1
             Dropout masks are drawn one epoch at a time: 1 with dropout.
         clipnorm : float, optional
+        progress : callable, optional
+            Called as ``progress(epoch, rows, loss_sum)`` while an epoch runs
+            (see ``cyneuron._progress.batch_hook``); what it raises stops
+            training.
 
         Returns
         -------
@@ -1233,7 +1242,7 @@ class Network:
         """
         losses, _, _ = self._engine.run_epochs(x, t, w, batch_size, bool(shuffle),
                                                np.full(1, float(learning_rate)), epochs,
-                                               clipnorm, False)
+                                               clipnorm, False, progress)
         return losses
 
     def _sample_weights(self, sample_weight, class_weight, t):

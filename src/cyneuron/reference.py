@@ -1515,7 +1515,9 @@ def train_epoch(weights: Weights, activations: Sequence[Activation], loss: Loss,
                 optimizer: Optimizer, state: dict[str, Any] | None = None,
                 l1: float = 0.0, l2: float = 0.0, clipnorm: float | None = None,
                 dropout: Sequence[float] | None = None, count_correct: bool = False,
-                weighted_mean: bool = False) -> tuple[Weights, float, int]:
+                weighted_mean: bool = False,
+                on_batch: Callable[[int, float], object] | None = None
+                ) -> tuple[Weights, float, int]:
     """One epoch of mini-batch training; returns (weights, epoch loss, correct count).
 
     The epoch loss is the batch losses weighted by batch size, averaged in
@@ -1568,6 +1570,10 @@ def train_epoch(weights: Weights, activations: Sequence[Activation], loss: Loss,
         dropout masks) before its step.
     weighted_mean : bool, default False
         Divide each batch's loss by its weights' sum (see `gradients`).
+    on_batch : callable, optional
+        Called after each stepped batch as ``on_batch(rows, total)``: the
+        epoch's rows done and the sum of its batch losses times their rows
+        (a progress report; it changes nothing).
 
     Returns
     -------
@@ -1608,6 +1614,8 @@ def train_epoch(weights: Weights, activations: Sequence[Activation], loss: Loss,
         total += float(value) * len(idx)
         last = float(value)
         n_batches += 1
+        if on_batch is not None:
+            on_batch(start + len(idx), total)
     return weights, (last if n_batches == 1 else total / n), correct
 
 

@@ -42,3 +42,14 @@ def test_fit_with_a_bar_gives_the_same_bits(monkeypatch):
     monkeypatch.undo()
     assert bits[0] == bits[1]
     assert "400/400" in stream.getvalue() and "\r" in stream.getvalue()
+
+
+def test_bar_moves_within_an_epoch():
+    out = Terminal()
+    p = Progress(10, verbose=1, stream=out)
+    p.update(2, {"loss": 0.5})
+    p.within(2, 0.375, {"loss": 0.25})
+    assert "2.375/10" in out.getvalue() and "loss 0.25 (epoch 3, running)" in out.getvalue()
+    p.update(3, {"loss": 0.2})
+    p.close()
+    assert "3/10" in out.getvalue().split("\r")[-1]
