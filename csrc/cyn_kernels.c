@@ -227,8 +227,11 @@ static void cyn_run_job(const cyn_job *j) { j->run(j->args, j->lo, j->hi); }
  * really happened; a handed-out job may still run on the caller, see
  * cyn_pool). Updated by the thread that owns the pool only. */
 static long cyn_jobs_run = 0;
+/* Passes after which the caller found the worker late (cyn_run_jobs). */
+static long cyn_late_passes = 0;
 
 long cyn_worker_jobs(void) { return cyn_jobs_run; }
+long cyn_pool_late_passes(void) { return cyn_late_passes; }
 
 /* Threads pay off only for passes of this much work or more: multiply-adds
  * of a product, elements of an optimizer update. Handing a part to a worker
@@ -305,8 +308,31 @@ static struct {
      * the next one. */
     unsigned long long ticket;
     unsigned long finished;         /* jobs of this generation completed */
+    /* Owner-only (see cyn_run_jobs: a starved worker): passes forced onto
+     * the caller alone (tests), the time until which the caller goes alone,
+     * and the length of the next such stretch. */
+    long serial_left;
+    long long alone_until, alone_next;
+    int adaptive;
 } cyn_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0, 0};
+              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 1};
+
+/* A starved worker. When another thread wants a core too (another library's
+ * pool still spinning after its own work, as OpenBLAS's does for about 0.1 s
+ * after a GEMM; another process), the worker can be preempted in the middle of
+ * a job, and the caller then waits a whole scheduler slice (milliseconds) for
+ * it: 40-100-100-10 training took 1.7x as long on two threads as on one in the
+ * 0.1 s after a NumPy matrix product. So a caller that waited longer than
+ * CYN_LATE_NS for the worker's jobs runs its passes alone for a while (the
+ * worker goes to sleep, freeing its core): CYN_ALONE_MIN_NS, twice as long
+ * each time the next try is late again, up to CYN_ALONE_MAX_NS, and back to
+ * the minimum after a pass on time. A healthy worker that was asleep wakes
+ * within tens of microseconds. Who runs a job does not change its bits. */
+#ifndef CYN_LATE_NS
+#define CYN_LATE_NS 250000
+#endif
+#define CYN_ALONE_MIN_NS 20000000LL
+#define CYN_ALONE_MAX_NS 1280000000LL
 
 /* The next unclaimed job of generation gen (of n jobs), or -1. */
 static int cyn_claim(unsigned long gen, int n)
@@ -410,6 +436,9 @@ static void cyn_pool_atfork_child(void)
     cyn_pool.n_jobs = 0;
     cyn_pool.ticket = 0;
     cyn_pool.finished = 0;
+    cyn_pool.serial_left = 0;
+    cyn_pool.alone_until = 0;
+    cyn_pool.alone_next = 0;
 }
 
 static void cyn_pool_install_atfork(void)
@@ -424,6 +453,14 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
     if (nj <= 1 || pthread_mutex_trylock(&cyn_pool.owner) != 0) {
         for (int q = 0; q < nj; ++q)
             cyn_run_job(&jobs[q]);
+        return;
+    }
+    if (cyn_pool.serial_left > 0 || (cyn_pool.alone_until && cyn_now_ns() < cyn_pool.alone_until)) {
+        if (cyn_pool.serial_left > 0)
+            --cyn_pool.serial_left;
+        for (int q = 0; q < nj; ++q)
+            cyn_run_job(&jobs[q]);
+        pthread_mutex_unlock(&cyn_pool.owner);
         return;
     }
     pthread_once(&once, cyn_pool_install_atfork);
@@ -451,15 +488,53 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         __atomic_add_fetch(&cyn_pool.finished, 1, __ATOMIC_ACQ_REL);
     }
     /* every job is claimed; wait for the ones a worker is still running */
-    cyn_spin(&cyn_pool.finished, (unsigned long)nj, 1);
-    pthread_mutex_lock(&cyn_pool.mu);
-    while (__atomic_load_n(&cyn_pool.finished, __ATOMIC_ACQUIRE) < (unsigned long)nj)
-        pthread_cond_wait(&cyn_pool.done, &cyn_pool.mu);
+    long long late_at = 0;
+    if (__atomic_load_n(&cyn_pool.finished, __ATOMIC_ACQUIRE) < (unsigned long)nj) {
+        const long long t0 = cyn_now_ns();
+        cyn_spin(&cyn_pool.finished, (unsigned long)nj, 1);
+        pthread_mutex_lock(&cyn_pool.mu);
+        while (__atomic_load_n(&cyn_pool.finished, __ATOMIC_ACQUIRE) < (unsigned long)nj)
+            pthread_cond_wait(&cyn_pool.done, &cyn_pool.mu);
+        const long long t1 = cyn_now_ns();
+        if (t1 - t0 > CYN_LATE_NS)
+            late_at = t1;
+    } else {
+        pthread_mutex_lock(&cyn_pool.mu);
+    }
     cyn_pool.n_jobs = 0;
     pthread_mutex_unlock(&cyn_pool.mu);
     cyn_jobs_run += nj - 1;
+    if (late_at && cyn_pool.adaptive) {
+        const long long span = cyn_pool.alone_next > CYN_ALONE_MIN_NS ? cyn_pool.alone_next
+                                                                      : CYN_ALONE_MIN_NS;
+        cyn_pool.alone_until = late_at + span;
+        cyn_pool.alone_next = span < CYN_ALONE_MAX_NS / 2 ? 2 * span : CYN_ALONE_MAX_NS;
+        ++cyn_late_passes;
+    } else {
+        cyn_pool.alone_next = CYN_ALONE_MIN_NS;
+        cyn_pool.alone_until = 0;
+    }
     pthread_mutex_unlock(&cyn_pool.owner);
 }
+#endif
+
+#if !defined(_WIN32)
+int cyn_pool_adaptive(int on)
+{
+    const int was = cyn_pool.adaptive;
+    if (on >= 0)
+        cyn_pool.adaptive = on != 0;
+    return was;
+}
+
+void cyn_pool_run_alone(long passes)
+{
+    cyn_pool.serial_left = passes > 0 ? passes : 0;
+    cyn_pool.alone_until = 0;
+}
+#else
+int cyn_pool_adaptive(int on) { (void)on; return 0; }
+void cyn_pool_run_alone(long passes) { (void)passes; }
 #endif
 
 /* Deal [0, len) out to `parts` parts in multiples of q (the larger parts
@@ -496,6 +571,9 @@ int cyn_variant_supported(int v) { return v == 0; }
 int cyn_set_variant(int v) { return (v == -1 || v == 0) ? 0 : -1; }
 int cyn_get_variant(void) { return 0; }
 long cyn_worker_jobs(void) { return 0; }
+long cyn_pool_late_passes(void) { return 0; }
+int cyn_pool_adaptive(int on) { (void)on; return 0; }
+void cyn_pool_run_alone(long passes) { (void)passes; }
 
 #endif /* CYN_HAVE_SIMD */
 

@@ -171,6 +171,15 @@ int cyn_set_variant(int v);
 int cyn_get_variant(void);
 /* Product jobs run on worker threads since import. */
 long cyn_worker_jobs(void);
+/* Passes after which the caller found a worker late and ran alone for a while. */
+long cyn_pool_late_passes(void);
+/* Whether a late worker makes the caller run alone for a while (1, the
+ * default) or not (0); -1 only reads. Returns the setting before. Owner-side
+ * state: for tests and benchmarks, never while kernels run. */
+int cyn_pool_adaptive(int on);
+/* Run the next `passes` passes on the caller alone, as after a late worker
+ * (for tests; same rules as cyn_pool_adaptive). */
+void cyn_pool_run_alone(long passes);
 
 /* 1 when this translation unit was compiled with contraction off. */
 int cyn_fp_contract_off(void);

@@ -70,3 +70,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(
             "not collected (optional extras missing; CI's extras cell runs them): "
             + ", ".join(left_out))
+
+
+@pytest.fixture
+def counted_pool():
+    """Count the jobs handed to worker threads exactly: the pool does not go
+    alone after a late worker (a busy test machine can make one late) for
+    the test, then is set back as it was."""
+    from cyneuron import _native
+    core = _native.core()
+    was = core.pool_adaptive(False)
+    core.pool_run_alone(0)
+    yield
+    core.pool_adaptive(was)

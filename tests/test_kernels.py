@@ -221,7 +221,7 @@ THREAD_BATCH = 200
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_threads_give_the_same_bits(dtype):
+def test_threads_give_the_same_bits(dtype, counted_pool):
     rng = np.random.default_rng(11)
     X = rng.standard_normal((THREAD_BATCH, THREAD_SIZES[0])).astype(dtype)
     labels = rng.integers(0, THREAD_SIZES[-1], THREAD_BATCH)
@@ -252,7 +252,7 @@ def test_threads_give_the_same_bits(dtype):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "rmsprop", "adam"])
-def test_optimizer_update_split_over_threads(optimizer, dtype):
+def test_optimizer_update_split_over_threads(optimizer, dtype, counted_pool):
     """A large update is split over the threads by element ranges; a net
     whose products are all too small to split shows that the update itself
     went to the pool, with the reference's bits for every thread count."""
@@ -294,6 +294,47 @@ def test_thread_split_every_variant(variant, forced):
         assert [bits(net.feedforward(X)), bits(net.gradients(X, Y))] == expect, nt
 
 
+def test_a_late_worker_makes_the_caller_go_alone_with_the_same_bits(counted_pool):
+    """What a pass that waited too long for the worker starts (pool_run_alone):
+    the next passes run on the caller only, the worker untouched, the bits
+    those of one thread; then the pool hands jobs out again."""
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((THREAD_BATCH, THREAD_SIZES[0]))
+    y = rng.integers(0, THREAD_SIZES[-1], THREAD_BATCH)
+    kw = dict(activation="relu", output_activation="softmax", loss="categorical_crossentropy",
+              seed=3, init="he")
+    fit = dict(epochs=2, learning_rate=0.01, batch_size=50, optimizer="adam")
+    one = cn.Network(THREAD_SIZES, n_threads=1, **kw)
+    expect_out = bits(one.feedforward(X))
+    one.fit(X, y, **fit)
+    expect_w = bits(one.get_weights())
+    two = cn.Network(THREAD_SIZES, n_threads=2, **kw)
+    before, late = core.worker_jobs(), core.pool_late_passes()
+    core.pool_run_alone(1_000_000)
+    try:
+        assert bits(two.feedforward(X)) == expect_out
+        two.fit(X, y, **fit)
+        assert bits(two.get_weights()) == expect_w
+        assert core.worker_jobs() == before          # nothing went to the worker
+    finally:
+        core.pool_run_alone(0)
+    assert core.pool_late_passes() == late           # forced, not found late
+    again = cn.Network(THREAD_SIZES, n_threads=2, **kw)
+    assert bits(again.feedforward(X)) == expect_out
+    assert core.worker_jobs() > before
+
+
+def test_pool_adaptive_setting_round_trips():
+    was = core.pool_adaptive()
+    try:
+        assert core.pool_adaptive(False) is was
+        assert core.pool_adaptive() is False
+        assert core.pool_adaptive(True) is False
+        assert core.pool_adaptive() is True
+    finally:
+        core.pool_adaptive(was)
+
+
 def test_n_threads_validation():
     net = cn.Network([2, 3, 1])
     assert net.n_threads == 1
@@ -312,7 +353,7 @@ def test_n_threads_validation():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
-def test_thread_pool_survives_fork():
+def test_thread_pool_survives_fork(counted_pool):
     """A child forked after the worker pool started gets a fresh pool, not a hang."""
     rng = np.random.default_rng(2)
     X = rng.standard_normal((THREAD_BATCH, THREAD_SIZES[0]))

@@ -272,7 +272,7 @@ def test_empty_rows_and_an_all_zero_matrix():
 
 
 @pytest.mark.bitwise
-def test_threads_do_not_change_the_bits():
+def test_threads_do_not_change_the_bits(counted_pool):
     # large enough for the kernels to split (nnz x width >= 2**17 multiply-adds)
     rng = np.random.default_rng(9)
     Xs = sp.random(300, 900, density=0.05, format="csr", random_state=rng)

@@ -93,6 +93,25 @@ def worker_jobs():
     return cyn_worker_jobs()
 
 
+def pool_late_passes():
+    """Passes after which the caller found the worker late and went on alone
+    for a while (a starved worker: see cyn_run_jobs in csrc/cyn_kernels.c)."""
+    return cyn_pool_late_passes()
+
+
+def pool_adaptive(on=None):
+    """Whether a late worker makes the caller run alone for a while; sets it
+    when `on` is given (tests that count handed-out jobs turn it off).
+    Returns the setting before. Never while another thread trains."""
+    return bool(cyn_pool_adaptive(-1 if on is None else int(bool(on))))
+
+
+def pool_run_alone(passes):
+    """Run the next `passes` parallel passes on the caller alone, as after a
+    late worker (for tests). Never while another thread trains."""
+    cyn_pool_run_alone(passes)
+
+
 def set_kernel_variant(name):
     """Force one kernel variant for every product size (None: automatic).
 
