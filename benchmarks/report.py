@@ -123,15 +123,26 @@ def status_cell(row):
 PORTABLE = ("cyneuron compiled, portable", "float64")
 
 
+FLOOR = "hand-written floor, portable exp"
+
+
 def portable_goal(row, wl, rows):
-    """numerics="portable" float64 (issue 17): W1/W2 against their own goal,
-    W3/W4 against the numpy-mode row of the same run (no slower)."""
+    """numerics="portable" float64 (issue 30, item 4): W1 against the numpy-mode
+    row of the same run (at most 0.8x its time), W2 against the hand-written
+    floor of the same run (at most 1.15x), W3/W4 no slower than numpy mode."""
     if row.get("status") != "ok":
         return "NOT met (not run)"
-    if hasattr(wl, "goal_portable_per_unit_s"):
-        need = wl.goal_portable_per_unit_s
-        return "met" if row["per_unit"] <= need else \
-            f"NOT met (> {fmt_time(need * wl.per_units)} per {wl.per})"
+    if hasattr(wl, "goal_portable_vs_numpy") or hasattr(wl, "goal_portable_vs_floor"):
+        if hasattr(wl, "goal_portable_vs_numpy"):
+            ref, need, what = baseline(rows, row["threads"]), wl.goal_portable_vs_numpy, \
+                "numpy mode's time"
+        else:
+            ref, need, what = baseline(rows, 1, label=FLOOR), wl.goal_portable_vs_floor, \
+                "the hand-written floor's time"
+        if ref is None:
+            return f"NOT met (no {what.split(chr(39))[0]} row in this run)"
+        r = row["per_unit"] / ref["per_unit"]
+        return f"{'met' if r <= need else 'NOT met'} ({r:.2f}x {what}, goal <= {need:g}x)"
     if wl.id in ("W3", "W4"):
         base = baseline(rows, row["threads"])
         if base is None:

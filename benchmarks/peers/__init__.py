@@ -20,7 +20,8 @@ cannot be imported, hangs or crashes only loses its own rows.
 import importlib
 
 # Report order: cyneuron first (the ratios are against it), then the peers.
-PEERS = ["cyneuron", "openblas", "numpy_loop", "torch", "sklearn", "onnxruntime", "fann", "cynn"]
+PEERS = ["cyneuron", "openblas", "numpy_loop", "torch", "sklearn", "onnxruntime", "fann", "cynn",
+         "floor"]
 
 
 def load(name):
