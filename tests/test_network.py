@@ -100,6 +100,25 @@ def test_divergence_is_found_in_the_same_epoch_by_both_backends():
     assert msgs[0] == msgs[1]
 
 
+def test_constant_loss_kept_for_the_same_targets_only():
+    # fit asks for it every call (the runaway rule); the kept answer must be
+    # the one for these targets' values, never a previous call's
+    rng = np.random.default_rng(4)
+    t = rng.normal(size=(6, 2))
+    for loss, numerics in (("mse", "numpy"), ("sse", "numpy"), ("mse", "portable")):
+        net = cn.Network([3, 2], loss=loss, activation="identity", numerics=numerics)
+        for targets in (t, t * 3.0, t.copy(), t[:, ::-1].copy(), t.astype(np.float32)):
+            fresh = cn.Network([3, 2], loss=loss, activation="identity", numerics=numerics)
+            assert net.constant_loss(targets) == fresh.constant_loss(targets)
+        big = rng.normal(size=(5000, 2))         # not kept: computed again, same value
+        assert net.constant_loss(big) == cn.Network([3, 2], loss=loss,
+                                                    numerics=numerics).constant_loss(big)
+    held = t.copy()
+    first = net.constant_loss(held)
+    held *= 2.0                                  # the same array object, new values
+    assert net.constant_loss(held) != first
+
+
 # --- values finite in float64 but not in float32 ------------------------------------------
 
 @pytest.mark.parametrize("call,msg", [

@@ -1112,8 +1112,22 @@ class Network:
         -------
         float
         """
+        # Every fit asks (the runaway rule); on small targets the answer costs
+        # far more than the tutorials' epochs, so the last one is kept, keyed by
+        # the targets' bytes (large targets: their epochs dwarf recomputing it)
+        key = None
+        if t.nbytes <= self._CONSTANT_CACHE_BYTES:
+            key = (t.shape, t.dtype.str, self._numerics, self.loss.name, t.tobytes())
+            if self._constant_cache is not None and self._constant_cache[0] == key:
+                return self._constant_cache[1]
         with ref.numerics(self._numerics):
-            return float(self.loss.value(np.broadcast_to(t.mean(axis=0), t.shape), t))
+            value = float(self.loss.value(np.broadcast_to(t.mean(axis=0), t.shape), t))
+        if key is not None:
+            self._constant_cache = (key, value)
+        return value
+
+    _CONSTANT_CACHE_BYTES = 1 << 16
+    _constant_cache: tuple | None = None
 
     @staticmethod
     def _schedule_rates(schedule, lr0, first, count, dtype, multiplier=1.0):
