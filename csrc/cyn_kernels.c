@@ -313,26 +313,39 @@ static struct {
      * and the length of the next such stretch. */
     long serial_left;
     long long alone_until, alone_next;
+    /* the caller's window: its start (wall and thread CPU time), the end of
+     * the last pass */
+    long long win_wall, win_cpu, win_last;
     int adaptive;
 } cyn_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 1};
+              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
 /* A starved worker. When another thread wants a core too (another library's
  * pool still spinning after its own work, as OpenBLAS's does for about 0.1 s
  * after a GEMM; another process), the worker can be preempted in the middle of
  * a job, and the caller then waits a whole scheduler slice (milliseconds) for
  * it: 40-100-100-10 training took 1.7x as long on two threads as on one in the
- * 0.1 s after a NumPy matrix product. So a caller that waited longer than
- * CYN_LATE_NS for the worker's jobs runs its passes alone for a while (the
- * worker goes to sleep, freeing its core): CYN_ALONE_MIN_NS, twice as long
- * each time the next try is late again, up to CYN_ALONE_MAX_NS, and back to
- * the minimum after a pass on time. A healthy worker that was asleep wakes
+ * 0.1 s after a NumPy matrix product. So a caller that waited for the
+ * worker's jobs longer than CYN_LATE_NS and than half its own share of the
+ * pass (a large pass's parts may end that far apart on time) runs its passes
+ * alone for a while, and the worker goes to sleep, freeing its core:
+ * CYN_ALONE_MIN_NS, twice as long each time the next try is starved again, up
+ * to CYN_ALONE_MAX_NS, and back to the minimum after a window on time.
+ * The other sign of too few cores: the caller itself gets less than
+ * CYN_BUSY_PCT percent of a CPU over a window of passes (CYN_WINDOW_NS of
+ * work without an idle gap of CYN_IDLE_NS): with another process busy on
+ * one of two cores, three threads share two, a part is preempted in most
+ * passes, and the worker's polling takes time the caller needs (two threads
+ * ran at half the speed of one). A healthy worker that was asleep wakes
  * within tens of microseconds. Who runs a job does not change its bits. */
 #ifndef CYN_LATE_NS
 #define CYN_LATE_NS 250000
 #endif
 #define CYN_ALONE_MIN_NS 20000000LL
 #define CYN_ALONE_MAX_NS 1280000000LL
+#define CYN_WINDOW_NS 2000000LL
+#define CYN_IDLE_NS 1000000LL
+#define CYN_BUSY_PCT 80
 
 /* The next unclaimed job of generation gen (of n jobs), or -1. */
 static int cyn_claim(unsigned long gen, int n)
@@ -370,6 +383,14 @@ static long long cyn_now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* CPU time of the calling thread (a system call: once per window) */
+static long long cyn_thread_cpu_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
@@ -439,6 +460,7 @@ static void cyn_pool_atfork_child(void)
     cyn_pool.serial_left = 0;
     cyn_pool.alone_until = 0;
     cyn_pool.alone_next = 0;
+    cyn_pool.win_wall = cyn_pool.win_cpu = cyn_pool.win_last = 0;
 }
 
 static void cyn_pool_install_atfork(void)
@@ -483,6 +505,11 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
     __atomic_store_n(&cyn_pool.generation, gen, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&cyn_pool.work);
     pthread_mutex_unlock(&cyn_pool.mu);
+    const long long began = cyn_now_ns();
+    if (began - cyn_pool.win_last > CYN_IDLE_NS) {
+        cyn_pool.win_wall = began;             /* a new window after an idle gap */
+        cyn_pool.win_cpu = cyn_thread_cpu_ns();
+    }
     for (int q; (q = cyn_claim(gen, nj)) >= 0;) {
         cyn_run_job(&jobs[q]);
         __atomic_add_fetch(&cyn_pool.finished, 1, __ATOMIC_ACQ_REL);
@@ -495,8 +522,10 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         pthread_mutex_lock(&cyn_pool.mu);
         while (__atomic_load_n(&cyn_pool.finished, __ATOMIC_ACQUIRE) < (unsigned long)nj)
             pthread_cond_wait(&cyn_pool.done, &cyn_pool.mu);
+        /* late: a wait longer than CYN_LATE_NS and than half the caller's own
+         * share (a large pass's parts may end that far apart on time) */
         const long long t1 = cyn_now_ns();
-        if (t1 - t0 > CYN_LATE_NS)
+        if (t1 - t0 > CYN_LATE_NS && 2 * (t1 - t0) > t0 - began)
             late_at = t1;
     } else {
         pthread_mutex_lock(&cyn_pool.mu);
@@ -504,15 +533,24 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
     cyn_pool.n_jobs = 0;
     pthread_mutex_unlock(&cyn_pool.mu);
     cyn_jobs_run += nj - 1;
-    if (late_at && cyn_pool.adaptive) {
+    const long long ended = cyn_now_ns();
+    int verdict = late_at ? 1 : 0;          /* 1: starved, -1: a window on time */
+    if (!verdict && ended - cyn_pool.win_wall >= CYN_WINDOW_NS) {
+        const long long cpu = cyn_thread_cpu_ns();
+        verdict = (cpu - cyn_pool.win_cpu) * 100 < (ended - cyn_pool.win_wall) * CYN_BUSY_PCT
+                      ? 1 : -1;
+        cyn_pool.win_wall = ended;
+        cyn_pool.win_cpu = cpu;
+    }
+    cyn_pool.win_last = ended;
+    if (verdict > 0 && cyn_pool.adaptive) {
         const long long span = cyn_pool.alone_next > CYN_ALONE_MIN_NS ? cyn_pool.alone_next
                                                                       : CYN_ALONE_MIN_NS;
-        cyn_pool.alone_until = late_at + span;
+        cyn_pool.alone_until = ended + span;
         cyn_pool.alone_next = span < CYN_ALONE_MAX_NS / 2 ? 2 * span : CYN_ALONE_MAX_NS;
         ++cyn_late_passes;
-    } else {
+    } else if (verdict < 0) {
         cyn_pool.alone_next = CYN_ALONE_MIN_NS;
-        cyn_pool.alone_until = 0;
     }
     pthread_mutex_unlock(&cyn_pool.owner);
 }
@@ -531,6 +569,7 @@ void cyn_pool_run_alone(long passes)
 {
     cyn_pool.serial_left = passes > 0 ? passes : 0;
     cyn_pool.alone_until = 0;
+    cyn_pool.alone_next = 0;
 }
 #else
 int cyn_pool_adaptive(int on) { (void)on; return 0; }

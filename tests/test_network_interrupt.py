@@ -145,7 +145,7 @@ def test_callback_raising_base_exception_restores_everything(backend, exc):
 
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_after_an_interrupt_fit_gives_the_bits_of_a_fresh_copy(dtype, n_threads):
+def test_after_an_interrupt_fit_gives_the_bits_of_a_fresh_copy(dtype, n_threads, counted_pool):
     net, twin = trained(dtype=dtype, n_threads=n_threads), trained(dtype=dtype,
                                                                     n_threads=n_threads)
     X, y = data()
