@@ -588,3 +588,16 @@ def test_progress_lines_show_the_validation_rows_metrics(iris_like, target, metr
     assert abs(last - summary) < 1e-4, (last, summary)
     quiet = cyneuron(*args, "--quiet", cwd=d).stdout
     assert "val_" not in quiet and "epoch " not in quiet
+
+
+def test_early_stopping_says_which_weights_it_kept(iris_like):
+    d = iris_like
+    out = cyneuron("train", "with_id.csv", "--target", "kind", "--drop", "id",
+                   "--early-stopping", "--quiet", "-o", "es.npz", cwd=d).stdout
+    m = re.search(r"; restored the weights of epoch (\d+) \(validation score ([0-9.]+)\)", out)
+    assert m, out
+    model = cn.load(d / "es.npz")
+    mlp = model.steps[-1][1] if hasattr(model, "steps") else model
+    scores = np.asarray(mlp.validation_scores_)
+    assert int(m.group(1)) == int(np.nanargmax(scores)) + 1
+    assert float(m.group(2)) == pytest.approx(np.nanmax(scores), rel=1e-3)

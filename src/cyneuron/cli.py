@@ -532,10 +532,19 @@ class _ProgressCallback:
 def _why_stopped(model, max_iter, early_stopping) -> str:
     n = int(model.n_iter_)
     if n >= max_iter:
-        return f"ran all {n} epochs (--epochs {max_iter})"
-    what = "validation score" if early_stopping else "training loss"
-    return (f"stopped after {n} epochs: the {what} did not improve by more than "
-            f"tol={model.tol:g} for {model.n_iter_no_change} consecutive epochs")
+        text = f"ran all {n} epochs (--epochs {max_iter})"
+    else:
+        what = "validation score" if early_stopping else "training loss"
+        text = (f"stopped after {n} epochs: the {what} did not improve by more than "
+                f"tol={model.tol:g} for {model.n_iter_no_change} consecutive epochs")
+    scores = getattr(model, "validation_scores_", None)
+    if early_stopping and scores and not np.isnan(scores).all():
+        # the estimator ends with the weights of its best validation score (the
+        # first epoch that reached it), as scikit-learn's MLP does: say which
+        best = int(np.nanargmax(scores))
+        text += (f"; restored the weights of epoch {best + 1} (validation score "
+                 f"{scores[best]:.4g})")
+    return text
 
 
 def _mlp(model):
