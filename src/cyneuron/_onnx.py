@@ -328,8 +328,9 @@ _REGISTERED = False
 
 
 def register_skl2onnx() -> None:
-    """Register cyneuron's estimators with skl2onnx (done when this module is
-    imported; calling it again does nothing).
+    """Register cyneuron's estimators with skl2onnx.
+
+    Importing this module does it; calling it again does nothing.
 
     Afterwards ``skl2onnx.to_onnx(pipeline, X[:1])`` converts pipelines that
     contain an MLPClassifier or MLPRegressor. A classifier's outputs are

@@ -326,8 +326,16 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = net.n_outputs
 
     def digest(self) -> str:
-        """SHA-256 of the fitted network's architecture, dtype and weights (and a
-        classifier's labels); see ``cyneuron._digest`` for the bytes."""
+        """SHA-256 of the fitted network's architecture, dtype, weights and labels.
+
+        A classifier's labels are hashed too; ``cyneuron._digest`` gives the
+        bytes.
+
+        Returns
+        -------
+        str
+            64 hexadecimal digits.
+        """
         return _digest.estimator_digest(self)
 
     @property
@@ -1204,7 +1212,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                              f"call to partial_fit, {self.classes_}")
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
-        """Labels for X (the user's own labels, or a multilabel indicator matrix).
+        """Predict the labels of X (the user's own labels, or a multilabel indicator matrix).
 
         Parameters
         ----------
@@ -1372,7 +1380,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
-        """Predictions for X.
+        """Predict the targets of X.
 
         Parameters
         ----------

@@ -220,8 +220,6 @@ class Network:
         ``"identity"``, ``"softplus"``, ``"silu"`` (alias ``"swish"``),
         ``("elu", alpha)`` (alpha 1.0 by default), ``"gelu"`` (the tanh
         form), and ``"softmax"`` for the output layer).
-    output_activation : str, optional
-        Overrides the activation of the output layer only.
     loss : str
         ``"mse"`` (mean of the squared errors over all elements), ``"sse"``
         (half their sum: gradient a - y), ``"binary_crossentropy"`` (sigmoid
@@ -235,11 +233,19 @@ class Network:
     seed : int, numpy.random.Generator or None
         Seeds the network's own Generator (initialisation, and later
         shuffling and dropout).
-    dtype : "float64" or "float32"
-    backend : "cython" (compiled core) or "numpy" (the reference)
-    init : "xavier" (Glorot uniform, Keras' default: U(-r, r) with
-        r = sqrt(6 / (n_in + n_out))), "he" (r = sqrt(6 / n_in)) or
-        "uniform" (U[-1, 1) like the tutorials); every bias starts at 0
+    dtype : {"float64", "float32"}, default="float64"
+        The type of the weights, the outputs, the gradients and the
+        optimizer state.
+    backend : {"cython", "numpy"}, default="cython"
+        The compiled core, or the NumPy reference (:mod:`cyneuron.reference`):
+        the same bits.
+    init : {"xavier", "he", "uniform"}, default="xavier"
+        The initial weights: "xavier" is Glorot uniform (Keras' default),
+        U(-r, r) with r = sqrt(6 / (n_in + n_out)); "he" takes
+        r = sqrt(6 / n_in); "uniform" is U[-1, 1), as in the tutorials.
+        Every bias starts at 0.
+    output_activation : str, optional
+        Overrides the activation of the output layer only.
     l1, l2 : float
         Penalties ``l1 * sum|W| + l2 * sum W**2`` added to each batch's loss
         (weights only, biases are not penalised).
@@ -269,15 +275,6 @@ class Network:
         (round-to-nearest, subnormals not flushed; see the docs' page on
         portable numerics).
 
-    Sparse inputs: wherever a method takes X (``fit`` and its
-    ``validation_data``, ``feedforward``, ``gradients``, ``loss_and_gradients``,
-    ``train_step``, ``evaluate``), a scipy sparse matrix or array in CSR, CSC
-    or COO form is accepted. It is converted once to sorted, de-duplicated
-    compressed rows and never densified; the first layer's products skip its
-    zeros. While the weights are finite (``fit`` never leaves them otherwise)
-    the results are those of ``X.toarray()`` to the bit (see the docs' page
-    on the numerical contract).
-
     Attributes
     ----------
     stop_training : bool
@@ -288,6 +285,17 @@ class Network:
         Multiplies the running fit's learning rate (its schedule's value) from
         the next epoch on; every fit starts it at 1.0, and callbacks such as
         :class:`cyneuron.callbacks.ReduceLROnPlateau` lower it.
+
+    Notes
+    -----
+    Sparse inputs: wherever a method takes X (``fit`` and its
+    ``validation_data``, ``feedforward``, ``gradients``, ``loss_and_gradients``,
+    ``train_step``, ``evaluate``), a scipy sparse matrix or array in CSR, CSC
+    or COO form is accepted. It is converted once to sorted, de-duplicated
+    compressed rows and never densified; the first layer's products skip its
+    zeros. While the weights are finite (``fit`` never leaves them otherwise)
+    the results are those of ``X.toarray()`` to the bit (see the docs' page
+    on the numerical contract).
     """
 
     optimizer: registry.Optimizer | None
@@ -501,11 +509,16 @@ class Network:
                 f"digest={self.digest()[:12]!r})")
 
     def digest(self) -> str:
-        """SHA-256 (64 hex digits) of the architecture, dtype and weights.
+        """SHA-256 of the architecture, dtype and weights.
 
         Equal digests mean the same function, to the bit; the exact bytes
         hashed are documented in ``cyneuron._digest``. ``repr`` shows the
         first 12 digits; ``cn.save`` stores it and ``cn.load`` checks it.
+
+        Returns
+        -------
+        str
+            64 hexadecimal digits.
         """
         return _digest.network_digest(self)
 
@@ -526,15 +539,23 @@ class Network:
         return _modelfile.write(path, "Network", self.state_for_file)  # type: ignore[return-value]
 
     def to_torch(self) -> torch.nn.Sequential:
-        """A ``torch.nn.Sequential`` of Linear layers and activations computing this
-        network (needs ``pip install 'cyneuron[torch]'``); see ``cn.from_torch``."""
+        """A ``torch.nn.Sequential`` of Linear layers and activations computing this network.
+
+        Needs ``pip install 'cyneuron[torch]'``; :func:`cyneuron.from_torch`
+        reads one back.
+
+        Returns
+        -------
+        torch.nn.Sequential
+            The same weights, bit for bit, in PyTorch's layout.
+        """
         return _to_torch.to_torch(self)
 
     # --- model files: the surface cyneuron._schema and cyneuron.io use -------------------
 
     @_reads
     def state_for_file(self, prefix: str = "") -> tuple[dict[str, Any], dict[str, FloatArray]]:
-        """This network's model-file header and arrays.
+        """Return this network's model-file header and arrays.
 
         The arrays are copies taken under the guard, so that what is written
         cannot change under a concurrent fit; both are checked as loading
@@ -610,7 +631,13 @@ class Network:
 
     @_reads
     def get_weights(self) -> Weights:
-        """A list of (W, b) copies, W of shape (n_in, n_out), b of shape (n_out,)."""
+        """A list of (W, b) copies, W of shape (n_in, n_out), b of shape (n_out,).
+
+        Returns
+        -------
+        list of (numpy.ndarray, numpy.ndarray)
+            One pair per layer, from the input side.
+        """
         return [(W.copy(), b.copy()) for W, b in self._layers]
 
     @_writes
@@ -863,34 +890,67 @@ class Network:
 
         Parameters
         ----------
-        X, y : training inputs (n, n_in) and targets (n, n_out); classifiers
-            also take class indices (n,). X may be a scipy sparse matrix or
-            array (CSR, CSC, COO): it trains to the bits of its dense copy,
-            its mini-batches read from it in place.
-        epochs : number of passes over the data.
-        learning_rate : initial learning rate (see ``lr_schedule``); None takes
-            the optimizer's default, as in Keras (sgd and momentum 0.01,
-            rmsprop, adam and adamw 0.001).
-        batch_size : None for full-batch gradient descent, 1 for per-sample SGD,
+        X : array-like or scipy sparse matrix of shape (n_samples, n_inputs)
+            Training inputs. A sparse matrix or array (CSR, CSC, COO) trains
+            to the bits of its dense copy, its mini-batches read from it in
+            place.
+        y : array-like of shape (n_samples, n_outputs) or (n_samples,)
+            Targets; classifiers also take class indices.
+        epochs : int, default=1
+            Passes over the data.
+        learning_rate : float, optional
+            The initial learning rate (see `lr_schedule`); None takes the
+            optimizer's default, as in Keras (sgd and momentum 0.01, rmsprop,
+            adam and adamw 0.001).
+        batch_size : int, optional
+            None for full-batch gradient descent, 1 for per-sample SGD,
             anything else for mini-batches (the last one may be smaller).
-        optimizer : "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", or
-            ``cyneuron.optimizers.*``; ``optimizer_params`` overrides its
-            hyperparameters. Its state persists across ``fit`` calls while the
-            optimizer stays the same (``reset_optimizer()`` clears it).
-        shuffle : reshuffle mini-batches every epoch with the network's Generator.
-        lr_schedule : None/"constant", "step", "exponential", "invscaling", a
-            ``cyneuron.schedules`` object, or ``f(epoch, lr0) -> lr``.
-        clipnorm : rescale the whole gradient to at most this norm.
-        validation_data : (X_val, y_val); or ``validation_split``, the last
-            fraction of (X, y) held out before shuffling.
-        callbacks : functions ``f(epoch, logs)`` or Callback objects
-            (e.g. ``cyneuron.EarlyStopping``); called once per epoch.
-        sample_weight, class_weight : per-sample weights (n,), or a
-            {class: weight} dict; they scale each sample's loss and gradient.
+        optimizer : str or Optimizer, default="sgd"
+            "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", or an
+            object of :mod:`cyneuron.optimizers`. Its state persists across
+            ``fit`` calls while the optimizer stays the same
+            (``reset_optimizer()`` clears it).
+        optimizer_params : dict, optional
+            Overrides the named optimizer's hyperparameters.
+        shuffle : bool, default=True
+            Reshuffle the mini-batches every epoch with the network's Generator.
+        lr_schedule : str, Schedule or callable, optional
+            None or "constant", "step", "exponential", "invscaling", an object
+            of :mod:`cyneuron.schedules`, or a function ``f(epoch, lr0) -> lr``.
+        clipnorm : float, optional
+            Rescale each batch's whole gradient to at most this norm.
+        validation_data : tuple of (X_val, y_val), optional
+            Data to compute ``val_loss`` (and ``val_accuracy``) on after each
+            epoch.
+        validation_split : float, default=0.0
+            Instead of `validation_data`: the last fraction of (X, y), held
+            out before shuffling (Keras).
+        callbacks : list of callable or Callback, optional
+            Functions ``f(epoch, logs)`` or :class:`cyneuron.Callback` objects
+            (e.g. :class:`cyneuron.EarlyStopping`), called once per epoch.
+        sample_weight : array-like of shape (n_samples,), optional
+            Scales each sample's loss and gradient.
+        class_weight : dict, optional
+            A weight per class index, ``{class: weight}`` (a classification
+            loss only), multiplying `sample_weight`.
         verbose : {0, 1, 2}, default=0
-            0 silent; 1 a progress bar on a terminal (with tqdm, ``cyneuron[progress]``),
-            else a line per tenth of the run; 2 a line per epoch. Never changes the bits.
+            0 silent; 1 a progress bar on a terminal (with tqdm,
+            ``cyneuron[progress]``), else a line per tenth of the run; 2 a line
+            per epoch. Never changes the bits.
 
+        Returns
+        -------
+        History
+            The loss (and metrics) of every epoch.
+
+        Raises
+        ------
+        DivergenceError
+            When the loss or the weights stop being finite; the network is as
+            before the call.
+
+        Notes
+        -----
         All epochs and batches run inside the compiled core; it returns to
         Python at most once per epoch (for validation, callbacks, dropout
         draws, progress), and only when one of those is asked for. Ctrl-C
