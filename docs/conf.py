@@ -17,7 +17,7 @@ author = "the cyneuron authors"
 copyright = "2026, the cyneuron authors"
 
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.doctest", "sphinx.ext.intersphinx",
-              "numpydoc", "myst_parser", "sphinx_copybutton"]
+              "numpydoc", "myst_parser", "sphinx_copybutton", "sphinx_gallery.gen_gallery"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "_generated"]   # the generated tables are included, not pages
 intersphinx_mapping = {}
@@ -75,6 +75,24 @@ from cyneuron import Network, Neuron
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
 
+# The gallery runs every script of gallery/ at build time and fails the build on an
+# error (CI's extras cell builds it with -W). `-D plot_gallery=0` skips running them
+# (the doctest build does, as it does not show the figures).
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "gallery"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "abort_on_example_error": True,
+    "only_warn_on_example_error": False,
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "min_reported_time": 0,
+    "show_memory": False,
+    "image_scrapers": ("matplotlib",),
+    "matplotlib_animations": False,
+    "reset_modules": ("matplotlib",),
+    "within_subsection_order": "FileNameSortKey",
+}
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 myst_heading_anchors = 3
