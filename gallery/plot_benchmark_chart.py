@@ -53,7 +53,9 @@ def relative_times(header, rows):
         threads = row[col["threads"]] if "threads" in col else "1"
         if row[col["dtype"]] != "float64" or threads != "1":
             continue
-        key = "vs cyneuron f64" if "vs cyneuron f64" in col else "vs scikit-learn"
+        key = "vs cyneuron f64"
+        if key not in col:
+            key = "vs scikit-learn"
         ratio = re.fullmatch(r"([\d.]+)x", row[col[key]])
         if ratio:
             ratios.append((row[col["peer"]], float(ratio.group(1))))
