@@ -32,16 +32,12 @@ autodoc_typehints = "none"                # numpydoc sections carry the types
 # Left out, for every object:
 #   ES01, EX01, SA01  an extended summary, an Examples and a See Also section: the
 #         guide pages and the gallery carry the prose, the examples and the links
-#   PR07, RT03  a description for every parameter and return value: where the name,
-#         the type and the default say it all (``patience : int, default=5``), the
-#         docstrings stay short
 #   RT02  a named single return (``a : ndarray``): numpydoc's format allows the name,
 #         and the reference's docstrings use the names of the tutorial's formulas
 #   SS02, PR08, RT04  a capital first letter: the reference's summaries and
 #         descriptions start with a formula or a symbol (``relu(z) = max(z, 0)``,
 #         ``delta``), whose case is part of its meaning
-numpydoc_validation_checks = {"all", "ES01", "EX01", "SA01", "PR07", "RT03", "RT02",
-                              "SS02", "PR08", "RT04"}
+numpydoc_validation_checks = {"all", "ES01", "EX01", "SA01", "RT02", "SS02", "PR08", "RT04"}
 # numpydoc 1.11's validator raises StopIteration on a property built from a lambda
 # (it looks for the `def` line); these read-only attributes have one-line docs.
 numpydoc_validation_exclude = {

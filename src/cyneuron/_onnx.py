@@ -147,6 +147,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, dtype=None, opset: int
     Parameters
     ----------
     model : Network, MLPClassifier or MLPRegressor (fitted)
+        The model to export.
     path : str or os.PathLike, optional
         Where to write the model as well.
     dtype : {"float64", "float32"}, optional

@@ -571,6 +571,7 @@ class Network:
         meta : dict
             The header (:func:`cyneuron._schema.network_state`).
         arrays : dict of str to numpy.ndarray
+            The parameters and the optimizer state, by name.
 
         Raises
         ------
@@ -595,6 +596,7 @@ class Network:
         meta : mapping
             The header, as :meth:`state_for_file` writes it.
         arrays : mapping of str to numpy.ndarray
+            The arrays, as :meth:`state_for_file` writes them.
         prefix : str, default=""
             Before every array's key.
         backend : {"cython", "numpy"}, default="cython"
@@ -684,6 +686,7 @@ class Network:
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_outputs) or (n_outputs,)
+            The network's outputs, in its dtype.
         """
         out = self.try_forward(X)
         return out if out is not None else self._guard.read(self._feedforward_checked, X)
@@ -704,6 +707,7 @@ class Network:
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_outputs) or None
+            The outputs, or None when X must take the checked path.
         """
         fast = self._engine.fast_forward
         if fast is not None:
@@ -735,6 +739,7 @@ class Network:
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_outputs)
+            The network's outputs, in its dtype.
         """
         return self._engine.forward(x)
 
@@ -761,6 +766,7 @@ class Network:
         Parameters
         ----------
         x : numpy.ndarray of shape (n_samples, n_inputs)
+            Inputs validated as ``fit`` validates them, in the network's dtype.
         t : numpy.ndarray of shape (n_samples, n_outputs)
             Validated as ``fit`` validates them, in the network's dtype.
         w : numpy.ndarray of shape (n_samples,), optional
@@ -787,12 +793,14 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
+            Inputs, or a scipy sparse matrix.
         y : array-like of shape (n_samples, n_outputs)
             Targets; class indices or one-hot rows for categorical_crossentropy.
 
         Returns
         -------
         list of (numpy.ndarray, numpy.ndarray)
+            One (dW, db) pair per layer, shaped like the weights.
         """
         x, t = self._check_xy(X, y)
         return self._unflatten(self.batch_gradient(x, t)[1])
@@ -804,13 +812,16 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
+            Inputs, or a scipy sparse matrix.
         y : array-like of shape (n_samples, n_outputs)
             Targets; class indices or one-hot rows for categorical_crossentropy.
 
         Returns
         -------
         loss : float
+            The loss on (X, y), penalties included.
         gradients : list of (dW, db) pairs, shaped like the weights
+            One (dW, db) pair per layer, shaped like the weights.
         """
         x, t = self._check_xy(X, y)
         value, flat = self.batch_gradient(x, t)
@@ -823,6 +834,7 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
+            Inputs, or a scipy sparse matrix.
         y : array-like of shape (n_samples, n_outputs)
             Targets; class indices or one-hot rows for categorical_crossentropy.
         learning_rate : float
@@ -863,6 +875,7 @@ class Network:
         Parameters
         ----------
         optimizer : str or cyneuron._registry.Optimizer
+            A name, or an Optimizer already resolved.
         params : mapping or None
             Hyperparameters over the optimizer's defaults (None with a
             resolved Optimizer: take it as it is).
@@ -1156,6 +1169,7 @@ class Network:
         Returns
         -------
         float
+            The larger of the two losses.
         """
         rows = min(x.shape[0], self._REFERENCE_ROWS)
         start = self._dataset_loss(self.forward_array(x[:rows]), t[:rows])
@@ -1167,10 +1181,12 @@ class Network:
         Parameters
         ----------
         t : numpy.ndarray of shape (n_samples, n_outputs)
+            Targets validated for this network.
 
         Returns
         -------
         float
+            The loss of the mean target on every row.
         """
         # Every fit asks (the runaway rule); on small targets the answer costs
         # far more than the tutorials' epochs, so the last one is kept, keyed by
@@ -1300,9 +1316,11 @@ class Network:
         shuffle : bool
             Reshuffle the batches every epoch with the network's Generator.
         learning_rate : float
+            Each epoch's rate, positive and finite in the network's dtype.
         epochs : int, default=1
             Dropout masks are drawn one epoch at a time: 1 with dropout.
         clipnorm : float, optional
+            Rescale each batch's gradient to at most this norm.
         progress : callable, optional
             Called as ``progress(epoch, rows, loss_sum)`` while an epoch runs
             (see ``cyneuron._progress.batch_hook``); what it raises stops
@@ -1371,6 +1389,7 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
+            Inputs, or a scipy sparse matrix.
         y : array-like of shape (n_samples, n_outputs)
             Targets; class indices or one-hot rows for categorical_crossentropy.
 
@@ -1397,10 +1416,12 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs) or (n_inputs,)
+            Inputs, or a scipy sparse matrix.
 
         Returns
         -------
         numpy.ndarray of int
+            One class index per sample.
         """
         out = self.feedforward(X)
         return metrics.to_labels(out if out.ndim == 2 else out.reshape(1, -1))
@@ -1414,6 +1435,7 @@ class Neuron:
     weights : sequence of float
         One weight per input.
     bias : float
+        Added to the weighted sum.
     activation : str, default="sigmoid"
         Any activation name of :class:`Network`.
     dtype : {"float64", "float32"}, default="float64"
@@ -1450,10 +1472,12 @@ class Neuron:
         Parameters
         ----------
         inputs : array-like of shape (n_inputs,) or (n_samples, n_inputs)
+            One sample, or a batch.
 
         Returns
         -------
         float or numpy.ndarray of shape (n_samples,)
+            The activation of the weighted sum plus the bias.
         """
         out = self._net.feedforward(inputs)
         return float(out[0]) if out.ndim == 1 else out[:, 0]

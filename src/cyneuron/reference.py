@@ -135,6 +135,7 @@ def row_sums(x: FloatArray) -> FloatArray:
     Parameters
     ----------
     x : ndarray, shape (n, m)
+        The rows to sum.
 
     Returns
     -------
@@ -187,6 +188,8 @@ def affine(x: FloatArray | CSRRows, W: FloatArray, b: FloatArray) -> FloatArray:
     z : ndarray, shape (n, n_out)
         The layer's pre-activation, in W's dtype.
 
+    Notes
+    -----
     A sparse x (a :class:`cyneuron._csr.CSRRows`, the first layer's input)
     takes `sparse_affine`.
     """
@@ -236,6 +239,8 @@ def weight_gradient(a_prev: FloatArray | CSRRows, delta: FloatArray) -> Pair:
     db : ndarray, shape (n_out,)
         ``sample_sum(delta)``.
 
+    Notes
+    -----
     A sparse a_prev (:class:`cyneuron._csr.CSRRows`) takes
     `sparse_weight_gradient`.
     """
@@ -271,7 +276,9 @@ def sparse_affine(x: CSRRows, W: FloatArray, b: FloatArray) -> FloatArray:
     x : CSRRows, shape (n, n_in)
         The batch's inputs, values in W's dtype.
     W : ndarray, shape (n_in, n_out)
+        The layer's weight matrix.
     b : ndarray, shape (n_out,)
+        The layer's bias.
 
     Returns
     -------
@@ -308,6 +315,7 @@ def sparse_weight_gradient(x: CSRRows, delta: FloatArray) -> Pair:
     dW : ndarray, shape (n_in, n_out)
         Bit for bit ``weight_gradient(x.toarray(), delta)[0]`` when delta is finite.
     db : ndarray, shape (n_out,)
+        ``sample_sum(delta)``.
     """
     dW = np.zeros((x.shape[1], delta.shape[1]), dtype=delta.dtype)
     for i, d_row in enumerate(delta):
