@@ -92,7 +92,6 @@ sphinx_gallery_conf = {
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 myst_heading_anchors = 3
-suppress_warnings = ["myst.xref_missing"]   # CHANGELOG/CONTRIBUTING link repository files
 
 
 # --- the benchmark tables, read from benchmarks/RESULTS.md at every build ------------------
