@@ -81,6 +81,8 @@ class History:
         Returns
         -------
         matplotlib.figure.Figure
+            One panel per quantity, the validation curve dashed; not registered with
+            pyplot.
         """
         return _plot.plot_history(self, path)
 

@@ -35,6 +35,7 @@ def from_sklearn(model: Any) -> MLPClassifier | MLPRegressor:
     Parameters
     ----------
     model : sklearn.neural_network.MLPClassifier or MLPRegressor, fitted
+        The scikit-learn MLP to convert.
 
     Returns
     -------
@@ -200,6 +201,7 @@ def from_torch(module: torch.nn.Sequential, *, loss: str | None = None,
     Returns
     -------
     Network
+        The same layers and weights, bit for bit.
 
     Raises
     ------

@@ -147,6 +147,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, dtype=None, opset: int
     Parameters
     ----------
     model : Network, MLPClassifier or MLPRegressor (fitted)
+        The model to export.
     path : str or os.PathLike, optional
         Where to write the model as well.
     dtype : {"float64", "float32"}, optional
@@ -328,8 +329,9 @@ _REGISTERED = False
 
 
 def register_skl2onnx() -> None:
-    """Register cyneuron's estimators with skl2onnx (done when this module is
-    imported; calling it again does nothing).
+    """Register cyneuron's estimators with skl2onnx.
+
+    Importing this module does it; calling it again does nothing.
 
     Afterwards ``skl2onnx.to_onnx(pipeline, X[:1])`` converts pipelines that
     contain an MLPClassifier or MLPRegressor. A classifier's outputs are

@@ -107,6 +107,7 @@ def plot_decision_boundary(model, X, y, path=None, resolution=200):
         Fitted, with two inputs. A Network with one output is split at 0.5, with
         several at the largest output; a regressor's output is shown as a surface.
     X : array-like of shape (n_samples, 2)
+        The samples, drawn on top of the regions.
     y : array-like of shape (n_samples,) or (n_samples, n_classes)
         Labels (any type for an estimator; one-hot rows for a Network work too).
     path : str or os.PathLike, optional
@@ -117,6 +118,7 @@ def plot_decision_boundary(model, X, y, path=None, resolution=200):
     Returns
     -------
     matplotlib.figure.Figure
+        A figure not registered with pyplot (``plt.figure(fig)`` shows it there).
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:

@@ -546,7 +546,19 @@ WEIGHT_DECAY = "weight_decay"
 
 @dataclass(frozen=True)
 class Optimizer:
-    """An optimizer's name, code and hyperparameters (its state lives in the Network)."""
+    """An optimizer's name, code and hyperparameters (its state lives in the Network).
+
+    Made by :mod:`cyneuron.optimizers`' functions or by name; immutable.
+
+    Parameters
+    ----------
+    name : str
+        The registry's name ("sgd", "momentum", "rmsprop", "adam", "adamw").
+    code : int
+        What the compiled core switches on.
+    params : dict
+        The hyperparameters, the row's defaults overridden.
+    """
 
     name: str
     code: int

@@ -70,6 +70,7 @@ class Callback:
         Parameters
         ----------
         network : Network
+            The network that was trained.
         """
 
     def summary(self) -> str | None:
@@ -81,6 +82,7 @@ class Callback:
         Returns
         -------
         str or None
+            None when there is nothing to say.
         """
         return None
 
@@ -147,7 +149,9 @@ class EarlyStopping(_Monitor):
     monitor : str, default="val_loss"
         A key of the epoch logs.
     patience : int, default=5
+        Epochs without an improvement before training stops.
     min_delta : float, default=0.0
+        The least change of `monitor` that counts as an improvement.
     restore_best_weights : bool, default=False
         End with the weights of the best epoch.
     mode : {"auto", "min", "max"}, default="auto"
@@ -166,6 +170,7 @@ class EarlyStopping(_Monitor):
         Parameters
         ----------
         network : Network
+            The network about to be trained.
         """
         super().on_train_begin(network)
         self.best_epoch: int | None = None
@@ -179,7 +184,9 @@ class EarlyStopping(_Monitor):
         Parameters
         ----------
         epoch : int
+            The epoch just finished, 0-based.
         logs : dict of str to float
+            Its loss and metrics.
 
         Returns
         -------
@@ -204,6 +211,7 @@ class EarlyStopping(_Monitor):
         Parameters
         ----------
         network : Network
+            The network that was trained.
         """
         self.restored_epoch: int | None = None
         if self.restore_best_weights and self.best_weights is not None:
@@ -216,6 +224,7 @@ class EarlyStopping(_Monitor):
         Returns
         -------
         str or None
+            None when training did not stop early.
         """
         stopped = getattr(self, "stopped_epoch", None)
         if stopped is None:
@@ -242,11 +251,13 @@ class ModelCheckpoint(_Monitor):
         checkpoints) and any logged value, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``.
         A ``.safetensors`` suffix writes that format.
     monitor : str, default="val_loss"
+        A key of the epoch logs, read when `save_best_only`.
     save_best_only : bool, default=False
         Save only when `monitor` improves on the best value so far (by more
         than `min_delta`).
     mode : {"auto", "min", "max"}, default="auto"
     min_delta : float, default=0.0
+        The least change of `monitor` that counts as an improvement.
     verbose : int, default=0
         1 prints a line per save.
 
@@ -272,6 +283,7 @@ class ModelCheckpoint(_Monitor):
         Parameters
         ----------
         keys : set of str
+            The names the epoch logs will have.
         """
         if self.save_best_only:
             super().check_logs(keys)
@@ -282,11 +294,14 @@ class ModelCheckpoint(_Monitor):
         Parameters
         ----------
         epoch : int
+            The epoch just finished, 0-based.
         logs : dict of str to float
+            Its loss and metrics.
 
         Returns
         -------
         None
+            Never stops training.
         """
         if self.save_best_only:
             value = self._value(logs)
@@ -318,13 +333,18 @@ class ReduceLROnPlateau(_Monitor):
     Parameters
     ----------
     monitor : str, default="val_loss"
+        A key of the epoch logs.
     factor : float, default=0.1
         In (0, 1).
     patience : int, default=10
+        Epochs without an improvement before the rate is lowered.
     mode : {"auto", "min", "max"}, default="auto"
     min_delta : float, default=1e-4
+        The least change of `monitor` that counts as an improvement.
     cooldown : int, default=0
+        Epochs to wait after a reduction before counting again.
     min_lr : float, default=0.0
+        The learning rate is never lowered below this.
     verbose : int, default=0
         1 prints a line when the rate is lowered.
     """
@@ -346,6 +366,7 @@ class ReduceLROnPlateau(_Monitor):
         Parameters
         ----------
         network : Network
+            The network about to be trained.
         """
         super().on_train_begin(network)
         self.wait = 0
@@ -358,11 +379,14 @@ class ReduceLROnPlateau(_Monitor):
         Parameters
         ----------
         epoch : int
+            The epoch just finished, 0-based.
         logs : dict of str to float
+            Its loss and metrics.
 
         Returns
         -------
         None
+            Never stops training.
         """
         value = self._value(logs)
         if self.cooldown_left > 0:
@@ -400,7 +424,9 @@ class CSVLogger(Callback):
     Parameters
     ----------
     filename : str
+        The CSV file to write.
     separator : str, default=","
+        One character between the fields.
     append : bool, default=False
         Keep the rows of an existing file (with the same columns) and add to them.
     """
@@ -418,6 +444,7 @@ class CSVLogger(Callback):
         Parameters
         ----------
         network : Network
+            The network about to be trained.
         """
         super().on_train_begin(network)
         self.rows: list[str] = []
@@ -438,11 +465,14 @@ class CSVLogger(Callback):
         Parameters
         ----------
         epoch : int
+            The epoch just finished, 0-based.
         logs : dict of str to float
+            Its loss and metrics.
 
         Returns
         -------
         None
+            Never stops training.
         """
         if self.keys is None:
             self.keys = sorted(logs)

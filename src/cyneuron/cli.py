@@ -906,7 +906,18 @@ def _one_line(exc: BaseException | str, limit: int = 500) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``cyneuron`` command; returns the exit status."""
+    """Run the ``cyneuron`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program's name; None reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status: 0, 2 for bad input, 3 for a run that diverged.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         return demo_main(argv)          # bare `cyneuron [demo options]`

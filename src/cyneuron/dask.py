@@ -146,9 +146,11 @@ def iter_blocks(X: Any, y: Any = None, sample_weight: Any = None, *,
     Parameters
     ----------
     X : numpy.ndarray, numpy.memmap or dask.array of shape (n_samples, n_features)
+        The data, read one block at a time.
     y : array of shape (n_samples,) or (n_samples, n_outputs), optional
         NumPy, memmap or Dask; sliced with the same row boundaries as ``X``.
     sample_weight : array of shape (n_samples,), optional
+        Cut at the same rows as `X`.
     block_size : int, optional
         Rows per block. By default a ``dask.array``'s own row chunks, and for
         a NumPy array slices of about 64 MiB.

@@ -326,8 +326,16 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = net.n_outputs
 
     def digest(self) -> str:
-        """SHA-256 of the fitted network's architecture, dtype and weights (and a
-        classifier's labels); see ``cyneuron._digest`` for the bytes."""
+        """SHA-256 of the fitted network's architecture, dtype, weights and labels.
+
+        A classifier's labels are hashed too; ``cyneuron._digest`` gives the
+        bytes.
+
+        Returns
+        -------
+        str
+            64 hexadecimal digits.
+        """
         return _digest.estimator_digest(self)
 
     @property
@@ -910,25 +918,34 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         Schedule for ``solver="sgd"``.
     learning_rate_init : float, default=1e-3
+        The initial learning rate of the stochastic solvers.
     power_t : float, default=0.5
         Exponent of "invscaling": ``learning_rate_init / (t + 1) ** power_t``
         with t the number of samples seen.
     max_iter : int, default=200
         Epochs (stochastic solvers) or iterations (lbfgs).
     shuffle : bool, default=True
+        Reshuffle the samples every epoch (stochastic solvers).
     random_state : int, RandomState instance or None, default=None
         Initialisation, shuffling, dropout and the early-stopping split.
     tol : float, default=1e-4
+        Training stops when the loss (or the validation score) has not improved by at
+        least `tol` for `n_iter_no_change` epochs.
     verbose : bool or int, default=False
+        Print each epoch's loss, as scikit-learn does (``Iteration N, loss = ...``).
     warm_start : bool, default=False
+        ``fit`` continues from the fitted weights instead of starting afresh.
     momentum : float, default=0.9
+        Momentum of ``solver="sgd"``, in [0, 1].
     nesterovs_momentum : bool, default=True
+        Nesterov's momentum for ``solver="sgd"`` with ``momentum > 0``.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified by label) and
         stop when its accuracy stops improving; the best weights are kept. A
         binary target is stratified as in scikit-learn (a class with one
         member is an error); several classes where every class can be split.
     validation_fraction : float, default=0.1
+        The part of the training data that `early_stopping` holds out.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's parameters.
     n_iter_no_change : int or np.inf, default=10
@@ -949,6 +966,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Weights per class, keyed by the labels of ``y``; they multiply
         ``sample_weight``.
     backend : {"cython", "numpy"}, default="cython"
+        The compiled core, or the NumPy reference (the same bits).
     numerics : {"numpy", "portable"}, default="numpy"
         Whose exp, tanh and log: NumPy's (the same bits as NumPy on this
         machine) or cyneuron's own (the same bits on every machine); see
@@ -1167,6 +1185,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Returns
         -------
         self : MLPClassifier
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight, incremental=False, callbacks=callbacks)
 
@@ -1179,13 +1198,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels, or a multilabel indicator matrix.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
         classes : array-like of shape (n_classes,), default=None
             Every class of the problem; required on the first call.
 
         Returns
         -------
         self : MLPClassifier
+            The estimator, trained one more epoch.
         """
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
@@ -1204,7 +1226,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                              f"call to partial_fit, {self.classes_}")
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
-        """Labels for X (the user's own labels, or a multilabel indicator matrix).
+        """Predict the labels of X (the user's own labels, or a multilabel indicator matrix).
 
         Parameters
         ----------
@@ -1213,6 +1235,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The predicted labels.
         """
         return self._decode(self._forward(X))
 
@@ -1226,6 +1249,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            In the estimator's dtype; each row sums to 1 unless the classifier
+            is multilabel (one sigmoid per label).
         """
         out = self._forward(X)
         if out.shape[1] == 1 and not self._multilabel:
@@ -1247,6 +1272,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            The natural logarithm of each probability.
         """
         proba = self.predict_proba(X)
         # the network that computed the probabilities decides (a numerics set
@@ -1271,35 +1297,63 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the hidden layers.
     activation : str or list of str, default="relu"
+        Hidden activation, as for :class:`MLPClassifier`; a list gives one per hidden
+        layer.
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        "lbfgs" runs ``scipy.optimize``'s L-BFGS-B on the full batch.
     alpha : float, default=1e-4
+        L2 penalty: ``alpha / 2 * sum(W**2)`` per unit of sample weight.
     batch_size : int or "auto", default="auto"
+        Mini-batch size of the stochastic solvers: ``min(200, n_samples)`` for "auto".
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule for ``solver="sgd"``.
     learning_rate_init : float, default=1e-3
+        The initial learning rate of the stochastic solvers.
     power_t : float, default=0.5
+        Exponent of "invscaling": ``learning_rate_init / (t + 1) ** power_t`` with t the
+        number of samples seen.
     max_iter : int, default=200
+        Epochs (stochastic solvers) or iterations (lbfgs).
     shuffle : bool, default=True
+        Reshuffle the samples every epoch (stochastic solvers).
     random_state : int, RandomState instance or None, default=None
+        Initialisation, shuffling, dropout and the early-stopping split.
     tol : float, default=1e-4
+        Training stops when the loss (or the validation score) has not improved by at
+        least `tol` for `n_iter_no_change` epochs.
     verbose : bool or int, default=False
+        Print each epoch's loss, as scikit-learn does (``Iteration N, loss = ...``).
     warm_start : bool, default=False
+        ``fit`` continues from the fitted weights instead of starting afresh.
     momentum : float, default=0.9
+        Momentum of ``solver="sgd"``, in [0, 1].
     nesterovs_momentum : bool, default=True
+        Nesterov's momentum for ``solver="sgd"`` with ``momentum > 0``.
     early_stopping : bool, default=False
         Stop when the R^2 score on the held-out ``validation_fraction`` stops
         improving; the best weights are kept.
     validation_fraction : float, default=0.1
+        The part of the training data that `early_stopping` holds out.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's parameters.
     n_iter_no_change : int or np.inf, default=10
+        Epochs without an improvement of `tol` before stopping; ``np.inf``: never stop
+        early.
     max_fun : int, default=15000
+        The most loss evaluations of lbfgs.
     dropout : float or list of float, default=0.0
+        Inverted dropout on the hidden layers (stochastic solvers).
     dtype : {"float64", "float32"} or None, default=None
         The network's dtype; None: float32 when X is float32 (as scikit-learn's
         MLP keeps it), float64 otherwise. Predictions come in this dtype.
     n_threads : int, default=1
+        Threads for large products (-1: every CPU); bits do not change.
     clipnorm : float or None, default=None
+        Clip each batch's gradient to this global norm.
     backend : {"cython", "numpy"}, default="cython"
+        The compiled core, or the NumPy reference (the same bits).
     numerics : {"numpy", "portable"}, default="numpy"
         Whose exp, tanh and log: NumPy's (the same bits as NumPy on this
         machine) or cyneuron's own (the same bits on every machine); see
@@ -1344,13 +1398,16 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets: one column, or several.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
         callbacks : callable, cyneuron.Callback or a list of them, default=None
             As for :meth:`MLPClassifier.fit`.
 
         Returns
         -------
         self : MLPRegressor
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight, incremental=False, callbacks=callbacks)
 
@@ -1363,16 +1420,19 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets: one column, or several.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
 
         Returns
         -------
         self : MLPRegressor
+            The estimator, trained one more epoch.
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
-        """Predictions for X.
+        """Predict the targets of X.
 
         Parameters
         ----------
@@ -1381,6 +1441,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            The predictions, in the estimator's dtype.
         """
         out = self._forward(X)
         return out[:, 0] if out.shape[1] == 1 else out

@@ -216,8 +216,10 @@ def save(network: Any, path: bytes | os.PathLike[bytes], *,
          metadata: dict[str, Any] | None = None) -> bytes: ...
 def save(network: Any, path: PathLike, *, metadata: dict[str, Any] | None = None
          ) -> str | bytes:
-    """Write `network` (or a fitted MLPClassifier / MLPRegressor, or a fitted
-    :func:`cyneuron.tabular_pipeline`) to a model file.
+    """Write a network, a fitted estimator or a fitted pipeline to a model file.
+
+    `network` is a Network, a fitted MLPClassifier / MLPRegressor, or a
+    fitted :func:`cyneuron.tabular_pipeline`.
 
     Parameters
     ----------
@@ -225,15 +227,15 @@ def save(network: Any, path: PathLike, *, metadata: dict[str, Any] | None = None
         A pipeline must be one :func:`cyneuron.tabular_pipeline` builds: its
         preprocessing is stored field by field (never pickled), under the
         same state digest.
-    metadata : dict, optional
-        Plain JSON values stored with a pipeline (at most 64 KiB), read back by
-        ``load(..., with_metadata=True)``; the command line keeps how it read
-        the data there.
     path : str, bytes or os.PathLike
         A ``.safetensors`` path writes the safetensors format (needs
         ``pip install 'cyneuron[safetensors]'``; see
         ``cyneuron._safetensors_io``); otherwise the ``.npz`` suffix is added
         if missing.
+    metadata : dict, optional
+        Plain JSON values stored with a pipeline (at most 64 KiB), read back by
+        ``load(..., with_metadata=True)``; the command line keeps how it read
+        the data there.
 
     Returns
     -------

@@ -17,6 +17,7 @@ def to_labels(a: ArrayLike) -> np.ndarray:
     Returns
     -------
     ndarray of int64
+        One label per sample.
     """
     a = np.asarray(a)
     if a.ndim == 1:
@@ -33,12 +34,14 @@ def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike,
     Parameters
     ----------
     y_true, y_pred : array-like of int
+        The true and the predicted labels, 0 to n_classes - 1.
     n_classes : int, optional
         Defaults to one more than the largest label seen.
 
     Returns
     -------
     ndarray of int64, shape (n_classes, n_classes)
+        Rows are true classes, columns predicted ones.
     """
     y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
     if n_classes is None:
@@ -54,10 +57,12 @@ def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     Parameters
     ----------
     y_true, y_pred : array-like
+        The true and the predicted labels.
 
     Returns
     -------
     float
+        In [0, 1].
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     return float(np.mean(y_true == y_pred)) if y_true.size else 0.0
@@ -73,13 +78,16 @@ def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike, average: str = "ma
     Parameters
     ----------
     y_true, y_pred : array-like of int
+        The true and the predicted labels, 0 to n_classes - 1.
     average : {"macro", "binary"}, default="macro"
         "binary" scores class 1, "macro" averages over the classes.
     n_classes : int, optional
+        Defaults to one more than the largest label seen.
 
     Returns
     -------
     (precision, recall, f1) : tuple of float
+        Each in [0, 1].
     """
     cm = confusion_matrix(y_true, y_pred, n_classes)
     tp = np.diag(cm).astype(np.float64)
@@ -106,6 +114,7 @@ def classification_report(y_true_labels: ArrayLike, y_pred_labels: ArrayLike,
     Parameters
     ----------
     y_true_labels, y_pred_labels : array-like of int
+        The true and the predicted labels, 0 to n_classes - 1.
     n_classes : int
         Two gives binary precision/recall/F1, more gives macro averages.
 

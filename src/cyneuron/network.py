@@ -220,8 +220,6 @@ class Network:
         ``"identity"``, ``"softplus"``, ``"silu"`` (alias ``"swish"``),
         ``("elu", alpha)`` (alpha 1.0 by default), ``"gelu"`` (the tanh
         form), and ``"softmax"`` for the output layer).
-    output_activation : str, optional
-        Overrides the activation of the output layer only.
     loss : str
         ``"mse"`` (mean of the squared errors over all elements), ``"sse"``
         (half their sum: gradient a - y), ``"binary_crossentropy"`` (sigmoid
@@ -235,11 +233,19 @@ class Network:
     seed : int, numpy.random.Generator or None
         Seeds the network's own Generator (initialisation, and later
         shuffling and dropout).
-    dtype : "float64" or "float32"
-    backend : "cython" (compiled core) or "numpy" (the reference)
-    init : "xavier" (Glorot uniform, Keras' default: U(-r, r) with
-        r = sqrt(6 / (n_in + n_out))), "he" (r = sqrt(6 / n_in)) or
-        "uniform" (U[-1, 1) like the tutorials); every bias starts at 0
+    dtype : {"float64", "float32"}, default="float64"
+        The type of the weights, the outputs, the gradients and the
+        optimizer state.
+    backend : {"cython", "numpy"}, default="cython"
+        The compiled core, or the NumPy reference (:mod:`cyneuron.reference`):
+        the same bits.
+    init : {"xavier", "he", "uniform"}, default="xavier"
+        The initial weights: "xavier" is Glorot uniform (Keras' default),
+        U(-r, r) with r = sqrt(6 / (n_in + n_out)); "he" takes
+        r = sqrt(6 / n_in); "uniform" is U[-1, 1), as in the tutorials.
+        Every bias starts at 0.
+    output_activation : str, optional
+        Overrides the activation of the output layer only.
     l1, l2 : float
         Penalties ``l1 * sum|W| + l2 * sum W**2`` added to each batch's loss
         (weights only, biases are not penalised).
@@ -269,15 +275,6 @@ class Network:
         (round-to-nearest, subnormals not flushed; see the docs' page on
         portable numerics).
 
-    Sparse inputs: wherever a method takes X (``fit`` and its
-    ``validation_data``, ``feedforward``, ``gradients``, ``loss_and_gradients``,
-    ``train_step``, ``evaluate``), a scipy sparse matrix or array in CSR, CSC
-    or COO form is accepted. It is converted once to sorted, de-duplicated
-    compressed rows and never densified; the first layer's products skip its
-    zeros. While the weights are finite (``fit`` never leaves them otherwise)
-    the results are those of ``X.toarray()`` to the bit (see the docs' page
-    on the numerical contract).
-
     Attributes
     ----------
     stop_training : bool
@@ -288,6 +285,17 @@ class Network:
         Multiplies the running fit's learning rate (its schedule's value) from
         the next epoch on; every fit starts it at 1.0, and callbacks such as
         :class:`cyneuron.callbacks.ReduceLROnPlateau` lower it.
+
+    Notes
+    -----
+    Sparse inputs: wherever a method takes X (``fit`` and its
+    ``validation_data``, ``feedforward``, ``gradients``, ``loss_and_gradients``,
+    ``train_step``, ``evaluate``), a scipy sparse matrix or array in CSR, CSC
+    or COO form is accepted. It is converted once to sorted, de-duplicated
+    compressed rows and never densified; the first layer's products skip its
+    zeros. While the weights are finite (``fit`` never leaves them otherwise)
+    the results are those of ``X.toarray()`` to the bit (see the docs' page
+    on the numerical contract).
     """
 
     optimizer: registry.Optimizer | None
@@ -501,11 +509,16 @@ class Network:
                 f"digest={self.digest()[:12]!r})")
 
     def digest(self) -> str:
-        """SHA-256 (64 hex digits) of the architecture, dtype and weights.
+        """SHA-256 of the architecture, dtype and weights.
 
         Equal digests mean the same function, to the bit; the exact bytes
         hashed are documented in ``cyneuron._digest``. ``repr`` shows the
         first 12 digits; ``cn.save`` stores it and ``cn.load`` checks it.
+
+        Returns
+        -------
+        str
+            64 hexadecimal digits.
         """
         return _digest.network_digest(self)
 
@@ -526,15 +539,23 @@ class Network:
         return _modelfile.write(path, "Network", self.state_for_file)  # type: ignore[return-value]
 
     def to_torch(self) -> torch.nn.Sequential:
-        """A ``torch.nn.Sequential`` of Linear layers and activations computing this
-        network (needs ``pip install 'cyneuron[torch]'``); see ``cn.from_torch``."""
+        """A ``torch.nn.Sequential`` of Linear layers and activations computing this network.
+
+        Needs ``pip install 'cyneuron[torch]'``; :func:`cyneuron.from_torch`
+        reads one back.
+
+        Returns
+        -------
+        torch.nn.Sequential
+            The same weights, bit for bit, in PyTorch's layout.
+        """
         return _to_torch.to_torch(self)
 
     # --- model files: the surface cyneuron._schema and cyneuron.io use -------------------
 
     @_reads
     def state_for_file(self, prefix: str = "") -> tuple[dict[str, Any], dict[str, FloatArray]]:
-        """This network's model-file header and arrays.
+        """Return this network's model-file header and arrays.
 
         The arrays are copies taken under the guard, so that what is written
         cannot change under a concurrent fit; both are checked as loading
@@ -550,6 +571,7 @@ class Network:
         meta : dict
             The header (:func:`cyneuron._schema.network_state`).
         arrays : dict of str to numpy.ndarray
+            The parameters and the optimizer state, by name.
 
         Raises
         ------
@@ -574,6 +596,7 @@ class Network:
         meta : mapping
             The header, as :meth:`state_for_file` writes it.
         arrays : mapping of str to numpy.ndarray
+            The arrays, as :meth:`state_for_file` writes them.
         prefix : str, default=""
             Before every array's key.
         backend : {"cython", "numpy"}, default="cython"
@@ -610,7 +633,13 @@ class Network:
 
     @_reads
     def get_weights(self) -> Weights:
-        """A list of (W, b) copies, W of shape (n_in, n_out), b of shape (n_out,)."""
+        """A list of (W, b) copies, W of shape (n_in, n_out), b of shape (n_out,).
+
+        Returns
+        -------
+        list of (numpy.ndarray, numpy.ndarray)
+            One pair per layer, from the input side.
+        """
         return [(W.copy(), b.copy()) for W, b in self._layers]
 
     @_writes
@@ -657,6 +686,7 @@ class Network:
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_outputs) or (n_outputs,)
+            The network's outputs, in its dtype.
         """
         out = self.try_forward(X)
         return out if out is not None else self._guard.read(self._feedforward_checked, X)
@@ -677,6 +707,7 @@ class Network:
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_outputs) or None
+            The outputs, or None when X must take the checked path.
         """
         fast = self._engine.fast_forward
         if fast is not None:
@@ -708,6 +739,7 @@ class Network:
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_outputs)
+            The network's outputs, in its dtype.
         """
         return self._engine.forward(x)
 
@@ -734,6 +766,7 @@ class Network:
         Parameters
         ----------
         x : numpy.ndarray of shape (n_samples, n_inputs)
+            Inputs validated as ``fit`` validates them, in the network's dtype.
         t : numpy.ndarray of shape (n_samples, n_outputs)
             Validated as ``fit`` validates them, in the network's dtype.
         w : numpy.ndarray of shape (n_samples,), optional
@@ -760,12 +793,14 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
+            Inputs, or a scipy sparse matrix.
         y : array-like of shape (n_samples, n_outputs)
             Targets; class indices or one-hot rows for categorical_crossentropy.
 
         Returns
         -------
         list of (numpy.ndarray, numpy.ndarray)
+            One (dW, db) pair per layer, shaped like the weights.
         """
         x, t = self._check_xy(X, y)
         return self._unflatten(self.batch_gradient(x, t)[1])
@@ -777,13 +812,16 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
+            Inputs, or a scipy sparse matrix.
         y : array-like of shape (n_samples, n_outputs)
             Targets; class indices or one-hot rows for categorical_crossentropy.
 
         Returns
         -------
         loss : float
+            The loss on (X, y), penalties included.
         gradients : list of (dW, db) pairs, shaped like the weights
+            One (dW, db) pair per layer, shaped like the weights.
         """
         x, t = self._check_xy(X, y)
         value, flat = self.batch_gradient(x, t)
@@ -796,6 +834,7 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
+            Inputs, or a scipy sparse matrix.
         y : array-like of shape (n_samples, n_outputs)
             Targets; class indices or one-hot rows for categorical_crossentropy.
         learning_rate : float
@@ -836,6 +875,7 @@ class Network:
         Parameters
         ----------
         optimizer : str or cyneuron._registry.Optimizer
+            A name, or an Optimizer already resolved.
         params : mapping or None
             Hyperparameters over the optimizer's defaults (None with a
             resolved Optimizer: take it as it is).
@@ -863,34 +903,67 @@ class Network:
 
         Parameters
         ----------
-        X, y : training inputs (n, n_in) and targets (n, n_out); classifiers
-            also take class indices (n,). X may be a scipy sparse matrix or
-            array (CSR, CSC, COO): it trains to the bits of its dense copy,
-            its mini-batches read from it in place.
-        epochs : number of passes over the data.
-        learning_rate : initial learning rate (see ``lr_schedule``); None takes
-            the optimizer's default, as in Keras (sgd and momentum 0.01,
-            rmsprop, adam and adamw 0.001).
-        batch_size : None for full-batch gradient descent, 1 for per-sample SGD,
+        X : array-like or scipy sparse matrix of shape (n_samples, n_inputs)
+            Training inputs. A sparse matrix or array (CSR, CSC, COO) trains
+            to the bits of its dense copy, its mini-batches read from it in
+            place.
+        y : array-like of shape (n_samples, n_outputs) or (n_samples,)
+            Targets; classifiers also take class indices.
+        epochs : int, default=1
+            Passes over the data.
+        learning_rate : float, optional
+            The initial learning rate (see `lr_schedule`); None takes the
+            optimizer's default, as in Keras (sgd and momentum 0.01, rmsprop,
+            adam and adamw 0.001).
+        batch_size : int, optional
+            None for full-batch gradient descent, 1 for per-sample SGD,
             anything else for mini-batches (the last one may be smaller).
-        optimizer : "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", or
-            ``cyneuron.optimizers.*``; ``optimizer_params`` overrides its
-            hyperparameters. Its state persists across ``fit`` calls while the
-            optimizer stays the same (``reset_optimizer()`` clears it).
-        shuffle : reshuffle mini-batches every epoch with the network's Generator.
-        lr_schedule : None/"constant", "step", "exponential", "invscaling", a
-            ``cyneuron.schedules`` object, or ``f(epoch, lr0) -> lr``.
-        clipnorm : rescale the whole gradient to at most this norm.
-        validation_data : (X_val, y_val); or ``validation_split``, the last
-            fraction of (X, y) held out before shuffling.
-        callbacks : functions ``f(epoch, logs)`` or Callback objects
-            (e.g. ``cyneuron.EarlyStopping``); called once per epoch.
-        sample_weight, class_weight : per-sample weights (n,), or a
-            {class: weight} dict; they scale each sample's loss and gradient.
+        optimizer : str or Optimizer, default="sgd"
+            "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", or an
+            object of :mod:`cyneuron.optimizers`. Its state persists across
+            ``fit`` calls while the optimizer stays the same
+            (``reset_optimizer()`` clears it).
+        optimizer_params : dict, optional
+            Overrides the named optimizer's hyperparameters.
+        shuffle : bool, default=True
+            Reshuffle the mini-batches every epoch with the network's Generator.
+        lr_schedule : str, Schedule or callable, optional
+            None or "constant", "step", "exponential", "invscaling", an object
+            of :mod:`cyneuron.schedules`, or a function ``f(epoch, lr0) -> lr``.
+        clipnorm : float, optional
+            Rescale each batch's whole gradient to at most this norm.
+        validation_data : tuple of (X_val, y_val), optional
+            Data to compute ``val_loss`` (and ``val_accuracy``) on after each
+            epoch.
+        validation_split : float, default=0.0
+            Instead of `validation_data`: the last fraction of (X, y), held
+            out before shuffling (Keras).
+        callbacks : list of callable or Callback, optional
+            Functions ``f(epoch, logs)`` or :class:`cyneuron.Callback` objects
+            (e.g. :class:`cyneuron.EarlyStopping`), called once per epoch.
+        sample_weight : array-like of shape (n_samples,), optional
+            Scales each sample's loss and gradient.
+        class_weight : dict, optional
+            A weight per class index, ``{class: weight}`` (a classification
+            loss only), multiplying `sample_weight`.
         verbose : {0, 1, 2}, default=0
-            0 silent; 1 a progress bar on a terminal (with tqdm, ``cyneuron[progress]``),
-            else a line per tenth of the run; 2 a line per epoch. Never changes the bits.
+            0 silent; 1 a progress bar on a terminal (with tqdm,
+            ``cyneuron[progress]``), else a line per tenth of the run; 2 a line
+            per epoch. Never changes the bits.
 
+        Returns
+        -------
+        History
+            The loss (and metrics) of every epoch.
+
+        Raises
+        ------
+        DivergenceError
+            When the loss or the weights stop being finite; the network is as
+            before the call.
+
+        Notes
+        -----
         All epochs and batches run inside the compiled core; it returns to
         Python at most once per epoch (for validation, callbacks, dropout
         draws, progress), and only when one of those is asked for. Ctrl-C
@@ -1096,6 +1169,7 @@ class Network:
         Returns
         -------
         float
+            The larger of the two losses.
         """
         rows = min(x.shape[0], self._REFERENCE_ROWS)
         start = self._dataset_loss(self.forward_array(x[:rows]), t[:rows])
@@ -1107,10 +1181,12 @@ class Network:
         Parameters
         ----------
         t : numpy.ndarray of shape (n_samples, n_outputs)
+            Targets validated for this network.
 
         Returns
         -------
         float
+            The loss of the mean target on every row.
         """
         # Every fit asks (the runaway rule); on small targets the answer costs
         # far more than the tutorials' epochs, so the last one is kept, keyed by
@@ -1240,9 +1316,11 @@ class Network:
         shuffle : bool
             Reshuffle the batches every epoch with the network's Generator.
         learning_rate : float
+            Each epoch's rate, positive and finite in the network's dtype.
         epochs : int, default=1
             Dropout masks are drawn one epoch at a time: 1 with dropout.
         clipnorm : float, optional
+            Rescale each batch's gradient to at most this norm.
         progress : callable, optional
             Called as ``progress(epoch, rows, loss_sum)`` while an epoch runs
             (see ``cyneuron._progress.batch_hook``); what it raises stops
@@ -1311,6 +1389,7 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
+            Inputs, or a scipy sparse matrix.
         y : array-like of shape (n_samples, n_outputs)
             Targets; class indices or one-hot rows for categorical_crossentropy.
 
@@ -1337,10 +1416,12 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs) or (n_inputs,)
+            Inputs, or a scipy sparse matrix.
 
         Returns
         -------
         numpy.ndarray of int
+            One class index per sample.
         """
         out = self.feedforward(X)
         return metrics.to_labels(out if out.ndim == 2 else out.reshape(1, -1))
@@ -1354,6 +1435,7 @@ class Neuron:
     weights : sequence of float
         One weight per input.
     bias : float
+        Added to the weighted sum.
     activation : str, default="sigmoid"
         Any activation name of :class:`Network`.
     dtype : {"float64", "float32"}, default="float64"
@@ -1390,10 +1472,12 @@ class Neuron:
         Parameters
         ----------
         inputs : array-like of shape (n_inputs,) or (n_samples, n_inputs)
+            One sample, or a batch.
 
         Returns
         -------
         float or numpy.ndarray of shape (n_samples,)
+            The activation of the weighted sum plus the bias.
         """
         out = self._net.feedforward(inputs)
         return float(out[0]) if out.ndim == 1 else out[:, 0]

@@ -15,6 +15,7 @@ def SGD() -> Optimizer:
     Returns
     -------
     Optimizer
+        The optimizer's spec, for ``fit(optimizer=...)``.
     """
     return _resolve("sgd")
 
@@ -27,11 +28,14 @@ def Momentum(momentum: float = 0.9, nesterov: bool = False) -> Optimizer:
     Parameters
     ----------
     momentum : float, default=0.9
+        The velocity's decay factor.
     nesterov : bool, default=False
+        Nesterov's look-ahead step.
 
     Returns
     -------
     Optimizer
+        The optimizer's spec, for ``fit(optimizer=...)``.
     """
     return _resolve("momentum", momentum=momentum, nesterov=nesterov)
 
@@ -42,11 +46,14 @@ def RMSprop(rho: float = 0.9, epsilon: float = 1e-8) -> Optimizer:
     Parameters
     ----------
     rho : float, default=0.9
+        Decay of the average of the squared gradients.
     epsilon : float, default=1e-8
+        Added to the root mean square.
 
     Returns
     -------
     Optimizer
+        The optimizer's spec, for ``fit(optimizer=...)``.
     """
     return _resolve("rmsprop", rho=rho, epsilon=epsilon)
 
@@ -59,11 +66,14 @@ def Adam(beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8) -> O
     Parameters
     ----------
     beta_1, beta_2 : float, default=0.9, 0.999
+        Decay of the first and second moment estimates.
     epsilon : float, default=1e-8
+        Added to ``sqrt(v)``.
 
     Returns
     -------
     Optimizer
+        The optimizer's spec, for ``fit(optimizer=...)``.
     """
     return _resolve("adam", beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
 
@@ -80,6 +90,7 @@ def AdamW(beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
     Parameters
     ----------
     beta_1, beta_2 : float, default=0.9, 0.999
+        Decay of the first and second moment estimates.
     epsilon : float, default=1e-8
         Added to ``sqrt(v)`` as in `Adam` (Keras' placement; PyTorch adds it
         after the bias correction, a difference that vanishes with a small
@@ -90,6 +101,7 @@ def AdamW(beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
     Returns
     -------
     Optimizer
+        The optimizer's spec, for ``fit(optimizer=...)``.
     """
     return _resolve("adamw", beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
                     weight_decay=weight_decay)

@@ -83,6 +83,11 @@ def numerics(name: str) -> Iterator[None]:
         ``"numpy"``: NumPy's ``exp``/``tanh``/``log``/``log1p``; ``"portable"``:
         cyneuron's own, the same bits on every machine. The setting is local to
         the calling thread (a context variable).
+
+    Yields
+    ------
+    None
+        The body of the ``with`` statement runs with `name`'s functions.
     """
     if name not in _MATH:
         raise ValueError(f"numerics must be one of {NUMERICS}, got {name!r}")
@@ -130,6 +135,7 @@ def row_sums(x: FloatArray) -> FloatArray:
     Parameters
     ----------
     x : ndarray, shape (n, m)
+        The rows to sum.
 
     Returns
     -------
@@ -182,6 +188,8 @@ def affine(x: FloatArray | CSRRows, W: FloatArray, b: FloatArray) -> FloatArray:
     z : ndarray, shape (n, n_out)
         The layer's pre-activation, in W's dtype.
 
+    Notes
+    -----
     A sparse x (a :class:`cyneuron._csr.CSRRows`, the first layer's input)
     takes `sparse_affine`.
     """
@@ -231,6 +239,8 @@ def weight_gradient(a_prev: FloatArray | CSRRows, delta: FloatArray) -> Pair:
     db : ndarray, shape (n_out,)
         ``sample_sum(delta)``.
 
+    Notes
+    -----
     A sparse a_prev (:class:`cyneuron._csr.CSRRows`) takes
     `sparse_weight_gradient`.
     """
@@ -266,7 +276,9 @@ def sparse_affine(x: CSRRows, W: FloatArray, b: FloatArray) -> FloatArray:
     x : CSRRows, shape (n, n_in)
         The batch's inputs, values in W's dtype.
     W : ndarray, shape (n_in, n_out)
+        The layer's weight matrix.
     b : ndarray, shape (n_out,)
+        The layer's bias.
 
     Returns
     -------
@@ -303,6 +315,7 @@ def sparse_weight_gradient(x: CSRRows, delta: FloatArray) -> Pair:
     dW : ndarray, shape (n_in, n_out)
         Bit for bit ``weight_gradient(x.toarray(), delta)[0]`` when delta is finite.
     db : ndarray, shape (n_out,)
+        ``sample_sum(delta)``.
     """
     dW = np.zeros((x.shape[1], delta.shape[1]), dtype=delta.dtype)
     for i, d_row in enumerate(delta):
@@ -333,9 +346,9 @@ def sigmoid(z: FloatArray) -> FloatArray:
 
 
 def sigmoid_derivative(a: FloatArray) -> FloatArray:
-    """sigmoid'(z) = a * (1 - a). (The tutorials' ``x * (x - 1)`` has the wrong sign.)
+    """sigmoid'(z) = a * (1 - a), written through the output a.
 
-    Written through the output a, not the input z.
+    The tutorials' ``x * (x - 1)`` has the wrong sign.
 
     Parameters
     ----------
@@ -483,8 +496,10 @@ def identity_derivative(a: FloatArray) -> FloatArray:
 
 
 def softplus(z: FloatArray) -> FloatArray:
-    """log(1 + exp(z)), computed as ``max(z, 0) + log1p(exp(-|z|))`` so that it
-    neither overflows for large z nor loses the small values for very negative z.
+    """Softplus, log(1 + exp(z)), as ``max(z, 0) + log1p(exp(-|z|))``.
+
+    That form neither overflows for large z nor loses the small values for
+    very negative z.
 
     Parameters
     ----------
@@ -536,8 +551,10 @@ def silu(z: FloatArray) -> FloatArray:
 
 
 def silu_derivative(z: FloatArray) -> FloatArray:
-    """silu'(z) = s * (1 + z * (1 - s)) with s = sigmoid(z), from the layer's input z
-    (the output does not determine z: silu is not one-to-one).
+    """silu'(z) = s * (1 + z * (1 - s)) with s = sigmoid(z), from the input z.
+
+    Written through the layer's input: the output does not determine z (silu
+    is not one-to-one).
 
     Written through the input z (registry ``from_input``).
 
@@ -632,8 +649,10 @@ def gelu(z: FloatArray) -> FloatArray:
 
 
 def gelu_derivative(z: FloatArray) -> FloatArray:
-    """gelu'(z) = 0.5 (1 + t) + 0.5 z (1 - t^2) beta (1 + 3 kappa z^2), from the
-    layer's input z, with t the tanh of `gelu` (gelu is not one-to-one).
+    """gelu'(z) = 0.5 (1 + t) + 0.5 z (1 - t^2) beta (1 + 3 kappa z^2), from the input z.
+
+    t is the tanh of `gelu`; written through the layer's input, since gelu
+    is not one-to-one.
 
     Written through the input z (registry ``from_input``). For ``|z|`` beyond
     about 1e154 (float64) or 1e19 (float32) z^2 overflows and the result is
@@ -994,7 +1013,7 @@ def forward(weights: Sequence[Pair], activations: Sequence[Activation], x: Float
 def forward(weights: Sequence[Pair], activations: Sequence[Activation], x: FloatArray,
             masks: Sequence[FloatArray | None] | None = None
             ) -> list[FloatArray] | tuple[list[FloatArray], list[FloatArray]]:
-    """Outputs of every layer for the batch x: [x, a_1, ..., a_L].
+    """Compute the outputs of every layer for the batch x: [x, a_1, ..., a_L].
 
     masks[l], when given, is layer l's inverted-dropout multiplier (0 or
     1/keep); the stored output is the dropped one. With masks, a second list
@@ -1462,8 +1481,10 @@ def dropout_mask(rng: np.random.Generator, shape: tuple[int, int], rate: float,
 
 def batch_masks(rng: np.random.Generator, rows: int, widths: Sequence[int],
                 rates: Sequence[float], dtype: np.dtype[Any]) -> Masks:
-    """The dropout masks of one batch: for each layer (input side first) a
-    (rows, width) mask where its rate is not 0, else None.
+    """The dropout masks of one batch.
+
+    For each layer (input side first), a (rows, width) mask where its rate
+    is not 0, else None.
 
     Parameters
     ----------

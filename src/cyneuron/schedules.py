@@ -52,6 +52,7 @@ class StepDecay(Schedule):
     drop : float, default=0.5
         Factor applied every `every` epochs, in (0, 1].
     every : int, default=10
+        Epochs between two drops.
     """
 
     def __init__(self, drop: float = 0.5, every: int = 10) -> None:
@@ -84,6 +85,7 @@ class InverseScaling(Schedule):
     Parameters
     ----------
     power_t : float, default=0.5
+        The exponent, at least 0.
     """
 
     def __init__(self, power_t: float = 0.5) -> None:

@@ -321,6 +321,7 @@ def tabular_pipeline(X: Any, y: Any = None, *, task: str | None = None,
     task : {"classification", "regression"} or None, default=None
         Overrides what y says; required when y is None.
     hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the estimator's hidden layers.
     scale : bool, default=True
         Standardise numeric columns.
     impute : bool, default=True
