@@ -4,11 +4,11 @@ The compiled core (Cython over typed memoryviews, C kernels in ``csrc/``)
 agrees bit for bit with the plain NumPy reference in ``cyneuron.reference``.
 """
 from . import callbacks, metrics, optimizers, reference, schedules
+from ._version import __version__
 from .callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
 from .io import load, save
 from .network import DivergenceError, DivergenceWarning, History, Network, Neuron
 
-__version__ = "0.1.0"
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "DivergenceWarning", "load", "save", "Callback",
            "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger",
            "MLPClassifier", "MLPRegressor", "tabular_pipeline", "to_onnx", "register_skl2onnx",

@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-from . import Network, __version__
+from ._version import __version__
+from .network import Network
 
 # Seed tutorial 001's data: the label is x1 XOR x2; x3 is a constant 1.
 X = np.array([[0, 0, 1],

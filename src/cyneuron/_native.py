@@ -16,7 +16,9 @@ _error: str | None = None
 try:
     # typed by _core.pyi (the self-check below is checked against it; the
     # backends annotate what they take from core() with the stub's classes)
-    from . import _core
+    # (the absolute form: the extension is a module of its own, not a name the
+    # package defines)
+    import cyneuron._core as _core
 except ImportError as exc:  # pragma: no cover - exercised only on a broken install
     _core = None  # type: ignore[assignment]
     _error = f"cyneuron's compiled core could not be imported ({exc}); reinstall cyneuron"

@@ -23,13 +23,14 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, TypeGuard
 
 import numpy as np
 
-from . import __version__, _demo
+from . import _demo
 from ._csvio import CSVError, separator_name
 from ._csvio import read_csv as _read_csv
 from ._files import atomic_write, check_target
 from ._plot import plot_history
 from ._progress import Progress
 from ._summary import summary_text
+from ._version import __version__
 from .io import load, save
 from .network import MAX_WIDTH, DivergenceError, DivergenceWarning
 
