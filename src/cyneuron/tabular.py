@@ -257,8 +257,9 @@ def _build(num: list[Any], cat: list[Any], *, impute: bool, scale: bool, encodin
             ("encode", encoder)]), list(cat)))
     if scale_target:
         model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
-    # dense output (sparse_threshold=0): the estimators' validation refuses sparse X today,
-    # and many one-hot columns would otherwise make the output sparse
+    # dense output (sparse_threshold=0), whatever the one-hot's width. Since issue 29 the
+    # estimators take CSR too (the same bits as the dense copy), so a sparse output for
+    # columns with many categories would work; not done until it is measured to pay
     return Pipeline([("preprocess", ColumnTransformer(branches, sparse_threshold=0.0)),
                      ("model", model)])
 
