@@ -134,13 +134,15 @@ def portable_goal(row, wl, rows):
         return "NOT met (not run)"
     if hasattr(wl, "goal_portable_vs_numpy") or hasattr(wl, "goal_portable_vs_floor"):
         if hasattr(wl, "goal_portable_vs_numpy"):
-            ref, need, what = baseline(rows, row["threads"]), wl.goal_portable_vs_numpy, \
-                "numpy mode's time"
+            ref, need, what, row_name = (baseline(rows, row["threads"]),
+                                         wl.goal_portable_vs_numpy, "numpy mode's time",
+                                         "numpy-mode")
         else:
-            ref, need, what = baseline(rows, 1, label=FLOOR), wl.goal_portable_vs_floor, \
-                "the hand-written floor's time"
+            ref, need, what, row_name = (baseline(rows, 1, label=FLOOR),
+                                         wl.goal_portable_vs_floor,
+                                         "the hand-written floor's time", "floor")
         if ref is None:
-            return f"NOT met (no {what.split(chr(39))[0]} row in this run)"
+            return f"NOT met (no {row_name} row in this run)"
         r = row["per_unit"] / ref["per_unit"]
         return f"{'met' if r <= need else 'NOT met'} ({r:.2f}x {what}, goal <= {need:g}x)"
     if wl.id in ("W3", "W4"):

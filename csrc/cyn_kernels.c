@@ -477,7 +477,8 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
             cyn_run_job(&jobs[q]);
         return;
     }
-    if (cyn_pool.serial_left > 0 || (cyn_pool.alone_until && cyn_now_ns() < cyn_pool.alone_until)) {
+    const long long began = cyn_now_ns();
+    if (cyn_pool.serial_left > 0 || began < cyn_pool.alone_until) {
         if (cyn_pool.serial_left > 0)
             --cyn_pool.serial_left;
         for (int q = 0; q < nj; ++q)
@@ -505,7 +506,6 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
     __atomic_store_n(&cyn_pool.generation, gen, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&cyn_pool.work);
     pthread_mutex_unlock(&cyn_pool.mu);
-    const long long began = cyn_now_ns();
     if (began - cyn_pool.win_last > CYN_IDLE_NS) {
         cyn_pool.win_wall = began;             /* a new window after an idle gap */
         cyn_pool.win_cpu = cyn_thread_cpu_ns();
@@ -515,7 +515,7 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         __atomic_add_fetch(&cyn_pool.finished, 1, __ATOMIC_ACQ_REL);
     }
     /* every job is claimed; wait for the ones a worker is still running */
-    long long late_at = 0;
+    int late = 0;
     if (__atomic_load_n(&cyn_pool.finished, __ATOMIC_ACQUIRE) < (unsigned long)nj) {
         const long long t0 = cyn_now_ns();
         cyn_spin(&cyn_pool.finished, (unsigned long)nj, 1);
@@ -525,8 +525,7 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         /* late: a wait longer than CYN_LATE_NS and than half the caller's own
          * share (a large pass's parts may end that far apart on time) */
         const long long t1 = cyn_now_ns();
-        if (t1 - t0 > CYN_LATE_NS && 2 * (t1 - t0) > t0 - began)
-            late_at = t1;
+        late = t1 - t0 > CYN_LATE_NS && 2 * (t1 - t0) > t0 - began;
     } else {
         pthread_mutex_lock(&cyn_pool.mu);
     }
@@ -534,7 +533,7 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
     pthread_mutex_unlock(&cyn_pool.mu);
     cyn_jobs_run += nj - 1;
     const long long ended = cyn_now_ns();
-    int verdict = late_at ? 1 : 0;          /* 1: starved, -1: a window on time */
+    int verdict = late;                     /* 1: starved, -1: a window on time */
     if (!verdict && ended - cyn_pool.win_wall >= CYN_WINDOW_NS) {
         const long long cpu = cyn_thread_cpu_ns();
         verdict = (cpu - cyn_pool.win_cpu) * 100 < (ended - cyn_pool.win_wall) * CYN_BUSY_PCT

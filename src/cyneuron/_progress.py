@@ -187,13 +187,14 @@ def batch_hook(targets, n_rows: int, first_epoch: int, interval: float = 0.1):
     if not targets:
         return None
     clock = time.perf_counter
-    due = [clock() + interval]
+    due = clock() + interval
 
     def hook(epoch, rows, loss_sum):
+        nonlocal due
         now = clock()
-        if now < due[0] or rows <= 0 or rows >= n_rows:
+        if now < due or rows <= 0 or rows >= n_rows:
             return
-        due[0] = now + interval
+        due = now + interval
         logs = {"loss": loss_sum / rows}
         for target in targets:
             target(first_epoch + epoch, rows / n_rows, logs)
