@@ -601,7 +601,26 @@ static void cyn_parallel(void (*run)(const void *, cyn_int, cyn_int), const void
     cyn_run_jobs(jobs, nj, nt);
 }
 
+void cyn_run_parallel(void (*run)(const void *, cyn_int, cyn_int), const void *args,
+                      cyn_int len, cyn_int quantum, int n_threads)
+{
+    const int nt = cyn_threads_for(n_threads, (double)len, (double)(2 * quantum));
+    if (nt == 1) {
+        run(args, 0, len);
+        return;
+    }
+    cyn_parallel(run, args, len, quantum, nt, nt);
+}
+
 #else /* !CYN_HAVE_SIMD */
+
+void cyn_run_parallel(void (*run)(const void *, cyn_int, cyn_int), const void *args,
+                      cyn_int len, cyn_int quantum, int n_threads)
+{
+    (void)quantum;
+    (void)n_threads;
+    run(args, 0, len);
+}
 
 int cyn_variant_count(void) { return 1; }
 const char *cyn_variant_name(int v) { return v == 0 ? "scalar" : NULL; }

@@ -170,6 +170,26 @@ int cyn_variant_supported(int v);
 int cyn_set_variant(int v);
 int cyn_get_variant(void);
 /* Product jobs run on worker threads since import. */
+/* Every layer's dW, db (dW[l] = A[l]^T @ D[l], db[l] the column sums of
+ * D[l]; A[l] n x sizes[l], D[l] n x sizes[l+1]) into grads at offsets[2l],
+ * offsets[2l+1], and with opt >= 0 the optimizer update of p, m, v (same
+ * offsets; constants c from cyn_ew_constants): cyn_wgrad per layer then
+ * cyn_step, in one pass over up to n_threads threads, the same bits. */
+void cyn_wgrad_step_f64(int n_layers, cyn_int n, const double *const *A,
+                        const double *const *D, const cyn_int *sizes, const cyn_int *offsets,
+                        double *grads, int opt, const double *c, double *p, double *m,
+                        double *v, int n_threads);
+void cyn_wgrad_step_f32(int n_layers, cyn_int n, const float *const *A,
+                        const float *const *D, const cyn_int *sizes, const cyn_int *offsets,
+                        float *grads, int opt, const float *c, float *p, float *m,
+                        float *v, int n_threads);
+/* run(args, lo, hi) over [0, len), cut into one part per thread on multiples
+ * of quantum (the larger parts first), on up to n_threads threads of the
+ * pool: the caller's own pass over the pool, for work whose parts write
+ * disjoint outputs (the rows of a training batch). One thread, or a build
+ * without the pool: run(args, 0, len). */
+void cyn_run_parallel(void (*run)(const void *, cyn_int, cyn_int), const void *args,
+                      cyn_int len, cyn_int quantum, int n_threads);
 long cyn_worker_jobs(void);
 /* Passes after which the caller found a worker late and ran alone for a while. */
 long cyn_pool_late_passes(void);

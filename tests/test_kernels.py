@@ -250,6 +250,72 @@ def test_threads_give_the_same_bits(dtype, counted_pool):
 
 
 
+# A batch whose rows the core splits over the threads (forward, loss and
+# errors per row, then one pass for every layer's weight gradient and, when
+# nothing needs the whole gradient first, the optimizer's update).
+ROWS_SIZES = [30, 64, 48, 6]
+ROWS_CASES = [
+    # hidden, output, loss, dropout, weighted, optimizer, fit extras
+    ("relu", "softmax", "categorical_crossentropy", 0.0, False, "adam", {}),
+    ("tanh", "sigmoid", "binary_crossentropy", 0.25, True, "rmsprop", {}),
+    ("gelu", "identity", "mse", 0.0, True, "nesterov", {}),
+    ("elu", "tanh", "sse", 0.2, False, "momentum", {}),
+    ("softplus", "softmax", "mse", 0.0, False, "sgd", {}),
+    ("silu", "sigmoid", "mse", 0.0, False, "adam", {"clipnorm": 0.5}),
+    ("leaky_relu", "softmax", "categorical_crossentropy", 0.0, True, "adamw", {}),
+    ("relu", "sigmoid", "binary_crossentropy", 0.0, False, "adam", {}),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", ROWS_CASES, ids=lambda c: f"{c[0]}-{c[2]}-{c[5]}")
+def test_rows_split_over_threads_give_the_reference_bits(case, dtype, counted_pool):
+    hidden, out, loss, drop, weighted, optimizer, extra = case
+    rng = np.random.default_rng(31)
+    n = 160                                   # two batches: 96 rows, then 64
+    X = rng.standard_normal((n, ROWS_SIZES[0])).astype(dtype)
+    if loss == "categorical_crossentropy":
+        y = rng.integers(0, ROWS_SIZES[-1], n)
+    else:
+        y = rng.random((n, ROWS_SIZES[-1])).astype(dtype)
+    w = rng.random(n) + 0.5 if weighted else None
+    kw = dict(activation=hidden, output_activation=out, loss=loss, seed=4, dtype=dtype,
+              init="xavier", dropout=[drop, drop])
+    fit = dict(epochs=2, learning_rate=0.01, batch_size=96, optimizer=optimizer,
+               sample_weight=w, **extra)
+    ref = cn.Network(ROWS_SIZES, backend="numpy", **kw)
+    expect_grad = bits(ref.gradients(X[:96], y[:96]))
+    ref.fit(X, y, **fit)
+    expect = bits(ref.get_weights())
+    for nt in (1, 2, 3):
+        net = cn.Network(ROWS_SIZES, n_threads=nt, **kw)
+        assert bits(net.gradients(X[:96], y[:96])) == expect_grad, nt
+        before = core.worker_jobs()
+        net.fit(X, y, **fit)
+        assert bits(net.get_weights()) == expect, nt
+        handed = core.worker_jobs() - before
+        assert (handed == 0) if nt == 1 else (handed >= 4 * (nt - 1)), (nt, handed)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_rows_split_every_variant(variant, forced):
+    """The row pass and the weight-gradient pass cut through every variant's
+    tiles alike, the plain loops' (which own whole layers) too."""
+    rng = np.random.default_rng(32)
+    X = rng.standard_normal((96, ROWS_SIZES[0]))
+    y = rng.integers(0, ROWS_SIZES[-1], 96)
+    kw = dict(activation="relu", output_activation="softmax",
+              loss="categorical_crossentropy", seed=7, init="he")
+    fit = dict(epochs=2, learning_rate=0.01, batch_size=48, optimizer="adam")
+    forced(variant)
+    one = cn.Network(ROWS_SIZES, n_threads=1, **kw)
+    one.fit(X, y, **fit)
+    for nt in (2, 3):
+        net = cn.Network(ROWS_SIZES, n_threads=nt, **kw)
+        net.fit(X, y, **fit)
+        assert bits(net.get_weights()) == bits(one.get_weights()), nt
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "rmsprop", "adam"])
 def test_optimizer_update_split_over_threads(optimizer, dtype, counted_pool):

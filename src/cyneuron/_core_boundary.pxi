@@ -93,8 +93,10 @@ cdef isz _layout(const Net *net, isz cap, bint train, Batch *ws, char *base,
     out; returns its entry count (and fills ws when base is given).
 
     Blocks, each starting on a cache line: the activations of every layer
-    (cap x sum of widths), the same before dropout, two deltas (cap x widest
-    layer each), the loss's scratch (2 x cap x outputs); for training also
+    (cap x sum of widths), the same before dropout, the errors (laid out like
+    the activations, and at least two of the widest layer's: the tiny nets'
+    current and previous), the loss's scratch (2 x cap x outputs for the
+    logarithms, cap x outputs for its terms); for training also
     the gathered batch (inputs, targets, weights: a shuffled batch is copied
     here row by row) and the gradient (n_params).
     """
@@ -102,8 +104,8 @@ cdef isz _layout(const Net *net, isz cap, bint train, Batch *ws, char *base,
     cdef isz i, nb = 4, off = 0
     blocks[0] = cap * net.sum_width
     blocks[1] = cap * net.sum_width
-    blocks[2] = 2 * cap * net.max_width
-    blocks[3] = 2 * cap * net.out_width
+    blocks[2] = cap * max(net.sum_width, 2 * net.max_width)
+    blocks[3] = 3 * cap * net.out_width
     if train:
         nb = 8
         blocks[4] = cap * net.sizes[0] if net.sparse == NULL else 0   # sparse: read in place
@@ -193,7 +195,8 @@ cdef bint _infer(const Net *net, const floating *params, const floating *X, isz 
     if use_tiny(net, n, NULL):
         tiny_forward(net, params, X, n, <floating *>ws.acts)
     else:
-        forward_pass(net, params, X, n, <floating *>ws.acts, NULL, NULL, NULL, NULL)
+        forward_pass(net, params, X, n, 0, n, net.n_threads, <floating *>ws.acts, NULL, NULL,
+                     NULL, NULL)
     memcpy(out, <floating *>ws.acts + act_offset(net, net.n_layers - 1, n),
            n * net.out_width * sizeof(floating))
     return True
@@ -417,8 +420,10 @@ cdef class CoreNet:
         try:
             with nogil:
                 denom = loss_denominator(&net, wp, n, &wsum, &inv)
-                lossval = batch_gradients(&net, self.loss, &params[0], xp, &Y[0, 0], wp,
-                                          n, denom, inv, &ws, NULL, NULL, &g[0], &watch)
+                # (no step: batch_gradients writes no parameter)
+                lossval = batch_gradients(&net, self.loss, <floating *>&params[0], xp, &Y[0, 0],
+                                          wp, n, denom, inv, &ws, NULL, NULL, &g[0], NULL,
+                                          &watch)
                 if (l1 != 0 or l2 != 0) and not watch.stop:
                     lossval = lossval + penalty(&net, &params[0], &g[0], l1, l2, wsum)
             watch_raise(&watch)

@@ -41,26 +41,40 @@ cdef inline floating scaled(floating x, floating c, floating inv) noexcept nogil
 
 cdef floating output_error(const Net *net, int loss, const floating *a,
                            const floating *a_deriv, const floating *y,
-                           const floating *w, floating *g, floating *tmp,
-                           isz n, floating denom, floating inv) noexcept nogil:
+                           const floating *w, floating *g, floating *tmp, floating *terms,
+                           isz n, floating denom, floating inv, int nt) noexcept nogil:
     """The batch loss; g receives dL/dz of the output layer. For mse/sse and an
     elementwise activation the derivative is applied in the loss's own loop
     (one pass, nothing reloaded; the same multiplications in the same order).
     denom is the loss's divisor (see loss_denominator), inv 1/denom when that
-    is exact, else 0."""
+    is exact, else 0. With terms (rows of a batch split over threads), the
+    loss's terms are stored there instead and 0 returned: loss_sum adds them
+    up in the order of the one-thread loop."""
     cdef int act = net.acts[net.n_layers - 1]
     cdef double param = net.act_params[net.n_layers - 1]
     cdef isz m = net.out_width
     cdef floating value
     if loss == LOSS_BCE or loss == LOSS_CCE:
-        return loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m, denom, inv, net.portable)
-    if elementwise_derivative(act):
-        return loss_and_grad(loss, act, <floating>param, a, y, w, g, tmp, n, m, denom, inv,
+        return loss_and_grad(loss, -1, 0, a, y, w, g, tmp, terms, n, m, denom, inv,
                              net.portable)
-    value = loss_and_grad(loss, -1, 0, a, y, w, g, tmp, n, m, denom, inv, net.portable)
-    derivative_mul(act, param, a_deriv, g, n, m, net.portable,
-                   net.n_threads)   # a_deriv: a, or z (from_input)
+    if elementwise_derivative(act):
+        return loss_and_grad(loss, act, <floating>param, a, y, w, g, tmp, terms, n, m, denom,
+                             inv, net.portable)
+    value = loss_and_grad(loss, -1, 0, a, y, w, g, tmp, terms, n, m, denom, inv, net.portable)
+    # a_deriv: a, or z (from_input)
+    derivative_mul(act, param, a_deriv, g, n, m, net.portable, nt)
     return value
+
+
+cdef floating loss_sum(int code, const floating *terms, isz n, isz m,
+                       floating denom) noexcept nogil:
+    """The batch loss from the terms output_error stored: one per value (one
+    per row for categorical cross-entropy), summed from +0.0 in order."""
+    cdef isz q, cnt = n if code == LOSS_CCE else n * m
+    cdef floating s = 0, half = 0.5
+    for q in range(cnt):
+        s = s + terms[q]
+    return half * s if code == LOSS_SSE else s / denom
 
 
 cdef inline floating loss_denominator(const Net *net, const floating *w, isz n,
@@ -85,9 +99,10 @@ cdef inline floating loss_denominator(const Net *net, const floating *w, isz n,
 
 cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating *a,
                             const floating *y, const floating *w, floating *g,
-                            floating *tmp, isz n, isz m, floating denom,
+                            floating *tmp, floating *terms, isz n, isz m, floating denom,
                             floating inv, bint portable) noexcept nogil:
-    # dact >= 0 (mse/sse only): also multiply g by that activation's derivative
+    # dact >= 0 (mse/sse only): also multiply g by that activation's derivative;
+    # terms != NULL: store each term there and return 0 (see output_error)
     cdef isz i, j, q, cnt = n * m
     cdef floating zero = 0, half = 0.5, two = 2, one = 1, s = 0, e, t, r, p, sy
     cdef floating eps = <floating>1e-7
@@ -104,7 +119,10 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
                     g[q] = g[q] * w[i]
                 if dact >= 0:
                     g[q] = g[q] * act_deriv(dact, a[q], dalpha)
-                s = s + t
+                if terms != NULL:
+                    terms[q] = t
+                else:
+                    s = s + t
         return s / denom
     elif code == LOSS_SSE:
         for i in range(n):
@@ -118,7 +136,10 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
                     g[q] = e * w[i]
                 if dact >= 0:
                     g[q] = g[q] * act_deriv(dact, a[q], dalpha)
-                s = s + t
+                if terms != NULL:
+                    terms[q] = t
+                else:
+                    s = s + t
         return half * s
     elif code == LOSS_BCE:
         for q in range(cnt):
@@ -134,7 +155,10 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
                 if w != NULL:
                     t = t * w[i]
                     g[q] = g[q] * w[i]
-                s = s + t
+                if terms != NULL:
+                    terms[q] = t
+                else:
+                    s = s + t
         return s / denom
     else:  # LOSS_CCE
         for q in range(cnt):
@@ -157,5 +181,8 @@ cdef floating loss_and_grad(int code, int dact, floating dalpha, const floating 
             t = -r
             if w != NULL:
                 t = t * w[i]
-            s = s + t
+            if terms != NULL:
+                terms[i] = t
+            else:
+                s = s + t
         return s / denom

@@ -40,12 +40,16 @@ cdef struct Net:
                            # _core_sparse.pxi's), or NULL: X is dense
 
 
+cdef enum:
+    MAX_HYPER = 8          # the most hyperparameters a step reads (and constants it makes)
+
+
 cdef struct Batch:
     # scratch for one batch of up to `cap` rows, laid out by _layout
     void *acts             # outputs of every layer (after dropout)
     void *raw              # outputs before dropout (layers with dropout only)
-    void *dbuf             # 2 * cap * max_width: current and previous delta
-    void *tmp              # 2 * cap * out_width: logarithms of the loss
+    void *dbuf             # every layer's error, laid out like acts (see _layout)
+    void *tmp              # 3 * cap * out_width: logarithms and terms of the loss
     void *gx               # training only: the gathered batch's inputs,
     void *gy               # targets
     void *gw               # and sample weights

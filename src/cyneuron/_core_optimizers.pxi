@@ -6,8 +6,6 @@
 # turns them into the step's constants and runs the step (cyn_ew_constants,
 # cyn_ew_step), after the decoupled weight decay a row may ask for.
 
-cdef enum:
-    MAX_HYPER = 8          # the most hyperparameters a step reads (and constants it makes)
 
 
 cdef struct Hyper:

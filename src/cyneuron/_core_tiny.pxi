@@ -91,7 +91,8 @@ cdef floating tiny_gradients(const Net *net, int loss, const floating *params,
     tiny_forward(net, params, X, n, acts_buf)
     m = net.sizes[L]
     a_out = acts_buf + act_offset(net, L - 1, n)
-    lossval = output_error(net, loss, a_out, a_out, Y, w, d, <floating *>ws.tmp, n, denom, inv)
+    lossval = output_error(net, loss, a_out, a_out, Y, w, d, <floating *>ws.tmp, NULL, n, denom,
+                           inv, 1)
     A = a_out
     for l in range(L - 1, -1, -1):
         k = net.sizes[l]

@@ -97,6 +97,15 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
     cdef bint fuse_sgd = (opt == OPT_SGD and plan.hyper.weight_decay == 0 and not penal
                           and not clipnorm > 0)
     cdef bint fused
+    # the other optimizers' update inside the weight-gradient pass (see
+    # batch_gradients) when nothing needs the whole gradient first
+    cdef bint in_pass = not penal and not clipnorm > 0 and plan.hyper.weight_decay == 0
+    cdef Step step
+    step.opt = opt
+    step.h = &plan.hyper.values[0]
+    step.nh = plan.hyper.n
+    step.scalars = plan.scalars
+    step.state = state
     if (fuse_sgd and orders == NULL and masks == NULL and not count
             and use_tiny_training(net, batch_size, NULL)):
         # The tutorials' case (tiny net, plain SGD, batches in order): nothing
@@ -143,13 +152,18 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
                 start += nb
                 continue
             fused = fuse_sgd and use_tiny_training(net, nb, mp)
-            if fused:
+            step.lr = lrs[e * lr_step]
+            if in_pass and not fused and wgrad_pass(net, nb):
+                value = batch_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws, mp,
+                                        drop, grads, &step, watch)
+                fused = True
+            elif fused:
                 value = tiny_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws,
                                        grads, params, <floating>lrs[e * lr_step])
                 watch_tick(watch, 3 * nb * net.macs)
             else:
                 value = batch_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws, mp,
-                                        drop, grads, watch)
+                                        drop, grads, NULL, watch)
             if watch.stop:
                 return run
             if count:

@@ -80,6 +80,16 @@ cdef extern from "cyn_kernels.h" nogil:
     int cyn_variant_supported(int v)
     int cyn_set_variant(int v)
     int cyn_get_variant()
+    void cyn_wgrad_step_f64(int n_layers, cyn_int n, const double *const *A,
+                            const double *const *D, const cyn_int *sizes,
+                            const cyn_int *offsets, double *grads, int opt, const double *c,
+                            double *p, double *m, double *v, int n_threads)
+    void cyn_wgrad_step_f32(int n_layers, cyn_int n, const float *const *A,
+                            const float *const *D, const cyn_int *sizes,
+                            const cyn_int *offsets, float *grads, int opt, const float *c,
+                            float *p, float *m, float *v, int n_threads)
+    void cyn_run_parallel(void (*run)(const void *, cyn_int, cyn_int) noexcept nogil,
+                          const void *args, cyn_int len, cyn_int quantum, int n_threads)
     long cyn_worker_jobs()
     long cyn_pool_late_passes()
     int cyn_pool_adaptive(int on)
