@@ -328,11 +328,13 @@ void CYN_FN(cyn_step)(int opt, const T *c, T *p, const T *g, T *m, T *v, cyn_int
  * Layer l's input A[l] (n x sizes[l]) and error D[l] (n x sizes[l+1]) give
  * dW, db at offsets[2l], offsets[2l+1] of grads; the update (the constants
  * c of cyn_ew_constants) writes p, m, v at the same offsets. The parts own
- * columns of the layers' weight matrices, cut on whole vectors; a column's
- * sums run over the samples in order whoever computes it, and every
+ * rows of the layers' weight matrices (a part's parameters, gradients and
+ * optimizer state are then one stretch of memory each: parts that owned
+ * columns shared a cache line in every row, which both cores wrote); a
+ * row's sums run over the samples in order whoever computes it, and every
  * parameter's update is its own: the bits of cyn_wgrad per layer followed
- * by cyn_step. The columns are dealt out by cost (a column of layer l costs
- * sizes[l] multiply-adds per sample), so that the parts end together. */
+ * by cyn_step. The rows are dealt out by cost (a row of layer l costs
+ * sizes[l+1] multiply-adds per sample), so that the parts end together. */
 typedef struct {
     int n_layers;
     cyn_int n;
@@ -345,69 +347,67 @@ typedef struct {
     T *p, *m, *v;
 } CYN_FN(cyn_wgrad_step_args);
 
+/* Rows of layer l's dW per quantum of the pass: the tallest tile, or the
+ * whole layer when the plain loops compute it (no vector variant for its
+ * size). */
+static cyn_int CYN_FN(cyn_wgrad_quantum)(cyn_int n, cyn_int k, cyn_int m)
+{
 #if CYN_HAVE_SIMD
-#define CYN_WS_QUANTUM (CYN_IS_F32 ? 16 : 8)
+    if (cyn_pick(k, m, n)->CYN_FN(gemm))
+        return k < 8 ? k : 8;
 #else
-#define CYN_WS_QUANTUM 1
+    (void)n;
+    (void)m;
 #endif
+    return k;
+}
 
-/* One layer's columns [c0, c1): gradient, then the update. */
-static void CYN_FN(cyn_wgrad_cols)(const CYN_FN(cyn_wgrad_step_args) *s, int l, cyn_int c0,
-                                   cyn_int c1)
+/* Layer l's rows [r0, r1) of dW (the part with row 0 also db), then their
+ * update. */
+static void CYN_FN(cyn_wgrad_rows)(const CYN_FN(cyn_wgrad_step_args) *s, int l, cyn_int r0,
+                                   cyn_int r1)
 {
     const cyn_int n = s->n, k = s->sizes[l], m = s->sizes[l + 1];
-    const cyn_int ow = s->offsets[2 * l], ob = s->offsets[2 * l + 1];
-    T *dW = s->grads + ow, *db = s->grads + ob;
+    const cyn_int ow = s->offsets[2 * l] + r0 * m, ob = s->offsets[2 * l + 1];
 #if CYN_HAVE_SIMD
     const cyn_variant *v = cyn_pick(k, m, n);
     if (v->CYN_FN(gemm)) {
-        v->CYN_FN(gemm)(k, c1 - c0, n, s->A[l], 1, k, s->D[l] + c0, m, 1, NULL, 0, 0,
-                        dW + c0, m);
-        v->CYN_FN(colsum)(n, c1 - c0, s->D[l] + c0, m, db + c0);
+        v->CYN_FN(gemm)(r1 - r0, m, n, s->A[l] + r0, 1, k, s->D[l], m, 1, NULL, 0, 0,
+                        s->grads + ow, m);
+        if (r0 == 0)
+            v->CYN_FN(colsum)(n, m, s->D[l], m, s->grads + ob);
     } else
 #endif
-    {
-        /* the plain loops own whole layers (see cyn_wgrad_step_part) */
-        CYN_FN(cyn_scalar_wgrad)(s->A[l], s->D[l], dW, db, n, k, m);
-        c0 = 0;
-        c1 = m;
-    }
+        CYN_FN(cyn_scalar_wgrad)(s->A[l], s->D[l], s->grads + ow, s->grads + ob, n, k, m);
     if (s->opt < 0)
         return;
     const CYN_FN(cyn_ew) *ops = CYN_FN(cyn_ew_ops)();
     T *pm = s->m, *pv = s->v;
-    for (cyn_int r = 0; r <= k; ++r) {
-        /* rows of W, then b */
-        const cyn_int o = r < k ? ow + r * m + c0 : ob + c0;
-        ops->step(s->opt, s->c, s->p + o, s->grads + o, pm ? pm + o : NULL, pv ? pv + o : NULL,
-                  c1 - c0);
-    }
+    ops->step(s->opt, s->c, s->p + ow, s->grads + ow, pm ? pm + ow : NULL, pv ? pv + ow : NULL,
+              (r1 - r0) * m);
+    if (r0 == 0)
+        ops->step(s->opt, s->c, s->p + ob, s->grads + ob, pm ? pm + ob : NULL,
+                  pv ? pv + ob : NULL, m);
 }
 
-/* Units [lo, hi) of the pass: layer l's columns come in quanta of
- * CYN_WS_QUANTUM, each sizes[l] units long, layer after layer; a part owns
- * the quanta that start in its units. A layer the plain loops compute
- * (no vector variant for its size) is one quantum. */
+/* Units [lo, hi) of the pass: layer l's rows come in quanta
+ * (cyn_wgrad_quantum), each sizes[l+1] units long, layer after layer; a
+ * part owns the quanta that start in its units. */
 static void CYN_FN(cyn_wgrad_step_part)(const void *args, cyn_int lo, cyn_int hi)
 {
     const CYN_FN(cyn_wgrad_step_args) *s = (const CYN_FN(cyn_wgrad_step_args) *)args;
     cyn_int base = 0;
     for (int l = 0; l < s->n_layers && base < hi; ++l) {
         const cyn_int k = s->sizes[l], m = s->sizes[l + 1];
-#if CYN_HAVE_SIMD
-        const cyn_int q = cyn_pick(k, m, s->n)->CYN_FN(gemm) ? CYN_WS_QUANTUM : m;
-#else
-        const cyn_int q = m;
-#endif
-        const cyn_int nq = (m + q - 1) / q;
-        /* quanta j with lo <= base + j*k < hi */
-        cyn_int j0 = lo > base ? (lo - base + k - 1) / k : 0;
-        cyn_int j1 = hi > base ? (hi - base + k - 1) / k : 0;
+        const cyn_int q = CYN_FN(cyn_wgrad_quantum)(s->n, k, m), nq = (k + q - 1) / q;
+        /* quanta j with lo <= base + j*m < hi */
+        const cyn_int j0 = lo > base ? (lo - base + m - 1) / m : 0;
+        cyn_int j1 = hi > base ? (hi - base + m - 1) / m : 0;
         if (j1 > nq)
             j1 = nq;
         if (j0 < j1)
-            CYN_FN(cyn_wgrad_cols)(s, l, j0 * q, j1 * q < m ? j1 * q : m);
-        base += nq * k;
+            CYN_FN(cyn_wgrad_rows)(s, l, j0 * q, j1 * q < k ? j1 * q : k);
+        base += nq * m;
     }
 }
 
@@ -421,12 +421,8 @@ void CYN_FN(cyn_wgrad_step)(int n_layers, cyn_int n, const T *const *A, const T 
     double work = 0;
     for (int l = 0; l < n_layers; ++l) {
         const cyn_int k = sizes[l], mm = sizes[l + 1];
-#if CYN_HAVE_SIMD
-        const cyn_int q = cyn_pick(k, mm, n)->CYN_FN(gemm) ? CYN_WS_QUANTUM : mm;
-#else
-        const cyn_int q = mm;
-#endif
-        units += (mm + q - 1) / q * k;
+        const cyn_int q = CYN_FN(cyn_wgrad_quantum)(n, k, mm);
+        units += (k + q - 1) / q * mm;
         work += (double)n * (double)k * (double)mm;
     }
     const int nt = cyn_threads_for(n_threads, work, CYN_THREAD_MIN_WORK);
@@ -440,4 +436,3 @@ void CYN_FN(cyn_wgrad_step)(int n_layers, cyn_int n, const T *const *A, const T 
 #endif
     CYN_FN(cyn_wgrad_step_part)(&s, 0, units);
 }
-#undef CYN_WS_QUANTUM
