@@ -425,14 +425,15 @@ void CYN_FN(cyn_wgrad_step)(int n_layers, cyn_int n, const T *const *A, const T 
         units += (k + q - 1) / q * mm;
         work += (double)n * (double)k * (double)mm;
     }
-    const int nt = cyn_threads_for(n_threads, work, CYN_THREAD_MIN_WORK);
 #if CYN_HAVE_SIMD
+    const int nt = cyn_threads_for(n_threads, work, CYN_THREAD_MIN_WORK);
     if (nt > 1) {
         cyn_parallel(CYN_FN(cyn_wgrad_step_part), &s, units, 1, nt, nt);
         return;
     }
 #else
-    (void)nt;
+    (void)work;
+    (void)n_threads;
 #endif
     CYN_FN(cyn_wgrad_step_part)(&s, 0, units);
 }

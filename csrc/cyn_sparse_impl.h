@@ -302,7 +302,6 @@ static cyn_int *CYN_FN(cyn_csr_bycol)(CYN_FN(cyn_csr_args) *a)
     return buf;
 }
 
-#if CYN_HAVE_SIMD
 static void CYN_FN(cyn_csr_affine_part)(const void *args, cyn_int lo, cyn_int hi)
 {
     const CYN_FN(cyn_csr_args) *a = (const CYN_FN(cyn_csr_args) *)args;
@@ -320,7 +319,26 @@ static void CYN_FN(cyn_csr_wgrad_part)(const void *args, cyn_int lo, cyn_int hi)
     else
         CYN_FN(cyn_csr_wgrad_rows)(a, lo, hi);
 }
+
+/* part(a, 0, len), split over the threads in multiples of q when the
+ * product's work (multiply-adds) pays for it; then frees the column sort. */
+static void CYN_FN(cyn_csr_run)(const CYN_FN(cyn_csr_args) *a, cyn_int *buf,
+                                void (*part)(const void *, cyn_int, cyn_int), double work,
+                                cyn_int len, cyn_int q, int n_threads)
+{
+#if CYN_HAVE_SIMD
+    const int nt = cyn_threads_for(n_threads, work, CYN_THREAD_MIN_WORK);
+    if (nt > 1 && len >= 2 * q)
+        cyn_parallel(part, a, len, q, nt, nt);
+    else
+#else
+    (void)work;
+    (void)q;
+    (void)n_threads;
 #endif
+        part(a, 0, len);
+    free(buf);
+}
 
 void CYN_FN(cyn_csr_affine)(const T *data, const cyn_int *indices, const cyn_int *indptr,
                             const cyn_int *rows, cyn_int row0, cyn_int n, const T *W,
@@ -338,25 +356,11 @@ void CYN_FN(cyn_csr_affine)(const T *data, const cyn_int *indices, const cyn_int
     }
     a.k = kmax;
     cyn_int *buf = CYN_FN(cyn_csr_bycol)(&a);
-#if CYN_HAVE_SIMD
-    const double work = (double)cyn_csr_batch_nnz(indptr, rows, row0, n) * (double)m;
-    const int nt = cyn_threads_for(n_threads, work, CYN_THREAD_MIN_WORK);
-    const cyn_int q = CYN_IS_F32 ? 16 : 8;
-    if (nt > 1 && (buf ? m >= 2 * q : n >= 2)) {
-        /* by column: columns in whole 64-byte lines per part; by row: whole
-         * rows. Each output is one thread's, in the fixed order. */
-        cyn_parallel(CYN_FN(cyn_csr_affine_part), &a, buf ? m : n, buf ? q : 1, nt, nt);
-        free(buf);
-        return;
-    }
-#else
-    (void)n_threads;
-#endif
-    if (buf)
-        CYN_FN(cyn_csr_affine_bycol)(&a, 0, m);
-    else
-        CYN_FN(cyn_csr_affine_rows)(&a, 0, n);
-    free(buf);
+    /* by column: columns in whole 64-byte lines per part; by row: whole
+     * rows. Each output is one thread's, in the fixed order. */
+    CYN_FN(cyn_csr_run)(&a, buf, CYN_FN(cyn_csr_affine_part),
+                        (double)cyn_csr_batch_nnz(indptr, rows, row0, n) * (double)m,
+                        buf ? m : n, buf ? (CYN_IS_F32 ? 16 : 8) : 1, n_threads);
 }
 
 void CYN_FN(cyn_csr_wgrad)(const T *data, const cyn_int *indices, const cyn_int *indptr,
@@ -366,24 +370,11 @@ void CYN_FN(cyn_csr_wgrad)(const T *data, const cyn_int *indices, const cyn_int 
     CYN_FN(cyn_csr_args) a = {data, indices, indptr, rows, row0, n, k, m, NULL, NULL, D, NULL,
                               dW, db, 0, (T)0, 0, NULL, NULL, NULL, NULL};
     cyn_int *buf = CYN_FN(cyn_csr_bycol)(&a);
-#if CYN_HAVE_SIMD
-    /* the k * m stores of dW are part of the work */
-    const double work = ((double)cyn_csr_batch_nnz(indptr, rows, row0, n) + (double)k)
-                        * (double)m;
-    /* columns in whole 64-byte lines, so that two parts never write one line */
-    const cyn_int q = CYN_IS_F32 ? 16 : 8;
-    const int nt = cyn_threads_for(n_threads, work, CYN_THREAD_MIN_WORK);
-    if (nt > 1 && m >= 2 * q) {
-        cyn_parallel(CYN_FN(cyn_csr_wgrad_part), &a, m, q, nt, nt);
-        free(buf);
-        return;
-    }
-#else
-    (void)n_threads;
-#endif
-    if (buf)
-        CYN_FN(cyn_csr_wgrad_bycol)(&a, 0, m);
-    else
-        CYN_FN(cyn_csr_wgrad_rows)(&a, 0, m);
-    free(buf);
+    /* parts own columns in whole 64-byte lines (whole lines of every row of
+     * dW when m * sizeof(T) is a multiple of 64); the k * m stores of dW
+     * are part of the work */
+    CYN_FN(cyn_csr_run)(&a, buf, CYN_FN(cyn_csr_wgrad_part),
+                        ((double)cyn_csr_batch_nnz(indptr, rows, row0, n) + (double)k)
+                            * (double)m,
+                        m, CYN_IS_F32 ? 16 : 8, n_threads);
 }

@@ -20,9 +20,14 @@ import platform
 import random
 import re
 import struct
+import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
+
+import pytest
+from c_compiler import CC, needs_cc
+from c_compiler import env as c_env
 
 import cyneuron
 from cyneuron import _core
@@ -195,3 +200,17 @@ def test_requires_numpy_126():
 
 def test_metadata_version_matches_package():
     assert importlib.metadata.version("cyneuron") == cyneuron.__version__
+
+
+@needs_cc
+@pytest.mark.parametrize("flags", [[], ["-DCYN_NO_SIMD"]], ids=["simd", "plain"])
+def test_kernel_sources_compile_warning_free(flags, tmp_path):
+    """csrc/cyn_kernels.c compiles without a warning with the vector extensions
+    and without them (-DCYN_NO_SIMD: the plain loops MSVC builds), so that a
+    helper used only inside one of the two #if branches fails here, not on
+    Windows."""
+    root = Path(__file__).resolve().parent.parent
+    cmd = CC + ["-c", "-O1", "-std=gnu11", "-Wall", "-Werror", "-I", str(root / "csrc"),
+                *flags, str(root / "csrc" / "cyn_kernels.c"), "-o", str(tmp_path / "k.o")]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=c_env())
+    assert done.returncode == 0, done.stderr[-2000:]
