@@ -423,7 +423,7 @@ cdef class CoreNet:
                 # (no step: batch_gradients writes no parameter)
                 lossval = batch_gradients(&net, self.loss, <floating *>&params[0], xp, &Y[0, 0],
                                           wp, n, denom, inv, &ws, NULL, NULL, &g[0], NULL,
-                                          &watch)
+                                          NULL, &watch)
                 if (l1 != 0 or l2 != 0) and not watch.stop:
                     lossval = lossval + penalty(&net, &params[0], &g[0], l1, l2, wsum)
             watch_raise(&watch)

@@ -112,20 +112,39 @@ cdef struct RowPass:
     Batch *ws
     const void *masks
     const double *dropout
+    const isz *order       # the batch's rows of X and Y (each part gathers its own), or NULL
 
 
 cdef void row_pass_f64(const void *args, cyn_int lo, cyn_int hi) noexcept nogil:
     cdef const RowPass *p = <const RowPass *>args
-    batch_rows(p.net, p.loss, <const double *>p.params, <const double *>p.X,
-               <const double *>p.Y, <const double *>p.w, p.n, lo, hi, <double>p.denom,
-               <double>p.inv, p.ws, <const double *>p.masks, p.dropout, True, 1, NULL)
+    cdef const double *X = <const double *>p.X
+    cdef const double *Y = <const double *>p.Y
+    if p.order != NULL:
+        X = gather_own(X, p.net.sizes[0], p.order, lo, hi, <double *>p.ws.gx)
+        Y = gather_own(Y, p.net.out_width, p.order, lo, hi, <double *>p.ws.gy)
+    batch_rows(p.net, p.loss, <const double *>p.params, X, Y, <const double *>p.w, p.n, lo,
+               hi, <double>p.denom, <double>p.inv, p.ws, <const double *>p.masks, p.dropout,
+               True, 1, NULL)
 
 
 cdef void row_pass_f32(const void *args, cyn_int lo, cyn_int hi) noexcept nogil:
     cdef const RowPass *p = <const RowPass *>args
-    batch_rows(p.net, p.loss, <const float *>p.params, <const float *>p.X,
-               <const float *>p.Y, <const float *>p.w, p.n, lo, hi, <float>p.denom,
-               <float>p.inv, p.ws, <const float *>p.masks, p.dropout, True, 1, NULL)
+    cdef const float *X = <const float *>p.X
+    cdef const float *Y = <const float *>p.Y
+    if p.order != NULL:
+        X = gather_own(X, p.net.sizes[0], p.order, lo, hi, <float *>p.ws.gx)
+        Y = gather_own(Y, p.net.out_width, p.order, lo, hi, <float *>p.ws.gy)
+    batch_rows(p.net, p.loss, <const float *>p.params, X, Y, <const float *>p.w, p.n, lo,
+               hi, <float>p.denom, <float>p.inv, p.ws, <const float *>p.masks, p.dropout,
+               True, 1, NULL)
+
+
+cdef inline const floating *gather_own(const floating *src, isz width, const isz *order,
+                                       isz lo, isz hi, floating *out) noexcept nogil:
+    """Rows [lo, hi) of a batch gathered by order into out (its own rows, on the
+    part's thread); returns out, the batch's first row."""
+    gather_rows(src, width, order + lo, hi - lo, out + lo * width, 1)
+    return out
 
 
 # A batch's rows are split over the threads (batch_rows on each part, the
@@ -169,9 +188,13 @@ cdef floating batch_gradients(const Net *net, int loss, floating *params,
                               const floating *X, const floating *Y, const floating *w,
                               isz n, floating denom, floating inv, Batch *ws,
                               const floating *masks, const double *dropout,
-                              floating *grads, const Step *step, Watch *watch) noexcept nogil:
+                              floating *grads, const Step *step, const isz *order,
+                              Watch *watch) noexcept nogil:
     """Forward, loss and backpropagation for one batch of n rows; returns the loss
     (without penalties). grads receives dLoss/dparams in the flat layout.
+    With order (only when rows_split), X and Y are the whole data and the
+    batch is their rows order[0..n), gathered into ws.gx, ws.gy by the
+    row pass's parts, each its own rows.
 
     Two passes: the rows (batch_rows: forward and the errors of every
     layer, each row on its own; split over the threads by rows, see
@@ -210,11 +233,14 @@ cdef floating batch_gradients(const Net *net, int loss, floating *params,
         rp.ws = ws
         rp.masks = masks
         rp.dropout = dropout
+        rp.order = order
         if floating is double:
             cyn_run_parallel(row_pass_f64, &rp, n, ROW_QUANTUM, net.n_threads)
         else:
             cyn_run_parallel(row_pass_f32, &rp, n, ROW_QUANTUM, net.n_threads)
         lossval = loss_sum(loss, <floating *>ws.tmp + 2 * n * mo, n, mo, denom)
+        if order != NULL:
+            X = <const floating *>ws.gx
         if watch_tick(watch, 2 * n * net.macs):
             return 0
     else:

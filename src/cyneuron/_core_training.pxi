@@ -96,7 +96,7 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
     # plain SGD needs no gradient of the whole net before it updates a weight
     cdef bint fuse_sgd = (opt == OPT_SGD and plan.hyper.weight_decay == 0 and not penal
                           and not clipnorm > 0)
-    cdef bint fused
+    cdef bint fused, through
     # the other optimizers' update inside the weight-gradient pass (see
     # batch_gradients) when nothing needs the whole gradient first
     cdef bint in_pass = not penal and not clipnorm > 0 and plan.hyper.weight_decay == 0
@@ -125,10 +125,15 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
             if net.sparse != NULL:
                 # a sparse X's batch is read in place, its rows by the order
                 csr_select(net.sparse, order, start)
+            # the batches that go through the row pass with an update
+            # (batch_gradients with a step) gather their own rows there
+            through = (in_pass and wgrad_pass(net, nb)
+                       and not (fuse_sgd and use_tiny_training(net, nb, mp)))
             if order != NULL:
-                if net.sparse == NULL:
-                    gather_rows(X, n_in, order + start, nb, gx, net.n_threads)
-                gather_rows(Y, n_out, order + start, nb, gy, net.n_threads)
+                if not through:
+                    if net.sparse == NULL:
+                        gather_rows(X, n_in, order + start, nb, gx, net.n_threads)
+                    gather_rows(Y, n_out, order + start, nb, gy, net.n_threads)
                 if wp != NULL:
                     for i in range(nb):
                         gw[i] = wp[order[start + i]]
@@ -153,9 +158,12 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
                 continue
             fused = fuse_sgd and use_tiny_training(net, nb, mp)
             step.lr = lrs[e * lr_step]
-            if in_pass and not fused and wgrad_pass(net, nb):
-                value = batch_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws, mp,
-                                        drop, grads, &step, watch)
+            if through:
+                value = batch_gradients(net, loss, params,
+                                        X if order != NULL else xb,
+                                        Y if order != NULL else yb, wb, nb, denom, inv, ws, mp,
+                                        drop, grads, &step,
+                                        order + start if order != NULL else NULL, watch)
                 fused = True
             elif fused:
                 value = tiny_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws,
@@ -163,7 +171,7 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
                 watch_tick(watch, 3 * nb * net.macs)
             else:
                 value = batch_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws, mp,
-                                        drop, grads, NULL, watch)
+                                        drop, grads, NULL, NULL, watch)
             if watch.stop:
                 return run
             if count:
