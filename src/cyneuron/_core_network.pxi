@@ -1,3 +1,8 @@
+# Included by _core.pyx: mirrors reference.py's "the network" section: the
+# forward pass (reference.forward, feedforward) and one batch's gradients
+# (reference.gradients: forward, loss, backpropagation). The penalty and the
+# norm clipping of that section sit with the optimizers (_core_optimizers.pxi).
+
 cdef void forward_pass(const Net *net, const floating *params, const floating *X,
                        isz n, isz lo, isz hi, int nt, floating *acts_buf, floating *raw_buf,
                        const floating *masks, const double *dropout,
@@ -115,36 +120,31 @@ cdef struct RowPass:
     const isz *order       # the batch's rows of X and Y (each part gathers its own), or NULL
 
 
+cdef void row_part(const RowPass *p, isz lo, isz hi, floating *gx,
+                   floating *gy) noexcept nogil:
+    """batch_rows on rows [lo, hi), a part of the pool's pass; the dtype is
+    that of gx and gy (the workspace's gathered batch). With p.order, the
+    part first gathers its own rows of X and Y there."""
+    cdef const floating *X = <const floating *>p.X
+    cdef const floating *Y = <const floating *>p.Y
+    if p.order != NULL:
+        gather_rows(X, p.net.sizes[0], p.order + lo, hi - lo, gx + lo * p.net.sizes[0], 1)
+        gather_rows(Y, p.net.out_width, p.order + lo, hi - lo, gy + lo * p.net.out_width, 1)
+        X = gx
+        Y = gy
+    batch_rows(p.net, p.loss, <const floating *>p.params, X, Y, <const floating *>p.w, p.n,
+               lo, hi, <floating>p.denom, <floating>p.inv, p.ws, <const floating *>p.masks,
+               p.dropout, True, 1, NULL)
+
+
 cdef void row_pass_f64(const void *args, cyn_int lo, cyn_int hi) noexcept nogil:
     cdef const RowPass *p = <const RowPass *>args
-    cdef const double *X = <const double *>p.X
-    cdef const double *Y = <const double *>p.Y
-    if p.order != NULL:
-        X = gather_own(X, p.net.sizes[0], p.order, lo, hi, <double *>p.ws.gx)
-        Y = gather_own(Y, p.net.out_width, p.order, lo, hi, <double *>p.ws.gy)
-    batch_rows(p.net, p.loss, <const double *>p.params, X, Y, <const double *>p.w, p.n, lo,
-               hi, <double>p.denom, <double>p.inv, p.ws, <const double *>p.masks, p.dropout,
-               True, 1, NULL)
+    row_part(p, lo, hi, <double *>p.ws.gx, <double *>p.ws.gy)
 
 
 cdef void row_pass_f32(const void *args, cyn_int lo, cyn_int hi) noexcept nogil:
     cdef const RowPass *p = <const RowPass *>args
-    cdef const float *X = <const float *>p.X
-    cdef const float *Y = <const float *>p.Y
-    if p.order != NULL:
-        X = gather_own(X, p.net.sizes[0], p.order, lo, hi, <float *>p.ws.gx)
-        Y = gather_own(Y, p.net.out_width, p.order, lo, hi, <float *>p.ws.gy)
-    batch_rows(p.net, p.loss, <const float *>p.params, X, Y, <const float *>p.w, p.n, lo,
-               hi, <float>p.denom, <float>p.inv, p.ws, <const float *>p.masks, p.dropout,
-               True, 1, NULL)
-
-
-cdef inline const floating *gather_own(const floating *src, isz width, const isz *order,
-                                       isz lo, isz hi, floating *out) noexcept nogil:
-    """Rows [lo, hi) of a batch gathered by order into out (its own rows, on the
-    part's thread); returns out, the batch's first row."""
-    gather_rows(src, width, order + lo, hi - lo, out + lo * width, 1)
-    return out
+    row_part(p, lo, hi, <float *>p.ws.gx, <float *>p.ws.gy)
 
 
 # A batch's rows are split over the threads (batch_rows on each part, the

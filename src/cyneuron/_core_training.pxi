@@ -125,10 +125,10 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
             if net.sparse != NULL:
                 # a sparse X's batch is read in place, its rows by the order
                 csr_select(net.sparse, order, start)
+            fused = fuse_sgd and use_tiny_training(net, nb, mp)
             # the batches that go through the row pass with an update
             # (batch_gradients with a step) gather their own rows there
-            through = (in_pass and wgrad_pass(net, nb)
-                       and not (fuse_sgd and use_tiny_training(net, nb, mp)))
+            through = in_pass and not fused and wgrad_pass(net, nb)
             if order != NULL:
                 if not through:
                     if net.sparse == NULL:
@@ -156,7 +156,6 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
                 n_batches += 1
                 start += nb
                 continue
-            fused = fuse_sgd and use_tiny_training(net, nb, mp)
             step.lr = lrs[e * lr_step]
             if through:
                 value = batch_gradients(net, loss, params,
@@ -164,7 +163,7 @@ cdef isz train_loop(const Net *net, int loss, const Plan *plan, floating *params
                                         Y if order != NULL else yb, wb, nb, denom, inv, ws, mp,
                                         drop, grads, &step,
                                         order + start if order != NULL else NULL, watch)
-                fused = True
+                fused = True            # updated in the pass: no optimizer_step below
             elif fused:
                 value = tiny_gradients(net, loss, params, xb, yb, wb, nb, denom, inv, ws,
                                        grads, params, <floating>lrs[e * lr_step])
