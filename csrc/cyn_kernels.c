@@ -17,6 +17,9 @@
  *   2 avx2    register-blocked, 32-byte vectors, 16 registers
  *   3 avx512  register-blocked, 64-byte vectors, 32 registers
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1               /* sched_getaffinity, for cyn_crowded */
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,9 +232,12 @@ static void cyn_run_job(const cyn_job *j) { j->run(j->args, j->lo, j->hi); }
 static long cyn_jobs_run = 0;
 /* Passes after which the caller found the worker late (cyn_run_jobs). */
 static long cyn_late_passes = 0;
+/* Windows the caller began alone because the cores were taken (cyn_crowded). */
+static long cyn_crowded_starts = 0;
 
 long cyn_worker_jobs(void) { return cyn_jobs_run; }
 long cyn_pool_late_passes(void) { return cyn_late_passes; }
+long cyn_pool_crowded_starts(void) { return cyn_crowded_starts; }
 
 /* Threads pay off only for passes of this much work or more: multiply-adds
  * of a product, elements of an optimizer update. Handing a part to a worker
@@ -282,6 +288,14 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
 #else
 #include <pthread.h>
 #include <time.h>
+#if defined(__linux__)
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 /* A small persistent pool: starting threads for every product costs tens of
  * microseconds and cold stacks. Workers sleep on a condition variable between
@@ -363,6 +377,106 @@ static int cyn_claim(unsigned long gen, int n)
 /* The generation each worker was created in: it waits for the next one. */
 static unsigned long cyn_worker_gen0[CYN_MAX_THREADS];
 
+#if defined(__linux__)
+/* The kernel's id of each worker thread (0 until it has started). */
+static long cyn_worker_tid[CYN_MAX_THREADS];
+
+/* Cores this process may run on (its affinity mask). */
+static int cyn_cores_allowed(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* A small file, whole, NUL-terminated in buf: its length, or -1. */
+static int cyn_read_small(const char *path, char *buf, int size)
+{
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    const ssize_t n = read(fd, buf, (size_t)size - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = 0;
+    return (int)n;
+}
+
+/* Threads of the whole machine running or waiting for a core now, the
+ * caller included (the fourth field of /proc/loadavg, "running/total"), or
+ * -1 when unknown. */
+static int cyn_machine_runnable(void)
+{
+    char buf[128];
+    if (cyn_read_small("/proc/loadavg", buf, sizeof buf) < 0)
+        return -1;
+    const char *p = buf;
+    for (int f = 0; f < 3 && p != NULL; ++f) {
+        p = strchr(p, ' ');
+        if (p != NULL)
+            ++p;
+    }
+    return p != NULL ? atoi(p) : -1;
+}
+
+/* Threads of this process, other than the caller and the pool's workers,
+ * running or waiting for a core now (state R in /proc/self/task/N/stat). */
+static int cyn_process_runnable_others(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL)
+        return 0;
+    const long me = (long)syscall(SYS_gettid);
+    int count = 0;
+    char path[64], buf[512];
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        const long tid = atol(e->d_name);
+        int skip = tid == me;
+        for (int w = 1; w < CYN_MAX_THREADS && !skip; ++w)
+            skip = __atomic_load_n(&cyn_worker_tid[w], __ATOMIC_RELAXED) == tid;
+        snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+        if (skip || cyn_read_small(path, buf, sizeof buf) <= 0)
+            continue;
+        /* "tid (name) state ...": the name may hold spaces and parentheses */
+        const char *r = strrchr(buf, ')');
+        if (r != NULL && r[1] == ' ' && r[2] == 'R')
+            ++count;
+    }
+    closedir(dir);
+    return count;
+}
+
+/* Whether nt threads would find too few free cores: the caller, nt - 1
+ * workers and this process's other runnable threads more than the cores
+ * allowed. What it catches: another library's pool still spinning after its
+ * own work in this process, as OpenBLAS's does for about 0.1 s after a
+ * product (a 40-100-100-10 fit began with 4-5 starved passes, 0.84-0.95x one
+ * thread, when it followed a NumPy product). The machine's count (one small
+ * file) is read first, and only when it leaves too few cores are this
+ * process's threads looked at (20-40 us): other processes, and in a
+ * container other tenants, whom the machine's count includes, are left to
+ * the CPU-share window of cyn_run_jobs. */
+static int cyn_crowded(int nt)
+{
+    const int cores = cyn_cores_allowed();
+    const int running = cyn_machine_runnable();
+    if (running >= 1 && running + nt - 1 <= cores)
+        return 0;
+    return 1 + cyn_process_runnable_others() + nt - 1 > cores;
+}
+#else
+static int cyn_crowded(int nt)
+{
+    (void)nt;
+    return 0;
+}
+#endif
+
 /* A training step hands the workers a product every few tens of microseconds;
  * sleeping on the condition variable in between costs a wake-up of several
  * microseconds each time (more in a VM). So both sides first poll for up to
@@ -416,6 +530,9 @@ static int cyn_spin(unsigned long *word, unsigned long target, int want_equal)
 static void *cyn_worker(void *arg)
 {
     const int id = (int)(size_t)arg;
+#if defined(__linux__)
+    __atomic_store_n(&cyn_worker_tid[id], (long)syscall(SYS_gettid), __ATOMIC_RELAXED);
+#endif
     pthread_mutex_lock(&cyn_pool.mu);
     unsigned long seen = cyn_worker_gen0[id];
     for (;;) {
@@ -461,6 +578,9 @@ static void cyn_pool_atfork_child(void)
     cyn_pool.alone_until = 0;
     cyn_pool.alone_next = 0;
     cyn_pool.win_wall = cyn_pool.win_cpu = cyn_pool.win_last = 0;
+#if defined(__linux__)
+    memset(cyn_worker_tid, 0, sizeof cyn_worker_tid);
+#endif
 }
 
 static void cyn_pool_install_atfork(void)
@@ -481,6 +601,16 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
     if (cyn_pool.serial_left > 0 || began < cyn_pool.alone_until) {
         if (cyn_pool.serial_left > 0)
             --cyn_pool.serial_left;
+        for (int q = 0; q < nj; ++q)
+            cyn_run_job(&jobs[q]);
+        pthread_mutex_unlock(&cyn_pool.owner);
+        return;
+    }
+    if (cyn_pool.adaptive && began - cyn_pool.win_last > CYN_IDLE_NS && cyn_crowded(nt)) {
+        /* a window begins (after an idle gap, or a stretch alone) and the
+         * cores are taken: alone for a stretch, then look again */
+        cyn_pool.alone_until = began + CYN_ALONE_MIN_NS;
+        ++cyn_crowded_starts;
         for (int q = 0; q < nj; ++q)
             cyn_run_job(&jobs[q]);
         pthread_mutex_unlock(&cyn_pool.owner);
@@ -629,6 +759,7 @@ int cyn_set_variant(int v) { return (v == -1 || v == 0) ? 0 : -1; }
 int cyn_get_variant(void) { return 0; }
 long cyn_worker_jobs(void) { return 0; }
 long cyn_pool_late_passes(void) { return 0; }
+long cyn_pool_crowded_starts(void) { return 0; }
 int cyn_pool_adaptive(int on) { (void)on; return 0; }
 void cyn_pool_run_alone(long passes) { (void)passes; }
 

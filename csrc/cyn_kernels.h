@@ -193,6 +193,9 @@ void cyn_run_parallel(void (*run)(const void *, cyn_int, cyn_int), const void *a
 long cyn_worker_jobs(void);
 /* Passes after which the caller found a worker late and ran alone for a while. */
 long cyn_pool_late_passes(void);
+/* Windows of passes the caller began alone because the process's other
+ * runnable threads left too few cores for the workers (Linux). */
+long cyn_pool_crowded_starts(void);
 /* Whether a late worker makes the caller run alone for a while (1, the
  * default) or not (0); -1 only reads. Returns the setting before. Owner-side
  * state: for tests and benchmarks, never while kernels run. */

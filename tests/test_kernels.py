@@ -390,6 +390,81 @@ def test_a_late_worker_makes_the_caller_go_alone_with_the_same_bits(counted_pool
     assert core.worker_jobs() > before
 
 
+_TWO_CORES = hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2
+
+
+def _crowded_fit(spin):
+    """A two-thread fit pinned to two cores, with `spin` (a function of a
+    threading.Event, run on another thread of the process until the event is
+    set) or None: (weights' bits, windows begun alone, jobs handed out)."""
+    import threading
+    rng = np.random.default_rng(17)
+    X = rng.standard_normal((2000, THREAD_SIZES[0]))
+    y = rng.integers(0, THREAD_SIZES[-1], 2000)
+    kw = dict(activation="relu", output_activation="softmax", loss="categorical_crossentropy",
+              seed=5, init="he")
+    fit = dict(epochs=3, learning_rate=0.01, batch_size=THREAD_BATCH, optimizer="adam")
+    one = cn.Network(THREAD_SIZES, n_threads=1, **kw)
+    one.fit(X, y, **fit)
+    two = cn.Network(THREAD_SIZES, n_threads=2, **kw)
+    allowed = os.sched_getaffinity(0)
+    stop = threading.Event()
+    was = core.pool_adaptive(True)
+    os.sched_setaffinity(0, set(sorted(allowed)[:2]))     # this thread, and threads it starts
+    other = threading.Thread(target=spin, args=(stop,)) if spin is not None else None
+    try:
+        if other is not None:
+            other.start()
+        crowded, jobs = core.pool_crowded_starts(), core.worker_jobs()
+        two.fit(X, y, **fit)
+        crowded, jobs = core.pool_crowded_starts() - crowded, core.worker_jobs() - jobs
+    finally:
+        stop.set()
+        if other is not None:
+            other.join()
+        os.sched_setaffinity(0, allowed)
+        core.pool_adaptive(was)
+    assert bits(two.get_weights()) == bits(one.get_weights())
+    return crowded, jobs
+
+
+def _hash_until(stop):
+    import hashlib
+    data = bytes(1 << 22)           # hashed without the GIL: the thread stays runnable
+    while not stop.is_set():
+        hashlib.sha256(data).digest()
+
+
+@pytest.mark.skipif(not (_TWO_CORES and platform.system() == "Linux"),
+                    reason="needs two cores and Linux's /proc/self/task")
+def test_a_busy_thread_of_the_process_makes_the_pool_begin_alone_with_the_same_bits():
+    """Another thread of the process busy on one of two cores (as OpenBLAS's
+    pool spins for about 0.1 s after a product): a two-thread fit begins its
+    windows on the caller alone (the worker would be starved), with the bits
+    of one thread."""
+    crowded, _ = _crowded_fit(_hash_until)
+    assert crowded >= 1
+
+
+@pytest.mark.skipif(not (_TWO_CORES and platform.system() == "Linux"),
+                    reason="needs two cores and Linux's /proc/self/task")
+def test_with_no_other_busy_thread_the_pool_does_not_begin_alone():
+    """The same fit with nothing else running in the process: no window
+    begins alone and the worker takes jobs (checked in a fresh process, where
+    no other library's pool can still be spinning)."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.path[:0] = [%r]; import test_kernels as t; c, j = t._crowded_fit(None);"
+            " print(c, j)" % os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    crowded, jobs = map(int, out.stdout.split()[-2:])
+    assert crowded == 0
+    assert jobs > 0
+
+
 def test_pool_adaptive_setting_round_trips():
     was = core.pool_adaptive()
     try:

@@ -99,6 +99,13 @@ def pool_late_passes():
     return cyn_pool_late_passes()
 
 
+def pool_crowded_starts():
+    """Windows of passes the caller began alone because this process's other
+    runnable threads (another library's spinning pool) left too few cores for
+    the workers (Linux; see cyn_crowded in csrc/cyn_kernels.c)."""
+    return cyn_pool_crowded_starts()
+
+
 def pool_adaptive(on=None):
     """Whether a late worker makes the caller run alone for a while; sets it
     when `on` is given (tests that count handed-out jobs turn it off).

@@ -92,6 +92,7 @@ cdef extern from "cyn_kernels.h" nogil:
                           const void *args, cyn_int len, cyn_int quantum, int n_threads)
     long cyn_worker_jobs()
     long cyn_pool_late_passes()
+    long cyn_pool_crowded_starts()
     int cyn_pool_adaptive(int on)
     void cyn_pool_run_alone(long passes)
     int cyn_fp_contract_off()
