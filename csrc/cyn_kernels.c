@@ -561,6 +561,69 @@ static void *cyn_worker(void *arg)
     return NULL;
 }
 
+/* Measured, not assumed: every cyn_probe_every-th pass of a kind (the same
+ * function over the same range in as many parts) runs on the caller alone,
+ * and when it took at most cyn_probe_pct percent of the mean time of that
+ * kind's passes on the pool since its last probe, the pool does not pay off
+ * now, and the caller goes alone for a stretch as after a starved worker.
+ * (The mean, not the fastest: a pool 10% slower than one thread has a
+ * fastest pass quicker than a typical pass alone.)
+ * Seen on the 2-vCPU benchmark VM, mostly in a process's first two-thread
+ * fit: both threads busy the whole fit, neither preempted, and two threads
+ * no faster than one (as when the host runs both vCPUs on one physical
+ * core). A healthy pool's passes take 0.55-0.7 of the time of a pass alone,
+ * so one probe in 128 passes costs about 0.3% of a fit. */
+#define CYN_KINDS 8
+static int cyn_probe_every = 128, cyn_probe_pct = 105;
+static long cyn_probed_alone = 0;           /* stretches alone a probe began */
+static struct cyn_kind {
+    void (*run)(const void *, cyn_int, cyn_int);
+    cyn_int lo, hi;
+    int nj, passes;             /* passes on the pool since the last probe */
+    long long sum;              /* their time (ns) */
+} cyn_kinds[CYN_KINDS];
+static int cyn_kind_next = 0;
+
+static void cyn_kinds_reset(void)
+{
+    for (int i = 0; i < CYN_KINDS; ++i) {
+        cyn_kinds[i].passes = 0;
+        cyn_kinds[i].sum = 0;
+    }
+}
+
+/* The kind of the pass made of jobs[0 .. nj - 1] (a new one replaces the
+ * oldest: a training step has two to a dozen kinds of pass). */
+static struct cyn_kind *cyn_kind_of(const cyn_job *jobs, int nj)
+{
+    const cyn_int lo = jobs[0].lo, hi = jobs[nj - 1].hi;
+    for (int i = 0; i < CYN_KINDS; ++i) {
+        struct cyn_kind *k = &cyn_kinds[i];
+        if (k->run == jobs[0].run && k->lo == lo && k->hi == hi && k->nj == nj)
+            return k;
+    }
+    struct cyn_kind *k = &cyn_kinds[cyn_kind_next];
+    cyn_kind_next = (cyn_kind_next + 1) % CYN_KINDS;
+    k->run = jobs[0].run;
+    k->lo = lo;
+    k->hi = hi;
+    k->nj = nj;
+    k->passes = 0;
+    k->sum = 0;
+    return k;
+}
+
+/* The caller goes alone from `now` for a stretch: CYN_ALONE_MIN_NS, twice as
+ * long each time it goes alone again before a window on time. */
+static void cyn_alone_stretch(long long now)
+{
+    const long long span = cyn_pool.alone_next > CYN_ALONE_MIN_NS ? cyn_pool.alone_next
+                                                                  : CYN_ALONE_MIN_NS;
+    cyn_pool.alone_until = now + span;
+    cyn_pool.alone_next = span < CYN_ALONE_MAX_NS / 2 ? 2 * span : CYN_ALONE_MAX_NS;
+    cyn_kinds_reset();          /* measured before: may no longer hold */
+}
+
 /* After fork() the child has none of the parent's workers: start afresh. */
 static void cyn_pool_atfork_child(void)
 {
@@ -613,6 +676,23 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         ++cyn_crowded_starts;
         for (int q = 0; q < nj; ++q)
             cyn_run_job(&jobs[q]);
+        pthread_mutex_unlock(&cyn_pool.owner);
+        return;
+    }
+    struct cyn_kind *kind = cyn_pool.adaptive ? cyn_kind_of(jobs, nj) : NULL;
+    if (kind != NULL && kind->passes >= cyn_probe_every) {
+        for (int q = 0; q < nj; ++q)
+            cyn_run_job(&jobs[q]);
+        const long long ended = cyn_now_ns();
+        const double alone = (double)(ended - began) * kind->passes * 100;
+        const double pool = (double)kind->sum * cyn_probe_pct;
+        kind->passes = 0;
+        kind->sum = 0;
+        if (alone <= pool) {
+            ++cyn_probed_alone;
+            cyn_alone_stretch(ended);
+        }
+        cyn_pool.win_last = ended;
         pthread_mutex_unlock(&cyn_pool.owner);
         return;
     }
@@ -672,11 +752,12 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         cyn_pool.win_cpu = cpu;
     }
     cyn_pool.win_last = ended;
+    if (kind != NULL) {
+        ++kind->passes;
+        kind->sum += ended - began;
+    }
     if (verdict > 0 && cyn_pool.adaptive) {
-        const long long span = cyn_pool.alone_next > CYN_ALONE_MIN_NS ? cyn_pool.alone_next
-                                                                      : CYN_ALONE_MIN_NS;
-        cyn_pool.alone_until = ended + span;
-        cyn_pool.alone_next = span < CYN_ALONE_MAX_NS / 2 ? 2 * span : CYN_ALONE_MAX_NS;
+        cyn_alone_stretch(ended);
         ++cyn_late_passes;
     } else if (verdict < 0) {
         cyn_pool.alone_next = CYN_ALONE_MIN_NS;
@@ -700,9 +781,24 @@ void cyn_pool_run_alone(long passes)
     cyn_pool.alone_until = 0;
     cyn_pool.alone_next = 0;
 }
+
+long cyn_pool_probe(int every, int percent)
+{
+    const long was = (long)cyn_probe_every * 1000000L + cyn_probe_pct;
+    if (every > 0 && percent >= 0 && percent <= 1000000) {
+        cyn_probe_every = every;
+        cyn_probe_pct = percent;
+        cyn_kinds_reset();
+    }
+    return was;
+}
+
+long cyn_pool_probed_alone(void) { return cyn_probed_alone; }
 #else
 int cyn_pool_adaptive(int on) { (void)on; return 0; }
 void cyn_pool_run_alone(long passes) { (void)passes; }
+long cyn_pool_probe(int every, int percent) { (void)every; (void)percent; return 0; }
+long cyn_pool_probed_alone(void) { return 0; }
 #endif
 
 /* Deal [0, len) out to `parts` parts in multiples of q (the larger parts
@@ -762,6 +858,8 @@ long cyn_pool_late_passes(void) { return 0; }
 long cyn_pool_crowded_starts(void) { return 0; }
 int cyn_pool_adaptive(int on) { (void)on; return 0; }
 void cyn_pool_run_alone(long passes) { (void)passes; }
+long cyn_pool_probe(int every, int percent) { (void)every; (void)percent; return 0; }
+long cyn_pool_probed_alone(void) { return 0; }
 
 #endif /* CYN_HAVE_SIMD */
 

@@ -203,6 +203,15 @@ int cyn_pool_adaptive(int on);
 /* Run the next `passes` passes on the caller alone, as after a late worker
  * (for tests; same rules as cyn_pool_adaptive). */
 void cyn_pool_run_alone(long passes);
+/* Every `every`-th pass of a kind runs alone as a probe; when it took at
+ * most `percent` percent of the mean time of the kind's passes on the pool
+ * since its last probe, the caller goes alone for a while. Sets both when every > 0
+ * and 0 <= percent <= 1000000 (for tests; owner-side state, as
+ * cyn_pool_adaptive); returns the setting before as every * 1000000 +
+ * percent. */
+long cyn_pool_probe(int every, int percent);
+/* Stretches alone that a probe began. */
+long cyn_pool_probed_alone(void);
 
 /* 1 when this translation unit was compiled with contraction off. */
 int cyn_fp_contract_off(void);

@@ -393,19 +393,26 @@ def test_a_late_worker_makes_the_caller_go_alone_with_the_same_bits(counted_pool
 _TWO_CORES = hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2
 
 
+def _pool_problem(seed, rows):
+    """A training problem for the pool's tests: (X, y, network arguments, fit
+    arguments, the weights' bits after one thread's fit)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, THREAD_SIZES[0]))
+    y = rng.integers(0, THREAD_SIZES[-1], rows)
+    kw = dict(activation="relu", output_activation="softmax", loss="categorical_crossentropy",
+              seed=seed, init="he")
+    fit = dict(epochs=3, learning_rate=0.01, batch_size=THREAD_BATCH, optimizer="adam")
+    one = cn.Network(THREAD_SIZES, n_threads=1, **kw)
+    one.fit(X, y, **fit)
+    return X, y, kw, fit, bits(one.get_weights())
+
+
 def _crowded_fit(spin):
     """A two-thread fit pinned to two cores, with `spin` (a function of a
     threading.Event, run on another thread of the process until the event is
     set) or None: (weights' bits, windows begun alone, jobs handed out)."""
     import threading
-    rng = np.random.default_rng(17)
-    X = rng.standard_normal((2000, THREAD_SIZES[0]))
-    y = rng.integers(0, THREAD_SIZES[-1], 2000)
-    kw = dict(activation="relu", output_activation="softmax", loss="categorical_crossentropy",
-              seed=5, init="he")
-    fit = dict(epochs=3, learning_rate=0.01, batch_size=THREAD_BATCH, optimizer="adam")
-    one = cn.Network(THREAD_SIZES, n_threads=1, **kw)
-    one.fit(X, y, **fit)
+    X, y, kw, fit, expect = _pool_problem(17, 2000)
     two = cn.Network(THREAD_SIZES, n_threads=2, **kw)
     allowed = os.sched_getaffinity(0)
     stop = threading.Event()
@@ -424,7 +431,7 @@ def _crowded_fit(spin):
             other.join()
         os.sched_setaffinity(0, allowed)
         core.pool_adaptive(was)
-    assert bits(two.get_weights()) == bits(one.get_weights())
+    assert bits(two.get_weights()) == expect
     return crowded, jobs
 
 
@@ -446,23 +453,78 @@ def test_a_busy_thread_of_the_process_makes_the_pool_begin_alone_with_the_same_b
     assert crowded >= 1
 
 
-@pytest.mark.skipif(not (_TWO_CORES and platform.system() == "Linux"),
-                    reason="needs two cores and Linux's /proc/self/task")
-def test_with_no_other_busy_thread_the_pool_does_not_begin_alone():
-    """The same fit with nothing else running in the process: no window
-    begins alone and the worker takes jobs (checked in a fresh process, where
-    no other library's pool can still be spinning)."""
+def _in_fresh_process(call):
+    """`call` (an expression over this module, imported as t) evaluated in a
+    fresh Python process, where no other library's pool can still be
+    spinning (OpenBLAS held to one thread): its repr'd value."""
+    import ast
     import subprocess
     import sys
-    code = ("import sys; sys.path[:0] = [%r]; import test_kernels as t; c, j = t._crowded_fit(None);"
-            " print(c, j)" % os.path.dirname(os.path.abspath(__file__)))
+    code = ("import sys; sys.path[:0] = [%r]; import test_kernels as t; print(repr(%s))"
+            % (os.path.dirname(os.path.abspath(__file__)), call))
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    crowded, jobs = map(int, out.stdout.split()[-2:])
+    return ast.literal_eval(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not (_TWO_CORES and platform.system() == "Linux"),
+                    reason="needs two cores and Linux's /proc/self/task")
+def test_with_no_other_busy_thread_the_pool_does_not_begin_alone():
+    """The same fit with nothing else running in the process: no window
+    begins alone and the worker takes jobs."""
+    crowded, jobs = _in_fresh_process("t._crowded_fit(None)")
     assert crowded == 0
     assert jobs > 0
+
+
+def _probed_fits():
+    """Two two-thread fits, the first with probes that always find the caller
+    alone fast enough, the second with probes that never do: for each, the
+    stretches alone the probes began and the jobs handed to the worker."""
+    X, y, kw, fit, expect = _pool_problem(19, 1000)
+    out = []
+    was, adaptive = core.pool_probe(), core.pool_adaptive(True)
+    try:
+        for every, percent in ((2, 1_000_000), (1, 0)):
+            core.pool_probe(every, percent)
+            core.pool_run_alone(0)          # the first fit's stretch alone ends here
+            probed, jobs = core.pool_probed_alone(), core.worker_jobs()
+            two = cn.Network(THREAD_SIZES, n_threads=2, **kw)
+            two.fit(X, y, **fit)
+            assert bits(two.get_weights()) == expect
+            out.append((core.pool_probed_alone() - probed, core.worker_jobs() - jobs))
+    finally:
+        core.pool_probe(*was)
+        core.pool_adaptive(adaptive)
+    return out
+
+
+@pytest.mark.skipif(not _TWO_CORES, reason="needs two cores")
+def test_a_probe_as_fast_alone_as_on_the_pool_makes_the_caller_go_alone_with_the_same_bits():
+    """The pool's probes (a pass of a kind now and then on the caller alone,
+    timed against the same kind on the pool): when the pass alone is judged
+    fast enough, the caller goes alone for a while; when not, the pool goes
+    on handing out jobs; the bits are one thread's either way."""
+    (went, _), (stayed, jobs) = _in_fresh_process("t._probed_fits()")
+    assert went >= 1
+    assert stayed == 0
+    assert jobs > 0
+
+
+def test_pool_probe_setting_round_trips_and_refuses_bad_values():
+    was = core.pool_probe()
+    try:
+        assert core.pool_probe(7, 90) == was
+        assert core.pool_probe() == (7, 90)
+        for bad in ((0, 90), (7, -1), (7, 2_000_000)):
+            with pytest.raises(ValueError, match="every must be"):
+                core.pool_probe(*bad)
+        assert core.pool_probe() == (7, 90)
+    finally:
+        core.pool_probe(*was)
+    assert core.pool_probe() == was
 
 
 def test_pool_adaptive_setting_round_trips():

@@ -113,6 +113,30 @@ def pool_adaptive(on=None):
     return bool(cyn_pool_adaptive(-1 if on is None else int(bool(on))))
 
 
+def pool_probe(every=None, percent=None):
+    """The pool's probes (see cyn_pool_probe in csrc/cyn_kernels.c): every
+    `every`-th pass of a kind runs on the caller alone, and when it took at
+    most `percent` percent of the mean time of the kind's passes on the pool
+    since the last probe, the caller goes on alone for a while. Sets them when both are
+    given (tests); returns the setting before as (every, percent). Never
+    while another thread trains."""
+    cdef long was
+    if every is None or percent is None:
+        was = cyn_pool_probe(0, -1)
+    else:
+        if not (1 <= every <= 1_000_000_000 and 0 <= percent <= 1_000_000):
+            raise ValueError(f"every must be in [1, 1e9] and percent in [0, 1e6], got "
+                             f"{every!r}, {percent!r}")
+        was = cyn_pool_probe(every, percent)
+    return was // 1_000_000, was % 1_000_000
+
+
+def pool_probed_alone():
+    """Stretches alone that a probe began: a pass on the caller alone was
+    about as fast as the same kind of pass on the pool."""
+    return cyn_pool_probed_alone()
+
+
 def pool_run_alone(passes):
     """Run the next `passes` parallel passes on the caller alone, as after a
     late worker (for tests). Never while another thread trains."""
