@@ -356,19 +356,44 @@ CYN_VFN(cyn_gemm_strided)(cyn_int M, cyn_int N, cyn_int K,
     }
 }
 
+/* The lanes computed for n columns: whole tiles, then only the vectors the
+ * last, partial panel needs (cyn_micro_any's nv). */
+static cyn_int
+CYN_VFN(cyn_lanes)(cyn_int n)
+{
+    return n / GNR * GNR + (n % GNR + GL - 1) / GL * GL;
+}
+
 /* Vector lanes run across the columns of C, in tiles GNR wide: a narrow C
  * (an output layer of 1 to 10 units, or its weight gradient) would leave
  * most lanes idle. Its transpose C^T = B^T A^T has the same sums in the same
  * order, with the long side across the lanes; it costs a copy of A into the
- * packed panels. Costs below are in lane-operations. */
-static int
-CYN_VFN(cyn_transpose_pays)(cyn_int M, cyn_int N, cyn_int K)
+ * packed panels. Costs below are in lane-operations: the tiles' lanes (only
+ * the vectors computed, cyn_lanes), doubled when a tile has fewer than 8
+ * accumulators (each sum's adds wait for the one before: a 1-vector tile is
+ * bound by the add's latency, not by throughput), and the packing of B, one
+ * vector operation per vector of a contiguous row (bcs 1) but one per
+ * element of a gathered one (the forward's X^T). Checked on an AVX-512 Zen 4
+ * against both ways, interleaved: 200x100x10 (X W) plain 14.8 us, transposed
+ * 19.4 (float64 15.6 and 20.9); 100x10 from 200 samples (A^T D) transposed
+ * 15.0, plain 17.2 (float64 plain 16.7, transposed 19.8): each time the
+ * cheaper is chosen, in the AVX2 variant too but for A^T D in float32 (plain
+ * 14.9 against 13.8 us, as the model before). The 200x100x10 forward in
+ * float32 went from transposed (19.4 us) to plain (14.6). */
+static double
+CYN_VFN(cyn_gemm_cost)(cyn_int M, cyn_int N, cyn_int K, cyn_int bcs)
 {
-    const double rM = (double)((M + MR - 1) / MR * MR), cN = (double)((N + GNR - 1) / GNR * GNR);
-    const double rN = (double)((N + MR - 1) / MR * MR), cM = (double)((M + GNR - 1) / GNR * GNR);
-    const double plain = rM * cN * (double)K + (double)K * cN * GL;
-    const double flipped = rN * cM * (double)K + (double)K * cM * GL;
-    return N < GNR && 4 * flipped < 3 * plain;
+    const cyn_int nv = (N < GNR ? (N + GL - 1) / GL : NV);
+    const double rows = (double)((M + MR - 1) / MR * MR), lanes = (double)CYN_VFN(cyn_lanes)(N);
+    const double latency = MR * nv < 8 ? 2.0 : 1.0;
+    return rows * lanes * (double)K * latency + (double)K * lanes * (bcs == 1 ? 1.0 : (double)GL);
+}
+
+static int
+CYN_VFN(cyn_transpose_pays)(cyn_int M, cyn_int N, cyn_int K, cyn_int ars, cyn_int bcs)
+{
+    return N < GNR && 4 * CYN_VFN(cyn_gemm_cost)(N, M, K, ars) <
+                          3 * CYN_VFN(cyn_gemm_cost)(M, N, K, bcs);
 }
 
 /* C[M,N] (row stride ldc) = step(A(M,K) B(K,N) [+ bias]), see the header
@@ -401,7 +426,7 @@ CYN_VFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
         }
     }
 #endif
-    if (K == 0 || !CYN_VFN(cyn_transpose_pays)(M, N, K)) {
+    if (K == 0 || !CYN_VFN(cyn_transpose_pays)(M, N, K, ars, bcs)) {
         CYN_VFN(cyn_gemm_strided)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc, 1);
         return;
     }
