@@ -396,6 +396,39 @@ CYN_VFN(cyn_transpose_pays)(cyn_int M, cyn_int N, cyn_int K, cyn_int ars, cyn_in
                           3 * CYN_VFN(cyn_gemm_cost)(M, N, K, bcs);
 }
 
+#ifdef NARROW_ISA
+/* The variants' entries, called through pointers the compiler cannot see
+ * through, so that these calls do not change how it compiles the kernels
+ * for every other product (the kernels' layout moves W3's float32 fit by up
+ * to 5%: benchmarks/ANALYSIS.md). */
+static void (*volatile const CYN_VFN(cyn_gemm_entries)[2])(
+    cyn_int, cyn_int, cyn_int, const T *, cyn_int, cyn_int, const T *, cyn_int, cyn_int,
+    const T *, int, T, T *, cyn_int);
+
+/* A wider product's last, partial panel where the half-width lanes it takes,
+ * at what a half-width lane costs on this CPU (cyn_half_edges, measured; 5%
+ * margin), are fewer: 100 float32 columns are 64 + 36, and the 36 take 40
+ * half-width lanes instead of 48 (W6's products 8% faster in float32, 3% in
+ * float64 on a Zen 4). Returns 1 when it computed the product (the whole
+ * panels in this variant, the rest in NARROW_ISA). */
+static __attribute__((noinline)) int
+CYN_VFN(cyn_gemm_half_edge)(cyn_int M, cyn_int N, cyn_int K,
+                            const T *restrict a, cyn_int ars, cyn_int acs,
+                            const T *restrict b, cyn_int bps, cyn_int bcs,
+                            const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
+{
+    const cyn_int whole = N / GNR * GNR, e = N - whole, half = GL / 2;
+    const double narrow = (double)((e + half - 1) / half * half);
+    if (narrow * cyn_half_edges() > 950.0 * (double)((e + GL - 1) / GL * GL))
+        return 0;
+    __atomic_add_fetch(&cyn_half_edge_splits, 1, __ATOMIC_RELAXED);
+    CYN_VFN(cyn_gemm_entries)[0](M, whole, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc);
+    CYN_VFN(cyn_gemm_entries)[1](M, e, K, a, ars, acs, b + whole * bcs, bps, bcs,
+                                 bias ? bias + whole : NULL, act, alpha, c + whole, ldc);
+    return 1;
+}
+#endif
+
 /* C[M,N] (row stride ldc) = step(A(M,K) B(K,N) [+ bias]), see the header
  * comment; narrow products are computed as their transpose (same bits),
  * with the bias and the activation step applied afterwards, element by
@@ -425,6 +458,10 @@ CYN_VFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
             return;
         }
     }
+    /* a wider product's last, partial panel, likewise (cyn_gemm_half_edge) */
+    if (N > GNR && N % GNR != 0 &&
+        CYN_VFN(cyn_gemm_half_edge)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc))
+        return;
 #endif
     if (K == 0 || !CYN_VFN(cyn_transpose_pays)(M, N, K, ars, bcs)) {
         CYN_VFN(cyn_gemm_strided)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc, 1);
@@ -439,6 +476,12 @@ CYN_VFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
                 c[i * ldc + j] = CYN_ACT_STEP(T, act, z, alpha);
             }
 }
+
+#ifdef NARROW_ISA
+static void (*volatile const CYN_VFN(cyn_gemm_entries)[2])(
+    cyn_int, cyn_int, cyn_int, const T *, cyn_int, cyn_int, const T *, cyn_int, cyn_int,
+    const T *, int, T, T *, cyn_int) = {CYN_VFN(cyn_gemm), CYN_CAT3(cyn_gemm, SFX, NARROW_ISA)};
+#endif
 
 /* db[j] = sum over rows of D, in row order, starting at +0.0 */
 static void

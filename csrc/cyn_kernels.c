@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cyn_kernels.h"
 
@@ -100,6 +101,10 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #define CYN_TARGET "avx2"
 #include "cyn_instantiate.h"
 
+static int cyn_half_edges(void);
+/* Products whose last partial panel went to half-width vectors (tests). */
+static long cyn_half_edge_splits = 0;
+
 #ifndef CYN_A512_MR
 #define CYN_A512_MR 4
 #define CYN_A512_NV 4
@@ -113,6 +118,80 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #define CYN_EMBEDDED_BCAST 1        /* see cyn_mul_bcast in cyn_gemm_impl.h */
 #include "cyn_instantiate.h"
 #undef CYN_EMBEDDED_BCAST
+
+/* What a lane costs in AVX2's half-width vectors against AVX-512's, in
+ * thousandths: the AVX-512 variant computes a product's last, partial panel
+ * with half-width vectors when they take fewer lanes, by more than this
+ * cost (cyn_gemm). It pays where 256-bit vectors compute about as many
+ * lanes per second as 512-bit ones (AMD's Zen 4 executes a 512-bit
+ * operation as two 256-bit halves: 0.81-0.83 measured, 1.0 at worst, since
+ * AVX-512's partial panel also goes through the small C tile), and not,
+ * by the lanes, where the 512-bit units are full width (most Intel server
+ * cores; no such machine was at hand to measure). Measured
+ * once, at the first product that could use it: a float32 product of the
+ * shape such a panel has, 32 rows by 36 columns, 64 deep, on both (48 lanes
+ * against 40), best of 8 runs of 8 each (a few hundred microseconds). -1:
+ * not measured yet. */
+static int cyn_half_cost = -1;
+
+static int cyn_half_cost_measure(void)
+{
+#if defined(_WIN32)
+    return 1000000;
+#else
+    float a[32 * 64], b[64 * 36], c[32 * 36];
+    for (int i = 0; i < 32 * 64; ++i)
+        a[i] = (float)(i % 7) - 3.0f;
+    for (int i = 0; i < 64 * 36; ++i)
+        b[i] = (float)(i % 5) - 2.0f;
+    /* the variants' entries, through pointers the compiler cannot see
+     * through: these constant arguments must not change how it compiles the
+     * kernels for the products (their layout in the library moves W3's
+     * float32 fit by up to 5%: benchmarks/ANALYSIS.md) */
+    typedef void (*gemm_fn)(cyn_int, cyn_int, cyn_int, const float *, cyn_int, cyn_int,
+                            const float *, cyn_int, cyn_int, const float *, int, float, float *,
+                            cyn_int);
+    static gemm_fn volatile kernels[2] = {cyn_gemm_f32_avx512, cyn_gemm_f32_avx2};
+    double best[2] = {1e30, 1e30};
+    for (int r = 0; r < 8; ++r)
+        for (int w = 0; w < 2; ++w) {
+            const gemm_fn kernel = kernels[w];
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            for (int q = 0; q < 8; ++q)
+                kernel(32, 36, 64, a, 64, 1, b, 36, 1, NULL, 0, 0.0f, c, 36);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            const double t =
+                (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
+            if (t < best[w])
+                best[w] = t;
+        }
+    /* 36 columns: 48 lanes on AVX-512, 40 on AVX2 */
+    const double ratio = (best[1] / 40) / (best[0] / 48);
+    return ratio < 1000.0 ? (int)(ratio * 1000.0 + 0.5) : 1000000;
+#endif
+}
+
+static int cyn_half_edges(void)
+{
+    int cost = __atomic_load_n(&cyn_half_cost, __ATOMIC_RELAXED);
+    if (cost < 0) {
+        cost = cyn_half_cost_measure();
+        __atomic_store_n(&cyn_half_cost, cost, __ATOMIC_RELAXED);
+    }
+    return cost;
+}
+
+long cyn_half_width_splits(void) { return __atomic_load_n(&cyn_half_edge_splits, __ATOMIC_RELAXED); }
+
+int cyn_half_width_cost(int permille)
+{
+    __builtin_cpu_init();
+    const int was = __builtin_cpu_supports("avx512f") ? cyn_half_edges() : 0;
+    if (permille > 0 || permille == -1)
+        __atomic_store_n(&cyn_half_cost, permille, __ATOMIC_RELAXED);
+    return was;
+}
 #endif /* CYN_X86 */
 
 /* ---- variant table and dispatch --------------------------------------- */
@@ -150,6 +229,11 @@ static const cyn_variant cyn_variants[] = {
 #endif
 };
 #define CYN_N_VARIANTS ((int)(sizeof(cyn_variants) / sizeof(cyn_variants[0])))
+
+#if !CYN_X86
+int cyn_half_width_cost(int permille) { (void)permille; return 0; }
+long cyn_half_width_splits(void) { return 0; }
+#endif
 
 int cyn_variant_count(void) { return CYN_N_VARIANTS; }
 
@@ -848,6 +932,8 @@ void cyn_run_parallel(void (*run)(const void *, cyn_int, cyn_int), const void *a
     run(args, 0, len);
 }
 
+int cyn_half_width_cost(int permille) { (void)permille; return 0; }
+long cyn_half_width_splits(void) { return 0; }
 int cyn_variant_count(void) { return 1; }
 const char *cyn_variant_name(int v) { return v == 0 ? "scalar" : NULL; }
 int cyn_variant_supported(int v) { return v == 0; }

@@ -129,6 +129,55 @@ def test_variant_matches_reference(case, variant, dtype, forced):
     assert bits(fast.get_weights()) == bits(slow.get_weights())
 
 
+# widths whose last AVX-512 panel is partial: 100 = 64 + 36, 90 = 64 + 26 and
+# 70 = 64 + 6 (float32), 100 = 96 + 4, 90 = 64 + 26, 50 = 32 + 18 and 70 =
+# 64 + 6 (float64), in the forward (outputs), back (inputs) and
+# weight-gradient products
+HALF_EDGE_SHAPES = [([40, 100, 100, 10], 50), ([36, 90, 50, 3], 29), ([100, 70, 1], 70)]
+
+
+@pytest.fixture
+def half_width_cost():
+    """Set what a half-width lane costs for one test, then measure again."""
+    was = core.half_width_cost()
+    yield core.half_width_cost
+    core.half_width_cost(None)
+    assert was >= 0
+
+
+@pytest.mark.skipif("avx512" not in VARIANTS, reason="the half-width panels are AVX-512's")
+@pytest.mark.parametrize("cost", [0.001, 1000])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", range(len(HALF_EDGE_SHAPES)))
+def test_half_width_partial_panels_match_reference(case, dtype, cost, forced, half_width_cost):
+    """A product's last, partial AVX-512 panel computed with AVX2's vectors
+    (cost 0.001: every time) or not (1000: never) gives the reference's bits
+    in the forward pass, the gradients and a fit, and the half-width path
+    really runs in the first case only."""
+    sizes, n = HALF_EDGE_SHAPES[case]
+    X, Y, kw = _problem(sizes, n, dtype, 40 + case)
+    slow = cn.Network(sizes, backend="numpy", **kw)
+    expect = [bits(slow.feedforward(X)), bits(slow.gradients(X, Y))]
+    slow.fit(X, Y, epochs=2, learning_rate=0.1, batch_size=max(1, n // 2), optimizer="adam")
+    forced("avx512")
+    half_width_cost(cost)
+    splits = core.half_width_splits()
+    fast = cn.Network(sizes, **kw)
+    assert [bits(fast.feedforward(X)), bits(fast.gradients(X, Y))] == expect
+    fast.fit(X, Y, epochs=2, learning_rate=0.1, batch_size=max(1, n // 2), optimizer="adam")
+    assert bits(fast.get_weights()) == bits(slow.get_weights())
+    assert (core.half_width_splits() > splits) == (cost < 1)
+
+
+def test_half_width_cost_refuses_bad_values(half_width_cost):
+    for bad in (0, -1, 1001, float("nan")):
+        with pytest.raises(ValueError, match="cost must be"):
+            half_width_cost(bad)
+    if "avx512" in VARIANTS:
+        half_width_cost(0.25)
+        assert core.half_width_cost() == 0.25
+
+
 @pytest.fixture
 def small_pieces():
     """Products of more than 64 multiply-adds run in pieces (as huge ones do,

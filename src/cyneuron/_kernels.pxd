@@ -91,6 +91,8 @@ cdef extern from "cyn_kernels.h" nogil:
     void cyn_run_parallel(void (*run)(const void *, cyn_int, cyn_int) noexcept nogil,
                           const void *args, cyn_int len, cyn_int quantum, int n_threads)
     long cyn_worker_jobs()
+    int cyn_half_width_cost(int permille)
+    long cyn_half_width_splits()
     long cyn_pool_late_passes()
     long cyn_pool_crowded_starts()
     int cyn_pool_adaptive(int on)
