@@ -735,21 +735,27 @@ static void cyn_pool_install_atfork(void)
     pthread_atfork(NULL, NULL, cyn_pool_atfork_child);
 }
 
+/* Every job of a pass on the calling thread, in order (no pool, or the pool
+ * going alone). */
+static void cyn_run_here(const cyn_job *jobs, int nj)
+{
+    for (int q = 0; q < nj; ++q)
+        cyn_run_job(&jobs[q]);
+}
+
 /* Run nj jobs on nt threads (the caller and nt - 1 workers). */
 static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     if (nj <= 1 || pthread_mutex_trylock(&cyn_pool.owner) != 0) {
-        for (int q = 0; q < nj; ++q)
-            cyn_run_job(&jobs[q]);
+        cyn_run_here(jobs, nj);
         return;
     }
     const long long began = cyn_now_ns();
     if (cyn_pool.serial_left > 0 || began < cyn_pool.alone_until) {
         if (cyn_pool.serial_left > 0)
             --cyn_pool.serial_left;
-        for (int q = 0; q < nj; ++q)
-            cyn_run_job(&jobs[q]);
+        cyn_run_here(jobs, nj);
         pthread_mutex_unlock(&cyn_pool.owner);
         return;
     }
@@ -758,15 +764,13 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
          * cores are taken: alone for a stretch, then look again */
         cyn_pool.alone_until = began + CYN_ALONE_MIN_NS;
         ++cyn_crowded_starts;
-        for (int q = 0; q < nj; ++q)
-            cyn_run_job(&jobs[q]);
+        cyn_run_here(jobs, nj);
         pthread_mutex_unlock(&cyn_pool.owner);
         return;
     }
     struct cyn_kind *kind = cyn_pool.adaptive ? cyn_kind_of(jobs, nj) : NULL;
     if (kind != NULL && kind->passes >= cyn_probe_every) {
-        for (int q = 0; q < nj; ++q)
-            cyn_run_job(&jobs[q]);
+        cyn_run_here(jobs, nj);
         const long long ended = cyn_now_ns();
         const double alone = (double)(ended - began) * kind->passes * 100;
         const double pool = (double)kind->sum * cyn_probe_pct;
