@@ -414,9 +414,9 @@ static struct {
     /* the caller's window: its start (wall and thread CPU time), the end of
      * the last pass */
     long long win_wall, win_cpu, win_last;
-    int adaptive;
+    int adaptive;                   /* the CYN_RULE_* bits that are on */
 } cyn_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, CYN_RULES_ALL};
 
 /* A starved worker. When another thread wants a core too (another library's
  * pool still spinning after its own work, as OpenBLAS's does for about 0.1 s
@@ -759,7 +759,8 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         pthread_mutex_unlock(&cyn_pool.owner);
         return;
     }
-    if (cyn_pool.adaptive && began - cyn_pool.win_last > CYN_IDLE_NS && cyn_crowded(nt)) {
+    if ((cyn_pool.adaptive & CYN_RULE_CROWDED) && began - cyn_pool.win_last > CYN_IDLE_NS
+        && cyn_crowded(nt)) {
         /* a window begins (after an idle gap, or a stretch alone) and the
          * cores are taken: alone for a stretch, then look again */
         cyn_pool.alone_until = began + CYN_ALONE_MIN_NS;
@@ -768,7 +769,7 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         pthread_mutex_unlock(&cyn_pool.owner);
         return;
     }
-    struct cyn_kind *kind = cyn_pool.adaptive ? cyn_kind_of(jobs, nj) : NULL;
+    struct cyn_kind *kind = (cyn_pool.adaptive & CYN_RULE_PROBES) ? cyn_kind_of(jobs, nj) : NULL;
     if (kind != NULL && kind->passes >= cyn_probe_every) {
         cyn_run_here(jobs, nj);
         const long long ended = cyn_now_ns();
@@ -844,7 +845,7 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         ++kind->passes;
         kind->sum += ended - began;
     }
-    if (verdict > 0 && cyn_pool.adaptive) {
+    if (verdict > 0 && (cyn_pool.adaptive & CYN_RULE_LATE)) {
         cyn_alone_stretch(ended);
         ++cyn_late_passes;
     } else if (verdict < 0) {
@@ -859,7 +860,7 @@ int cyn_pool_adaptive(int on)
 {
     const int was = cyn_pool.adaptive;
     if (on >= 0)
-        cyn_pool.adaptive = on != 0;
+        cyn_pool.adaptive = on & CYN_RULES_ALL;
     return was;
 }
 

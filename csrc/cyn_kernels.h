@@ -206,9 +206,16 @@ long cyn_pool_late_passes(void);
 /* Windows of passes the caller began alone because the process's other
  * runnable threads left too few cores for the workers (Linux). */
 long cyn_pool_crowded_starts(void);
-/* Whether a late worker makes the caller run alone for a while (1, the
- * default) or not (0); -1 only reads. Returns the setting before. Owner-side
- * state: for tests and benchmarks, never while kernels run. */
+/* The rules that send the caller alone for a while, as bits: a late worker
+ * or a window's CPU share (CYN_RULE_LATE), a window that begins with too few
+ * free cores (CYN_RULE_CROWDED, Linux), a probe as fast alone as on the pool
+ * (CYN_RULE_PROBES). All are on by default. Sets them to `on` when on >= 0;
+ * returns the bits before. Owner-side state: for tests and benchmarks, never
+ * while kernels run. */
+#define CYN_RULE_LATE 1
+#define CYN_RULE_CROWDED 2
+#define CYN_RULE_PROBES 4
+#define CYN_RULES_ALL 7
 int cyn_pool_adaptive(int on);
 /* Run the next `passes` passes on the caller alone, as after a late worker
  * (for tests; same rules as cyn_pool_adaptive). */

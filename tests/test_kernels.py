@@ -534,7 +534,9 @@ def _probed_fits():
     stretches alone the probes began and the jobs handed to the worker."""
     X, y, kw, fit, expect = _pool_problem(19, 1000)
     out = []
-    was, adaptive = core.pool_probe(), core.pool_adaptive(True)
+    # probes alone: a late worker's or a crowded start's stretch alone (a busy
+    # CI machine) would reset the kinds' counts before any probe
+    was, adaptive = core.pool_probe(), core.pool_adaptive({"probes"})
     try:
         for every, percent in ((2, 1_000_000), (1, 0)):
             core.pool_probe(every, percent)
@@ -576,15 +578,24 @@ def test_pool_probe_setting_round_trips_and_refuses_bad_values():
     assert core.pool_probe() == was
 
 
-def test_pool_adaptive_setting_round_trips():
+def test_pool_adaptive_setting_round_trips_and_refuses_bad_values():
     was = core.pool_adaptive()
+    everything = frozenset({"late", "crowded", "probes"})
     try:
-        assert core.pool_adaptive(False) is was
-        assert core.pool_adaptive() is False
-        assert core.pool_adaptive(True) is False
-        assert core.pool_adaptive() is True
+        assert core.pool_adaptive(False) == was
+        assert core.pool_adaptive() == frozenset()
+        assert not core.pool_adaptive(True)
+        assert core.pool_adaptive() == everything
+        assert core.pool_adaptive(["probes", "late"]) == everything
+        assert core.pool_adaptive() == {"probes", "late"}
+        with pytest.raises(ValueError, match=r"on names unknown rules \['lazy'\]"):
+            core.pool_adaptive({"late", "lazy"})
+        with pytest.raises(TypeError, match="on must be a bool or a collection"):
+            core.pool_adaptive("late")
+        assert core.pool_adaptive() == {"probes", "late"}
     finally:
         core.pool_adaptive(was)
+    assert core.pool_adaptive() == was
 
 
 def test_n_threads_validation():

@@ -106,11 +106,32 @@ def pool_crowded_starts():
     return cyn_pool_crowded_starts()
 
 
+_POOL_RULES = {"late": 1, "crowded": 2, "probes": 4}
+
+
 def pool_adaptive(on=None):
-    """Whether a late worker makes the caller run alone for a while; sets it
-    when `on` is given (tests that count handed-out jobs turn it off).
-    Returns the setting before. Never while another thread trains."""
-    return bool(cyn_pool_adaptive(-1 if on is None else int(bool(on))))
+    """The rules that make the caller run a pool's passes alone for a while
+    (see cyn_run_jobs in csrc/cyn_kernels.c): "late" (a late worker, or a
+    window's low CPU share), "crowded" (a window begins with too few free
+    cores, Linux) and "probes" (a pass as fast alone as on the pool). All are
+    on by default. `on` sets them: True (all), False (none) or a collection
+    of rule names; tests that count handed-out jobs turn them off. Returns
+    the rules on before, as a frozenset of names (empty: falsy). Never while
+    another thread trains."""
+    cdef int bits = -1
+    if on is True or on is False:
+        bits = 7 if on else 0
+    elif on is not None:
+        if isinstance(on, str):
+            raise TypeError(f"on must be a bool or a collection of rule names, got {on!r}")
+        names = frozenset(on)
+        unknown = names - _POOL_RULES.keys()
+        if unknown:
+            raise ValueError(f"on names unknown rules {sorted(unknown)}; the rules are "
+                             f"{sorted(_POOL_RULES)}")
+        bits = sum(_POOL_RULES[n] for n in names)
+    was = cyn_pool_adaptive(bits)
+    return frozenset(n for n, b in _POOL_RULES.items() if was & b)
 
 
 def pool_probe(every=None, percent=None):
