@@ -109,6 +109,7 @@ static long cyn_half_edge_splits = 0;
 #define CYN_A512_MR 4
 #define CYN_A512_NV 4
 #endif
+#include <immintrin.h>     /* AVX-512's masked loads and stores (cyn_gemm_impl.h) */
 #define ISA avx512
 #define VB 64
 #define MR CYN_A512_MR
@@ -124,10 +125,12 @@ static long cyn_half_edge_splits = 0;
  * with half-width vectors when they take fewer lanes, by more than this
  * cost (cyn_gemm). It pays where 256-bit vectors compute about as many
  * lanes per second as 512-bit ones (AMD's Zen 4 executes a 512-bit
- * operation as two 256-bit halves: 0.81-0.83 measured, 1.0 at worst, since
- * AVX-512's partial panel also goes through the small C tile), and not,
- * by the lanes, where the 512-bit units are full width (most Intel server
- * cores; no such machine was at hand to measure). Measured
+ * operation as two 256-bit halves), and not, by the lanes, where the
+ * 512-bit units are full width (most Intel server cores; no such machine
+ * was at hand to measure). On a Zen 4 it came out at 0.81-0.83 while
+ * AVX-512's partial panels went through a small C tile, and at 1.2-1.55
+ * since they store a masked last vector straight into C (36 float32
+ * columns: both ways equally fast, measured in 100-wide products). Measured
  * once, at the first product that could use it: a float32 product of the
  * shape such a panel has, 32 rows by 36 columns, 64 deep, on both (48 lanes
  * against 40), best of 8 runs of 8 each (a few hundred microseconds). -1:

@@ -169,6 +169,31 @@ def test_half_width_partial_panels_match_reference(case, dtype, cost, forced, ha
     assert (core.half_width_splits() > splits) == (cost < 1)
 
 
+@pytest.mark.skipif("avx512" not in VARIANTS, reason="the masked last vectors are AVX-512's")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_masked_tail_of_a_partial_panel_matches_reference(dtype, forced,
+                                                                half_width_cost):
+    """AVX-512's partial panels store their last vector with a mask, straight
+    into C: layers one to GL-1 columns wider than a whole panel (64 + 1..15
+    float32 columns, 32 + 1..7 float64) in the forward (with a bias and an
+    activation), back and weight-gradient products, the last over more
+    samples than one reduction block (the masked loads of the sums so far),
+    give the reference's bits (a mask one lane too wide writes into the next
+    row of C)."""
+    lanes = 16 if dtype == "float32" else 8
+    sizes = [5] + [4 * lanes + t for t in range(1, lanes)] + [3]
+    X, Y, kw = _problem(sizes, 150, dtype, 61)
+    slow = cn.Network(sizes, backend="numpy", **kw)
+    expect = [bits(slow.feedforward(X)), bits(slow.gradients(X, Y))]
+    slow.fit(X, Y, epochs=2, learning_rate=0.1, batch_size=150, optimizer="adam")
+    forced("avx512")
+    half_width_cost(1000)           # the partial panels stay on AVX-512
+    fast = cn.Network(sizes, **kw)
+    assert [bits(fast.feedforward(X)), bits(fast.gradients(X, Y))] == expect
+    fast.fit(X, Y, epochs=2, learning_rate=0.1, batch_size=150, optimizer="adam")
+    assert bits(fast.get_weights()) == bits(slow.get_weights())
+
+
 def test_half_width_cost_refuses_bad_values(half_width_cost):
     for bad in (0, -1, 1001, float("nan")):
         with pytest.raises(ValueError, match="cost must be"):
