@@ -34,9 +34,9 @@
  * B is packed per (KC x NR) panel into a zero-padded buffer on the stack, so
  * edge tiles never read outside the caller's arrays; edge columns are stored
  * with a masked last vector (AVX-512) or go through a small C tile (the
- * narrower variants, and a transposed destination). Strided B access covers the transposed products of
- * backpropagation (W^T) and the weight gradient (A^T) without materialising
- * a transpose.
+ * narrower variants, and a transposed destination). Strided B access covers
+ * the transposed products of backpropagation (W^T) and the weight gradient
+ * (A^T) without materialising a transpose.
  */
 #if !defined(T) || !defined(SFX) || !defined(ISA) || !defined(VB) || !defined(MR) || !defined(NV)
 #error "define T, SFX, ISA, VB, MR and NV before including cyn_gemm_impl.h"

@@ -106,7 +106,7 @@ def pool_crowded_starts():
     return cyn_pool_crowded_starts()
 
 
-_POOL_RULES = {"late": 1, "crowded": 2, "probes": 4}
+_POOL_RULES = {"late": CYN_RULE_LATE, "crowded": CYN_RULE_CROWDED, "probes": CYN_RULE_PROBES}
 
 
 def pool_adaptive(on=None):
@@ -120,7 +120,7 @@ def pool_adaptive(on=None):
     another thread trains."""
     cdef int bits = -1
     if on is True or on is False:
-        bits = 7 if on else 0
+        bits = CYN_RULES_ALL if on else 0
     elif on is not None:
         if isinstance(on, str):
             raise TypeError(f"on must be a bool or a collection of rule names, got {on!r}")

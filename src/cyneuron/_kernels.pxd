@@ -95,6 +95,11 @@ cdef extern from "cyn_kernels.h" nogil:
     long cyn_half_width_splits()
     long cyn_pool_late_passes()
     long cyn_pool_crowded_starts()
+    enum:
+        CYN_RULE_LATE
+        CYN_RULE_CROWDED
+        CYN_RULE_PROBES
+        CYN_RULES_ALL
     int cyn_pool_adaptive(int on)
     void cyn_pool_run_alone(long passes)
     long cyn_pool_probe(int every, int percent)
