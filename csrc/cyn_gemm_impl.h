@@ -443,73 +443,17 @@ CYN_VFN(cyn_transpose_pays)(cyn_int M, cyn_int N, cyn_int K, cyn_int ars, cyn_in
                           3 * CYN_VFN(cyn_gemm_cost)(M, N, K, bcs);
 }
 
-#ifdef NARROW_ISA
-/* The variants' entries, called through pointers the compiler cannot see
- * through, so that these calls do not change how it compiles the kernels
- * for every other product (the kernels' layout moves W3's float32 fit by up
- * to 5%: benchmarks/ANALYSIS.md). */
-static void (*volatile const CYN_VFN(cyn_gemm_entries)[2])(
-    cyn_int, cyn_int, cyn_int, const T *, cyn_int, cyn_int, const T *, cyn_int, cyn_int,
-    const T *, int, T, T *, cyn_int);
-
-/* A wider product's last, partial panel where the half-width lanes it takes,
- * at what a half-width lane costs on this CPU (cyn_half_edges, measured; 5%
- * margin), are fewer: 100 float32 columns are 64 + 36, and the 36 take 40
- * half-width lanes instead of 48 (W6's products 8% faster in float32, 3% in
- * float64 on a Zen 4). Returns 1 when it computed the product (the whole
- * panels in this variant, the rest in NARROW_ISA). */
-static __attribute__((noinline)) int
-CYN_VFN(cyn_gemm_half_edge)(cyn_int M, cyn_int N, cyn_int K,
-                            const T *restrict a, cyn_int ars, cyn_int acs,
-                            const T *restrict b, cyn_int bps, cyn_int bcs,
-                            const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
-{
-    const cyn_int whole = N / GNR * GNR, e = N - whole, half = GL / 2;
-    const double narrow = (double)((e + half - 1) / half * half);
-    if (narrow * cyn_half_edges() > 950.0 * (double)((e + GL - 1) / GL * GL))
-        return 0;
-    __atomic_add_fetch(&cyn_half_edge_splits, 1, __ATOMIC_RELAXED);
-    CYN_VFN(cyn_gemm_entries)[0](M, whole, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc);
-    CYN_VFN(cyn_gemm_entries)[1](M, e, K, a, ars, acs, b + whole * bcs, bps, bcs,
-                                 bias ? bias + whole : NULL, act, alpha, c + whole, ldc);
-    return 1;
-}
-#endif
-
 /* C[M,N] (row stride ldc) = step(A(M,K) B(K,N) [+ bias]), see the header
- * comment; narrow products are computed as their transpose (same bits),
- * with the bias and the activation step applied afterwards, element by
- * element, exactly as the fused epilogue does. */
+ * comment, all in this variant's tiles; narrow products are computed as
+ * their transpose (same bits), with the bias and the activation step
+ * applied afterwards, element by element, exactly as the fused epilogue
+ * does. */
 static void
-CYN_VFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
-              const T *restrict a, cyn_int ars, cyn_int acs,
-              const T *restrict b, cyn_int bps, cyn_int bcs,
-              const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
+CYN_VFN(cyn_gemm_tiles)(cyn_int M, cyn_int N, cyn_int K,
+                        const T *restrict a, cyn_int ars, cyn_int acs,
+                        const T *restrict b, cyn_int bps, cyn_int bcs,
+                        const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
 {
-#ifdef NARROW_ISA
-    /* A product narrower than one tile of this variant computes whole vectors
-     * of which the last may be mostly idle lanes; the half-width variant
-     * NARROW_ISA (instantiated earlier in the same translation unit) computes
-     * the same bits with vectors half as wide. It takes over when it leaves
-     * fewer lanes idle, by a margin: this variant's multiplies carry their
-     * broadcast (cyn_mul_bcast), which the narrow one pays for. 10 outputs:
-     * 12 half-width lanes against 16 (200x100x10 forward: 9.9 against 18 us
-     * before the edge vectors went straight to C); a thread's share of a
-     * 100-wide product (24 columns) stays here. */
-    if (N < GNR) {
-        const cyn_int half = GL / 2;
-        const cyn_int wide = (N + GL - 1) / GL * GL, narrow = (N + half - 1) / half * half;
-        if (5 * narrow < 4 * wide) {
-            CYN_CAT3(cyn_gemm, SFX, NARROW_ISA)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha,
-                                              c, ldc);
-            return;
-        }
-    }
-    /* a wider product's last, partial panel, likewise (cyn_gemm_half_edge) */
-    if (N > GNR && N % GNR != 0 &&
-        CYN_VFN(cyn_gemm_half_edge)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc))
-        return;
-#endif
     if (K == 0 || !CYN_VFN(cyn_transpose_pays)(M, N, K, ars, bcs)) {
         CYN_VFN(cyn_gemm_strided)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc, 1);
         return;
@@ -525,10 +469,65 @@ CYN_VFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
 }
 
 #ifdef NARROW_ISA
+/* The variants' entries, called through pointers the compiler cannot see
+ * through, so that these calls do not change how it compiles the kernels
+ * for every other product (the kernels' layout moves W3's float32 fit by up
+ * to 5%: benchmarks/ANALYSIS.md). */
 static void (*volatile const CYN_VFN(cyn_gemm_entries)[2])(
     cyn_int, cyn_int, cyn_int, const T *, cyn_int, cyn_int, const T *, cyn_int, cyn_int,
-    const T *, int, T, T *, cyn_int) = {CYN_VFN(cyn_gemm), CYN_CAT3(cyn_gemm, SFX, NARROW_ISA)};
+    const T *, int, T, T *, cyn_int) = {CYN_VFN(cyn_gemm_tiles),
+                                        CYN_CAT3(cyn_gemm, SFX, NARROW_ISA)};
+
+/* A product's columns past its last whole tile on the half-width variant
+ * NARROW_ISA (instantiated earlier in the same translation unit, same bits)
+ * where the lanes they take there, at what a half-width lane costs on this
+ * CPU (cyn_half_edges, measured per kind), are fewer. Returns 1 when it
+ * computed the product (the whole tiles here).
+ *
+ * A product narrower than one tile (CYN_HALF_NARROW) computes whole vectors
+ * of which the last may be mostly idle lanes: 10 float64 outputs take 12
+ * half-width lanes against 16. A wider product's last, partial panel
+ * (CYN_HALF_EDGE, 5% margin): 100 float32 columns are 64 + 36, and the 36
+ * take 40 half-width lanes instead of 48 (W6's products 8% faster in
+ * float32, 3% in float64 on a Zen 4). */
+static __attribute__((noinline)) int
+CYN_VFN(cyn_gemm_half)(cyn_int M, cyn_int N, cyn_int K,
+                       const T *restrict a, cyn_int ars, cyn_int acs,
+                       const T *restrict b, cyn_int bps, cyn_int bcs,
+                       const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
+{
+    const cyn_int whole = N / GNR * GNR, e = N - whole, half = GL / 2;
+    const int which = whole == 0 ? CYN_HALF_NARROW : CYN_HALF_EDGE;
+    const double narrow = (double)((e + half - 1) / half * half);
+    const double wide = (double)((e + GL - 1) / GL * GL);
+    if (narrow * cyn_half_edges(which) >= (which == CYN_HALF_EDGE ? 950.0 : 1000.0) * wide)
+        return 0;
+    __atomic_add_fetch(&cyn_half_edge_splits[which], 1, __ATOMIC_RELAXED);
+    if (whole > 0)
+        CYN_VFN(cyn_gemm_entries)[0](M, whole, K, a, ars, acs, b, bps, bcs, bias, act, alpha,
+                                     c, ldc);
+    CYN_VFN(cyn_gemm_entries)[1](M, e, K, a, ars, acs, b + whole * bcs, bps, bcs,
+                                 bias ? bias + whole : NULL, act, alpha, c + whole, ldc);
+    return 1;
+}
 #endif
+
+/* C[M,N] (row stride ldc) = step(A(M,K) B(K,N) [+ bias]): this variant's
+ * tiles (cyn_gemm_tiles), or the columns past the last whole tile on the
+ * half-width variant where that is cheaper (cyn_gemm_half). */
+static void
+CYN_VFN(cyn_gemm)(cyn_int M, cyn_int N, cyn_int K,
+              const T *restrict a, cyn_int ars, cyn_int acs,
+              const T *restrict b, cyn_int bps, cyn_int bcs,
+              const T *restrict bias, int act, T alpha, T *restrict c, cyn_int ldc)
+{
+#ifdef NARROW_ISA
+    if (N % GNR != 0 && K > 0 &&
+        CYN_VFN(cyn_gemm_half)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc))
+        return;
+#endif
+    CYN_VFN(cyn_gemm_tiles)(M, N, K, a, ars, acs, b, bps, bcs, bias, act, alpha, c, ldc);
+}
 
 /* db[j] = sum over rows of D, in row order, starting at +0.0 */
 static void

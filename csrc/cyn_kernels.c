@@ -101,9 +101,9 @@ static const cyn_ew_f32 cyn_ew_base_f32 = CYN_EW_INIT(f32, base);
 #define CYN_TARGET "avx2"
 #include "cyn_instantiate.h"
 
-static int cyn_half_edges(void);
-/* Products whose last partial panel went to half-width vectors (tests). */
-static long cyn_half_edge_splits = 0;
+static int cyn_half_edges(int which);
+/* Products that went to half-width vectors, per CYN_HALF_* (tests). */
+static long cyn_half_edge_splits[2] = {0, 0};
 
 #ifndef CYN_A512_MR
 #define CYN_A512_MR 4
@@ -121,78 +121,108 @@ static long cyn_half_edge_splits = 0;
 #undef CYN_EMBEDDED_BCAST
 
 /* What a lane costs in AVX2's half-width vectors against AVX-512's, in
- * thousandths: the AVX-512 variant computes a product's last, partial panel
- * with half-width vectors when they take fewer lanes, by more than this
- * cost (cyn_gemm). It pays where 256-bit vectors compute about as many
- * lanes per second as 512-bit ones (AMD's Zen 4 executes a 512-bit
- * operation as two 256-bit halves), and not, by the lanes, where the
- * 512-bit units are full width (most Intel server cores; no such machine
- * was at hand to measure). On a Zen 4 it came out at 0.81-0.83 while
- * AVX-512's partial panels went through a small C tile, and at 1.2-1.55
- * since they store a masked last vector straight into C (36 float32
- * columns: both ways equally fast, measured in 100-wide products). Measured
- * once, at the first product that could use it: a float32 product of the
- * shape such a panel has, 32 rows by 36 columns, 64 deep, on both (48 lanes
- * against 40), best of 8 runs of 8 each (a few hundred microseconds). -1:
- * not measured yet. */
-static int cyn_half_cost = -1;
+ * thousandths, per CYN_HALF_*: the AVX-512 variant hands a part of a product
+ * to half-width vectors when they take fewer lanes by more than this cost
+ * (cyn_gemm). That pays where 256-bit vectors compute about as many lanes
+ * per second as 512-bit ones (AMD's Zen 4 executes a 512-bit operation as
+ * two 256-bit halves), and not where the 512-bit units are full width
+ * (Zen 5, most Intel server cores). Measured once per kind, at the first
+ * product that could use it, on a product of the shape that kind has, the
+ * best of 8 runs of 8 each on both variants (a few hundred microseconds):
+ *   CYN_HALF_EDGE: a float32 product 32 rows by 36 columns, 64 deep, a
+ *   100-wide layer's last panel (48 lanes against 40). On a Zen 4, 0.81-0.83
+ *   while AVX-512's partial panels went through a small C tile and 1.2-1.55
+ *   since they store a masked last vector straight into C (both ways equally
+ *   fast); 1.67 on a Zen 5.
+ *   CYN_HALF_NARROW: a float64 product 32 by 10, 64 deep, W3's output layer
+ *   (16 lanes against 12). On a Zen 4 AVX2 took 21% less time (200x100x10
+ *   forward 10.05 against 12.75 us), on a Zen 5 AVX-512 is the faster (W3's
+ *   float64 fit 3%, W6's 4.5%).
+ * -1: not measured yet. */
+static int cyn_half_cost[2] = {-1, -1};
 
-static int cyn_half_cost_measure(void)
+typedef void (*cyn_f32_gemm)(cyn_int, cyn_int, cyn_int, const float *, cyn_int, cyn_int,
+                             const float *, cyn_int, cyn_int, const float *, int, float,
+                             float *, cyn_int);
+typedef void (*cyn_f64_gemm)(cyn_int, cyn_int, cyn_int, const double *, cyn_int, cyn_int,
+                             const double *, cyn_int, cyn_int, const double *, int, double,
+                             double *, cyn_int);
+
+/* One call of kind `which`'s product on variant w (0: AVX-512's tiles, with
+ * no hand-over, 1: AVX2). The entries are read through volatile pointers
+ * the compiler cannot see through: these constant arguments must not change
+ * how it compiles the kernels for the products (their layout in the library
+ * moves W3's float32 fit by up to 5%: benchmarks/ANALYSIS.md). */
+static void cyn_half_probe(int which, int w, float *f, double *d)
+{
+    static cyn_f32_gemm volatile f32[2] = {cyn_gemm_tiles_f32_avx512, cyn_gemm_f32_avx2};
+    static cyn_f64_gemm volatile f64[2] = {cyn_gemm_tiles_f64_avx512, cyn_gemm_f64_avx2};
+    if (which == CYN_HALF_EDGE)
+        f32[w](32, 36, 64, f, 64, 1, f + 32 * 64, 36, 1, NULL, 0, 0.0f, f + 32 * 64 + 64 * 36, 36);
+    else
+        f64[w](32, 10, 64, d, 64, 1, d + 32 * 64, 10, 1, NULL, 0, 0.0, d + 32 * 64 + 64 * 10, 10);
+}
+
+static int cyn_half_cost_measure(int which)
 {
 #if defined(_WIN32)
+    (void)which;
     return 1000000;
 #else
-    float a[32 * 64], b[64 * 36], c[32 * 36];
-    for (int i = 0; i < 32 * 64; ++i)
-        a[i] = (float)(i % 7) - 3.0f;
-    for (int i = 0; i < 64 * 36; ++i)
-        b[i] = (float)(i % 5) - 2.0f;
-    /* the variants' entries, through pointers the compiler cannot see
-     * through: these constant arguments must not change how it compiles the
-     * kernels for the products (their layout in the library moves W3's
-     * float32 fit by up to 5%: benchmarks/ANALYSIS.md) */
-    typedef void (*gemm_fn)(cyn_int, cyn_int, cyn_int, const float *, cyn_int, cyn_int,
-                            const float *, cyn_int, cyn_int, const float *, int, float, float *,
-                            cyn_int);
-    static gemm_fn volatile kernels[2] = {cyn_gemm_f32_avx512, cyn_gemm_f32_avx2};
+    /* A, B and C of either product, one after another */
+    float f[32 * 64 + 64 * 36 + 32 * 36];
+    double d[32 * 64 + 64 * 10 + 32 * 10];
+    for (int i = 0; i < 32 * 64 + 64 * 36; ++i)
+        f[i] = (float)(i % 7) - 3.0f;
+    for (int i = 0; i < 32 * 64 + 64 * 10; ++i)
+        d[i] = (double)(i % 5) - 2.0;
     double best[2] = {1e30, 1e30};
     for (int r = 0; r < 8; ++r)
         for (int w = 0; w < 2; ++w) {
-            const gemm_fn kernel = kernels[w];
             struct timespec t0, t1;
             clock_gettime(CLOCK_MONOTONIC, &t0);
             for (int q = 0; q < 8; ++q)
-                kernel(32, 36, 64, a, 64, 1, b, 36, 1, NULL, 0, 0.0f, c, 36);
+                cyn_half_probe(which, w, f, d);
             clock_gettime(CLOCK_MONOTONIC, &t1);
             const double t =
                 (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
             if (t < best[w])
                 best[w] = t;
         }
-    /* 36 columns: 48 lanes on AVX-512, 40 on AVX2 */
-    const double ratio = (best[1] / 40) / (best[0] / 48);
+    /* lanes: 48 against 40 (36 float32 columns), 16 against 12 (10 float64) */
+    const double ratio = which == CYN_HALF_EDGE ? (best[1] / 40) / (best[0] / 48)
+                                                : (best[1] / 12) / (best[0] / 16);
     return ratio < 1000.0 ? (int)(ratio * 1000.0 + 0.5) : 1000000;
 #endif
 }
 
-static int cyn_half_edges(void)
+static int cyn_half_edges(int which)
 {
-    int cost = __atomic_load_n(&cyn_half_cost, __ATOMIC_RELAXED);
+    int cost = __atomic_load_n(&cyn_half_cost[which], __ATOMIC_RELAXED);
     if (cost < 0) {
-        cost = cyn_half_cost_measure();
-        __atomic_store_n(&cyn_half_cost, cost, __ATOMIC_RELAXED);
+        cost = cyn_half_cost_measure(which);
+        __atomic_store_n(&cyn_half_cost[which], cost, __ATOMIC_RELAXED);
     }
     return cost;
 }
 
-long cyn_half_width_splits(void) { return __atomic_load_n(&cyn_half_edge_splits, __ATOMIC_RELAXED); }
+static int cyn_half_which(int which)
+{
+    return which == CYN_HALF_NARROW ? CYN_HALF_NARROW : CYN_HALF_EDGE;
+}
 
-int cyn_half_width_cost(int permille)
+long cyn_half_width_splits(int which)
+{
+    return __atomic_load_n(&cyn_half_edge_splits[cyn_half_which(which)], __ATOMIC_RELAXED);
+}
+
+int cyn_half_width_cost(int which, int permille)
 {
     __builtin_cpu_init();
-    const int was = __builtin_cpu_supports("avx512f") ? cyn_half_edges() : 0;
+    which = cyn_half_which(which);
+    const int was = __builtin_cpu_supports("avx512f") ? cyn_half_edges(which) : 0;
     if (permille > 0 || permille == -1)
-        __atomic_store_n(&cyn_half_cost, permille, __ATOMIC_RELAXED);
+        __atomic_store_n(&cyn_half_cost[which], permille, __ATOMIC_RELAXED);
     return was;
 }
 #endif /* CYN_X86 */
@@ -234,8 +264,8 @@ static const cyn_variant cyn_variants[] = {
 #define CYN_N_VARIANTS ((int)(sizeof(cyn_variants) / sizeof(cyn_variants[0])))
 
 #if !CYN_X86
-int cyn_half_width_cost(int permille) { (void)permille; return 0; }
-long cyn_half_width_splits(void) { return 0; }
+int cyn_half_width_cost(int which, int permille) { (void)which; (void)permille; return 0; }
+long cyn_half_width_splits(int which) { (void)which; return 0; }
 #endif
 
 int cyn_variant_count(void) { return CYN_N_VARIANTS; }
@@ -940,8 +970,8 @@ void cyn_run_parallel(void (*run)(const void *, cyn_int, cyn_int), const void *a
     run(args, 0, len);
 }
 
-int cyn_half_width_cost(int permille) { (void)permille; return 0; }
-long cyn_half_width_splits(void) { return 0; }
+int cyn_half_width_cost(int which, int permille) { (void)which; (void)permille; return 0; }
+long cyn_half_width_splits(int which) { (void)which; return 0; }
 int cyn_variant_count(void) { return 1; }
 const char *cyn_variant_name(int v) { return v == 0 ? "scalar" : NULL; }
 int cyn_variant_supported(int v) { return v == 0; }

@@ -169,15 +169,19 @@ int cyn_variant_supported(int v);
  * Not thread-safe: for tests and benchmarks, never while kernels run. */
 int cyn_set_variant(int v);
 /* What a lane of the half-width vectors costs against one of AVX-512's, in
- * thousandths (measured once; see cyn_half_cost in cyn_kernels.c): the
- * AVX-512 variant computes a product's last, partial panel with half-width
- * vectors when that is cheaper by this cost. permille > 0 sets it, -1
- * measures again at the next product, anything else only reads. Returns the
- * cost before (0 without AVX-512). For tests and benchmarks, never while
- * kernels run; the bits are the same either way. */
-int cyn_half_width_cost(int permille);
-/* Products whose last, partial panel went to the half-width vectors. */
-long cyn_half_width_splits(void);
+ * thousandths, for the two places the AVX-512 variant may hand them a part
+ * of a product (measured once each; see cyn_half_cost in cyn_kernels.c):
+ * CYN_HALF_EDGE, a wider product's last, partial panel, and CYN_HALF_NARROW,
+ * a product narrower than one tile (an output layer of a few units). The
+ * half-width vectors take it when they are cheaper at this cost. permille >
+ * 0 sets it, -1 measures again at the next product, anything else only
+ * reads. Returns the cost before (0 without AVX-512). For tests and
+ * benchmarks, never while kernels run; the bits are the same either way. */
+#define CYN_HALF_EDGE 0
+#define CYN_HALF_NARROW 1
+int cyn_half_width_cost(int which, int permille);
+/* Products of that kind (CYN_HALF_*) that went to the half-width vectors. */
+long cyn_half_width_splits(int which);
 int cyn_get_variant(void);
 /* Product jobs run on worker threads since import. */
 /* Every layer's dW, db (dW[l] = A[l]^T @ D[l], db[l] the column sums of

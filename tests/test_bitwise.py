@@ -5,6 +5,8 @@ cover random depths, widths (including 1), batch sizes (including 1),
 activations, losses, initialisations and both dtypes. CI re-runs this file
 with NumPy's SIMD dispatch lowered (NPY_DISABLE_CPU_FEATURES).
 """
+import itertools
+
 import numpy as np
 import pytest
 from helpers import DTYPES, bits, fit_outcome, make_pair, random_problem
@@ -110,6 +112,43 @@ def test_row_invariance(act, dtype):
     for i in range(X.shape[0]):
         assert bits(net.feedforward(X[i])) == bits(batch[i])
         assert bits(net.feedforward(X[i:i + 1])) == bits(batch[i:i + 1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m", [2, 3, 10, 17])
+def test_softmax_and_cross_entropy_rows_side_by_side(m, dtype):
+    """Softmax (row maxima, sums, divisions) and the cross-entropy's value and
+    gradient give the reference's bits for every batch length from 1 to 19,
+    on ordinary rows and on rows with +-inf and NaN placed per row and column
+    (NaNs compared by place, as bits() does everywhere)."""
+    rng = np.random.default_rng(m)
+    # z_j = 10 x_j + 10 x_(j+1): +-big in x gives +-inf in z, and NaN where
+    # the two overflow with opposite signs
+    big = float(np.finfo(dtype).max)
+    W = (np.eye(m) + np.roll(np.eye(m), 1, axis=0)) * 10
+    pair = [cn.Network([m, m], output_activation="softmax", loss="cce",
+                       backend=be, dtype=dtype) for be in ("cython", "numpy")]
+    for net in pair:
+        net.set_weights([(W, np.zeros(m))])
+    saw_nan = False
+    for n, extreme in itertools.product(range(1, 20), (False, True)):
+        X = rng.standard_normal((n, m)) * (30 if extreme else 0.3)
+        if extreme:
+            cells = rng.random((n, m))
+            X[cells < 0.1] = big
+            X[(cells >= 0.1) & (cells < 0.2)] = -big
+        Y = rng.random((n, m))
+        Y[rng.random((n, m)) < 0.3] = 0.0
+        Xd, Yd = X.astype(dtype), Y.astype(dtype)
+        with np.errstate(all="ignore"):
+            out = [net.feedforward(Xd) for net in pair]
+            grads = [net.loss_and_gradients(Xd, Yd) for net in pair]
+        assert extreme or not np.isnan(out[1]).any()
+        saw_nan = saw_nan or bool(np.isnan(out[1]).any())
+        assert bits(out[0]) == bits(out[1]), n
+        assert bits(np.float64(grads[0][0])) == bits(np.float64(grads[1][0])), n
+        assert bits(grads[0][1]) == bits(grads[1][1]), n
+    assert saw_nan
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

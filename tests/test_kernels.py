@@ -139,34 +139,42 @@ HALF_EDGE_SHAPES = [([40, 100, 100, 10], 50), ([36, 90, 50, 3], 29), ([100, 70, 
 @pytest.fixture
 def half_width_cost():
     """Set what a half-width lane costs for one test, then measure again."""
-    was = core.half_width_cost()
+    was = [core.half_width_cost(where=w) for w in ("edge", "narrow")]
     yield core.half_width_cost
-    core.half_width_cost(None)
-    assert was >= 0
+    for w in ("edge", "narrow"):
+        core.half_width_cost(None, where=w)
+    assert min(was) >= 0
 
 
 @pytest.mark.skipif("avx512" not in VARIANTS, reason="the half-width panels are AVX-512's")
+@pytest.mark.parametrize("where", ["edge", "narrow"])
 @pytest.mark.parametrize("cost", [0.001, 1000])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("case", range(len(HALF_EDGE_SHAPES)))
-def test_half_width_partial_panels_match_reference(case, dtype, cost, forced, half_width_cost):
-    """A product's last, partial AVX-512 panel computed with AVX2's vectors
-    (cost 0.001: every time) or not (1000: never) gives the reference's bits
-    in the forward pass, the gradients and a fit, and the half-width path
-    really runs in the first case only."""
+def test_half_width_partial_panels_match_reference(case, dtype, cost, where, forced,
+                                                   half_width_cost):
+    """A product's columns past its last whole AVX-512 tile computed with
+    AVX2's vectors (cost 0.001: every time) or not (1000: never), for a wider
+    product's partial panel ("edge") and for a product narrower than a tile
+    ("narrow": the 10-, 3- and 1-unit layers), give the reference's bits in
+    the forward pass, the gradients and a fit, and the half-width path really
+    runs in the first case only."""
     sizes, n = HALF_EDGE_SHAPES[case]
     X, Y, kw = _problem(sizes, n, dtype, 40 + case)
     slow = cn.Network(sizes, backend="numpy", **kw)
     expect = [bits(slow.feedforward(X)), bits(slow.gradients(X, Y))]
     slow.fit(X, Y, epochs=2, learning_rate=0.1, batch_size=max(1, n // 2), optimizer="adam")
     forced("avx512")
-    half_width_cost(cost)
-    splits = core.half_width_splits()
+    other = "narrow" if where == "edge" else "edge"
+    half_width_cost(cost, where=where)
+    half_width_cost(1000, where=other)
+    splits = [core.half_width_splits(w) for w in (where, other)]
     fast = cn.Network(sizes, **kw)
     assert [bits(fast.feedforward(X)), bits(fast.gradients(X, Y))] == expect
     fast.fit(X, Y, epochs=2, learning_rate=0.1, batch_size=max(1, n // 2), optimizer="adam")
     assert bits(fast.get_weights()) == bits(slow.get_weights())
-    assert (core.half_width_splits() > splits) == (cost < 1)
+    assert (core.half_width_splits(where) > splits[0]) == (cost < 1)
+    assert core.half_width_splits(other) == splits[1]
 
 
 @pytest.mark.skipif("avx512" not in VARIANTS, reason="the masked last vectors are AVX-512's")
@@ -195,9 +203,14 @@ def test_every_masked_tail_of_a_partial_panel_matches_reference(dtype, forced,
 
 
 def test_half_width_cost_refuses_bad_values(half_width_cost):
-    for bad in (0, -1, 1001, float("nan")):
-        with pytest.raises(ValueError, match="cost must be"):
-            half_width_cost(bad)
+    for where in ("edge", "narrow"):
+        for bad in (0, -1, 1001, float("nan")):
+            with pytest.raises(ValueError, match="cost must be"):
+                half_width_cost(bad, where=where)
+    with pytest.raises(ValueError, match="where must be 'edge' or 'narrow', got 'wide'"):
+        half_width_cost(1, where="wide")
+    with pytest.raises(TypeError, match="where must be 'edge' or 'narrow', got int"):
+        core.half_width_splits(0)
     if "avx512" in VARIANTS:
         half_width_cost(0.25)
         assert core.half_width_cost() == 0.25

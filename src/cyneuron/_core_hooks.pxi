@@ -164,28 +164,42 @@ def pool_run_alone(passes):
     cyn_pool_run_alone(passes)
 
 
-def half_width_cost(cost="read"):
+cdef int half_width_kind(where) except -1:
+    """CYN_HALF_EDGE or CYN_HALF_NARROW for the hooks' `where`."""
+    if not isinstance(where, str):
+        raise TypeError(f"where must be 'edge' or 'narrow', got {type(where).__name__}")
+    if where == "edge":
+        return CYN_HALF_EDGE
+    if where == "narrow":
+        return CYN_HALF_NARROW
+    raise ValueError(f"where must be 'edge' or 'narrow', got {where!r}")
+
+
+def half_width_cost(cost="read", where="edge"):
     """What a lane of AVX2's half-width vectors costs against one of
-    AVX-512's on this CPU, measured once per process (see cyn_half_cost in
-    csrc/cyn_kernels.c): the AVX-512 variant computes a product's last,
-    partial panel with half-width vectors when that is cheaper at this cost.
-    `cost`: a positive number sets it (0.001: at every partial panel; 1000:
-    never), None measures again; the default only reads.
+    AVX-512's on this CPU, measured once per process for each place the
+    AVX-512 variant may hand them a part of a product (see cyn_half_cost in
+    csrc/cyn_kernels.c): `where` "edge", a wider product's last, partial
+    panel, or "narrow", a product narrower than one tile (an output layer of
+    a few units). They take it when that is cheaper at this cost.
+    `cost`: a positive number sets it (0.001: every time; 1000: never), None
+    measures again; the default only reads.
     Returns the cost before (0.0 without AVX-512). For tests and benchmarks:
     the bits are the same either way."""
-    if cost == "read":
-        return cyn_half_width_cost(0) / 1000.0
+    cdef int which = half_width_kind(where)
+    if isinstance(cost, str) and cost == "read":
+        return cyn_half_width_cost(which, 0) / 1000.0
     if cost is None:
-        return cyn_half_width_cost(-1) / 1000.0
+        return cyn_half_width_cost(which, -1) / 1000.0
     if not (0 < cost <= 1000):
         raise ValueError(f"cost must be in (0, 1000], got {cost!r}")
-    return cyn_half_width_cost(max(1, int(round(cost * 1000)))) / 1000.0
+    return cyn_half_width_cost(which, max(1, int(round(cost * 1000)))) / 1000.0
 
 
-def half_width_splits():
-    """Products whose last, partial panel the AVX-512 variant computed with
-    half-width vectors (see half_width_cost), since import (for tests)."""
-    return cyn_half_width_splits()
+def half_width_splits(where="edge"):
+    """Products whose part `where` (see half_width_cost) the AVX-512 variant
+    computed with half-width vectors, since import (for tests)."""
+    return cyn_half_width_splits(half_width_kind(where))
 
 
 def set_kernel_variant(name):

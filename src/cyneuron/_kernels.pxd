@@ -91,11 +91,13 @@ cdef extern from "cyn_kernels.h" nogil:
     void cyn_run_parallel(void (*run)(const void *, cyn_int, cyn_int) noexcept nogil,
                           const void *args, cyn_int len, cyn_int quantum, int n_threads)
     long cyn_worker_jobs()
-    int cyn_half_width_cost(int permille)
-    long cyn_half_width_splits()
+    int cyn_half_width_cost(int which, int permille)
+    long cyn_half_width_splits(int which)
     long cyn_pool_late_passes()
     long cyn_pool_crowded_starts()
     enum:
+        CYN_HALF_EDGE
+        CYN_HALF_NARROW
         CYN_RULE_LATE
         CYN_RULE_CROWDED
         CYN_RULE_PROBES
