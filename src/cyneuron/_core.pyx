@@ -53,7 +53,7 @@ cimport numpy as cnp
 from cython cimport floating
 from cpython.ref cimport PyObject
 from libc.string cimport memcpy, memset
-from libc.math cimport fabs, fabsf, sqrt, sqrtf
+from libc.math cimport NAN, fabs, fabsf, sqrt, sqrtf
 
 import numpy as np
 
