@@ -116,7 +116,7 @@ def test_row_invariance(act, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("m", [2, 3, 10, 17])
-def test_softmax_and_cross_entropy_rows_side_by_side(m, dtype):
+def test_softmax_and_cross_entropy_at_every_batch_length(m, dtype):
     """Softmax (row maxima, sums, divisions) and the cross-entropy's value and
     gradient give the reference's bits for every batch length from 1 to 19,
     on ordinary rows and on rows with +-inf and NaN placed per row and column
