@@ -68,6 +68,14 @@ CYN_EW_TYPE(float, f32)
 #define CYN_EW_INIT(SFX, ISA) { cyn_ew_recip1p_##SFX##_##ISA, cyn_ew_dmul_##SFX##_##ISA,  \
     cyn_ew_mul_##SFX##_##ISA, cyn_ew_step_##SFX##_##ISA }
 
+/* A product's entry, any variant (cyn_gemm in cyn_gemm_impl.h). */
+typedef void (*cyn_gemm_fn_f64)(cyn_int, cyn_int, cyn_int, const double *, cyn_int, cyn_int,
+                                const double *, cyn_int, cyn_int, const double *, int, double,
+                                double *, cyn_int);
+typedef void (*cyn_gemm_fn_f32)(cyn_int, cyn_int, cyn_int, const float *, cyn_int, cyn_int,
+                                const float *, cyn_int, cyn_int, const float *, int, float,
+                                float *, cyn_int);
+
 /* The baseline build of the elementwise passes (all compilers). */
 #define ISA base
 #define CYN_BODY "cyn_elementwise_impl.h"
@@ -136,17 +144,10 @@ static long cyn_half_edge_splits[2] = {0, 0};
  *   fast); 1.67 on a Zen 5.
  *   CYN_HALF_NARROW: a float64 product 32 by 10, 64 deep, W3's output layer
  *   (16 lanes against 12). On a Zen 4 AVX2 took 21% less time (200x100x10
- *   forward 10.05 against 12.75 us), on a Zen 5 AVX-512 is the faster (W3's
- *   float64 fit 3%, W6's 4.5%).
+ *   forward 10.05 against 12.75 us), on a Zen 5 AVX-512 is the faster (1.60-
+ *   1.63 measured; W3's float64 fit 6% faster, W6 unchanged).
  * -1: not measured yet. */
 static int cyn_half_cost[2] = {-1, -1};
-
-typedef void (*cyn_f32_gemm)(cyn_int, cyn_int, cyn_int, const float *, cyn_int, cyn_int,
-                             const float *, cyn_int, cyn_int, const float *, int, float,
-                             float *, cyn_int);
-typedef void (*cyn_f64_gemm)(cyn_int, cyn_int, cyn_int, const double *, cyn_int, cyn_int,
-                             const double *, cyn_int, cyn_int, const double *, int, double,
-                             double *, cyn_int);
 
 /* One call of kind `which`'s product on variant w (0: AVX-512's tiles, with
  * no hand-over, 1: AVX2). The entries are read through volatile pointers
@@ -155,8 +156,8 @@ typedef void (*cyn_f64_gemm)(cyn_int, cyn_int, cyn_int, const double *, cyn_int,
  * moves W3's float32 fit by up to 5%: benchmarks/ANALYSIS.md). */
 static void cyn_half_probe(int which, int w, float *f, double *d)
 {
-    static cyn_f32_gemm volatile f32[2] = {cyn_gemm_tiles_f32_avx512, cyn_gemm_f32_avx2};
-    static cyn_f64_gemm volatile f64[2] = {cyn_gemm_tiles_f64_avx512, cyn_gemm_f64_avx2};
+    static cyn_gemm_fn_f32 volatile f32[2] = {cyn_gemm_tiles_f32_avx512, cyn_gemm_f32_avx2};
+    static cyn_gemm_fn_f64 volatile f64[2] = {cyn_gemm_tiles_f64_avx512, cyn_gemm_f64_avx2};
     if (which == CYN_HALF_EDGE)
         f32[w](32, 36, 64, f, 64, 1, f + 32 * 64, 36, 1, NULL, 0, 0.0f, f + 32 * 64 + 64 * 36, 36);
     else
@@ -172,10 +173,12 @@ static int cyn_half_cost_measure(int which)
     /* A, B and C of either product, one after another */
     float f[32 * 64 + 64 * 36 + 32 * 36];
     double d[32 * 64 + 64 * 10 + 32 * 10];
-    for (int i = 0; i < 32 * 64 + 64 * 36; ++i)
-        f[i] = (float)(i % 7) - 3.0f;
-    for (int i = 0; i < 32 * 64 + 64 * 10; ++i)
-        d[i] = (double)(i % 5) - 2.0;
+    if (which == CYN_HALF_EDGE)
+        for (int i = 0; i < 32 * 64 + 64 * 36; ++i)
+            f[i] = (float)(i % 7) - 3.0f;
+    else
+        for (int i = 0; i < 32 * 64 + 64 * 10; ++i)
+            d[i] = (double)(i % 5) - 2.0;
     double best[2] = {1e30, 1e30};
     for (int r = 0; r < 8; ++r)
         for (int w = 0; w < 2; ++w) {
@@ -229,12 +232,6 @@ int cyn_half_width_cost(int which, int permille)
 
 /* ---- variant table and dispatch --------------------------------------- */
 
-typedef void (*cyn_gemm_fn_f64)(cyn_int, cyn_int, cyn_int, const double *, cyn_int, cyn_int,
-                                const double *, cyn_int, cyn_int, const double *, int, double,
-                                double *, cyn_int);
-typedef void (*cyn_gemm_fn_f32)(cyn_int, cyn_int, cyn_int, const float *, cyn_int, cyn_int,
-                                const float *, cyn_int, cyn_int, const float *, int, float,
-                                float *, cyn_int);
 typedef void (*cyn_colsum_fn_f64)(cyn_int, cyn_int, const double *, cyn_int, double *);
 typedef void (*cyn_colsum_fn_f32)(cyn_int, cyn_int, const float *, cyn_int, float *);
 
