@@ -268,12 +268,15 @@ def _worst_two_threads(wl, dtype, setup, run, check):
     def worst(net, units):
         import thread_check
         res = thread_check.check(runs=6, epochs=20, dtypes=(dtype,))[dtype]
-        return {"worst_speedup": res["worst"], "runs": len(res["runs"]),
+        return {"worst_speedup": res["worst"], "median_speedup": res["median"],
+                "capacity": res["capacity"], "runs": len(res["runs"]),
                 "speedups": [r["speedups"] for r in res["runs"]]}
     return Case("cyneuron compiled, after other pools", dtype, setup_after, run, worst,
                 threads=2, kind="worst 2 threads",
                 note="the 2-thread fit after scikit-learn and NumPy's BLAS ran in the "
-                     "process; metrics: the worst 2-thread speed-up in 6 fresh processes")
+                     "process; metrics: 2-thread speed-ups in 6 fresh processes, each fit "
+                     "against the 1-thread fit right after it, and the machine's two-core "
+                     "capacity (benchmarks/thread_check.py)")
 
 
 def _same_bits_w6(wl, dtype, epochs=2):
