@@ -336,6 +336,8 @@ typedef struct {
     void (*run)(const void *args, cyn_int lo, cyn_int hi);
     const void *args;
     cyn_int lo, hi;
+    long long ns;               /* how long it ran (pool passes only) */
+    int who;                    /* who ran it: 0 the caller, i worker i */
 } cyn_job;
 
 static void cyn_run_job(const cyn_job *j) { j->run(j->args, j->lo, j->hi); }
@@ -381,10 +383,11 @@ static unsigned __stdcall cyn_thread_main(void *p)
     return 0;
 }
 /* Windows: one thread per job (nt == nj, see cyn_split). */
-static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
+static void cyn_run_jobs(cyn_job *jobs, int nj, int nt, cyn_int q)
 {
     HANDLE th[CYN_MAX_THREADS];
     (void)nt;
+    (void)q;
     for (int q = 1; q < nj; ++q) {
         th[q] = (HANDLE)_beginthreadex(NULL, 0, cyn_thread_main, &jobs[q], 0, NULL);
         if (th[q])
@@ -417,7 +420,8 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
  * (another Python thread training another network) runs its jobs on its own
  * thread instead, which gives the same bits.
  *
- * The caller and the workers claim jobs from one counter, the caller too:
+ * The caller and the workers claim jobs from one ticket, the caller too (it
+ * from the front of the list, they from the back, see cyn_claim):
  * a worker that the operating system has not scheduled yet (another process
  * busy on the other core) then costs nothing, because the caller runs the
  * jobs nobody took. Before, each worker owned one job and the caller waited
@@ -431,9 +435,9 @@ static struct {
     unsigned long generation;
     cyn_job *jobs;
     int n_jobs;
-    /* (generation << 32) | next job: a claim is a compare-and-swap on it, so a
-     * worker still holding the previous generation can never take a job of
-     * the next one. */
+    /* (generation << 32) | jobs taken from the back << 16 | from the front: a
+     * claim is a compare-and-swap on it, so a worker still holding the
+     * previous generation can never take a job of the next one. */
     unsigned long long ticket;
     unsigned long finished;         /* jobs of this generation completed */
     /* Owner-only (see cyn_run_jobs: a starved worker): passes forced onto
@@ -475,16 +479,24 @@ static struct {
 #define CYN_IDLE_NS 1000000LL
 #define CYN_BUSY_PCT 80
 
-/* The next unclaimed job of generation gen (of n jobs), or -1. */
-static int cyn_claim(unsigned long gen, int n)
+/* The next unclaimed job of generation gen (of n jobs), or -1: the caller
+ * takes them from the front, the workers from the back (the ticket's low 16
+ * bits count the jobs taken from the front, the next 16 those from the
+ * back). So with one job per thread each thread runs the same part of a
+ * kind of pass from one pass to the next (its rows stay in its cache, and
+ * the parts can be sized to its speed, see cyn_balance), and the jobs a
+ * late worker has not taken are still run by the caller. */
+static int cyn_claim(unsigned long gen, int n, int from_back)
 {
     unsigned long long t = __atomic_load_n(&cyn_pool.ticket, __ATOMIC_ACQUIRE);
     for (;;) {
-        if ((t >> 32) != (gen & 0xffffffffULL) || (int)(t & 0xffffffffULL) >= n)
+        const int front = (int)(t & 0xffffULL), back = (int)((t >> 16) & 0xffffULL);
+        if ((t >> 32) != (gen & 0xffffffffULL) || front + back >= n)
             return -1;
-        if (__atomic_compare_exchange_n(&cyn_pool.ticket, &t, t + 1, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
-            return (int)(t & 0xffffffffULL);
+        if (__atomic_compare_exchange_n(&cyn_pool.ticket, &t,
+                                        t + (from_back ? 0x10000ULL : 1ULL), 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return from_back ? n - 1 - back : front;
     }
 }
 
@@ -614,6 +626,15 @@ static long long cyn_now_ns(void)
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* Run a job of a pool pass, noting who ran it and for how long. */
+static void cyn_run_timed(cyn_job *j, int who)
+{
+    const long long t0 = cyn_now_ns();
+    cyn_run_job(j);
+    j->ns = cyn_now_ns() - t0;
+    j->who = who;
+}
+
 /* CPU time of the calling thread (a system call: once per window) */
 static long long cyn_thread_cpu_ns(void)
 {
@@ -661,8 +682,8 @@ static void *cyn_worker(void *arg)
         cyn_job *jobs = cyn_pool.jobs;
         const int n = cyn_pool.n_jobs;
         pthread_mutex_unlock(&cyn_pool.mu);
-        for (int q; (q = cyn_claim(seen, n)) >= 0;) {
-            cyn_run_job(&jobs[q]);
+        for (int q; (q = cyn_claim(seen, n, 1)) >= 0;) {
+            cyn_run_timed(&jobs[q], id);
             if (__atomic_add_fetch(&cyn_pool.finished, 1, __ATOMIC_ACQ_REL) == (unsigned long)n) {
                 pthread_mutex_lock(&cyn_pool.mu);
                 pthread_cond_signal(&cyn_pool.done);
@@ -686,15 +707,23 @@ static void *cyn_worker(void *arg)
  * fit: both threads busy the whole fit, neither preempted, and two threads
  * no faster than one (as when the host runs both vCPUs on one physical
  * core). A healthy pool's passes take 0.55-0.7 of the time of a pass alone,
- * so one probe in 128 passes costs about 0.3% of a fit. */
+ * so one probe in 128 passes costs about 0.3% of a fit. The first probe of
+ * a kind (and the first after a stretch alone) comes after cyn_probe_first
+ * passes: waiting 128 passes of each kind kept a pool that was slower than
+ * one thread (the host giving the second vCPU no time of its own) running
+ * for a third of a 20-epoch 40-100-100-10 fit, and again after every
+ * stretch alone. */
 #define CYN_KINDS 8
-static int cyn_probe_every = 128, cyn_probe_pct = 105;
+static int cyn_probe_every = 128, cyn_probe_first = 16, cyn_probe_pct = 105;
 static long cyn_probed_alone = 0;           /* stretches alone a probe began */
 static struct cyn_kind {
     void (*run)(const void *, cyn_int, cyn_int);
     cyn_int lo, hi;
     int nj, passes;             /* passes on the pool since the last probe */
     long long sum;              /* their time (ns) */
+    int probed;                 /* probed since it began or the caller last went alone */
+    double share;               /* the caller's part of a two-part pass (cyn_balance), 0: unset */
+    cyn_int cut;                /* its cut now, in quanta (0: unset) */
 } cyn_kinds[CYN_KINDS];
 static int cyn_kind_next = 0;
 
@@ -703,6 +732,7 @@ static void cyn_kinds_reset(void)
     for (int i = 0; i < CYN_KINDS; ++i) {
         cyn_kinds[i].passes = 0;
         cyn_kinds[i].sum = 0;
+        cyn_kinds[i].probed = 0;
     }
 }
 
@@ -724,7 +754,54 @@ static struct cyn_kind *cyn_kind_of(const cyn_job *jobs, int nj)
     k->nj = nj;
     k->passes = 0;
     k->sum = 0;
+    k->probed = 0;
+    k->share = 0;
+    k->cut = 0;
     return k;
+}
+
+/* Parts sized to the threads' speeds. The two vCPUs of these VMs often run
+ * at different speeds for seconds at a time (the host's other tenants: a
+ * 40-100-100-10 fit's row pass took 54 us on the caller and 42 on the
+ * worker for the same 100 rows, pass after pass), and an even split then
+ * waits for the slower at every pass. So a two-part pass's cut follows the
+ * parts' measured rates: after each pass on the pool, the caller's share
+ * moves a quarter of the way to rate0 / (rate0 + rate1), by at most 1/32
+ * (one preempted part must not throw the cut off), within [1/16, 15/16].
+ * Where the cut falls changes no bits: a part is whole rows or whole
+ * columns, each computed by one thread in one order.
+ * Cut [lo, hi) of a two-part pass at the kind's share (in quanta of q). */
+static int cyn_forced_share = 0;        /* permille, 0: measured (cyn_pool_force_share) */
+static void cyn_balance_cut(cyn_job *jobs, struct cyn_kind *kind, cyn_int q)
+{
+    const cyn_int lo = jobs[0].lo, len = jobs[1].hi - lo, nq = (len + q - 1) / q;
+    const double share = cyn_forced_share > 0 ? cyn_forced_share / 1000.0 : kind->share;
+    if (share <= 0 || nq < 2)
+        return;
+    const double want = share * (double)nq, band = nq / 25.0 > 1 ? nq / 25.0 : 1;
+    cyn_int p0 = kind->cut;
+    if (cyn_forced_share > 0 || p0 == 0 || want - (double)p0 > band || (double)p0 - want > band)
+        p0 = (cyn_int)(want + 0.5);
+    p0 = p0 < 1 ? 1 : p0 > nq - 1 ? nq - 1 : p0;
+    if (cyn_forced_share == 0)
+        kind->cut = p0;
+    jobs[0].hi = jobs[1].lo = lo + p0 * q;
+}
+
+/* After a two-part pass on the pool in which the caller ran part 0 and a
+ * worker part 1: the kind's share follows their rates (see above). */
+static void cyn_balance_learn(const cyn_job *jobs, struct cyn_kind *kind)
+{
+    if (cyn_forced_share > 0 || jobs[0].who != 0 || jobs[1].who == 0 || jobs[0].ns <= 0
+        || jobs[1].ns <= 0)
+        return;
+    const double n0 = (double)(jobs[0].hi - jobs[0].lo), n1 = (double)(jobs[1].hi - jobs[1].lo);
+    const double r0 = n0 / (double)jobs[0].ns, r1 = n1 / (double)jobs[1].ns;
+    const double share = kind->share > 0 ? kind->share : n0 / (n0 + n1);
+    double step = (r0 / (r0 + r1) - share) / 4;
+    step = step > 1.0 / 32 ? 1.0 / 32 : step < -1.0 / 32 ? -1.0 / 32 : step;
+    const double next = share + step;
+    kind->share = next < 1.0 / 16 ? 1.0 / 16 : next > 15.0 / 16 ? 15.0 / 16 : next;
 }
 
 /* The caller goes alone from `now` for a stretch: CYN_ALONE_MIN_NS, twice as
@@ -773,8 +850,9 @@ static void cyn_run_here(const cyn_job *jobs, int nj)
         cyn_run_job(&jobs[q]);
 }
 
-/* Run nj jobs on nt threads (the caller and nt - 1 workers). */
-static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
+/* Run nj jobs on nt threads (the caller and nt - 1 workers); the parts are
+ * multiples of q long (but the last). */
+static void cyn_run_jobs(cyn_job *jobs, int nj, int nt, cyn_int q)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     if (nj <= 1 || pthread_mutex_trylock(&cyn_pool.owner) != 0) {
@@ -799,9 +877,13 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         pthread_mutex_unlock(&cyn_pool.owner);
         return;
     }
-    struct cyn_kind *kind = (cyn_pool.adaptive & CYN_RULE_PROBES) ? cyn_kind_of(jobs, nj) : NULL;
-    if (kind != NULL && kind->passes >= cyn_probe_every) {
+    struct cyn_kind *kind = (cyn_pool.adaptive & (CYN_RULE_PROBES | CYN_RULE_BALANCE))
+                                ? cyn_kind_of(jobs, nj) : NULL;
+    const int balance = kind != NULL && nj == 2 && (cyn_pool.adaptive & CYN_RULE_BALANCE);
+    if (kind != NULL && (cyn_pool.adaptive & CYN_RULE_PROBES)
+        && kind->passes >= (kind->probed ? cyn_probe_every : cyn_probe_first)) {
         cyn_run_here(jobs, nj);
+        kind->probed = 1;
         const long long ended = cyn_now_ns();
         const double alone = (double)(ended - began) * kind->passes * 100;
         const double pool = (double)kind->sum * cyn_probe_pct;
@@ -826,6 +908,8 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         pthread_detach(th);
         ++cyn_pool.n_workers;
     }
+    if (balance)
+        cyn_balance_cut(jobs, kind, q);
     const unsigned long gen = cyn_pool.generation + 1;
     cyn_pool.jobs = jobs;
     cyn_pool.n_jobs = nj;
@@ -839,8 +923,8 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         cyn_pool.win_wall = began;             /* a new window after an idle gap */
         cyn_pool.win_cpu = cyn_thread_cpu_ns();
     }
-    for (int q; (q = cyn_claim(gen, nj)) >= 0;) {
-        cyn_run_job(&jobs[q]);
+    for (int q; (q = cyn_claim(gen, nj, 0)) >= 0;) {
+        cyn_run_timed(&jobs[q], 0);
         __atomic_add_fetch(&cyn_pool.finished, 1, __ATOMIC_ACQ_REL);
     }
     /* every job is claimed; wait for the ones a worker is still running */
@@ -875,6 +959,8 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt)
         ++kind->passes;
         kind->sum += ended - began;
     }
+    if (balance)
+        cyn_balance_learn(jobs, kind);
     if (verdict > 0 && (cyn_pool.adaptive & CYN_RULE_LATE)) {
         cyn_alone_stretch(ended);
         ++cyn_late_passes;
@@ -906,6 +992,7 @@ long cyn_pool_probe(int every, int percent)
     const long was = (long)cyn_probe_every * 1000000L + cyn_probe_pct;
     if (every > 0 && percent >= 0 && percent <= 1000000) {
         cyn_probe_every = every;
+        cyn_probe_first = every < 16 ? every : 16;
         cyn_probe_pct = percent;
         cyn_kinds_reset();
     }
@@ -913,11 +1000,19 @@ long cyn_pool_probe(int every, int percent)
 }
 
 long cyn_pool_probed_alone(void) { return cyn_probed_alone; }
+
+int cyn_pool_force_share(int permille)
+{
+    const int was = cyn_forced_share;
+    cyn_forced_share = permille > 0 && permille < 1000 ? permille : 0;
+    return was;
+}
 #else
 int cyn_pool_adaptive(int on) { (void)on; return 0; }
 void cyn_pool_run_alone(long passes) { (void)passes; }
 long cyn_pool_probe(int every, int percent) { (void)every; (void)percent; return 0; }
 long cyn_pool_probed_alone(void) { return 0; }
+int cyn_pool_force_share(int permille) { (void)permille; return 0; }
 #endif
 
 /* Deal [0, len) out to `parts` parts in multiples of q (the larger parts
@@ -940,10 +1035,12 @@ static void cyn_parallel(void (*run)(const void *, cyn_int, cyn_int), const void
         jobs[nj].args = args;
         jobs[nj].lo = s0;
         jobs[nj].hi = s0 + w;
+        jobs[nj].ns = 0;
+        jobs[nj].who = -1;
         ++nj;
         s0 += w;
     }
-    cyn_run_jobs(jobs, nj, nt);
+    cyn_run_jobs(jobs, nj, nt, q);
 }
 
 void cyn_run_parallel(void (*run)(const void *, cyn_int, cyn_int), const void *args,

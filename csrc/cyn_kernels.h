@@ -210,21 +210,25 @@ long cyn_pool_late_passes(void);
 /* Windows of passes the caller began alone because the process's other
  * runnable threads left too few cores for the workers (Linux). */
 long cyn_pool_crowded_starts(void);
-/* The rules that send the caller alone for a while, as bits: a late worker
- * or a window's CPU share (CYN_RULE_LATE), a window that begins with too few
- * free cores (CYN_RULE_CROWDED, Linux), a probe as fast alone as on the pool
- * (CYN_RULE_PROBES). All are on by default. Sets them to `on` when on >= 0;
+/* The pool's adaptive rules, as bits. Those that send the caller alone for
+ * a while: a late worker or a window's CPU share (CYN_RULE_LATE), a window
+ * that begins with too few free cores (CYN_RULE_CROWDED, Linux), a probe as
+ * fast alone as on the pool (CYN_RULE_PROBES); and the one that sizes the
+ * parts: a two-part pass cut at the threads' measured speeds
+ * (CYN_RULE_BALANCE; no bits depend on it). All are on by default. Sets them to `on` when on >= 0;
  * returns the bits before. Owner-side state: for tests and benchmarks, never
  * while kernels run. */
 #define CYN_RULE_LATE 1
 #define CYN_RULE_CROWDED 2
 #define CYN_RULE_PROBES 4
-#define CYN_RULES_ALL 7
+#define CYN_RULE_BALANCE 8
+#define CYN_RULES_ALL 15
 int cyn_pool_adaptive(int on);
 /* Run the next `passes` passes on the caller alone, as after a late worker
  * (for tests; same rules as cyn_pool_adaptive). */
 void cyn_pool_run_alone(long passes);
-/* Every `every`-th pass of a kind runs alone as a probe; when it took at
+/* Every `every`-th pass of a kind runs alone as a probe (the first, and the
+ * first after a stretch alone, after min(every, 16) passes); when it took at
  * most `percent` percent of the mean time of the kind's passes on the pool
  * since its last probe, the caller goes alone for a while. Sets both when every > 0
  * and 0 <= percent <= 1000000 (for tests; owner-side state, as
@@ -233,6 +237,11 @@ void cyn_pool_run_alone(long passes);
 long cyn_pool_probe(int every, int percent);
 /* Stretches alone that a probe began. */
 long cyn_pool_probed_alone(void);
+/* Cut every two-part pass on the pool with the caller's part `permille`
+ * thousandths of it (in whole quanta, at least one each) instead of at the
+ * measured speeds, when 0 < permille < 1000; 0 goes back to the rule. Returns
+ * the setting before. For tests (owner-side state, as cyn_pool_adaptive). */
+int cyn_pool_force_share(int permille);
 
 /* 1 when this translation unit was compiled with contraction off. */
 int cyn_fp_contract_off(void);

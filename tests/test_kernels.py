@@ -384,6 +384,56 @@ def test_rows_split_over_threads_give_the_reference_bits(case, dtype, counted_po
         assert (handed == 0) if nt == 1 else (handed >= 4 * (nt - 1)), (nt, handed)
 
 
+@pytest.fixture
+def balance_only():
+    """The pool with only its "balance" rule on (the cut of a two-part pass
+    follows the threads' speeds; nothing goes alone), reset afterwards."""
+    was, share = core.pool_adaptive({"balance"}), core.pool_force_share()
+    core.pool_run_alone(0)
+    yield
+    core.pool_force_share(share)
+    core.pool_adaptive(was)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("permille", [0, 1, 90, 300, 700, 999])
+def test_any_cut_of_a_two_part_pass_gives_the_reference_bits(permille, dtype, balance_only):
+    """Where the balance rule cuts the row pass and the weight pass (forced
+    here, from one quantum for the caller to one for the worker; 0: where the
+    measured speeds put it, moving from batch to batch) changes no bits."""
+    rng = np.random.default_rng(33)
+    X = rng.standard_normal((400, ROWS_SIZES[0])).astype(dtype)
+    y = rng.integers(0, ROWS_SIZES[-1], 400)
+    kw = dict(activation="relu", output_activation="softmax",
+              loss="categorical_crossentropy", seed=5, dtype=dtype, init="xavier")
+    fit = dict(epochs=3, learning_rate=0.01, batch_size=100, optimizer="adam")
+    ref = cn.Network(ROWS_SIZES, backend="numpy", **kw)
+    ref.fit(X, y, **fit)
+    core.pool_force_share(permille)
+    net = cn.Network(ROWS_SIZES, n_threads=2, **kw)
+    before = core.worker_jobs()
+    net.fit(X, y, **fit)
+    assert core.worker_jobs() - before >= 2 * 4 * 3      # two passes per batch on the pool
+    assert bits(net.get_weights()) == bits(ref.get_weights())
+
+
+def test_pool_force_share_round_trips_and_refuses_bad_values(balance_only):
+    was = core.pool_force_share()
+    assert core.pool_force_share(250) == was
+    assert core.pool_force_share() == 250
+    assert core.pool_force_share(0) == 250
+    assert core.pool_force_share() == 0
+    with pytest.raises(ValueError, match=r"permille must be in \[0, 1000\), got 1000"):
+        core.pool_force_share(1000)
+    with pytest.raises(ValueError, match="permille must be in"):
+        core.pool_force_share(-1)
+    with pytest.raises(TypeError, match="permille must be an int, got float"):
+        core.pool_force_share(0.5)
+    with pytest.raises(TypeError, match="permille must be an int, got bool"):
+        core.pool_force_share(True)
+    assert core.pool_force_share() == 0
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_rows_split_every_variant(variant, forced):
     """The row pass and the weight-gradient pass cut through every variant's
@@ -602,6 +652,34 @@ def test_a_probe_as_fast_alone_as_on_the_pool_makes_the_caller_go_alone_with_the
     assert jobs > 0
 
 
+def _first_probe_fit():
+    """A two-thread fit of 30 batches (fewer passes of each kind than the
+    probes' period of 128) with probes that always find the caller alone
+    fast enough: the stretches alone they began and the jobs handed out."""
+    X, y, kw, fit, expect = _pool_problem(23, 2000)
+    was, adaptive = core.pool_probe(), core.pool_adaptive({"probes"})
+    try:
+        core.pool_probe(128, 1_000_000)
+        core.pool_run_alone(0)
+        probed, jobs = core.pool_probed_alone(), core.worker_jobs()
+        two = cn.Network(THREAD_SIZES, n_threads=2, **kw)
+        two.fit(X, y, **fit)
+        assert bits(two.get_weights()) == expect
+        return core.pool_probed_alone() - probed, core.worker_jobs() - jobs
+    finally:
+        core.pool_probe(*was)
+        core.pool_adaptive(adaptive)
+
+
+@pytest.mark.skipif(not _TWO_CORES, reason="needs two cores")
+def test_the_first_probe_of_a_kind_comes_early():
+    """A kind's first probe comes after 16 passes, not after the period: a
+    pool slower than one thread is found within a fit's first batches."""
+    went, jobs = _in_fresh_process("t._first_probe_fit()")
+    assert went >= 1
+    assert jobs >= 16
+
+
 def test_pool_probe_setting_round_trips_and_refuses_bad_values():
     was = core.pool_probe()
     try:
@@ -618,7 +696,7 @@ def test_pool_probe_setting_round_trips_and_refuses_bad_values():
 
 def test_pool_adaptive_setting_round_trips_and_refuses_bad_values():
     was = core.pool_adaptive()
-    everything = frozenset({"late", "crowded", "probes"})
+    everything = frozenset({"late", "crowded", "probes", "balance"})
     try:
         assert core.pool_adaptive(False) == was
         assert core.pool_adaptive() == frozenset()

@@ -55,6 +55,8 @@ from cpython.ref cimport PyObject
 from libc.string cimport memcpy, memset
 from libc.math cimport NAN, fabs, fabsf, sqrt, sqrtf
 
+import numbers
+
 import numpy as np
 
 cnp.import_array()

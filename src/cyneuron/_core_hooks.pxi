@@ -106,15 +106,17 @@ def pool_crowded_starts():
     return cyn_pool_crowded_starts()
 
 
-_POOL_RULES = {"late": CYN_RULE_LATE, "crowded": CYN_RULE_CROWDED, "probes": CYN_RULE_PROBES}
+_POOL_RULES = {"late": CYN_RULE_LATE, "crowded": CYN_RULE_CROWDED, "probes": CYN_RULE_PROBES,
+               "balance": CYN_RULE_BALANCE}
 
 
 def pool_adaptive(on=None):
-    """The rules that make the caller run a pool's passes alone for a while
-    (see cyn_run_jobs in csrc/cyn_kernels.c): "late" (a late worker, or a
-    window's low CPU share), "crowded" (a window begins with too few free
-    cores, Linux) and "probes" (a pass as fast alone as on the pool). All are
-    on by default. `on` sets them: True (all), False (none) or a collection
+    """The pool's adaptive rules (see cyn_run_jobs in csrc/cyn_kernels.c).
+    Those that make the caller run a pool's passes alone for a while: "late"
+    (a late worker, or a window's low CPU share), "crowded" (a window begins
+    with too few free cores, Linux) and "probes" (a pass as fast alone as on
+    the pool); and "balance", which cuts a two-part pass at the threads'
+    measured speeds (no bits depend on it). All are on by default. `on` sets them: True (all), False (none) or a collection
     of rule names; tests that count handed-out jobs turn them off. Returns
     the rules on before, as a frozenset of names (empty: falsy). Never while
     another thread trains."""
@@ -136,7 +138,8 @@ def pool_adaptive(on=None):
 
 def pool_probe(every=None, percent=None):
     """The pool's probes (see cyn_pool_probe in csrc/cyn_kernels.c): every
-    `every`-th pass of a kind runs on the caller alone, and when it took at
+    `every`-th pass of a kind runs on the caller alone (the first, and the
+    first after a stretch alone, after min(every, 16) passes), and when it took at
     most `percent` percent of the mean time of the kind's passes on the pool
     since the last probe, the caller goes on alone for a while. Sets them when both are
     given (tests); returns the setting before as (every, percent). Never
@@ -156,6 +159,23 @@ def pool_probed_alone():
     """Stretches alone that a probe began: a pass on the caller alone was
     about as fast as the same kind of pass on the pool."""
     return cyn_pool_probed_alone()
+
+
+def pool_force_share(permille=None):
+    """Cut every two-part pass on the pool with the caller's part `permille`
+    thousandths of it (whole quanta, at least one each) instead of at the
+    threads' measured speeds (for tests: the bits must not depend on the
+    cut); 0 goes back to the measured cut, None only reads. Returns the
+    setting before. Never while another thread trains."""
+    if permille is None:
+        was = cyn_pool_force_share(-1)
+        cyn_pool_force_share(was)
+        return was
+    if isinstance(permille, bool) or not isinstance(permille, numbers.Integral):
+        raise TypeError(f"permille must be an int, got {type(permille).__name__}")
+    if not 0 <= permille < 1000:
+        raise ValueError(f"permille must be in [0, 1000), got {permille!r}")
+    return cyn_pool_force_share(permille)
 
 
 def pool_run_alone(passes):

@@ -101,11 +101,13 @@ cdef extern from "cyn_kernels.h" nogil:
         CYN_RULE_LATE
         CYN_RULE_CROWDED
         CYN_RULE_PROBES
+        CYN_RULE_BALANCE
         CYN_RULES_ALL
     int cyn_pool_adaptive(int on)
     void cyn_pool_run_alone(long passes)
     long cyn_pool_probe(int every, int percent)
     long cyn_pool_probed_alone()
+    int cyn_pool_force_share(int permille)
     int cyn_fp_contract_off()
     double cyn_probe_mul_add(double a, double b, double c)
     int cyn_probe_cpu_has_fma()
