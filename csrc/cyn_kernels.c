@@ -434,12 +434,15 @@ static struct {
     int n_workers;
     unsigned long generation;
     cyn_job *jobs;
-    int n_jobs;
-    /* (generation << 32) | jobs taken from the back << 16 | from the front: a
-     * claim is a compare-and-swap on it, so a worker still holding the
-     * previous generation can never take a job of the next one. */
+    /* (generation << 32) | jobs << 24 | jobs taken from the back << 12 |
+     * from the front: a claim is a compare-and-swap on it, so a worker still
+     * holding the previous generation can never take a job of the next one,
+     * and the job count it claims against is its generation's. */
     unsigned long long ticket;
     unsigned long finished;         /* jobs of this generation completed */
+    /* Workers asleep on `work`, and the caller asleep on `done`: only then
+     * does a pass take the mutex (see cyn_worker). */
+    int sleepers, caller_waits;
     /* Owner-only (see cyn_run_jobs: a starved worker): passes forced onto
      * the caller alone (tests), the time until which the caller goes alone,
      * and the length of the next such stretch. */
@@ -450,7 +453,8 @@ static struct {
     long long win_wall, win_cpu, win_last;
     int adaptive;                   /* the CYN_RULE_* bits that are on */
 } cyn_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, CYN_RULES_ALL};
+              PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+              CYN_RULES_ALL};
 
 /* A starved worker. When another thread wants a core too (another library's
  * pool still spinning after its own work, as OpenBLAS's does for about 0.1 s
@@ -479,24 +483,26 @@ static struct {
 #define CYN_IDLE_NS 1000000LL
 #define CYN_BUSY_PCT 80
 
-/* The next unclaimed job of generation gen (of n jobs), or -1: the caller
- * takes them from the front, the workers from the back (the ticket's low 16
- * bits count the jobs taken from the front, the next 16 those from the
- * back). So with one job per thread each thread runs the same part of a
- * kind of pass from one pass to the next (its rows stay in its cache, and
- * the parts can be sized to its speed, see cyn_balance), and the jobs a
- * late worker has not taken are still run by the caller. */
-static int cyn_claim(unsigned long gen, int n, int from_back)
+/* The next unclaimed job of generation gen, or -1; *n is set to the
+ * generation's number of jobs. The caller takes them from the front, the
+ * workers from the back (the ticket's low 12 bits count the jobs taken from
+ * the front, the next 12 those from the back). So with one job per thread
+ * each thread runs the same part of a kind of pass from one pass to the
+ * next (its rows stay in its cache, and the parts can be sized to its
+ * speed, see cyn_balance_cut), and the jobs a late worker has not taken are
+ * still run by the caller. */
+static int cyn_claim(unsigned long gen, int from_back, int *n)
 {
     unsigned long long t = __atomic_load_n(&cyn_pool.ticket, __ATOMIC_ACQUIRE);
     for (;;) {
-        const int front = (int)(t & 0xffffULL), back = (int)((t >> 16) & 0xffffULL);
-        if ((t >> 32) != (gen & 0xffffffffULL) || front + back >= n)
+        const int front = (int)(t & 0xfffULL), back = (int)((t >> 12) & 0xfffULL);
+        *n = (int)((t >> 24) & 0xffULL);
+        if ((t >> 32) != (gen & 0xffffffffULL) || front + back >= *n)
             return -1;
         if (__atomic_compare_exchange_n(&cyn_pool.ticket, &t,
-                                        t + (from_back ? 0x10000ULL : 1ULL), 0,
+                                        t + (from_back ? 0x1000ULL : 1ULL), 0,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            return from_back ? n - 1 - back : front;
+            return from_back ? *n - 1 - back : front;
     }
 }
 
@@ -668,30 +674,36 @@ static void *cyn_worker(void *arg)
 #if defined(__linux__)
     __atomic_store_n(&cyn_worker_tid[id], (long)syscall(SYS_gettid), __ATOMIC_RELAXED);
 #endif
-    pthread_mutex_lock(&cyn_pool.mu);
     unsigned long seen = cyn_worker_gen0[id];
     for (;;) {
-        if (cyn_pool.generation == seen) {
-            pthread_mutex_unlock(&cyn_pool.mu);
-            cyn_spin(&cyn_pool.generation, seen, 0);
+        /* A pass takes no lock: the worker polls the generation, and only
+         * after CYN_SPIN_NS without a pass does it sleep, counted in
+         * sleepers, which the caller reads after publishing (both
+         * sequentially consistent: either the caller sees the sleeper and
+         * wakes it under the mutex, or the worker sees the new generation
+         * before it waits). */
+        if (!cyn_spin(&cyn_pool.generation, seen, 0)) {
             pthread_mutex_lock(&cyn_pool.mu);
-            while (cyn_pool.generation == seen)
+            __atomic_add_fetch(&cyn_pool.sleepers, 1, __ATOMIC_SEQ_CST);
+            while (__atomic_load_n(&cyn_pool.generation, __ATOMIC_SEQ_CST) == seen)
                 pthread_cond_wait(&cyn_pool.work, &cyn_pool.mu);
+            __atomic_sub_fetch(&cyn_pool.sleepers, 1, __ATOMIC_SEQ_CST);
+            pthread_mutex_unlock(&cyn_pool.mu);
         }
-        seen = cyn_pool.generation;
-        cyn_job *jobs = cyn_pool.jobs;
-        const int n = cyn_pool.n_jobs;
-        pthread_mutex_unlock(&cyn_pool.mu);
-        for (int q; (q = cyn_claim(seen, n, 1)) >= 0;) {
+        seen = __atomic_load_n(&cyn_pool.generation, __ATOMIC_ACQUIRE);
+        int n;
+        for (int q; (q = cyn_claim(seen, 1, &n)) >= 0;) {
+            /* a claim of this generation: its jobs are the caller's, who
+             * waits for them */
+            cyn_job *jobs = __atomic_load_n(&cyn_pool.jobs, __ATOMIC_ACQUIRE);
             cyn_run_timed(&jobs[q], id);
-            if (__atomic_add_fetch(&cyn_pool.finished, 1, __ATOMIC_ACQ_REL) == (unsigned long)n) {
+            if (__atomic_add_fetch(&cyn_pool.finished, 1, __ATOMIC_SEQ_CST) == (unsigned long)n
+                && __atomic_load_n(&cyn_pool.caller_waits, __ATOMIC_SEQ_CST)) {
                 pthread_mutex_lock(&cyn_pool.mu);
                 pthread_cond_signal(&cyn_pool.done);
                 pthread_mutex_unlock(&cyn_pool.mu);
             }
         }
-        (void)id;
-        pthread_mutex_lock(&cyn_pool.mu);
     }
     return NULL;
 }
@@ -825,8 +837,8 @@ static void cyn_pool_atfork_child(void)
     cyn_pool.work = cv;
     cyn_pool.done = cv;
     cyn_pool.n_workers = 0;
-    cyn_pool.n_jobs = 0;
     cyn_pool.ticket = 0;
+    cyn_pool.sleepers = cyn_pool.caller_waits = 0;
     cyn_pool.finished = 0;
     cyn_pool.serial_left = 0;
     cyn_pool.alone_until = 0;
@@ -898,32 +910,41 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt, cyn_int q)
         return;
     }
     pthread_once(&once, cyn_pool_install_atfork);
-    pthread_mutex_lock(&cyn_pool.mu);
-    while (cyn_pool.n_workers < nt - 1) {
-        pthread_t th;
-        const int id = cyn_pool.n_workers + 1;
-        cyn_worker_gen0[id] = cyn_pool.generation;
-        if (pthread_create(&th, NULL, cyn_worker, (void *)(size_t)id) != 0)
-            break;
-        pthread_detach(th);
-        ++cyn_pool.n_workers;
+    if (cyn_pool.n_workers < nt - 1) {
+        pthread_mutex_lock(&cyn_pool.mu);
+        while (cyn_pool.n_workers < nt - 1) {
+            pthread_t th;
+            const int id = cyn_pool.n_workers + 1;
+            cyn_worker_gen0[id] = cyn_pool.generation;
+            if (pthread_create(&th, NULL, cyn_worker, (void *)(size_t)id) != 0)
+                break;
+            pthread_detach(th);
+            ++cyn_pool.n_workers;
+        }
+        pthread_mutex_unlock(&cyn_pool.mu);
     }
     if (balance)
         cyn_balance_cut(jobs, kind, q);
+    /* publish (no lock, see cyn_worker): the jobs, then the ticket, then the
+     * generation the workers poll */
     const unsigned long gen = cyn_pool.generation + 1;
-    cyn_pool.jobs = jobs;
-    cyn_pool.n_jobs = nj;
+    __atomic_store_n(&cyn_pool.jobs, jobs, __ATOMIC_RELAXED);
     __atomic_store_n(&cyn_pool.finished, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&cyn_pool.ticket, (unsigned long long)(gen & 0xffffffffUL) << 32,
+    __atomic_store_n(&cyn_pool.ticket, (unsigned long long)(gen & 0xffffffffUL) << 32
+                                            | (unsigned long long)nj << 24,
                      __ATOMIC_RELEASE);
-    __atomic_store_n(&cyn_pool.generation, gen, __ATOMIC_RELEASE);
-    pthread_cond_broadcast(&cyn_pool.work);
-    pthread_mutex_unlock(&cyn_pool.mu);
+    __atomic_store_n(&cyn_pool.generation, gen, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&cyn_pool.sleepers, __ATOMIC_SEQ_CST) > 0) {
+        pthread_mutex_lock(&cyn_pool.mu);
+        pthread_cond_broadcast(&cyn_pool.work);
+        pthread_mutex_unlock(&cyn_pool.mu);
+    }
     if (began - cyn_pool.win_last > CYN_IDLE_NS) {
         cyn_pool.win_wall = began;             /* a new window after an idle gap */
         cyn_pool.win_cpu = cyn_thread_cpu_ns();
     }
-    for (int q; (q = cyn_claim(gen, nj, 0)) >= 0;) {
+    int claimed_n;
+    for (int q; (q = cyn_claim(gen, 0, &claimed_n)) >= 0;) {
         cyn_run_timed(&jobs[q], 0);
         __atomic_add_fetch(&cyn_pool.finished, 1, __ATOMIC_ACQ_REL);
     }
@@ -931,19 +952,20 @@ static void cyn_run_jobs(cyn_job *jobs, int nj, int nt, cyn_int q)
     int late = 0;
     if (__atomic_load_n(&cyn_pool.finished, __ATOMIC_ACQUIRE) < (unsigned long)nj) {
         const long long t0 = cyn_now_ns();
-        cyn_spin(&cyn_pool.finished, (unsigned long)nj, 1);
-        pthread_mutex_lock(&cyn_pool.mu);
-        while (__atomic_load_n(&cyn_pool.finished, __ATOMIC_ACQUIRE) < (unsigned long)nj)
-            pthread_cond_wait(&cyn_pool.done, &cyn_pool.mu);
+        if (!cyn_spin(&cyn_pool.finished, (unsigned long)nj, 1)) {
+            /* asleep until the last job's worker signals (see cyn_worker) */
+            pthread_mutex_lock(&cyn_pool.mu);
+            __atomic_store_n(&cyn_pool.caller_waits, 1, __ATOMIC_SEQ_CST);
+            while (__atomic_load_n(&cyn_pool.finished, __ATOMIC_SEQ_CST) < (unsigned long)nj)
+                pthread_cond_wait(&cyn_pool.done, &cyn_pool.mu);
+            __atomic_store_n(&cyn_pool.caller_waits, 0, __ATOMIC_SEQ_CST);
+            pthread_mutex_unlock(&cyn_pool.mu);
+        }
         /* late: a wait longer than CYN_LATE_NS and than half the caller's own
          * share (a large pass's parts may end that far apart on time) */
         const long long t1 = cyn_now_ns();
         late = t1 - t0 > CYN_LATE_NS && 2 * (t1 - t0) > t0 - began;
-    } else {
-        pthread_mutex_lock(&cyn_pool.mu);
     }
-    cyn_pool.n_jobs = 0;
-    pthread_mutex_unlock(&cyn_pool.mu);
     cyn_jobs_run += nj - 1;
     const long long ended = cyn_now_ns();
     int verdict = late;                     /* 1: starved, -1: a window on time */

@@ -246,7 +246,8 @@ def w6(wl, threads=1):
         def check(net, units):
             if backend != "cython" or threads == 1:
                 return {}
-            return {"same_bits_1_vs_2_threads": _same_bits_w6(wl, dtype)}
+            return {"same_bits_1_vs_2_threads": _same_bits_w6(wl, dtype),
+                    **_paired_speedup(wl, dtype)}
         return setup, run, check
 
     cases = [_case(lbl, dt, be, *make(dt, be), threads=threads) for lbl, dt, be in configs]
@@ -277,6 +278,39 @@ def _worst_two_threads(wl, dtype, setup, run, check):
                      "process; metrics: 2-thread speed-ups in 6 fresh processes, each fit "
                      "against the 1-thread fit right after it, and the machine's two-core "
                      "capacity (benchmarks/thread_check.py)")
+
+
+def _paired_speedup(wl, dtype, pairs=7, epochs=10):
+    """Two threads against one in this (warm) process, in pairs of W6 fits
+    timed within a second of each other (alternately 1 then 2 threads, and 2
+    then 1), with the machine's two-core capacity after each pair: the
+    table's 1- and 2-thread rows are timed minutes apart, and the host moves
+    these VMs' vCPU speeds by up to 1.6x from one second to the next."""
+    import time
+
+    import thread_check
+    p = wl.params
+    X = wl.X if dtype == "float64" else wl.X32
+
+    def fit(threads):
+        net = _network(wl.sizes, dtype, "cython", threads=threads, activation="relu",
+                       output_activation="softmax", loss="categorical_crossentropy",
+                       seed=p["seed"], init="xavier")
+        t0 = time.perf_counter()
+        net.fit(X, wl.y, epochs=epochs, learning_rate=p["learning_rate"],
+                batch_size=p["batch_size"], optimizer="adam")
+        return time.perf_counter() - t0
+
+    speedups, capacity = [], []
+    for i in range(pairs):
+        t = {}
+        for threads in ((1, 2) if i % 2 == 0 else (2, 1)):
+            t[threads] = fit(threads)
+        speedups.append(t[1] / t[2])
+        capacity.append(thread_check.capacity(dtype))
+    return {"paired_speedup": thread_check._median(speedups), "pairs": pairs,
+            "paired_capacity": thread_check._median(capacity),
+            "paired_speedups": [round(x, 3) for x in speedups]}
 
 
 def _same_bits_w6(wl, dtype, epochs=2):
