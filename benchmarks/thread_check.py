@@ -25,6 +25,7 @@ Usage::
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -86,6 +87,21 @@ def capacity(dtype, n=192, reps=24):
     return 2 * alone / both
 
 
+def time_fit(wl, dtype, threads, epochs):
+    """Seconds one W6 fit takes on `threads` threads, the network built
+    before the clock starts."""
+    import cyneuron as cn
+    p = wl.params
+    X = wl.X if dtype == "float64" else wl.X32
+    net = cn.Network(list(wl.sizes), dtype=dtype, n_threads=threads,
+                     activation="relu", output_activation="softmax",
+                     loss="categorical_crossentropy", seed=p["seed"], init="xavier")
+    t0 = time.perf_counter()
+    net.fit(X, wl.y, epochs=epochs, learning_rate=p["learning_rate"],
+            batch_size=p["batch_size"], optimizer="adam", verbose=0)
+    return time.perf_counter() - t0
+
+
 def child(epochs, dtypes, after, pairs=3):
     """One run: {dtype: {"t1": [...], "t2": [...], "capacity": [...]}}, times
     in seconds, pair i being t2[i] then t1[i], capacity[i] measured right
@@ -94,41 +110,24 @@ def child(epochs, dtypes, after, pairs=3):
     sys.path.insert(0, HERE)
     from workloads import W6
 
-    import cyneuron as cn
+    import cyneuron  # noqa: F401 - imported before the other pools run, as a user's would be
     if after:
         other_pools()
     wl = W6()
-    p = wl.params
     out = {}
-
-    def fit(X, dtype, threads, epochs):
-        net = cn.Network(list(wl.sizes), dtype=dtype, n_threads=threads,
-                         activation="relu", output_activation="softmax",
-                         loss="categorical_crossentropy", seed=p["seed"], init="xavier")
-        t0 = time.perf_counter()
-        net.fit(X, wl.y, epochs=epochs, learning_rate=p["learning_rate"],
-                batch_size=p["batch_size"], optimizer="adam", verbose=0)
-        return time.perf_counter() - t0
-
     for dtype in dtypes:
-        X = wl.X if dtype == "float64" else wl.X32
         # a process's first fit pays for what any first call pays (lazy
         # imports, first-touch of memory) whatever the threads: one epoch on
         # one thread first, so that the first two-thread fit times the
         # worker's first use, not the process's
-        fit(X, dtype, 1, 1)
+        time_fit(wl, dtype, 1, 1)
         res = {"t1": [], "t2": [], "capacity": []}
         for _ in range(pairs):
-            res["t2"].append(fit(X, dtype, 2, epochs))
-            res["t1"].append(fit(X, dtype, 1, epochs))
+            res["t2"].append(time_fit(wl, dtype, 2, epochs))
+            res["t1"].append(time_fit(wl, dtype, 1, epochs))
             res["capacity"].append(capacity(dtype))
         out[dtype] = res
     return out
-
-
-def _median(values):
-    v = sorted(values)
-    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
 
 
 def check(runs=6, epochs=20, dtypes=("float64", "float32")):
@@ -153,8 +152,8 @@ def check(runs=6, epochs=20, dtypes=("float64", "float32")):
     for r in result.values():
         speedups = [s for run in r["runs"] for s in run["speedups"]]
         r["worst"] = min(speedups)
-        r["median"] = _median(speedups)
-        r["capacity"] = _median([c for run in r["runs"] for c in run["capacity"]])
+        r["median"] = statistics.median(speedups)
+        r["capacity"] = statistics.median([c for run in r["runs"] for c in run["capacity"]])
     return result
 
 

@@ -734,7 +734,7 @@ static struct cyn_kind {
     int nj, passes;             /* passes on the pool since the last probe */
     long long sum;              /* their time (ns) */
     int probed;                 /* probed since it began or the caller last went alone */
-    double share;               /* the caller's part of a two-part pass (cyn_balance), 0: unset */
+    double share;               /* the caller's part of a two-part pass (cyn_balance_cut), 0: unset */
     cyn_int cut;                /* its cut now, in quanta (0: unset) */
 } cyn_kinds[CYN_KINDS];
 static int cyn_kind_next = 0;

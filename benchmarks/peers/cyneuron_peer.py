@@ -289,30 +289,18 @@ def _paired_speedup(wl, dtype, pairs=7, epochs=100):
     fits, as the rows time them: a fit's fixed cost (its checks, the
     epochs' shuffles, about 1.3 ms) does not shrink with threads, and is
     about 6% of a 10-epoch float32 fit on two threads."""
-    import time
+    import statistics
 
     import thread_check
-    p = wl.params
-    X = wl.X if dtype == "float64" else wl.X32
-
-    def fit(threads):
-        net = _network(wl.sizes, dtype, "cython", threads=threads, activation="relu",
-                       output_activation="softmax", loss="categorical_crossentropy",
-                       seed=p["seed"], init="xavier")
-        t0 = time.perf_counter()
-        net.fit(X, wl.y, epochs=epochs, learning_rate=p["learning_rate"],
-                batch_size=p["batch_size"], optimizer="adam")
-        return time.perf_counter() - t0
-
     speedups, capacity = [], []
     for i in range(pairs):
         t = {}
         for threads in ((1, 2) if i % 2 == 0 else (2, 1)):
-            t[threads] = fit(threads)
+            t[threads] = thread_check.time_fit(wl, dtype, threads, epochs)
         speedups.append(t[1] / t[2])
         capacity.append(thread_check.capacity(dtype))
-    return {"paired_speedup": thread_check._median(speedups), "pairs": pairs,
-            "paired_capacity": thread_check._median(capacity),
+    return {"paired_speedup": statistics.median(speedups), "pairs": pairs,
+            "paired_capacity": statistics.median(capacity),
             "paired_speedups": [round(x, 3) for x in speedups]}
 
 
