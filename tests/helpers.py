@@ -224,7 +224,8 @@ def kill_during_saves(folder, suffix, kills=12, width=1400, seed=0, named=False)
     """Save a large model (2 x width^2 float64 weights: 31 MB at 1400) over an existing
     one in a subprocess that saves two models in turn, and SIGKILL it at a random
     moment, `kills` times. After each kill the file must load as one of the two, bit
-    for bit; returns [(delay, last line the child printed, leftover names)].
+    for bit; returns [(delay, last line the child printed, names this kill left)]
+    (a leftover stays in the folder: it is listed once, at the kill that left it).
 
     A leftover must be named as cyneuron's temporary files are; where O_TMPFILE works
     it must also be complete (killed between naming it and the rename: microseconds).
@@ -256,6 +257,7 @@ def kill_during_saves(folder, suffix, kills=12, width=1400, seed=0, named=False)
                  else "") + _KILL_CHILD
         rng = random.Random(seed)
         outcomes = []
+        seen = set()
         for k in range(kills):
             proc = subprocess.Popen([sys.executable, "-c", child, target, str(width)],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
@@ -278,7 +280,8 @@ def kill_during_saves(folder, suffix, kills=12, width=1400, seed=0, named=False)
             last = ([line for line in out.splitlines() if line] or ["ready"])[-1]
             got = [bits(W) + bits(b) for W, b in cn.load(target).get_weights()]
             assert got in want, f"kill {k} after {delay:.3f} s ({last}): neither model"
-            leftovers = sorted(set(os.listdir(folder)) - {"model" + suffix})
+            leftovers = sorted(set(os.listdir(folder)) - {"model" + suffix} - seen)
+            seen.update(leftovers)
             for name in leftovers:
                 assert pattern.match(name), f"kill {k}: a stray file {name!r}"
                 if complete_leftovers:
