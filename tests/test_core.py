@@ -78,3 +78,28 @@ def test_core_entry_points_check_their_buffers():
                              np.full(1, 0.1), 1, 5, adam, state, scalars, 0.0, 0.0, 0.0,
                              np.ones(7), False)
     assert dropped.mask_width == 4
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_accuracy_count_is_numpys_argmax_with_ties_nans_and_infinities(dtype):
+    # oracle: reference.correct_predictions (np.argmax: the first maximum, or the first NaN)
+    from cyneuron import _native, reference
+    core = _native.core()
+    rng = np.random.default_rng(0)
+    pool = np.array([0.0, -0.0, 0.25, 0.5, 1.0, 1.0, 2.0, np.inf, -np.inf, np.nan], dtype)
+    checked = 0
+    for m in range(1, 13):
+        for _ in range(40):
+            n = rng.integers(1, 30)
+            a, y = rng.choice(pool, size=(n, m)), rng.choice(pool, size=(n, m))
+            want = reference.correct_predictions(a, y)
+            assert core.count_correct(a, y) == want, (m, a, y)
+            checked += want
+    assert checked > 1000                  # the draws agree often enough to count hits
+    one_hot = np.eye(4, dtype=dtype)[[0, 1, 2, 3, 3]]
+    rows = np.array([[np.nan, 9, 9, 9], [1, np.nan, 2, np.nan], [3, 3, np.nan, 3],
+                     [-np.inf, -np.inf, -np.inf, -np.inf], [1, 2, 2, -0.0]], dtype)
+    # argmaxes 0, 1, 2, 0, 1 (the first NaN; the first of tied maxima)
+    assert core.count_correct(rows, one_hot) == 3
+    with pytest.raises(ValueError, match="same shape"):
+        core.count_correct(rows, one_hot[:, :3].copy())
