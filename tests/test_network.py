@@ -362,6 +362,59 @@ def test_ordinary_noisy_training_does_not_warn(optimizer, lr, batch_size):
                 optimizer=optimizer)
 
 
+# --- pickle and copy: the model file's state, checked on the way back ----------------------
+
+@pytest.mark.parametrize("backend", ["cython", "numpy"])
+@pytest.mark.parametrize("how", ["pickle", "deepcopy", "copy"])
+def test_a_pickled_or_copied_network_trains_on_to_the_same_bits(backend, how):
+    import copy
+    import pickle
+    # a Generator that is not PCG64 (a model file keeps PCG64 only), float32, portable
+    net, X, y = trained("float32", backend, numerics="portable", dropout=0.2, n_threads=2,
+                        seed=np.random.Generator(np.random.MT19937(3)))
+    twin = {"pickle": lambda n: pickle.loads(pickle.dumps(n)), "deepcopy": copy.deepcopy,
+            "copy": copy.copy}[how](net)
+    assert twin is not net and type(twin) is cn.Network
+    assert state_of(twin) == state_of(net)
+    assert (repr(twin), twin.backend, twin.n_threads, twin.numerics, twin.dropout) == \
+        (repr(net), backend, 2, "portable", (0.2, 0.0))
+    # independent: the twin trains on (dropout draws, shuffles, Adam's moments) as the
+    # original does, and training it leaves the original as it was
+    before = state_of(net)
+    h_twin = twin.fit(X, y, epochs=2, batch_size=8)["loss"]
+    assert state_of(net) == before
+    h_net = net.fit(X, y, epochs=2, batch_size=8)["loss"]
+    assert bits(np.asarray(h_twin)) == bits(np.asarray(h_net))
+    assert state_of(twin) == state_of(net)
+
+
+def test_pickles_keep_the_seed_and_the_training_settings():
+    import pickle
+    net = cn.Network([2, 3, 1], seed=7, n_threads=2)
+    net.lr_multiplier, net.learning_rate, net.stop_training = 0.5, 0.25, True
+    twin = pickle.loads(pickle.dumps(net))
+    assert (twin.lr_multiplier, twin.learning_rate, twin.stop_training) == (0.5, 0.25, True)
+    lines = []
+    twin.summary(print_fn=lines.append)
+    assert "init seed: 7" in lines[0]
+    neuron = cn.Neuron(weights=[0, 1], bias=4)
+    assert pickle.loads(pickle.dumps(neuron)).feedforward([2, 3]) == 0.9990889488055994
+
+
+def test_a_tampered_pickle_is_refused_by_the_file_checks():
+    net, X, y = trained()
+    for change, msg in [
+        (lambda st: st["arrays"]["W0"].__setitem__((0, 0), 5.0), "digest"),
+        (lambda st: st["meta"].__setitem__("layer_sizes", [4, 7, 3]), "W0"),
+        (lambda st: st["meta"].__setitem__("loss", "nope"), "loss"),
+        (lambda st: st["arrays"].pop("b1"), "b1"),
+    ]:
+        state = net.__getstate__()
+        change(state)
+        with pytest.raises(ValueError, match=msg):
+            cn.Network.__new__(cn.Network).__setstate__(state)
+
+
 # --- optimizers against their closed forms on a hand-worked example -----------------------
 # One identity neuron y = w*x + b, loss sse on the sample (x=2, y=0) from w=1, b=0:
 # a = 2, dL/dw = a*x = 4, dL/db = a = 2.

@@ -7,6 +7,7 @@ compiled core (``backend="cython"``, the default) or the NumPy reference
 """
 from __future__ import annotations
 
+import copy
 import functools
 import numbers
 import os
@@ -584,7 +585,7 @@ class Network:
 
     @classmethod
     def from_file_state(cls, meta: Mapping[str, Any], arrays: Mapping[str, Any], *,
-                         prefix: str = "", backend: str = "cython") -> Network:
+                        prefix: str = "", backend: str = "cython") -> Network:
         """The network a model file's header `meta` and `arrays` describe.
 
         Every field is checked (:func:`cyneuron._schema.check_network_header`,
@@ -610,24 +611,55 @@ class Network:
         ValueError
             Naming the field, for anything a saved network could not hold.
         """
+        net = cls.__new__(cls)
+        net.__setstate__({"meta": meta, "arrays": arrays, "prefix": prefix, "backend": backend})
+        return net
+
+    # --- pickle and copy: a model file's state, checked again on the way back -----------
+
+    @_reads
+    def __getstate__(self) -> dict[str, Any]:
+        """The state pickle and :mod:`copy` take: the model file's header and arrays
+        (:meth:`state_for_file`), and what a file does not keep (backend,
+        ``n_threads``, init seed, random generator, the training settings a
+        fit left). Both copies are independent networks."""
+        meta, arrays = self.state_for_file()
+        return {"meta": meta, "arrays": arrays, "backend": self._backend,
+                "n_threads": self._n_threads, "seed": self._seed,
+                "rng": copy.deepcopy(self.rng), "stop_training": self.stop_training,
+                "lr_multiplier": self.lr_multiplier, "learning_rate": self.learning_rate}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        """Become the network `state` describes (unpickling, :mod:`copy`,
+        :meth:`from_file_state`): every field checked as a loaded file's is."""
+        meta, arrays = state["meta"], state["arrays"]
         spec = schema.check_network_header(meta)
         try:
-            net = cls(spec["sizes"], activation=spec["activations"], loss=spec["loss"],
-                      dtype=spec["dtype"].name, backend=backend, init=spec["init"],
-                      l1=spec["l1"], l2=spec["l2"], dropout=spec["dropout"],
-                      reduction=spec["reduction"], numerics=spec["numerics"])
+            Network.__init__(self, spec["sizes"], activation=spec["activations"],
+                             loss=spec["loss"], dtype=spec["dtype"].name,
+                             backend=state.get("backend", "cython"), init=spec["init"],
+                             l1=spec["l1"], l2=spec["l2"], dropout=spec["dropout"],
+                             reduction=spec["reduction"], numerics=spec["numerics"],
+                             seed=state.get("seed"), n_threads=state.get("n_threads", 1))
         except (TypeError, ValueError, OverflowError) as exc:
             raise ValueError(str(exc)) from None
-        weights, state = schema.network_arrays(spec, arrays, prefix)
-        net.set_weights(weights)
-        _digest.check_stored(meta.get("digest"), net)
+        weights, opt_state = schema.network_arrays(spec, arrays, state.get("prefix", ""))
+        self.set_weights(weights)
+        _digest.check_stored(meta.get("digest"), self)
         if spec["optimizer"] is not None:
-            net.use_optimizer(spec["optimizer"].name, spec["optimizer"].params)
-        net.state.opt_state[...] = state
-        net.state.opt_scalars[...] = spec["scalars"]
-        if spec["rng"] is not None:
-            net.rng = schema.generator(spec["rng"])
-        return net
+            self.use_optimizer(spec["optimizer"].name, spec["optimizer"].params)
+        self._state.opt_state[...] = opt_state
+        self._state.opt_scalars[...] = spec["scalars"]
+        rng = state.get("rng")
+        if isinstance(rng, np.random.Generator):
+            self.rng = rng                  # any bit generator (a file keeps PCG64 only)
+        elif spec["rng"] is not None:
+            self.rng = schema.generator(spec["rng"])
+        if "lr_multiplier" in state:
+            self.stop_training = bool(state["stop_training"])
+            self.lr_multiplier = float(state["lr_multiplier"])
+            lr = state["learning_rate"]
+            self.learning_rate = None if lr is None else float(lr)
 
     # --- weights ---------------------------------------------------------------------
 
