@@ -240,3 +240,43 @@ def test_callback_can_stop_training():
     hist = net.fit(np.ones((4, 2)), np.zeros(4), epochs=100,
                    callbacks=[lambda e, logs: seen.append(logs["loss"]) or e == 4])
     assert len(hist) == 5 and len(seen) == 5
+
+
+def test_lambda_callback_takes_keras_keywords_and_sees_every_hook():
+    X, y, Xv, yv = _problem()
+    seen = []
+    cb = cn.LambdaCallback(on_train_begin=lambda net: seen.append(("begin", net.n_params)),
+                           on_epoch_end=lambda e, logs: seen.append(("epoch", e)) or e == 2,
+                           on_train_end=lambda net: seen.append(("end", net.n_params)))
+    net = _net()
+    hist = net.fit(X, y, epochs=10, callbacks=[cb])
+    assert seen == [("begin", net.n_params), ("epoch", 0), ("epoch", 1), ("epoch", 2),
+                    ("end", net.n_params)]
+    assert len(hist) == 3
+    # hooks of the begin and end alone: the fit runs all its epochs
+    ends = []
+    assert len(_net().fit(X, y, epochs=4, callbacks=cn.LambdaCallback(on_train_end=ends.append))) \
+        == 4 and len(ends) == 1
+
+
+@pytest.mark.parametrize("kw,msg", [
+    (dict(), "needs a function"),
+    (dict(fn=print, on_epoch_end=print), "not both"),
+    (dict(on_train_begin=3), "on_train_begin must be callable"),
+    (dict(fn="f"), "fn must be callable"),
+])
+def test_lambda_callback_refuses_what_is_not_a_function(kw, msg):
+    with pytest.raises(TypeError, match=msg):
+        cn.LambdaCallback(**kw)
+
+
+def test_history_reads_like_a_dict_of_python_floats():
+    X, y, Xv, yv = _problem()
+    for kw in (dict(), dict(validation_data=(Xv, yv))):  # bulk epochs; epoch by epoch
+        hist = _net().fit(X, y, epochs=3, **kw)
+        names = ["loss", "accuracy"] + (["val_loss", "val_accuracy"] if kw else [])
+        assert list(hist) == list(hist.keys()) == names
+        assert "accuracy" in hist and "val_acc" not in hist and len(hist) == 3
+        assert dict(hist.items()) == hist.history
+        assert all(type(x) is float for k in hist for x in hist[k]), {
+            k: {type(x).__name__ for x in hist[k]} for k in hist}

@@ -5,12 +5,19 @@ agrees bit for bit with the plain NumPy reference in ``cyneuron.reference``.
 """
 from . import callbacks, metrics, optimizers, reference, schedules
 from ._version import __version__
-from .callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
+from .callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    LambdaCallback,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+)
 from .io import load, save
 from .network import DivergenceError, DivergenceWarning, History, Network, Neuron
 
 __all__ = ["Network", "Neuron", "History", "DivergenceError", "DivergenceWarning", "load", "save", "Callback",
-           "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger",
+           "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "LambdaCallback",
            "MLPClassifier", "MLPRegressor", "tabular_pipeline", "to_onnx", "register_skl2onnx",
            "from_sklearn", "from_torch", "fit_blocks", "plot_decision_boundary", "export_c",
            "callbacks", "metrics", "optimizers", "reference", "schedules", "__version__"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import ItemsView, Iterator, KeysView
 from typing import TYPE_CHECKING, Any
 
 from numpy.typing import NDArray
@@ -18,7 +19,12 @@ class History:
     ``history["loss"]`` (or ``history.history["loss"]``) is the training loss
     of each epoch (the batch losses weighted by batch size; the loss before
     the update for full-batch training); classifiers also get "accuracy";
-    with validation data, "val_loss" (and "val_accuracy").
+    with validation data, "val_loss" (and "val_accuracy"). Every value is a
+    Python float.
+
+    It reads like a dict of per-epoch lists (``"val_loss" in history``,
+    ``keys()``, ``items()``, iteration over the names); ``len(history)`` is
+    the number of epochs.
     """
 
     def __init__(self) -> None:
@@ -67,7 +73,35 @@ class History:
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def __iter__(self) -> Iterator[str]:
+        """The names, as iterating :attr:`history` gives them."""
+        return iter(self.history)
+
+    def keys(self) -> KeysView[str]:
+        """The names of the values recorded.
+
+        Returns
+        -------
+        dict_keys
+            ``"loss"``, then ``"accuracy"``, ``"val_loss"``, ... as recorded.
+        """
+        return self.history.keys()
+
+    def items(self) -> ItemsView[str, list[float]]:
+        """The names with their per-epoch values.
+
+        Returns
+        -------
+        dict_items
+            (name, list of float) pairs.
+        """
+        return self.history.items()
+
     def __len__(self) -> int:
+        """The number of epochs trained (not of names)."""
         return len(self.epoch)
 
     def plot(self, path: str | os.PathLike[str] | None = None) -> Figure:

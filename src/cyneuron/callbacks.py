@@ -487,21 +487,57 @@ class CSVLogger(Callback):
 
 
 class LambdaCallback(Callback):
-    """Wrap a function ``f(epoch, logs) -> bool | None`` as a callback.
+    """Functions as a callback: ``LambdaCallback(f)``, or Keras' keywords.
 
     Parameters
     ----------
-    fn : callable
-        Called after each epoch; a true result stops training.
+    fn : callable, optional
+        ``fn(epoch, logs)``, called after each epoch; a true result stops
+        training. The same as `on_epoch_end`.
+    on_epoch_end : callable, optional
+        As `fn` (give one of the two).
+    on_train_begin, on_train_end : callable, optional
+        ``f(network)``, called once before the first epoch and once after
+        training (also when it stopped early or failed).
+
+    Raises
+    ------
+    TypeError
+        A function that is not callable, `fn` with `on_epoch_end`, or no
+        function at all.
     """
 
-    def __init__(self, fn: Callable[[int, dict[str, float]], object]) -> None:
-        if not callable(fn):
-            raise TypeError(f"callback must be callable, got {fn!r}")
-        self.fn = fn
+    def __init__(self, fn: Callable[[int, dict[str, float]], object] | None = None, *,
+                 on_epoch_end: Callable[[int, dict[str, float]], object] | None = None,
+                 on_train_begin: Callable[[Any], object] | None = None,
+                 on_train_end: Callable[[Any], object] | None = None) -> None:
+        if fn is not None and on_epoch_end is not None:
+            raise TypeError("give fn or on_epoch_end, not both (they are the same hook)")
+        hooks = {"fn" if fn is not None else "on_epoch_end": fn or on_epoch_end,
+                 "on_train_begin": on_train_begin, "on_train_end": on_train_end}
+        for name, f in hooks.items():
+            if f is not None and not callable(f):
+                raise TypeError(f"{name} must be callable, got {f!r}")
+        if all(f is None for f in hooks.values()):
+            raise TypeError("LambdaCallback needs a function: fn (or on_epoch_end), "
+                            "on_train_begin or on_train_end")
+        self.fn = fn or on_epoch_end
+        self.begin_fn = on_train_begin
+        self.end_fn = on_train_end
+
+    def on_train_begin(self, network: Any) -> None:
+        """Call `on_train_begin` with the network.
+
+        Parameters
+        ----------
+        network : Network
+        """
+        super().on_train_begin(network)
+        if self.begin_fn is not None:
+            self.begin_fn(network)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
-        """Call the function.
+        """Call the epoch function.
 
         Parameters
         ----------
@@ -513,7 +549,17 @@ class LambdaCallback(Callback):
         bool
             Whether the function's result is true (stop).
         """
-        return bool(self.fn(epoch, logs))
+        return self.fn is not None and bool(self.fn(epoch, logs))
+
+    def on_train_end(self, network: Any) -> None:
+        """Call `on_train_end` with the network.
+
+        Parameters
+        ----------
+        network : Network
+        """
+        if self.end_fn is not None:
+            self.end_fn(network)
 
 
 def as_callbacks(callbacks: object) -> list:

@@ -1140,7 +1140,8 @@ class Network:
                     e = done + i
                     logs = {"loss": float(losses[i])}
                     if count:
-                        logs["accuracy"] = correct[i] / x.shape[0]
+                        # a Python float, as loss is (the bulk path's tolist() gives one)
+                        logs["accuracy"] = float(correct[i]) / x.shape[0]
                     if val is not None:
                         out = self.forward_array(val[0])
                         logs["val_loss"] = self._dataset_loss(out, val[1])
