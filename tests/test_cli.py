@@ -140,6 +140,21 @@ def test_evaluate_matches_the_estimator(data, classifier):
         warnings.simplefilter("ignore")
         score = model.score(Xf, labels)
     assert proc.stdout.startswith(f"120 rows: accuracy {score:.4f}  log_loss "), proc.stdout
+    # the target the model was trained on is the default
+    assert cyneuron("evaluate", "flowers.npz", "flowers.csv", cwd=d).stdout == proc.stdout
+
+
+def test_evaluate_without_target_needs_one_the_model_names(data, classifier):
+    d = classifier[0]
+    model = cn.load(d / "flowers.npz")
+    cn.save(model, d / "plain.npz")              # from Python: no command-line metadata
+    proc = cyneuron("evaluate", "plain.npz", "flowers.csv", cwd=d, status=2)
+    assert "--target is needed: plain.npz does not say which column" in proc.stderr
+    write_csv(d / "renamed.csv", ["length", "width", "kind"],
+              [row for row in read_csv(d / "flowers.csv")[1]])
+    proc = cyneuron("evaluate", "flowers.npz", "renamed.csv", cwd=d, status=2)
+    assert "renamed.csv has no column 'species', the target the model was trained on" \
+        in proc.stderr
 
 
 def test_regression_inferred_and_evaluated(data):

@@ -735,7 +735,17 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         raise CLIError(f"{args.model} holds a Network, not an estimator: evaluate needs a "
                        f"model written by 'cyneuron train'")
     frame = read_csv(args.data, _terminal(sys.stderr), _dialect(args, stored))
-    target = frame[_target_column(frame, args.target, args.data)]
+    spec = args.target
+    if spec is None:
+        # 'cyneuron train' stored the target's column name with the model
+        spec = stored.get("target")
+        if not isinstance(spec, str):
+            raise CLIError(f"--target is needed: {args.model} does not say which column "
+                           f"holds the true values (it was not written by 'cyneuron train')")
+        if spec not in frame.columns:
+            raise CLIError(f"{args.data} has no column {spec!r}, the target the model was "
+                           f"trained on: name the column of true values with --target")
+    target = frame[_target_column(frame, spec, args.data)]
     X = _model_features(model, frame, args.data, drop=(target.name,))
     if hasattr(model, "classes_"):
         missing = target.isna().to_numpy()
@@ -853,8 +863,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="metrics of a model on labelled data")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("data", metavar="DATA.csv")
-    p.add_argument("--target", required=True, metavar="COLUMN",
-                   help="the column of true values: its name, or its 0-based index")
+    p.add_argument("--target", metavar="COLUMN",
+                   help="the column of true values: its name, or its 0-based index "
+                        "(default: the column the model was trained on)")
     _dialect_options(p)
     p.set_defaults(func=cmd_evaluate)
 

@@ -433,7 +433,12 @@ def _describe(pipe: Any) -> dict[str, Any]:
     steps = pipe.steps
     if (not isinstance(steps, list) or len(steps) != 2
             or [s[0] for s in steps] != ["preprocess", "model"]):
-        raise TypeError("Pipeline: expected the steps ['preprocess', 'model']")
+        got = [s[0] if isinstance(s, tuple) else s for s in steps] \
+            if isinstance(steps, list) else steps
+        raise TypeError(f"Pipeline: expected the steps ['preprocess', 'model'] of a "
+                        f"cyneuron.tabular_pipeline, got {got!r:.200}; cyneuron's files hold "
+                        f"those pipelines only (field by field, never pickled): save the "
+                        f"estimator alone, or the whole pipeline with skops.io")
     ct, model = steps[0][1], steps[1][1]
     if type(ct) is not ColumnTransformer:
         raise TypeError(f"Pipeline['preprocess']: {type(ct).__name__} is not supported "
