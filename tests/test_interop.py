@@ -89,3 +89,14 @@ def test_bad_models_are_refused(data):
                    np.abs(X[:, 0]))
     with pytest.raises(ValueError, match="loss='poisson'"):
         cn.from_sklearn(poisson)
+
+
+def test_each_estimator_converts_its_own_twin_only(data):
+    X, y = data
+    sk = _fit(MLPClassifier(hidden_layer_sizes=(3,), max_iter=5, random_state=0), X, y)
+    ours = cn.MLPClassifier.from_sklearn(sk)
+    assert ours.predict_proba(X).tobytes() == cn.from_sklearn(sk).predict_proba(X).tobytes()
+    with pytest.raises(TypeError, match="sklearn.neural_network.MLPRegressor, got MLPClassifier"):
+        cn.MLPRegressor.from_sklearn(sk)
+    with pytest.raises(TypeError, match="MLPClassifier, got MLPClassifier"):
+        cn.MLPClassifier.from_sklearn(ours)            # cyneuron's own: not scikit-learn's

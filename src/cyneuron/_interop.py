@@ -10,7 +10,6 @@ a ``torch.nn.Sequential`` of ``Linear`` layers and activations into a
 """
 from __future__ import annotations
 
-import numbers
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,112 +55,17 @@ def from_sklearn(model: Any) -> MLPClassifier | MLPRegressor:
         message is the loader's, after ``"model: "``).
     """
     from sklearn import neural_network as sknn
-    from sklearn.utils.validation import check_is_fitted
 
     # cyneuron's estimators need scikit-learn, an optional extra (here it is installed:
-    # `model` is one of its estimators)
+    # `model` is one of its estimators); each converts its own twin
     from . import estimators
 
-    cls: type[estimators.MLPClassifier] | type[estimators.MLPRegressor]
     if type(model) is sknn.MLPClassifier:
-        cls = estimators.MLPClassifier
-    elif type(model) is sknn.MLPRegressor:
-        cls = estimators.MLPRegressor
-    else:
-        raise TypeError(f"model must be a fitted sklearn.neural_network.MLPClassifier or "
-                        f"MLPRegressor, got {type(model).__name__}")
-    check_is_fitted(model, "coefs_")
-    if cls is estimators.MLPRegressor and getattr(model, "loss", "squared_error") != \
-            "squared_error":
-        raise ValueError(f"model has loss={model.loss!r}; cyneuron's MLPRegressor fits the "
-                         f"squared error only")
-    dtype = np.dtype(model.coefs_[0].dtype)
-    if dtype.name not in ("float64", "float32"):
-        raise ValueError(f"model's weights have dtype {dtype}; float64 or float32 expected")
-    known = cls().get_params(deep=False)
-    params = {k: val for k, val in model.get_params(deep=False).items() if k in known}
-    params["dtype"] = dtype.name
-    rs = params.get("random_state")
-    if rs is not None and not isinstance(rs, numbers.Integral):
-        params["random_state"] = None      # a RandomState cannot be shared or stored
-    est = cls(**params)
-    sizes, acts = est._check_params()
-    n_out = model.coefs_[-1].shape[1]
-    if cls is estimators.MLPClassifier:
-        est._multilabel = model._label_binarizer.y_type_.startswith("multilabel")
-        est._labels = est.classes_ = (np.arange(n_out) if est._multilabel
-                                      else np.asarray(model.classes_))
-    seed = params.get("random_state")
-    # the network the parameters describe (architecture, penalty, dropout, Generator),
-    # with the weights and solver state of `model`, built by io's checked reader
-    template = est._init_network(model.coefs_[0].shape[0], n_out, sizes, acts,
-                                 np.random.RandomState(0 if seed is None else seed),
-                                 dtype.name)
-    meta, arrays = template.state_for_file()
-    del meta["digest"]                      # the template's weights are not the model's
-    arrays = {"optimizer_state": arrays["optimizer_state"]}
-    for l, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
-        arrays[f"W{l}"], arrays[f"b{l}"] = W, b
-    try:
-        # the weights' dtypes and shapes first (as network_from_arrays reads them), so
-        # that the solver's state is laid out over weights known to fit
-        layout, get = schema.model_layout(meta), schema.mapping_reader(arrays)
-        for key in list(arrays)[1:]:
-            get(key, *layout.get(key, (template.dtype, ())))
-        _copy_solver_state(model, est, template, meta, arrays)
-        net = Network.from_file_state(meta, arrays, backend=est.backend)
-    except ValueError as exc:
-        raise ValueError(f"model: {exc}") from None
-    for name in ("n_features_in_", "feature_names_in_", "n_iter_", "t_", "loss_",
-                 "best_loss_", "best_validation_score_", "_no_improvement_count"):
-        if hasattr(model, name):
-            val = getattr(model, name)
-            setattr(est, name, val if name == "feature_names_in_" or val is None
-                    else (int(val) if name in ("n_iter_", "t_", "n_features_in_",
-                                               "_no_improvement_count") else float(val)))
-    for name in ("loss_curve_", "validation_scores_"):
-        if getattr(model, name, None) is not None:
-            setattr(est, name, [float(x) for x in getattr(model, name)])
-        elif hasattr(model, name):
-            setattr(est, name, None)
-    est._bind(net)
-    est.out_activation_ = model.out_activation_
-    return est
-
-
-def _copy_solver_state(model, est, net, meta, arrays):
-    """Adam's moments and step, or the velocities of momentum SGD, into the header
-    `meta` and the ``optimizer_state`` of `arrays` (`net` gives sizes and dtype)."""
-    opt = getattr(model, "_optimizer", None)
-    if opt is None or model.solver == "lbfgs":
-        return
-    name, params = est._optimizer()
-    meta["optimizer"] = {"name": name, "params": params}
-    n_layers = len(model.coefs_)
-
-    layout = net.state.layout
-
-    def flat(arrays):
-        # sklearn orders its parameters coefs_ then intercepts_; cyneuron W0 b0 W1 b1 ...
-        pairs = [(np.asarray(arrays[l]), np.ravel(arrays[n_layers + l]))
-                 for l in range(n_layers)]
-        return layout.flatten(pairs).astype(net.dtype)
-
-    # the halves of optimizer_state that scikit-learn's solver keeps, and the
-    # step count, as the registry row lays them out (m then v)
-    row = registry.optimizer(name).row
-    state = np.zeros(layout.n_state, dtype=net.dtype)
-    halves = dict(zip("mv", layout.state_halves(state)))
-    for half, attr in row.sklearn_state.items():
-        halves[half][...] = flat(getattr(opt, attr))
-    if row.counts_steps:
-        b1p = b2p = 1.0
-        for _ in range(int(opt.t)):       # the products the core keeps, one rounding each
-            b1p *= params["beta_1"]
-            b2p *= params["beta_2"]
-        meta["optimizer_scalars"] = [float(opt.t), b1p, b2p]
-    arrays["optimizer_state"] = state
-    est._lr = float(getattr(opt, row.sklearn_learning_rate))
+        return estimators.MLPClassifier.from_sklearn(model)
+    if type(model) is sknn.MLPRegressor:
+        return estimators.MLPRegressor.from_sklearn(model)
+    raise TypeError(f"model must be a fitted sklearn.neural_network.MLPClassifier or "
+                    f"MLPRegressor, got {type(model).__name__}")
 
 
 # --- PyTorch ----------------------------------------------------------------------------------

@@ -806,6 +806,131 @@ class _BaseMLP(BaseEstimator):
         self.out_activation_ = out
         return self
 
+    # --- scikit-learn's fitted MLP of the same name --------------------------------
+
+    @classmethod
+    def from_sklearn(cls, model: Any) -> Self:
+        """This estimator equivalent to scikit-learn's fitted MLP of the same name.
+
+        :func:`cyneuron.from_sklearn` picks the class; the weights and the
+        solver's state go through the checks of a loaded model file.
+
+        Parameters
+        ----------
+        model : sklearn.neural_network.MLPClassifier or MLPRegressor, fitted
+            Of the class this one mirrors.
+
+        Returns
+        -------
+        MLPClassifier or MLPRegressor
+            Same parameters, weights (in their dtype), ``classes_`` and fitted
+            attributes, and the solver's state, so that ``partial_fit``
+            continues the run.
+
+        Raises
+        ------
+        TypeError
+            `model` is not scikit-learn's estimator of this name.
+        sklearn.exceptions.NotFittedError
+            It is not fitted.
+        ValueError
+            What a model file could not hold (the loader's message, after
+            ``"model: "``).
+        """
+        from sklearn import neural_network as sknn
+        if type(model) is not getattr(sknn, cls.__name__, None):
+            raise TypeError(f"model must be a fitted sklearn.neural_network.{cls.__name__}, "
+                            f"got {type(model).__name__}")
+        check_is_fitted(model, "coefs_")
+        dtype = np.dtype(model.coefs_[0].dtype)
+        if dtype.name not in ("float64", "float32"):
+            raise ValueError(f"model's weights have dtype {dtype}; float64 or float32 expected")
+        known = cls().get_params(deep=False)
+        params = {k: val for k, val in model.get_params(deep=False).items() if k in known}
+        params["dtype"] = dtype.name
+        rs = params.get("random_state")
+        if rs is not None and not isinstance(rs, numbers.Integral):
+            params["random_state"] = None      # a RandomState cannot be shared or stored
+        return cls(**params)._take_sklearn_state(model)
+
+    def _take_sklearn_state(self, model: Any) -> Self:
+        """from_sklearn, on the estimator built from `model`'s parameters."""
+        sizes, acts = self._check_params()
+        n_out = model.coefs_[-1].shape[1]
+        self._sklearn_targets(model, n_out)
+        rs = self.random_state                 # an integer or None (from_sklearn)
+        seed = int(rs) if isinstance(rs, numbers.Integral) else 0
+        # the network the parameters describe (architecture, penalty, dropout, Generator),
+        # with the weights and solver state of `model`, built by io's checked reader
+        template = self._init_network(model.coefs_[0].shape[0], n_out, sizes, acts,
+                                      np.random.RandomState(seed), self.dtype)
+        meta, arrays = template.state_for_file()
+        del meta["digest"]                      # the template's weights are not the model's
+        arrays = {"optimizer_state": arrays["optimizer_state"]}
+        for l, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+            arrays[f"W{l}"], arrays[f"b{l}"] = W, b
+        try:
+            # the weights' dtypes and shapes first (as network_from_arrays reads them), so
+            # that the solver's state is laid out over weights known to fit
+            layout, get = schema.model_layout(meta), schema.mapping_reader(arrays)
+            for key in list(arrays)[1:]:
+                get(key, *layout.get(key, (template.dtype, ())))
+            self._take_sklearn_solver(model, template, meta, arrays)
+            net = Network.from_file_state(meta, arrays, backend=self.backend)
+        except ValueError as exc:
+            raise ValueError(f"model: {exc}") from None
+        for name in schema.FITTED_NUMBERS + schema.FITTED_INTS + ("feature_names_in_",):
+            if name != "_lr" and hasattr(model, name):
+                val = getattr(model, name)
+                setattr(self, name, val if name == "feature_names_in_" or val is None
+                        else (int(val) if name in schema.FITTED_INTS else float(val)))
+        for name in schema.FITTED_LISTS:
+            if getattr(model, name, None) is not None:
+                setattr(self, name, [float(x) for x in getattr(model, name)])
+            elif hasattr(model, name):
+                setattr(self, name, None)
+        self._bind(net)
+        self.out_activation_ = model.out_activation_
+        return self
+
+    def _sklearn_targets(self, model: Any, n_outputs: int) -> None:
+        """What `model` says of the targets (a classifier's labels)."""
+
+    def _take_sklearn_solver(self, model: Any, net: Network, meta: dict[str, Any],
+                             arrays: dict[str, NDArray[Any]]) -> None:
+        """Adam's moments and step, or the velocities of momentum SGD, of `model`
+        into the header `meta` and the ``optimizer_state`` of `arrays` (`net`
+        gives sizes and dtype), and its current learning rate."""
+        opt = getattr(model, "_optimizer", None)
+        if opt is None or model.solver == "lbfgs":
+            return
+        name, params = self._optimizer()
+        meta["optimizer"] = {"name": name, "params": params}
+        n_layers = len(model.coefs_)
+        layout = net.state.layout
+
+        def flat(arrays):
+            # sklearn orders its parameters coefs_ then intercepts_; cyneuron W0 b0 W1 b1 ...
+            pairs = [(np.asarray(arrays[l]), np.ravel(arrays[n_layers + l]))
+                     for l in range(n_layers)]
+            return layout.flatten(pairs).astype(net.dtype)
+
+        # the halves of optimizer_state that scikit-learn's solver keeps, and the
+        # step count, as the registry row lays them out (m then v)
+        row = registry.optimizer(name).row
+        state = np.zeros(layout.n_state, dtype=net.dtype)
+        halves = dict(zip("mv", layout.state_halves(state)))
+        for half, attr in row.sklearn_state.items():
+            halves[half][...] = flat(getattr(opt, attr))
+        if row.counts_steps:
+            b1p = b2p = 1.0
+            for _ in range(int(opt.t)):       # the products the core keeps, one rounding each
+                b1p *= params["beta_1"]
+                b2p *= params["beta_2"]
+            meta["optimizer_scalars"] = [float(opt.t), b1p, b2p]
+        arrays["optimizer_state"] = state
+        self._lr = float(getattr(opt, row.sklearn_learning_rate))
+
     # --- state: arrays, numbers and strings only ---------------------------------
 
     def __getstate__(self):
@@ -1089,6 +1214,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if n_outputs != want:
             raise ValueError(f"the network has {n_outputs} outputs, but 'classes_' needs {want}")
 
+    def _sklearn_targets(self, model: Any, n_outputs: int) -> None:
+        self._multilabel = model._label_binarizer.y_type_.startswith("multilabel")
+        self._labels = self.classes_ = (np.arange(n_outputs) if self._multilabel
+                                        else np.asarray(model.classes_))
+
     def _loss_for_width(self, n_outputs):
         if self._multilabel:
             return "sigmoid", "binary_log_loss"
@@ -1366,6 +1496,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     n_layers_, n_outputs_, out_activation_, network_
         As for :class:`MLPClassifier`.
     """
+
+    def _sklearn_targets(self, model: Any, n_outputs: int) -> None:
+        if getattr(model, "loss", "squared_error") != "squared_error":
+            raise ValueError(f"model has loss={model.loss!r}; cyneuron's MLPRegressor fits the "
+                             f"squared error only")
 
     def _loss_for_width(self, n_outputs):
         return "identity", "squared_error"
