@@ -82,8 +82,8 @@ def test_divergence_stops_and_keeps_the_model(backend, batch_size):
     with np.errstate(all="ignore"):
         with pytest.raises(cn.DivergenceError, match=r"diverged in epoch \d+ of 50 .*lower "
                                                       r"learning_rate"):
-            net.fit(X, y, epochs=50, learning_rate=1e6, batch_size=batch_size)
-    assert state_of(net) == before
+            net.fit(X, y, epochs=50, learning_rate=1e6, batch_size=batch_size, optimizer="sgd")
+    assert state_of(net) == before          # Adam and its state, as before the call
     assert isinstance(cn.DivergenceError("x"), ValueError)
 
 
@@ -475,6 +475,29 @@ def test_adam_closed_form(backend):
     assert W[0, 0] == pytest.approx(0.99, abs=1e-7)
     assert b[0] == pytest.approx(-0.01, abs=1e-7)
     assert net.state.opt_scalars[0] == 1
+
+
+def test_a_fit_without_an_optimizer_goes_on_with_the_networks(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 4)), rng.integers(0, 3, 40)
+    kw = dict(batch_size=8, learning_rate=0.01)
+    whole, _, _ = trained()
+    whole.fit(X, y, epochs=5, optimizer="adam", **kw)
+    parts, _, _ = trained()
+    parts.fit(X, y, epochs=3, optimizer="adam", **kw)
+    cn.save(parts, tmp_path / "m.npz")
+    loaded = cn.load(tmp_path / "m.npz")
+    for net in (parts, loaded):                  # in the process, and resumed from a file
+        net.fit(X, y, epochs=2, **kw)
+        assert net.optimizer.name == "adam" and net.state.opt_scalars[0] == whole.state.opt_scalars[0]
+        assert state_of(net) == state_of(whole)
+    # other hyperparameters for the same optimizer: its state starts again
+    parts.fit(X, y, epochs=1, optimizer_params={"beta_1": 0.8}, **kw)
+    assert parts.optimizer.params["beta_1"] == 0.8 and parts.state.opt_scalars[0] == 5  # 5 batches
+    # a network that never trained: plain SGD
+    fresh = cn.Network([4, 3], seed=0)
+    fresh.fit(X, np.eye(3)[y], epochs=1)
+    assert fresh.optimizer.name == "sgd"
 
 
 def test_optimizer_state_persists_and_resets():

@@ -924,7 +924,7 @@ class Network:
     @_writes
     def fit(self, X: ArrayLike, y: ArrayLike, epochs: int = 1,
             learning_rate: float | None = None, batch_size: int | None = None,
-            optimizer: str | registry.Optimizer = "sgd",
+            optimizer: str | registry.Optimizer | None = None,
             optimizer_params: dict[str, Any] | None = None,
             shuffle: bool = True, lr_schedule: Any = None, clipnorm: float | None = None,
             validation_data: tuple[ArrayLike, ArrayLike] | None = None,
@@ -950,13 +950,16 @@ class Network:
         batch_size : int, optional
             None for full-batch gradient descent, 1 for per-sample SGD,
             anything else for mini-batches (the last one may be smaller).
-        optimizer : str or Optimizer, default="sgd"
+        optimizer : str or Optimizer, optional
             "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", or an
-            object of :mod:`cyneuron.optimizers`. Its state persists across
-            ``fit`` calls while the optimizer stays the same
+            object of :mod:`cyneuron.optimizers`. None (the default) goes on
+            with the optimizer the network trains with (a loaded model's
+            too), and plain "sgd" for a network that has none yet. Its state
+            persists across ``fit`` calls while the optimizer stays the same
             (``reset_optimizer()`` clears it).
         optimizer_params : dict, optional
-            Overrides the named optimizer's hyperparameters.
+            Overrides the hyperparameters of the optimizer (the one named, or
+            the network's), over its defaults.
         shuffle : bool, default=True
             Reshuffle the mini-batches every epoch with the network's Generator.
         lr_schedule : str, Schedule or callable, optional
@@ -1011,7 +1014,14 @@ class Network:
         if optimizer_params is not None and not isinstance(optimizer_params, Mapping):
             raise TypeError(f"optimizer_params must be a dict of hyperparameters or None, got "
                             f"{type(optimizer_params).__name__}")
-        opt = registry.optimizer(optimizer, **(optimizer_params or {}))
+        if optimizer is None:
+            # Keras' compile-once behaviour: the next fit goes on with the same optimizer
+            current = self.optimizer
+            opt = (current if current is not None and optimizer_params is None
+                   else registry.optimizer("sgd" if current is None else current.name,
+                                           **(optimizer_params or {})))
+        else:
+            opt = registry.optimizer(optimizer, **(optimizer_params or {}))
         if learning_rate is None:
             learning_rate = registry.DEFAULT_LEARNING_RATES[opt.name]
         lr0 = v.check_fits(v.check_real(learning_rate, "learning_rate", minimum=0.0, strict=True),
