@@ -202,6 +202,13 @@ def test_neuron_bad_input():
         cn.Neuron(weights=[[0, 1]], bias=0)
     with pytest.raises(ValueError, match="bias"):
         cn.Neuron(weights=[0, 1], bias=[1, 2])
+    # named as the constructor names them, not as the network inside does (W1, b1)
+    with pytest.raises(ValueError, match="^bias contains NaN"):
+        cn.Neuron(weights=[0, 1], bias=float("nan"))
+    with pytest.raises(ValueError, match="^weights contains NaN or infinity"):
+        cn.Neuron(weights=[0, np.inf], bias=0)
+    with pytest.raises(ValueError, match="^weights .* too large for float32"):
+        cn.Neuron(weights=[1e300, 1], bias=0, dtype="float32")
     n = cn.Neuron(weights=[0, 1], bias=4)
     with pytest.raises(ValueError, match="3 features"):
         n.feedforward([1, 2, 3])

@@ -1499,14 +1499,19 @@ class Neuron:
         if bias_arr.ndim != 0 and bias_arr.shape != (1,):
             raise ValueError(f"bias must be a single number, got shape {bias_arr.shape}")
         self._net = Network([w.size, 1], activation=activation, dtype=dtype, backend=backend)
-        self._net.set_weights([(w.reshape(-1, 1), bias_arr.reshape(1))])
+        # checked under their own names (NaN, infinity, too large for the dtype)
+        W = v.as_float(w, self._net.dtype, "weights").reshape(-1, 1)
+        b = v.as_float(bias_arr, self._net.dtype, "bias").reshape(1)
+        self._net.set_weights([(W, b)])
 
     @property
     def weights(self) -> FloatArray:
+        """The weights, one per input (a copy)."""
         return self._net.state.layers[0][0][:, 0].copy()
 
     @property
     def bias(self) -> float:
+        """The bias."""
         return float(self._net.state.layers[0][1][0])
 
     def feedforward(self, inputs: ArrayLike) -> float | FloatArray:
