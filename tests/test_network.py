@@ -413,6 +413,17 @@ def test_a_tampered_pickle_is_refused_by_the_file_checks():
         change(state)
         with pytest.raises(ValueError, match=msg):
             cn.Network.__new__(cn.Network).__setstate__(state)
+    for state, msg in [
+        ("meta", "expected a mapping with 'meta' and 'arrays'"),
+        ({**net.__getstate__(), "arrays": [1]}, "'arrays' must map names"),
+        ({**net.__getstate__(), "rng": 5}, "'rng' must be a numpy Generator"),
+        ({**net.__getstate__(), "lr_multiplier": float("nan")}, "lr_multiplier=nan"),
+        ({**net.__getstate__(), "stop_training": "no"}, "stop_training='no'"),
+        ({**net.__getstate__(), "learning_rate": -1.0}, "learning_rate=-1.0"),
+        ({**net.__getstate__(), "n_threads": 0}, "n_threads"),
+    ]:
+        with pytest.raises(ValueError, match=msg):
+            cn.Network.__new__(cn.Network).__setstate__(state)
 
 
 # --- optimizers against their closed forms on a hand-worked example -----------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import numbers
 import os
 import warnings
@@ -198,6 +199,11 @@ def _writes(method: Callable[Concatenate[Network, _P], _R]
         with self._guard.writing():
             return method(self, *args, **kwargs)
     return wrapper
+
+
+def _finite_number(x: object) -> bool:
+    return (isinstance(x, numbers.Real) and not isinstance(x, bool)
+            and math.isfinite(float(x)))
 
 
 def _reads(method: Callable[Concatenate[Network, _P], _R]
@@ -632,7 +638,13 @@ class Network:
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         """Become the network `state` describes (unpickling, :mod:`copy`,
         :meth:`from_file_state`): every field checked as a loaded file's is."""
+        if not isinstance(state, Mapping) or not {"meta", "arrays"} <= set(state):
+            raise ValueError("bad network state: expected a mapping with 'meta' and 'arrays' "
+                             "(Network.__getstate__)")
         meta, arrays = state["meta"], state["arrays"]
+        if not isinstance(arrays, Mapping):
+            raise ValueError(f"bad network state: 'arrays' must map names to arrays, got "
+                             f"{type(arrays).__name__}")
         spec = schema.check_network_header(meta)
         try:
             Network.__init__(self, spec["sizes"], activation=spec["activations"],
@@ -651,14 +663,23 @@ class Network:
         self._state.opt_state[...] = opt_state
         self._state.opt_scalars[...] = spec["scalars"]
         rng = state.get("rng")
-        if isinstance(rng, np.random.Generator):
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise ValueError(f"bad network state: 'rng' must be a numpy Generator, got "
+                             f"{type(rng).__name__}")
+        if rng is not None:
             self.rng = rng                  # any bit generator (a file keeps PCG64 only)
         elif spec["rng"] is not None:
             self.rng = schema.generator(spec["rng"])
         if "lr_multiplier" in state:
-            self.stop_training = bool(state["stop_training"])
-            self.lr_multiplier = float(state["lr_multiplier"])
-            lr = state["learning_rate"]
+            # the settings a fit left, as fit and the callbacks keep them
+            stop, mult, lr = (state.get(k) for k in
+                              ("stop_training", "lr_multiplier", "learning_rate"))
+            if (not isinstance(stop, bool) or not _finite_number(mult) or mult <= 0
+                    or not (lr is None or (_finite_number(lr) and lr > 0))):
+                raise ValueError(f"bad network state: stop_training={stop!r:.40}, "
+                                 f"lr_multiplier={mult!r:.40}, learning_rate={lr!r:.40}")
+            self.stop_training = stop
+            self.lr_multiplier = float(mult)
             self.learning_rate = None if lr is None else float(lr)
 
     # --- weights ---------------------------------------------------------------------
