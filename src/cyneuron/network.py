@@ -201,9 +201,13 @@ def _writes(method: Callable[Concatenate[Network, _P], _R]
     return wrapper
 
 
-def _finite_number(x: object) -> bool:
-    return (isinstance(x, numbers.Real) and not isinstance(x, bool)
-            and math.isfinite(float(x)))
+def _positive_finite(x: object) -> float | None:
+    """`x` as a float if it is a real number, finite and positive, else None."""
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        f = float(x)
+        if math.isfinite(f) and f > 0:
+            return f
+    return None
 
 
 def _reads(method: Callable[Concatenate[Network, _P], _R]
@@ -674,13 +678,13 @@ class Network:
             # the settings a fit left, as fit and the callbacks keep them
             stop, mult, lr = (state.get(k) for k in
                               ("stop_training", "lr_multiplier", "learning_rate"))
-            if (not isinstance(stop, bool) or not _finite_number(mult) or mult <= 0
-                    or not (lr is None or (_finite_number(lr) and lr > 0))):
+            mult_f, lr_f = _positive_finite(mult), _positive_finite(lr)
+            if not isinstance(stop, bool) or mult_f is None or (lr is not None and lr_f is None):
                 raise ValueError(f"bad network state: stop_training={stop!r:.40}, "
                                  f"lr_multiplier={mult!r:.40}, learning_rate={lr!r:.40}")
             self.stop_training = stop
-            self.lr_multiplier = float(mult)
-            self.learning_rate = None if lr is None else float(lr)
+            self.lr_multiplier = mult_f
+            self.learning_rate = lr_f
 
     # --- weights ---------------------------------------------------------------------
 
