@@ -53,8 +53,11 @@ def _model_parts(model):
             return net, "regressor", None, False
         labels, multilabel = model.label_encoding()
         return net, "classifier", np.asarray(labels), bool(multilabel)
+    hint = ("; a scikit-learn pipeline converts with skl2onnx: cn.register_skl2onnx(), then "
+            "skl2onnx.to_onnx(pipe, X[:1])" if name == "Pipeline"
+            and type(model).__module__.startswith("sklearn.") else "")
     raise TypeError(f"model must be a cyneuron Network, MLPClassifier or MLPRegressor, got "
-                    f"{name}")
+                    f"{name}{hint}")
 
 
 def _graph_dtype(net, dtype):

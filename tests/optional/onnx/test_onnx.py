@@ -146,6 +146,8 @@ def test_skl2onnx_converts_a_whole_pipeline():
                      ("mlp", cn.MLPClassifier(hidden_layer_sizes=(10,), max_iter=40,
                                               random_state=0))])
     _quiet(pipe.fit, X, y)
+    with pytest.raises(TypeError, match=r"got Pipeline; .*skl2onnx.to_onnx\(pipe, X\[:1\]\)"):
+        cn.to_onnx(pipe)                         # cn.to_onnx says where a pipeline goes
     proto = skl2onnx.to_onnx(pipe, X[:1])
     onnx.checker.check_model(proto, full_check=True)
     assert "ZipMap" not in [n.op_type for n in proto.graph.node]
