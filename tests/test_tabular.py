@@ -406,6 +406,11 @@ def test_pipeline_refuses_what_it_cannot_encode():
         tabular_pipeline(frame(10, 0), task="ranking")
     with pytest.raises(TypeError, match="scale must be True or False"):
         tabular_pipeline(frame(10, 0), task="regression", scale="no")
+    with pytest.raises(ValueError, match=r"task='regression' needs a numeric y, got values "
+                                         r"such as \['yes', 'no'"):
+        tabular_pipeline(frame(10, 0), np.array(["yes", "no"] * 5), task="regression")
+    # numbers held as objects are numbers (MLPRegressor converts them)
+    tabular_pipeline(frame(10, 0), np.arange(10.0).astype(object), task="regression")
     df = frame(10, 0)
     df["when"] = pd.Timestamp("2020-01-01")
     with pytest.raises(ValueError, match="'when' has dtype"):

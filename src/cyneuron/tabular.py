@@ -364,6 +364,14 @@ def tabular_pipeline(X: Any, y: Any = None, *, task: str | None = None,
         task = _task_of(y)
     if task not in _TASKS:
         raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r:.60}")
+    if task == "regression" and y is not None:
+        try:
+            np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError):
+            # MLPRegressor.fit would fail later, without naming y or the task
+            values = np.asarray(y).ravel()[:3].tolist()
+            raise ValueError(f"task='regression' needs a numeric y, got values such as "
+                             f"{values!r:.60}") from None
     for name, flag in (("scale", scale), ("impute", impute), ("one_hot", one_hot),
                        ("scale_target", scale_target)):
         if not isinstance(flag, (bool, np.bool_)):
