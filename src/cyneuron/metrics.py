@@ -27,6 +27,36 @@ def to_labels(a: ArrayLike) -> np.ndarray:
     return np.argmax(a, axis=1)
 
 
+def _labels(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Two 1-D label vectors of one length, or a ValueError naming the one that is not."""
+    a, b = np.asarray(y_true), np.asarray(y_pred)
+    for name, x in (("y_true", a), ("y_pred", b)):
+        if x.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D vector of labels, got shape {x.shape} "
+                             f"(to_labels turns outputs into labels)")
+    if a.shape != b.shape:
+        raise ValueError(f"y_true has {a.size} labels but y_pred has {b.size}")
+    return a, b
+
+
+def _class_indices(x: np.ndarray, name: str, n_classes: int | None) -> np.ndarray:
+    """`x` as int64 class indices: whole numbers in [0, n_classes)."""
+    if x.dtype.kind == "b":
+        x = x.astype(np.int64)
+    if x.dtype.kind == "f":
+        if not np.all(np.isfinite(x)) or not np.array_equal(x, np.floor(x)):
+            raise ValueError(f"{name} must hold class indices (whole numbers), got "
+                             f"{x[~(np.isfinite(x) & (x == np.floor(x)))][0]!r}")
+    elif x.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold class indices (integers), got dtype {x.dtype}")
+    out = x.astype(np.int64)
+    if out.size and out.min() < 0:
+        raise ValueError(f"{name} must hold class indices >= 0, got {out.min()}")
+    if n_classes is not None and out.size and out.max() >= n_classes:
+        raise ValueError(f"{name} holds class {out.max()}, but n_classes is {n_classes}")
+    return out
+
+
 def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike,
                      n_classes: int | None = None) -> np.ndarray:
     """``C[i, j]``: the number of samples of true class i predicted as class j.
@@ -42,8 +72,21 @@ def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike,
     -------
     ndarray of int64, shape (n_classes, n_classes)
         Rows are true classes, columns predicted ones.
+
+    Raises
+    ------
+    ValueError
+        Not 1-D, different lengths, a label that is negative, not a whole
+        number, or not below `n_classes`; `n_classes` not a positive integer.
+    TypeError
+        Labels that are not numbers.
     """
-    y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
+    a, b = _labels(y_true, y_pred)
+    if n_classes is not None and (isinstance(n_classes, bool)
+                                  or not isinstance(n_classes, (int, np.integer))
+                                  or n_classes < 1):
+        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+    y_true, y_pred = _class_indices(a, "y_true", n_classes), _class_indices(b, "y_pred", n_classes)
     if n_classes is None:
         n_classes = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
     cm = np.zeros((n_classes, n_classes), dtype=np.int64)
@@ -57,15 +100,21 @@ def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     Parameters
     ----------
     y_true, y_pred : array-like
-        The true and the predicted labels.
+        The true and the predicted labels: 1-D, of one length (any values
+        that compare, strings included).
 
     Returns
     -------
     float
         In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Not 1-D, or of different lengths.
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    return float(np.mean(y_true == y_pred)) if y_true.size else 0.0
+    a, b = _labels(y_true, y_pred)
+    return float(np.mean(a == b)) if a.size else 0.0
 
 
 def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike, average: str = "macro",
@@ -88,6 +137,11 @@ def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike, average: str = "ma
     -------
     (precision, recall, f1) : tuple of float
         Each in [0, 1].
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`confusion_matrix`; an unknown `average`.
     """
     cm = confusion_matrix(y_true, y_pred, n_classes)
     tp = np.diag(cm).astype(np.float64)
