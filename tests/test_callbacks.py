@@ -96,6 +96,21 @@ def test_csv_logger_writes_every_epoch_and_appends(tmp_path):
         assert len(f.read().splitlines()) == 1 + 4 + 2
 
 
+
+def test_csv_logger_to_a_folder_is_refused_before_any_epoch(tmp_path):
+    X, y, _, _ = _problem()
+    net = _net()
+    before = net.get_weights()
+    for where, err, msg in ((str(tmp_path), ValueError, "it is a folder; give a file name"),
+                            (str(tmp_path / "nope" / "log.csv"), FileNotFoundError, "nope")):
+        seen: list = []
+        with pytest.raises(err, match=msg):
+            net.fit(X, y, epochs=3, callbacks=[cn.CSVLogger(where), cn.LambdaCallback(
+                on_epoch_end=lambda epoch, logs, seen=seen: seen.append(epoch))])
+        assert seen == [] and all(                      # no epoch ran; nothing changed
+            (a == b).all() for pa, pb in zip(before, net.get_weights()) for a, b in zip(pa, pb))
+
+
 @pytest.mark.parametrize("make,err,msg", [
     (lambda: cn.ReduceLROnPlateau(factor=1.5), ValueError, "factor"),
     (lambda: cn.ReduceLROnPlateau(patience=-1), ValueError, "patience"),

@@ -60,3 +60,14 @@ def test_bad_labels_are_named(call, err, msg):
         call(cn.metrics)
     assert cn.metrics.accuracy(["a", "b"], ["a", "a"]) == 0.5       # any labels that compare
     assert cn.metrics.confusion_matrix([True, False], [1.0, 0.0]).tolist() == [[1, 0], [0, 1]]
+
+
+def test_to_labels_refuses_what_it_would_truncate():
+    assert cn.metrics.to_labels([2.0, 0.0]).tolist() == [2, 0]
+    assert cn.metrics.to_labels([[0.7], [0.2]]).tolist() == [1, 0]
+    with pytest.raises(ValueError, match="give the probabilities of one output as a column"):
+        cn.metrics.to_labels([0.7, 0.2])                 # was [0, 0]
+    with pytest.raises(ValueError, match=r"got shape \(2, 2, 2\)"):
+        cn.metrics.to_labels(np.zeros((2, 2, 2)))
+    with pytest.raises(TypeError, match="labels must be integers"):
+        cn.metrics.to_labels(["a", "b"])

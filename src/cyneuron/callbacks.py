@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _validation as v
-from ._files import write_text
+from ._files import check_target, write_text
 
 
 class Callback:
@@ -447,6 +447,7 @@ class CSVLogger(Callback):
             The network about to be trained.
         """
         super().on_train_begin(network)
+        check_target(self.filename)          # a folder or a missing one: before any epoch
         self.rows: list[str] = []
         self.keys: list[str] | None = None
         if self.append:

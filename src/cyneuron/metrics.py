@@ -14,6 +14,13 @@ def to_labels(a: ArrayLike) -> np.ndarray:
         Labels (1-D, returned as int64), one probability column (threshold
         0.5) or one column per class (first argmax).
 
+    Raises
+    ------
+    ValueError
+        1-D values that are not whole numbers, or more than 2 dimensions.
+    TypeError
+        1-D values that are not numbers.
+
     Returns
     -------
     ndarray of int64
@@ -21,7 +28,15 @@ def to_labels(a: ArrayLike) -> np.ndarray:
     """
     a = np.asarray(a)
     if a.ndim == 1:
+        if a.dtype.kind == "f" and not (np.all(np.isfinite(a)) and np.array_equal(a, np.floor(a))):
+            # 0.7 would become 0: probabilities of one output come as a column
+            raise ValueError("a 1-D input is labels (whole numbers); give the probabilities "
+                             "of one output as a column of shape (n, 1)")
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"labels must be integers, got dtype {a.dtype}")
         return a.astype(np.int64)
+    if a.ndim != 2:
+        raise ValueError(f"expected labels (1-D) or outputs (2-D), got shape {a.shape}")
     if a.shape[1] == 1:
         return (a[:, 0] > 0.5).astype(np.int64)
     return np.argmax(a, axis=1)
