@@ -178,7 +178,11 @@ def _one_hot(labels, n_samples, n_classes, dtype, name):
         raise ValueError(f"{name} has {labels.shape[0]} class labels for {n_samples} sample(s)")
     if labels.dtype.kind == "f":
         if not np.isfinite(labels).all() or np.any(labels != np.round(labels)):
-            raise ValueError(f"{name} as class labels must be whole numbers")
+            bad = labels[~(np.isfinite(labels) & (labels == np.round(labels)))][0]
+            raise ValueError(f"{name} is 1-D, so it is read as class labels for the network's "
+                             f"{n_classes} outputs, and class labels must be whole numbers "
+                             f"(it holds {float(bad)!r}); targets for {n_classes} outputs have shape "
+                             f"({n_samples}, {n_classes})")
     elif labels.dtype.kind == "b":
         raise TypeError(f"{name} as class labels must be integers, got booleans")
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
