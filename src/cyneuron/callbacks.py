@@ -514,7 +514,8 @@ class LambdaCallback(Callback):
                  on_train_end: Callable[[Any], object] | None = None) -> None:
         if fn is not None and on_epoch_end is not None:
             raise TypeError("give fn or on_epoch_end, not both (they are the same hook)")
-        hooks = {"fn" if fn is not None else "on_epoch_end": fn or on_epoch_end,
+        epoch_fn = fn if fn is not None else on_epoch_end    # not `or`: a callable may be falsy
+        hooks = {"fn" if fn is not None else "on_epoch_end": epoch_fn,
                  "on_train_begin": on_train_begin, "on_train_end": on_train_end}
         for name, f in hooks.items():
             if f is not None and not callable(f):
@@ -522,7 +523,7 @@ class LambdaCallback(Callback):
         if all(f is None for f in hooks.values()):
             raise TypeError("LambdaCallback needs a function: fn (or on_epoch_end), "
                             "on_train_begin or on_train_end")
-        self.fn = fn or on_epoch_end
+        self.fn = epoch_fn
         self.begin_fn = on_train_begin
         self.end_fn = on_train_end
 
