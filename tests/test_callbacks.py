@@ -133,6 +133,23 @@ def test_a_monitor_the_fit_does_not_log_is_refused_before_training(tmp_path):
             net.fit(X, y, callbacks=cb, **FIT)
         assert bits(net.get_weights()) == before
     assert not (tmp_path / "m.npz").exists()
+    # the file name's fields and folder, checked before the first epoch too (they failed
+    # the fit after epoch 1)
+    for cb, err, msg in [
+        (cn.ModelCheckpoint(str(tmp_path / "m-{nope:.2f}-{epoch}.npz")), ValueError,
+         r"names what the epoch logs will not have \('nope'\); they have epoch and"),
+        (cn.ModelCheckpoint(str(tmp_path / "m-{}.npz")), ValueError, r"will not have \(''\)"),
+        (cn.ModelCheckpoint(str(tmp_path / "m-{epoch.npz")), ValueError, "not a format string"),
+        (cn.ModelCheckpoint(str(tmp_path)), ValueError, "it is a folder"),
+        (cn.ModelCheckpoint(str(tmp_path / "nope" / "m-{epoch}.npz")), FileNotFoundError,
+         "nope"),
+    ]:
+        seen: list = []
+        with pytest.raises(err, match=msg):
+            net.fit(X, y, callbacks=[cb, cn.LambdaCallback(
+                on_epoch_end=lambda epoch, logs, seen=seen: seen.append(epoch))], **FIT)
+        assert seen == [] and bits(net.get_weights()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_dir_lists_every_public_name_lazy_ones_included():

@@ -13,6 +13,9 @@ it out, so that training with callbacks that do not want it pays nothing.
 from __future__ import annotations
 
 import math
+import os
+import re
+import string
 from collections.abc import Callable
 from typing import Any
 
@@ -287,6 +290,31 @@ class ModelCheckpoint(_Monitor):
         """
         if self.save_best_only:
             super().check_logs(keys)
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(self.filepath)
+                      if name is not None}
+        except ValueError as exc:            # "{" without "}", ...
+            raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} is not a format "
+                             f"string: {exc}") from None
+        # "{val_loss:.3f}" names val_loss; "{}" or "{0}" names nothing the logs have
+        missing = sorted({re.split(r"[.\[]", f, maxsplit=1)[0] for f in fields}
+                         - set(keys) - {"epoch"})
+        if missing:
+            raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} names what the epoch "
+                             f"logs will not have ({', '.join(map(repr, missing))}); they have "
+                             f"epoch and {sorted(keys)}")
+
+    def on_train_begin(self, network: Any) -> None:
+        """Check where the files go (a folder, a missing folder), before any epoch.
+
+        Parameters
+        ----------
+        network : Network
+            The network about to be trained.
+        """
+        super().on_train_begin(network)
+        if "{" not in os.path.dirname(self.filepath):
+            check_target(self.filepath)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
         """Save the network if this epoch should be kept.

@@ -14,17 +14,17 @@ def to_labels(a: ArrayLike) -> np.ndarray:
         Labels (1-D, returned as int64), one probability column (threshold
         0.5) or one column per class (first argmax).
 
+    Returns
+    -------
+    ndarray of int64
+        One label per sample.
+
     Raises
     ------
     ValueError
         1-D values that are not whole numbers, or more than 2 dimensions.
     TypeError
         1-D values that are not numbers.
-
-    Returns
-    -------
-    ndarray of int64
-        One label per sample.
     """
     a = np.asarray(a)
     if a.ndim == 1:
