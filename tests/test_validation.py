@@ -61,6 +61,10 @@ BAD_X = [
      "X must be .* complex128 objects"),
     (np.array([[{"a": 1}, 2, 3]], dtype=object), TypeError,
      r"X must be an array of numbers; .*\(float\(\) argument must be .*dict"),
+    # the values under a mask are not data (np.asarray would pass them on)
+    (np.ma.masked_array(np.ones((5, 3)), mask=np.eye(5, 3)), TypeError,
+     r"X is a masked array with 3 masked value\(s\): fill them"),
+    (np.ma.masked_array(np.ones((5, 3))), None, None),   # nothing masked: its data
     (np.array([[1e300, 0, 0]]), None, None),  # finite in float64: accepted
 ]
 
@@ -101,6 +105,8 @@ BAD_Y = [
     (_inf((5, 2)), ValueError, "y contains NaN"),
     (np.zeros((0, 2)), ValueError, "empty"),
     (np.full((5, 2), "x"), TypeError, "numbers"),
+    (np.ma.masked_array(np.zeros((5, 2)), mask=[[1, 0]] + [[0, 0]] * 4), TypeError,
+     "y is a masked array with 1 masked"),
 ]
 
 

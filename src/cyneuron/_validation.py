@@ -45,6 +45,10 @@ def _as_numeric_array(x, name):
         raise TypeError(f"{name} must be an array of numbers, got None")
     if isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
+    if isinstance(x, np.ma.MaskedArray) and np.ma.is_masked(x):
+        # np.asarray would hand over the values under the mask as if they were data
+        raise TypeError(f"{name} is a masked array with {int(np.ma.count_masked(x))} masked "
+                        f"value(s): fill them ({name}.filled(value)) or drop their rows")
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as exc:
