@@ -28,7 +28,7 @@ def to_labels(a: ArrayLike) -> np.ndarray:
     """
     a = np.asarray(a)
     if a.ndim == 1:
-        if a.dtype.kind == "f" and not (np.all(np.isfinite(a)) and np.array_equal(a, np.floor(a))):
+        if a.dtype.kind == "f" and not _whole(a).all():
             # 0.7 would become 0: probabilities of one output come as a column
             raise ValueError("a 1-D input is labels (whole numbers); give the probabilities "
                              "of one output as a column of shape (n, 1)")
@@ -40,6 +40,11 @@ def to_labels(a: ArrayLike) -> np.ndarray:
     if a.shape[1] == 1:
         return (a[:, 0] > 0.5).astype(np.int64)
     return np.argmax(a, axis=1)
+
+
+def _whole(x: np.ndarray) -> np.ndarray:
+    """Which values of the float array `x` are whole numbers (finite, no fraction)."""
+    return np.isfinite(x) & (x == np.floor(x))
 
 
 def _labels(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -59,9 +64,10 @@ def _class_indices(x: np.ndarray, name: str, n_classes: int | None) -> np.ndarra
     if x.dtype.kind == "b":
         x = x.astype(np.int64)
     if x.dtype.kind == "f":
-        if not np.all(np.isfinite(x)) or not np.array_equal(x, np.floor(x)):
+        whole = _whole(x)
+        if not whole.all():
             raise ValueError(f"{name} must hold class indices (whole numbers), got "
-                             f"{x[~(np.isfinite(x) & (x == np.floor(x)))][0]!r}")
+                             f"{x[~whole][0]!r}")
     elif x.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold class indices (integers), got dtype {x.dtype}")
     out = x.astype(np.int64)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import math
 import numbers
 import os
 import warnings
@@ -199,15 +198,6 @@ def _writes(method: Callable[Concatenate[Network, _P], _R]
         with self._guard.writing():
             return method(self, *args, **kwargs)
     return wrapper
-
-
-def _positive_finite(x: object) -> float | None:
-    """`x` as a float if it is a real number, finite and positive, else None."""
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        f = float(x)
-        if math.isfinite(f) and f > 0:
-            return f
-    return None
 
 
 def _reads(method: Callable[Concatenate[Network, _P], _R]
@@ -678,11 +668,17 @@ class Network:
             # the settings a fit left, as fit and the callbacks keep them
             stop, mult, lr = (state.get(k) for k in
                               ("stop_training", "lr_multiplier", "learning_rate"))
-            mult_f, lr_f = _positive_finite(mult), _positive_finite(lr)
-            if not isinstance(stop, bool) or mult_f is None or (lr is not None and lr_f is None):
+            try:
+                mult_f = v.check_real(mult, "lr_multiplier", minimum=0.0, strict=True)
+                lr_f = (None if lr is None
+                        else v.check_real(lr, "learning_rate", minimum=0.0, strict=True))
+                ok = isinstance(stop, bool)
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
                 raise ValueError(f"bad network state: stop_training={stop!r:.40}, "
                                  f"lr_multiplier={mult!r:.40}, learning_rate={lr!r:.40}")
-            self.stop_training = stop
+            self.stop_training = bool(stop)
             self.lr_multiplier = mult_f
             self.learning_rate = lr_f
 
